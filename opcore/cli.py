@@ -1,0 +1,263 @@
+"""The ``opcore`` command: ``opcore plugins``, ``opcore doctor`` and plugin-provided commands.
+
+Subcommands come from the ``opcore_register_commands`` hook (the core's own included), so
+``opcore cache ...`` appears when the C plugin is installed.  ``opcore --version`` loads no plugin.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+#: Version of the ``opcore plugins --json`` document; bumped only on incompatible changes.
+PLUGINS_JSON_SCHEMA_VERSION = 1
+
+
+def _version() -> str:
+    from opcore.plugins.manager import _core_version
+
+    return _core_version()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``opcore`` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["--version"], ["-V"]):
+        print(f"opcore {_version()}")
+        return 0
+    from opcore.plugins import get_host
+
+    host = get_host().ensure_loaded(strict=False, warn=False)
+    parser = argparse.ArgumentParser(prog="opcore", description="opcore command line tools")
+    parser.add_argument("-V", "--version", action="store_true", help="print the version")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, command in sorted(host.commands.commands.items()):
+        helptext = command.help if command.plugin == "core" else f"{command.help} [{command.plugin}]"
+        p = sub.add_parser(name, help=helptext, description=command.help)
+        if command.configure is not None:
+            command.configure(p)
+        p.set_defaults(_command=command)
+    args = parser.parse_args(argv)
+    if args.version:
+        print(f"opcore {_version()}")
+        return 0
+    command = getattr(args, "_command", None)
+    if command is None:
+        parser.print_help()
+        return 2
+    try:
+        status = command.run(args)
+    except KeyboardInterrupt:
+        return 130
+    return int(status or 0)
+
+
+# -- opcore plugins ------------------------------------------------------------------------------
+def configure_plugins(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true",
+                        help="machine-readable output (schema in docs/plugins.md)")
+
+
+def plugins_document() -> dict[str, Any]:
+    """The ``opcore plugins --json`` document (a public, versioned schema)."""
+    from opcore.plugins import get_host
+
+    host = get_host()
+    return {
+        "schema_version": PLUGINS_JSON_SCHEMA_VERSION,
+        "opcore_version": _version(),
+        "plugins": host.report(),
+        "backends": [
+            {"name": b.name, "priority": b.priority, "plugin": host.backends.plugin_of(b.name),
+             "ok": host.health(b)[0], "reason": host.health(b)[1]}
+            for b in host.backends.by_priority()
+        ],
+    }
+
+
+def _summary(registers: dict[str, list[str]]) -> str:
+    parts = []
+    for key in ("backends", "namespaces", "ops", "rewrites", "impls", "flags", "commands"):
+        items = registers.get(key) or []
+        if not items:
+            continue
+        if key in ("backends", "namespaces", "commands") or len(items) <= 2:
+            parts.append(f"{key}: {', '.join(items)}")
+        else:
+            parts.append(f"{len(items)} {key}")
+    return "; ".join(parts) or "-"
+
+
+def run_plugins(args: argparse.Namespace) -> int:
+    doc = plugins_document()
+    if args.json:
+        print(json.dumps(doc, indent=2))
+    else:
+        rows = [("NAME", "DISTRIBUTION", "VERSION", "STATUS", "HEALTH", "REGISTERS")]
+        for p in doc["plugins"]:
+            health = "ok" if p["health"]["ok"] else "PROBLEM"
+            rows.append((p["name"], p["distribution"] or "-", p["version"] or "-", p["status"],
+                         health, _summary(p["registers"])))
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        for row in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[5])
+        for p in doc["plugins"]:
+            if p["error"]:
+                print(f"\n{p['name']}: {p['error']}")
+                if p["hint"]:
+                    print(f"  fix: {p['hint']}")
+            elif not p["health"]["ok"]:
+                print(f"\n{p['name']}: {p['health']['reason']}")
+    strict = os.environ.get("OPCORE_STRICT_PLUGINS", "").strip().lower() in ("1", "true", "yes")
+    failed = any(p["error"] for p in doc["plugins"])
+    return 1 if strict and failed else 0
+
+
+# -- opcore doctor -------------------------------------------------------------------------------
+@dataclass
+class Check:
+    """One line of ``opcore doctor``: ``status`` is ``ok``, ``note`` (optional part absent) or
+    ``problem`` (something is broken; the exit status is then non-zero)."""
+
+    topic: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+def configure_doctor(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _check_python() -> Check:
+    version = platform.python_version()
+    if sys.version_info < (3, 10):
+        return Check("Python", "problem", version, "opcore needs Python >= 3.10")
+    return Check("Python", "ok", f"{version} ({sys.executable})")
+
+
+def _check_numpy() -> Check:
+    try:
+        import numpy
+    except Exception as exc:
+        return Check("NumPy", "problem", f"cannot import: {exc}", "pip install numpy")
+    return Check("NumPy", "ok", numpy.__version__)
+
+
+def _check_compiler(config: Any) -> Check:
+    cxx = str(getattr(config, "cxx", "") or "")
+    if not cxx.strip():
+        return Check("C compiler", "ok", "disabled (config.cxx is empty): Python backend only")
+    exe = cxx.split()[0]
+    path = shutil.which(exe)
+    if path is None:
+        return Check("C compiler", "problem", f"config.cxx={cxx!r} not found on PATH",
+                     "install gcc (apt install gcc / xcode-select --install), or set "
+                     "OPCORE_FLAGS=cxx= to run without C")
+    return Check("C compiler", "ok", f"{cxx} ({path})")
+
+
+def _check_blas() -> Check:
+    try:
+        import scipy
+        import scipy.linalg.cython_blas  # noqa: F401
+    except Exception:
+        return Check("BLAS", "note", "SciPy not installed: dot/gemm use NumPy's BLAS",
+                     "pip install scipy")
+    return Check("BLAS", "ok", f"SciPy {scipy.__version__} (scipy.linalg.cython_blas)")
+
+
+def _try_import(name: str) -> tuple[bool, str]:
+    try:
+        module = importlib.import_module(name)
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, str(getattr(module, "__version__", "") or "present")
+
+
+def _check_gpu() -> list[Check]:
+    checks = []
+    ok, detail = _try_import("cuda.bindings")
+    if not ok:
+        ok, detail = _try_import("cuda")
+    checks.append(Check("GPU: CUDA bindings", "ok" if ok else "note",
+                        detail if ok else "not installed (CUDA backend unavailable)",
+                        "" if ok else "pip install cuda-bindings (needs an NVIDIA driver)"))
+    ok, detail = _try_import("pyopencl")
+    checks.append(Check("GPU: OpenCL (pyopencl)", "ok" if ok else "note",
+                        detail if ok else "not installed (OpenCL backend unavailable)",
+                        "" if ok else "pip install pyopencl (and an ICD, e.g. pocl-opencl-icd)"))
+    return checks
+
+
+def _check_cache(config: Any) -> Check:
+    path = str(getattr(config, "compiledir", "") or "")
+    if not path:
+        return Check("cache dir", "problem", "config.compiledir is empty",
+                     "set OPCORE_FLAGS=compiledir=/a/writable/dir")
+    probe = path
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if os.path.isdir(probe) and os.access(probe, os.W_OK | os.X_OK):
+        state = "exists" if probe == path else "will be created"
+        return Check("cache dir", "ok", f"{path} (writable, {state})")
+    return Check("cache dir", "problem", f"{path} is not writable",
+                 "fix its permissions or set OPCORE_FLAGS=compiledir=/a/writable/dir")
+
+
+def _check_plugins(host: Any) -> list[Check]:
+    checks = []
+    for p in host.report():
+        if p["status"] == "disabled":
+            checks.append(Check(f"plugin {p['name']}", "note", p["health"]["reason"]))
+        elif p["error"]:
+            checks.append(Check(f"plugin {p['name']}", "problem", p["error"], p["hint"] or ""))
+        elif not p["health"]["ok"]:
+            checks.append(Check(f"plugin {p['name']}", "problem", p["health"]["reason"],
+                                "see the reason, or uninstall the plugin"))
+        else:
+            checks.append(Check(f"plugin {p['name']}", "ok", p["version"] or ""))
+    unknown = host.config.config.unknown_flags()
+    for name, source in unknown.items():
+        checks.append(Check("config", "problem", f"unknown flag {name!r} set in {source}",
+                            "fix the spelling, or install the plugin that declares it"))
+    return checks
+
+
+def doctor_checks() -> list[Check]:
+    """Every ``opcore doctor`` check, in display order."""
+    from opcore.plugins import get_host
+
+    host = get_host().ensure_loaded(strict=False, warn=False)
+    config = host.config.config
+    checks = [_check_python(), _check_numpy(), _check_compiler(config), _check_blas()]
+    checks += _check_gpu()
+    checks.append(_check_cache(config))
+    checks += _check_plugins(host)
+    return checks
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    checks = doctor_checks()
+    problems = [c for c in checks if c.status == "problem"]
+    if getattr(args, "json", False):
+        print(json.dumps([c.__dict__ for c in checks], indent=2))
+    else:
+        width = max(len(c.topic) for c in checks)
+        for c in checks:
+            label = {"ok": "OK", "note": "note", "problem": "PROBLEM"}[c.status]
+            print(f"{label:<8} {c.topic.ljust(width)}  {c.detail}")
+            if c.fix and c.status != "ok":
+                print(f"{'':<8} {'':<{width}}  fix: {c.fix}")
+        print(f"\n{len(problems)} problem(s)" if problems else "\nno problems found")
+    return 1 if problems else 0

@@ -1,0 +1,59 @@
+"""The ``core`` plugin: opcore's own backend and CLI commands, registered like any plugin's.
+
+The core's rewrites and impls join here as the rewrite engine and the tensor ops land; keeping them
+behind the same hooks means a third-party plugin can do everything the core does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opcore.plugins.hookspecs import hookimpl
+from opcore.plugins.registries import Backend, BackendRegistry, CommandRegistry
+
+
+def _py_linker(mode: Any) -> Any:
+    from opcore.compile.linker import PyLinker  # lazy: the compile layer imports the host
+
+    return PyLinker()
+
+
+PY_BACKEND = Backend(
+    name="py",
+    priority=0,
+    linker_factory=_py_linker,
+    doc="pure Python / NumPy: runs every op's perform(); always available",
+)
+
+
+@hookimpl
+def opcore_register_backends(backends: BackendRegistry) -> None:
+    backends.register(PY_BACKEND)
+
+
+@hookimpl
+def opcore_register_commands(commands: CommandRegistry) -> None:
+    from opcore import cli
+
+    commands.add("plugins", "list plugins, what they register and their health",
+                 cli.run_plugins, cli.configure_plugins)
+    commands.add("doctor", "check Python, NumPy, compilers, BLAS, GPU drivers and the cache",
+                 cli.run_doctor, cli.configure_doctor)
+    # `opcore new-op` (render the Op template) is registered here once the template package
+    # exists: it must provide `configure(parser)` and `run(args) -> int`.
+    new_op = _optional_command("opcore.templates.cli")
+    if new_op is not None:
+        commands.add("new-op", "render the Op template into a new plugin package",
+                     new_op.run, new_op.configure)
+
+
+def _optional_command(module_name: str) -> Any:
+    import importlib
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec(module_name) is None:
+            return None
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(module_name)

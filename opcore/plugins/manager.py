@@ -1,0 +1,460 @@
+"""The plugin host: discovery, isolated loading, hook calls and backend choice.
+
+Nothing here runs at ``import opcore``: :func:`get_host` builds the host and
+:meth:`PluginHost.ensure_loaded` scans the ``opcore`` entry points the first time something needs
+them (a compile, a plugin namespace, a CLI command).
+
+Environment:
+
+- ``OPCORE_PLUGINS``: comma list of entry-point names to load (set but empty: none).  The built-in
+  ``core`` plugin always loads.
+- ``OPCORE_DISABLE_PLUGINS``: comma list of entry-point names not to load.
+- ``OPCORE_STRICT_PLUGINS=1``: any plugin problem raises :class:`PluginError` (CI uses it).
+- ``OPCORE_TRACE_PLUGINS=1``: print every hook call to stderr.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+import threading
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pluggy
+
+from opcore.plugins import hookspecs
+from opcore.plugins.registries import (
+    Backend,
+    BackendError,
+    BackendRegistry,
+    CommandRegistry,
+    ConfigView,
+    ImplRegistry,
+    NamespaceRegistry,
+    PluginError,
+    PluginWarning,
+    RegistrationClash,
+    RewriteRegistry,
+)
+
+ENTRY_POINT_GROUP = "opcore"
+
+#: The registration hooks, in the order the host calls them, with the registry each receives.
+REGISTRATION_HOOKS = (
+    ("opcore_register_config", "config"),
+    ("opcore_register_ops", "namespaces"),
+    ("opcore_register_rewrites", "rewrites"),
+    ("opcore_register_backends", "backends"),
+    ("opcore_register_impls", "impls"),
+    ("opcore_register_commands", "commands"),
+)
+
+
+@dataclass
+class PluginRecord:
+    """What the host knows about one plugin (one line of ``opcore plugins``)."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    module: str | None = None
+    status: str = "pending"  # loaded | failed | disabled
+    errors: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)
+    exception: BaseException | None = None
+
+    @property
+    def error(self) -> str | None:
+        """All problems of this plugin on one line, or ``None``."""
+        return "; ".join(self.errors) if self.errors else None
+
+    def fail(self, message: str, hint: str = "", exc: BaseException | None = None,
+             fatal: bool = True) -> None:
+        if fatal:
+            self.status = "failed"
+        self.errors.append(message)
+        if hint:
+            self.hints.append(hint)
+        if exc is not None and self.exception is None:
+            self.exception = exc
+
+    def describe(self) -> str:
+        dist = f" ({self.distribution} {self.version})" if self.distribution else ""
+        return f"plugin {self.name!r}{dist}"
+
+
+def _env_list(name: str) -> list[str] | None:
+    """``None`` when unset; else the comma-separated names (empty list when set but empty)."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return None
+    return [p.strip() for p in raw.split(",") if p.strip()]
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _import_hint(record: PluginRecord, exc: BaseException) -> str:
+    dist = record.distribution or record.name
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        return (f"missing module {exc.name!r}: `pip install --force-reinstall {dist}`, or "
+                f"`pip uninstall {dist}` if you do not need it")
+    return (f"report it to the maintainers of {dist}; meanwhile disable it with "
+            f"OPCORE_DISABLE_PLUGINS={record.name} or `pip uninstall {dist}`")
+
+
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager, also taking plain ``opcore_*`` functions as hook implementations.
+
+    Without this, a misspelt undecorated hook (``opcore_register_backend``) would be ignored
+    silently; with it, :meth:`PluginHost._check_pending` reports it against its plugin.
+    """
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str):  # type: ignore[override]
+        opts = super().parse_hookimpl_opts(plugin, name)
+        if opts is None and name.startswith("opcore_"):
+            method = getattr(plugin, name, None)
+            if callable(method) and not isinstance(method, type):
+                return {}  # pluggy fills in the defaults
+        return opts
+
+
+class PluginHost:
+    """The one plugin host of a process (see :func:`get_host`).
+
+    Registries (filled by the hooks): :attr:`config`, :attr:`namespaces`, :attr:`rewrites`,
+    :attr:`backends`, :attr:`impls`, :attr:`commands`.
+    """
+
+    def __init__(self, config: Any = None, builtin: Any = None) -> None:
+        if config is None:
+            from opcore.config import config as global_config
+
+            config = global_config
+        self.pm = _Manager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        if _env_flag("OPCORE_TRACE_PLUGINS"):
+            self.pm.trace.root.setwriter(sys.stderr.write)
+            self.pm.enable_tracing()
+        self.config = ConfigView(config)
+        self.namespaces = NamespaceRegistry()
+        self.rewrites = RewriteRegistry()
+        self.backends = BackendRegistry()
+        self.impls = ImplRegistry()
+        self.commands = CommandRegistry()
+        self.records: dict[str, PluginRecord] = {}
+        self.loaded = False
+        self._builtin = builtin
+        self._lock = threading.RLock()
+        self._strict_error: PluginError | None = None
+        self._health: dict[str, tuple[bool, str]] = {}
+        self._noticed: set[str] = set()
+        self._warned_failures = False
+        for registry in self._registries().values():
+            registry.clash_handler = self._on_clash
+
+    # -- registries ----------------------------------------------------------------------------
+    def _registries(self) -> dict[str, Any]:
+        return {"config": self.config, "namespaces": self.namespaces, "rewrites": self.rewrites,
+                "backends": self.backends, "impls": self.impls, "commands": self.commands}
+
+    def _on_clash(self, exc: RegistrationClash, plugin: str) -> None:
+        record = self.records.get(plugin)
+        if record is None:
+            raise exc
+        hint = "keep one of the two plugins (pip uninstall / OPCORE_DISABLE_PLUGINS)"
+        record.fail(str(exc), hint, exc, fatal=False)
+
+    @property
+    def plugins(self) -> list[PluginRecord]:
+        """Every plugin seen (loaded, failed or disabled), in load order."""
+        return list(self.records.values())
+
+    # -- loading -------------------------------------------------------------------------------
+    def ensure_loaded(self, strict: bool | None = None, warn: bool = True) -> PluginHost:
+        """Discover and load plugins once; later calls return at once.
+
+        With ``strict`` (default: ``OPCORE_STRICT_PLUGINS``), any plugin problem raises
+        :class:`PluginError` listing them all; otherwise problems are recorded, reported once as a
+        :class:`PluginWarning` (unless ``warn`` is false) and shown by ``opcore plugins``.
+        """
+        if strict is None:
+            strict = _env_flag("OPCORE_STRICT_PLUGINS")
+        if not self.loaded:
+            with self._lock:
+                if not self.loaded:
+                    try:
+                        self._load()
+                    finally:
+                        self.loaded = True
+        if strict and self._strict_error is not None:
+            raise self._strict_error
+        if not strict and warn:
+            self._warn_failures()
+        return self
+
+    def _load(self) -> None:
+        pm = self.pm
+        pm.hook.opcore_addhooks.call_historic(kwargs={"pluginmanager": pm})
+        self._register_builtin()
+        for ep in self._entry_points():
+            self._load_entry_point(ep)
+        self._check_pending()
+        self._call_registration_hooks()
+        problems = [f"{r.describe()}: {e}" for r in self.records.values() for e in r.errors]
+        if problems:
+            self._strict_error = PluginError(
+                "opcore plugin problems (OPCORE_STRICT_PLUGINS is set):\n  " + "\n  ".join(problems))
+
+    def _register_builtin(self) -> None:
+        from importlib import import_module
+
+        builtin = self._builtin or import_module("opcore.plugins.builtin")
+        record = PluginRecord("core", "opcore", _core_version(), builtin.__name__, "loaded")
+        self.records["core"] = record
+        self.pm.register(builtin, name="core")
+
+    def _entry_points(self) -> list[Any]:
+        from importlib.metadata import entry_points
+
+        eps = list(entry_points(group=ENTRY_POINT_GROUP))
+        return sorted(eps, key=lambda ep: ep.name)
+
+    def _load_entry_point(self, ep: Any) -> None:
+        dist = getattr(ep, "dist", None)
+        dist_name = dist.metadata["Name"] if dist is not None else None
+        version = dist.version if dist is not None else None
+        record = PluginRecord(ep.name, dist_name, version, ep.value)
+        if ep.name in self.records:
+            first = self.records[ep.name]
+            record.fail(f"entry point name {ep.name!r} is used by both {first.distribution!r} "
+                        f"and {dist_name!r}; only the first is loaded",
+                        "uninstall one of the two distributions")
+            self.records[f"{ep.name}@{dist_name}"] = record
+            return
+        self.records[ep.name] = record
+        allow = _env_list("OPCORE_PLUGINS")
+        if allow is not None and ep.name not in allow:
+            record.status = "disabled"
+            record.hints.append("not listed in OPCORE_PLUGINS")
+            return
+        if ep.name in (_env_list("OPCORE_DISABLE_PLUGINS") or []):
+            record.status = "disabled"
+            record.hints.append("listed in OPCORE_DISABLE_PLUGINS")
+            return
+        try:
+            module = ep.load()
+            self.pm.register(module, name=ep.name)
+        except pluggy.PluginValidationError as exc:
+            self._unregister(ep.name)
+            record.fail(f"invalid hook implementation: {exc}",
+                        "fix the hook's signature to match opcore.plugins.hookspecs", exc)
+            return
+        except (Exception, SystemExit) as exc:
+            self._unregister(ep.name)
+            record.fail(f"import failed: {type(exc).__name__}: {exc}", _import_hint(record, exc),
+                        exc)
+            return
+        record.status = "loaded"
+
+    def _unregister(self, name: str) -> None:
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin=plugin, name=name)
+
+    def _check_pending(self) -> None:
+        """pluggy's ``check_pending``, reported per plugin instead of raising at the first."""
+        known = [n for n, c in vars(self.pm.hook).items()
+                 if isinstance(c, pluggy.HookCaller) and c.has_spec()]
+        for name, caller in list(vars(self.pm.hook).items()):
+            if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.optionalhook:
+                    continue
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else "see docs/plugins.md"
+                record = self.records.get(impl.plugin_name)
+                if record is None:
+                    raise PluginError(f"unknown hook {name!r} in {impl.plugin_name!r}")
+                record.fail(f"unknown hook {name!r} ({hint})", hint, fatal=False)
+
+    def _ordered_impls(self, hook_name: str) -> list[Any]:
+        order = {name: i for i, name in enumerate(self.records)}
+        impls = getattr(self.pm.hook, hook_name).get_hookimpls()
+        return sorted(impls, key=lambda impl: order.get(impl.plugin_name, len(order)))
+
+    def _call_registration_hooks(self) -> None:
+        registries = self._registries()
+        failed: set[str] = set()
+        for hook_name, arg in REGISTRATION_HOOKS:
+            registry = registries[arg]
+            for impl in self._ordered_impls(hook_name):
+                plugin = impl.plugin_name
+                if plugin in failed:
+                    continue
+                kwargs = {a: registry for a in impl.argnames if a == arg}
+                try:
+                    with registry.owned_by(plugin):
+                        impl.function(**kwargs)
+                except Exception as exc:
+                    if plugin == "core":
+                        raise  # a bug in opcore itself: never hide it
+                    failed.add(plugin)
+                    self._drop(plugin)
+                    record = self.records[plugin]
+                    record.fail(f"{hook_name} raised {type(exc).__name__}: {exc}",
+                                _import_hint(record, exc), exc)
+
+    def _drop(self, plugin: str) -> None:
+        """Forget what a failing plugin registered (config flags stay: they cannot be removed)."""
+        for name, registry in self._registries().items():
+            if name != "config":
+                registry.forget(plugin)
+        self._unregister(plugin)
+
+    def _warn_failures(self) -> None:
+        if self._warned_failures:
+            return
+        self._warned_failures = True
+        for record in self.records.values():
+            if record.errors:
+                warnings.warn(f"opcore: {record.describe()}: {record.error} (see `opcore plugins`)",
+                              PluginWarning, stacklevel=4)
+
+    # -- backends ------------------------------------------------------------------------------
+    def health(self, backend: Backend | str) -> tuple[bool, str]:
+        """``(ok, reason)`` of a backend, checked once per process."""
+        self.ensure_loaded()
+        if isinstance(backend, str):
+            found = self.backends.get(backend)
+            if found is None:
+                return False, f"unknown backend {backend!r}"
+            backend = found
+        if backend.name not in self._health:
+            self._health[backend.name] = backend.check()
+        return self._health[backend.name]
+
+    def healthy_backends(self) -> list[Backend]:
+        """Healthy backends, best first."""
+        self.ensure_loaded()
+        return [b for b in self.backends.by_priority() if self.health(b)[0]]
+
+    def select_backend(self, name: str | None = None) -> Backend:
+        """The backend to compile with.
+
+        With ``name=None``: the healthy backend of highest priority; an installed but unhealthy one
+        is skipped with a one-line :class:`PluginWarning` (once per process).  With a name: that
+        backend, or :class:`BackendError` saying why not.
+        """
+        self.ensure_loaded()
+        if name is not None:
+            return self._named_backend(name)
+        for backend in self.backends.by_priority():
+            ok, reason = self.health(backend)
+            if ok:
+                return backend
+            if backend.name not in self._noticed:
+                self._noticed.add(backend.name)
+                plugin = self.backends.plugin_of(backend.name)
+                warnings.warn(f"opcore: backend {backend.name!r} (plugin {plugin!r}) is installed "
+                              f"but unavailable, skipped: {reason}", PluginWarning, stacklevel=3)
+        raise BackendError("no healthy backend: " + "; ".join(
+            f"{b.name}: {self.health(b)[1]}" for b in self.backends.by_priority()) or "none")
+
+    def _named_backend(self, name: str) -> Backend:
+        backend = self.backends.get(name)
+        if backend is None:
+            failed = [r for r in self.records.values() if r.name == name and r.status != "loaded"]
+            extra = ""
+            if failed:
+                why = failed[0].error or "; ".join(failed[0].hints)
+                extra = f" (plugin {name!r} is {failed[0].status}: {why})"
+            raise BackendError(f"unknown backend {name!r}{extra}; known backends: "
+                               + ", ".join(self.backends.names()))
+        ok, reason = self.health(backend)
+        if not ok:
+            raise BackendError(f"backend {name!r} is unavailable: {reason}")
+        return backend
+
+    # -- reporting -----------------------------------------------------------------------------
+    def report(self) -> list[dict[str, Any]]:
+        """One dict per plugin, the public schema of ``opcore plugins --json`` (docs/plugins.md)."""
+        self.ensure_loaded(strict=False, warn=False)
+        out = []
+        for key, record in self.records.items():
+            owner = key if record.status == "loaded" else None
+            regs = {
+                "ops": list(self.namespaces.ops_by_plugin.get(owner, [])),
+                "namespaces": list(self.namespaces.by_plugin.get(owner, [])),
+                "rewrites": list(self.rewrites.by_plugin.get(owner, [])),
+                "backends": list(self.backends.by_plugin.get(owner, [])),
+                "impls": list(self.impls.by_plugin.get(owner, [])),
+                "flags": list(self.config.by_plugin.get(owner, [])),
+                "commands": list(self.commands.by_plugin.get(owner, [])),
+            }
+            out.append({
+                "name": record.name,
+                "distribution": record.distribution,
+                "version": record.version,
+                "module": record.module,
+                "status": record.status,
+                "registers": regs,
+                "health": self._plugin_health(record, regs["backends"]),
+                "error": record.error,
+                "hint": "; ".join(record.hints) or None,
+            })
+        return out
+
+    def _plugin_health(self, record: PluginRecord, backends: list[str]) -> dict[str, Any]:
+        if record.status == "disabled":
+            return {"ok": True, "reason": "disabled: " + "; ".join(record.hints)}
+        if record.errors:
+            return {"ok": False, "reason": record.error}
+        bad = []
+        for name in backends:
+            ok, reason = self.health(name)
+            if not ok:
+                bad.append(f"{name}: {reason}")
+        return {"ok": not bad, "reason": "; ".join(bad)}
+
+
+def _core_version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("opcore")
+    except (ImportError, PackageNotFoundError):
+        import opcore
+
+        return str(getattr(opcore, "__version__", "0+unknown"))
+
+
+_host: PluginHost | None = None
+_host_lock = threading.Lock()
+
+
+def get_host() -> PluginHost:
+    """The process-wide :class:`PluginHost` (created on first call; plugins load on first use)."""
+    global _host
+    if _host is None:
+        with _host_lock:
+            if _host is None:
+                _host = PluginHost()
+    return _host
+
+
+def _reset_host(host: PluginHost | None = None) -> PluginHost | None:
+    """Replace the process-wide host (tests only); returns the previous one."""
+    global _host
+    previous, _host = _host, host
+    return previous
+
+
+def load_hook_caller(hook_name: str) -> Callable[..., list[Any]]:
+    """The pluggy caller of a hook (for plugins that add hooks via ``opcore_addhooks``)."""
+    return getattr(get_host().ensure_loaded().pm.hook, hook_name)

@@ -1,0 +1,422 @@
+"""The registry objects handed to plugin hooks, and the records they hold.
+
+Every hook receives a registry rather than returning values: the host tells the registry which
+plugin is calling (:meth:`_Registry.owned_by`), so each record remembers its plugin and a name
+registered twice is reported with *both* plugins named.
+
+This module imports nothing heavy (no pluggy, no importlib.metadata): ``opcore.compile`` imports
+:class:`Backend` from here while ``import opcore`` runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, Iterator
+
+
+class PluginError(RuntimeError):
+    """A plugin failed to load or registered something inconsistent."""
+
+
+class RegistrationClash(PluginError):
+    """Two plugins registered the same name."""
+
+
+class BackendError(RuntimeError):
+    """A backend was requested that is unknown or unavailable here."""
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load, or an installed backend is skipped; the message says why."""
+
+
+class NamespaceNotInstalled(ModuleNotFoundError):
+    """A plugin namespace (``opcore.tensor.nnet``, ``opcore.sparse``) that no plugin provides."""
+
+
+def _always_available() -> tuple[bool, str]:
+    return True, ""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A way to run compiled graphs, contributed by ``opcore_register_backends``.
+
+    ``available()`` returns ``(ok, reason)``; ``reason`` says how to fix it when ``ok`` is false
+    (``"no C compiler found: install gcc"``).  ``linker_factory(mode)`` returns the Linker that
+    builds thunks.  ``requires``/``incompatible`` are rewrite tags the mode must include/exclude.
+    ``supports(op) -> (ok, reason)`` is optional: it tells the test tooling which ops the backend
+    really implements (``None``: every op, e.g. through ``perform``).
+
+    >>> Backend("py", priority=0, linker_factory=lambda mode: None).name
+    'py'
+    """
+
+    name: str
+    priority: int = 0
+    available: Callable[[], tuple[bool, str]] = _always_available
+    linker_factory: Callable[[Any], Any] | None = None
+    requires: tuple[str, ...] = ()
+    incompatible: tuple[str, ...] = ()
+    doc: str = ""
+    supports: Callable[[Any], tuple[bool, str]] | None = None
+
+    def check(self) -> tuple[bool, str]:
+        """Run the health check; an exception counts as unhealthy and its text is the reason."""
+        try:
+            result = self.available()
+        except Exception as exc:  # a broken health check must not break compilation
+            return False, f"health check raised {type(exc).__name__}: {exc}"
+        if isinstance(result, bool):
+            return result, "" if result else "unavailable (no reason given)"
+        ok, reason = result
+        return bool(ok), str(reason or "")
+
+    def supports_op(self, op: Any) -> tuple[bool, str]:
+        """``(True, "")`` when this backend implements ``op`` (see :attr:`supports`)."""
+        if self.supports is None:
+            return True, ""
+        try:
+            ok, reason = self.supports(op)
+        except Exception as exc:
+            return False, f"supports() raised {type(exc).__name__}: {exc}"
+        return bool(ok), str(reason or "")
+
+
+class _Registry:
+    """Shared machinery: the calling plugin and what each plugin registered."""
+
+    kind = "entry"
+
+    def __init__(self) -> None:
+        self._owner = "core"
+        self.by_plugin: dict[str, list[str]] = {}
+        self.clash_handler: Callable[[RegistrationClash, str], None] | None = None
+
+    @contextlib.contextmanager
+    def owned_by(self, plugin: str) -> Iterator[None]:
+        """Attribute registrations made inside the block to ``plugin``."""
+        saved, self._owner = self._owner, plugin
+        try:
+            yield
+        finally:
+            self._owner = saved
+
+    def _note(self, label: str) -> None:
+        self.by_plugin.setdefault(self._owner, []).append(label)
+
+    def _clash(self, label: str, first: str) -> None:
+        msg = (f"{self.kind} {label} is registered by both plugin {first!r} and plugin "
+               f"{self._owner!r}; uninstall or disable one of them (OPCORE_DISABLE_PLUGINS)")
+        exc = RegistrationClash(msg)
+        if self.clash_handler is None:
+            raise exc
+        self.clash_handler(exc, self._owner)
+
+    def forget(self, plugin: str) -> None:
+        """Drop everything ``plugin`` registered (used when a plugin fails half-way)."""
+        self.by_plugin.pop(plugin, None)
+
+
+# -- backends ---------------------------------------------------------------------------------
+class BackendRegistry(_Registry):
+    """``backends.register(Backend(...))`` from ``opcore_register_backends``."""
+
+    kind = "backend"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._backends: dict[str, tuple[Backend, str]] = {}
+
+    def register(self, backend: Backend) -> None:
+        """Add a backend; a name already taken by another plugin is a clash."""
+        if not isinstance(backend, Backend):
+            raise TypeError(f"backends.register() takes an opcore.plugins.Backend, got {backend!r}")
+        if backend.name in self._backends:
+            self._clash(repr(backend.name), self._backends[backend.name][1])
+            return
+        self._backends[backend.name] = (backend, self._owner)
+        self._note(backend.name)
+
+    def get(self, name: str) -> Backend | None:
+        entry = self._backends.get(name)
+        return entry[0] if entry else None
+
+    def plugin_of(self, name: str) -> str | None:
+        entry = self._backends.get(name)
+        return entry[1] if entry else None
+
+    def names(self) -> list[str]:
+        return sorted(self._backends)
+
+    def by_priority(self) -> list[Backend]:
+        """Backends, best first (highest priority; ties by name for a stable order)."""
+        return sorted((b for b, _ in self._backends.values()), key=lambda b: (-b.priority, b.name))
+
+    def forget(self, plugin: str) -> None:
+        super().forget(plugin)
+        for name in [n for n, (_, p) in self._backends.items() if p == plugin]:
+            del self._backends[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._backends
+
+    def __iter__(self) -> Iterator[Backend]:
+        return iter(self.by_priority())
+
+    def __len__(self) -> int:
+        return len(self._backends)
+
+
+# -- implementations --------------------------------------------------------------------------
+class ImplRegistry(_Registry):
+    """``impls.register(backend_name, op_type, impl)`` from ``opcore_register_impls``.
+
+    What ``impl`` is depends on the backend (a thunk maker for ``py``, an object with the C
+    protocol methods for ``cpu_c``...).  :meth:`lookup` walks ``type(op).__mro__`` so an impl for a
+    base class covers its subclasses unless they have their own.
+    """
+
+    kind = "implementation"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._table: dict[str, dict[type, tuple[Any, str]]] = {}
+        self._cache: dict[tuple[str, type], Any] = {}
+
+    def register(self, backend_name: str, op_type: type, impl: Any) -> None:
+        """Give ``backend_name`` an implementation of ``op_type`` (a class, not an instance)."""
+        if not isinstance(op_type, type):
+            raise TypeError(f"impls.register() needs an op class, got {op_type!r}")
+        table = self._table.setdefault(backend_name, {})
+        if op_type in table:
+            label = f"{op_type.__module__}.{op_type.__qualname__} for backend {backend_name!r}"
+            self._clash(label, table[op_type][1])
+            return
+        table[op_type] = (impl, self._owner)
+        self._cache.clear()
+        self._note(f"{backend_name}:{op_type.__qualname__}")
+
+    def lookup(self, backend_name: str, op: Any) -> Any | None:
+        """The implementation of ``op`` (an instance or a class) for a backend, or ``None``."""
+        cls = op if isinstance(op, type) else type(op)
+        key = (backend_name, cls)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        table = self._table.get(backend_name, {})
+        found = None
+        for klass in cls.__mro__:
+            if klass in table:
+                found = table[klass][0]
+                break
+        self._cache[key] = found
+        return found
+
+    def implementations(self, op: Any) -> dict[str, Any]:
+        """Every backend's implementation of ``op`` (DebugMode compares them all)."""
+        out = {}
+        for backend_name in self._table:
+            impl = self.lookup(backend_name, op)
+            if impl is not None:
+                out[backend_name] = impl
+        return out
+
+    def forget(self, plugin: str) -> None:
+        super().forget(plugin)
+        for table in self._table.values():
+            for op_type in [t for t, (_, p) in table.items() if p == plugin]:
+                del table[op_type]
+        self._cache.clear()
+
+
+# -- rewrites ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RewriteEntry:
+    """One rewrite as a plugin registered it; the rewrite engine reads these."""
+
+    name: str
+    fn: Callable
+    tags: tuple[str, ...]
+    phase: str
+    after: tuple[str, ...]
+    before: tuple[str, ...]
+    plugin: str
+
+
+class RewriteRegistry(_Registry):
+    """``rewrites.register(name, fn, *tags, phase=..., after=(), before=())``.
+
+    ``fn(fgraph, node)`` returns replacements (a list, a dict old -> new) or ``None``/``False``.
+    The engine in ``opcore.graph.rewriting`` reads :attr:`entries` in registration order.
+    """
+
+    kind = "rewrite"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[RewriteEntry] = []
+        self._names: dict[str, str] = {}
+        self.listeners: list[Callable[[RewriteEntry], None]] = []
+
+    def register(self, name: str, fn: Callable, *tags: str, phase: str = "canonicalize",
+                 after: tuple[str, ...] | list[str] = (),
+                 before: tuple[str, ...] | list[str] = ()) -> Callable:
+        """Record a rewrite; returns ``fn`` so it also works as a plain call in a decorator."""
+        if not callable(fn):
+            raise TypeError(f"rewrites.register({name!r}, ...): {fn!r} is not callable")
+        if name in self._names:
+            self._clash(repr(name), self._names[name])
+            return fn
+        entry = RewriteEntry(name, fn, tuple(tags), phase, tuple(after), tuple(before),
+                             self._owner)
+        self._names[name] = self._owner
+        self.entries.append(entry)
+        self._note(name)
+        for listener in self.listeners:
+            listener(entry)
+        return fn
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def forget(self, plugin: str) -> None:
+        super().forget(plugin)
+        self.entries = [e for e in self.entries if e.plugin != plugin]
+        self._names = {n: p for n, p in self._names.items() if p != plugin}
+
+
+# -- namespaces -------------------------------------------------------------------------------
+#: Namespaces the core knows about, with the distribution to install when nobody provides them.
+WELL_KNOWN_NAMESPACES = {
+    "opcore.tensor.nnet": "opcore-nnet",
+    "opcore.sparse": "opcore-sparse",
+}
+
+
+class NamespaceRegistry(_Registry):
+    """``namespaces.add("opcore.tensor.nnet", "opcore_nnet.api")`` from ``opcore_register_ops``.
+
+    Nothing is imported at registration time: the module is imported by :meth:`resolve`, the first
+    time someone touches the namespace.
+    """
+
+    kind = "namespace"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._targets: dict[str, tuple[str, str]] = {}
+        self.ops_by_plugin: dict[str, list[str]] = {}
+
+    def add(self, namespace: str, module: str, ops: tuple[str, ...] | list[str] = ()) -> None:
+        """Make ``namespace`` (e.g. ``opcore.tensor.nnet``) resolve to the module named ``module``.
+
+        ``ops`` optionally names the op classes it offers (shown by ``opcore plugins``).
+        """
+        if not namespace.startswith("opcore."):
+            raise ValueError(f"namespace {namespace!r} must live under 'opcore.'")
+        if namespace in self._targets:
+            self._clash(repr(namespace), self._targets[namespace][1])
+            return
+        self._targets[namespace] = (module, self._owner)
+        self._note(namespace)
+        self.ops_by_plugin.setdefault(self._owner, []).extend(ops)
+
+    def target(self, namespace: str) -> str | None:
+        entry = self._targets.get(namespace)
+        return entry[0] if entry else None
+
+    def names(self) -> list[str]:
+        return sorted(self._targets)
+
+    def resolve(self, namespace: str) -> ModuleType:
+        """Import and return the module behind ``namespace``; say what to install when none."""
+        entry = self._targets.get(namespace)
+        if entry is None:
+            dist = WELL_KNOWN_NAMESPACES.get(namespace)
+            hint = (f"pip install {dist}" if dist
+                    else "install the plugin that provides it (see `opcore plugins`)")
+            raise NamespaceNotInstalled(
+                f"{namespace} is provided by a plugin and none is installed: {hint}",
+                name=namespace)
+        module = importlib.import_module(entry[0])
+        sys.modules.setdefault(namespace, module)
+        parent_name, _, attr = namespace.rpartition(".")
+        parent = sys.modules.get(parent_name)
+        if parent is not None and not hasattr(parent, attr):
+            setattr(parent, attr, module)
+        return module
+
+    def forget(self, plugin: str) -> None:
+        super().forget(plugin)
+        self.ops_by_plugin.pop(plugin, None)
+        self._targets = {n: e for n, e in self._targets.items() if e[1] != plugin}
+
+
+# -- CLI commands -----------------------------------------------------------------------------
+@dataclass
+class Command:
+    """A ``opcore <name>`` subcommand: ``configure(parser)`` adds arguments, ``run(args) -> int``."""
+
+    name: str
+    help: str
+    run: Callable[[Any], int | None]
+    configure: Callable[[Any], None] | None = None
+    plugin: str = "core"
+
+
+class CommandRegistry(_Registry):
+    """``commands.add(name, help, run, configure=None)`` from ``opcore_register_commands``."""
+
+    kind = "command"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.commands: dict[str, Command] = {}
+
+    def add(self, name: str, help: str, run: Callable[[Any], int | None],
+            configure: Callable[[Any], None] | None = None) -> None:
+        """Add ``opcore <name>``; ``run(args)`` returns the exit status (``None`` = 0)."""
+        if name in self.commands:
+            self._clash(repr(name), self.commands[name].plugin)
+            return
+        self.commands[name] = Command(name, help, run, configure, self._owner)
+        self._note(name)
+
+    def forget(self, plugin: str) -> None:
+        super().forget(plugin)
+        self.commands = {n: c for n, c in self.commands.items() if c.plugin != plugin}
+
+
+# -- config flags -----------------------------------------------------------------------------
+class ConfigView(_Registry):
+    """What ``opcore_register_config`` receives: ``config.add(...)`` with the owner filled in.
+
+    Reading attributes (``config.cxx``) reads the real configuration.
+    """
+
+    kind = "config flag"
+
+    def __init__(self, config: Any) -> None:
+        super().__init__()
+        self.config = config
+
+    def add(self, name: str, doc: str, default: Any, **kwargs: Any) -> None:
+        """``config.add`` with ``owner`` set to the calling plugin."""
+        known = self.config.flags()
+        if name in known and known[name].owner != self._owner:
+            self._clash(repr(name), known[name].owner)
+            return
+        kwargs["owner"] = self._owner
+        self.config.add(name, doc, default, **kwargs)
+        self._note(name)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "config":
+            raise AttributeError(name)
+        return getattr(self.config, name)
