@@ -1,0 +1,44 @@
+"""opcore: a symbolic tensor compiler in the tradition of Theano.
+
+>>> import opcore
+>>> import opcore.tensor as T
+>>> x = T.dvector('x')
+>>> f = opcore.function([x], (x ** 2).sum())
+>>> float(f([1.0, 2.0]))
+5.0
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from opcore.config import change_flags, config  # noqa: F401
+from opcore.graph.basic import Apply, Constant, Variable  # noqa: F401
+from opcore.graph.fg import FunctionGraph  # noqa: F401
+from opcore.graph.op import Op, as_op  # noqa: F401
+from opcore.graph.type import Type  # noqa: F401
+from opcore.graph.traversal import clone_replace  # noqa: F401
+from opcore import tensor  # noqa: F401  (registers the tensor shared constructor below)
+from opcore.tensor import sharedvar as _sharedvar  # noqa: F401
+from opcore.compile import (In, Mode, Out, function, shared)  # noqa: F401
+from opcore.gradient import Lop, Rop, grad, hessian, jacobian  # noqa: F401
+from opcore.printing import debugprint, pp, pprint  # noqa: F401
+
+dot = tensor.dot
+
+
+def __getattr__(name):
+    # heavier or optional pieces load on first use
+    if name == "scan":
+        from opcore.scan import scan
+
+        return scan
+    if name in ("scan_module", "ifelse", "sparse", "printing", "gradient", "testing", "plugins"):
+        import importlib
+
+        if name == "sparse":
+            from opcore.plugins import get_host
+
+            return get_host().namespaces.resolve("opcore.sparse")
+        return importlib.import_module(f"opcore.{name}")
+    raise AttributeError(f"module 'opcore' has no attribute {name!r}")

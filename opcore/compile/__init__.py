@@ -1,0 +1,6 @@
+"""Compiling graphs: function, Mode, shared variables, the Python VM."""
+
+from opcore.compile.function import Function, FunctionMaker, MissingInputError, UnusedInputError, function  # noqa: F401
+from opcore.compile.io import In, Out  # noqa: F401
+from opcore.compile.mode import FAST_COMPILE, FAST_RUN, Mode, get_mode  # noqa: F401
+from opcore.compile.sharedvalue import SharedVariable, shared, shared_constructor  # noqa: F401

@@ -1,0 +1,438 @@
+"""``function``: compile symbolic inputs/outputs into a callable."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from opcore.config import config
+from opcore.graph.basic import Constant, Variable
+from opcore.graph.fg import FunctionGraph
+from opcore.graph.traversal import clone_replace, graph_inputs
+from opcore.compile.io import In, Out
+from opcore.compile.mode import Mode, get_mode
+from opcore.compile.sharedvalue import SharedVariable
+from opcore.compile.vm import VM, ProfileStats
+
+
+class UnusedInputError(ValueError):
+    """An input of ``function`` that no output depends on (see ``on_unused_input``)."""
+
+
+class MissingInputError(ValueError):
+    """An output depends on a variable that is neither an input, a constant nor shared."""
+
+
+def function(inputs, outputs=None, mode=None, updates=None, givens=None,
+             no_default_updates=False, accept_inplace=False, name=None, rebuild_strict=True,
+             allow_input_downcast=None, profile=None, on_unused_input=None):
+    """Compile a callable computing ``outputs`` from ``inputs``.
+
+    ``outputs`` may be one variable (one value is returned) or a list (a list is returned).
+    ``updates`` (pairs or a dict) assign new values to shared variables after each call;
+    ``givens`` substitute variables at compile time.
+
+    >>> import opcore, opcore.tensor as T
+    >>> x, y = T.dscalars('x, y')
+    >>> f = opcore.function([x, y], x + y)
+    >>> float(f(2, 3))
+    5.0
+    """
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"function: inputs must be a list of variables, got {type(inputs).__name__}"
+                        " (wrap a single input in a list: function([x], ...))")
+    maker = FunctionMaker(inputs, outputs, mode=mode, updates=updates, givens=givens,
+                          no_default_updates=no_default_updates, accept_inplace=accept_inplace,
+                          name=name, rebuild_strict=rebuild_strict,
+                          allow_input_downcast=allow_input_downcast, profile=profile,
+                          on_unused_input=on_unused_input)
+    return maker.create()
+
+
+def _as_pairs(updates, what):
+    if updates is None:
+        return []
+    if isinstance(updates, dict):
+        if not isinstance(updates, OrderedDict) and len(updates) > 1 and what == "givens":
+            pass
+        return list(updates.items())
+    pairs = list(updates)
+    for p in pairs:
+        if not (isinstance(p, (tuple, list)) and len(p) == 2):
+            raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs; got {p!r}")
+    return pairs
+
+
+class FunctionMaker:
+    """Builds the FunctionGraph of a ``function`` call, rewrites it and links it."""
+
+    def __init__(self, inputs, outputs, mode=None, updates=None, givens=None,
+                 no_default_updates=False, accept_inplace=False, name=None, rebuild_strict=True,
+                 allow_input_downcast=None, profile=None, on_unused_input=None):
+        from opcore.tensor.basic import as_tensor_variable
+
+        t0 = time.perf_counter()
+        self.spec = dict(inputs=inputs, outputs=outputs, mode=mode, updates=updates, givens=givens,
+                         no_default_updates=no_default_updates, name=name,
+                         allow_input_downcast=allow_input_downcast, profile=profile,
+                         on_unused_input=on_unused_input)
+        self.name = name
+        self.mode = get_mode(mode)
+        on_unused_input = on_unused_input or config.on_unused_input
+        if on_unused_input not in ("raise", "warn", "ignore"):
+            raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
+        # -- inputs ----------------------------------------------------------------------------
+        ins = []
+        for i, inp in enumerate(inputs):
+            spec = inp if isinstance(inp, In) else In(inp)
+            v = spec.variable
+            if not isinstance(v, Variable):
+                raise TypeError(f"function input {i} is {type(v).__name__} ({v!r}), not a symbolic variable")
+            if isinstance(v, Constant):
+                raise TypeError(f"function input {i} ({v}) is a constant; inputs must be free variables")
+            if v.owner is not None:
+                raise TypeError(
+                    f"function input {i} ({v}) is computed by {v.owner.op} from other variables; "
+                    "inputs must be root variables (use givens= to substitute an expression)"
+                )
+            if isinstance(v, SharedVariable):
+                raise TypeError(f"function input {i}: shared variable {v} cannot be an explicit input; "
+                                "it is used implicitly (or substitute it with givens)")
+            if spec.allow_downcast is None:
+                spec.allow_downcast = allow_input_downcast
+            ins.append(spec)
+        seen = set()
+        for i, s in enumerate(ins):
+            if s.variable in seen:
+                raise ValueError(f"function input {i} ({s.variable}) is given more than once")
+            seen.add(s.variable)
+        # -- outputs ---------------------------------------------------------------------------
+        self.single = False
+        if outputs is None:
+            outs = []
+        elif isinstance(outputs, (list, tuple)):
+            outs = list(outputs)
+        else:
+            outs = [outputs]
+            self.single = True
+        out_specs = []
+        for i, o in enumerate(outs):
+            spec = o if isinstance(o, Out) else Out(o)
+            v = spec.variable
+            if not isinstance(v, Variable):
+                try:
+                    v = as_tensor_variable(v)
+                except TypeError:
+                    raise TypeError(f"function output {i} is {type(v).__name__}, not a variable") from None
+            spec.variable = v
+            out_specs.append(spec)
+        # -- updates ---------------------------------------------------------------------------
+        upd = []
+        for s, u in _as_pairs(updates, "updates"):
+            if not isinstance(s, SharedVariable):
+                raise TypeError(f"updates: {s} is not a shared variable; only shared variables can be updated")
+            if not isinstance(u, Variable):
+                u = s.type.make_constant(u) if not hasattr(s.type, "dtype") else as_tensor_variable(u)
+            if u.type != s.type:
+                conv = s.type.convert_variable(u) if hasattr(s.type, "convert_variable") else None
+                if conv is None:
+                    raise TypeError(
+                        f"updates: the update of shared variable {s.name or s} has type {u.type}, "
+                        f"but the variable has type {s.type}; cast it (e.g. T.cast(expr, '{getattr(s.type, 'dtype', '')}'))"
+                    )
+                u = conv
+            upd.append((s, u))
+        if len({id(s) for s, _ in upd}) != len(upd):
+            raise ValueError("updates: a shared variable is updated twice in one function")
+        # -- givens ----------------------------------------------------------------------------
+        giv = []
+        for old, new in _as_pairs(givens, "givens"):
+            if not isinstance(old, Variable):
+                raise TypeError(f"givens: {old!r} is not a variable")
+            if not isinstance(new, Variable):
+                new = old.type.make_constant(new) if not hasattr(old.type, "dtype") else as_tensor_variable(new)
+            if old.type != new.type:
+                conv = old.type.convert_variable(new) if rebuild_strict else None
+                if conv is None and rebuild_strict:
+                    raise TypeError(f"givens: {old} has type {old.type} but its replacement {new} has {new.type}")
+                new = conv if conv is not None else new
+            giv.append((old, new))
+        all_outs = [s.variable for s in out_specs] + [u for _, u in upd]
+        if giv:
+            all_outs = clone_replace(all_outs, giv, strict=rebuild_strict)
+        # default updates of shared variables
+        if not no_default_updates:
+            updated = {s for s, _ in upd}
+            for v in graph_inputs(all_outs):
+                du = getattr(v, "default_update", None) if isinstance(v, SharedVariable) else None
+                if du is not None and v not in updated and (
+                        no_default_updates is False or v not in no_default_updates):
+                    upd.append((v, du))
+                    all_outs.append(du)
+                    updated.add(v)
+        n_out = len(out_specs)
+        # -- free variables ------------------------------------------------------------------------
+        in_vars = [s.variable for s in ins]
+        roots = graph_inputs(all_outs, in_vars)
+        in_set = set(in_vars)
+        shared_vars = []
+        for r in roots:
+            if r in in_set or isinstance(r, Constant):
+                continue
+            if isinstance(r, SharedVariable):
+                shared_vars.append(r)
+                continue
+            if r.owner is None:
+                raise MissingInputError(
+                    f"an output depends on {r} ({r.type}), which is not among the inputs "
+                    f"{[str(v) for v in in_vars]}; add it to the inputs or use givens"
+                )
+        used = set(roots)
+        for i, s in enumerate(ins):
+            if s.variable not in used:
+                msg = (f"function input {i} ({s.variable}) is not used by any output; pass "
+                       "on_unused_input='ignore' (or 'warn') to function() if this is intended")
+                if on_unused_input == "raise":
+                    raise UnusedInputError(msg)
+                if on_unused_input == "warn":
+                    warnings.warn(msg, stacklevel=4)
+        for s, _ in upd:
+            if s not in shared_vars:
+                shared_vars.append(s)
+        self.inputs = ins
+        self.outputs = out_specs
+        self.updates = upd
+        self.shared_vars = shared_vars
+        fg_inputs = in_vars + shared_vars
+        fgraph = FunctionGraph(fg_inputs, all_outs, clone=True)
+        fgraph.n_user_outputs = n_out
+        fgraph.update_mapping = {n_out + k: len(in_vars) + shared_vars.index(s)
+                                 for k, (s, _) in enumerate(upd)}
+        protected = [fgraph.inputs[i] for i, s in enumerate(ins) if not s.mutable]
+        # shared variables whose value is not replaced by an update must not be destroyed
+        updated_idx = set(fgraph.update_mapping.values())
+        protected += [fgraph.inputs[len(in_vars) + k] for k in range(len(shared_vars))
+                      if len(in_vars) + k not in updated_idx]
+        fgraph.protected_inputs = protected
+        self.fgraph = fgraph
+        self.profile = ProfileStats(name) if (profile or config.profile) else None
+        t1 = time.perf_counter()
+        self.backend = self.mode.select_backend()
+        from opcore.graph.rewriting import rewrite_graph
+
+        include = self.mode.include + tuple(self.backend.requires)
+        exclude = self.mode.exclude + tuple(self.backend.incompatible)
+        rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
+                      backend=self.backend.name)
+        self.rewrite_time = time.perf_counter() - t1
+        self.compile_start = t0
+
+    def create(self):
+        t0 = time.perf_counter()
+        fn = Function(self)
+        if self.profile is not None:
+            self.profile.rewrite_time = self.rewrite_time
+            self.profile.link_time = time.perf_counter() - t0
+            self.profile.compile_time = time.perf_counter() - self.compile_start
+        return fn
+
+    def linker(self):
+        mode = self.mode
+        if mode.linker_obj is not None:
+            return mode.linker_obj
+        return self.backend.linker_factory(mode)
+
+
+def _view_roots(fgraph, var):
+    """Variables whose buffer ``var`` may share (following view_map/destroy_map)."""
+    out = [var]
+    stack = [var]
+    while stack:
+        v = stack.pop()
+        node = v.owner
+        if node is None:
+            continue
+        op = node.op
+        idx = node.outputs.index(v)
+        for m in (getattr(op, "view_map", {}) or {}, getattr(op, "destroy_map", {}) or {}):
+            for i in m.get(idx, ()):
+                src = node.inputs[i]
+                out.append(src)
+                stack.append(src)
+    return out
+
+
+class Function:
+    """A compiled function: call it with values for its inputs (positionally or by name)."""
+
+    def __init__(self, maker: FunctionMaker):
+        self.maker = maker
+        self.name = maker.name
+        fgraph = maker.fgraph
+        self.profile = maker.profile
+        storage_map = {}
+        for v in fgraph.variables:
+            if isinstance(v, Constant):
+                storage_map[v] = [v.data]
+        n_in = len(maker.inputs)
+        for k, sv in enumerate(maker.shared_vars):
+            storage_map[fgraph.inputs[n_in + k]] = sv.container
+        for v in fgraph.inputs[:n_in]:
+            storage_map[v] = [None]
+        order = fgraph.toposort()
+        for node in order:
+            for v in node.inputs:
+                if v not in storage_map:
+                    storage_map[v] = [v.data] if isinstance(v, Constant) else [None]
+            for v in node.outputs:
+                storage_map.setdefault(v, [None])
+        for v in fgraph.outputs:
+            storage_map.setdefault(v, [getattr(v, "data", None)])
+        linker = maker.linker()
+        self.linker = linker
+        for node in order:
+            node.op.prepare_node(node, storage_map, None)
+        thunks = [linker.make_thunk(node, storage_map) for node in order]
+        program = linker.make_program(fgraph, order, storage_map)
+        lazy_nodes = [n for n in order if getattr(n.op, "lazy", False)]
+        self.vm = VM(fgraph, order, thunks, storage_map, program, self.profile, lazy_nodes)
+        self._run = self.vm.run
+        self.storage_map = storage_map
+        self.input_cells = [storage_map[v] for v in fgraph.inputs[:n_in]]
+        self.input_names = {}
+        for i, s in enumerate(maker.inputs):
+            if s.name:
+                self.input_names.setdefault(s.name, i)
+        self.defaults = [s.value for s in maker.inputs]
+        self.filters = [self._make_filter(i, s, v) for i, (s, v) in
+                        enumerate(zip(maker.inputs, fgraph.inputs))]
+        n_out = fgraph.n_user_outputs
+        self.output_cells = [storage_map[v] for v in fgraph.outputs[:n_out]]
+        # outputs sharing memory with an input, constant, shared value or another output are copied
+        protected_roots = set(fgraph.inputs) | {v for v in storage_map if isinstance(v, Constant)}
+        copy_flags = []
+        seen = set()
+        no_recycle = set()
+        for spec, v in zip(maker.outputs, fgraph.outputs[:n_out]):
+            roots = _view_roots(fgraph, v)
+            alias = any(r in protected_roots for r in roots) or any(r in seen for r in roots)
+            copy_flags.append(alias and not spec.borrow or (alias and v in seen))
+            seen.update(roots)
+            no_recycle.update(r for r in roots if r not in protected_roots)
+        self.copy_flags = copy_flags
+        self.any_copy = any(copy_flags)
+        upd_cells = []
+        for k, (sv, _) in enumerate(maker.updates):
+            v = fgraph.outputs[n_out + k]
+            upd_cells.append((sv.container, storage_map[v]))
+            no_recycle.update(r for r in _view_roots(fgraph, v) if r not in protected_roots)
+        self.update_cells = upd_cells
+        self.recycle_cells = [storage_map[v] for v in no_recycle]
+        self.n_in = n_in
+        self.trust_input = False
+
+    def _make_filter(self, i, spec, var):
+        t = var.type
+        downcast = spec.allow_downcast
+        strict = spec.strict
+        fname = self.name
+        name = spec.name or str(spec.variable)
+        simple_dt = getattr(t, "numpy_dtype", None)
+        nd = getattr(t, "ndim", None)
+        static = any(s is not None and s != 1 for s in getattr(t, "shape", ()) or ())
+        static_b = any(getattr(t, "broadcastable", ()) or ())
+        ndarray = np.ndarray
+
+        def slow(a):
+            try:
+                v = t.filter(a, strict=strict, allow_downcast=downcast)
+            except (TypeError, ValueError) as exc:
+                where = f" of function {fname!r}" if fname else ""
+                raise type(exc)(f"bad input argument {i} ({name!r}){where}: {exc}") from None
+            if not spec.borrow and v is a and isinstance(v, ndarray) and spec.mutable:
+                v = v.copy()
+            return v
+
+        if simple_dt is None or static or static_b:
+            return slow
+
+        def fast(a):
+            if type(a) is ndarray and a.dtype == simple_dt and a.ndim == nd:
+                return a
+            return slow(a)
+        return fast
+
+    def __call__(self, *args, **kwargs):
+        cells = self.input_cells
+        if kwargs or len(args) != self.n_in:
+            args = self._bind(args, kwargs)
+        for cell, filt, a in zip(cells, self.filters, args):
+            cell[0] = filt(a)
+        if self.profile is not None:
+            t0 = time.perf_counter()
+            self._run()
+            self.profile.call_time += time.perf_counter() - t0
+        else:
+            self._run()
+        if self.any_copy:
+            outs = [np.array(c[0], copy=True) if (cp and isinstance(c[0], np.ndarray)) else c[0]
+                    for c, cp in zip(self.output_cells, self.copy_flags)]
+        else:
+            outs = [c[0] for c in self.output_cells]
+        for shared_cell, cell in self.update_cells:
+            shared_cell[0] = cell[0]
+        for c in self.recycle_cells:
+            c[0] = None
+        for c in cells:
+            c[0] = None
+        if self.maker.single:
+            return outs[0]
+        return outs
+
+    def _bind(self, args, kwargs):
+        n = self.n_in
+        if len(args) > n:
+            raise TypeError(f"function {self.name or ''} takes {n} argument(s), got {len(args)}"
+                            f" (inputs: {[str(s.variable) for s in self.maker.inputs]})")
+        vals = list(args) + [None] * (n - len(args))
+        given = [True] * len(args) + [False] * (n - len(args))
+        for k, v in kwargs.items():
+            if k not in self.input_names:
+                raise TypeError(f"function {self.name or ''} got an unknown keyword argument {k!r}; "
+                                f"named inputs: {sorted(self.input_names)}")
+            i = self.input_names[k]
+            if given[i]:
+                raise TypeError(f"function input {k!r} given twice")
+            vals[i] = v
+            given[i] = True
+        for i in range(n):
+            if not given[i]:
+                if self.defaults[i] is not None:
+                    vals[i] = self.defaults[i]
+                else:
+                    raise TypeError(
+                        f"function {self.name or ''} takes {n} argument(s): missing input {i} "
+                        f"({self.maker.inputs[i].variable}) (got {len(args)} positional)"
+                    )
+        return vals
+
+    def copy(self, share_memory=False):
+        return function(**{k: v for k, v in self.maker.spec.items()})
+
+    def free(self):
+        for cell in self.storage_map.values():
+            if cell not in self.input_cells:
+                pass
+
+    def __reduce__(self):
+        return (_rebuild_function, (self.maker.spec,))
+
+    def __repr__(self):
+        return f"<opcore.Function {self.name or ''} inputs={[str(s.variable) for s in self.maker.inputs]}>"
+
+
+def _rebuild_function(spec):
+    return function(**spec)

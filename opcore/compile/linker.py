@@ -1,0 +1,36 @@
+"""Linkers turn a rewritten FunctionGraph into thunks; the Python linker is the core's own."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+
+class Linker:
+    """Base linker: per-node thunks from the backend's impl table, else ``perform``.
+
+    Backends subclass this and may override :meth:`make_program` to run the whole graph in one
+    call (see docs/internal-contracts.md).
+    """
+
+    backend_name = "py"
+
+    def __init__(self, impl_lookup: Callable | None = None) -> None:
+        self.impl_lookup = impl_lookup
+
+    def make_thunk(self, node, storage_map):
+        impl = self.impl_lookup(self.backend_name, node.op) if self.impl_lookup else None
+        if impl is not None:
+            return impl(node, storage_map)
+        return node.op.make_py_thunk(node, storage_map)
+
+    def make_program(self, fgraph, order, storage_map):
+        return None
+
+    def describe(self) -> str:
+        return self.backend_name
+
+
+class PyLinker(Linker):
+    """Pure Python/NumPy: every node runs its ``perform``."""
+
+    backend_name = "py"

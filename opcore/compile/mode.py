@@ -1,0 +1,131 @@
+"""Modes: which rewrites run and which backend links the result."""
+
+from __future__ import annotations
+
+from opcore.config import config
+
+# Theano's linker names and what they mean here: a backend name, or 'auto' (best healthy).
+LINKER_NAMES = {
+    "py": "py", "vm": "auto", "cvm": "auto", "c|py": "c|py", "c": "c", "cvm_nogc": "auto",
+    "vm_nogc": "auto", "c|py_nogc": "c|py", "auto": "auto",
+}
+
+OPTIMIZERS = {
+    "fast_run": (("fast_run",), ()),
+    "fast_compile": (("fast_compile",), ()),
+    "merge": (("merge",), ()),
+    "None": ((), ()),
+    None: ((), ()),
+    "o1": (("fast_compile",), ()),
+    "o4": (("fast_run",), ()),
+}
+
+
+class Mode:
+    """A rewrite query plus a backend.
+
+    ``linker`` takes a backend name or one of Theano's linker names ('py', 'vm', 'cvm', 'c',
+    'c|py'); ``optimizer`` is 'fast_run', 'fast_compile', 'merge' or None.
+
+    >>> from opcore.compile import Mode
+    >>> Mode(linker='py', optimizer='fast_run').excluding('fusion').exclude
+    ('fusion',)
+    """
+
+    def __init__(self, linker=None, optimizer="fast_run", backend=None, include=(), exclude=(),
+                 require=(), name=None, debug=False):
+        if linker is not None and not isinstance(linker, str):
+            # a linker object given directly
+            self.linker_obj = linker
+            linker = getattr(linker, "backend_name", "py")
+        else:
+            self.linker_obj = None
+        if linker is None:
+            linker = config.linker
+        if linker in LINKER_NAMES:
+            target = LINKER_NAMES[linker]
+        else:
+            from opcore.plugins import get_host
+
+            host = get_host()
+            host.ensure_loaded()
+            known = sorted(set(LINKER_NAMES) | set(host.backends))
+            if linker not in host.backends:
+                raise ValueError(f"unknown linker {linker!r}; valid names: {', '.join(known)}")
+            target = linker
+        self.linker = linker
+        self.backend = backend or (None if target in ("auto", "c|py") else target)
+        self.fallback_py = target == "c|py"
+        if target == "c|py":
+            self.backend = None
+            self._prefer = "c"
+        else:
+            self._prefer = None
+        if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; valid: fast_run, fast_compile, merge, None")
+        self.optimizer = optimizer
+        base_inc, base_exc = OPTIMIZERS[optimizer]
+        self.include = tuple(dict.fromkeys(base_inc + tuple(include)))
+        self.exclude = tuple(dict.fromkeys(exclude))
+        self.require = tuple(require)
+        self.name = name
+        self.debug = debug
+
+    def _copy(self, **kw):
+        m = Mode.__new__(Mode)
+        m.__dict__.update(self.__dict__)
+        m.__dict__.update(kw)
+        return m
+
+    def including(self, *tags):
+        """The same mode with rewrites carrying ``tags`` switched on."""
+        return self._copy(include=tuple(dict.fromkeys(self.include + tags)),
+                          exclude=tuple(t for t in self.exclude if t not in tags))
+
+    def excluding(self, *tags):
+        """The same mode without rewrites carrying ``tags`` (or named so)."""
+        return self._copy(exclude=tuple(dict.fromkeys(self.exclude + tags)))
+
+    def requiring(self, *tags):
+        return self._copy(require=tuple(dict.fromkeys(self.require + tags)))
+
+    def select_backend(self):
+        from opcore.plugins import get_host
+
+        host = get_host()
+        if self.backend is not None:
+            return host.select_backend(self.backend)
+        if self._prefer is not None and self._prefer in host.backends:
+            b = host.backends[self._prefer]
+            ok, _ = b.available()
+            if ok:
+                return b
+        return host.select_backend(config.backend or None)
+
+    def __repr__(self):
+        return (f"Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, backend={self.backend!r},"
+                f" include={self.include}, exclude={self.exclude})")
+
+
+FAST_RUN = "FAST_RUN"
+FAST_COMPILE = "FAST_COMPILE"
+
+
+def get_mode(mode) -> Mode:
+    """Resolve None / a mode name / a Mode instance."""
+    if mode is None:
+        mode = config.mode
+    if isinstance(mode, Mode):
+        return mode
+    if isinstance(mode, str):
+        key = mode.upper()
+        if key == "FAST_RUN":
+            return Mode(optimizer="fast_run", name="FAST_RUN")
+        if key == "FAST_COMPILE":
+            return Mode(linker="py", optimizer="fast_compile", name="FAST_COMPILE")
+        if key in ("DEBUGMODE", "DEBUG_MODE"):
+            from opcore.compile.debugmode import DebugMode
+
+            return DebugMode()
+        raise ValueError(f"unknown mode {mode!r}; valid: FAST_RUN, FAST_COMPILE, DebugMode, or a Mode")
+    raise TypeError(f"mode must be a string or a Mode, got {type(mode).__name__}")

@@ -1,0 +1,197 @@
+"""The Python VM: runs thunks over storage cells, eagerly or lazily (for ifelse)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+class RunError(Exception):
+    pass
+
+
+def node_error(exc, node, storage_map, fgraph=None):
+    """Re-raise ``exc`` with the node, its input shapes/dtypes and a debugprint of it."""
+    shapes = []
+    dtypes = []
+    for v in node.inputs:
+        val = storage_map[v][0]
+        shapes.append(getattr(val, "shape", "?") if val is not None else "not computed")
+        dtypes.append(str(getattr(val, "dtype", type(val).__name__)))
+    try:
+        from opcore.printing import debugprint
+
+        dp = debugprint(node.outputs[0], file="str", print_type=True)
+    except Exception:  # printing must never hide the real error
+        dp = str(node)
+    msg = (f"{exc}\nApply node that caused the error: {node}\n"
+           f"Inputs types: {[str(v.type) for v in node.inputs]}\n"
+           f"Inputs shapes: {shapes}\nInputs dtypes: {dtypes}\n"
+           f"Debugprint of the apply node:\n{dp}")
+    try:
+        new = type(exc)(msg)
+    except Exception:
+        new = RunError(msg)
+    new.__cause__ = exc
+    new.node = node
+    return new
+
+
+class VM:
+    """Runs ``thunks`` (one per node of ``order``).
+
+    Eager mode is a plain loop.  When the graph contains lazy nodes (``op.lazy``), it evaluates
+    on demand from the outputs, so an ifelse runs only the branch it takes.
+    """
+
+    def __init__(self, fgraph, order, thunks, storage_map, program=None, profile=None,
+                 lazy_nodes=()):
+        self.fgraph = fgraph
+        self.order = order
+        self.thunks = thunks
+        self.storage_map = storage_map
+        self.program = program
+        self.profile = profile
+        self.lazy = bool(lazy_nodes)
+        if self.lazy:
+            self._prepare_lazy()
+        if profile is not None:
+            self.run = self._run_profiled
+        elif self.lazy:
+            self.run = self._run_lazy
+        elif program is not None:
+            self.run = self._run_program
+        else:
+            self.run = self._make_eager()
+
+    def _make_eager(self):
+        thunks = self.thunks
+        order = self.order
+        storage_map = self.storage_map
+
+        def run():
+            i = 0
+            try:
+                for i, t in enumerate(thunks):  # noqa: B007
+                    t()
+            except Exception as exc:
+                raise node_error(exc, order[i], storage_map) from exc.__cause__
+        return run
+
+    def _run_program(self):
+        try:
+            self.program()
+        except Exception as exc:
+            node = getattr(exc, "node", None)
+            if node is not None and not getattr(exc, "_opcore_wrapped", False):
+                err = node_error(exc, node, self.storage_map)
+                err._opcore_wrapped = True
+                raise err from exc
+            raise
+
+    def _run_profiled(self):
+        prof = self.profile
+        for node, t in zip(self.order, self.thunks):
+            t0 = time.perf_counter()
+            try:
+                t()
+            except Exception as exc:
+                raise node_error(exc, node, self.storage_map) from exc
+            prof.add(node, time.perf_counter() - t0)
+        prof.calls += 1
+
+    # -- lazy evaluation -------------------------------------------------------------------------
+    def _prepare_lazy(self):
+        self.index = {n: i for i, n in enumerate(self.order)}
+        self.node_of = {}
+        for n in self.order:
+            for o in n.outputs:
+                self.node_of[o] = n
+
+    def _run_lazy(self):
+        computed = set()
+        storage_map = self.storage_map
+        node_of = self.node_of
+        thunks = self.thunks
+        index = self.index
+        stack = [node_of[o] for o in self.fgraph.outputs if o in node_of]
+        pending_lazy: dict = {}
+        while stack:
+            node = stack[-1]
+            if node in computed:
+                stack.pop()
+                continue
+            lazy = getattr(node.op, "lazy", False)
+            if lazy:
+                needs = pending_lazy.get(node)
+                if needs is None:
+                    needs = node.op.lazy_needs(node, storage_map, None)
+                missing = [node.inputs[k] for k in needs
+                           if node.inputs[k] in node_of and node_of[node.inputs[k]] not in computed]
+                if missing:
+                    pending_lazy[node] = needs
+                    stack.extend(node_of[v] for v in missing)
+                    continue
+                more = node.op.lazy_needs(node, storage_map, needs)
+                if more and set(more) - set(needs):
+                    pending_lazy[node] = sorted(set(more) | set(needs))
+                    continue
+            else:
+                missing = [node_of[v] for v in node.inputs if v in node_of and node_of[v] not in computed]
+                if missing:
+                    stack.extend(missing)
+                    continue
+            try:
+                thunks[index[node]]()
+            except Exception as exc:
+                raise node_error(exc, node, storage_map) from exc
+            computed.add(node)
+            stack.pop()
+
+
+class ProfileStats:
+    """Per-node timings collected when a function is compiled with ``profile=True``."""
+
+    def __init__(self, name=None):
+        self.name = name
+        self.node_times: dict = {}
+        self.node_calls: dict = {}
+        self.calls = 0
+        self.compile_time = 0.0
+        self.rewrite_time = 0.0
+        self.link_time = 0.0
+        self.call_time = 0.0
+
+    def add(self, node, dt):
+        self.node_times[node] = self.node_times.get(node, 0.0) + dt
+        self.node_calls[node] = self.node_calls.get(node, 0) + 1
+
+    def summary(self, file=None, n_apply_to_print=20):
+        """Print (and return) a table of the most expensive nodes and ops."""
+        lines = [f"Function profiling: {self.name or '<unnamed>'}",
+                 f"  calls: {self.calls}, total call time {self.call_time:.6f}s, "
+                 f"compile {self.compile_time:.4f}s (rewrite {self.rewrite_time:.4f}s, "
+                 f"link {self.link_time:.4f}s)"]
+        total = sum(self.node_times.values()) or 1e-12
+        by_op: dict = {}
+        for n, t in self.node_times.items():
+            by_op[str(n.op)] = by_op.get(str(n.op), 0.0) + t
+        lines.append("  Ops (time %, seconds, op):")
+        for op, t in sorted(by_op.items(), key=lambda kv: -kv[1])[:n_apply_to_print]:
+            lines.append(f"    {100 * t / total:6.1f}%  {t:.6f}s  {op}")
+        lines.append("  Apply nodes (time %, seconds, calls, node):")
+        for n, t in sorted(self.node_times.items(), key=lambda kv: -kv[1])[:n_apply_to_print]:
+            lines.append(f"    {100 * t / total:6.1f}%  {t:.6f}s  {self.node_calls[n]:5d}  {n}")
+        text = "\n".join(lines)
+        if file is None:
+            import sys
+
+            print(text, file=sys.stdout)
+        elif file != "str":
+            print(text, file=file)
+        return text
+
+
+def np_copy_if_alias(x):
+    return np.array(x, copy=True) if isinstance(x, np.ndarray) else x

@@ -1,0 +1,231 @@
+"""Configuration flags: declaration, sources and temporary overrides.
+
+Flags are declared with :meth:`Config.add` (the core declares its own here, plugins declare theirs
+through the ``opcore_register_config`` hook).  Values come, in increasing priority, from the
+declared default, ``~/.opcorerc`` (or the file named by ``OPCORE_RC``), the ``OPCORE_FLAGS``
+environment variable and :func:`change_flags`.
+
+>>> import opcore
+>>> with opcore.config.change_flags(floatX="float32"):
+...     opcore.config.floatX
+'float32'
+"""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import functools
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class ConfigError(ValueError):
+    """An unknown flag or a value a flag does not accept."""
+
+
+@dataclass
+class Flag:
+    name: str
+    default: Any
+    doc: str
+    convert: Callable[[str], Any] = str
+    choices: tuple | None = None
+    validate: Callable[[Any], bool] | None = None
+    owner: str = "opcore"
+    value: Any = None
+    source: str = "default"
+    on_change: list = field(default_factory=list)
+
+    def check(self, value: Any) -> Any:
+        if isinstance(value, str) and self.convert is not str:
+            try:
+                value = self.convert(value)
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"config flag {self.name!r}: cannot read {value!r} ({exc})") from None
+        if self.choices is not None and value not in self.choices:
+            raise ConfigError(
+                f"config flag {self.name!r}: {value!r} is not one of {list(self.choices)}"
+            )
+        if self.validate is not None and not self.validate(value):
+            raise ConfigError(f"config flag {self.name!r}: invalid value {value!r}")
+        return value
+
+
+def _bool(text: str) -> bool:
+    low = str(text).strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected a boolean (True/False/1/0)")
+
+
+def _parse_pairs(text: str, where: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if "=" not in item:
+            raise ConfigError(f"{where}: expected NAME=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip().replace(".", "__")] = v.strip()
+    return out
+
+
+class Config:
+    """The set of declared flags; read them as attributes (``config.floatX``)."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_flags", {})
+        object.__setattr__(self, "_pending", {})
+        object.__setattr__(self, "_sources_read", False)
+
+    # -- declaration -------------------------------------------------------------------------
+    def add(self, name: str, doc: str, default: Any, *, convert: Callable = str,
+            choices: tuple | None = None, validate: Callable | None = None,
+            owner: str = "opcore") -> None:
+        """Declare a flag.  A second declaration of the same name by another owner is an error."""
+        flags = self._flags
+        if name in flags:
+            if flags[name].owner != owner:
+                raise ConfigError(
+                    f"config flag {name!r} is declared by both {flags[name].owner!r} and {owner!r}"
+                )
+            return
+        flag = Flag(name, default, doc, convert, choices, validate, owner)
+        flag.value = flag.check(default)
+        flags[name] = flag
+        self._read_sources()
+        if name in self._pending:
+            text, source = self._pending.pop(name)
+            flag.value = flag.check(text)
+            flag.source = source
+
+    def _read_sources(self) -> None:
+        if self._sources_read:
+            return
+        object.__setattr__(self, "_sources_read", True)
+        pending: dict[str, tuple[str, str]] = {}
+        rc = os.environ.get("OPCORE_RC", os.path.expanduser("~/.opcorerc"))
+        if rc and os.path.isfile(rc):
+            parser = configparser.ConfigParser()
+            parser.optionxform = str  # keep flag case (floatX)
+            parser.read(rc)
+            for section in parser.sections():
+                prefix = "" if section == "global" else section + "__"
+                for k, v in parser.items(section):
+                    pending[prefix + k] = (v, rc)
+        env = os.environ.get("OPCORE_FLAGS", "")
+        for k, v in _parse_pairs(env, "OPCORE_FLAGS").items():
+            pending[k] = (v, "OPCORE_FLAGS")
+        self._pending.update(pending)
+        for k in list(self._pending):
+            if k in self._flags:
+                text, source = self._pending.pop(k)
+                flag = self._flags[k]
+                flag.value = flag.check(text)
+                flag.source = source
+
+    def unknown_flags(self) -> dict[str, str]:
+        """Flags set in OPCORE_FLAGS/.opcorerc that nobody declared (after plugins load)."""
+        return {k: src for k, (_, src) in self._pending.items()}
+
+    def check_unknown(self) -> None:
+        """Raise for a flag set in the environment that no loaded component declares."""
+        unknown = self.unknown_flags()
+        if unknown:
+            name, src = next(iter(unknown.items()))
+            raise ConfigError(
+                f"unknown config flag {name!r} (set in {src}); known flags: "
+                + ", ".join(sorted(self._flags))
+            )
+
+    # -- access ------------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._flags[name].value
+        except KeyError:
+            raise AttributeError(f"opcore.config has no flag {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        try:
+            flag = self._flags[name]
+        except KeyError:
+            raise ConfigError(
+                f"unknown config flag {name!r}; known flags: {', '.join(sorted(self._flags))}"
+            ) from None
+        flag.value = flag.check(value)
+        flag.source = "assignment"
+
+    def flags(self) -> dict[str, Flag]:
+        return dict(self._flags)
+
+    def __dir__(self):
+        return list(self._flags) + ["add", "change_flags", "flags"]
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{f.name} = {f.value!r}  ({f.owner}, {f.source})" for f in self._flags.values())
+
+    def change_flags(self, **kwargs: Any) -> "_ChangeFlags":
+        """Context manager (also a decorator) that sets flags and restores them on exit."""
+        return _ChangeFlags(self, kwargs)
+
+
+class _ChangeFlags(contextlib.ContextDecorator):
+    def __init__(self, config: Config, values: dict[str, Any]) -> None:
+        self.config = config
+        self.values = {k.replace(".", "__"): v for k, v in values.items()}
+        self.saved: list[dict[str, Any]] = []
+
+    def __enter__(self):
+        flags = self.config._flags
+        for k in self.values:
+            if k not in flags:
+                raise ConfigError(f"unknown config flag {k!r}; known flags: {', '.join(sorted(flags))}")
+        self.saved.append({k: flags[k].value for k in self.values})
+        for k, v in self.values.items():
+            flags[k].value = flags[k].check(v)
+        return self.config
+
+    def __exit__(self, *exc):
+        for k, v in self.saved.pop().items():
+            self.config._flags[k].value = v
+        return False
+
+
+config = Config()
+change_flags = config.change_flags
+
+_DTYPES = ("float16", "float32", "float64")
+config.add("floatX", "Default float dtype of T.scalar(), T.matrix(), ...", "float64",
+           choices=_DTYPES)
+config.add("device", "Where graphs run: cpu, cuda, cudaN, openclP:D", "cpu",
+           validate=lambda v: v == "cpu" or v.startswith(("cuda", "opencl")))
+config.add("mode", "Default compile mode", "FAST_RUN",
+           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE"))
+config.add("linker", "Default linker name ('auto' = best healthy backend)", "auto")
+config.add("backend", "Backend to use ('' = best healthy backend by priority)", "")
+config.add("compiledir", "Directory of compiled module caches",
+           os.path.join(os.path.expanduser("~"), ".cache", "opcore"))
+config.add("cxx", "C compiler command ('' = no C)", "cc")
+config.add("openmp", "Parallelise large elementwise loops and reductions", False, convert=_bool)
+config.add("openmp_elemwise_minsize", "Smallest loop size parallelised with OpenMP", 200000,
+           convert=int)
+config.add("on_unused_input", "What function() does with an unused input", "raise",
+           choices=("raise", "warn", "ignore"))
+config.add("rewrite_trace", "Print which rewrites fired and their time", False, convert=_bool)
+config.add("rewrite_raise", "Raise (instead of reporting and skipping) when a rewrite fails",
+           False, convert=_bool)
+config.add("compute_test_value", "Unused; accepted for Theano compatibility", "off",
+           choices=("off", "ignore", "warn", "raise", "pdb"))
+config.add("exception_verbosity", "How much a run-time error says", "low", choices=("low", "high"))
+config.add("on_opt_error", "Theano spelling of rewrite_raise", "warn",
+           choices=("warn", "raise", "pdb", "ignore"))
+config.add("allow_gc", "Free intermediate results during a call", False, convert=_bool)
+config.add("gpuarray__sync", "Synchronise after each GPU kernel launch", False, convert=_bool)
+config.add("profile", "Profile every compiled function", False, convert=_bool)
+config.add("warn_float64", "What to do when a float64 variable is created",
+           "ignore", choices=("ignore", "warn", "raise"))

@@ -1,0 +1,350 @@
+"""Symbolic differentiation: grad (reverse mode), Lop, Rop, jacobian, hessian, verify_grad."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opcore.graph.basic import Constant, Variable
+from opcore.graph.null import DisconnectedType, NullType
+from opcore.graph.traversal import io_toposort
+
+
+class DisconnectedInputError(ValueError):
+    """``grad`` was asked for an input that the cost does not depend on."""
+
+
+class NullTypeGradError(TypeError):
+    """A gradient needed by the result is undefined or not implemented."""
+
+
+def _T():
+    import opcore.tensor as T
+
+    return T
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_names=True,
+         known_grads=None, return_disconnected="zero", null_gradients="raise"):
+    """Gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list).
+
+    >>> import opcore, opcore.tensor as T
+    >>> x = T.dscalar('x')
+    >>> float(opcore.function([x], T.grad(x ** 2, x))(3.0))
+    6.0
+    """
+    T = _T()
+    if cost is not None:
+        cost = T.as_tensor_variable(cost)
+        if cost.ndim != 0:
+            raise TypeError(f"grad: the cost must be a scalar, but {cost} has {cost.ndim} "
+                            f"dimension(s) ({cost.type}); sum it or use jacobian()")
+        if not cost.dtype.startswith(("float", "complex")):
+            raise TypeError(f"grad: the cost {cost} has integer dtype {cost.dtype}; cast it to a float")
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
+    single = not isinstance(wrt, (list, tuple))
+    wrt_list = [wrt] if single else list(wrt)
+    for w in wrt_list:
+        if not isinstance(w, Variable):
+            raise TypeError(f"grad: wrt must be symbolic variables, got {type(w).__name__} ({w!r})")
+    seeds = {}
+    if known_grads:
+        for v, g in known_grads.items():
+            seeds[v] = T.as_tensor_variable(g)
+    if cost is not None:
+        seeds[cost] = T.ones_like(cost) if cost not in seeds else seeds[cost]
+    if not seeds:
+        raise ValueError("grad: give a cost or known_grads")
+    blockers = set(consider_constant or [])
+    grads = _backprop(list(seeds), seeds, wrt_list, blockers)
+    out = []
+    for w in wrt_list:
+        g = grads.get(w)
+        if g is None or isinstance(g.type, DisconnectedType):
+            msg = (f"grad: the cost does not depend on {w} (it is disconnected from the graph). "
+                   "Pass disconnected_inputs='ignore' to get zeros")
+            if disconnected_inputs == "raise":
+                raise DisconnectedInputError(msg)
+            if disconnected_inputs == "warn":
+                import warnings
+
+                warnings.warn(msg, stacklevel=2)
+            if return_disconnected == "None":
+                out.append(None)
+                continue
+            if return_disconnected == "Disconnected":
+                out.append(DisconnectedType()())
+                continue
+            g = T.zeros_like(w, dtype=w.dtype if w.dtype.startswith("float") else T.config.floatX)
+        elif isinstance(g.type, NullType):
+            if null_gradients == "raise":
+                raise NullTypeGradError(f"grad: the gradient with respect to {w} is undefined: {g.type.why}")
+        else:
+            if hasattr(w, "dtype") and g.dtype != w.dtype and w.dtype.startswith("float"):
+                g = T.cast(g, w.dtype)
+            if hasattr(w, "broadcastable") and g.broadcastable != w.broadcastable and g.ndim == w.ndim:
+                if w.type.is_super(g.type):
+                    g = T.unbroadcast(g, *[d for d in range(g.ndim) if g.broadcastable[d] and not w.broadcastable[d]])
+                elif g.type.is_super(w.type):
+                    g = T.basic.specify_broadcastable_as(g, w.type)
+            if add_names and getattr(w, "name", None) and cost is not None and g.name is None:
+                g.name = f"(d{cost.name or 'cost'}/d{w.name})"
+        out.append(g)
+    return out[0] if single else out
+
+
+def _backprop(sources, seeds, wrt, blockers):
+    """Accumulate gradients from ``seeds`` back to every variable that reaches ``wrt``."""
+    T = _T()
+    order = io_toposort(list(wrt) + list(blockers), sources)
+    # nodes that actually lie on a path from wrt to the sources
+    wrt_set = set(wrt)
+    reach = set(wrt_set)
+    relevant = []
+    for node in order:
+        if any(i in reach and i not in blockers for i in node.inputs):
+            reach.update(node.outputs)
+            relevant.append(node)
+    grads: dict = {}
+    for v, g in seeds.items():
+        grads[v] = [g]
+
+    def total(v):
+        gs = grads.get(v)
+        if not gs:
+            return None
+        real = [g for g in gs if not isinstance(g.type, DisconnectedType)]
+        if not real:
+            return gs[0]
+        nulls = [g for g in real if isinstance(g.type, NullType)]
+        if nulls:
+            return nulls[0]
+        acc = real[0]
+        for g in real[1:]:
+            acc = acc + g
+        gs[:] = [acc]
+        return acc
+
+    for node in reversed(relevant):
+        out_grads = [total(o) for o in node.outputs]
+        if all(g is None or isinstance(g.type, DisconnectedType) for g in out_grads):
+            continue
+        needed = [i in reach and i not in blockers for i in node.inputs]
+        if not any(needed):
+            continue
+        filled = []
+        for o, g in zip(node.outputs, out_grads):
+            if g is None or isinstance(g.type, DisconnectedType):
+                if hasattr(o.type, "dtype"):
+                    g = T.zeros_like(o, dtype=o.dtype if o.dtype.startswith(("float", "complex")) else T.config.floatX)
+                else:
+                    g = o.type.zeros_like(o) if hasattr(o.type, "zeros_like") else None
+            elif isinstance(g.type, NullType):
+                pass
+            filled.append(g)
+        if any(g is not None and isinstance(g.type, NullType) for g in filled):
+            for i, inp in enumerate(node.inputs):
+                if needed[i]:
+                    grads.setdefault(inp, []).append(next(g for g in filled if isinstance(g.type, NullType)))
+            continue
+        try:
+            in_grads = node.op.L_op(list(node.inputs), list(node.outputs), filled)
+        except NotImplementedError as exc:
+            from opcore.graph.null import NullType as NT
+
+            in_grads = [NT(f"{node.op}: {exc}")() for _ in node.inputs]
+        if len(in_grads) != len(node.inputs):
+            raise ValueError(f"{node.op}.grad returned {len(in_grads)} gradients for "
+                             f"{len(node.inputs)} inputs")
+        for i, (inp, g) in enumerate(zip(node.inputs, in_grads)):
+            if not needed[i] or g is None:
+                continue
+            if not isinstance(g, Variable):
+                g = T.as_tensor_variable(g)
+            if isinstance(g.type, (DisconnectedType, NullType)):
+                grads.setdefault(inp, []).append(g)
+                continue
+            if hasattr(inp.type, "ndim") and hasattr(g.type, "ndim") and g.ndim != inp.ndim:
+                raise ValueError(f"{node.op}.grad returned a gradient of rank {g.ndim} for input {i} "
+                                 f"({inp}, rank {inp.ndim})")
+            grads.setdefault(inp, []).append(g)
+    return {v: total(v) for v in list(grads)}
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+    """Vector-Jacobian product: ``eval_points`` times the Jacobian of ``f`` w.r.t. ``wrt``."""
+    T = _T()
+    fs = f if isinstance(f, (list, tuple)) else [f]
+    eps = eval_points if isinstance(eval_points, (list, tuple)) else [eval_points]
+    known = {fv: T.as_tensor_variable(e) for fv, e in zip(fs, eps)}
+    return grad(None, wrt, consider_constant=consider_constant, known_grads=known,
+                disconnected_inputs=disconnected_inputs)
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
+    """Jacobian-vector product (forward mode) using each op's ``R_op``."""
+    T = _T()
+    single_f = not isinstance(f, (list, tuple))
+    fs = [f] if single_f else list(f)
+    wrts = wrt if isinstance(wrt, (list, tuple)) else [wrt]
+    eps = eval_points if isinstance(eval_points, (list, tuple)) else [eval_points]
+    if len(wrts) != len(eps):
+        raise ValueError("Rop: wrt and eval_points must have the same length")
+    tangent = {}
+    for w, e in zip(wrts, eps):
+        e = T.as_tensor_variable(e)
+        if e.ndim != w.ndim:
+            raise ValueError(f"Rop: eval point {e} has rank {e.ndim}, {w} has rank {w.ndim}")
+        tangent[w] = e
+    for node in io_toposort(wrts, fs):
+        evs = [tangent.get(i) for i in node.inputs]
+        if all(e is None for e in evs):
+            continue
+        try:
+            r = node.op.R_op(list(node.inputs), evs)
+        except NotImplementedError:
+            r = _rop_via_lop(node, evs)
+        for o, rv in zip(node.outputs, r):
+            if rv is not None:
+                tangent[o] = rv
+    out = []
+    for fv in fs:
+        r = tangent.get(fv)
+        if r is None:
+            if disconnected_outputs == "raise":
+                raise DisconnectedInputError(f"Rop: {fv} does not depend on {wrts}")
+            r = T.zeros_like(fv)
+        out.append(r)
+    return out[0] if single_f else out
+
+
+def _rop_via_lop(node, evs):
+    """R-op from two L-ops (the double-transpose trick), for ops without R_op."""
+    T = _T()
+    outs = node.outputs
+    u = [T.zeros_like(o) for o in outs]
+    # g(u) = J^T u is linear in u; its L-op with evs gives J evs
+    gs = node.op.L_op(list(node.inputs), list(outs), u)
+    pairs = [(g, e) for g, e in zip(gs, evs) if e is not None and not isinstance(g.type, (NullType, DisconnectedType))]
+    res = []
+    for k, uk in enumerate(u):
+        known = {g: e for g, e in pairs}
+        res.append(grad(None, uk, known_grads=known, disconnected_inputs="ignore"))
+    return res
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """Jacobian of a vector ``expression`` w.r.t. ``wrt`` (one row per element)."""
+    T = _T()
+    expression = T.as_tensor_variable(expression)
+    single = not isinstance(wrt, (list, tuple))
+    wrts = [wrt] if single else list(wrt)
+    if expression.ndim == 0:
+        g = grad(expression, wrts, consider_constant=consider_constant,
+                 disconnected_inputs=disconnected_inputs)
+        return g[0] if single else g
+    flat = T.flatten(expression)
+    n = flat.type.shape[0]
+    if n is None:
+        from opcore.scan import scan
+
+        def step(i, flat_, *ws):
+            return grad(flat_[i], list(ws), consider_constant=consider_constant,
+                        disconnected_inputs=disconnected_inputs)
+
+        jac, _ = scan(step, sequences=T.arange(flat.shape[0]), non_sequences=[flat] + wrts)
+        jac = jac if isinstance(jac, list) else [jac]
+        jac = [T.reshape(j, T.concatenate([expression.shape, w.shape]), ndim=expression.ndim + w.ndim)
+               for j, w in zip(jac, wrts)]
+    else:
+        rows = [grad(flat[i], wrts, consider_constant=consider_constant,
+                     disconnected_inputs=disconnected_inputs) for i in range(n)]
+        jac = [T.reshape(T.stack([r[k] for r in rows]),
+                         list(expression.type.shape) + [T.shape_i(w, d) for d in range(w.ndim)])
+               for k, w in enumerate(wrts)]
+    return jac[0] if single else jac
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """Hessian of the scalar ``cost`` w.r.t. each vector in ``wrt``."""
+    single = not isinstance(wrt, (list, tuple))
+    wrts = [wrt] if single else list(wrt)
+    out = []
+    for w in wrts:
+        g = grad(cost, w, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+        out.append(jacobian(g, w, consider_constant=consider_constant,
+                            disconnected_inputs=disconnected_inputs))
+    return out[0] if single else out
+
+
+class GradientError(AssertionError):
+    """verify_grad found analytic and numeric gradients that disagree."""
+
+    def __init__(self, arg, analytic, numeric, abs_err, rel_err, tol):
+        self.arg = arg
+        self.analytic = analytic
+        self.numeric = numeric
+        super().__init__(
+            f"verify_grad: gradient w.r.t. argument {arg} disagrees with finite differences: "
+            f"max abs err {abs_err:.3g}, max rel err {rel_err:.3g} (tolerance {tol:.3g})\n"
+            f"analytic: {np.asarray(analytic).ravel()[:8]}\nnumeric:  {np.asarray(numeric).ravel()[:8]}"
+        )
+
+
+def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None,
+                rel_tol=None, mode=None, cast_to_output_type=False, no_debug_ref=True):
+    """Check ``fun``'s symbolic gradient against central finite differences at ``pt``.
+
+    ``fun`` maps symbolic inputs (one per array in ``pt``) to a tensor; the check uses a random
+    projection of the output to a scalar.  Raises :class:`GradientError` on disagreement.
+    """
+    import opcore
+
+    T = _T()
+    pt = [np.array(p) for p in pt]
+    for i, p in enumerate(pt):
+        if p.dtype.kind not in "fc":
+            raise TypeError(f"verify_grad: point {i} has dtype {p.dtype}; give float arrays")
+    rng = rng if rng is not None else np.random.default_rng(42)
+    if isinstance(rng, (int, np.integer)):
+        rng = np.random.default_rng(rng)
+    low_prec = any(p.dtype in (np.float16, np.float32) for p in pt)
+    eps = eps or (1e-2 if low_prec else 1e-7)
+    tol = abs_tol or (1e-2 if low_prec else 1e-4)
+    rtol = rel_tol or (1e-2 if low_prec else 1e-4)
+    ins = [T.TensorType(p.dtype.name, shape=(None,) * p.ndim)(f"input{i}") for i, p in enumerate(pt)]
+    out = fun(*ins)
+    if isinstance(out, (list, tuple)):
+        raise TypeError("verify_grad: fun must return one variable")
+    out = T.as_tensor_variable(out)
+    f_out = opcore.function(ins, out, mode=mode, on_unused_input="ignore")
+    o_val = np.asarray(f_out(*pt))
+    for _ in range(n_tests):
+        proj_val = rng.random(o_val.shape).astype(out.dtype if out.dtype.startswith("float") else "float64") + 0.5
+        proj = T.constant(proj_val)
+        cost = T.sum(out * proj)
+        gs = grad(cost, ins, disconnected_inputs="ignore")
+        f_cost = opcore.function(ins, cost, mode=mode, on_unused_input="ignore")
+        f_grad = opcore.function(ins, gs, mode=mode, on_unused_input="ignore")
+        analytic = f_grad(*pt)
+        for k, p in enumerate(pt):
+            num = np.zeros(p.shape, dtype="float64")
+            flat = p.reshape(-1)
+            for j in range(flat.size):
+                orig = flat[j]
+                flat[j] = orig + eps
+                plus = float(f_cost(*pt))
+                flat[j] = orig - eps
+                minus = float(f_cost(*pt))
+                flat[j] = orig
+                num.reshape(-1)[j] = (plus - minus) / (2 * eps)
+            a = np.asarray(analytic[k], dtype="float64")
+            abs_err = np.abs(a - num)
+            rel_err = abs_err / (np.abs(a) + np.abs(num) + 1e-8)
+            bad = (abs_err > tol) & (rel_err > rtol)
+            if np.any(bad):
+                raise GradientError(k, a, num, float(abs_err.max()), float(rel_err.max()), max(tol, rtol))
+
+
+verify_grad.E_grad = GradientError
+numeric_grad = None

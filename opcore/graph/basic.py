@@ -1,0 +1,225 @@
+"""Variables, constants and Apply nodes: the vocabulary of a graph."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Sequence
+
+_ids = itertools.count()
+
+
+class Node:
+    __slots__ = ()
+
+
+class Variable(Node):
+    """A symbolic value of a :class:`Type`.
+
+    ``owner`` is the :class:`Apply` that computes it (``None`` for a graph input) and ``index`` its
+    position among the owner's outputs.
+    """
+
+    __slots__ = ("type", "owner", "index", "name", "tag", "auto_name", "__weakref__")
+
+    def __init__(self, type, owner=None, index=None, name: str | None = None) -> None:
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.tag = _Tag()
+        self.auto_name = f"auto_{next(_ids)}"
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            op = self.owner.op
+            if len(self.owner.outputs) == 1:
+                return f"{op}.0"
+            return f"{op}.{self.index}"
+        return f"<{self.type}>"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def clone(self, **kwargs):
+        cp = self.__class__(self.type, None, None, self.name)
+        cp.tag = self.tag.copy()
+        return cp
+
+    def get_parents(self):
+        return [self.owner] if self.owner is not None else []
+
+    def eval(self, inputs_to_values: dict | None = None):
+        """Compile (cached) and evaluate this variable: ``(x + 1).eval({x: 2.0})``."""
+        from opcore.compile.function import function  # lazy: graph does not depend on compile
+
+        inputs_to_values = inputs_to_values or {}
+        inputs = list(inputs_to_values)
+        key = tuple(id(i) for i in inputs)
+        cache = getattr(self.tag, "_eval_cache", None)
+        if cache is None:
+            cache = self.tag._eval_cache = {}
+        if key not in cache:
+            cache[key] = function(inputs, self, on_unused_input="ignore")
+        return cache[key](*[inputs_to_values[i] for i in inputs])
+
+    def __getstate__(self):
+        state = {s: getattr(self, s) for s in Variable.__slots__ if s != "__weakref__"}
+        state["tag"] = self.tag.copy()
+        state["tag"].__dict__.pop("_eval_cache", None)
+        extra = getattr(self, "__dict__", None)
+        if extra:
+            state["__dict__"] = dict(extra)
+        return state
+
+    def __setstate__(self, state):
+        extra = state.pop("__dict__", None)
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+        if extra:
+            self.__dict__.update(extra)
+
+
+class _Tag:
+    """Free-form annotations attached to a variable (test values, traces)."""
+
+    def copy(self):
+        t = _Tag()
+        t.__dict__.update(self.__dict__)
+        return t
+
+
+class Constant(Variable):
+    """A variable with a fixed value; never a graph input."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, type, data, name: str | None = None) -> None:
+        super().__init__(type, None, None, name)
+        self.data = data
+
+    def signature(self):
+        return (self.type, _hashable(self.data))
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        text = str(self.data)
+        if len(text) > 20:
+            text = text[:10].strip() + "..." + text[-10:].strip()
+        return f"{type(self).__name__}{{{text}}}"
+
+    def clone(self, **kwargs):
+        cp = self.__class__(self.type, self.data, self.name)
+        cp.tag = self.tag.copy()
+        return cp
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["data"] = self.data
+        return state
+
+
+def _hashable(data):
+    try:
+        import numpy as np
+
+        if isinstance(data, np.ndarray):
+            return (data.dtype.str, data.shape, data.tobytes())
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        hash(data)
+        return data
+    except TypeError:
+        return id(data)
+
+
+class Apply(Node):
+    """One application of an :class:`Op` to input variables, producing output variables."""
+
+    __slots__ = ("op", "inputs", "outputs", "tag", "__weakref__")
+
+    def __init__(self, op, inputs: Sequence[Variable], outputs: Sequence[Variable]) -> None:
+        self.op = op
+        self.inputs: list[Variable] = []
+        self.tag = _Tag()
+        for i, inp in enumerate(inputs):
+            if not isinstance(inp, Variable):
+                raise TypeError(f"{op}: input {i} is {type(inp).__name__}, not a Variable: {inp!r}")
+            self.inputs.append(inp)
+        self.outputs: list[Variable] = []
+        for i, out in enumerate(outputs):
+            if not isinstance(out, Variable):
+                raise TypeError(f"{op}: output {i} is {type(out).__name__}, not a Variable")
+            if out.owner is None:
+                out.owner = self
+                out.index = i
+            elif out.owner is not self or out.index != i:
+                raise ValueError(f"{op}: output {i} ({out}) already belongs to another Apply node")
+            self.outputs.append(out)
+
+    @property
+    def out(self) -> Variable:
+        if len(self.outputs) != 1:
+            raise AttributeError(f"{self.op} has {len(self.outputs)} outputs; use .outputs")
+        return self.outputs[0]
+
+    @property
+    def nin(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def nout(self) -> int:
+        return len(self.outputs)
+
+    def default_output(self) -> Variable:
+        do = getattr(self.op, "default_output", None)
+        if do is None:
+            if len(self.outputs) == 1:
+                return self.outputs[0]
+            raise ValueError(f"{self.op} has several outputs and no default_output")
+        return self.outputs[do]
+
+    def clone(self, clone_inner_graph: bool = False) -> "Apply":
+        return Apply(self.op, list(self.inputs), [o.clone() for o in self.outputs])
+
+    def clone_with_new_inputs(self, inputs: Sequence[Variable], strict: bool = True) -> "Apply":
+        assert len(inputs) == len(self.inputs)
+        remake = False
+        new_inputs = list(inputs)
+        for i, (cur, new) in enumerate(zip(self.inputs, inputs)):
+            if cur.type != new.type:
+                if strict:
+                    new_inputs[i] = cur.type.filter_variable(new)
+                else:
+                    remake = True
+        if remake:
+            new_node = self.op.make_node(*new_inputs)
+            new_node.tag = self.tag.copy()
+            return new_node
+        node = self.clone()
+        node.inputs = new_inputs
+        return node
+
+    def __str__(self) -> str:
+        return f"{self.op}({', '.join(map(str, self.inputs))})"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def __getstate__(self):
+        return {"op": self.op, "inputs": self.inputs, "outputs": self.outputs, "tag": self.tag}
+
+    def __setstate__(self, state):
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+
+
+def as_variable(x: Any, name: str | None = None) -> Variable:
+    if isinstance(x, Variable):
+        return x
+    if isinstance(x, Apply):
+        return x.default_output()
+    raise TypeError(f"cannot convert {x!r} to a Variable")

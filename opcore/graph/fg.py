@@ -1,0 +1,271 @@
+"""FunctionGraph: a graph with fixed inputs/outputs that rewrites may edit in place."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.traversal import clone_get_equiv, io_toposort
+
+
+class InconsistencyError(Exception):
+    """A change was rejected by a feature's validation (for example the destroy handler)."""
+
+
+class Feature:
+    """Listener attached to a FunctionGraph; every callback is optional."""
+
+    def on_attach(self, fgraph): ...
+    def on_detach(self, fgraph): ...
+    def on_import(self, fgraph, node, reason): ...
+    def on_prune(self, fgraph, node, reason): ...
+    def on_change_input(self, fgraph, node, i, old, new, reason): ...
+    def validate(self, fgraph): ...
+
+
+class FunctionGraph:
+    """Owns the nodes between ``inputs`` and ``outputs`` and keeps a ``clients`` index.
+
+    ``clients[var]`` lists ``(node, i)`` pairs (``node == 'output'`` for a graph output).
+    """
+
+    def __init__(self, inputs: Sequence[Variable] | None = None,
+                 outputs: Sequence[Variable] | None = None, features: Iterable[Feature] = (),
+                 clone: bool = True, update_mapping=None) -> None:
+        if outputs is None:
+            raise ValueError("FunctionGraph needs outputs")
+        outputs = list(outputs)
+        if inputs is None:
+            from opcore.graph.traversal import graph_inputs
+
+            inputs = [v for v in graph_inputs(outputs) if not isinstance(v, Constant)]
+        inputs = list(inputs)
+        self.equiv = None
+        if clone:
+            equiv = clone_get_equiv(inputs, outputs, copy_inputs=True, copy_orphans=False)
+            inputs = [equiv[i] for i in inputs]
+            outputs = [equiv[o] for o in outputs]
+            self.equiv = equiv
+        self.inputs: list[Variable] = []
+        self.outputs: list[Variable] = []
+        self.apply_nodes: set[Apply] = set()
+        self.variables: set[Variable] = set()
+        self.clients: dict[Variable, list] = {}
+        self._features: list[Feature] = []
+        self.update_mapping = update_mapping or {}
+        self.revision = 0
+        for inp in inputs:
+            if inp.owner is not None:
+                raise ValueError(
+                    f"FunctionGraph input {inp} is computed by {inp.owner.op}; inputs must be roots"
+                )
+            self.add_input(inp)
+        for out in outputs:
+            self.add_output(out, reason="init")
+        for f in features:
+            self.attach_feature(f)
+
+    # -- structure --------------------------------------------------------------------------
+    def add_input(self, var: Variable) -> None:
+        if var in self.variables:
+            return
+        self.inputs.append(var)
+        self.variables.add(var)
+        self.clients.setdefault(var, [])
+
+    def add_output(self, var: Variable, reason=None) -> None:
+        self.outputs.append(var)
+        self.import_var(var, reason)
+        self.clients[var].append(("output", len(self.outputs) - 1))
+
+    def import_var(self, var: Variable, reason=None) -> None:
+        if var in self.variables:
+            return
+        if var.owner is not None:
+            self.import_node(var.owner, reason)
+        else:
+            if not isinstance(var, Constant) and var not in self.inputs:
+                # free variables (shared storage) are allowed as orphans; record them
+                pass
+            self.variables.add(var)
+            self.clients.setdefault(var, [])
+
+    def import_node(self, node: Apply, reason=None) -> None:
+        new_nodes = io_toposort(list(self.variables), node.outputs)
+        for n in new_nodes:
+            if n in self.apply_nodes:
+                continue
+            self.apply_nodes.add(n)
+            for out in n.outputs:
+                self.variables.add(out)
+                self.clients.setdefault(out, [])
+            for i, inp in enumerate(n.inputs):
+                if inp not in self.variables:
+                    self.variables.add(inp)
+                    self.clients.setdefault(inp, [])
+                self.clients[inp].append((n, i))
+            for f in self._features:
+                f.on_import(self, n, reason)
+
+    def _remove_client(self, var: Variable, client, reason=None) -> None:
+        stack = [(var, client)]
+        while stack:
+            v, c = stack.pop()
+            cl = self.clients.get(v)
+            if cl is None:
+                continue
+            try:
+                cl.remove(c)
+            except ValueError:
+                continue
+            if cl or v in self.inputs or v in self.outputs:
+                continue
+            node = v.owner
+            if node is None:
+                if isinstance(v, Constant) or v not in self.inputs:
+                    self.variables.discard(v)
+                    del self.clients[v]
+                continue
+            if any(self.clients.get(o) for o in node.outputs):
+                continue
+            if node not in self.apply_nodes:
+                continue
+            self.apply_nodes.discard(node)
+            for o in node.outputs:
+                self.variables.discard(o)
+                self.clients.pop(o, None)
+            for f in self._features:
+                f.on_prune(self, node, reason)
+            for i, inp in enumerate(node.inputs):
+                stack.append((inp, (node, i)))
+
+    def change_node_input(self, node, i: int, new: Variable, reason=None) -> None:
+        if node == "output":
+            old = self.outputs[i]
+            if old is new:
+                return
+            if old.type != new.type:
+                raise TypeError(f"output {i}: cannot replace {old} ({old.type}) by {new} ({new.type})")
+            self.outputs[i] = new
+        else:
+            old = node.inputs[i]
+            if old is new:
+                return
+            if not old.type.is_super(new.type) and old.type != new.type:
+                raise TypeError(
+                    f"{node.op}: input {i} has type {old.type}, replacement {new} has {new.type}"
+                )
+            node.inputs[i] = new
+        self.import_var(new, reason)
+        self.clients[new].append((node, i))
+        self._remove_client(old, (node, i), reason)
+        self.revision += 1
+        for f in self._features:
+            f.on_change_input(self, node, i, old, new, reason)
+
+    def replace(self, var: Variable, new: Variable, reason=None, verbose=None, import_missing=False) -> None:
+        """Make every client of ``var`` use ``new`` instead (types must match)."""
+        if var is new:
+            return
+        if var.type != new.type:
+            conv = var.type.convert_variable(new)
+            if conv is None:
+                raise TypeError(
+                    f"replace ({reason}): {var} has type {var.type} but its replacement {new} "
+                    f"has type {new.type}"
+                )
+            new = conv
+        if var not in self.variables:
+            return
+        for node, i in list(self.clients.get(var, [])):
+            self.change_node_input(node, i, new, reason)
+
+    def replace_all(self, pairs, reason=None) -> None:
+        for old, new in pairs:
+            self.replace(old, new, reason)
+
+    def replace_validate(self, var, new, reason=None) -> None:
+        self.replace(var, new, reason)
+        self.validate()
+
+    # -- features ---------------------------------------------------------------------------
+    def attach_feature(self, feature: Feature) -> None:
+        if feature in self._features:
+            return
+        self._features.append(feature)
+        feature.on_attach(self)
+
+    def remove_feature(self, feature: Feature) -> None:
+        self._features.remove(feature)
+        feature.on_detach(self)
+
+    def validate(self) -> None:
+        for f in self._features:
+            f.validate(self)
+
+    def get_feature(self, cls):
+        for f in self._features:
+            if isinstance(f, cls):
+                return f
+        return None
+
+    # -- queries ----------------------------------------------------------------------------
+    def toposort(self) -> list[Apply]:
+        order = io_toposort(self.inputs, self.outputs)
+        orderings = [f.orderings(self) for f in self._features if hasattr(f, "orderings")]
+        orderings = [o for o in orderings if o]
+        if orderings:
+            order = _toposort_with_orderings(order, orderings)
+        return order
+
+    def orphans(self) -> list[Variable]:
+        return [v for v in self.variables if v.owner is None and v not in self.inputs]
+
+    def clone(self, check_integrity: bool = True) -> "FunctionGraph":
+        return self.clone_get_equiv()[0]
+
+    def clone_get_equiv(self):
+        equiv = clone_get_equiv(self.inputs, self.outputs, copy_inputs=True, copy_orphans=False)
+        fg = FunctionGraph([equiv[i] for i in self.inputs], [equiv[o] for o in self.outputs],
+                           clone=False, update_mapping=dict(self.update_mapping))
+        return fg, equiv
+
+    def __str__(self) -> str:
+        return f"FunctionGraph({', '.join(map(str, self.outputs))})"
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d["_features"] = []
+        return d
+
+
+def _toposort_with_orderings(order, orderings):
+    """Stable toposort of ``order`` adding extra edges {node: [must-run-before nodes]}."""
+    extra: dict = {}
+    for o in orderings:
+        for node, prereqs in o.items():
+            extra.setdefault(node, set()).update(prereqs)
+    pos = {n: i for i, n in enumerate(order)}
+    deps = {n: {i.owner for i in n.inputs if i.owner in pos} | (extra.get(n, set()) & pos.keys())
+            for n in order}
+    rev: dict = {n: [] for n in order}
+    for n, ds in deps.items():
+        for d in ds:
+            rev[d].append(n)
+    import heapq
+
+    indeg = {n: len(ds) for n, ds in deps.items()}
+    ready = [(pos[n], n.__hash__(), n) for n in order if indeg[n] == 0]
+    ready = [(p, i, n) for p, i, n in ready]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        _, _, n = heapq.heappop(ready)
+        out.append(n)
+        for m in rev[n]:
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                heapq.heappush(ready, (pos[m], m.__hash__(), m))
+    if len(out) != len(order):
+        raise InconsistencyError("the graph's ordering constraints form a cycle")
+    return out

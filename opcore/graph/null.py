@@ -1,0 +1,73 @@
+"""Markers for gradients that are undefined or disconnected, and for unknown shapes."""
+
+from __future__ import annotations
+
+from opcore.graph.basic import Apply, Variable
+from opcore.graph.op import Op
+from opcore.graph.type import Type
+
+
+class ShapeUnknown(Exception):
+    """Raised by infer_shape when the op cannot tell its output shape symbolically."""
+
+
+class NullType(Type):
+    """The type of an undefined gradient; any use of it in a compiled graph is an error."""
+
+    def __init__(self, why: str = "") -> None:
+        self.why = why
+
+    def filter(self, data, strict=False, allow_downcast=None):
+        raise ValueError(f"undefined gradient cannot hold a value: {self.why}")
+
+    def __eq__(self, other):
+        return type(other) is NullType
+
+    def __hash__(self):
+        return hash(NullType)
+
+    def __str__(self):
+        return "NullType"
+
+
+class DisconnectedType(Type):
+    """The type of the gradient of an output that does not depend on the input."""
+
+    def filter(self, data, strict=False, allow_downcast=None):
+        raise ValueError("a disconnected gradient holds no value")
+
+    def __eq__(self, other):
+        return type(other) is DisconnectedType
+
+    def __hash__(self):
+        return hash(DisconnectedType)
+
+    def __str__(self):
+        return "DisconnectedType"
+
+
+class _GradUndefined(Op):
+    __props__ = ("why",)
+
+    def __init__(self, why):
+        self.why = why
+
+    def make_node(self, x):
+        return Apply(self, [x], [NullType(self.why)()])
+
+    def perform(self, node, inputs, outputs):
+        raise ValueError(self.why)
+
+
+def grad_undefined_for(op, i: int, x: Variable, why: str = "") -> Variable:
+    msg = f"{op}: the gradient with respect to input {i} is not defined" + (f" ({why})" if why else "")
+    return NullType(msg)()
+
+
+def grad_not_implemented(op, i: int, x: Variable, why: str = "") -> Variable:
+    msg = f"{op}: the gradient with respect to input {i} is not implemented" + (f" ({why})" if why else "")
+    return NullType(msg)()
+
+
+def disconnected_type() -> Variable:
+    return DisconnectedType()()

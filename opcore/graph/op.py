@@ -1,0 +1,200 @@
+"""The Op contract: ``make_node`` builds an Apply, ``perform`` is the reference implementation.
+
+Backend protocols (``c_code``, ``gpu_kernels``, ...) are duck-typed methods that only the backend
+which understands them calls; the core never does.  See ``docs/op-contract.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from opcore.graph.basic import Apply, Variable
+
+
+class Op:
+    """Base of every operation.
+
+    Set ``__props__`` to the names of the attributes that define the op: equality, hashing and
+    ``str`` (``AXPB{a=3, b=7}``) follow from them.  Instead of ``make_node`` an op may set
+    ``itypes``/``otypes`` (lists of Types).
+    """
+
+    __props__: tuple[str, ...] = ()
+    itypes: Sequence | None = None
+    otypes: Sequence | None = None
+    default_output: int | None = None
+    destroy_map: dict[int, list[int]] = {}
+    view_map: dict[int, list[int]] = {}
+
+    # -- identity --------------------------------------------------------------------------
+    def _props(self) -> tuple:
+        return tuple(getattr(self, p) for p in self.__props__)
+
+    def _props_dict(self) -> dict:
+        return {p: getattr(self, p) for p in self.__props__}
+
+    def __eq__(self, other: Any) -> bool:
+        if type(self) is not type(other):
+            return False
+        if not self.__props__:
+            return self is other
+        return self._props() == other._props()
+
+    def __hash__(self) -> int:
+        if not self.__props__:
+            return object.__hash__(self)
+        try:
+            return hash((type(self), self._props()))
+        except TypeError:
+            return hash((type(self), tuple(repr(p) for p in self._props())))
+
+    def __str__(self) -> str:
+        name = getattr(self, "name", None) or type(self).__name__
+        if self.__props__:
+            body = ", ".join(f"{p}={getattr(self, p)}" for p in self.__props__)
+            return f"{name}{{{body}}}"
+        return name
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    # -- building --------------------------------------------------------------------------
+    def make_node(self, *inputs: Any) -> Apply:
+        if self.itypes is None or self.otypes is None:
+            raise NotImplementedError(f"{type(self).__name__} defines neither make_node nor itypes/otypes")
+        if len(inputs) != len(self.itypes):
+            raise TypeError(f"{self} takes {len(self.itypes)} inputs, got {len(inputs)}")
+        conv = []
+        for i, (inp, t) in enumerate(zip(inputs, self.itypes)):
+            if not isinstance(inp, Variable):
+                inp = t.make_constant(inp)
+            if inp.type != t:
+                try:
+                    inp = t.filter_variable(inp)
+                except TypeError:
+                    raise TypeError(
+                        f"{self}: input {i} ({inp}) has type {inp.type}, expected {t}"
+                    ) from None
+            conv.append(inp)
+        return Apply(self, conv, [t() for t in self.otypes])
+
+    def __call__(self, *inputs: Any, **kwargs: Any):
+        node = self.make_node(*inputs, **kwargs)
+        if self.default_output is not None:
+            return node.outputs[self.default_output]
+        if len(node.outputs) == 1:
+            return node.outputs[0]
+        return node.outputs
+
+    # -- running ---------------------------------------------------------------------------
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        raise NotImplementedError(f"{self} has no perform(); it can only run on a backend that implements it")
+
+    def prepare_node(self, node, storage_map=None, compute_map=None, impl=None) -> None:
+        """Hook called once before thunks are built."""
+
+    def make_py_thunk(self, node: Apply, storage_map: dict):
+        """A thunk running ``perform`` on the storage cells of ``node``."""
+        perform = self.perform
+        inputs = [storage_map[v] for v in node.inputs]
+        outputs = [storage_map[v] for v in node.outputs]
+        if len(inputs) == 1:
+            i0 = inputs[0]
+
+            def thunk():
+                perform(node, [i0[0]], outputs)
+        elif len(inputs) == 2:
+            i0, i1 = inputs
+
+            def thunk():
+                perform(node, [i0[0], i1[0]], outputs)
+        else:
+            def thunk():
+                perform(node, [c[0] for c in inputs], outputs)
+        thunk.inputs = inputs
+        thunk.outputs = outputs
+        return thunk
+
+    # -- differentiation (optional) --------------------------------------------------------
+    def L_op(self, inputs, outputs, output_grads):
+        return self.grad(inputs, output_grads)
+
+    def grad(self, inputs, output_grads):
+        from opcore.graph.null import grad_undefined_for  # local: optional helper
+
+        return [grad_undefined_for(self, i, x) for i, x in enumerate(inputs)]
+
+    def R_op(self, inputs, eval_points):
+        raise NotImplementedError(f"{self} does not implement R_op")
+
+    def connection_pattern(self, node):
+        return [[True] * len(node.outputs) for _ in node.inputs]
+
+
+class _FromFunctionOp(Op):
+    """The op made by :func:`as_op`: a Python function with fixed input/output types."""
+
+    __props__ = ("fn", "itypes", "otypes", "infer_shape_fn")
+
+    def __init__(self, fn, itypes, otypes, infer_shape):
+        self.fn = fn
+        self.itypes = tuple(itypes)
+        self.otypes = tuple(otypes)
+        self.infer_shape_fn = infer_shape
+        self.__name__ = getattr(fn, "__name__", "as_op")
+        self.name = self.__name__
+
+    def perform(self, node, inputs, outputs):
+        out = self.fn(*inputs)
+        if len(self.otypes) == 1:
+            out = [out]
+        if len(out) != len(self.otypes):
+            raise ValueError(f"{self.name} returned {len(out)} values, its otypes list {len(self.otypes)}")
+        for cell, val, t in zip(outputs, out, self.otypes):
+            cell[0] = t.filter(val, allow_downcast=True)
+
+    def infer_shape(self, fgraph_or_node, *args):
+        if self.infer_shape_fn is None:
+            from opcore.graph.null import ShapeUnknown
+
+            raise ShapeUnknown(self)
+        node, shapes = (args[0], args[1]) if len(args) == 2 else (fgraph_or_node, args[0])
+        return self.infer_shape_fn(node, shapes)
+
+    def __reduce__(self):
+        mod = getattr(self.fn, "__module__", None)
+        qual = getattr(self.fn, "__qualname__", None)
+        return (_rebuild_as_op, (mod, qual, self.itypes, self.otypes, self.infer_shape_fn))
+
+
+def _rebuild_as_op(mod, qual, itypes, otypes, infer_shape):
+    import importlib
+
+    obj = importlib.import_module(mod)
+    for part in qual.split("."):
+        obj = getattr(obj, part)
+    if isinstance(obj, _FromFunctionOp):
+        return obj
+    return _FromFunctionOp(obj, itypes, otypes, infer_shape)
+
+
+def as_op(itypes, otypes, infer_shape=None):
+    """Decorator turning a NumPy function into an Op with fixed types (no gradient).
+
+    >>> import opcore, opcore.tensor as T, numpy as np
+    >>> @opcore.as_op(itypes=[T.dmatrix], otypes=[T.dmatrix])
+    ... def flip(x):
+    ...     return x[::-1]
+    >>> x = T.dmatrix('x')
+    >>> opcore.function([x], flip(x))(np.eye(2)).tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    """
+    if not isinstance(itypes, (list, tuple)):
+        itypes = [itypes]
+    if not isinstance(otypes, (list, tuple)):
+        otypes = [otypes]
+
+    def wrap(fn):
+        return _FromFunctionOp(fn, itypes, otypes, infer_shape)
+
+    return wrap

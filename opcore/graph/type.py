@@ -1,0 +1,71 @@
+"""The base of every type: what values a variable may hold and how to check them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Type:
+    """A set of values.  Subclasses implement :meth:`filter` and equality.
+
+    Calling a type makes a fresh :class:`~opcore.graph.basic.Variable` of it, so type instances
+    double as constructors: ``x = T.dscalar('x')``.
+    """
+
+    variable_type: type | None = None  # set by subclasses: the Variable subclass to build
+    constant_type: type | None = None
+
+    def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
+        """Return ``data`` converted to a valid value of this type, or raise TypeError."""
+        raise NotImplementedError
+
+    def filter_variable(self, other, allow_convert: bool = True):
+        """Return a variable of this type equal to ``other`` or raise TypeError."""
+        from opcore.graph.basic import Variable  # same package, no cycle at import time
+
+        if not isinstance(other, Variable):
+            other = self.make_constant(other)
+        if other.type == self:
+            return other
+        if allow_convert:
+            converted = self.convert_variable(other)
+            if converted is not None:
+                return converted
+        raise TypeError(f"cannot convert {other} of type {other.type} to {self}")
+
+    def convert_variable(self, var):
+        return None
+
+    def is_super(self, otype) -> bool:
+        return self == otype
+
+    def is_valid_value(self, data: Any) -> bool:
+        try:
+            self.filter(data, strict=True)
+            return True
+        except (TypeError, ValueError):
+            return False
+
+    def values_eq(self, a, b) -> bool:
+        return a == b
+
+    def values_eq_approx(self, a, b) -> bool:
+        return self.values_eq(a, b)
+
+    def make_variable(self, name: str | None = None):
+        from opcore.graph.basic import Variable
+
+        cls = self.variable_type or Variable
+        return cls(self, None, None, name)
+
+    def make_constant(self, value, name: str | None = None):
+        from opcore.graph.basic import Constant
+
+        cls = self.constant_type or Constant
+        return cls(self, self.filter(value), name)
+
+    def __call__(self, name: str | None = None):
+        return self.make_variable(name)
+
+    def clone(self, **kwargs):
+        return self

@@ -1,0 +1,330 @@
+"""Scalar operations with a NumPy rule, a C-family expression template and a gradient rule.
+
+Each op carries everything a backend needs to evaluate it, side by side:
+
+* ``numpy``: the NumPy function applied elementwise (the reference implementation);
+* ``c_expr``: a C-family expression template over ``{0}``, ``{1}``... shared by the C, CUDA and
+  OpenCL backends (``{odtype}`` is the output C type); ``None`` when the backend must fall back;
+* ``grad(T, inputs, output, gz)``: the local derivative, written with the tensor functions
+  namespace ``T`` passed in by ``Elemwise`` (so this module needs no tensor import).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["ScalarOp", "Composite", "upcast", "ALL_OPS", "get_scalar_op"]
+
+_FLOATS = ("float16", "float32", "float64")
+_COMPLEX = ("complex64", "complex128")
+
+
+def upcast(*dtypes: str) -> str:
+    return np.result_type(*[np.dtype(d) for d in dtypes]).name
+
+
+def _float_of(dtype: str) -> str:
+    """The float dtype an op like exp() gives for an input of ``dtype``."""
+    if dtype in _FLOATS or dtype in _COMPLEX:
+        return dtype
+    if dtype in ("bool", "int8", "uint8"):
+        return "float32" if _floatx() == "float32" else "float64"
+    if dtype in ("int16", "uint16"):
+        return "float32" if _floatx() == "float32" else "float64"
+    return "float64"
+
+
+def _floatx() -> str:
+    from opcore.config import config
+
+    return config.floatX
+
+
+class ScalarOp:
+    """One elementwise operation.  Instances are singletons compared by name."""
+
+    def __init__(self, name, nin, numpy, c_expr=None, out="same", grad=None, commutative=False,
+                 associative=False, identity=None, nfunc_name=None, py_op=None):
+        self.name = name
+        self.nin = nin
+        self.numpy = numpy
+        self.c_expr = c_expr
+        self.out = out
+        self._grad = grad
+        self.commutative = commutative
+        self.associative = associative
+        self.identity = identity
+        self.nfunc_name = nfunc_name or name
+        self.py_op = py_op
+
+    def output_dtype(self, *dtypes: str) -> str:
+        if self.out == "same":
+            return upcast(*dtypes)
+        if self.out == "bool":
+            return "bool"
+        if self.out == "float":
+            return _float_of(upcast(*dtypes))
+        if self.out == "int":
+            d = upcast(*dtypes)
+            return d if d not in _FLOATS else "int64"
+        if callable(self.out):
+            return self.out(*dtypes)
+        return self.out
+
+    def grad(self, T, inputs, output, gz):
+        if self._grad is None:
+            return None
+        return self._grad(T, inputs, output, gz)
+
+    def __eq__(self, other):
+        return isinstance(other, ScalarOp) and type(other) is type(self) and other.name == self.name
+
+    def __hash__(self):
+        return hash(("ScalarOp", self.name))
+
+    def __str__(self):
+        return self.name
+
+    __repr__ = __str__
+
+    def __reduce__(self):
+        return (get_scalar_op, (self.name,))
+
+
+ALL_OPS: dict[str, ScalarOp] = {}
+
+
+def get_scalar_op(name: str) -> ScalarOp:
+    return ALL_OPS[name]
+
+
+def _def(name, nin, numpy, c_expr=None, out="same", grad=None, **kw) -> ScalarOp:
+    op = ScalarOp(name, nin, numpy, c_expr, out, grad, **kw)
+    ALL_OPS[name] = op
+    globals()[name] = op
+    __all__.append(name)
+    return op
+
+
+def _zero_grads(T, inputs, output, gz):
+    return [T.zeros_like(i, dtype=i.dtype if i.dtype in _FLOATS else _floatx()) for i in inputs]
+
+
+def _safe_floor_div(a, b):
+    return np.floor_divide(a, b)
+
+
+# -- arithmetic ------------------------------------------------------------------------------
+_def("add", 2, np.add, "({0} + {1})", commutative=True, associative=True, identity=0,
+     grad=lambda T, i, o, g: [g, g], py_op="+")
+_def("sub", 2, np.subtract, "({0} - {1})", grad=lambda T, i, o, g: [g, -g], py_op="-")
+_def("mul", 2, np.multiply, "({0} * {1})", commutative=True, associative=True, identity=1,
+     grad=lambda T, i, o, g: [g * i[1], g * i[0]], py_op="*")
+_def("true_div", 2, np.true_divide, "(({odtype}){0} / ({odtype}){1})", out="float",
+     grad=lambda T, i, o, g: [g / i[1], -g * i[0] / (i[1] * i[1])], py_op="/")
+_def("int_div", 2, _safe_floor_div, None, out="same", grad=_zero_grads, py_op="//")
+_def("mod", 2, np.mod, None, grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
+_def("pow", 2, np.power, "pow({0}, {1})",
+     grad=lambda T, i, o, g: [g * i[1] * i[0] ** (i[1] - 1), g * o * T.log(i[0])], py_op="**")
+_def("maximum", 2, np.maximum, "(({0}) > ({1}) ? ({0}) : ({1}))", commutative=True,
+     associative=True,
+     grad=lambda T, i, o, g: [g * T.eq(o, i[0]), g * T.neq(o, i[0])])
+_def("minimum", 2, np.minimum, "(({0}) < ({1}) ? ({0}) : ({1}))", commutative=True,
+     associative=True,
+     grad=lambda T, i, o, g: [g * T.eq(o, i[0]), g * T.neq(o, i[0])])
+_def("neg", 1, np.negative, "(-{0})", grad=lambda T, i, o, g: [-g], py_op="-")
+_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])])
+_def("sgn", 1, np.sign, "(({0}) > 0 ? 1 : (({0}) < 0 ? -1 : 0))", grad=_zero_grads)
+_def("sqr", 1, np.square, "({0} * {0})", grad=lambda T, i, o, g: [g * 2 * i[0]])
+_def("sqrt", 1, np.sqrt, "sqrt({0})", out="float", grad=lambda T, i, o, g: [g * 0.5 / o])
+_def("inv", 1, np.reciprocal, "(1.0 / {0})", out="float", grad=lambda T, i, o, g: [-g * o * o])
+_def("exp", 1, np.exp, "exp({0})", out="float", grad=lambda T, i, o, g: [g * o])
+_def("exp2", 1, np.exp2, "exp2({0})", out="float", grad=lambda T, i, o, g: [g * o * np.log(2.0)])
+_def("expm1", 1, np.expm1, "expm1({0})", out="float", grad=lambda T, i, o, g: [g * (o + 1)])
+_def("log", 1, np.log, "log({0})", out="float", grad=lambda T, i, o, g: [g / i[0]])
+_def("log2", 1, np.log2, "log2({0})", out="float",
+     grad=lambda T, i, o, g: [g / (i[0] * np.log(2.0))])
+_def("log10", 1, np.log10, "log10({0})", out="float",
+     grad=lambda T, i, o, g: [g / (i[0] * np.log(10.0))])
+_def("log1p", 1, np.log1p, "log1p({0})", out="float", grad=lambda T, i, o, g: [g / (1 + i[0])])
+_def("sin", 1, np.sin, "sin({0})", out="float", grad=lambda T, i, o, g: [g * T.cos(i[0])])
+_def("cos", 1, np.cos, "cos({0})", out="float", grad=lambda T, i, o, g: [-g * T.sin(i[0])])
+_def("tan", 1, np.tan, "tan({0})", out="float", grad=lambda T, i, o, g: [g * (1 + o * o)])
+_def("arcsin", 1, np.arcsin, "asin({0})", out="float",
+     grad=lambda T, i, o, g: [g / T.sqrt(1 - i[0] * i[0])])
+_def("arccos", 1, np.arccos, "acos({0})", out="float",
+     grad=lambda T, i, o, g: [-g / T.sqrt(1 - i[0] * i[0])])
+_def("arctan", 1, np.arctan, "atan({0})", out="float",
+     grad=lambda T, i, o, g: [g / (1 + i[0] * i[0])])
+_def("sinh", 1, np.sinh, "sinh({0})", out="float", grad=lambda T, i, o, g: [g * T.cosh(i[0])])
+_def("cosh", 1, np.cosh, "cosh({0})", out="float", grad=lambda T, i, o, g: [g * T.sinh(i[0])])
+_def("tanh", 1, np.tanh, "tanh({0})", out="float", grad=lambda T, i, o, g: [g * (1 - o * o)])
+_def("arctan2", 2, np.arctan2, "atan2({0}, {1})", out="float",
+     grad=lambda T, i, o, g: [g * i[1] / (i[0] ** 2 + i[1] ** 2),
+                              -g * i[0] / (i[0] ** 2 + i[1] ** 2)])
+
+
+def _sigmoid(x):
+    x = np.asarray(x)
+    with np.errstate(over="ignore"):
+        out = np.where(x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x))))
+    return out.astype(_float_of(x.dtype.name), copy=False)
+
+
+def _softplus(x):
+    x = np.asarray(x)
+    out = np.logaddexp(0, x)
+    return out.astype(_float_of(x.dtype.name), copy=False)
+
+
+def _log1mexp(x):
+    # log(1 - exp(x)) for x <= 0, accurate on both sides of log(0.5)
+    x = np.asarray(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(x > -0.6931471805599453, np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+    return out.astype(_float_of(x.dtype.name), copy=False)
+
+
+_def("sigmoid", 1, _sigmoid,
+     "(({0}) >= 0 ? 1.0 / (1.0 + exp(-({0}))) : exp({0}) / (1.0 + exp({0})))", out="float",
+     grad=lambda T, i, o, g: [g * o * (1 - o)])
+_def("softplus", 1, _softplus,
+     "(({0}) > 30 ? ({0}) : (({0}) < -30 ? exp({0}) : log1p(exp({0}))))", out="float",
+     grad=lambda T, i, o, g: [g * T.sigmoid(i[0])])
+_def("log1mexp", 1, _log1mexp,
+     "(({0}) > -0.6931471805599453 ? log(-expm1({0})) : log1p(-exp({0})))", out="float",
+     grad=lambda T, i, o, g: [-g * T.exp(i[0]) / -T.expm1(i[0])])
+_def("erf", 1, lambda x: _erf(x), "erf({0})", out="float",
+     grad=lambda T, i, o, g: [g * 2.0 / np.sqrt(np.pi) * T.exp(-i[0] * i[0])])
+_def("floor", 1, np.floor, "floor({0})", grad=_zero_grads)
+_def("ceil", 1, np.ceil, "ceil({0})", grad=_zero_grads)
+_def("round_half_to_even", 1, np.round, "nearbyint({0})", grad=_zero_grads)
+_def("trunc", 1, np.trunc, "trunc({0})", grad=_zero_grads)
+_def("identity", 1, lambda x: np.array(x, copy=True), "({0})", grad=lambda T, i, o, g: [g])
+
+# -- comparisons and logic (no gradient flows) -----------------------------------------------
+_def("lt", 2, np.less, "({0} < {1})", out="bool", grad=_zero_grads, py_op="<")
+_def("gt", 2, np.greater, "({0} > {1})", out="bool", grad=_zero_grads, py_op=">")
+_def("le", 2, np.less_equal, "({0} <= {1})", out="bool", grad=_zero_grads, py_op="<=")
+_def("ge", 2, np.greater_equal, "({0} >= {1})", out="bool", grad=_zero_grads, py_op=">=")
+_def("eq", 2, np.equal, "({0} == {1})", out="bool", grad=_zero_grads, commutative=True)
+_def("neq", 2, np.not_equal, "({0} != {1})", out="bool", grad=_zero_grads, commutative=True)
+_def("and_", 2, np.bitwise_and, "({0} & {1})", grad=_zero_grads, commutative=True, py_op="&")
+_def("or_", 2, np.bitwise_or, "({0} | {1})", grad=_zero_grads, commutative=True, py_op="|")
+_def("xor", 2, np.bitwise_xor, "({0} ^ {1})", grad=_zero_grads, commutative=True, py_op="^")
+_def("invert", 1, np.invert, None, grad=_zero_grads, py_op="~")
+_def("isnan", 1, np.isnan, "isnan({0})", out="bool", grad=_zero_grads)
+_def("isinf", 1, np.isinf, "isinf({0})", out="bool", grad=_zero_grads)
+
+
+def _switch_dtype(c, a, b):
+    return upcast(a, b)
+
+
+_def("switch", 3, np.where, "(({0}) ? ({1}) : ({2}))", out=lambda c, a, b: upcast(a, b),
+     grad=lambda T, i, o, g: [T.zeros_like(i[0], dtype=_floatx()),
+                              T.switch(i[0], g, T.zeros_like(g)),
+                              T.switch(i[0], T.zeros_like(g), g)])
+
+
+def _clip(x, lo, hi):
+    return np.clip(x, lo, hi)
+
+
+_def("clip", 3, _clip, "(({0}) < ({1}) ? ({1}) : (({0}) > ({2}) ? ({2}) : ({0})))",
+     out=lambda x, lo, hi: upcast(x, lo, hi),
+     grad=lambda T, i, o, g: [g * T.and_(T.ge(i[0], i[1]), T.le(i[0], i[2])),
+                              g * T.lt(i[0], i[1]), g * T.gt(i[0], i[2])])
+
+
+class Composite:
+    """A fused expression: a DAG of scalar ops over ``nin`` inputs, computed in one pass.
+
+    ``steps`` is a tuple of ``(scalar_op, args, dtype)`` where each arg is ``("i", k)`` (input k),
+    ``("s", k)`` (step k) or ``("c", value, dtype)`` (a scalar constant); ``outputs`` lists the
+    steps whose values are returned.  Backends generate one loop from it.
+    """
+
+    def __init__(self, nin, in_dtypes, steps, outputs):
+        self.nin = nin
+        self.in_dtypes = tuple(in_dtypes)
+        self.steps = tuple((op, tuple(args), dt) for op, args, dt in steps)
+        self.outputs = tuple(outputs)
+        self.name = "Composite{" + ", ".join(self._expr(k) for k in self.outputs) + "}"
+
+    @property
+    def out_dtypes(self):
+        return tuple(self.steps[k][2] for k in self.outputs)
+
+    def _expr(self, k, depth=0):
+        op, args, _ = self.steps[k]
+        if depth > 3:
+            return "..."
+        parts = []
+        for a in args:
+            if a[0] == "i":
+                parts.append(f"i{a[1]}")
+            elif a[0] == "c":
+                parts.append(repr(a[1]))
+            else:
+                parts.append(self._expr(a[1], depth + 1))
+        return f"{op.name}({', '.join(parts)})"
+
+    def c_exprs(self, in_names, cast):
+        """C expressions for each output; ``cast(value_expr, dtype)`` renders a cast."""
+        exprs = []
+        for op, args, dt in self.steps:
+            vals = []
+            for a in args:
+                if a[0] == "i":
+                    vals.append(in_names[a[1]])
+                elif a[0] == "c":
+                    vals.append(cast(repr(float(a[1])) if "float" in a[2] else str(int(a[1])), a[2]))
+                else:
+                    vals.append(f"s{a[1]}")
+            exprs.append((op, vals, dt))
+        return exprs
+
+    def __eq__(self, other):
+        return isinstance(other, Composite) and (self.nin, self.in_dtypes, self.steps, self.outputs) == (
+            other.nin, other.in_dtypes, other.steps, other.outputs)
+
+    def __hash__(self):
+        return hash((self.nin, self.in_dtypes, self.steps, self.outputs))
+
+    def __str__(self):
+        return self.name
+
+    __repr__ = __str__
+
+    @property
+    def c_expr(self):
+        return "composite"
+
+    def evaluate(self, inputs, outs=None):
+        """NumPy evaluation, reusing temporaries where the dtype allows."""
+        vals = []
+        for op, args, dt in self.steps:
+            argv = []
+            for a in args:
+                if a[0] == "i":
+                    argv.append(inputs[a[1]])
+                elif a[0] == "c":
+                    argv.append(np.asarray(a[1], dtype=a[2]))
+                else:
+                    argv.append(vals[a[1]])
+            r = op.numpy(*argv)
+            if getattr(r, "dtype", None) is not None and r.dtype.name != dt:
+                r = r.astype(dt)
+            vals.append(r)
+        return [vals[k] for k in self.outputs]
+
+
+def _erf(x):
+    try:
+        from scipy.special import erf
+    except ImportError:  # scipy is optional for the core
+        import math
+
+        return np.vectorize(math.erf, otypes=[_float_of(np.asarray(x).dtype.name)])(x)
+    return erf(x)

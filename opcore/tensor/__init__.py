@@ -1,0 +1,96 @@
+"""Tensors: types, constructors and operations, named as in Theano (``import opcore.tensor as T``).
+
+>>> import opcore, opcore.tensor as T
+>>> x = T.dscalar('x')
+>>> x.type is T.dscalar
+True
+>>> opcore.function([x], x ** 2)(3.0)
+array(9.)
+"""
+
+from __future__ import annotations
+
+from opcore.config import config  # noqa: F401
+from opcore.tensor.basic import *  # noqa: F401,F403
+from opcore.tensor.basic import (Alloc, ARange, Cast, MakeVector, Shape, Shape_i,  # noqa: F401
+                                 SpecifyShape, as_tensor_variable, cast, constant)
+from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise  # noqa: F401
+from opcore.tensor.math import *  # noqa: F401,F403
+from opcore.tensor.math import abs, all, any, max, min, pow, round, sum  # noqa: F401
+from opcore.tensor.shape import *  # noqa: F401,F403
+from opcore.tensor.subtensor import *  # noqa: F401,F403
+from opcore.tensor.type import SHORTCUTS as _SHORTCUTS
+from opcore.tensor.type import TensorType  # noqa: F401
+from opcore.tensor.variable import TensorConstant, TensorVariable  # noqa: F401
+
+globals().update(_SHORTCUTS)
+
+
+def _ctor(ndim_shape, kind):
+    def make(name=None, dtype=None, shape=None):
+        dt = dtype or config.floatX
+        if shape is not None:
+            return TensorType(dt, shape=shape)(name)
+        return TensorType(dt, ndim_shape)(name)
+
+    make.__name__ = kind
+    make.__doc__ = f"A symbolic {kind} (dtype defaults to config.floatX)."
+    return make
+
+
+scalar = _ctor((), "scalar")
+vector = _ctor((False,), "vector")
+row = _ctor((True, False), "row")
+col = _ctor((False, True), "col")
+matrix = _ctor((False, False), "matrix")
+tensor3 = _ctor((False,) * 3, "tensor3")
+tensor4 = _ctor((False,) * 4, "tensor4")
+tensor5 = _ctor((False,) * 5, "tensor5")
+
+
+def tensor(dtype=None, broadcastable=None, name=None, shape=None):
+    """``T.tensor(dtype, broadcastable)`` or ``T.tensor(dtype=..., shape=...)``."""
+    if isinstance(dtype, str) and broadcastable is None and shape is None:
+        raise TypeError("tensor() needs broadcastable= or shape=")
+    return TensorType(dtype or config.floatX, broadcastable, shape)(name)
+
+
+def scalars(names, dtype=None):
+    return [scalar(n, dtype) for n in names.split(",")] if isinstance(names, str) else [scalar(n, dtype) for n in names]
+
+
+def vectors(names, dtype=None):
+    return [vector(n.strip(), dtype) for n in names.split(",")]
+
+
+def matrices(names, dtype=None):
+    return [matrix(n.strip(), dtype) for n in names.split(",")]
+
+
+def _shortcut_plural(suffix):
+    def make(names):
+        return [_SHORTCUTS[suffix](n.strip()) for n in names.split(",")]
+
+    return make
+
+
+for _p in "bwilfdcz":
+    globals()[_p + "scalars"] = _shortcut_plural(_p + "scalar")
+    globals()[_p + "vectors"] = _shortcut_plural(_p + "vector")
+    globals()[_p + "matrices"] = _shortcut_plural(_p + "matrix")
+
+
+def grad(cost, wrt, **kwargs):
+    """``T.grad`` as in Theano (see :func:`opcore.gradient.grad`)."""
+    from opcore.gradient import grad as _grad
+
+    return _grad(cost, wrt, **kwargs)
+
+
+def __getattr__(name):
+    # opcore.tensor.nnet is contributed by a plugin (opcore-nnet), found on first access.
+    if name == "nnet":
+        from opcore.plugins import get_host
+
+        return get_host().namespaces.resolve("opcore.tensor.nnet")
+    raise AttributeError(f"module 'opcore.tensor' has no attribute {name!r}")

@@ -1,0 +1,395 @@
+"""Elementwise maps (Elemwise), axis shuffles (DimShuffle) and reductions (CAReduce)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opcore.graph.basic import Apply
+from opcore.graph.op import Op
+from opcore.scalar.basic import Composite, ScalarOp
+from opcore.tensor.type import TensorType
+
+
+def _T():
+    import opcore.tensor as T
+
+    return T
+
+
+class Elemwise(Op):
+    """Apply ``scalar_op`` to every element, with NumPy broadcasting.
+
+    Inputs of lower rank are padded on the left with broadcastable dimensions.  A dimension is
+    broadcast only when the type says it may be (its broadcastable flag), so a length mismatch at
+    run time is an error instead of a silent broadcast.  ``inplace_pattern`` ({output: input})
+    makes the op overwrite an input (set by the in-place rewrite only).
+    """
+
+    __props__ = ("scalar_op", "inplace_pattern")
+
+    def __init__(self, scalar_op, inplace_pattern=None, name=None):
+        self.scalar_op = scalar_op
+        self.inplace_pattern = tuple(sorted((inplace_pattern or {}).items()))
+        self.destroy_map = {o: [i] for o, i in self.inplace_pattern}
+        self.name = name
+        self.nfunc = getattr(scalar_op, "numpy", None)
+        self._nout = len(scalar_op.outputs) if isinstance(scalar_op, Composite) else 1
+
+    def __str__(self):
+        base = self.name or (f"Elemwise{{{self.scalar_op}}}")
+        if self.inplace_pattern:
+            base += "[inplace]"
+        return base
+
+    def make_node(self, *inputs):
+        T = _T()
+        nin = self.scalar_op.nin
+        if len(inputs) != nin:
+            raise TypeError(f"{self} takes {nin} inputs, got {len(inputs)}")
+        inputs = [T.as_tensor_variable(i) for i in inputs]
+        inputs = _weak_constants_to(inputs)
+        ndim = max(i.ndim for i in inputs)
+        padded = []
+        for v in inputs:
+            if v.ndim < ndim:
+                v = DimShuffle(v.broadcastable, ["x"] * (ndim - v.ndim) + list(range(v.ndim)))(v)
+            padded.append(v)
+        shape = []
+        for d in range(ndim):
+            sizes = {v.type.shape[d] for v in padded}
+            known = {s for s in sizes if s is not None and s != 1}
+            if len(known) > 1:
+                raise ValueError(
+                    f"{self}: inputs cannot broadcast along dimension {d}: static lengths "
+                    f"{sorted(known)} (input types {[str(v.type) for v in padded]})"
+                )
+            if known:
+                shape.append(known.pop())
+            elif all(s == 1 for s in sizes):
+                shape.append(1)
+            else:
+                shape.append(None)
+        if isinstance(self.scalar_op, Composite):
+            out_dtypes = self.scalar_op.out_dtypes
+        else:
+            out_dtypes = [self.scalar_op.output_dtype(*[v.dtype for v in padded])]
+        for o, i in self.inplace_pattern:
+            if padded[i].dtype != out_dtypes[o] or padded[i].type.shape != tuple(shape):
+                raise TypeError(f"{self}: cannot work in place on input {i} ({padded[i].type})")
+        return Apply(self, padded, [TensorType(dt, shape=shape)() for dt in out_dtypes])
+
+    def perform(self, node, inputs, output_storage):
+        shape = _check_broadcast(self, node, inputs)
+        so = self.scalar_op
+        if isinstance(so, Composite):
+            results = so.evaluate(inputs)
+        else:
+            if self.inplace_pattern and so.numpy is not None and isinstance(so.numpy, np.ufunc):
+                o, i = self.inplace_pattern[0]
+                so.numpy(*inputs, out=inputs[i])
+                output_storage[0][0] = inputs[i]
+                return
+            results = [so.numpy(*inputs)]
+        for cell, r, out in zip(output_storage, results, node.outputs):
+            dt = out.type.numpy_dtype
+            if not isinstance(r, np.ndarray):
+                r = np.asarray(r, dtype=dt)
+            elif r.dtype != dt:
+                r = r.astype(dt)
+            if r.shape != shape:
+                r = np.broadcast_to(r, shape).copy()
+            cell[0] = r
+        for o, i in self.inplace_pattern:
+            inp = inputs[i]
+            inp[...] = output_storage[o][0]
+            output_storage[o][0] = inp
+
+    def infer_shape(self, node, shapes):
+        T = _T()
+        out = []
+        for d in range(node.outputs[0].ndim):
+            cand = [s[d] for v, s in zip(node.inputs, shapes) if not v.type.broadcastable[d]]
+            out.append(cand[0] if cand else T.as_tensor_variable(np.int64(1)))
+        return [tuple(out)] * len(node.outputs)
+
+    def L_op(self, inputs, outputs, output_grads):
+        T = _T()
+        so = self.scalar_op
+        if isinstance(so, Composite):
+            raise NotImplementedError("differentiate before fusion: Composite has no gradient")
+        gz = output_grads[0]
+        grads = so.grad(T, inputs, outputs[0], gz)
+        if grads is None:
+            from opcore.graph.null import grad_not_implemented
+
+            return [grad_not_implemented(self, i, x) for i, x in enumerate(inputs)]
+        res = []
+        for x, g in zip(inputs, grads):
+            if x.dtype not in ("float16", "float32", "float64", "complex64", "complex128"):
+                res.append(T.zeros_like(x, dtype=T.config.floatX))
+                continue
+            g = T.as_tensor_variable(g)
+            g = _sum_to_broadcast(T, g, x)
+            if g.dtype != x.dtype:
+                g = T.cast(g, x.dtype)
+            res.append(g)
+        return res
+
+    def R_op(self, inputs, eval_points):
+        T = _T()
+        out = self(*inputs)
+        total = None
+        for i, ep in enumerate(eval_points):
+            if ep is None:
+                continue
+            gz = T.ones_like(out)
+            # directional derivative: sum_i d out / d x_i * ep_i, elementwise
+            partial = self.scalar_op.grad(T, list(inputs), out, gz)[i]
+            term = partial * ep
+            total = term if total is None else total + term
+        return [total]
+
+
+def _weak_constants_to(inputs):
+    """Cast constants made from Python numbers to the dtype the other inputs imply (NEP 50)."""
+    T = _T()
+    strong = [v for v in inputs if not getattr(v.tag, "weak", False)]
+    if not strong or len(strong) == len(inputs):
+        return inputs
+    strong_dt = np.result_type(*[v.type.numpy_dtype for v in strong])
+    out = []
+    for v in inputs:
+        if getattr(v.tag, "weak", False):
+            val = v.data
+            try:
+                target = np.result_type(strong_dt, val.item())
+            except (OverflowError, TypeError):
+                target = np.result_type(strong_dt, val.dtype)
+            if target != val.dtype:
+                cast = val.astype(target)
+                if cast.dtype.kind in "iub" and not np.all(cast == val):
+                    target = np.result_type(strong_dt, val.dtype)
+                    cast = val.astype(target)
+                v = T.constant(cast)
+                v.tag.weak = True
+        out.append(v)
+    return out
+
+
+def _sum_to_broadcast(T, g, x):
+    """Sum ``g`` over the dimensions that ``x`` broadcast along, to get ``x``'s shape."""
+    if g.ndim > x.ndim:
+        g = T.sum(g, axis=tuple(range(g.ndim - x.ndim)))
+    axes = [d for d, (bx, bg) in enumerate(zip(x.broadcastable, g.broadcastable)) if bx and not bg]
+    if axes:
+        g = T.sum(g, axis=tuple(axes), keepdims=True)
+    return g
+
+
+def _check_broadcast(op, node, inputs):
+    shapes = [np.shape(a) for a in inputs]
+    first = shapes[0]
+    if all(s == first for s in shapes):
+        return first
+    ndim = len(first)
+    out = []
+    for d in range(ndim):
+        size = 1
+        for v, s in zip(node.inputs, shapes):
+            n = s[d]
+            if n != 1:
+                if size != 1 and n != size:
+                    raise ValueError(
+                        f"{op}: input shapes {shapes} do not broadcast along dimension {d}"
+                    )
+                size = n
+        for i, (v, s) in enumerate(zip(node.inputs, shapes)):
+            if s[d] == 1 and size != 1 and not v.type.broadcastable[d]:
+                raise ValueError(
+                    f"{op}: input {i} ({v}) has length 1 in dimension {d} at run time but its type "
+                    f"{v.type} does not declare that dimension broadcastable (input shapes {shapes}); "
+                    "use a row/col type, T.addbroadcast, or dimshuffle('x', ...)"
+                )
+        out.append(size)
+    return tuple(out)
+
+
+class DimShuffle(Op):
+    """Reorder, drop (broadcastable only) or insert ('x') dimensions; returns a view."""
+
+    __props__ = ("input_broadcastable", "new_order", "inplace")
+    view_map = {0: [0]}
+
+    def __init__(self, input_broadcastable, new_order, inplace=True):
+        self.input_broadcastable = tuple(input_broadcastable)
+        self.new_order = tuple(new_order)
+        self.inplace = inplace
+        nd = len(self.input_broadcastable)
+        kept = [d for d in self.new_order if d != "x"]
+        for d in kept:
+            if not isinstance(d, (int, np.integer)) or not 0 <= d < nd:
+                raise ValueError(f"DimShuffle: {d!r} is not a dimension of a {nd}-d input")
+        if len(set(kept)) != len(kept):
+            raise ValueError(f"DimShuffle: {self.new_order} repeats a dimension")
+        self.drop = [d for d in range(nd) if d not in kept]
+        for d in self.drop:
+            if not self.input_broadcastable[d]:
+                raise ValueError(
+                    f"DimShuffle {self.new_order}: cannot drop dimension {d}, it is not broadcastable"
+                )
+        self.shuffle = kept
+        self.augment = [i for i, d in enumerate(self.new_order) if d == "x"]
+
+    def __str__(self):
+        if self.new_order == tuple(reversed(range(len(self.input_broadcastable)))) and len(self.new_order) > 1:
+            return "Transpose"
+        return f"DimShuffle{{{','.join(map(str, self.new_order))}}}"
+
+    def make_node(self, x):
+        x = _T().as_tensor_variable(x)
+        if x.type.broadcastable != self.input_broadcastable:
+            if len(x.broadcastable) != len(self.input_broadcastable):
+                raise TypeError(
+                    f"{self}: expected a {len(self.input_broadcastable)}-d input, got {x} ({x.type})"
+                )
+        shape = [1 if d == "x" else x.type.shape[d] for d in self.new_order]
+        return Apply(self, [x], [TensorType(x.dtype, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        (x,) = inputs
+        for d in self.drop:
+            if x.shape[d] != 1:
+                raise ValueError(f"{self}: dimension {d} should have length 1, got shape {x.shape}")
+        res = np.transpose(x, self.shuffle + self.drop)
+        res = res.reshape([x.shape[d] if d != "x" else 1 for d in self.new_order]) if (
+            self.drop or self.augment) else res
+        output_storage[0][0] = res
+
+    def infer_shape(self, node, shapes):
+        T = _T()
+        (s,) = shapes
+        return [tuple(T.as_tensor_variable(np.int64(1)) if d == "x" else s[d] for d in self.new_order)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        T = _T()
+        (x,) = inputs
+        (gz,) = output_grads
+        gz = T.as_tensor_variable(gz)
+        grad_order = ["x"] * x.ndim
+        for i, d in enumerate(self.new_order):
+            if d != "x":
+                grad_order[d] = i
+        # sum over the inserted axes, then reorder back
+        if self.augment:
+            gz = T.sum(gz, axis=tuple(self.augment), keepdims=True)
+            gz = DimShuffle(gz.broadcastable, [i for i in range(gz.ndim) if i not in self.augment])(gz)
+            remap = {}
+            j = 0
+            for i, d in enumerate(self.new_order):
+                if d != "x":
+                    remap[i] = j
+                    j += 1
+            grad_order = ["x" if g == "x" else remap[g] for g in grad_order]
+        out = DimShuffle(gz.broadcastable, grad_order)(gz)
+        if out.dtype != x.dtype and x.dtype.startswith("float"):
+            out = T.cast(out, x.dtype)
+        return [out]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None]
+        return [self(eval_points[0])]
+
+
+class CAReduce(Op):
+    """Reduce along ``axis`` (a tuple, or None for all) with a binary scalar op or a NumPy rule.
+
+    ``kind`` is one of sum, prod, max, min, all, any.
+    """
+
+    __props__ = ("kind", "axis", "acc_dtype", "dtype")
+    _numpy = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all,
+              "any": np.any}
+
+    def __init__(self, kind, axis=None, dtype=None, acc_dtype=None):
+        self.kind = kind
+        self.axis = None if axis is None else tuple(sorted(axis))
+        self.dtype = dtype
+        self.acc_dtype = acc_dtype
+        self.name = kind.capitalize() if kind != "sum" else "Sum"
+
+    def __str__(self):
+        ax = "" if self.axis is None else f"{{axis={list(self.axis)}}}"
+        return f"{self.name}{ax}"
+
+    def make_node(self, x):
+        x = _T().as_tensor_variable(x)
+        axis = self.axis
+        if axis is not None:
+            for a in axis:
+                if not 0 <= a < x.ndim:
+                    raise ValueError(f"{self}: axis {a} is out of range for {x} ({x.ndim}-d)")
+        axes = range(x.ndim) if axis is None else axis
+        shape = [s for d, s in enumerate(x.type.shape) if d not in axes]
+        dt = self.dtype or x.dtype
+        if self.kind in ("all", "any"):
+            dt = "bool"
+        return Apply(self, [x], [TensorType(dt, shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        (x,) = inputs
+        out_dt = node.outputs[0].type.numpy_dtype
+        fn = self._numpy[self.kind]
+        if self.kind in ("sum", "prod"):
+            r = fn(x, axis=self.axis, dtype=self.acc_dtype or out_dt)
+        else:
+            if x.size == 0 and self.kind in ("max", "min") and (self.axis is None or any(
+                    x.shape[a] == 0 for a in self.axis)):
+                raise ValueError(f"{self}: cannot reduce an empty array of shape {x.shape}")
+            r = fn(x, axis=self.axis)
+        output_storage[0][0] = np.asarray(r, dtype=out_dt)
+
+    def infer_shape(self, node, shapes):
+        (s,) = shapes
+        axes = range(len(s)) if self.axis is None else self.axis
+        return [tuple(v for d, v in enumerate(s) if d not in axes)]
+
+    def _keep_dims(self, T, g, x):
+        axes = range(x.ndim) if self.axis is None else self.axis
+        pattern = []
+        j = 0
+        for d in range(x.ndim):
+            if d in axes:
+                pattern.append("x")
+            else:
+                pattern.append(j)
+                j += 1
+        return DimShuffle(g.broadcastable, pattern)(g)
+
+    def L_op(self, inputs, outputs, output_grads):
+        T = _T()
+        (x,) = inputs
+        (gz,) = output_grads
+        if x.dtype not in ("float16", "float32", "float64"):
+            return [T.zeros_like(x, dtype=T.config.floatX)]
+        gz = self._keep_dims(T, T.as_tensor_variable(gz), x)
+        if self.kind == "sum":
+            g = T.alloc_like(gz, x)
+        elif self.kind == "prod":
+            prod = self._keep_dims(T, outputs[0], x)
+            g = gz * prod / x
+        elif self.kind in ("max", "min"):
+            best = self._keep_dims(T, outputs[0], x)
+            g = gz * T.eq(x, best)
+        else:
+            return [T.zeros_like(x)]
+        if g.dtype != x.dtype:
+            g = T.cast(g, x.dtype)
+        return [g]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None]
+        if self.kind == "sum":
+            return [self(eval_points[0])]
+        raise NotImplementedError(f"{self} has no R_op")

@@ -1,0 +1,441 @@
+"""Elementwise math functions, reductions and products."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from opcore.config import config
+from opcore.graph.basic import Apply
+from opcore.graph.op import Op
+from opcore.scalar import basic as S
+from opcore.tensor.basic import as_tensor_variable, cast, constant, shape_i
+from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
+from opcore.tensor.type import TensorType
+
+# -- elementwise ----------------------------------------------------------------------------
+ELEMWISE: dict[str, Elemwise] = {}
+
+
+def _make(name, scalar_name=None):
+    op = Elemwise(S.ALL_OPS[scalar_name or name])
+    ELEMWISE[name] = op
+
+    def fn(*args):
+        return op(*args)
+
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise {scalar_name or name} (NumPy broadcasting)."
+    fn.op = op
+    return fn
+
+
+add = _make("add")
+sub = _make("sub")
+mul = _make("mul")
+true_div = _make("true_div")
+int_div = _make("int_div")
+mod = _make("mod")
+pow = _make("pow")
+maximum = _make("maximum")
+minimum = _make("minimum")
+neg = _make("neg")
+abs = _make("abs")
+sgn = _make("sgn")
+sqr = _make("sqr")
+sqrt = _make("sqrt")
+inv = _make("inv")
+exp = _make("exp")
+exp2 = _make("exp2")
+expm1 = _make("expm1")
+log = _make("log")
+log2 = _make("log2")
+log10 = _make("log10")
+log1p = _make("log1p")
+sin = _make("sin")
+cos = _make("cos")
+tan = _make("tan")
+arcsin = _make("arcsin")
+arccos = _make("arccos")
+arctan = _make("arctan")
+arctan2 = _make("arctan2")
+sinh = _make("sinh")
+cosh = _make("cosh")
+tanh = _make("tanh")
+sigmoid = _make("sigmoid")
+softplus = _make("softplus")
+log1mexp = _make("log1mexp")
+erf = _make("erf")
+floor = _make("floor")
+ceil = _make("ceil")
+round_half_to_even = _make("round_half_to_even")
+trunc = _make("trunc")
+lt = _make("lt")
+gt = _make("gt")
+le = _make("le")
+ge = _make("ge")
+eq = _make("eq")
+neq = _make("neq")
+and_ = _make("and_")
+or_ = _make("or_")
+xor = _make("xor")
+invert = _make("invert")
+isnan = _make("isnan")
+isinf = _make("isinf")
+_switch = _make("switch")
+_clip = _make("clip")
+
+# Theano / NumPy spellings
+bitwise_and, bitwise_or, bitwise_xor, bitwise_not = and_, or_, xor, invert
+less, greater, less_equal, greater_equal, equal, not_equal = lt, gt, le, ge, eq, neq
+reciprocal = inv
+square = sqr
+sign = sgn
+power = pow
+divide = true_div
+floor_div = int_div
+round = round_half_to_even
+exponential = exp
+
+
+def switch(cond, ift, iff):
+    """``where``: elementwise choice; both branches are computed (see ifelse for lazy)."""
+    return _switch(cond, ift, iff)
+
+
+where = switch
+
+
+def clip(x, min, max):
+    return _clip(x, min, max)
+
+
+def iround(x):
+    return cast(round(x), "int64")
+
+
+def real(x):
+    return x
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8):
+    return le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8):
+    return all(isclose(a, b, rtol, atol))
+
+
+# -- reductions -----------------------------------------------------------------------------
+def _norm_axis(x, axis):
+    if axis is None:
+        return None
+    if isinstance(axis, (int, np.integer)):
+        axis = (int(axis),)
+    out = []
+    for a in axis:
+        a = int(a)
+        if a < 0:
+            a += x.ndim
+        if not 0 <= a < builtins.max(x.ndim, 1):
+            raise ValueError(f"axis {a} is out of range for {x} with {x.ndim} dimensions")
+        out.append(a)
+    return tuple(sorted(set(out)))
+
+
+def _keepdims(x, r, axis):
+    axes = range(x.ndim) if axis is None else axis
+    pattern = []
+    j = 0
+    for d in range(x.ndim):
+        if d in axes:
+            pattern.append("x")
+        else:
+            pattern.append(j)
+            j += 1
+    return DimShuffle(r.broadcastable, pattern)(r)
+
+
+def _reduce(kind, x, axis, keepdims, dtype=None, acc_dtype=None):
+    x = as_tensor_variable(x)
+    axis = _norm_axis(x, axis)
+    if axis is not None and len(axis) == x.ndim:
+        axis = None
+    if x.ndim == 0:
+        r = x if dtype is None or dtype == x.dtype else cast(x, dtype)
+        if kind in ("all", "any"):
+            r = neq(x, 0)
+        return r
+    r = CAReduce(kind, axis, dtype, acc_dtype)(x)
+    return _keepdims(x, r, axis) if keepdims else r
+
+
+def _sum_dtype(x):
+    if x.dtype in ("bool", "int8", "int16", "int32"):
+        return "int64"
+    if x.dtype in ("uint8", "uint16", "uint32"):
+        return "uint64"
+    return x.dtype
+
+
+def sum(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+    x = as_tensor_variable(x)
+    return _reduce("sum", x, axis, keepdims, dtype or _sum_dtype(x), acc_dtype)
+
+
+def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
+    x = as_tensor_variable(x)
+    return _reduce("prod", x, axis, keepdims, dtype or _sum_dtype(x), acc_dtype)
+
+
+def max(x, axis=None, keepdims=False):
+    return _reduce("max", x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return _reduce("min", x, axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    return _reduce("all", x, axis, keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    return _reduce("any", x, axis, keepdims)
+
+
+def _count(x, axis):
+    if axis is None:
+        axis = range(x.ndim)
+    n = None
+    for a in axis:
+        s = shape_i(x, a)
+        n = s if n is None else n * s
+    return n if n is not None else constant(np.int64(1))
+
+
+def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+    x = as_tensor_variable(x)
+    ax = _norm_axis(x, axis)
+    out_dt = dtype or (x.dtype if x.dtype.startswith(("float", "complex")) else "float64")
+    s = sum(x, ax, dtype=out_dt, keepdims=keepdims)
+    return true_div(s, cast(_count(x, ax), out_dt))
+
+
+def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    x = as_tensor_variable(x)
+    ax = _norm_axis(x, axis)
+    m = mean(x, ax, keepdims=True)
+    d = sub(x, m)
+    out_dt = d.dtype
+    n = cast(_count(x, ax), out_dt)
+    if corrected and not ddof:
+        ddof = 1
+    return true_div(sum(mul(d, d), ax, keepdims=keepdims), sub(n, ddof) if ddof else n)
+
+
+def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    return sqrt(var(x, axis, ddof, keepdims, corrected))
+
+
+class Argmax(Op):
+    """Index of the max (or min) along one axis, or over the flattened array."""
+
+    __props__ = ("axis", "kind")
+
+    def __init__(self, axis, kind="max"):
+        self.axis = axis
+        self.kind = kind
+
+    def __str__(self):
+        return f"Arg{self.kind}{{axis={self.axis}}}"
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        shape = () if self.axis is None else [s for d, s in enumerate(x.type.shape) if d != self.axis]
+        return Apply(self, [x], [TensorType("int64", shape=shape)()])
+
+    def perform(self, node, inputs, out):
+        (x,) = inputs
+        if x.size == 0:
+            raise ValueError(f"{self}: cannot reduce an empty array of shape {x.shape}")
+        fn = np.argmax if self.kind == "max" else np.argmin
+        out[0][0] = np.asarray(fn(x, axis=self.axis), dtype="int64")
+
+    def infer_shape(self, node, shapes):
+        if self.axis is None:
+            return [()]
+        return [tuple(s for d, s in enumerate(shapes[0]) if d != self.axis)]
+
+    def L_op(self, inputs, outputs, gz):
+        from opcore.tensor.basic import zeros_like
+
+        return [zeros_like(inputs[0])]
+
+
+def argmax(x, axis=None, keepdims=False):
+    x = as_tensor_variable(x)
+    ax = _norm_axis(x, axis)
+    if ax is not None and len(ax) > 1:
+        raise ValueError("argmax: only one axis is supported")
+    a = None if ax is None else ax[0]
+    r = Argmax(a, "max")(x)
+    return _keepdims(x, r, ax) if keepdims else r
+
+
+def argmin(x, axis=None, keepdims=False):
+    x = as_tensor_variable(x)
+    ax = _norm_axis(x, axis)
+    if ax is not None and len(ax) > 1:
+        raise ValueError("argmin: only one axis is supported")
+    a = None if ax is None else ax[0]
+    r = Argmax(a, "min")(x)
+    return _keepdims(x, r, ax) if keepdims else r
+
+
+def max_and_argmax(x, axis=None):
+    return max(x, axis), argmax(x, axis)
+
+
+# -- products -------------------------------------------------------------------------------
+class Dot(Op):
+    """Matrix/vector product of 1-d and 2-d tensors (``numpy.dot``)."""
+
+    __props__ = ()
+
+    def make_node(self, x, y):
+        x, y = as_tensor_variable(x), as_tensor_variable(y)
+        if x.ndim not in (1, 2) or y.ndim not in (1, 2):
+            raise TypeError(f"Dot: inputs must be 1-d or 2-d, got {x.type} and {y.type}")
+        dt = S.upcast(x.dtype, y.dtype)
+        kx = x.type.shape[-1]
+        ky = y.type.shape[0]
+        if kx is not None and ky is not None and kx != ky:
+            raise ValueError(f"Dot: shapes {x.type.shape} and {y.type.shape} are not aligned")
+        shape = list(x.type.shape[:-1]) + list(y.type.shape[1:])
+        shape = [None if s == 1 else s for s in shape] if False else shape
+        return Apply(self, [x, y], [TensorType(dt, shape=shape)()])
+
+    def perform(self, node, inputs, out):
+        x, y = inputs
+        if x.shape[-1] != y.shape[0]:
+            raise ValueError(f"Dot: shapes {x.shape} and {y.shape} are not aligned "
+                             f"({x.shape[-1]} != {y.shape[0]})")
+        out[0][0] = np.asarray(np.dot(x, y), dtype=node.outputs[0].type.numpy_dtype)
+
+    def infer_shape(self, node, shapes):
+        sx, sy = shapes
+        return [tuple(sx[:-1]) + tuple(sy[1:])]
+
+    def L_op(self, inputs, outputs, gz):
+        x, y = inputs
+        (g,) = gz
+        if x.ndim == 1 and y.ndim == 1:
+            gx, gy = g * y, g * x
+        elif x.ndim == 1:  # (k) . (k, n) -> (n)
+            gx, gy = dot(y, g), outer(x, g)
+        elif y.ndim == 1:  # (m, k) . (k) -> (m)
+            gx, gy = outer(g, y), dot(g, x)
+        else:
+            gx, gy = dot(g, y.T), dot(x.T, g)
+        out = []
+        for v, gv in ((x, gx), (y, gy)):
+            if gv.broadcastable != v.broadcastable:
+                from opcore.tensor.basic import specify_broadcastable_as
+
+                gv = specify_broadcastable_as(gv, v.type) if gv.type.is_super(v.type) else gv
+            out.append(cast(gv, v.dtype) if gv.dtype != v.dtype and v.dtype.startswith("float") else gv)
+        return out
+
+    def R_op(self, inputs, eval_points):
+        x, y = inputs
+        ex, ey = eval_points
+        terms = []
+        if ex is not None:
+            terms.append(dot(ex, y))
+        if ey is not None:
+            terms.append(dot(x, ey))
+        if not terms:
+            return [None]
+        return [terms[0] if len(terms) == 1 else terms[0] + terms[1]]
+
+    def __eq__(self, other):
+        return type(other) is Dot
+
+    def __hash__(self):
+        return hash(Dot)
+
+
+_dot = Dot()
+
+
+def dot(a, b):
+    """``numpy.dot`` semantics for any ranks (scalars multiply; n-d uses tensordot)."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return mul(a, b)
+    if a.ndim <= 2 and b.ndim <= 2:
+        return _dot(a, b)
+    return tensordot(a, b, [[a.ndim - 1], [builtins.max(0, b.ndim - 2)]])
+
+
+def matmul(a, b):
+    return dot(a, b)
+
+
+def outer(x, y):
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if x.ndim != 1:
+        from opcore.tensor.shape import flatten
+
+        x = flatten(x)
+    if y.ndim != 1:
+        from opcore.tensor.shape import flatten
+
+        y = flatten(y)
+    return mul(x.dimshuffle(0, "x"), y.dimshuffle("x", 0))
+
+
+def tensordot(a, b, axes=2):
+    """``numpy.tensordot`` built from transpose, reshape and a 2-d dot."""
+    from opcore.tensor.shape import reshape
+
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    if isinstance(axes, (int, np.integer)):
+        axes = [list(range(a.ndim - axes, a.ndim)), list(range(axes))]
+    ax_a = [x % a.ndim for x in np.atleast_1d(axes[0]).tolist()]
+    ax_b = [x % b.ndim for x in np.atleast_1d(axes[1]).tolist()]
+    if len(ax_a) != len(ax_b):
+        raise ValueError(f"tensordot: axes {axes} pair up different numbers of dimensions")
+    free_a = [d for d in range(a.ndim) if d not in ax_a]
+    free_b = [d for d in range(b.ndim) if d not in ax_b]
+    at = a.dimshuffle(*(free_a + ax_a))
+    bt = b.dimshuffle(*(ax_b + free_b))
+    k = None
+    for d in ax_a:
+        s = shape_i(a, d)
+        k = s if k is None else k * s
+    k = k if k is not None else 1
+    m = None
+    for d in free_a:
+        s = shape_i(a, d)
+        m = s if m is None else m * s
+    n = None
+    for d in free_b:
+        s = shape_i(b, d)
+        n = s if n is None else n * s
+    a2 = reshape(at, [m if m is not None else 1, k])
+    b2 = reshape(bt, [k, n if n is not None else 1])
+    r = _dot(a2, b2)
+    out_shape = [shape_i(a, d) for d in free_a] + [shape_i(b, d) for d in free_b]
+    return reshape(r, out_shape, ndim=len(out_shape))
+
+
+def batched_dot(a, b):
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    return sum(mul(a.dimshuffle(0, 1, 2, "x"), b.dimshuffle(0, "x", 1, 2)), axis=2)
+
+
+__all__ = [n for n in dir() if not n.startswith("_")]
