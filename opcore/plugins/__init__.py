@@ -101,9 +101,15 @@ class _AliasLoader:
 class NamespaceFinder:
     """Lets ``import opcore.tensor.nnet`` (and its submodules) find a plugin's module.
 
-    Only plugin namespaces are looked at: well-known ones (which load plugins on demand) and, once
-    plugins are loaded, every registered namespace.  Core modules never reach plugin loading.
+    Two instances are installed.  The first on ``sys.meta_path`` claims only plugin namespaces
+    already known (the well-known ones, and every registered one once plugins are loaded), so a
+    submodule of a namespace is the plugin's module, never a second copy.  The last
+    (``fallback=True``) is asked only about ``opcore.*`` names no other finder found; it loads the
+    plugins and looks again, so a third-party namespace imports before anything else loaded them.
     """
+
+    def __init__(self, fallback: bool = False) -> None:
+        self.fallback = fallback
 
     def find_spec(self, fullname: str, path: Any = None,
                   target: Any = None) -> importlib.machinery.ModuleSpec | None:
@@ -112,31 +118,44 @@ class NamespaceFinder:
         # Read the host without importing the manager (and pluggy) for every core import.
         manager = sys.modules.get("opcore.plugins.manager")
         host = getattr(manager, "_host", None)
-        loaded = host is not None and host.loaded
-        for namespace in self._candidates(fullname, host if loaded else None):
-            if fullname == namespace:
-                loader = _AliasLoader(namespace, None)
-                return importlib.machinery.ModuleSpec(fullname, loader)
-            # a submodule: opcore.tensor.nnet.conv -> <target>.conv
-            base = get_host().ensure_loaded().namespaces.target(namespace)
-            if base is None:
-                return None
-            rest = fullname[len(namespace):]
-            return importlib.machinery.ModuleSpec(fullname, _AliasLoader(fullname, base + rest))
-        return None
+        if self.fallback:
+            if _opcore_initializing() or getattr(host, "_loading", False):
+                return None  # `import opcore` itself never triggers plugin discovery
+            host = get_host().ensure_loaded()
+        elif host is not None and not host.loaded:
+            host = None
+        namespace = self._namespace_of(fullname, host)
+        if namespace is None:
+            return None
+        if fullname == namespace:
+            return importlib.machinery.ModuleSpec(fullname, _AliasLoader(namespace, None))
+        # a submodule: opcore.tensor.nnet.conv -> <plugin module>.conv
+        base = get_host().ensure_loaded().namespaces.target(namespace)
+        if base is None:
+            return None
+        target_name = base + fullname[len(namespace):]
+        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(fullname, target_name))
 
     @staticmethod
-    def _candidates(fullname: str, host: Any) -> list[str]:
+    def _namespace_of(fullname: str, host: Any) -> str | None:
         names = set(WELL_KNOWN_NAMESPACES)
         if host is not None:
             names.update(host.namespaces.names())
-        return [n for n in names if fullname == n or fullname.startswith(n + ".")]
+        matches = [n for n in names if fullname == n or fullname.startswith(n + ".")]
+        return max(matches, key=len) if matches else None
+
+
+def _opcore_initializing() -> bool:
+    module = sys.modules.get("opcore")
+    spec = getattr(module, "__spec__", None)
+    return module is None or bool(getattr(spec, "_initializing", False))
 
 
 def install_namespace_finder() -> None:
-    """Put :class:`NamespaceFinder` first on ``sys.meta_path`` (idempotent)."""
+    """Install the two :class:`NamespaceFinder` instances on ``sys.meta_path`` (idempotent)."""
     if not any(isinstance(f, NamespaceFinder) for f in sys.meta_path):
         sys.meta_path.insert(0, NamespaceFinder())
+        sys.meta_path.append(NamespaceFinder(fallback=True))
 
 
 install_namespace_finder()

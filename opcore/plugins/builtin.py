@@ -14,8 +14,10 @@ from opcore.plugins.registries import Backend, BackendRegistry, CommandRegistry
 
 def _py_linker(mode: Any) -> Any:
     from opcore.compile.linker import PyLinker  # lazy: the compile layer imports the host
+    from opcore.plugins.manager import get_host
 
-    return PyLinker()
+    # plugins may give the Python backend faster implementations of some ops
+    return PyLinker(get_host().impls.lookup)
 
 
 PY_BACKEND = Backend(

@@ -148,6 +148,7 @@ class PluginHost:
         self.commands = CommandRegistry()
         self.records: dict[str, PluginRecord] = {}
         self.loaded = False
+        self._loading = False
         self._builtin = builtin
         self._lock = threading.RLock()
         self._strict_error: PluginError | None = None
@@ -156,6 +157,7 @@ class PluginHost:
         self._warned_failures = False
         for registry in self._registries().values():
             registry.clash_handler = self._on_clash
+        self.namespaces.before_resolve = self.ensure_loaded
 
     # -- registries ----------------------------------------------------------------------------
     def _registries(self) -> dict[str, Any]:
@@ -186,11 +188,15 @@ class PluginHost:
             strict = _env_flag("OPCORE_STRICT_PLUGINS")
         if not self.loaded:
             with self._lock:
+                if self._loading:
+                    return self  # re-entered from a plugin's import: keep going with what is there
                 if not self.loaded:
+                    self._loading = True
                     try:
                         self._load()
                     finally:
                         self.loaded = True
+                        self._loading = False
         if strict and self._strict_error is not None:
             raise self._strict_error
         if not strict and warn:

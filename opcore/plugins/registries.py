@@ -165,6 +165,12 @@ class BackendRegistry(_Registry):
     def __contains__(self, name: object) -> bool:
         return name in self._backends
 
+    def __getitem__(self, name: str) -> Backend:
+        try:
+            return self._backends[name][0]
+        except KeyError:
+            raise KeyError(f"unknown backend {name!r}; known: {', '.join(self.names())}") from None
+
     def __iter__(self) -> Iterator[Backend]:
         return iter(self.by_priority())
 
@@ -312,6 +318,8 @@ class NamespaceRegistry(_Registry):
         super().__init__()
         self._targets: dict[str, tuple[str, str]] = {}
         self.ops_by_plugin: dict[str, list[str]] = {}
+        #: called before each resolve; the host sets it to its ``ensure_loaded``
+        self.before_resolve: Callable[[], Any] | None = None
 
     def add(self, namespace: str, module: str, ops: tuple[str, ...] | list[str] = ()) -> None:
         """Make ``namespace`` (e.g. ``opcore.tensor.nnet``) resolve to the module named ``module``.
@@ -336,6 +344,8 @@ class NamespaceRegistry(_Registry):
 
     def resolve(self, namespace: str) -> ModuleType:
         """Import and return the module behind ``namespace``; say what to install when none."""
+        if self.before_resolve is not None:
+            self.before_resolve()
         entry = self._targets.get(namespace)
         if entry is None:
             dist = WELL_KNOWN_NAMESPACES.get(namespace)
@@ -348,7 +358,8 @@ class NamespaceRegistry(_Registry):
         sys.modules.setdefault(namespace, module)
         parent_name, _, attr = namespace.rpartition(".")
         parent = sys.modules.get(parent_name)
-        if parent is not None and not hasattr(parent, attr):
+        # vars(), not hasattr(): the parent's module __getattr__ may call resolve() itself
+        if parent is not None and attr not in vars(parent):
             setattr(parent, attr, module)
         return module
 
