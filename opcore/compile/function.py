@@ -332,6 +332,9 @@ class Function:
         self.update_cells = upd_cells
         self.recycle_cells = [storage_map[v] for v in no_recycle]
         self.n_in = n_in
+        self.single = maker.single
+        # cells emptied after each call: returned buffers must not be reused by the next call
+        self.clear_cells = self.recycle_cells + self.input_cells
         self.trust_input = False
 
     def _make_filter(self, i, spec, var):
@@ -366,10 +369,9 @@ class Function:
         return fast
 
     def __call__(self, *args, **kwargs):
-        cells = self.input_cells
         if kwargs or len(args) != self.n_in:
             args = self._bind(args, kwargs)
-        for cell, filt, a in zip(cells, self.filters, args):
+        for cell, filt, a in zip(self.input_cells, self.filters, args):
             cell[0] = filt(a)
         if self.profile is not None:
             t0 = time.perf_counter()
@@ -377,19 +379,19 @@ class Function:
             self.profile.call_time += time.perf_counter() - t0
         else:
             self._run()
-        if self.any_copy:
+        if self.single and not self.any_copy:
+            outs = self.output_cells[0][0]
+        elif self.any_copy:
             outs = [np.array(c[0], copy=True) if (cp and isinstance(c[0], np.ndarray)) else c[0]
                     for c, cp in zip(self.output_cells, self.copy_flags)]
+            if self.single:
+                outs = outs[0]
         else:
             outs = [c[0] for c in self.output_cells]
         for shared_cell, cell in self.update_cells:
             shared_cell[0] = cell[0]
-        for c in self.recycle_cells:
+        for c in self.clear_cells:
             c[0] = None
-        for c in cells:
-            c[0] = None
-        if self.maker.single:
-            return outs[0]
         return outs
 
     def _bind(self, args, kwargs):

@@ -78,6 +78,39 @@ class Elemwise(Op):
                 raise TypeError(f"{self}: cannot work in place on input {i} ({padded[i].type})")
         return Apply(self, padded, [TensorType(dt, shape=shape)() for dt in out_dtypes])
 
+    def make_py_thunk(self, node, storage_map):
+        """A specialised thunk: the common one- and two-input ufunc cases skip ``perform``'s
+        generic checks (this path sets the Python VM's per-call overhead)."""
+        so = self.scalar_op
+        fn = getattr(so, "numpy", None)
+        if (self.inplace_pattern or isinstance(so, Composite) or not isinstance(fn, np.ufunc)
+                or len(node.outputs) != 1 or len(node.inputs) > 2):
+            return Op.make_py_thunk(self, node, storage_map)
+        out = storage_map[node.outputs[0]]
+        dt = node.outputs[0].type.numpy_dtype
+        slow = Op.make_py_thunk(self, node, storage_map)
+        if len(node.inputs) == 1:
+            i0 = storage_map[node.inputs[0]]
+
+            def thunk():
+                r = fn(i0[0])
+                if type(r) is not np.ndarray or r.dtype is not dt:
+                    return slow()
+                out[0] = r
+        else:
+            i0, i1 = (storage_map[v] for v in node.inputs)
+
+            def thunk():
+                a = i0[0]
+                b = i1[0]
+                if type(a) is not np.ndarray or type(b) is not np.ndarray or a.shape != b.shape:
+                    return slow()
+                r = fn(a, b)
+                if r.dtype is not dt:
+                    return slow()
+                out[0] = r
+        return thunk
+
     def perform(self, node, inputs, output_storage):
         shape = _check_broadcast(self, node, inputs)
         so = self.scalar_op

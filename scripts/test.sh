@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install everything in this repo, then run every test suite: the core, each plugin, the template.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/_install.sh
+PY=${PYTHON:-python3}
+export OPCORE_STRICT_PLUGINS=1
+# a private compile cache so runs never share state with the user's
+export OPCORE_FLAGS="compiledir=$(mktemp -d)/opcore-cache${OPCORE_FLAGS:+,$OPCORE_FLAGS}"
+suites=(tests)
+for d in plugins/*/tests op_templates/tests; do
+  [ -d "$d" ] && suites+=("$d")
+done
+exec "$PY" -m pytest -q -p no:cacheprovider --import-mode=importlib "${suites[@]}" "$@"
