@@ -30,6 +30,7 @@ from opcore.plugins.registries import (
     PluginWarning,
     RegistrationClash,
     RewriteEntry,
+    UnsupportedOp,
 )
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Backend", "BackendError", "Command", "NamespaceNotInstalled", "PluginError", "PluginHost",
     "PluginWarning", "RegistrationClash", "RewriteEntry", "get_host", "hookimpl", "hookspec",
-    "resolve_namespace", "select_backend",
+    "UnsupportedOp", "resolve_namespace", "select_backend",
 ]
 
 

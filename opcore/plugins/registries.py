@@ -30,6 +30,16 @@ class BackendError(RuntimeError):
     """A backend was requested that is unknown or unavailable here."""
 
 
+class UnsupportedOp(NotImplementedError):
+    """A backend was asked to run an op it does not implement (the test tooling xfails on it)."""
+
+    def __init__(self, backend: str, op: Any, reason: str) -> None:
+        self.backend = backend
+        self.op = op
+        self.reason = reason
+        super().__init__(f"backend {backend!r} does not support {op}: {reason}")
+
+
 class PluginWarning(UserWarning):
     """A plugin failed to load, or an installed backend is skipped; the message says why."""
 
