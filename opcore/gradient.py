@@ -312,7 +312,9 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     eps = eps or (1e-2 if low_prec else 1e-7)
     tol = abs_tol or (1e-2 if low_prec else 1e-4)
     rtol = rel_tol or (1e-2 if low_prec else 1e-4)
-    ins = [T.TensorType(p.dtype.name, shape=(None,) * p.ndim)(f"input{i}") for i, p in enumerate(pt)]
+    # length-1 dimensions are broadcastable, as for a constant built from the same array
+    ins = [T.TensorType(p.dtype.name, shape=tuple(1 if s == 1 else None for s in p.shape))(
+        f"input{i}") for i, p in enumerate(pt)]
     out = fun(*ins)
     if isinstance(out, (list, tuple)):
         raise TypeError("verify_grad: fun must return one variable")

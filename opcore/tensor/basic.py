@@ -68,7 +68,12 @@ def as_tensor_variable(x, name=None, ndim=None, dtype=None) -> TensorVariable:
     if isinstance(x, Apply):
         return as_tensor_variable(x.default_output(), name, ndim)
     if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
-        return stack([as_tensor_variable(e) for e in x])
+        parts = [as_tensor_variable(e) for e in x]
+        if all(p.ndim == 0 for p in parts):
+            return MakeVector(S.upcast(*[p.dtype for p in parts]))(*parts)
+        from opcore.tensor.shape import stack  # shape.py builds on this module
+
+        return stack(parts)
     if isinstance(x, (list, tuple)):
         try:
             arr = np.array(x, dtype=dtype)
@@ -392,6 +397,14 @@ class Alloc(Op):
     def perform(self, node, inputs, out):
         v, *shape = inputs
         shape = tuple(int(s) for s in shape)
+        vt = node.inputs[0].type
+        lead = len(shape) - vt.ndim
+        for d, (n, b) in enumerate(zip(np.shape(v), vt.broadcastable)):
+            if n != shape[lead + d] and not (n == 1 and b):
+                raise ValueError(
+                    f"Alloc: cannot broadcast a value of shape {np.shape(v)} ({vt}) to {shape}: "
+                    f"dimension {d} has length {n}"
+                    + (" and is not declared broadcastable" if n == 1 else ""))
         cell = out[0]
         if cell[0] is not None and cell[0].shape == shape:
             cell[0][...] = v

@@ -48,13 +48,12 @@ class Reshape(Op):
         dims = _static_dims(shp, self.ndim)
         if all(d is not None and d >= 0 for d in dims):
             return [tuple(constant(np.int64(d)) for d in dims)]
-        if -1 not in dims:
-            return [tuple(subtensor_getitem(shp, i) for i in range(self.ndim))]
         total = M.prod(shape(x)) if x.ndim else constant(np.int64(1))
         entries = [subtensor_getitem(shp, i) for i in range(self.ndim)]
         known = M.prod(shp)
         missing = M.int_div(total, -known)
-        return [tuple(M.switch(M.eq(e, -1), missing, e) for e in entries)]
+        return [tuple(constant(np.int64(d)) if d is not None and d >= 0
+                      else M.switch(M.eq(e, -1), missing, e) for d, e in zip(dims, entries))]
 
     def L_op(self, inputs, outputs, gz):
         from opcore.graph.null import disconnected_type

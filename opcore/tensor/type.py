@@ -29,7 +29,10 @@ class TensorType(Type):
             from opcore.config import config
 
             dtype = config.floatX
-        dtype = np.dtype(dtype).name
+        try:
+            dtype = np.dtype(dtype).name
+        except TypeError:
+            raise TypeError(f"TensorType: unknown dtype {dtype!r}; valid: {', '.join(_ALL_DTYPES)}") from None
         if dtype not in _ALL_DTYPES:
             raise TypeError(f"TensorType: unsupported dtype {dtype!r}")
         if shape is None and broadcastable is None:
