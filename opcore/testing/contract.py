@@ -107,7 +107,12 @@ def check_op_contract(op: Any, input_values: Sequence[Any], inputs: Sequence[Any
 
 
 def _check_identity(op: Any, report: ContractReport) -> None:
-    for label, other in (("copy", copy.deepcopy(op)), ("pickle", pickle.loads(pickle.dumps(op)))):
+    try:
+        pickled = pickle.loads(pickle.dumps(op))
+    except Exception as exc:
+        raise AssertionError(f"{op} cannot be pickled ({type(exc).__name__}: {exc}); compiled "
+                             f"functions holding it will not pickle either") from exc
+    for label, other in (("copy", copy.deepcopy(op)), ("pickle", pickled)):
         if other != op:
             raise AssertionError(f"{op}: its {label} is not equal to it (check __props__)")
         if hash(other) != hash(op):

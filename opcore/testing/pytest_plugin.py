@@ -33,6 +33,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}: run the test with the backend named by {ENV} / --opcore-backend; "
                    "ops the backend does not support xfail with its reason")
+    name = requested_backend(config)
+    if name is not None:
+        # A requested backend that is unknown or unhealthy is a usage error, not a fallback.
+        from opcore.plugins import BackendError, get_host
+
+        try:
+            get_host().ensure_loaded().select_backend(name)
+        except BackendError as exc:
+            raise pytest.UsageError(f"{ENV}={name}: {exc}") from None
 
 
 def requested_backend(config: pytest.Config) -> str | None:
@@ -47,20 +56,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 @pytest.fixture(scope="session")
 def opcore_backend(request: pytest.FixtureRequest) -> str:
-    """Name of the backend the backend tests run on (``py`` unless one is requested).
-
-    A requested backend that is unknown or unhealthy is a usage error, not a silent fallback.
-    """
-    name = requested_backend(request.config)
-    if name is None:
-        return "py"
-    from opcore.plugins import BackendError, get_host
-
-    try:
-        get_host().ensure_loaded().select_backend(name)
-    except BackendError as exc:
-        raise pytest.UsageError(f"{ENV}={name}: {exc}") from None
-    return name
+    """Name of the backend the backend tests run on (``py`` unless one is requested)."""
+    return requested_backend(request.config) or "py"
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import by_name, opcore_cli, plugins_json, run_python, write_distribution
+from plugin_dists import by_name, opcore_cli, plugins_json, run_python, write_distribution
 
 SICK = '''
 from opcore.plugins import Backend, hookimpl

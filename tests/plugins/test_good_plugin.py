@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import by_name, needs_import_hook, opcore_cli, plugins_json, run_python
+from plugin_dists import by_name, needs_import_hook, opcore_cli, plugins_json, run_python
 
 
 def test_import_opcore_loads_no_plugin_and_no_entry_point_scan(good_plugin, site):

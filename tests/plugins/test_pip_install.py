@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import by_name, plugins_json, run_python
+from plugin_dists import by_name, plugins_json, run_python
 
 PLUGIN = '''
 from opcore.plugins import Backend, hookimpl
