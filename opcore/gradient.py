@@ -52,7 +52,12 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         for v, g in known_grads.items():
             seeds[v] = T.as_tensor_variable(g)
     if cost is not None:
-        seeds[cost] = T.ones_like(cost) if cost not in seeds else seeds[cost]
+        if cost not in seeds:
+            # second(cost, 1): a 1 shaped like the cost that still depends on it, as in Theano,
+            # so function([x], grad(x + 1, x)) does not see x as unused
+            from opcore.scalar.basic import second
+
+            seeds[cost] = T.Elemwise(second)(cost, T.constant(np.ones((), dtype=cost.dtype)))
     if not seeds:
         raise ValueError("grad: give a cost or known_grads")
     blockers = set(consider_constant or [])

@@ -200,6 +200,10 @@ _def("floor", 1, np.floor, "floor({0})", grad=_zero_grads)
 _def("ceil", 1, np.ceil, "ceil({0})", grad=_zero_grads)
 _def("round_half_to_even", 1, np.round, "nearbyint({0})", grad=_zero_grads)
 _def("trunc", 1, np.trunc, "trunc({0})", grad=_zero_grads)
+_def("second", 2, lambda a, b: np.array(np.broadcast_to(b, np.broadcast_shapes(np.shape(a), np.shape(b)))),
+     "({1})", out=lambda a, b: np.dtype(b).name,
+     grad=lambda T, i, o, g: [T.zeros_like(i[0], dtype=i[0].dtype if i[0].dtype in _FLOATS
+                                          else _floatx()), g])
 _def("identity", 1, lambda x: np.array(x, copy=True), "({0})", grad=lambda T, i, o, g: [g])
 
 # -- comparisons and logic (no gradient flows) -----------------------------------------------

@@ -299,6 +299,59 @@ def max_and_argmax(x, axis=None):
     return max(x, axis), argmax(x, axis)
 
 
+class Nonzero(Op):
+    """``numpy.nonzero``: one int64 index vector per dimension of the input."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if x.ndim == 0:
+            raise ValueError("nonzero: the input must have at least one dimension")
+        return Apply(self, [x], [TensorType("int64", shape=(None,))() for _ in range(x.ndim)])
+
+    def perform(self, node, inputs, out):
+        for cell, idx in zip(out, np.nonzero(inputs[0])):
+            cell[0] = idx.astype("int64")
+
+    def L_op(self, inputs, outputs, gz):
+        from opcore.tensor.basic import zeros_like
+
+        return [zeros_like(inputs[0], dtype=config.floatX)]
+
+    def connection_pattern(self, node):
+        return [[False] * len(node.outputs)]
+
+    def __eq__(self, other):
+        return type(other) is Nonzero
+
+    def __hash__(self):
+        return hash(Nonzero)
+
+
+def nonzero(x, return_matrix=False):
+    """The indices of the non-zero entries of ``x``, one vector per dimension."""
+    outs = Nonzero()(x)
+    outs = outs if isinstance(outs, list) else [outs]
+    return tuple(outs)
+
+
+def nonzero_values_indices(mask):
+    """Index vectors selecting ``mask``'s True entries (constants for a NumPy mask)."""
+    if isinstance(mask, np.ndarray):
+        return [constant(i.astype("int64")) for i in np.nonzero(mask)]
+    return list(nonzero(mask))
+
+
+def nonzero_values(x):
+    x = as_tensor_variable(x)
+    from opcore.tensor.shape import flatten
+    from opcore.tensor.subtensor import subtensor_getitem
+
+    flat = flatten(x)
+    return subtensor_getitem(flat, nonzero(flat)[0])
+
+
 # -- products -------------------------------------------------------------------------------
 class Dot(Op):
     """Matrix/vector product of 1-d and 2-d tensors (``numpy.dot``)."""
