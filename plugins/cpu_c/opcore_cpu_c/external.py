@@ -1,0 +1,2 @@
+"""ExternalCOp (below)."""
+class ExternalCOp: pass

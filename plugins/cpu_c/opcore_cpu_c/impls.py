@@ -1,0 +1,258 @@
+"""C implementations of the core's ops, looked up by op type (walking the MRO).
+
+Each impl is an object with the C protocol methods taking the node, as an Op's own would.
+Other plugins register theirs with ``impls.register("c", OpType, impl)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opcore.config import config
+from opcore.scalar.basic import Composite
+from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
+
+from opcore_cpu_c.ccode import ctype, typenum
+
+_TABLE: dict[type, Any] = {}
+
+
+def register(op_type: type):
+    """Class decorator: the decorated class's instance is the C impl of ``op_type``."""
+    def deco(cls):
+        _TABLE[op_type] = cls()
+        return cls
+    return deco
+
+
+def lookup(op: Any) -> Any:
+    for cls in type(op).__mro__:
+        impl = _TABLE.get(cls)
+        if impl is not None:
+            return impl
+    return None
+
+
+def _cast(expr: str, dtype: str) -> str:
+    return f"(({ctype(dtype)})({expr}))"
+
+
+def _scalar_lines(so: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list[str]) -> tuple:
+    """C statements computing the outputs of scalar op ``so`` from C values ``xs``."""
+    if isinstance(so, Composite):
+        lines = []
+        for k, (op, vals, dt) in enumerate(so.c_exprs(xs, _cast)):
+            ct = ctype(dt)
+            lines.append(f"const {ct} s{k} = ({ct})({op.c_expr.format(*vals, odtype=ct)});")
+        return lines, [f"s{k}" for k in so.outputs]
+    ct = ctype(out_dtypes[0])
+    return [f"const {ct} s0 = ({ct})({so.c_expr.format(*xs, odtype=ct)});"], ["s0"]
+
+
+def _composite_ok(so: Any) -> bool:
+    if isinstance(so, Composite):
+        return all(getattr(op, "c_expr", None) not in (None, "composite") and not isinstance(
+            op, Composite) for op, _, _ in so.steps)
+    return getattr(so, "c_expr", None) is not None
+
+
+@register(Elemwise)
+class ElemwiseC:
+    """Fused loops: a contiguous fast path (OpenMP when ``config.openmp``) and a strided one."""
+
+    def c_supports(self, node: Any) -> bool:
+        return _composite_ok(node.op.scalar_op)
+
+    def c_code_cache_version(self, node: Any = None) -> tuple:
+        return (3, bool(config.openmp), int(config.openmp_elemwise_minsize))
+
+    def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
+        op = node.op
+        nd = node.outputs[0].type.ndim
+        nin, nout = len(inputs), len(outputs)
+        ind = [v.type.dtype for v in node.inputs]
+        outd = [v.type.dtype for v in node.outputs]
+        inplace = dict(op.inplace_pattern)
+        fail = sub["fail"]
+        L = [f"npy_intp dims[{nd + 1}]; npy_intp n = 1; int d, k; int fast = 1;"]
+        L.append(f"for (d = 0; d < {nd}; d++) {{ dims[d] = 1;")
+        for j, x in enumerate(inputs):
+            L.append(f"  {{ npy_intp s = PyArray_DIMS({x})[d]; if (s != 1) {{"
+                     f" if (dims[d] == 1) dims[d] = s; else if (dims[d] != s) {{"
+                     f" PyErr_Format(PyExc_ValueError, \"{op}: input shapes do not broadcast"
+                     f" along dimension %d (length %zd vs %zd)\", d, (Py_ssize_t)dims[d],"
+                     f" (Py_ssize_t)s); {fail} }} }} }}")
+        L.append("  n *= dims[d]; }")
+        for o, out in enumerate(outputs):
+            if o in inplace:
+                src = inputs[inplace[o]]
+                L.append(f"for (d = 0; d < {nd}; d++) if (PyArray_DIMS({src})[d] != dims[d]) {{"
+                         f" PyErr_SetString(PyExc_ValueError, \"{op}: the in-place input has a "
+                         f"broadcast shape\"); {fail} }}")
+                L.append(f"Py_XDECREF({out}); {out} = {src}; Py_INCREF({out});")
+                L.append(f"if (!PyArray_IS_C_CONTIGUOUS({out})) fast = 0;")
+            else:
+                L.append(f"if (oc_alloc(&{out}, {nd}, dims, {typenum(outd[o])})) {fail}")
+        for j, x in enumerate(inputs):
+            L.append(f"const {ctype(ind[j])}* p{j} = (const {ctype(ind[j])}*)PyArray_DATA({x});")
+            L.append(f"const npy_intp f{j} = PyArray_SIZE({x}) == n ? 1 : 0;")
+            L.append(f"if ((f{j} && !PyArray_IS_C_CONTIGUOUS({x})) || (!f{j} && "
+                     f"PyArray_SIZE({x}) != 1)) fast = 0;")
+        for o, out in enumerate(outputs):
+            L.append(f"{ctype(outd[o])}* q{o} = ({ctype(outd[o])}*)PyArray_DATA({out});")
+        xs = [f"x{j}" for j in range(nin)]
+        body, res = _scalar_lines(op.scalar_op, xs, ind, outd)
+        store = [f"q{o}[i] = ({ctype(outd[o])})({res[o]});" for o in range(nout)]
+        omp = ""
+        if config.openmp:
+            omp = (f"#pragma omp parallel for schedule(static) "
+                   f"if (n >= {int(config.openmp_elemwise_minsize)})\n")
+        allfull = " && ".join([f"f{j}" for j in range(nin)] or ["1"])
+        L.append("if (n > 0 && fast) {")
+        L.append(f"  if ({allfull}) {{")
+        L.append(omp + "    for (npy_intp i = 0; i < n; i++) {")
+        L += [f"      const {ctype(ind[j])} x{j} = p{j}[i];" for j in range(nin)]
+        L += ["      " + s for s in body + store]
+        L.append("    }")
+        L.append("  } else {")
+        L.append(omp + "    for (npy_intp i = 0; i < n; i++) {")
+        L += [f"      const {ctype(ind[j])} x{j} = p{j}[f{j} ? i : 0];" for j in range(nin)]
+        L += ["      " + s for s in body + store]
+        L.append("    }")
+        L.append("  }")
+        if nd == 0:
+            L.append("}")
+            return "\n".join(L)
+        # general strided path: walk the outer dimensions, inner loop over the last one
+        L.append("} else if (n > 0) {")
+        L.append(f"  npy_intp idx[{nd}]; npy_intp rows = n / dims[{nd - 1}], r;")
+        L.append(f"  npy_intp st[{nin + nout}][{nd}];")
+        for j, x in enumerate(inputs):
+            L.append(f"  for (d = 0; d < {nd}; d++) st[{j}][d] = PyArray_DIMS({x})[d] == 1 ? 0 "
+                     f": PyArray_STRIDES({x})[d];")
+        for o, out in enumerate(outputs):
+            L.append(f"  for (d = 0; d < {nd}; d++) st[{nin + o}][d] = PyArray_STRIDES({out})[d];")
+        L.append(f"  for (d = 0; d < {nd}; d++) idx[d] = 0;")
+        L.append("  for (r = 0; r < rows; r++) {")
+        for j, x in enumerate(inputs):
+            L.append(f"    const char* b{j} = (const char*)PyArray_DATA({x});")
+        for o, out in enumerate(outputs):
+            L.append(f"    char* c{o} = (char*)PyArray_DATA({out});")
+        L.append(f"    for (d = 0; d < {nd - 1}; d++) {{")
+        L += [f"      b{j} += idx[d] * st[{j}][d];" for j in range(nin)]
+        L += [f"      c{o} += idx[d] * st[{nin + o}][d];" for o in range(nout)]
+        L.append("    }")
+        L.append(f"    for (npy_intp i = 0; i < dims[{nd - 1}]; i++) {{")
+        L += [f"      const {ctype(ind[j])} x{j} = *(const {ctype(ind[j])}*)(b{j} + i * "
+              f"st[{j}][{nd - 1}]);" for j in range(nin)]
+        L += ["      " + s for s in body]
+        L += [f"      *({ctype(outd[o])}*)(c{o} + i * st[{nin + o}][{nd - 1}]) = "
+              f"({ctype(outd[o])})({res[o]});" for o in range(nout)]
+        L.append("    }")
+        L.append(f"    for (d = {nd - 2}; d >= 0; d--) {{ if (++idx[d] < dims[d]) break; "
+                 "idx[d] = 0; }")
+        L.append("  }")
+        L.append("}")
+        L.append("(void)k;")
+        return "\n".join(L)
+
+
+_RED = {
+    "sum": ("0", "acc = acc + v;"),
+    "prod": ("1", "acc = acc * v;"),
+    "max": (None, "if (v > acc || v != v) acc = v;"),
+    "min": (None, "if (v < acc || v != v) acc = v;"),
+    "all": ("1", "acc = acc && v;"),
+    "any": ("0", "acc = acc || v;"),
+}
+
+
+@register(CAReduce)
+class CAReduceC:
+    """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
+
+    def c_code_cache_version(self, node: Any = None) -> tuple:
+        return (2,)
+
+    def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
+        op = node.op
+        (x,), (z,) = inputs, outputs
+        nd = node.inputs[0].type.ndim
+        axes = list(range(nd)) if op.axis is None else list(op.axis)
+        kept = [d for d in range(nd) if d not in axes]
+        xd = node.inputs[0].type.dtype
+        zd = node.outputs[0].type.dtype
+        if op.kind in ("all", "any"):
+            accd = "bool"
+        elif op.kind in ("sum", "prod"):
+            accd = op.acc_dtype or zd
+        else:
+            accd = xd
+        init, step = _RED[op.kind]
+        fail = sub["fail"]
+        perm = ", ".join(str(d) for d in kept + axes) or "0"
+        L = [f"npy_intp m = 1, nout = 1, i, j; npy_intp zdims[{len(kept) + 1}];",
+             f"static npy_intp perm_[] = {{{perm}}}; PyArray_Dims perm = {{perm_, {nd}}};",
+             "PyArrayObject* t = NULL; PyArrayObject* c = NULL;"]
+        for k, d in enumerate(kept):
+            L.append(f"zdims[{k}] = PyArray_DIMS({x})[{d}]; nout *= zdims[{k}];")
+        for d in axes:
+            L.append(f"m *= PyArray_DIMS({x})[{d}];")
+        if init is None:
+            L.append(f"if (m == 0) {{ PyErr_SetString(PyExc_ValueError, \"{op}: cannot reduce "
+                     f"an empty array (zero-size reduced axis)\"); {fail} }}")
+        L.append(f"if (oc_alloc(&{z}, {len(kept)}, zdims, {typenum(zd)})) {fail}")
+        L.append(f"t = (PyArrayObject*)PyArray_Transpose({x}, &perm); if (!t) {fail}")
+        L.append("c = (PyArrayObject*)PyArray_GETCONTIGUOUS(t); Py_DECREF(t); if (!c) "
+                 + fail)
+        xt, zt, at = ctype(xd), ctype(zd), ctype(accd)
+        L.append(f"{{ const {xt}* p = (const {xt}*)PyArray_DATA(c); {zt}* q = ({zt}*)"
+                 f"PyArray_DATA({z});")
+        L.append("  for (i = 0; i < nout; i++) {")
+        L.append(f"    const {xt}* row = p + i * m;")
+        first = "0" if init is not None else "1"
+        L.append(f"    {at} acc = " + (f"({at}){init};" if init is not None else
+                                        f"({at})row[0];"))
+        L.append(f"    for (j = {first}; j < m; j++) {{ const {at} v = ({at})row[j]; {step} }}")
+        L.append(f"    q[i] = ({zt})acc;")
+        L.append("  }")
+        L.append("}")
+        L.append("Py_DECREF(c);")
+        return "\n".join(L)
+
+
+@register(DimShuffle)
+class DimShuffleC:
+    """A view: transpose then reshape (NumPy C-API)."""
+
+    def c_code_cache_version(self, node: Any = None) -> tuple:
+        return (1,)
+
+    def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
+        op = node.op
+        (x,), (z,) = inputs, outputs
+        nd_in = len(op.input_broadcastable)
+        perm = list(op.shuffle) + list(op.drop)
+        fail = sub["fail"]
+        L = ["PyArrayObject* t; npy_intp nd_[%d]; PyArray_Dims nd = {nd_, %d};"
+             % (len(op.new_order) + 1, len(op.new_order))]
+        for d in op.drop:
+            L.append(f"if (PyArray_DIMS({x})[{d}] != 1) {{ PyErr_Format(PyExc_ValueError, "
+                     f"\"{op}: dimension {d} should have length 1, got %zd\", "
+                     f"(Py_ssize_t)PyArray_DIMS({x})[{d}]); {fail} }}")
+        if perm == list(range(nd_in)):
+            L.append(f"t = {x}; Py_INCREF(t);")
+        else:
+            L.append(f"{{ static npy_intp p_[] = {{{', '.join(map(str, perm)) or '0'}}}; "
+                     f"PyArray_Dims p = {{p_, {nd_in}}};")
+            L.append(f"  t = (PyArrayObject*)PyArray_Transpose({x}, &p); if (!t) {fail} }}")
+        if op.drop or op.augment:
+            for k, d in enumerate(op.new_order):
+                L.append(f"nd_[{k}] = " + ("1;" if d == "x" else f"PyArray_DIMS({x})[{d}];"))
+            L.append("{ PyArrayObject* r = (PyArrayObject*)PyArray_Newshape(t, &nd, NPY_CORDER);"
+                     f" Py_DECREF(t); if (!r) {fail} t = r; }}")
+        L.append(f"Py_XDECREF({z}); {z} = t;")
+        return "\n".join(L)
+
+
+from opcore_cpu_c import impls_more  # noqa: E402,F401  (registers the remaining ops)

@@ -1,0 +1,1 @@
+"""More C impls (shape ops, casts, BLAS, indexing)."""

@@ -1,0 +1,310 @@
+"""``CLinker``: one CPython extension module per function graph, one entry point for the schedule.
+
+Every node whose op has C (its own ``c_code``, an impl registered for backend ``"c"`` through
+``opcore_register_impls``, or this package's table) becomes a static C function; the module's
+``run(cells, thunks, params, err)`` walks the schedule, calling those functions and, for the
+nodes without C, their Python thunks.  ``cells`` is the tuple of storage cells (one-element
+lists), so a call costs one C entry and no per-node Python overhead.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from opcore.compile.linker import Linker
+from opcore.config import config
+
+from opcore_cpu_c.ccode import HELPERS, PRELUDE, C_TYPES, c_string, typenum
+from opcore_cpu_c.compiler import compile_module
+
+__all__ = ["CLinker", "c_provider", "node_supported"]
+
+_METHODS = ("c_support_code", "c_headers", "c_header_dirs", "c_libraries", "c_lib_dirs",
+            "c_compile_args", "c_init_code")
+
+
+def _tensor_ok(v: Any) -> bool:
+    t = v.type
+    return hasattr(t, "dtype") and hasattr(t, "broadcastable") and np.dtype(t.dtype).name in C_TYPES
+
+
+def c_provider(node: Any) -> Any:
+    """The object holding ``node``'s C protocol methods, or ``None`` when it has no C."""
+    op = node.op
+    if callable(getattr(op, "c_code", None)):
+        return op
+    try:
+        from opcore.plugins import get_host
+
+        impl = get_host().impls.lookup("c", op)
+    except Exception:
+        impl = None
+    if impl is not None and callable(getattr(impl, "c_code", None)):
+        return impl
+    from opcore_cpu_c.impls import lookup
+
+    return lookup(op)
+
+
+def node_supported(node: Any) -> Any:
+    """The C provider of ``node`` when it can run in C (tensor types with C dtypes), else None."""
+    if getattr(node.op, "lazy", False):
+        return None
+    if not all(_tensor_ok(v) for v in node.inputs + node.outputs):
+        return None
+    prov = c_provider(node)
+    if prov is None:
+        return None
+    check = getattr(prov, "c_supports", None)
+    if check is not None and not check(node):
+        return None
+    return prov
+
+
+def _call(prov: Any, meth: str, *args: Any) -> Any:
+    f = getattr(prov, meth, None)
+    if f is None:
+        return [] if meth != "c_support_code" else ""
+    try:
+        return f(*args)
+    except TypeError:
+        # Theano's c_headers & co. take no node; the op-level methods may take one
+        return f()
+
+
+class _Gen:
+    """Collects the pieces of one module."""
+
+    def __init__(self) -> None:
+        self.support: list[str] = []
+        self.headers: list[str] = []
+        self.init: list[str] = []
+        self.flags: list[str] = []
+        self.libs: list[str] = []
+        self.funcs: list[str] = []
+        self.versions: list[Any] = []
+        self.cacheable = True
+
+    def add_unique(self, lst: list, items: Any) -> None:
+        for it in items:
+            if it and it not in lst:
+                lst.append(it)
+
+    def node_function(self, k: int, node: Any, prov: Any, cell_index: dict) -> None:
+        name = f"node{k}"
+        ver = None
+        f = getattr(prov, "c_code_cache_version", None)
+        if f is not None:
+            try:
+                ver = f(node)
+            except TypeError:
+                ver = f()
+        if not ver:
+            self.cacheable = False
+        self.versions.append((type(node.op).__name__, ver))
+        self.add_unique(self.support, [_call(prov, "c_support_code", node)])
+        apply_code = getattr(prov, "c_support_code_apply", None)
+        if apply_code is not None:
+            self.add_unique(self.support, [apply_code(node, name)])
+        for h in _call(prov, "c_headers", node):
+            h = h if h.startswith(("<", '"')) else f"<{h}>"
+            self.add_unique(self.headers, [f"#include {h}"])
+        self.add_unique(self.flags, ["-I" + d for d in _call(prov, "c_header_dirs", node)])
+        self.add_unique(self.flags, list(_call(prov, "c_compile_args", node)))
+        self.add_unique(self.libs, ["-L" + d for d in _call(prov, "c_lib_dirs", node)])
+        self.add_unique(self.libs, ["-l" + lib for lib in _call(prov, "c_libraries", node)])
+        init = getattr(prov, "c_init_code_apply", None)
+        self.add_unique(self.init, list(_call(prov, "c_init_code", node)))
+        if init is not None:
+            self.add_unique(self.init, [init(node, name)])
+        ins = [f"V{k}_i{j}" for j in range(len(node.inputs))]
+        outs = [f"V{k}_o{j}" for j in range(len(node.outputs))]
+        sub = {"fail": "{ __failure = 1; goto __label_fail; }", "params": "__params",
+               "id": str(k), "name": name}
+        body = prov.c_code(node, name, ins, outs, sub)
+        cleanup_f = getattr(prov, "c_code_cleanup", None)
+        cleanup = cleanup_f(node, name, ins, outs, sub) if cleanup_f is not None else ""
+        lines = [f"static int {name}(PyObject** cells, PyObject* __params)", "{",
+                 "    int __failure = 0;"]
+        for j, v in enumerate(node.inputs):
+            lines.append(f"    PyArrayObject* {ins[j]} = NULL;")
+        for j, v in enumerate(node.outputs):
+            lines.append(f"    PyArrayObject* {outs[j]} = NULL;")
+        for j, v in enumerate(node.inputs):
+            shp = ", ".join(str(-1 if s is None else s) for s in v.type.shape) or "0"
+            who = c_string(f"opcore C backend: {node.op} input {j} ({v})")
+            lines.append(f"    {{ static const npy_intp sshape[] = {{{shp}}};")
+            lines.append(f"      if (oc_in(cells[{cell_index[v]}], {typenum(v.type.dtype)}, "
+                         f"{v.type.ndim}, sshape, &{ins[j]}, {who})) goto __label_fail; }}")
+        for j, v in enumerate(node.outputs):
+            lines.append(f"    {outs[j]} = oc_cur(cells[{cell_index[v]}]);")
+        lines += ["    {", body, "    }", "    {", cleanup, "    }"]
+        for j, v in enumerate(node.outputs):
+            who = c_string(f"opcore C backend: {node.op} produced no output {j}")
+            lines.append(f"    if ({outs[j]} == NULL) {{ if (!PyErr_Occurred()) "
+                         f"PyErr_SetString(PyExc_RuntimeError, {who}); goto __label_fail2; }}")
+        for j, v in enumerate(node.outputs):
+            lines.append(f"    oc_store(cells[{cell_index[v]}], {outs[j]});")
+        for j in range(len(node.inputs)):
+            lines.append(f"    Py_XDECREF({ins[j]});")
+        lines += ["    return 0;", "__label_fail:", "    {", cleanup, "    }", "__label_fail2:"]
+        for x in ins + outs:
+            lines.append(f"    Py_XDECREF({x});")
+        lines += ["    if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "
+                  f"{c_string(f'opcore C backend: {node.op} failed')});",
+                  "    (void)__failure; (void)__params;", "    return -1;", "}"]
+        self.funcs.append("\n".join(lines))
+
+    def source(self, steps: list[str]) -> str:
+        run = ["static PyObject* oc_run(PyObject* self, PyObject* const* args, Py_ssize_t n)",
+               "{", "    PyObject** cells; PyObject* thunks; PyObject* params; PyObject* r;",
+               "    int step = 0;",
+               "    if (n != 4 || !PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1])"
+               " || !PyTuple_CheckExact(args[2]) || !PyList_CheckExact(args[3])) {",
+               "        PyErr_SetString(PyExc_TypeError, \"run(cells, thunks, params, err)\");",
+               "        return NULL; }",
+               "    cells = &PyTuple_GET_ITEM(args[0], 0); thunks = args[1]; params = args[2];",
+               "    (void)r; (void)thunks; (void)params; (void)cells;"]
+        run += steps
+        run += ["    Py_RETURN_NONE;", "fail:",
+                "    { PyObject* e = PyLong_FromLong(step);",
+                "      if (e) { PyObject* old = PyList_GET_ITEM(args[3], 0);",
+                "               PyList_SET_ITEM(args[3], 0, e); Py_XDECREF(old); } }",
+                "    return NULL;", "}"]
+        tail = r"""
+static PyMethodDef oc_methods[] = {
+    {"run", (PyCFunction)(void(*)(void))oc_run, METH_FASTCALL, "run the schedule"},
+    {NULL, NULL, 0, NULL}
+};
+static struct PyModuleDef oc_module = {PyModuleDef_HEAD_INIT, "@MODNAME@", NULL, -1, oc_methods};
+PyMODINIT_FUNC PyInit_@MODNAME@(void)
+{
+    PyObject* m;
+    import_array();
+    m = PyModule_Create(&oc_module);
+    if (m == NULL) return NULL;
+    {
+%s
+    }
+    return m;
+}
+""" % "\n".join(self.init)
+        return "\n".join([PRELUDE, *self.headers, HELPERS, *self.support, *self.funcs,
+                          "\n".join(run), tail])
+
+
+def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[Any, list]:
+    """Generate and compile the module for ``nodes``; returns ``(callable, c_nodes)``.
+
+    ``callable()`` runs the schedule; raises with ``.node`` set to the failing node."""
+    cell_index: dict = {}
+    cells: list = []
+    for node in nodes:
+        for v in node.inputs + node.outputs:
+            if v not in cell_index:
+                cell_index[v] = len(cells)
+                cells.append(storage_map[v])
+    gen = _Gen()
+    steps = []
+    thunks = []
+    params = []
+    c_nodes = []
+    for k, node in enumerate(nodes):
+        prov = node_supported(node)
+        steps.append(f"    step = {k};")
+        if prov is not None:
+            gen.node_function(k, node, prov, cell_index)
+            steps.append(f"    if (node{k}(cells, PyTuple_GET_ITEM(params, {k}))) goto fail;")
+            thunks.append(None)
+            c_nodes.append(node)
+        else:
+            gen.versions.append(("py", str(node.op)))
+            steps.append(f"    r = PyObject_CallNoArgs(PyTuple_GET_ITEM(thunks, {k}));")
+            steps.append("    if (r == NULL) goto fail; Py_DECREF(r);")
+            thunks.append(py_thunk(node))
+        params.append(node.op)
+    if not c_nodes:
+        return None, []
+    src = gen.source(steps)
+    mod = compile_module(src, "ocmod", gen.versions, cached=gen.cacheable,
+                         extra=gen.flags + gen.libs)
+    run = mod.run
+    cells_t = tuple(cells)
+    thunks_t = tuple(thunks)
+    params_t = tuple(params)
+    err = [0]
+
+    def program() -> None:
+        try:
+            run(cells_t, thunks_t, params_t, err)
+        except Exception as exc:
+            try:
+                exc.node = nodes[err[0]]
+            except Exception:
+                pass
+            raise
+
+    program.module = mod
+    program.source = src
+    return program, c_nodes
+
+
+def _py_make(node: Any, storage_map: dict) -> Callable:
+    """The Python thunk of a node without C (the ``py`` backend's impl, else ``perform``)."""
+    try:
+        from opcore.plugins import get_host
+
+        impl = get_host().impls.lookup("py", node.op)
+    except Exception:
+        impl = None
+    if impl is not None:
+        return impl(node, storage_map)
+    return node.op.make_py_thunk(node, storage_map)
+
+
+class CLinker(Linker):
+    """Links a function graph into one C extension module (see the module docstring)."""
+
+    backend_name = "c"
+
+    def __init__(self, impl_lookup: Callable | None = None) -> None:
+        super().__init__(impl_lookup)
+        self.c_nodes: list = []
+        self.program = None
+
+    def _py_thunk(self, storage_map: dict) -> Callable:
+        def make(node: Any) -> Callable:
+            return _py_make(node, storage_map)
+        return make
+
+    def make_thunk(self, node: Any, storage_map: dict) -> Callable:
+        """A thunk for ``node`` alone; its C module is compiled on the first call."""
+        if node_supported(node) is None or any(not isinstance(storage_map[v], list)
+                                               for v in node.inputs + node.outputs):
+            return _py_make(node, storage_map)
+        state: list = []
+
+        def thunk() -> None:
+            if not state:
+                prog, _ = build_program([node], storage_map, self._py_thunk(storage_map))
+                state.append(prog)
+            state[0]()
+        thunk.node = node
+        return thunk
+
+    def make_program(self, fgraph: Any, order: list, storage_map: dict) -> Any:
+        if any(getattr(n.op, "lazy", False) for n in order):
+            return None
+        if any(not isinstance(storage_map[v], list) for n in order
+               for v in n.inputs + n.outputs):
+            return None
+        prog, c_nodes = build_program(list(order), storage_map, self._py_thunk(storage_map))
+        self.c_nodes = c_nodes
+        self.program = prog
+        return prog
+
+    def describe(self) -> str:
+        return f"c ({len(self.c_nodes)} C nodes)"
