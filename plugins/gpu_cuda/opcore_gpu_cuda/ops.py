@@ -1,0 +1,255 @@
+"""GPU implementations of the core ops, as one rule table (op type -> implementation).
+
+``GpuOp(op, context_name)`` is the device version of a core node: its array inputs and outputs are
+``GpuArrayType``; host scalars (shapes, indices) stay on the host.  ``perform`` runs the rule of
+``type(op)``.  ``GPU_RULES`` says for each op type which inputs live on the device and whether a
+given op instance is supported (e.g. an ``Elemwise`` whose scalar op has a C template).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from opcore.graph.basic import Apply
+from opcore.graph.op import Op
+from opcore.tensor.basic import Alloc
+from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
+from opcore.tensor.math import Dot
+from opcore.tensor.shape import Join
+from opcore.tensor.subtensor import Subtensor
+from opcore.tensor.type import TensorType
+
+from opcore_gpu_cuda import kernels as K
+from opcore_gpu_cuda.array import GpuArray, empty
+from opcore_gpu_cuda.type import GpuArrayType, as_gpuarray_variable, get_context
+
+_GPU_DTYPES = {"bool", "int8", "uint8", "int16", "int32", "int64", "uint32", "uint64",
+               "float32", "float64"}
+
+
+@dataclass(frozen=True)
+class GpuRule:
+    """How a core op type runs on the device."""
+
+    run: Callable[[Any, Apply, list], list]
+    device_inputs: Callable[[Any, int], list[int]] = lambda op, n: list(range(n))
+    supports: Callable[[Any, Apply], str] = lambda op, node: ""
+
+
+GPU_RULES: dict[type, GpuRule] = {}
+
+
+def rule_for(op: Any) -> GpuRule | None:
+    for cls in type(op).__mro__:
+        if cls in GPU_RULES:
+            return GPU_RULES[cls]
+    return None
+
+
+def unsupported_reason(node: Apply) -> str:
+    """Why ``node`` cannot move to the device ('' when it can)."""
+    rule = rule_for(node.op)
+    if rule is None:
+        return f"no GPU implementation of {type(node.op).__name__}"
+    for v in list(node.inputs) + list(node.outputs):
+        if isinstance(v.type, TensorType) and v.type.dtype not in _GPU_DTYPES:
+            return f"dtype {v.type.dtype} is not supported on the GPU"
+        if not isinstance(v.type, (TensorType, GpuArrayType)):
+            return f"{v.type} is not a tensor type"
+    return rule.supports(node.op, node)
+
+
+class GpuOp(Op):
+    """The device version of the core op ``op``; printed ``Gpu<op>`` (``GpuElemwise{add}``)."""
+
+    __props__ = ("op", "context_name")
+
+    def __init__(self, op: Any, context_name: str | None = None) -> None:
+        self.op = op
+        self.context_name = context_name
+        rule = rule_for(op)
+        if rule is None:
+            raise TypeError(f"GpuOp: no GPU implementation of {op}")
+        self.rule = rule
+
+    def make_node(self, *inputs: Any) -> Apply:
+        dev = set(self.rule.device_inputs(self.op, len(inputs)))
+        host_like = []
+        for i, x in enumerate(inputs):
+            if isinstance(getattr(x, "type", None), GpuArrayType):
+                host_like.append(x.type.tensor_type()())
+            else:
+                host_like.append(x)
+        core = self.op.make_node(*host_like)
+        ins = [as_gpuarray_variable(x, self.context_name) if i in dev else core.inputs[i]
+               for i, x in enumerate(inputs)]
+        outs = [GpuArrayType(o.type.dtype, o.type.broadcastable, self.context_name)()
+                for o in core.outputs]
+        return Apply(self, ins, outs)
+
+    def perform(self, node, inputs, out) -> None:
+        results = self.rule.run(self.op, node, list(inputs))
+        for cell, r in zip(out, results):
+            cell[0] = r
+
+    def infer_shape(self, node, shapes):
+        if hasattr(self.op, "infer_shape"):
+            return self.op.infer_shape(node, shapes)
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return f"Gpu{self.op}"
+
+
+def _ctx_of(node: Apply):
+    return get_context(node.op.context_name)
+
+
+# -- Elemwise --------------------------------------------------------------------------------
+def _elemwise_supports(op: Elemwise, node: Apply) -> str:
+    try:
+        K.scalar_body(op.scalar_op, [i.type.dtype for i in node.inputs],
+                      [o.type.dtype for o in node.outputs])
+    except NotImplementedError as exc:
+        return str(exc)
+    except (KeyError, IndexError, TypeError) as exc:
+        return f"cannot render {op.scalar_op} for the GPU: {exc}"
+    return ""
+
+
+def _run_elemwise(op: Elemwise, node: Apply, inputs: list) -> list:
+    nd = node.outputs[0].type.ndim
+    ins = []
+    for x in inputs:
+        if x.ndim < nd:  # Elemwise inputs have the output's rank; be lenient with 0-d ones
+            x = x.reshape((1,) * (nd - x.ndim) + x.shape)
+        ins.append(x)
+    return K.elemwise_scalar_op(op.scalar_op, ins, [o.type.dtype for o in node.outputs])
+
+
+GPU_RULES[Elemwise] = GpuRule(_run_elemwise, supports=_elemwise_supports)
+
+
+# -- reductions ------------------------------------------------------------------------------
+def _reduce_supports(op: CAReduce, node: Apply) -> str:
+    return "" if op.kind in ("sum", "prod", "max", "min", "all", "any") else \
+        f"reduction {op.kind!r} has no GPU kernel"
+
+
+def _run_reduce(op: CAReduce, node: Apply, inputs: list) -> list:
+    out_dt = node.outputs[0].type.dtype
+    acc = op.acc_dtype if op.acc_dtype else None
+    if acc is None and op.kind in ("sum", "prod") and np.dtype(out_dt).kind == "f":
+        acc = out_dt
+    return [K.reduce(inputs[0], op.kind, op.axis, out_dt, acc)]
+
+
+GPU_RULES[CAReduce] = GpuRule(_run_reduce, supports=_reduce_supports)
+
+
+# -- views -----------------------------------------------------------------------------------
+def _run_dimshuffle(op: DimShuffle, node: Apply, inputs: list) -> list:
+    return [inputs[0].dimshuffle(op.new_order)]
+
+
+GPU_RULES[DimShuffle] = GpuRule(_run_dimshuffle)
+
+
+def _subtensor_supports(op: Subtensor, node: Apply) -> str:
+    return "" if all(s[0] in ("none", "slice", "int") for s in op.idx_spec) else \
+        "advanced indexing runs on the host"
+
+
+def _run_subtensor(op: Subtensor, node: Apply, inputs: list) -> list:
+    x, *vals = inputs
+    it = iter(vals)
+    idx: list = []
+    for s in op.idx_spec:
+        if s[0] == "none":
+            idx.append(None)
+        elif s[0] == "slice":
+            idx.append(slice(*[int(next(it)) if has else None for has in s[1:]]))
+        else:
+            idx.append(int(next(it)))
+    return [x[tuple(idx)]]
+
+
+GPU_RULES[Subtensor] = GpuRule(_run_subtensor, device_inputs=lambda op, n: [0],
+                               supports=_subtensor_supports)
+
+
+# -- Alloc, Join -----------------------------------------------------------------------------
+def _run_alloc(op: Alloc, node: Apply, inputs: list) -> list:
+    v, *shape = inputs
+    shape = tuple(int(s) for s in shape)
+    out = empty(shape, node.outputs[0].type.dtype, _ctx_of(node))
+    lead = len(shape) - v.ndim
+    vv = v.reshape((1,) * lead + v.shape) if lead else v
+    K.elemwise_copy(vv, out)
+    return [out]
+
+
+GPU_RULES[Alloc] = GpuRule(_run_alloc, device_inputs=lambda op, n: [0])
+
+
+def _run_join(op: Join, node: Apply, inputs: list) -> list:
+    axis = op.axis % inputs[0].ndim
+    shape = list(inputs[0].shape)
+    shape[axis] = sum(x.shape[axis] for x in inputs)
+    for x in inputs:
+        if x.ndim != len(shape) or any(a != b for d, (a, b) in enumerate(zip(x.shape, shape))
+                                       if d != axis):
+            raise ValueError(f"GpuJoin(axis={op.axis}): input shapes "
+                             f"{[a.shape for a in inputs]} do not match")
+    out = empty(shape, node.outputs[0].type.dtype, _ctx_of(node))
+    start = 0
+    for x in inputs:
+        n = x.shape[axis]
+        key = (slice(None),) * axis + (slice(start, start + n),)
+        if n:
+            K.elemwise_copy(x, out[key])
+        start += n
+    return [out]
+
+
+GPU_RULES[Join] = GpuRule(_run_join)
+
+
+# -- Dot -------------------------------------------------------------------------------------
+def _dot_supports(op: Dot, node: Apply) -> str:
+    a, b = node.inputs
+    dts = {a.type.dtype, b.type.dtype, node.outputs[0].type.dtype}
+    if len(dts) != 1 or dts.pop() not in ("float32", "float64"):
+        return "GPU dot needs one float dtype"
+    if a.type.ndim not in (1, 2) or b.type.ndim not in (1, 2):
+        return "GPU dot handles 1-d and 2-d operands"
+    return ""
+
+
+def _run_dot(op: Dot, node: Apply, inputs: list) -> list:
+    a, b = inputs
+    a2 = a.dimshuffle(("x", 0)) if a.ndim == 1 else a
+    b2 = b.dimshuffle((0, "x")) if b.ndim == 1 else b
+    c = K.gemm(a2, b2)
+    if a.ndim == 1 and b.ndim == 1:
+        return [c.reshape(())]
+    if a.ndim == 1:
+        return [c.reshape((c.shape[1],))]
+    if b.ndim == 1:
+        return [c.reshape((c.shape[0],))]
+    return [c]
+
+
+GPU_RULES[Dot] = GpuRule(_run_dot, supports=_dot_supports)
+
+
+def gpu_supported_ops() -> list[str]:
+    """Names of the core op types with a GPU implementation."""
+    return sorted(t.__name__ for t in GPU_RULES)
+
+
+__all__ = ["GPU_RULES", "GpuArray", "GpuOp", "GpuRule", "gpu_supported_ops", "rule_for",
+           "unsupported_reason"]

@@ -1,0 +1,69 @@
+"""Entry point of ``opcore-gpu-cuda``: the ``gpu`` backend, its ``gpu_lift`` rewrites and the
+``opcore gpu-info`` command.  Nothing here imports a GPU driver until it is used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opcore.plugins import Backend
+from opcore.plugins.hookspecs import hookimpl
+
+GPU_PRIORITY = 20  # above cpu_c (10): chosen by FAST_RUN whenever config.device names a GPU
+
+
+def gpu_available() -> tuple[bool, str]:
+    """Healthy when ``config.device`` names a GPU whose driver opens."""
+    from opcore.config import config
+
+    dev = str(config.device)
+    if not dev.startswith(("cuda", "opencl")):
+        return False, f"config.device={dev!r} is not a GPU (set OPCORE_FLAGS=device=cuda or " \
+                      "device=opencl0:0)"
+    try:
+        from opcore_gpu_cuda.drivers import open_context
+
+        open_context(dev)
+    except Exception as exc:
+        return False, f"device {dev!r} unavailable: {exc}"
+    return True, ""
+
+
+def _linker(mode: Any) -> Any:
+    from opcore.compile.linker import PyLinker
+    from opcore.plugins.manager import get_host
+
+    return PyLinker(get_host().impls.lookup)
+
+
+def _supports(op: Any) -> tuple[bool, str]:
+    from opcore_gpu_cuda.ops import rule_for
+
+    return (True, "") if rule_for(op) is not None else (False, f"no GPU kernel for {op}")
+
+
+GPU_BACKEND = Backend(
+    name="gpu", priority=GPU_PRIORITY, available=gpu_available, linker_factory=_linker,
+    doc="GPU through the libgpuarray kernel protocol (CUDA via CuPy/NVRTC, OpenCL via PyOpenCL)",
+    supports=_supports,
+)
+
+
+@hookimpl
+def opcore_register_backends(backends: Any) -> None:
+    backends.register(GPU_BACKEND)
+
+
+@hookimpl
+def opcore_register_rewrites(rewrites: Any) -> None:
+    from opcore_gpu_cuda.rewrites import cancel_transfers, lift_to_gpu
+
+    rewrites.register("gpu_lift_nodes", lift_to_gpu, "gpu", phase="gpu_lift")
+    rewrites.register("gpu_cancel_transfers", cancel_transfers, "gpu", phase="gpu_lift",
+                      after=("gpu_lift_nodes",))
+
+
+@hookimpl
+def opcore_register_commands(commands: Any) -> None:
+    from opcore_gpu_cuda.info import run_gpu_info
+
+    commands.add("gpu-info", "GPU drivers, devices and NVRTC (opcore-gpu-cuda)", run_gpu_info)
