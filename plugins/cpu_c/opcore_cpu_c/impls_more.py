@@ -1,1 +1,286 @@
-"""More C impls (shape ops, casts, BLAS, indexing)."""
+"""C impls of shape ops, casts, allocation, joins, basic indexing and Dot (SciPy BLAS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i
+from opcore.tensor.math import Dot
+from opcore.tensor.shape import Join, Reshape
+from opcore.tensor.subtensor import IncSubtensor, Subtensor, _is_advanced
+
+from opcore_cpu_c.ccode import ctype, typenum
+from opcore_cpu_c.impls import register
+
+
+class _Base:
+    def c_code_cache_version(self, node: Any = None) -> tuple:
+        return (1,)
+
+
+@register(Shape)
+class ShapeC(_Base):
+    def c_code(self, node, name, inputs, outputs, sub):
+        (x,), (z,) = inputs, outputs
+        nd = node.inputs[0].type.ndim
+        return (f"npy_intp n = {nd}; int d; if (oc_alloc(&{z}, 1, &n, NPY_INT64)) {sub['fail']}\n"
+                f"for (d = 0; d < {nd}; d++) ((npy_int64*)PyArray_DATA({z}))[d] = "
+                f"PyArray_DIMS({x})[d];")
+
+
+@register(Shape_i)
+class ShapeIC(_Base):
+    def c_code(self, node, name, inputs, outputs, sub):
+        (x,), (z,) = inputs, outputs
+        return (f"if (oc_alloc(&{z}, 0, NULL, NPY_INT64)) {sub['fail']}\n"
+                f"*(npy_int64*)PyArray_DATA({z}) = PyArray_DIMS({x})[{node.op.i}];")
+
+
+@register(Reshape)
+class ReshapeC(_Base):
+    def c_code(self, node, name, inputs, outputs, sub):
+        (x, s), (z,) = inputs, outputs
+        nd = node.op.ndim
+        fail = sub["fail"]
+        return f"""
+npy_intp d_[{nd + 1}]; PyArray_Dims nd = {{d_, {nd}}}; int k; PyArrayObject* r;
+if (PyArray_SIZE({s}) != {nd}) {{
+    PyErr_Format(PyExc_ValueError, "Reshape{{{nd}}}: the shape has %zd entries, expected {nd}",
+                 (Py_ssize_t)PyArray_SIZE({s})); {fail} }}
+for (k = 0; k < {nd}; k++) d_[k] = (npy_intp)*(npy_int64*)PyArray_GETPTR1({s}, k);
+r = (PyArrayObject*)PyArray_Newshape({x}, &nd, NPY_CORDER);
+if (r == NULL) {fail}
+Py_XDECREF({z}); {z} = r;
+"""
+
+    def c_supports(self, node):
+        return node.inputs[1].type.dtype == "int64"
+
+
+@register(Cast)
+class CastC(_Base):
+    def c_code(self, node, name, inputs, outputs, sub):
+        (x,), (z,) = inputs, outputs
+        nd = node.outputs[0].type.ndim
+        return f"""
+if (oc_alloc(&{z}, {nd}, PyArray_DIMS({x}), {typenum(node.op.dtype)})) {sub['fail']}
+if (PyArray_CopyInto({z}, {x}) < 0) {sub['fail']}
+"""
+
+
+@register(Alloc)
+class AllocC(_Base):
+    def c_code(self, node, name, inputs, outputs, sub):
+        v, *shape = inputs
+        (z,) = outputs
+        nd = len(shape)
+        lines = [f"npy_intp d_[{nd + 1}];"]
+        for k, s in enumerate(shape):
+            lines.append(f"d_[{k}] = (npy_intp)*(npy_int64*)PyArray_DATA({s});")
+            lines.append(f"if (d_[{k}] < 0) {{ PyErr_SetString(PyExc_ValueError, \"Alloc: "
+                         f"negative dimension\"); {sub['fail']} }}")
+        lines.append(f"if (oc_alloc(&{z}, {nd}, d_, {typenum(node.outputs[0].type.dtype)})) "
+                     f"{sub['fail']}")
+        lines.append(f"if (PyArray_CopyInto({z}, {v}) < 0) {sub['fail']}")
+        return "\n".join(lines)
+
+    def c_supports(self, node):
+        return all(s.type.dtype == "int64" for s in node.inputs[1:])
+
+
+@register(Join)
+class JoinC(_Base):
+    def c_code(self, node, name, inputs, outputs, sub):
+        (z,) = outputs
+        n = len(inputs)
+        items = "".join(f"Py_INCREF({x}); PyTuple_SET_ITEM(t, {k}, (PyObject*){x});\n"
+                        for k, x in enumerate(inputs))
+        return f"""
+PyObject* t = PyTuple_New({n}); PyArrayObject* r;
+if (t == NULL) {sub['fail']}
+{items}
+r = (PyArrayObject*)PyArray_Concatenate(t, {node.op.axis});
+Py_DECREF(t);
+if (r == NULL) {sub['fail']}
+if (PyArray_TYPE(r) != {typenum(node.outputs[0].type.dtype)}) {{
+    PyArrayObject* c = (PyArrayObject*)PyArray_Cast(r, {typenum(node.outputs[0].type.dtype)});
+    Py_DECREF(r); if (c == NULL) {sub['fail']} r = c; }}
+Py_XDECREF({z}); {z} = r;
+"""
+
+
+def _index_code(spec, vals, fail):
+    """C building ``PyObject* idx`` (a tuple) from an idx_spec and its scalar inputs."""
+    lines = [f"PyObject* idx = PyTuple_New({len(spec)}); if (idx == NULL) {fail}"]
+    it = iter(vals)
+    for k, s in enumerate(spec):
+        if s[0] == "slice":
+            lines.append("{ PyObject* a[3] = {NULL, NULL, NULL};")
+            for m, has in enumerate(s[1:4]):
+                if has:
+                    var = next(it)
+                    lines.append(f"  a[{m}] = PyArray_ToScalar(PyArray_DATA({var}), {var});")
+            lines.append("  PyObject* sl = PySlice_New(a[0], a[1], a[2]);")
+            lines.append("  Py_XDECREF(a[0]); Py_XDECREF(a[1]); Py_XDECREF(a[2]);")
+            lines.append(f"  if (sl == NULL) {{ Py_DECREF(idx); {fail} }}")
+            lines.append(f"  PyTuple_SET_ITEM(idx, {k}, sl); }}")
+        elif s[0] == "int":
+            var = next(it)
+            lines.append(f"{{ PyObject* i = PyArray_ToScalar(PyArray_DATA({var}), {var});")
+            lines.append(f"  if (i == NULL) {{ Py_DECREF(idx); {fail} }}")
+            lines.append(f"  PyTuple_SET_ITEM(idx, {k}, i); }}")
+        else:  # none
+            lines.append(f"Py_INCREF(Py_None); PyTuple_SET_ITEM(idx, {k}, Py_None);")
+    return "\n".join(lines)
+
+
+def _basic(node):
+    return not _is_advanced(node.op.idx_spec) and all(
+        s[0] in ("slice", "int", "none") for s in node.op.idx_spec)
+
+
+@register(Subtensor)
+class SubtensorC(_Base):
+    def c_supports(self, node):
+        return _basic(node)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        x, *vals = inputs
+        (z,) = outputs
+        fail = sub["fail"]
+        return _index_code(node.op.idx_spec, vals, fail) + f"""
+{{ PyObject* r = PyObject_GetItem((PyObject*){x}, idx); Py_DECREF(idx);
+  if (r == NULL) {fail}
+  if (!PyArray_Check(r)) {{ PyObject* a = PyArray_FromAny(r, NULL, 0, 0, 0, NULL);
+      Py_DECREF(r); r = a; if (r == NULL) {fail} }}
+  Py_XDECREF({z}); {z} = (PyArrayObject*)r; }}
+"""
+
+
+@register(IncSubtensor)
+class IncSubtensorC(_Base):
+    def c_supports(self, node):
+        return _basic(node)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        x, y, *vals = inputs
+        (z,) = outputs
+        fail = sub["fail"]
+        op = node.op
+        nd = node.outputs[0].type.ndim
+        if op.inplace:
+            get = f"Py_XDECREF({z}); {z} = {x}; Py_INCREF({z});"
+        else:
+            get = (f"if (oc_alloc(&{z}, {nd}, PyArray_DIMS({x}), "
+                   f"{typenum(node.outputs[0].type.dtype)})) {{ Py_DECREF(idx); {fail} }}\n"
+                   f"if (PyArray_CopyInto({z}, {x}) < 0) {{ Py_DECREF(idx); {fail} }}")
+        if op.set_instead_of_inc:
+            act = f"int rc = PyArray_CopyInto((PyArrayObject*)view, {y});"
+        else:
+            act = (f"PyObject* s = PyNumber_InPlaceAdd(view, (PyObject*){y}); int rc = s ? 0 : -1;"
+                   " Py_XDECREF(s);")
+        return _index_code(op.idx_spec, vals, fail) + f"""
+{get}
+{{ PyObject* view = PyObject_GetItem((PyObject*){z}, idx); Py_DECREF(idx);
+  if (view == NULL) {fail}
+  if (!PyArray_Check(view)) {{ /* an integer index of a 0-d result: write through a 0-d view */
+      Py_DECREF(view); PyErr_SetString(PyExc_IndexError, "{op}: integer index gives a scalar");
+      {fail} }}
+  {{ {act} Py_DECREF(view); if (rc < 0) {fail} }} }}
+"""
+
+
+_BLAS_SUPPORT = r"""
+typedef void (*oc_dgemm_t)(char*, char*, int*, int*, int*, double*, double*, int*, double*,
+                           int*, double*, double*, int*);
+typedef void (*oc_sgemm_t)(char*, char*, int*, int*, int*, float*, float*, int*, float*, int*,
+                           float*, float*, int*);
+static oc_dgemm_t oc_dgemm = NULL;
+static oc_sgemm_t oc_sgemm = NULL;
+static void* oc_blas_fn(const char* fname)
+{
+    PyObject* m = PyImport_ImportModule("scipy.linalg.cython_blas");
+    PyObject* capi; PyObject* cap; void* p = NULL;
+    if (m == NULL) return NULL;
+    capi = PyObject_GetAttrString(m, "__pyx_capi__");
+    Py_DECREF(m);
+    if (capi == NULL) return NULL;
+    cap = PyDict_GetItemString(capi, fname);
+    if (cap != NULL) p = PyCapsule_GetPointer(cap, PyCapsule_GetName(cap));
+    else PyErr_Format(PyExc_ImportError, "scipy BLAS has no %s", fname);
+    Py_DECREF(capi);
+    return p;
+}
+/* operand layout for column-major BLAS on a row-major 2-d array: 'N' when rows are contiguous */
+static int oc_layout(PyArrayObject* a, char* tr, int* ld)
+{
+    npy_intp s0 = PyArray_STRIDES(a)[0], s1 = PyArray_STRIDES(a)[1], it = PyArray_ITEMSIZE(a);
+    npy_intp r = PyArray_DIMS(a)[0], c = PyArray_DIMS(a)[1];
+    if ((s1 == it || c == 1) && s0 % it == 0 && s0 / it >= (c > 1 ? c : 1)) {
+        *tr = 'N'; *ld = (int)(s0 / it); return 1; }
+    if ((s0 == it || r == 1) && s1 % it == 0 && s1 / it >= (r > 1 ? r : 1)) {
+        *tr = 'T'; *ld = (int)(s1 / it); return 1; }
+    return 0;
+}
+"""
+
+
+@register(Dot)
+class DotC(_Base):
+    """2-d x 2-d float dot through SciPy's ``?gemm`` (function pointers, no link-time BLAS);
+    other cases through ``PyArray_MatrixProduct2``."""
+
+    def c_support_code(self, node=None):
+        return _BLAS_SUPPORT
+
+    def c_code_cache_version(self, node=None):
+        return (2,)
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        (a, b), (z,) = inputs, outputs
+        fail = sub["fail"]
+        zd = node.outputs[0].type.dtype
+        nd = node.outputs[0].type.ndim
+        generic = f"""
+{{ PyArrayObject* r = (PyArrayObject*)PyArray_MatrixProduct2((PyObject*){a}, (PyObject*){b}, NULL);
+  if (r == NULL) {fail}
+  if (PyArray_TYPE(r) != {typenum(zd)}) {{
+      PyArrayObject* c = (PyArrayObject*)PyArray_Cast(r, {typenum(zd)}); Py_DECREF(r);
+      if (c == NULL) {fail} r = c; }}
+  Py_XDECREF({z}); {z} = r; }}
+"""
+        ok = (node.inputs[0].type.ndim == 2 and node.inputs[1].type.ndim == 2
+              and node.inputs[0].type.dtype == node.inputs[1].type.dtype == zd
+              and zd in ("float32", "float64"))
+        if not ok:
+            return generic
+        t = ctype(zd)
+        pre = "d" if zd == "float64" else "s"
+        return f"""
+npy_intp m = PyArray_DIMS({a})[0], k = PyArray_DIMS({a})[1], n = PyArray_DIMS({b})[1];
+npy_intp zdims[2]; char ta, tb; int lda, ldb;
+PyArrayObject* A = {a}; PyArrayObject* B = {b};
+if (PyArray_DIMS({b})[0] != k) {{
+    PyErr_Format(PyExc_ValueError, "Dot: shapes (%zd,%zd) and (%zd,%zd) are not aligned",
+        (Py_ssize_t)m, (Py_ssize_t)k, (Py_ssize_t)PyArray_DIMS({b})[0], (Py_ssize_t)n); {fail} }}
+zdims[0] = m; zdims[1] = n;
+if (oc_alloc(&{z}, 2, zdims, {typenum(zd)})) {fail}
+if (m > 0 && n > 0) {{
+  if (k == 0 || m > 2147483647 || n > 2147483647 || k > 2147483647) {{
+    memset(PyArray_DATA({z}), 0, m * n * sizeof({t}));
+  }} else {{
+    Py_INCREF(A); Py_INCREF(B);
+    if (!oc_layout(A, &ta, &lda)) {{ PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(A, NPY_CORDER);
+        Py_DECREF(A); A = c; if (!A) {{ Py_DECREF(B); {fail} }} oc_layout(A, &ta, &lda); }}
+    if (!oc_layout(B, &tb, &ldb)) {{ PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(B, NPY_CORDER);
+        Py_DECREF(B); B = c; if (!B) {{ Py_DECREF(A); {fail} }} oc_layout(B, &tb, &ldb); }}
+    if (oc_{pre}gemm == NULL) oc_{pre}gemm = (oc_{pre}gemm_t)oc_blas_fn("{pre}gemm");
+    if (oc_{pre}gemm == NULL) {{ Py_DECREF(A); Py_DECREF(B); {fail} }}
+    {{ int M = (int)m, N = (int)n, K = (int)k, ldc = (int)n; {t} one = 1, zero = 0;
+      /* row-major C = A B  <=>  column-major C^T = B^T A^T */
+      oc_{pre}gemm(&tb, &ta, &N, &M, &K, &one, ({t}*)PyArray_DATA(B), &ldb,
+                  ({t}*)PyArray_DATA(A), &lda, &zero, ({t}*)PyArray_DATA({z}), &ldc); }}
+    Py_DECREF(A); Py_DECREF(B);
+  }}
+}}
+"""
