@@ -1,0 +1,138 @@
+"""C results equal the Python backend's, on contiguous, strided, broadcast and empty inputs."""
+
+import numpy as np
+import pytest
+
+import opcore
+import opcore.tensor as T
+from opcore.compile import Mode
+from opcore.scalar.basic import Composite, add, exp, mul, sigmoid
+from opcore.tensor.elemwise import Elemwise
+
+C = Mode(backend="c")
+PY = Mode(backend="py")
+
+
+def _both(ins, outs, **kw):
+    f = opcore.function(ins, outs, mode=C, on_unused_input="ignore", **kw)
+    g = opcore.function(ins, outs, mode=PY, on_unused_input="ignore", **kw)
+    return f, g
+
+
+def _check(f, g, *args, rtol=1e-6):
+    r1, r2 = f(*args), g(*args)
+    if not isinstance(r1, list):
+        r1, r2 = [r1], [r2]
+    for a, b in zip(r1, r2):
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12)
+
+
+def test_elemwise_reductions_indexing_dot():
+    x = T.dmatrix("x")
+    y = T.dmatrix("y")
+    v = T.dvector("v")
+    i = T.lscalar("i")
+    outs = [T.exp(x) * v + 2, T.tanh(x) - abs(x) ** 3, T.maximum(x, 0.5), T.switch(x > 0.5, x, -x),
+            x.sum(), x.sum(axis=0), x.max(axis=1), x.min(), x.prod(axis=0), (x > 0.5).any(axis=1),
+            (x > -1).all(), x.mean(axis=1), T.dot(x, y), T.dot(x, v[:4]), x.T, x.dimshuffle(1, "x", 0),
+            x[1:, ::-1], x[i], x[:, i], T.set_subtensor(x[1:, :2], 7.0), T.inc_subtensor(x[0], v[:4]),
+            T.concatenate([x, 2 * x], axis=0), x.reshape((-1,)), T.cast(x * 10, "int32"),
+            T.alloc(v, 2, v.shape[0]), x.shape, T.sqrt(x) + T.log1p(x) * T.sigmoid(x)]
+    f, g = _both([x, y, v, i], outs)
+    assert len(f.linker.c_nodes) >= len(outs)
+    rng = np.random.RandomState(1)
+    a = rng.rand(5, 4)
+    b = rng.rand(4, 3)
+    c = rng.rand(4)
+    _check(f, g, a, b, c, 2)
+    _check(f, g, a[::-1], np.asfortranarray(b), c[::-1], -1)  # strided/negative/Fortran
+    _check(f, g, rng.rand(10, 8)[::2, ::2], b[:, ::-1], rng.rand(8)[::2], 0)
+
+
+def test_empty_inputs():
+    x = T.dmatrix("x")
+    f, g = _both([x], [T.exp(x) + 1, x.sum(axis=0), x.sum(), T.dot(x.T, x), x[1:], x.T * 2])
+    for shape in [(0, 3), (3, 0), (0, 0)]:
+        _check(f, g, np.zeros(shape))
+
+
+def test_fused_composite_and_inplace():
+    x = T.dvector("x")
+    y = T.dvector("y")
+    comp = Composite(2, ("float64", "float64"),
+                     [(exp, (("i", 0),), "float64"), (mul, (("s", 0), ("i", 1)), "float64"),
+                      (add, (("s", 1), ("c", 1.5, "float64")), "float64"),
+                      (sigmoid, (("s", 2),), "float64")], [2, 3])
+    outs = Elemwise(comp)(x, y)
+    f, g = _both([x, y], list(outs))
+    a, b = np.linspace(-2, 2, 11), np.linspace(0, 1, 11)
+    _check(f, g, a, b)
+    _check(f, g, a[::-2], b[::2])
+    # in-place variant: output 0 overwrites input 1 (a mutable input)
+    z = Elemwise(add, {0: 0})(x, y)
+    fi = opcore.function([opcore.In(x, mutable=True), y], z, mode=C)
+    buf = a.copy()
+    r = fi(buf, b)
+    np.testing.assert_allclose(r, a + b)
+
+
+def test_broadcast_error_is_clear():
+    x = T.dmatrix("x")
+    y = T.dmatrix("y")
+    f = opcore.function([x, y], x + y, mode=C)
+    with pytest.raises(ValueError, match="broadcast"):
+        f(np.ones((2, 3)), np.ones((3, 2)))
+    np.testing.assert_allclose(f(np.ones((2, 3)), np.ones((1, 3))), 2 * np.ones((2, 3)))
+
+
+def test_int_and_float32_dtypes():
+    x = T.matrix("x", dtype="float32")
+    n = T.imatrix("n")
+    f, g = _both([x, n], [x * 2 + 1, n * 3 - 1, (n + x).sum(axis=1), n.sum(), T.dot(x, x.T)])
+    rng = np.random.RandomState(2)
+    _check(f, g, rng.rand(3, 3).astype("float32"), rng.randint(-5, 5, (3, 3)).astype("int32"),
+           rtol=1e-5)
+
+
+def test_shared_update_and_python_fallback_node():
+    """A training-style step: shared updates; a node without C (Argmax) runs as a Python thunk."""
+    w = opcore.shared(np.zeros(3), name="w")
+    x = T.dmatrix("x")
+    loss = ((T.dot(x, w) - 1) ** 2).mean()
+    gw = opcore.grad(loss, w)
+    am = T.argmax(x, axis=1)
+    f = opcore.function([x], [loss, am], updates=[(w, w - 0.1 * gw)], mode=C)
+    w2 = opcore.shared(np.zeros(3), name="w2")
+    loss2 = ((T.dot(x, w2) - 1) ** 2).mean()
+    g = opcore.function([x], [loss2, T.argmax(x, axis=1)],
+                        updates=[(w2, w2 - 0.1 * opcore.grad(loss2, w2))], mode=PY)
+    a = np.random.RandomState(3).rand(6, 3)
+    for _ in range(3):
+        r1, r2 = f(a), g(a)
+        np.testing.assert_allclose(r1[0], r2[0])
+        np.testing.assert_array_equal(r1[1], r2[1])
+    np.testing.assert_allclose(w.get_value(), w2.get_value())
+
+
+def test_backend_registered_and_healthy():
+    from opcore.plugins import get_host
+
+    host = get_host()
+    b = host.backends["c"]
+    assert b.priority > host.backends["py"].priority
+    assert b.check()[0]
+    assert host.select_backend(None).name == "c"
+
+
+def test_no_compiler_means_unhealthy_with_reason():
+    from opcore.config import change_flags
+    from opcore_cpu_c.compiler import compiler_ok
+
+    with change_flags(cxx=""):
+        ok, why = compiler_ok()
+    assert not ok and "cxx" in why
+    with change_flags(cxx="no-such-compiler-xyz"):
+        ok, why = compiler_ok()
+    assert not ok and "no C compiler" in why
