@@ -245,7 +245,7 @@ def asarray(value: Any, context: GpuContext, dtype: Any = None) -> GpuArray:
             return value
         else:
             value = value.get()
-    host = np.ascontiguousarray(np.asarray(value, dtype=dtype))
+    host = np.asarray(value, dtype=dtype, order="C")
     out = empty(host.shape, host.dtype, context)
     context.write(out.data, 0, host)
     return out

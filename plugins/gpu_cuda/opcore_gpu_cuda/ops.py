@@ -86,7 +86,7 @@ class GpuOp(Op):
         core = self.op.make_node(*host_like)
         ins = [as_gpuarray_variable(x, self.context_name) if i in dev else core.inputs[i]
                for i, x in enumerate(inputs)]
-        outs = [GpuArrayType(o.type.dtype, o.type.broadcastable, self.context_name)()
+        outs = [GpuArrayType(o.type.dtype, None, self.context_name, shape=o.type.shape)()
                 for o in core.outputs]
         return Apply(self, ins, outs)
 

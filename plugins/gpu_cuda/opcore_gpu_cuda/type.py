@@ -81,9 +81,12 @@ class GpuArrayType(Type):
     constant_type = GpuArrayConstant
 
     def __init__(self, dtype: str, broadcastable, context_name: str | None = None,
-                 name: str | None = None) -> None:
+                 name: str | None = None, shape=None) -> None:
         self.dtype = np.dtype(dtype).name
-        self.broadcastable = tuple(bool(b) for b in broadcastable)
+        if shape is None:
+            shape = tuple(1 if b else None for b in broadcastable)
+        self.shape = tuple(None if n is None else int(n) for n in shape)
+        self.broadcastable = tuple(n == 1 for n in self.shape)
         self.ndim = len(self.broadcastable)
         self.context_name = context_name
         self.name = name
@@ -94,12 +97,14 @@ class GpuArrayType(Type):
 
     def tensor_type(self) -> TensorType:
         """The host type with the same dtype and broadcast pattern."""
-        return TensorType(self.dtype, self.broadcastable)
+        return TensorType(self.dtype, shape=self.shape)
 
     def clone(self, dtype=None, broadcastable=None, context_name=None):
-        return GpuArrayType(dtype or self.dtype,
-                            self.broadcastable if broadcastable is None else broadcastable,
-                            context_name or self.context_name)
+        if broadcastable is not None:
+            return GpuArrayType(dtype or self.dtype, broadcastable,
+                                context_name or self.context_name)
+        return GpuArrayType(dtype or self.dtype, None, context_name or self.context_name,
+                            shape=self.shape)
 
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
         if isinstance(data, GpuArray):
@@ -114,9 +119,10 @@ class GpuArrayType(Type):
             data = asarray(host, self.context)
         if data.ndim != self.ndim:
             raise TypeError(f"{self}: expected {self.ndim} dimensions, got shape {data.shape}")
-        for d, (b, n) in enumerate(zip(self.broadcastable, data.shape)):
-            if b and n != 1:
-                raise TypeError(f"{self}: dimension {d} is broadcastable but has length {n}")
+        for d, (s, n) in enumerate(zip(self.shape, data.shape)):
+            if s is not None and s != n:
+                kind = "is broadcastable" if s == 1 else f"must have length {s}"
+                raise TypeError(f"{self}: dimension {d} {kind} but has length {n}")
         return data
 
     def values_eq(self, a, b) -> bool:
@@ -127,11 +133,11 @@ class GpuArrayType(Type):
 
     def __eq__(self, other: Any) -> bool:
         return (type(other) is type(self) and self.dtype == other.dtype
-                and self.broadcastable == other.broadcastable
+                and self.shape == other.shape
                 and self.context_name == other.context_name)
 
     def __hash__(self) -> int:
-        return hash((GpuArrayType, self.dtype, self.broadcastable, self.context_name))
+        return hash((GpuArrayType, self.dtype, self.shape, self.context_name))
 
     def __str__(self) -> str:
         kind = {0: "scalar", 1: "vector", 2: "matrix"}.get(self.ndim, f"{self.ndim}d")
@@ -154,7 +160,7 @@ class GpuFromHost(Op):
         x = as_tensor_variable(x)
         if not isinstance(x.type, TensorType):
             raise TypeError(f"GpuFromHost: expected a host tensor, got {x.type}")
-        out = GpuArrayType(x.type.dtype, x.type.broadcastable, self.context_name)()
+        out = GpuArrayType(x.type.dtype, None, self.context_name, shape=x.type.shape)()
         return Apply(self, [x], [out])
 
     def perform(self, node, inputs, out) -> None:
@@ -210,5 +216,5 @@ def as_gpuarray_variable(x: Any, context_name: str | None = None) -> Variable:
         if inner.type.context_name == context_name:
             return inner
     if isinstance(x, GpuArray):
-        return GpuArrayType(x.dtype, [False] * x.ndim, context_name).make_constant(x)
+        return GpuArrayType(x.dtype, None, context_name, shape=x.shape).make_constant(x)
     return GpuFromHost(context_name)(x)
