@@ -39,7 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-V", "--version", action="store_true", help="print the version")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in sorted(host.commands.commands.items()):
-        helptext = command.help if command.plugin == "core" else f"{command.help} [{command.plugin}]"
+        helptext = command.help
+        if command.plugin != "core":
+            helptext += f" [{command.plugin}]"
         p = sub.add_parser(name, help=helptext, description=command.help)
         if command.configure is not None:
             command.configure(p)

@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from opcore.plugins.hookspecs import hookimpl
-from opcore.plugins.registries import Backend, BackendRegistry, CommandRegistry
+from opcore.plugins.registries import (
+    Backend,
+    BackendRegistry,
+    CommandRegistry,
+    RewriteRegistry,
+)
 
 
 def _py_linker(mode: Any) -> Any:
@@ -31,6 +36,13 @@ PY_BACKEND = Backend(
 @hookimpl
 def opcore_register_backends(backends: BackendRegistry) -> None:
     backends.register(PY_BACKEND)
+
+
+@hookimpl
+def opcore_register_rewrites(rewrites: RewriteRegistry) -> None:
+    from opcore.tensor.rewriting import register_all  # lazy: the tensor layer imports the host
+
+    register_all(rewrites)
 
 
 @hookimpl

@@ -5,15 +5,15 @@ A plugin is a module named by an entry point in the ``opcore`` group::
     [project.entry-points.opcore]
     mything = "opcore_mything.plugin"
 
-and implements some of the functions below, decorated with ``opcore.plugins.hookimpl`` (a function
-whose name starts with ``opcore_`` is also taken as a hook implementation, so that a misspelt name is
-reported instead of silently ignored).  Every hook receives a *registry* instead of returning a value:
-the host knows which plugin is calling, records what it registered and reports a name registered by
-two plugins with both plugins named.
+and implements some of the functions below, decorated with ``opcore.plugins.hookimpl`` (a
+function whose name starts with ``opcore_`` is also taken as a hook implementation, so that a
+misspelt name is reported instead of silently ignored).  Every hook receives a *registry* instead
+of returning a value: the host knows which plugin is calling, records what it registered and
+reports a name registered by two plugins with both plugins named.
 
-The host calls the hooks once per process, lazily (first compile, first use of a plugin namespace or
-an ``opcore`` CLI command), in this order: ``opcore_addhooks`` (historic), ``opcore_register_config``,
-``opcore_register_ops``, ``opcore_register_rewrites``, ``opcore_register_backends``,
+The host calls the hooks once per process, lazily (first compile, first use of a plugin namespace
+or an ``opcore`` CLI command), in this order: ``opcore_addhooks`` (historic),
+``opcore_register_config``, ``opcore_register_ops``, ``opcore_register_rewrites``, ``opcore_register_backends``,
 ``opcore_register_impls``, ``opcore_register_commands``.  Within a hook, plugins are called in load
 order: the built-in ``core`` plugin first, then entry points sorted by name.  No hook's return value
 is used.  An exception raised by a hook disables that plugin (its registrations are dropped) and is
@@ -52,7 +52,7 @@ def opcore_addhooks(pluginmanager: pluggy.PluginManager) -> None:
 
 @hookspec
 def opcore_register_config(config: ConfigView) -> None:
-    """Declare configuration flags: ``config.add(name, doc, default, convert=, choices=, validate=)``.
+    """Declare flags: ``config.add(name, doc, default, convert=, choices=, validate=)``.
 
     The owner of each flag is set to the calling plugin.  Values set in ``OPCORE_FLAGS`` or
     ``~/.opcorerc`` before the plugin loaded are applied when it declares the flag.  Name flags

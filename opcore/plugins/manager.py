@@ -214,7 +214,8 @@ class PluginHost:
         problems = [f"{r.describe()}: {e}" for r in self.records.values() for e in r.errors]
         if problems:
             self._strict_error = PluginError(
-                "opcore plugin problems (OPCORE_STRICT_PLUGINS is set):\n  " + "\n  ".join(problems))
+                "opcore plugin problems (OPCORE_STRICT_PLUGINS is set):\n  "
+                + "\n  ".join(problems))
 
     def _register_builtin(self) -> None:
         from importlib import import_module

@@ -382,7 +382,7 @@ class NamespaceRegistry(_Registry):
 # -- CLI commands -----------------------------------------------------------------------------
 @dataclass
 class Command:
-    """A ``opcore <name>`` subcommand: ``configure(parser)`` adds arguments, ``run(args) -> int``."""
+    """An ``opcore <name>`` subcommand: ``configure(parser)`` adds arguments, ``run(args)`` runs."""
 
     name: str
     help: str

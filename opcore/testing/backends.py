@@ -19,7 +19,7 @@ class BackendComparison(dict):
 
 
 def first_unsupported(backend: Any, nodes: Iterable[Any]) -> UnsupportedOp | None:
-    """The first of ``nodes`` that ``backend`` cannot run (its ``supports`` callback), or ``None``."""
+    """The first of ``nodes`` that ``backend`` cannot run (per its ``supports``), or ``None``."""
     for node in nodes:
         ok, reason = backend.supports_op(node.op)
         if not ok:

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def write_distribution(site: Path, dist: str, version: str, modules: dict[str, str],
                        entry_points: dict[str, str]) -> Path:
-    """Write package files and ``<dist>-<version>.dist-info`` into ``site``; returns the dist-info."""
+    """Write package files and ``<dist>-<version>.dist-info`` into ``site``; return the latter."""
     for relpath, source in modules.items():
         path = site / relpath
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -99,5 +99,6 @@ def test_config_view_sets_the_owner_and_detects_clashes():
     flag = view.config.flags()["plug__speed"]
     assert (flag.owner, view.plug__speed) == ("plug", 3)
     assert view.by_plugin == {"plug": ["plug__speed"]}
-    with view.owned_by("other"), pytest.raises(RegistrationClash, match="'plug' and plugin 'other'"):
+    clash = pytest.raises(RegistrationClash, match="'plug' and plugin 'other'")
+    with view.owned_by("other"), clash:
         view.add("plug__speed", "again", 4)
