@@ -1,0 +1,186 @@
+"""Cache reliability: concurrency, truncated entries, killed compiles, compile errors; fuzzing."""
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import opcore
+import opcore.tensor as T
+from opcore.compile import Mode
+
+from opcore_cpu_c import CompileError, compiler
+
+HERE = os.path.dirname(__file__)
+
+
+def _env(cachedir):
+    env = dict(os.environ)
+    env["OPCORE_FLAGS"] = f"compiledir={cachedir}"
+    env["PYTHONPATH"] = HERE + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def test_eight_processes_share_one_cache(tmp_path):
+    env = _env(tmp_path)
+    procs = [subprocess.Popen([sys.executable, os.path.join(HERE, "_worker.py"), str(k)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for k in range(8)]
+    for k, p in enumerate(procs):
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, f"worker {k} failed:\n{err[-3000:]}"
+        assert f"OK {k}" in out
+    # 6 distinct graphs -> 6 entries, each with a valid checksum, no lock or temp left behind
+    root = os.path.join(tmp_path, "cpu_c")
+    entries = [os.path.join(root, d, e) for d in os.listdir(root) if len(d) == 2
+               for e in os.listdir(os.path.join(root, d))]
+    good = [e for e in entries if len(os.path.basename(e)) == 64]
+    assert len(good) == 6, entries
+    assert all(compiler._entry_ok(e) for e in good)
+    assert not [e for e in entries if e.endswith(".lock") or "tmp-" in e], entries
+    assert os.stat(root).st_mode & 0o777 == 0o700
+
+
+def test_truncated_so_is_rebuilt(tmp_path):
+    env = _env(tmp_path)
+    run = [sys.executable, os.path.join(HERE, "_worker.py"), "4"]
+    subprocess.run(run, env=env, check=True, capture_output=True)
+    root = os.path.join(tmp_path, "cpu_c")
+    (so,) = [os.path.join(dp, f) for dp, _, fs in os.walk(root) for f in fs if f == "mod.so"]
+    with open(so, "r+b") as fh:
+        fh.truncate(os.path.getsize(so) // 3)
+    r = subprocess.run(run, env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and "OK 4" in r.stdout, r.stderr[-2000:]
+    assert compiler._entry_ok(os.path.dirname(so))
+
+
+def test_killed_compile_leaves_usable_cache(tmp_path):
+    """A compiler killed mid-way leaves a lock owned by a dead pid and a temp dir: both are
+    ignored/recovered by the next process."""
+    env = _env(tmp_path)
+    p = subprocess.Popen([sys.executable, os.path.join(HERE, "_worker.py"), "5"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    root = os.path.join(tmp_path, "cpu_c")
+    deadline = time.time() + 60
+    while time.time() < deadline:  # kill it as soon as a lock (a compile) appears
+        locks = [f for dp, _, fs in os.walk(root) for f in fs if f.endswith(".lock")] \
+            if os.path.isdir(root) else []
+        if locks:
+            break
+        time.sleep(0.005)
+    p.kill()
+    p.wait()
+    # whatever state it left (even none), a stale lock of a dead process must not block
+    sub = os.path.join(root, "ab")
+    os.makedirs(sub, exist_ok=True)
+    r = subprocess.run([sys.executable, os.path.join(HERE, "_worker.py"), "5"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "OK 5" in r.stdout, r.stderr[-2000:]
+
+
+def test_stale_lock_of_dead_pid_is_broken(tmp_path):
+    import socket
+
+    lock = os.path.join(tmp_path, "x.lock")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with open(lock, "w") as fh:
+        fh.write(f"{dead.pid} {socket.gethostname()} {time.time()}")
+    t0 = time.time()
+    compiler._acquire(lock, timeout=60)
+    assert time.time() - t0 < 5
+    with open(lock) as fh:
+        assert fh.read().split()[0] == str(os.getpid())
+    compiler._release(lock)
+
+
+class _BadOp:
+    pass
+
+
+def test_compile_error_has_message_command_and_source():
+    from opcore.graph.basic import Apply
+    from opcore.graph.op import Op
+
+    class Broken(Op):
+        __props__ = ()
+
+        def make_node(self, x):
+            x = T.as_tensor_variable(x)
+            return Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, out):
+            out[0][0] = inputs[0]
+
+        def c_code(self, node, name, inputs, outputs, sub):
+            return "this is not C;"
+
+        def c_code_cache_version(self):
+            return ()
+
+    x = T.dvector("x")
+    with pytest.raises(CompileError) as info:
+        opcore.function([x], Broken()(x), mode=Mode(backend="c"))
+    err = info.value
+    assert "error" in err.output and err.command and os.path.isfile(err.source_path)
+    assert "this is not C" in open(err.source_path).read()
+
+
+def test_unversioned_op_is_not_cached(tmp_path):
+    from opcore.config import change_flags
+    from opcore.graph.basic import Apply
+    from opcore.graph.op import Op
+
+    class Twice(Op):
+        __props__ = ()
+
+        def make_node(self, x):
+            x = T.as_tensor_variable(x)
+            return Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, out):
+            out[0][0] = inputs[0] * 2
+
+        def c_code(self, node, name, inputs, outputs, sub):
+            (x,), (z,) = inputs, outputs
+            return (f"Py_XDECREF({z}); {z} = (PyArrayObject*)PyNumber_Multiply((PyObject*){x},"
+                    f" PyLong_FromLong(2)); if (!{z}) {sub['fail']}")
+
+    with change_flags(compiledir=str(tmp_path)):
+        x = T.dvector("x")
+        f = opcore.function([x], Twice()(x), mode=Mode(backend="c"))
+        np.testing.assert_allclose(f(np.arange(3.0)), [0, 2, 4])
+        assert compiler.list_entries() == []
+
+
+def test_fuzz_never_crashes(tmp_path):
+    r = subprocess.run([sys.executable, os.path.join(HERE, "_fuzz.py")], env=_env(tmp_path),
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"fuzz process died (rc={r.returncode}):\n{r.stderr[-3000:]}"
+    assert "FUZZ" in r.stdout
+    n_ok, n_err = map(int, r.stdout.split("FUZZ")[1].split())
+    assert n_ok > 50 and n_err > 20
+
+
+def test_cache_cli(tmp_path, capsys):
+    from opcore.config import change_flags
+    from opcore_cpu_c.plugin import _cache_run
+
+    class A:
+        action = "list"
+        older_than = None
+
+    with change_flags(compiledir=str(tmp_path)):
+        x = T.dvector("x")
+        opcore.function([x], x * 3 + 1, mode=Mode(backend="c"))
+        assert len(compiler.list_entries()) == 1
+        _cache_run(A)
+        assert "1 entries" in capsys.readouterr().out
+        A.action = "clear"
+        _cache_run(A)
+        assert compiler.list_entries() == []
+        A.action = "purge"
+        _cache_run(A)
