@@ -91,7 +91,8 @@ class FunctionGraph:
             self.clients.setdefault(var, [])
 
     def import_node(self, node: Apply, reason=None) -> None:
-        new_nodes = io_toposort(list(self.variables), node.outputs)
+        """Add ``node`` and every ancestor not yet in the graph (cost: the new nodes only)."""
+        new_nodes = self._new_nodes_toposort(node)
         for n in new_nodes:
             if n in self.apply_nodes:
                 continue
@@ -106,6 +107,31 @@ class FunctionGraph:
                 self.clients[inp].append((n, i))
             for f in self._features:
                 f.on_import(self, n, reason)
+
+    def _new_nodes_toposort(self, node: Apply) -> list[Apply]:
+        """Nodes reachable upward from ``node`` that are not in the graph, inputs first.
+
+        Iterative DFS stopping at variables already in the graph, so importing a replacement
+        costs time proportional to what is new, not to the size of the graph.
+        """
+        order: list[Apply] = []
+        seen: set = set()
+        stack = [(node, False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                order.append(n)
+                continue
+            if n in seen or n in self.apply_nodes:
+                continue
+            seen.add(n)
+            stack.append((n, True))
+            for inp in reversed(n.inputs):
+                owner = inp.owner
+                if (owner is not None and inp not in self.variables and owner not in seen
+                        and owner not in self.apply_nodes):
+                    stack.append((owner, False))
+        return order
 
     def _remove_client(self, var: Variable, client, reason=None) -> None:
         stack = [(var, client)]
@@ -144,7 +170,7 @@ class FunctionGraph:
             old = self.outputs[i]
             if old is new:
                 return
-            if old.type != new.type:
+            if old.type != new.type and not old.type.is_super(new.type):
                 raise TypeError(f"output {i}: cannot replace {old} ({old.type}) by {new} ({new.type})")
             self.outputs[i] = new
         else:
@@ -167,7 +193,7 @@ class FunctionGraph:
         """Make every client of ``var`` use ``new`` instead (types must match)."""
         if var is new:
             return
-        if var.type != new.type:
+        if var.type != new.type and not var.type.is_super(new.type):
             conv = var.type.convert_variable(new)
             if conv is None:
                 raise TypeError(

@@ -1,8 +1,23 @@
-"""The rewrite engine (placeholder interface; see opcore.graph.rewriting.engine)."""
+"""Graph rewriting: the engine (:mod:`.engine`) and its public names.
+
+``FunctionMaker`` calls :func:`rewrite_graph` with the mode's query; rewrites themselves are
+registered through the plugin host (``opcore_register_rewrites``); the core's own rules live in
+``opcore.tensor.rewriting``.  See docs/rewrites.md.
+"""
 
 from __future__ import annotations
 
+from opcore.graph.rewriting.engine import (
+    CORE_PHASES,
+    TYPE_ADAPTERS,
+    Rewrite,
+    RewriteError,
+    RewriteReport,
+    RewriteWarning,
+    order_phases,
+    rewrite_graph,
+    select,
+)
 
-def rewrite_graph(fgraph, include=(), exclude=(), require=(), backend=None, trace=None):
-    """Rewrite ``fgraph`` in place with every registered rewrite matching the query."""
-    return fgraph
+__all__ = ["CORE_PHASES", "TYPE_ADAPTERS", "Rewrite", "RewriteError", "RewriteReport",
+           "RewriteWarning", "order_phases", "rewrite_graph", "select"]

@@ -1,0 +1,243 @@
+"""DebugMode: run every implementation of every node and check them against ``perform``.
+
+For each node of the rewritten graph, the DebugMode linker's thunk
+
+* runs the op's Python ``perform`` on copies of the inputs (the reference);
+* runs each healthy installed backend's thunk for the node
+  (``backend.linker_factory(mode).make_thunk(node, storage_map)``) on its own copies and compares
+  the outputs with the reference (``values_eq_approx``);
+* checks that ``perform`` modified only the inputs its ``destroy_map`` declares, and that an
+  output which shares memory with an input is declared in ``view_map`` or ``destroy_map``;
+* checks ``infer_shape`` against the real output shapes.
+
+Any violation raises :class:`DebugModeError` naming the node, the implementation and the
+difference.  It is slow by design: use it to test ops and backends.
+
+>>> import opcore, opcore.tensor as T
+>>> x = T.dvector('x')
+>>> f = opcore.function([x], T.exp(x) + 1, mode='DebugMode')
+>>> float(f([0.0])[0])
+2.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opcore.compile.linker import Linker
+from opcore.compile.mode import Mode
+
+
+class DebugModeError(Exception):
+    """An implementation disagrees with ``perform``, or an op broke its declarations."""
+
+
+def _copy(v):
+    return v.copy() if isinstance(v, np.ndarray) else (np.array(v) if np.isscalar(v) else v)
+
+
+def _shares(a, b) -> bool:
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.may_share_memory(a, b)
+
+
+def _same(var, a, b) -> bool:
+    t = var.type
+    if hasattr(t, "values_eq_approx"):
+        try:
+            return bool(t.values_eq_approx(a, b))
+        except Exception:
+            return False
+    return bool(np.all(a == b))
+
+
+def _diff(a, b) -> str:
+    try:
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape:
+            return f"shapes {a.shape} vs {b.shape}"
+        d = np.abs(a.astype("float64") - b.astype("float64"))
+        return f"max abs difference {np.nanmax(d) if d.size else 0.0:g}"
+    except Exception:
+        return f"{a!r} vs {b!r}"
+
+
+class _ShapeChecker:
+    """Evaluates a node's ``infer_shape`` for concrete input shapes (compiled lazily, once)."""
+
+    def __init__(self, node) -> None:
+        self.node = node
+        self.fn = None
+        self.failed = False
+
+    def __call__(self, input_values):
+        if self.failed:
+            return None
+        if self.fn is None:
+            self.fn = self._build()
+            if self.fn is None:
+                self.failed = True
+                return None
+        args = []
+        for v in input_values:
+            args.extend(np.int64(s) for s in np.shape(v))
+        args.extend(input_values)
+        return self.fn(*args)
+
+    def _build(self):
+        import opcore.tensor as T
+        from opcore.compile.function import function
+        from opcore.graph.traversal import clone_replace
+
+        node = self.node
+        fn = getattr(node.op, "infer_shape", None)
+        if fn is None or not all(hasattr(i.type, "ndim") for i in node.inputs):
+            return None
+        dims = [[T.lscalar(f"s{k}_{d}") for d in range(i.ndim)] for k, i in enumerate(node.inputs)]
+        try:
+            try:
+                shapes = fn(node, [tuple(d) for d in dims])
+            except TypeError:
+                shapes = fn(None, node, [tuple(d) for d in dims])
+        except Exception:
+            return None
+        outs = []
+        for s in shapes:
+            outs.extend(T.as_tensor_variable(d) for d in (s or ()))
+        if not outs:
+            return None
+        fresh = [i.type() for i in node.inputs]
+        outs = clone_replace(outs, dict(zip(node.inputs, fresh)))
+        flat = [d for ds in dims for d in ds]
+        self.n_dims = [len(s or ()) for s in shapes]
+        f = function(flat + fresh, outs, mode=Mode(linker="py", optimizer=None),
+                     on_unused_input="ignore")
+        return f
+
+
+class DebugLinker(Linker):
+    """A linker whose thunks run and cross-check every implementation of their node."""
+
+    backend_name = "py"
+
+    def __init__(self, mode: "DebugMode") -> None:
+        super().__init__(None)
+        self.mode = mode
+        self._others = None
+
+    def other_linkers(self):
+        """``[(backend name, linker)]`` for every healthy backend except pure Python."""
+        if self._others is None:
+            from opcore.plugins import get_host
+
+            host = get_host()
+            host.ensure_loaded()
+            self._others = []
+            for b in host.healthy_backends():
+                if b.name == "py" or b.linker_factory is None:
+                    continue
+                try:
+                    self._others.append((b.name, b.linker_factory(Mode(backend=b.name))))
+                except Exception:  # a backend that cannot even build a linker is skipped
+                    continue
+        return self._others
+
+    def make_thunk(self, node, storage_map):
+        ins = [storage_map[v] for v in node.inputs]
+        outs = [storage_map[v] for v in node.outputs]
+        op = node.op
+        destroyed = {i for ii in (getattr(op, "destroy_map", None) or {}).values() for i in ii}
+        allowed_alias = {}
+        for m in (getattr(op, "destroy_map", None) or {}, getattr(op, "view_map", None) or {}):
+            for o, ii in m.items():
+                allowed_alias.setdefault(o, set()).update(ii)
+        shape_check = _ShapeChecker(node) if self.mode.check_shapes else None
+        others = []
+        for name, linker in self.other_linkers():
+            local = {v: [None] for v in list(node.inputs) + list(node.outputs)}
+            try:
+                thunk = linker.make_thunk(node, local)
+            except Exception:
+                continue  # this backend has no implementation for the node
+            others.append((name, thunk, local))
+
+        def thunk():
+            values = [c[0] for c in ins]
+            originals = [_copy(v) for v in values]
+            # the reference: perform on private copies, so destroy_map can be checked
+            work = [_copy(v) for v in values]
+            ref = [[None] for _ in node.outputs]
+            op.perform(node, work, ref)
+            for i, (before, after) in enumerate(zip(originals, work)):
+                if i in destroyed:
+                    continue
+                if isinstance(before, np.ndarray) and not (
+                        before.shape == np.shape(after) and np.array_equal(
+                            before, after, equal_nan=before.dtype.kind in "fc")):
+                    raise DebugModeError(f"{op} (node {node}) modified its input {i} "
+                                         f"({node.inputs[i]}) without declaring it in destroy_map")
+            for o, cell in enumerate(ref):
+                for i, w in enumerate(work):
+                    if _shares(cell[0], w) and i not in allowed_alias.get(o, ()):
+                        raise DebugModeError(
+                            f"{op} (node {node}): output {o} shares memory with input {i} "
+                            "but view_map/destroy_map do not declare it")
+            for o, (cell, var) in enumerate(zip(ref, node.outputs)):
+                if hasattr(var.type, "filter") and cell[0] is not None:
+                    try:
+                        var.type.filter(cell[0], strict=True)
+                    except (TypeError, ValueError) as exc:
+                        raise DebugModeError(f"{op} (node {node}) output {o} has a value that "
+                                             f"does not fit its type {var.type}: {exc}") from None
+            if shape_check is not None:
+                inferred = shape_check(originals)
+                if inferred is not None:
+                    k = 0
+                    for o, n in enumerate(shape_check.n_dims):
+                        want = tuple(int(d) for d in inferred[k:k + n])
+                        k += n
+                        got = np.shape(ref[o][0])
+                        if want != got:
+                            raise DebugModeError(f"{op}.infer_shape (node {node}) gave {want} "
+                                                 f"for output {o}, the real shape is {got}")
+            for name, other, local in others:
+                for v, val in zip(node.inputs, originals):
+                    local[v][0] = _copy(val)
+                for v in node.outputs:
+                    local[v][0] = None
+                try:
+                    other()
+                except Exception as exc:
+                    raise DebugModeError(f"backend {name!r} failed on {op} (node {node}): "
+                                         f"{type(exc).__name__}: {exc}") from exc
+                for o, var in enumerate(node.outputs):
+                    got = local[var][0]
+                    if not _same(var, ref[o][0], got):
+                        raise DebugModeError(
+                            f"backend {name!r} disagrees with perform on {op} (node {node}), "
+                            f"output {o}: {_diff(ref[o][0], got)}")
+            # hand the reference result on, honouring in-place semantics for the real inputs
+            for o, cell in enumerate(ref):
+                dm = (getattr(op, "destroy_map", None) or {}).get(o)
+                if dm and isinstance(values[dm[0]], np.ndarray) and isinstance(
+                        cell[0], np.ndarray) and values[dm[0]].shape == cell[0].shape:
+                    values[dm[0]][...] = cell[0]
+                    outs[o][0] = values[dm[0]]
+                else:
+                    outs[o][0] = cell[0]
+
+        return thunk
+
+
+class DebugMode(Mode):
+    """FAST_RUN's rewrites, linked by :class:`DebugLinker` (see the module docstring)."""
+
+    def __init__(self, optimizer="fast_run", check_shapes: bool = True, **kw) -> None:
+        self.check_shapes = check_shapes
+        super().__init__(linker=None, optimizer=optimizer, name="DebugMode", debug=True, **kw)
+        self.backend = "py"
+        self.linker_obj = DebugLinker(self)
+
+    def _copy(self, **kw):
+        m = super()._copy(**kw)
+        m.linker_obj = DebugLinker(m)
+        return m

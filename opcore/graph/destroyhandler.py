@@ -1,0 +1,164 @@
+"""The destroy handler: bookkeeping and checks for ops that overwrite their inputs.
+
+An op with ``destroy_map = {output: [input]}`` writes its result into that input's buffer.  That is
+safe only when nobody else can still read the buffer: not a constant, not a graph input the user
+can see (``fgraph.protected_inputs``), not a graph output, and not a variable (or a view of it,
+following ``view_map``) that another node reads.  The handler answers those questions for the
+in-place rewrite, adds ordering constraints (a destroyer runs after every other reader of the
+destroyed buffer) and re-checks the whole graph in :meth:`validate`.
+"""
+
+from __future__ import annotations
+
+from opcore.graph.basic import Constant
+from opcore.graph.fg import Feature, InconsistencyError
+
+
+def view_root(var):
+    """The variable whose buffer ``var`` shares, following view_map and destroy_map."""
+    while var.owner is not None:
+        node = var.owner
+        idx = node.outputs.index(var)
+        src = None
+        for m in (getattr(node.op, "view_map", None) or {},
+                  getattr(node.op, "destroy_map", None) or {}):
+            if idx in m and m[idx]:
+                src = node.inputs[m[idx][0]]
+                break
+        if src is None:
+            return var
+        var = src
+    return var
+
+
+def _views_of(fgraph, root):
+    """``root`` and every variable in the graph aliasing it (views and destroyed outputs)."""
+    out = [root]
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        for node, i in fgraph.clients.get(v, ()):
+            if node == "output":
+                continue
+            for m in (getattr(node.op, "view_map", None) or {},
+                      getattr(node.op, "destroy_map", None) or {}):
+                for o, ins in m.items():
+                    if i in ins and node.outputs[o] not in out:
+                        out.append(node.outputs[o])
+                        stack.append(node.outputs[o])
+    return out
+
+
+class DestroyHandler(Feature):
+    """Checks in-place safety for a FunctionGraph; see the module docstring."""
+
+    def on_attach(self, fgraph):
+        if getattr(fgraph, "destroy_handler", None) not in (None, self):
+            raise InconsistencyError("a FunctionGraph can have only one DestroyHandler")
+        fgraph.destroy_handler = self
+
+    def on_detach(self, fgraph):
+        fgraph.destroy_handler = None
+
+    def protected(self, fgraph):
+        return set(getattr(fgraph, "protected_inputs", ()) or ())
+
+    def can_destroy(self, fgraph, node, i) -> bool:
+        """True when ``node`` may overwrite its input ``i`` in place."""
+        var = node.inputs[i]
+        root = view_root(var)
+        if isinstance(root, Constant) or root in self.protected(fgraph):
+            return False
+        if root.owner is None and root not in fgraph.inputs:
+            return False  # an orphan (shared storage not passed as an input)
+        aliases = _views_of(fgraph, root)
+        outputs = set(fgraph.outputs)
+        readers = 0
+        for v in aliases:
+            if v in outputs:
+                return False
+            for c, _ in fgraph.clients.get(v, ()):
+                if c == "output":
+                    return False
+                readers += 1
+        # the only readers of the buffer are the chain of views leading to ``node`` (one each)
+        # and ``node`` itself, once: then nothing can read it after it is overwritten
+        chain = 0
+        v = var
+        while v is not root:
+            chain += 1
+            v = v.owner.inputs[_view_input(v)]
+        return readers == chain + 1 and sum(1 for x in node.inputs if x is var) == 1
+
+    def orderings(self, fgraph):
+        """{destroyer: readers of the destroyed buffer that must run first}."""
+        out: dict = {}
+        for node in fgraph.apply_nodes:
+            dm = getattr(node.op, "destroy_map", None)
+            if not dm:
+                continue
+            for ins in dm.values():
+                for i in ins:
+                    root = view_root(node.inputs[i])
+                    before = set()
+                    for v in _views_of(fgraph, root):
+                        for c, k in fgraph.clients.get(v, ()):
+                            if c == "output" or c is node or _is_view_of(c, k):
+                                continue  # making a view reads nothing
+                            before.add(c)
+                    before.discard(node)
+                    # nodes downstream of this destroyer cannot be required before it
+                    before = {b for b in before if not _depends_on(b, node)}
+                    if before:
+                        out.setdefault(node, set()).update(before)
+        return out
+
+    def validate(self, fgraph):
+        prot = self.protected(fgraph)
+        destroyed: dict = {}
+        for node in fgraph.apply_nodes:
+            dm = getattr(node.op, "destroy_map", None)
+            if not dm:
+                continue
+            for ins in dm.values():
+                for i in ins:
+                    root = view_root(node.inputs[i])
+                    if isinstance(root, Constant):
+                        raise InconsistencyError(f"{node.op} would overwrite the constant {root}")
+                    if root in prot:
+                        raise InconsistencyError(
+                            f"{node.op} would overwrite the protected input {root}")
+                    destroyed.setdefault(root, []).append(node)
+
+
+def _is_view_of(node, i) -> bool:
+    for m in (getattr(node.op, "view_map", None) or {},
+              getattr(node.op, "destroy_map", None) or {}):
+        if any(i in ins for ins in m.values()):
+            return True
+    return False
+
+
+def _view_input(v) -> int:
+    node = v.owner
+    idx = node.outputs.index(v)
+    for m in (getattr(node.op, "view_map", None) or {},
+              getattr(node.op, "destroy_map", None) or {}):
+        if idx in m and m[idx]:
+            return m[idx][0]
+    raise ValueError(f"{v} is not a view")
+
+
+def _depends_on(node, target) -> bool:
+    """True when ``node`` is downstream of ``target`` (bounded walk up ``node``'s inputs)."""
+    stack = [node]
+    seen = set()
+    while stack:
+        n = stack.pop()
+        if n is target:
+            return True
+        if n in seen:
+            continue
+        seen.add(n)
+        stack.extend(i.owner for i in n.inputs if i.owner is not None)
+    return False

@@ -1,0 +1,168 @@
+"""BLAS-shaped products: Gemm (``b*z + a*dot(x, y)``), Gemv (matrix-vector) and Ger (rank one).
+
+Each runs through ``scipy.linalg.blas`` for float32/float64 (complex too) and falls back to
+NumPy when SciPy is missing or the dtype has no BLAS routine.  None destroys its inputs: the
+result is written into a fresh copy of ``z`` (or ``y`` / ``A``).  The rewrites in
+``opcore.tensor.rewriting.blas`` introduce them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opcore.graph.basic import Apply
+from opcore.graph.op import Op
+from opcore.scalar.basic import upcast
+from opcore.tensor.basic import as_tensor_variable
+from opcore.tensor.type import TensorType
+
+try:  # scipy is optional for the core
+    from scipy.linalg import blas as _blas
+except ImportError:  # pragma: no cover - exercised only without scipy
+    _blas = None
+
+_BLAS_DTYPES = ("float32", "float64", "complex64", "complex128")
+
+
+def _blas_fn(name, *arrays):
+    if _blas is None or any(a.dtype.name not in _BLAS_DTYPES for a in arrays):
+        return None
+    if len({a.dtype for a in arrays}) != 1:
+        return None
+    return _blas.get_blas_funcs(name, arrays)
+
+
+def _scalar(v, what, op):
+    v = as_tensor_variable(v)
+    if v.ndim != 0:
+        raise TypeError(f"{op}: {what} must be a scalar, got {v} ({v.type})")
+    return v
+
+
+def _check(op, var, ndim, what):
+    if var.ndim != ndim:
+        raise TypeError(f"{op}: {what} must be {ndim}-d, got {var} ({var.type})")
+
+
+class Gemm(Op):
+    """``Gemm()(z, a, x, y, b)`` = ``b * z + a * dot(x, y)`` for matrices z, x, y."""
+
+    __props__ = ()
+
+    def make_node(self, z, a, x, y, b):
+        z, x, y = (as_tensor_variable(v) for v in (z, x, y))
+        a, b = _scalar(a, "a", "Gemm"), _scalar(b, "b", "Gemm")
+        for v, what in ((z, "z"), (x, "x"), (y, "y")):
+            _check("Gemm", v, 2, what)
+        dt = upcast(z.dtype, x.dtype, y.dtype)
+        if dt != z.dtype:
+            raise TypeError(f"Gemm: z ({z.type}) must have the result dtype {dt}")
+        return Apply(self, [z, a, x, y, b], [TensorType(z.dtype, shape=z.type.shape)()])
+
+    def perform(self, node, inputs, out):
+        z, a, x, y, b = inputs
+        if x.shape[1] != y.shape[0] or z.shape != (x.shape[0], y.shape[1]):
+            raise ValueError(f"Gemm: shapes z{z.shape}, x{x.shape}, y{y.shape} do not match")
+        dt = node.outputs[0].type.numpy_dtype
+        x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
+        fn = _blas_fn("gemm", x, y, z) if x.size and y.size else None
+        if fn is not None and z.size:
+            res = fn(alpha=a, a=x, b=y, beta=b, c=np.array(z, order="F"), overwrite_c=True)
+        else:
+            res = (b * z if b != 0 else np.zeros_like(z)) + a * np.dot(x, y)
+        out[0][0] = np.asarray(res, dtype=dt)
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+    def L_op(self, inputs, outputs, gz):
+        from opcore.tensor.math import dot, sum as tsum
+
+        z, a, x, y, b = inputs
+        (g,) = gz
+        return [g * b, tsum(g * dot(x, y)), a * dot(g, y.T), a * dot(x.T, g), tsum(g * z)]
+
+
+class Gemv(Op):
+    """``Gemv()(y, a, A, x, b)`` = ``b * y + a * dot(A, x)`` for a matrix A, vectors x, y."""
+
+    __props__ = ()
+
+    def make_node(self, y, a, A, x, b):
+        y, A, x = (as_tensor_variable(v) for v in (y, A, x))
+        a, b = _scalar(a, "a", "Gemv"), _scalar(b, "b", "Gemv")
+        _check("Gemv", y, 1, "y")
+        _check("Gemv", A, 2, "A")
+        _check("Gemv", x, 1, "x")
+        dt = upcast(y.dtype, A.dtype, x.dtype)
+        if dt != y.dtype:
+            raise TypeError(f"Gemv: y ({y.type}) must have the result dtype {dt}")
+        return Apply(self, [y, a, A, x, b], [TensorType(y.dtype, shape=y.type.shape)()])
+
+    def perform(self, node, inputs, out):
+        y, a, A, x, b = inputs
+        if A.shape[1] != x.shape[0] or y.shape != (A.shape[0],):
+            raise ValueError(f"Gemv: shapes y{y.shape}, A{A.shape}, x{x.shape} do not match")
+        dt = node.outputs[0].type.numpy_dtype
+        A, x = A.astype(dt, copy=False), x.astype(dt, copy=False)
+        fn = _blas_fn("gemv", A, x, y) if A.size else None
+        if fn is not None and y.size:
+            res = fn(alpha=a, a=A, x=x, beta=b, y=np.array(y), overwrite_y=True)
+        else:
+            res = (b * y if b != 0 else np.zeros_like(y)) + a * np.dot(A, x)
+        out[0][0] = np.asarray(res, dtype=dt)
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+    def L_op(self, inputs, outputs, gz):
+        from opcore.tensor.math import dot, outer, sum as tsum
+
+        y, a, A, x, b = inputs
+        (g,) = gz
+        return [g * b, tsum(g * dot(A, x)), a * outer(g, x), a * dot(A.T, g), tsum(g * y)]
+
+
+class Ger(Op):
+    """``Ger()(A, a, x, y)`` = ``A + a * outer(x, y)``."""
+
+    __props__ = ()
+
+    def make_node(self, A, a, x, y):
+        A, x, y = (as_tensor_variable(v) for v in (A, x, y))
+        a = _scalar(a, "a", "Ger")
+        _check("Ger", A, 2, "A")
+        _check("Ger", x, 1, "x")
+        _check("Ger", y, 1, "y")
+        dt = upcast(A.dtype, x.dtype, y.dtype)
+        if dt != A.dtype:
+            raise TypeError(f"Ger: A ({A.type}) must have the result dtype {dt}")
+        return Apply(self, [A, a, x, y], [TensorType(A.dtype, shape=A.type.shape)()])
+
+    def perform(self, node, inputs, out):
+        A, a, x, y = inputs
+        if A.shape != (x.shape[0], y.shape[0]):
+            raise ValueError(f"Ger: shapes A{A.shape}, x{x.shape}, y{y.shape} do not match")
+        dt = node.outputs[0].type.numpy_dtype
+        x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
+        fn = _blas_fn("ger", x, y, A) if dt.kind == "f" else None
+        if fn is not None and A.size:
+            res = fn(alpha=a, x=x, y=y, a=np.array(A, order="F"), overwrite_a=True)
+        else:
+            res = A + a * np.outer(x, y)
+        out[0][0] = np.asarray(res, dtype=dt)
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+    def L_op(self, inputs, outputs, gz):
+        from opcore.tensor.math import dot, outer, sum as tsum
+
+        A, a, x, y = inputs
+        (g,) = gz
+        return [g, tsum(g * outer(x, y)), a * dot(g, y), a * dot(g.T, x)]
+
+
+gemm = Gemm()
+gemv = Gemv()
+ger = Ger()

@@ -1,0 +1,143 @@
+"""Products to BLAS calls: ``dot(matrix, vector)`` -> Gemv, ``z + a*dot(x, y)`` -> Gemm/Gemv,
+``A + a*outer(x, y)`` -> Ger (ops in :mod:`opcore.tensor.blas`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
+from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemv, ger
+from opcore.tensor.elemwise import DimShuffle
+from opcore.tensor.math import Dot
+from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.shape import shape_feature
+from opcore.tensor.rewriting.utils import const_value, owner_is, single_client
+
+_BLAS = ("float32", "float64")
+
+
+def _same_float(*vs) -> bool:
+    return vs[0].dtype in _BLAS and all(v.dtype == vs[0].dtype for v in vs)
+
+
+def _scalar_of(var):
+    """A 0-d variable equal to ``var`` when ``var`` is a broadcast scalar, else None."""
+    c = const_value(var)
+    if c is not None:
+        return constant(np.asarray(c, dtype=var.dtype))
+    node = var.owner
+    if node is not None and isinstance(node.op, DimShuffle) and node.inputs[0].ndim == 0:
+        return node.inputs[0]
+    if var.ndim == 0:
+        return var
+    return None
+
+
+def _scaled(fgraph, var):
+    """``(a, u)`` when ``var`` is ``a * u`` with scalar a (or ``(1, var)``)."""
+    m = owner_is(var, "mul")
+    if m is not None and single_client(fgraph, var):
+        a, b = m.inputs
+        for s, u in ((a, b), (b, a)):
+            sc = _scalar_of(s)
+            if sc is not None and u.ndim == var.ndim:
+                return sc, u
+    return None, var
+
+
+def _one(dtype):
+    return constant(np.asarray(1, dtype=dtype))
+
+
+@register_rewrite("dot_to_gemv", "fast_run", "blas", phase="specialize", tracks=(Dot,))
+def dot_to_gemv(fgraph, node):
+    """``dot(A, x)`` (matrix, vector) -> ``Gemv(zeros, 1, A, x, 0)``; ``dot(x, A)`` likewise."""
+    a, b = node.inputs
+    out = node.outputs[0]
+    if not _same_float(a, b, out):
+        return None
+    if a.ndim == 2 and b.ndim == 1:
+        A, x = a, b
+    elif a.ndim == 1 and b.ndim == 2:
+        A, x = b.T, a
+    else:
+        return None
+    rows = shape_feature(fgraph).shape_of(A)
+    if rows is None:
+        return None
+    y0 = alloc(constant(np.zeros((), dtype=out.dtype)), rows[0])
+    return [gemv(y0, _one(out.dtype), A, x, constant(np.zeros((), dtype=out.dtype)))]
+
+
+@register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add",),
+                  after=("dot_to_gemv",))
+def add_to_gemm(fgraph, node):
+    """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)``; ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv."""
+    out = node.outputs[0]
+    if out.dtype not in _BLAS or out.ndim not in (1, 2):
+        return None
+    for k in (0, 1):
+        z, term = node.inputs[k], node.inputs[1 - k]
+        if z.type.broadcastable != out.type.broadcastable or z.dtype != out.dtype:
+            continue
+        a, prod = _scaled(fgraph, term)
+        p = prod.owner
+        if p is None or not single_client(fgraph, prod):
+            continue
+        if a is None:
+            a = _one(out.dtype)
+        if a.dtype != out.dtype:
+            a = cast(a, out.dtype)
+        if isinstance(p.op, Dot) and out.ndim == 2:
+            x, y = p.inputs
+            if x.ndim == 2 and y.ndim == 2 and _same_float(x, y, z):
+                return [gemm(z, a, x, y, _one(out.dtype))]
+        if isinstance(p.op, Gemv) and out.ndim == 1:
+            _, c, A, v, beta = p.inputs
+            bv = const_value(beta)
+            if bv is not None and bv == 0 and _same_float(A, v, z):
+                scale = a if const_value(c) == 1 else a * c
+                return [gemv(z, as_tensor_variable(scale), A, v, _one(out.dtype))]
+    return None
+
+
+def _outer_parts(var):
+    """``(x, y)`` when ``var`` is ``x[:, None] * y[None, :]`` for vectors x, y."""
+    m = owner_is(var, "mul")
+    if m is None:
+        return None
+    a, b = m.inputs
+    for col, row in ((a, b), (b, a)):
+        if (col.owner is not None and isinstance(col.owner.op, DimShuffle)
+                and col.owner.op.new_order == (0, "x") and row.owner is not None
+                and isinstance(row.owner.op, DimShuffle) and row.owner.op.new_order == ("x", 0)):
+            return col.owner.inputs[0], row.owner.inputs[0]
+    return None
+
+
+@register_rewrite("add_outer_to_ger", "fast_run", "blas", phase="specialize", tracks=("add",))
+def add_outer_to_ger(fgraph, node):
+    """``A + a*outer(x, y)`` -> ``Ger(A, a, x, y)``."""
+    out = node.outputs[0]
+    if out.ndim != 2 or out.dtype not in _BLAS:
+        return None
+    for k in (0, 1):
+        A, term = node.inputs[k], node.inputs[1 - k]
+        if A.type.broadcastable != out.type.broadcastable or A.dtype != out.dtype:
+            continue
+        a, prod = _scaled(fgraph, term)
+        if not single_client(fgraph, prod):
+            continue
+        parts = _outer_parts(prod)
+        if parts is None:
+            # a*x[:, None]*y[None, :] canonicalised as (a*x[:, None]) * y[None, :]
+            continue
+        x, y = parts
+        if not _same_float(A, x, y):
+            continue
+        a = _one(out.dtype) if a is None else (cast(a, out.dtype) if a.dtype != out.dtype else a)
+        return [ger(A, a, x, y)]
+    return None
+
+
+__all__ = ["Gemm", "Gemv", "Ger", "dot_to_gemv", "add_to_gemm", "add_outer_to_ger"]

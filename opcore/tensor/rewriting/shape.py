@@ -1,0 +1,158 @@
+"""The shape feature: shapes computed from ``infer_shape``, never by running the producer.
+
+``shape_feature(fgraph).shape_of(var)`` returns a tuple of int64 scalar variables built from the
+``infer_shape`` methods of ``var``'s ancestors (memoised per variable).  The rules here replace
+``Shape(x)``, ``Shape_i(x)`` and ``x.shape[k]`` by those expressions, so ``function([x],
+f(x).shape)`` no longer computes ``f(x)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opcore.graph.basic import Constant, Variable
+from opcore.graph.fg import Feature
+from opcore.tensor.basic import MakeVector, Shape, Shape_i, as_tensor_variable, cast, constant
+from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.subtensor import Subtensor
+from opcore.tensor.type import TensorType
+
+
+def _int64(v) -> Variable:
+    v = as_tensor_variable(v) if not isinstance(v, (int, np.integer)) else constant(np.int64(v))
+    if v.ndim != 0:
+        raise TypeError(f"infer_shape gave a non-scalar dimension {v} ({v.type})")
+    return cast(v, "int64") if v.dtype != "int64" else v
+
+
+class ShapeFeature(Feature):
+    """Memoised symbolic shapes of the graph's variables."""
+
+    def __init__(self) -> None:
+        self.cache: dict = {}
+
+    def _fallback(self, var) -> tuple:
+        return tuple(constant(np.int64(s)) if s is not None else Shape_i(d)(var)
+                     for d, s in enumerate(var.type.shape))
+
+    def shape_of(self, var: Variable) -> tuple | None:
+        """The shape of ``var`` as int64 scalars, or None when ``var`` is not a tensor."""
+        if not isinstance(var.type, TensorType):
+            return None
+        if var in self.cache:
+            return self.cache[var]
+        # iterative: compute the shapes of ancestors first (deep graphs must not recurse)
+        stack = [var]
+        while stack:
+            v = stack[-1]
+            if v in self.cache:
+                stack.pop()
+                continue
+            node = v.owner
+            if node is None or isinstance(v, Constant):
+                self.cache[v] = (tuple(constant(np.int64(s)) for s in np.shape(v.data))
+                                 if isinstance(v, Constant) else self._fallback(v))
+                stack.pop()
+                continue
+            missing = [i for i in node.inputs if isinstance(i.type, TensorType)
+                       and i not in self.cache]
+            if missing:
+                stack.extend(missing)
+                continue
+            stack.pop()
+            self._infer(node)
+            if v not in self.cache:
+                self.cache[v] = self._fallback(v)
+        return self.cache[var]
+
+    def _infer(self, node) -> None:
+        shapes = [self.cache.get(i) if isinstance(i.type, TensorType) else None
+                  for i in node.inputs]
+        fn = getattr(node.op, "infer_shape", None)
+        result = None
+        if fn is not None:
+            try:
+                try:
+                    result = fn(node, shapes)
+                except TypeError:
+                    result = fn(None, node, shapes)  # the PyTensor signature (fgraph first)
+            except (NotImplementedError, TypeError, ValueError, AttributeError, IndexError):
+                result = None
+        for k, out in enumerate(node.outputs):
+            if not isinstance(out.type, TensorType):
+                continue
+            dims = None
+            if result is not None and k < len(result) and result[k] is not None:
+                try:
+                    dims = tuple(_int64(d) for d in result[k])
+                except (TypeError, ValueError):
+                    dims = None
+                if dims is not None and len(dims) != out.ndim:
+                    raise ValueError(f"{node.op}.infer_shape gave {len(dims)} dimensions for "
+                                     f"output {k}, which has {out.ndim}")
+            if dims is not None:
+                # static lengths known from the type beat symbolic ones
+                dims = tuple(constant(np.int64(s)) if s is not None else d
+                             for d, s in zip(dims, out.type.shape))
+            self.cache[out] = dims if dims is not None else self._fallback(out)
+
+
+def shape_feature(fgraph) -> ShapeFeature:
+    feat = getattr(fgraph, "_shape_feature", None)
+    if feat is None:
+        feat = fgraph._shape_feature = ShapeFeature()
+    return feat
+
+
+def _same_dim(d, node_out) -> bool:
+    """True when the inferred dimension is the very Shape_i node we would replace."""
+    return d is node_out or (d.owner is not None and d.owner.op == node_out.owner.op
+                             and d.owner.inputs == node_out.owner.inputs)
+
+
+@register_rewrite("shape_i_infer", "fast_run", "shape", tracks=(Shape_i,))
+def shape_i_infer(fgraph, node):
+    """``Shape_i{k}(x)`` -> the k-th dimension inferred from x's producer."""
+    x = node.inputs[0]
+    if x.owner is None and x.type.shape[node.op.i] is None:
+        return None
+    dims = shape_feature(fgraph).shape_of(x)
+    d = dims[node.op.i]
+    if _same_dim(d, node.outputs[0]):
+        return None
+    return [d]
+
+
+@register_rewrite("shape_infer", "fast_run", "shape", tracks=(Shape,))
+def shape_infer(fgraph, node):
+    """``Shape(x)`` -> ``MakeVector`` of the inferred dimensions (constant when all known)."""
+    x = node.inputs[0]
+    if x.owner is None and None in x.type.shape and not isinstance(x, Constant):
+        return None
+    dims = shape_feature(fgraph).shape_of(x)
+    if all(isinstance(d, Constant) for d in dims):
+        return [constant(np.asarray([int(d.data) for d in dims], dtype="int64"))]
+    if x.ndim == 0:
+        return None
+    return [MakeVector("int64")(*dims)]
+
+
+@register_rewrite("subtensor_of_makevector", "fast_run", "shape", tracks=(Subtensor,))
+def subtensor_of_makevector(fgraph, node):
+    """``MakeVector(a, b, c)[1]`` -> ``b`` (what ``x.shape[1]`` becomes)."""
+    if node.op.idx_spec != (("int",),) or len(node.inputs) != 2:
+        return None
+    vec, idx = node.inputs
+    if vec.owner is None or not isinstance(vec.owner.op, MakeVector):
+        return None
+    if not isinstance(idx, Constant):
+        return None
+    k = int(np.asarray(idx.data))
+    parts = vec.owner.inputs
+    if not -len(parts) <= k < len(parts):
+        return None
+    part = parts[k]
+    out = node.outputs[0]
+    if part.dtype != out.dtype:
+        part = cast(part, out.dtype)
+    return [part]

@@ -1,0 +1,121 @@
+"""Numerical stabilisation: forms that overflow or lose precision become their stable twins."""
+
+from __future__ import annotations
+
+from opcore.tensor import math as M
+from opcore.tensor.basic import cast, constant
+from opcore.tensor.elemwise import CAReduce
+from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.utils import fit, is_const, owner_is
+
+import numpy as np
+
+
+def _one_plus(var):
+    """``y`` when ``var`` is ``1 + y`` or ``y + 1``, else None."""
+    node = owner_is(var, "add")
+    if node is None:
+        return None
+    a, b = node.inputs
+    if is_const(a, 1):
+        return b
+    if is_const(b, 1):
+        return a
+    return None
+
+
+def _one_minus(var):
+    """``y`` when ``var`` is ``1 - y``, else None."""
+    node = owner_is(var, "sub")
+    if node is not None and is_const(node.inputs[0], 1):
+        return node.inputs[1]
+    return None
+
+
+def _done(new, node, fgraph):
+    new = fit(new, node.outputs[0], fgraph)
+    return None if new is None else [new]
+
+
+@register_rewrite("log1p_exp_to_softplus", "fast_run", phase="stabilize", tracks=("log", "log1p"))
+def log1p_exp_to_softplus(fgraph, node):
+    """``log(1 + exp(x))`` and ``log1p(exp(x))`` -> ``softplus(x)``."""
+    arg = node.inputs[0]
+    y = arg if node.op.scalar_op.name == "log1p" else _one_plus(arg)
+    if y is None:
+        return None
+    e = owner_is(y, "exp")
+    if e is None:
+        return None
+    return _done(M.softplus(e.inputs[0]), node, fgraph)
+
+
+@register_rewrite("log_sigmoid", "fast_run", phase="stabilize", tracks=("log", "log1p"),
+                  after=("log1p_exp_to_softplus",))
+def log_sigmoid(fgraph, node):
+    """``log(sigmoid(x))`` -> ``-softplus(-x)``; ``log(1 - sigmoid(x))`` -> ``-softplus(x)``."""
+    arg = node.inputs[0]
+    if node.op.scalar_op.name == "log1p":
+        n = owner_is(arg, "neg")
+        s = owner_is(n.inputs[0], "sigmoid") if n is not None else None
+        if s is None:
+            return None
+        return _done(M.neg(M.softplus(s.inputs[0])), node, fgraph)
+    s = owner_is(arg, "sigmoid")
+    if s is not None:
+        return _done(M.neg(M.softplus(M.neg(s.inputs[0]))), node, fgraph)
+    y = _one_minus(arg)
+    s = owner_is(y, "sigmoid") if y is not None else None
+    if s is not None:
+        return _done(M.neg(M.softplus(s.inputs[0])), node, fgraph)
+    return None
+
+
+@register_rewrite("log1p_form", "fast_run", phase="stabilize", tracks=("log",),
+                  after=("log1p_exp_to_softplus", "log_sigmoid"))
+def log1p_form(fgraph, node):
+    """``log(1 + x)`` -> ``log1p(x)`` (accurate for small x)."""
+    y = _one_plus(node.inputs[0])
+    if y is None:
+        return None
+    return _done(M.log1p(y), node, fgraph)
+
+
+@register_rewrite("expm1_form", "fast_run", phase="stabilize", tracks=("sub", "add"))
+def expm1_form(fgraph, node):
+    """``exp(x) - 1`` (also ``exp(x) + -1``) -> ``expm1(x)``."""
+    a, b = node.inputs
+    name = node.op.scalar_op.name
+    e = None
+    if name == "sub" and is_const(b, 1):
+        e = owner_is(a, "exp")
+    elif name == "add":
+        if is_const(b, -1):
+            e = owner_is(a, "exp")
+        elif is_const(a, -1):
+            e = owner_is(b, "exp")
+    if e is None:
+        return None
+    return _done(M.expm1(e.inputs[0]), node, fgraph)
+
+
+@register_rewrite("logsumexp", "fast_run", phase="stabilize", tracks=("log",))
+def logsumexp(fgraph, node):
+    """``log(sum(exp(x), axis))`` -> ``m + log(sum(exp(x - m), axis))`` with ``m = max(x)``."""
+    s = node.inputs[0].owner
+    if s is None or not isinstance(s.op, CAReduce) or s.op.kind != "sum":
+        return None
+    e = owner_is(s.inputs[0], "exp")
+    if e is None:
+        return None
+    x = e.inputs[0]
+    axis = s.op.axis
+    m = M.max(x, axis=axis, keepdims=True)
+    # an all -inf slice would give (-inf) - (-inf) = nan; shift by 0 there instead
+    m = M.switch(M.isinf(m), constant(np.zeros((), dtype=m.dtype)), m)
+    summed = M.sum(M.exp(x - m), axis=axis)
+    if summed.dtype != s.outputs[0].dtype:
+        summed = cast(summed, s.outputs[0].dtype)
+    m_dropped = M.max(x, axis=axis) if x.ndim else m
+    m_dropped = M.switch(M.isinf(m_dropped), constant(np.zeros((), dtype=m.dtype)), m_dropped)
+    return _done(m_dropped + M.log(summed), node, fgraph)

@@ -1,0 +1,141 @@
+"""Removing ops that do nothing: identity dimshuffles, same-dtype casts, redundant reshapes,
+specify-shapes and allocs, and allocs feeding an elementwise op that broadcasts anyway."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from opcore.graph.basic import Constant
+from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast
+from opcore.tensor.elemwise import DimShuffle, Elemwise
+from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.utils import const_value, fit
+from opcore.tensor.shape import Reshape
+
+
+@register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", tracks=(DimShuffle,))
+def useless_dimshuffle(fgraph, node):
+    """Identity dimshuffles vanish; a dimshuffle of a dimshuffle becomes one."""
+    op = node.op
+    x = node.inputs[0]
+    if op.new_order == tuple(range(x.ndim)):
+        return [x]
+    inner = x.owner
+    if inner is not None and isinstance(inner.op, DimShuffle):
+        src = inner.inputs[0]
+        order = [("x" if d == "x" else inner.op.new_order[d]) for d in op.new_order]
+        if order == list(range(src.ndim)):
+            new = src
+        else:
+            new = DimShuffle(src.broadcastable, order)(src)
+        return [fit(new, node.outputs[0], fgraph)]
+    return None
+
+
+@register_rewrite("useless_cast", "fast_run", "fast_compile", tracks=(Cast,))
+def useless_cast(fgraph, node):
+    """``cast(x, x.dtype)`` -> ``x``; ``cast(cast(x, wider), dt)`` -> ``cast(x, dt)``."""
+    x = node.inputs[0]
+    if x.dtype == node.op.dtype:
+        return [x]
+    inner = x.owner
+    if inner is not None and isinstance(inner.op, Cast):
+        src = inner.inputs[0]
+        # only when the intermediate dtype holds every value of the source exactly
+        if np.can_cast(src.dtype, inner.op.dtype, "safe"):
+            return [src if src.dtype == node.op.dtype else Cast(node.op.dtype)(src)]
+    return None
+
+
+@register_rewrite("useless_specify_shape", "fast_run", tracks=(SpecifyShape, Unbroadcast))
+def useless_specify_shape(fgraph, node):
+    """A specify-shape that adds nothing the input's type does not already say."""
+    x = node.inputs[0]
+    out = node.outputs[0]
+    if x.type == out.type or out.type.is_super(x.type):
+        return [x]
+    return None
+
+
+@register_rewrite("useless_reshape", "fast_run", tracks=(Reshape,))
+def useless_reshape(fgraph, node):
+    """``reshape(x, x.shape)`` (or to its known static shape) -> ``x``."""
+    x, shp = node.inputs
+    out = node.outputs[0]
+    if x.ndim != out.ndim:
+        return None
+    if shp.owner is not None and isinstance(shp.owner.op, Shape) and shp.owner.inputs[0] is x:
+        return [fit(x, out, fgraph)]
+    if isinstance(shp, Constant) and None not in x.type.shape:
+        if tuple(int(s) for s in shp.data) == x.type.shape:
+            return [fit(x, out, fgraph)]
+    if shp.owner is not None and type(shp.owner.op).__name__ == "MakeVector":
+        parts = shp.owner.inputs
+        ok = True
+        for d, p in enumerate(parts):
+            if (p.owner is not None and isinstance(p.owner.op, Shape_i) and p.owner.op.i == d
+                    and p.owner.inputs[0] is x):
+                continue
+            c = const_value(p)
+            if c is not None and x.type.shape[d] is not None and int(c) == x.type.shape[d]:
+                continue
+            ok = False
+            break
+        if ok:
+            return [fit(x, out, fgraph)]
+    return None
+
+
+@register_rewrite("useless_alloc", "fast_run", tracks=(Alloc,))
+def useless_alloc(fgraph, node):
+    """``alloc(x, *x.shape)`` -> ``x``."""
+    v, *shape = node.inputs
+    out = node.outputs[0]
+    if v.ndim != out.ndim:
+        return None
+    for d, s in enumerate(shape):
+        if s.owner is not None and isinstance(s.owner.op, Shape_i) and s.owner.op.i == d and (
+                s.owner.inputs[0] is v):
+            continue
+        c = const_value(s)
+        if c is not None and v.type.shape[d] is not None and int(c) == v.type.shape[d]:
+            continue
+        return None
+    return [fit(v, out, fgraph)]
+
+
+@register_rewrite("alloc_into_elemwise", "fast_run", tracks=(Elemwise,))
+def alloc_into_elemwise(fgraph, node):
+    """``alloc(v, shape) + y`` -> ``v + y`` when ``y`` alone already has the output's shape.
+
+    The alloc's value broadcasts the same way; the shapes then come from ``y``.  (Like Theano,
+    a run-time mismatch between the alloc's shape and y's is no longer detected.)
+    """
+    if node.op.inplace_pattern or len(node.outputs) != 1:
+        return None
+    out = node.outputs[0]
+    idx = [i for i, v in enumerate(node.inputs)
+           if v.owner is not None and isinstance(v.owner.op, Alloc)
+           and len(fgraph.clients.get(v, ())) >= 1]
+    if not idx:
+        return None
+    full = [v for v in node.inputs if v.type.broadcastable == out.type.broadcastable
+            and not (v.owner is not None and isinstance(v.owner.op, Alloc))]
+    if not full:
+        return None
+    new_inputs = list(node.inputs)
+    changed = False
+    for i in idx:
+        a = node.inputs[i]
+        val = a.owner.inputs[0]
+        if val.ndim < out.ndim:
+            val = DimShuffle(val.broadcastable,
+                             ["x"] * (out.ndim - val.ndim) + list(range(val.ndim)))(val)
+        if val.dtype != a.dtype:
+            continue
+        new_inputs[i] = val
+        changed = True
+    if not changed:
+        return None
+    new = node.op(*new_inputs)
+    return [fit(new, out, fgraph)]
