@@ -13,6 +13,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from opcore.config import change_flags, config  # noqa: F401
+import opcore.plugins  # noqa: F401  (cheap: installs the lazy namespace import hook, loads no plugin)
 from opcore.graph.basic import Apply, Constant, Variable  # noqa: F401
 from opcore.graph.fg import FunctionGraph  # noqa: F401
 from opcore.graph.op import Op, as_op  # noqa: F401
@@ -23,6 +24,8 @@ from opcore.tensor import sharedvar as _sharedvar  # noqa: F401
 from opcore.compile import (In, Mode, Out, function, shared)  # noqa: F401
 from opcore.gradient import Lop, Rop, grad, hessian, jacobian  # noqa: F401
 from opcore.printing import debugprint, pp, pprint  # noqa: F401
+from opcore import plugins as _plugins  # noqa: F401  (cheap; installs the hook that serves
+#                                         `import opcore.sparse` / `opcore.tensor.nnet`)
 
 dot = tensor.dot
 
@@ -37,8 +40,8 @@ def __getattr__(name):
         import importlib
 
         if name == "sparse":
-            from opcore.plugins import get_host
+            from opcore.plugins import resolve_namespace
 
-            return get_host().namespaces.resolve("opcore.sparse")
+            return resolve_namespace("opcore.sparse")
         return importlib.import_module(f"opcore.{name}")
     raise AttributeError(f"module 'opcore' has no attribute {name!r}")

@@ -97,7 +97,7 @@ class Mode:
             return host.select_backend(self.backend)
         if self._prefer is not None and self._prefer in host.backends:
             b = host.backends[self._prefer]
-            ok, _ = b.available()
+            ok, _ = host.health(b)
             if ok:
                 return b
         return host.select_backend(config.backend or None)

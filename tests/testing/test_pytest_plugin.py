@@ -77,7 +77,12 @@ def picky(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
 
 def _run(pytester: pytest.Pytester, expected: str, *args: str) -> pytest.RunResult:
     pytester.makepyfile(test_ops=TESTS.replace("EXPECTED", repr(expected)))
-    return pytester.runpytest_subprocess("-p", "opcore.testing.pytest_plugin", "-rx", *args)
+    # the plugin arrives through opcore's pytest11 entry point; name it only when that is missing
+    import importlib.metadata as md
+
+    loaded = any(ep.value == "opcore.testing.pytest_plugin" for ep in md.entry_points(group="pytest11"))
+    extra = () if loaded else ("-p", "opcore.testing.pytest_plugin")
+    return pytester.runpytest_subprocess(*extra, "-rx", *args)
 
 
 def test_backend_from_environment(picky, monkeypatch):
