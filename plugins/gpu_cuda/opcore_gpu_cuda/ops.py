@@ -246,6 +246,51 @@ def _run_dot(op: Dot, node: Apply, inputs: list) -> list:
 GPU_RULES[Dot] = GpuRule(_run_dot, supports=_dot_supports)
 
 
+# -- BLAS (Gemm / Gemv / Ger from the core's BLAS rewrites) -----------------------------------
+def _blas_supports(op: Any, node: Apply) -> str:
+    dts = {v.type.dtype for v in list(node.inputs) + list(node.outputs) if v.type.ndim > 0}
+    return "" if len(dts) == 1 and dts.pop() in ("float32", "float64") else \
+        "GPU BLAS needs one float dtype"
+
+
+def _scalar(v: Any) -> float:
+    return float(np.asarray(v))
+
+
+def _run_gemm(op: Any, node: Apply, inputs: list) -> list:
+    z, a, x, y, b = inputs
+    out = z.copy()
+    return [K.gemm(x, y, out, alpha=_scalar(a), beta=_scalar(b))]
+
+
+def _run_gemv(op: Any, node: Apply, inputs: list) -> list:
+    y, a, A_, x, b = inputs
+    out = y.copy()
+    K.gemm(A_, x.dimshuffle((0, "x")), out.dimshuffle((0, "x")), alpha=_scalar(a),
+           beta=_scalar(b))
+    return [out]
+
+
+def _run_ger(op: Any, node: Apply, inputs: list) -> list:
+    A_, a, x, y = inputs
+    out = A_.copy()
+    K.gemm(x.dimshuffle((0, "x")), y.dimshuffle(("x", 0)), out, alpha=_scalar(a), beta=1.0)
+    return [out]
+
+
+try:
+    from opcore.tensor.blas import Gemm, Gemv, Ger
+except ImportError:  # an older core without BLAS ops
+    pass
+else:
+    GPU_RULES[Gemm] = GpuRule(_run_gemm, device_inputs=lambda op, n: [0, 2, 3],
+                              supports=_blas_supports)
+    GPU_RULES[Gemv] = GpuRule(_run_gemv, device_inputs=lambda op, n: [0, 2, 3],
+                              supports=_blas_supports)
+    GPU_RULES[Ger] = GpuRule(_run_ger, device_inputs=lambda op, n: [0, 2, 3],
+                             supports=_blas_supports)
+
+
 def gpu_supported_ops() -> list[str]:
     """Names of the core op types with a GPU implementation."""
     return sorted(t.__name__ for t in GPU_RULES)

@@ -133,3 +133,14 @@ def test_op_guide_axpb_python_form(gpu_flags):
     moved = [n.inputs[0] for n in nodes if isinstance(n.op, GpuFromHost)]
     xin = f.maker.fgraph.inputs[0]
     assert any(v is xin for v in moved) and all(v.owner is None for v in moved)
+
+
+def test_fused_elemwise_and_blas_on_device(gpu_flags):
+    x, W, v = T.fmatrix("x"), T.fmatrix("W"), T.fvector("v")
+    out = T.tanh(x + 2 * x ** 3).sum() + T.dot(W, v).sum() + (T.dot(x, W) * 0.5 + x[:, :3]).sum()
+    vals = [rng.random((4, 5), dtype="float32"), rng.random((5, 3), dtype="float32"),
+            rng.random(3, dtype="float32")]
+    f = _compare([x, W, v], out, vals, rtol=1e-4)
+    names = [str(o) for o in _nodes(f)]
+    assert any(n.startswith("GpuElemwise{Composite{") for n in names), names
+    assert any("Gemv" in n or "Dot" in n for n in names), names
