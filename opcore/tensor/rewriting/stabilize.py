@@ -106,7 +106,7 @@ def logsumexp(fgraph, node):
     if s is None or not isinstance(s.op, CAReduce) or s.op.kind != "sum":
         return None
     e = owner_is(s.inputs[0], "exp")
-    if e is None:
+    if e is None or getattr(s.outputs[0].tag, "stable_logsumexp", False):
         return None
     x = e.inputs[0]
     axis = s.op.axis
@@ -114,6 +114,7 @@ def logsumexp(fgraph, node):
     # an all -inf slice would give (-inf) - (-inf) = nan; shift by 0 there instead
     m = M.switch(M.isinf(m), constant(np.zeros((), dtype=m.dtype)), m)
     summed = M.sum(M.exp(x - m), axis=axis)
+    summed.tag.stable_logsumexp = True  # already shifted: do not rewrite it again
     if summed.dtype != s.outputs[0].dtype:
         summed = cast(summed, s.outputs[0].dtype)
     m_dropped = M.max(x, axis=axis) if x.ndim else m

@@ -139,3 +139,37 @@ def alloc_into_elemwise(fgraph, node):
         return None
     new = node.op(*new_inputs)
     return [fit(new, out, fgraph)]
+
+
+@register_rewrite("elemwise_of_allocs", "fast_run", tracks=(Elemwise,),
+                  before=("alloc_into_elemwise",))
+def elemwise_of_allocs(fgraph, node):
+    """``f(alloc(a, shape), c)`` with only allocs and broadcast scalars -> ``alloc(f(a, c), shape)``.
+
+    The elementwise op then runs on the small values; one alloc gives the shape.
+    """
+    if node.op.inplace_pattern or len(node.outputs) != 1:
+        return None
+    out = node.outputs[0]
+    full = None
+    values = []
+    for v in node.inputs:
+        if v.owner is not None and isinstance(v.owner.op, Alloc):
+            if full is None and v.type.broadcastable == out.type.broadcastable:
+                full = v
+            val = v.owner.inputs[0]
+            if val.ndim < out.ndim:
+                val = DimShuffle(val.broadcastable,
+                                 ["x"] * (out.ndim - val.ndim) + list(range(val.ndim)))(val)
+            values.append(val)
+        elif all(v.type.broadcastable):
+            values.append(v)
+        else:
+            return None
+    if full is None:
+        return None
+    small = node.op(*values)
+    from opcore.tensor.basic import alloc
+
+    new = alloc(small, *full.owner.inputs[1:]) if small.type != out.type else small
+    return [fit(new, out, fgraph)]
