@@ -21,6 +21,17 @@ from opcore_sparse.type import _MATRIX_CLASS, SparseType, as_sparse_variable, is
 _OTHER = {"csr": "csc", "csc": "csr"}
 
 
+class SparseOp(Op):
+    """Base of the sparse ops: equal when of the same class with equal ``__props__`` (also for
+    ops without props, so copies and unpickled ops are interchangeable)."""
+
+    def __eq__(self, other: Any) -> bool:
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._props()))
+
+
 # -- helpers ----------------------------------------------------------------------------------
 def canonical(m: Any, format: str, dtype: Any) -> Any:
     """``m`` as a ``format`` matrix of ``dtype`` with sorted indices (a copy when it must change)."""
@@ -88,7 +99,7 @@ def dense_matrix_type(dtype: str) -> T.TensorType:
 
 
 # -- construction and inspection --------------------------------------------------------------
-class CSM(Op):
+class CSM(SparseOp):
     """Build a CSR/CSC matrix from ``(data, indices, indptr, shape)``.
 
     The gradient with respect to ``data`` is the output gradient read at the stored positions.
@@ -144,7 +155,7 @@ class CSM(Op):
         return [(node.inputs[3][0], node.inputs[3][1])]
 
 
-class DataAtPattern(Op):
+class DataAtPattern(SparseOp):
     """The values of ``g`` (sparse or dense) at the stored positions ``(indices, indptr)``."""
 
     __props__ = ("format",)
@@ -182,7 +193,7 @@ class DataAtPattern(Op):
         return [(shapes[1][0],)]
 
 
-class CSMProperties(Op):
+class CSMProperties(SparseOp):
     """``(data, indices, indptr, shape)`` of a sparse matrix; the gradient rebuilds a matrix."""
 
     __props__ = ()
@@ -240,7 +251,7 @@ CSR = CSM("csr")
 CSC = CSM("csc")
 
 
-class SparseShape(Op):
+class SparseShape(SparseOp):
     """The shape ``[rows, cols]`` of a sparse matrix as an int64 vector."""
 
     __props__ = ()
@@ -265,7 +276,7 @@ sp_shape = SparseShape()
 
 
 # -- conversions ------------------------------------------------------------------------------
-class DenseFromSparse(Op):
+class DenseFromSparse(SparseOp):
     """Sparse -> dense ndarray.  With ``sparse_grad`` (the default, as in Theano) the gradient
     is structured: the dense output gradient read on the input's pattern."""
 
@@ -291,7 +302,7 @@ class DenseFromSparse(Op):
         return [shapes[0]]
 
 
-class SparseFromDense(Op):
+class SparseFromDense(SparseOp):
     """Dense matrix -> CSR/CSC (zeros are not stored)."""
 
     __props__ = ("format",)
@@ -323,7 +334,7 @@ csr_from_dense = SparseFromDense("csr")
 csc_from_dense = SparseFromDense("csc")
 
 
-class Transpose(Op):
+class Transpose(SparseOp):
     """Transpose: a CSR matrix becomes a CSC matrix with the same arrays, and back."""
 
     __props__ = ()
@@ -348,7 +359,7 @@ transpose = Transpose()
 
 
 # -- elementwise ------------------------------------------------------------------------------
-class Add(Op):
+class Add(SparseOp):
     """``x + y``: sparse + sparse -> sparse (same format); sparse + dense -> dense."""
 
     __props__ = ()
@@ -419,7 +430,7 @@ def sub(x, y):
     return add(x, -_scalar_like(y, as_sparse_variable(x)))
 
 
-class Mul(Op):
+class Mul(SparseOp):
     """Elementwise ``x * y`` with sparse ``x``: sparse y -> sparse product (same format); dense
     y (a matrix of the same shape or a scalar) -> sparse result on ``x``'s pattern."""
 
@@ -484,7 +495,7 @@ def as_sparse_grad(gz: Variable, like: Variable) -> Variable:
     return _mul(sp_ones_like(like), as_dense(gz))
 
 
-class SpSum(Op):
+class SpSum(SparseOp):
     """Sum of a sparse matrix over ``axis`` (None, 0 or 1), a dense result.
 
     ``sparse_grad=True`` gives a structured (sparse) gradient on the input's pattern; the
@@ -552,7 +563,7 @@ _UNARY = {
 }
 
 
-class StructuredUnary(Op):
+class StructuredUnary(SparseOp):
     """Apply ``fn`` to the stored values only (the pattern is kept), with an optional scalar
     second operand (``pow``, ``minimum``, ``maximum``, ``add``)."""
 
@@ -671,7 +682,7 @@ def sp_zeros_like(x):
     return StructuredUnary("zeros")(x)
 
 
-class RowColScale(Op):
+class RowColScale(SparseOp):
     """Scale rows (``axis=0``: ``x * s[:, None]``) or columns (``axis=1``: ``x * s[None, :]``)."""
 
     __props__ = ("axis",)

@@ -9,9 +9,8 @@ import scipy.sparse as sp
 import opcore.tensor as T
 from opcore.graph.basic import Apply
 from opcore.graph.null import grad_not_implemented
-from opcore.graph.op import Op
 from opcore_sparse import ckernels
-from opcore_sparse.basic import (as_dense, as_sparse_grad, canonical, check_dtypes, csm_properties,
+from opcore_sparse.basic import (SparseOp, as_dense, as_sparse_grad, canonical, check_dtypes, csm_properties,
                                  mul, rows_cols, sp_ones_like, transpose, with_data)
 from opcore_sparse.type import _MATRIX_CLASS, SparseType, as_sparse_variable, is_sparse
 
@@ -22,7 +21,7 @@ def _check_inner(op, a_shape, b_shape):
                          f"({a_shape[-1]} != {b_shape[0]})")
 
 
-class StructuredDot(Op):
+class StructuredDot(SparseOp):
     """Sparse matrix times dense matrix -> dense; the gradient w.r.t. the sparse operand is
     structured (it lives on that operand's pattern)."""
 
@@ -65,7 +64,7 @@ def structured_dot(x, y):
     raise TypeError("structured_dot: one operand must be sparse")
 
 
-class Dot(Op):
+class Dot(SparseOp):
     """``x @ y`` with at least one sparse operand (Theano's ``sparse.dot``).
 
     sparse x dense and dense x sparse give dense results (the dense operand may be a vector);
@@ -150,7 +149,7 @@ def true_dot(x, y, grad_preserves_dense=True):
     return dot(x, y)
 
 
-class SamplingDot(Op):
+class SamplingDot(SparseOp):
     """``p * (x @ y.T)`` evaluated only at ``p``'s stored entries (dense x, y; sparse p)."""
 
     __props__ = ()
@@ -191,7 +190,7 @@ def sampling_dot(x, y, p):
 
 
 # -- the kernel op with the C implementation --------------------------------------------------
-class SparseDenseDotKernel(Op):
+class SparseDenseDotKernel(SparseOp):
     """``A @ b`` where ``A`` is given as its arrays ``(data, indices, indptr, shape)``.
 
     The array inputs let a C backend run the product without touching Python objects; the
