@@ -191,6 +191,8 @@ class IncSubtensorC(_Base):
 
 
 _BLAS_SUPPORT = r"""
+#ifndef OC_BLAS_SUPPORT
+#define OC_BLAS_SUPPORT
 typedef void (*oc_dgemm_t)(char*, char*, int*, int*, int*, double*, double*, int*, double*,
                            int*, double*, double*, int*);
 typedef void (*oc_sgemm_t)(char*, char*, int*, int*, int*, float*, float*, int*, float*, int*,
@@ -222,6 +224,7 @@ static int oc_layout(PyArrayObject* a, char* tr, int* ld)
         *tr = 'T'; *ld = (int)(s1 / it); return 1; }
     return 0;
 }
+#endif
 """
 
 
@@ -284,3 +287,74 @@ if (m > 0 && n > 0) {{
   }}
 }}
 """
+
+
+_GEMV_SUPPORT = r"""
+typedef void (*oc_dgemv_t)(char*, int*, int*, double*, double*, int*, double*, int*, double*,
+                           double*, int*);
+typedef void (*oc_sgemv_t)(char*, int*, int*, float*, float*, int*, float*, int*, float*,
+                           float*, int*);
+static oc_dgemv_t oc_dgemv = NULL;
+static oc_sgemv_t oc_sgemv = NULL;
+"""
+
+
+def _register_gemv():
+    try:
+        from opcore.tensor.blas import Gemv
+    except ImportError:  # the BLAS ops are optional for this plugin
+        return
+
+    @register(Gemv)
+    class GemvC(_Base):
+        """``b*y + a*dot(A, x)`` through SciPy's ``?gemv`` (a new output; y is not destroyed)."""
+
+        def c_supports(self, node):
+            dts = {v.type.dtype for v in node.inputs + node.outputs}
+            return len(dts) == 1 and dts.pop() in ("float32", "float64")
+
+        def c_support_code(self, node=None):
+            return _BLAS_SUPPORT + _GEMV_SUPPORT
+
+        def c_code(self, node, name, inputs, outputs, sub):
+            (y, a, A, x, b), (z,) = inputs, outputs
+            fail = sub["fail"]
+            zd = node.outputs[0].type.dtype
+            t = ctype(zd)
+            pre = "d" if zd == "float64" else "s"
+            return f"""
+npy_intp m = PyArray_DIMS({A})[0], k = PyArray_DIMS({A})[1]; char ta; int lda;
+PyArrayObject* AA = {A}; PyArrayObject* X = {x};
+{t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
+if (PyArray_DIMS({x})[0] != k || PyArray_DIMS({y})[0] != m) {{
+    PyErr_Format(PyExc_ValueError, "Gemv: shapes y(%zd,), A(%zd,%zd), x(%zd,) do not match",
+        (Py_ssize_t)PyArray_DIMS({y})[0], (Py_ssize_t)m, (Py_ssize_t)k,
+        (Py_ssize_t)PyArray_DIMS({x})[0]); {fail} }}
+if (oc_alloc(&{z}, 1, &m, {typenum(zd)})) {fail}
+if (PyArray_CopyInto({z}, {y}) < 0) {fail}
+if (m > 0) {{
+  if (k == 0 || m > 2147483647 || k > 2147483647) {{
+    npy_intp i; {t}* q = ({t}*)PyArray_DATA({z});
+    for (i = 0; i < m; i++) q[i] = (beta == 0 ? 0 : beta * q[i]);
+  }} else {{
+    int M = (int)m, K = (int)k, incx, one = 1; char tr;
+    Py_INCREF(AA); Py_INCREF(X);
+    if (!oc_layout(AA, &ta, &lda)) {{ PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(AA, NPY_CORDER);
+        Py_DECREF(AA); AA = c; if (!AA) {{ Py_DECREF(X); {fail} }} oc_layout(AA, &ta, &lda); }}
+    if (PyArray_STRIDES(X)[0] <= 0 || PyArray_STRIDES(X)[0] % sizeof({t})) {{
+        PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(X, NPY_CORDER);
+        Py_DECREF(X); X = c; if (!X) {{ Py_DECREF(AA); {fail} }} }}
+    incx = (int)(PyArray_STRIDES(X)[0] / sizeof({t}));
+    if (oc_{pre}gemv == NULL) oc_{pre}gemv = (oc_{pre}gemv_t)oc_blas_fn("{pre}gemv");
+    if (oc_{pre}gemv == NULL) {{ Py_DECREF(AA); Py_DECREF(X); {fail} }}
+    if (ta == 'N') {{ tr = 'T'; oc_{pre}gemv(&tr, &K, &M, &alpha, ({t}*)PyArray_DATA(AA), &lda,
+                   ({t}*)PyArray_DATA(X), &incx, &beta, ({t}*)PyArray_DATA({z}), &one); }}
+    else {{ tr = 'N'; oc_{pre}gemv(&tr, &M, &K, &alpha, ({t}*)PyArray_DATA(AA), &lda,
+                   ({t}*)PyArray_DATA(X), &incx, &beta, ({t}*)PyArray_DATA({z}), &one); }}
+    Py_DECREF(AA); Py_DECREF(X);
+  }}
+}}
+"""
+
+
+_register_gemv()

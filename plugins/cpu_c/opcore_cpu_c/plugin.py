@@ -26,7 +26,7 @@ def _supports(op: Any) -> tuple[bool, str]:
 
 @hookimpl
 def opcore_register_config(config: Any) -> None:
-    config.add("cpu_c__optimization", "C compiler optimisation flags", "-O3 -fno-math-errno")
+    config.add("cpu_c__optimization", "C compiler optimisation flags", "-O2 -fno-math-errno")
     config.add("cpu_c__cache_timeout", "Seconds after which a cache lock is stale", 120.0,
                convert=float)
 

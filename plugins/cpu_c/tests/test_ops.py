@@ -136,3 +136,21 @@ def test_no_compiler_means_unhealthy_with_reason():
     with change_flags(cxx="no-such-compiler-xyz"):
         ok, why = compiler_ok()
     assert not ok and "no C compiler" in why
+
+
+def test_gemv_c_matches_numpy():
+    blas = pytest.importorskip("opcore.tensor.blas")
+    y = T.dvector("y")
+    A = T.dmatrix("A")
+    x = T.dvector("x")
+    a = T.dscalar("a")
+    b = T.dscalar("b")
+    out = blas.Gemv()(y, a, A, x, b)
+    f = opcore.function([y, a, A, x, b], out, mode=C)
+    assert f.linker.c_nodes
+    rng = np.random.RandomState(4)
+    M = rng.rand(5, 4)
+    for Am, xv in [(M, rng.rand(4)), (np.asfortranarray(M), rng.rand(8)[::2]),
+                   (M[::-1, ::-1], rng.rand(4)[::-1]), (M[:, :0], np.zeros(0))]:
+        yv = rng.rand(Am.shape[0])
+        np.testing.assert_allclose(f(yv, 0.5, Am, xv, 2.0), 2.0 * yv + 0.5 * Am.dot(xv))
