@@ -1,0 +1,306 @@
+"""The Scan op: a loop whose body is an inner graph compiled once per outer compile.
+
+Layout of a Scan node (everything is decided by :func:`opcore.scan.scan`, which builds it):
+
+* outer inputs: ``[n_steps] + sequences + state initial buffers + non_sequences``.  Sequences have
+  one tap each (the builder turns taps into shifted slices of the user's sequence); a state's
+  initial buffer has a leading time axis holding at least ``-min(taps)`` entries.
+* inner inputs: one slice per sequence, one value per (state, tap), one per non-sequence.
+* inner outputs: each state's new value, each ``nit`` output (no recurrence), then the ``until``
+  condition when there is one.
+* outer outputs: each state's values for every step (or only the last, ``save_last``), then each
+  nit output stacked over steps.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from opcore.graph.basic import Apply, Variable
+from opcore.graph.op import Op
+
+
+class ScanInfo:
+    """The static description of a Scan node (hashable, picklable)."""
+
+    __slots__ = ("n_seqs", "state_taps", "n_nit", "n_ns", "has_until", "save_last",
+                 "truncate_gradient", "go_backwards", "name", "mode", "n_steps_given",
+                 "seq_names", "out_names")
+
+    def __init__(self, n_seqs: int, state_taps: Sequence[Sequence[int]], n_nit: int, n_ns: int,
+                 has_until: bool = False, save_last: Sequence[bool] | None = None,
+                 truncate_gradient: int = -1, go_backwards: bool = False,
+                 name: str | None = None, mode: Any = None, n_steps_given: bool = False,
+                 seq_names: Sequence[str] = (), out_names: Sequence[str] = ()) -> None:
+        self.n_seqs = n_seqs
+        self.state_taps = tuple(tuple(sorted(t)) for t in state_taps)
+        self.n_nit = n_nit
+        self.n_ns = n_ns
+        self.has_until = has_until
+        n_out = len(self.state_taps) + n_nit
+        self.save_last = tuple(save_last) if save_last is not None else (False,) * n_out
+        self.truncate_gradient = truncate_gradient
+        self.go_backwards = go_backwards
+        self.name = name
+        self.mode = mode
+        self.n_steps_given = n_steps_given
+        self.seq_names = tuple(seq_names) or tuple(f"sequences[{i}]" for i in range(n_seqs))
+        self.out_names = tuple(out_names) or tuple(f"output {i}" for i in range(n_out))
+
+    @property
+    def n_states(self) -> int:
+        return len(self.state_taps)
+
+    def replace(self, **kw) -> "ScanInfo":
+        d = {k: getattr(self, k) for k in self.__slots__}
+        d.update(kw)
+        return ScanInfo(**d)
+
+    def __getstate__(self):
+        return {k: getattr(self, k) for k in self.__slots__}
+
+    def __setstate__(self, d):
+        for k, v in d.items():
+            setattr(self, k, v)
+
+
+class Scan(Op):
+    """A loop over ``n_steps`` with an inner graph (see the module docstring for the layout)."""
+
+    __props__ = ()
+
+    def __init__(self, inner_inputs: Sequence[Variable], inner_outputs: Sequence[Variable],
+                 info: ScanInfo) -> None:
+        from opcore.graph.fg import FunctionGraph
+
+        self.info = info
+        # an isolated copy: rewrites of the outer graph never touch the loop body
+        fg = FunctionGraph(list(inner_inputs), list(inner_outputs), clone=True)
+        self.inner_inputs = list(fg.inputs)
+        self.inner_outputs = list(fg.outputs)
+        self.fgraph = fg
+        self.name = info.name
+
+    def __str__(self) -> str:
+        return f"Scan{{{self.info.name or 'scan_fn'}}}"
+
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        d.pop("_perform_fn", None)
+        return d
+
+    # -- layout helpers -----------------------------------------------------------------------
+    def outer_seqs(self, node: Apply) -> list:
+        return node.inputs[1:1 + self.info.n_seqs]
+
+    def outer_inits(self, node: Apply) -> list:
+        a = 1 + self.info.n_seqs
+        return node.inputs[a:a + self.info.n_states]
+
+    def outer_non_seqs(self, node: Apply) -> list:
+        return node.inputs[1 + self.info.n_seqs + self.info.n_states:]
+
+    def make_node(self, n_steps: Any, *inputs: Any) -> Apply:
+        import opcore.tensor as T
+
+        info = self.info
+        n_steps = T.as_tensor_variable(n_steps)
+        if n_steps.ndim != 0 or n_steps.dtype not in ("int8", "int16", "int32", "int64",
+                                                       "uint8", "uint16", "uint32", "uint64"):
+            raise TypeError(f"scan: n_steps must be an integer scalar, got {n_steps} ({n_steps.type})")
+        n_steps = T.cast(n_steps, "int64") if n_steps.dtype != "int64" else n_steps
+        expected = info.n_seqs + info.n_states + info.n_ns
+        if len(inputs) != expected:
+            raise TypeError(f"{self}: expected {expected} outer inputs after n_steps, got {len(inputs)}")
+        inputs = [T.as_tensor_variable(v) for v in inputs]
+        outs = []
+        k = info.n_seqs
+        for s in range(info.n_states):
+            inner = self.inner_outputs[s]
+            init = inputs[info.n_seqs + s]
+            if init.dtype != inner.dtype or init.ndim != inner.ndim + 1:
+                raise TypeError(f"{self}: initial buffer {s} ({init.type}) does not match the "
+                                f"state type {inner.type} with a leading time axis")
+            outs.append(T.TensorType(inner.dtype, broadcastable=(False,) + inner.broadcastable)())
+            k += len(info.state_taps[s])
+        for j in range(info.n_nit):
+            inner = self.inner_outputs[info.n_states + j]
+            outs.append(T.TensorType(inner.dtype, broadcastable=(False,) + inner.broadcastable)())
+        return Apply(self, [n_steps] + inputs, outs)
+
+    # -- running ------------------------------------------------------------------------------
+    def _compile_inner(self):
+        from opcore.compile.function import function
+        from opcore.scan.utils import inner_mode
+
+        fn = function(self.inner_inputs, list(self.inner_outputs), mode=inner_mode(self.info.mode),
+                      on_unused_input="ignore", name=f"{self}.inner")
+        return fn
+
+    def make_py_thunk(self, node: Apply, storage_map: dict):
+        fn = self._compile_inner()  # once per outer compile
+        ins = [storage_map[v] for v in node.inputs]
+        outs = [storage_map[v] for v in node.outputs]
+        run = self._loop
+
+        def thunk():
+            run(fn, node, [c[0] for c in ins], outs)
+        thunk.inputs = ins
+        thunk.outputs = outs
+        return thunk
+
+    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+        fn = self.__dict__.get("_perform_fn")
+        if fn is None:
+            fn = self._perform_fn = self._compile_inner()
+        self._loop(fn, node, inputs, output_storage)
+
+    def _loop(self, fn, node: Apply, inputs: list, output_storage: list) -> None:
+        info = self.info
+        ns, nst, nnit = info.n_seqs, info.n_states, info.n_nit
+        n = int(inputs[0])
+        seqs = inputs[1:1 + ns]
+        inits = inputs[1 + ns:1 + ns + nst]
+        nsv = inputs[1 + ns + nst:]
+        if n < 0:
+            raise ValueError(f"{self}: n_steps must be >= 0, got {n}")
+        for i, s in enumerate(seqs):
+            if s.ndim == 0:
+                raise ValueError(f"{self}: sequence {info.seq_names[i]} is a scalar; sequences "
+                                 "need a leading axis to iterate over")
+            if info.n_steps_given or info.has_until:
+                if s.shape[0] < n:
+                    raise ValueError(
+                        f"{self}: sequence {info.seq_names[i]} has {s.shape[0]} entries (after "
+                        f"taps) but the loop needs {n} steps (n_steps)")
+            elif s.shape[0] != n:
+                raise ValueError(
+                    f"{self}: sequences have different lengths: {info.seq_names[i]} has "
+                    f"{s.shape[0]} entries (after taps) but {info.seq_names[0]} has {n}; give "
+                    "sequences of equal length or pass n_steps")
+        cells = fn.input_cells
+        outcells = fn.output_cells
+        run = fn._run
+        bufs = []
+        ms = []
+        for k, taps in enumerate(info.state_taps):
+            m = -taps[0]
+            init = inits[k]
+            if init.shape[0] < m:
+                raise ValueError(
+                    f"{self}: taps out of range: {info.out_names[k]} uses tap {taps[0]}, so its "
+                    f"initial value needs at least {m} entries along axis 0, got {init.shape[0]}")
+            size = m if info.save_last[k] else m + n
+            buf = np.empty((size,) + init.shape[1:], dtype=node.outputs[k].dtype)
+            buf[:m] = init[init.shape[0] - m:]
+            bufs.append(buf)
+            ms.append(m)
+        nit_bufs: list = [None] * nnit
+        j0 = ns + sum(len(t) for t in info.state_taps)
+        for j, v in enumerate(nsv):
+            cells[j0 + j][0] = v
+        n_done = n
+        state_slots = [(k, tap) for k, taps in enumerate(info.state_taps) for tap in taps]
+        for t in range(n):
+            for i, s in enumerate(seqs):
+                cells[i][0] = s[t, ...]
+            j = ns
+            for k, tap in state_slots:
+                m = ms[k]
+                idx = (t + tap) % m if info.save_last[k] else m + t + tap
+                cells[j][0] = bufs[k][idx, ...]
+                j += 1
+            try:
+                run()
+            except Exception as exc:
+                raise type(exc)(f"{self}: error at step {t}: {exc}") from exc
+            for k in range(nst):
+                val = outcells[k][0]
+                buf = bufs[k]
+                if np.shape(val) != buf.shape[1:]:
+                    raise ValueError(
+                        f"{self}: {info.out_names[k]} has shape {np.shape(val)} at step {t} but "
+                        f"its initial value has shape {buf.shape[1:]}; a recurrent output must "
+                        "keep its shape across steps")
+                buf[t % ms[k] if info.save_last[k] else ms[k] + t] = val
+            for q in range(nnit):
+                val = np.asarray(outcells[nst + q][0])
+                if info.save_last[nst + q]:
+                    nit_bufs[q] = val.copy()
+                    continue
+                if nit_bufs[q] is None:
+                    nit_bufs[q] = np.empty((n,) + val.shape, dtype=node.outputs[nst + q].dtype)
+                elif val.shape != nit_bufs[q].shape[1:]:
+                    raise ValueError(
+                        f"{self}: {info.out_names[nst + q]} has shape {val.shape} at step {t} but "
+                        f"{nit_bufs[q].shape[1:]} at step 0; outputs must keep their shape")
+                nit_bufs[q][t] = val
+            if info.has_until and bool(outcells[-1][0]):
+                n_done = t + 1
+                break
+        for k in range(nst):
+            m = ms[k]
+            if info.save_last[k]:
+                last = bufs[k][(n_done - 1) % m] if n_done > 0 else bufs[k][m - 1]
+                output_storage[k][0] = last[None].copy()
+            else:
+                output_storage[k][0] = bufs[k][m:m + n_done]
+        for q in range(nnit):
+            out = node.outputs[nst + q]
+            if nit_bufs[q] is None:
+                output_storage[nst + q][0] = np.zeros((0,) * out.ndim, dtype=out.dtype)
+            elif info.save_last[nst + q]:
+                output_storage[nst + q][0] = nit_bufs[q][None]
+            else:
+                output_storage[nst + q][0] = nit_bufs[q][:n_done]
+
+    # -- shapes and derivatives -----------------------------------------------------------------
+    def infer_shape(self, node: Apply, shapes: list) -> list:
+        import opcore.tensor as T
+        from opcore.graph.null import ShapeUnknown
+
+        info = self.info
+        if info.has_until:
+            raise ShapeUnknown(self)
+        n = node.inputs[0]
+        one = T.constant(np.int64(1))
+        out = []
+        inits = shapes[1 + info.n_seqs:1 + info.n_seqs + info.n_states]
+        for k in range(info.n_states):
+            out.append((one if info.save_last[k] else n,) + tuple(inits[k][1:]))
+        for q in range(info.n_nit):
+            k = info.n_states + q
+            lead = one if info.save_last[k] else n
+            rest = _nit_shape(self, node, q)
+            if rest is None:
+                raise ShapeUnknown(self)
+            out.append((lead,) + tuple(rest))
+        return out
+
+    def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
+        from opcore.scan.grad import scan_grad
+
+        return scan_grad(self, inputs, outputs, output_grads)
+
+    def connection_pattern(self, node: Apply) -> list:
+        return [[True] * len(node.outputs) for _ in node.inputs]
+
+
+def _nit_shape(op: Scan, node: Apply, q: int):
+    """Trailing shape of nit output ``q`` when it depends only on non-sequences and constants."""
+    import opcore.tensor as T
+    from opcore.graph.traversal import clone_replace, graph_inputs
+
+    info = op.info
+    inner = op.inner_outputs[info.n_states + q]
+    shp = [T.shape_i(inner, d) for d in range(inner.ndim)]
+    if not shp:
+        return ()
+    n_before = len(op.inner_inputs) - info.n_ns
+    ns_inner = op.inner_inputs[n_before:]
+    roots = set(graph_inputs(shp))
+    if roots & set(op.inner_inputs[:n_before]):
+        return None
+    return clone_replace(shp, dict(zip(ns_inner, op.outer_non_seqs(node))))
