@@ -47,6 +47,7 @@ class FunctionGraph:
             outputs = [equiv[o] for o in outputs]
             self.equiv = equiv
         self.inputs: list[Variable] = []
+        self._input_set: set[Variable] = set()
         self.outputs: list[Variable] = []
         self.apply_nodes: set[Apply] = set()
         self.variables: set[Variable] = set()
@@ -70,6 +71,7 @@ class FunctionGraph:
         if var in self.variables:
             return
         self.inputs.append(var)
+        self._input_set.add(var)
         self.variables.add(var)
         self.clients.setdefault(var, [])
 
@@ -144,11 +146,12 @@ class FunctionGraph:
                 cl.remove(c)
             except ValueError:
                 continue
-            if cl or v in self.inputs or v in self.outputs:
+            # a graph output always has an ("output", i) client, so an empty list is enough
+            if cl or v in self._input_set:
                 continue
             node = v.owner
             if node is None:
-                if isinstance(v, Constant) or v not in self.inputs:
+                if isinstance(v, Constant) or v not in self._input_set:
                     self.variables.discard(v)
                     del self.clients[v]
                 continue

@@ -50,7 +50,7 @@ def merge(fgraph, node):
     """Identical nodes (same op, same inputs) and equal constants become one."""
     table = merge_table(fgraph)
     for inp in node.inputs:
-        if isinstance(inp, Constant) and inp not in fgraph.inputs:
+        if isinstance(inp, Constant):
             key = _const_key(inp)
             if key is None:
                 continue
@@ -65,7 +65,8 @@ def merge(fgraph, node):
     except TypeError:  # an op that cannot be hashed is never merged
         return None
     if (other is None or other is node or other not in fgraph.apply_nodes
-            or other.op != node.op or other.inputs != node.inputs):
+            or other.op != node.op or len(other.inputs) != len(node.inputs)
+            or any(a is not b for a, b in zip(other.inputs, node.inputs))):
         table.nodes[key] = node
         return None
     if getattr(node.op, "destroy_map", None):
