@@ -36,10 +36,11 @@ def verify_grad_sparse(op: Callable, pt: Sequence[Any], structured: bool = False
                 dense_pt.append(np.array(p.data))
                 convs.append(_rebuild(p))
             else:
-                dense_pt.append(p.toarray())
+                # C order: verify_grad perturbs entries through reshape(-1), a copy for F-order
+                dense_pt.append(np.ascontiguousarray(p.toarray()))
                 convs.append(csr_from_dense if p.format == "csr" else csc_from_dense)
         else:
-            dense_pt.append(np.asarray(p))
+            dense_pt.append(np.array(p, order="C"))
             convs.append(None)
 
     def conv_op(*inputs):

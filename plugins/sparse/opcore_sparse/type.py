@@ -41,7 +41,8 @@ class SparseType(Type):
             raise TypeError(f"SparseType: unsupported dtype {dtype!r}; valid: {', '.join(DTYPES)}")
         self.format = format
         self.dtype = dtype
-        self.numpy_dtype = np.dtype(dtype)
+        # not `numpy_dtype`: the function input filter takes that as "a plain ndarray type"
+        self._np_dtype = np.dtype(dtype)
 
     # -- values ----------------------------------------------------------------------------
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
@@ -58,10 +59,10 @@ class SparseType(Type):
             raise TypeError(f"{self}: expected a {self.format} matrix, got a {data.format} "
                             f"matrix; convert it with .to{self.format}() or use a "
                             f"{data.format}_matrix variable")
-        if data.dtype != self.numpy_dtype:
+        if data.dtype != self._np_dtype:
             if strict:
                 raise TypeError(f"{self}: expected dtype {self.dtype}, got {data.dtype}")
-            if not (allow_downcast or np.can_cast(data.dtype, self.numpy_dtype, "safe")):
+            if not (allow_downcast or np.can_cast(data.dtype, self._np_dtype, "safe")):
                 raise TypeError(f"{self}: cannot safely cast a sparse matrix of dtype {data.dtype} "
                                 f"to {self.dtype}; cast it (x.astype('{self.dtype}')) or pass "
                                 "allow_input_downcast=True")
@@ -74,7 +75,7 @@ class SparseType(Type):
 
     def is_valid_value(self, data: Any) -> bool:
         return (sp.issparse(data) and data.format == self.format
-                and data.dtype == self.numpy_dtype and len(data.shape) == 2)
+                and data.dtype == self._np_dtype and len(data.shape) == 2)
 
     def values_eq(self, a, b) -> bool:
         return (sp.issparse(a) and sp.issparse(b) and a.shape == b.shape
@@ -86,7 +87,7 @@ class SparseType(Type):
             return False
         da = a.toarray() if sp.issparse(a) else np.asarray(a)
         db = b.toarray() if sp.issparse(b) else np.asarray(b)
-        tol = 1e-4 if self.numpy_dtype.itemsize <= 4 else 1e-7
+        tol = 1e-4 if self._np_dtype.itemsize <= 4 else 1e-7
         return bool(np.allclose(da, db, rtol=rtol or tol, atol=atol or tol, equal_nan=True))
 
     def zeros_like(self, var):
