@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import time
 import warnings
 from collections import OrderedDict
@@ -16,6 +17,10 @@ from opcore.compile.io import In, Out
 from opcore.compile.mode import Mode, get_mode
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.compile.vm import VM, ProfileStats
+
+
+#: the Mode of the function being linked, so inner graphs (scan) compile with the same one
+LINKING_MODE: contextvars.ContextVar = contextvars.ContextVar("opcore_linking_mode", default=None)
 
 
 class UnusedInputError(ValueError):
@@ -293,10 +298,14 @@ class Function:
             storage_map.setdefault(v, [getattr(v, "data", None)])
         linker = maker.linker()
         self.linker = linker
-        for node in order:
-            node.op.prepare_node(node, storage_map, None)
-        thunks = [linker.make_thunk(node, storage_map) for node in order]
-        program = linker.make_program(fgraph, order, storage_map)
+        token = LINKING_MODE.set(maker.mode)  # inner graphs (scan) compile with this mode
+        try:
+            for node in order:
+                node.op.prepare_node(node, storage_map, None)
+            thunks = [linker.make_thunk(node, storage_map) for node in order]
+            program = linker.make_program(fgraph, order, storage_map)
+        finally:
+            LINKING_MODE.reset(token)
         lazy_nodes = [n for n in order if getattr(n.op, "lazy", False)]
         self.vm = VM(fgraph, order, thunks, storage_map, program, self.profile, lazy_nodes)
         self._run = self.vm.run

@@ -49,7 +49,7 @@ class Mode:
 
             host = get_host()
             host.ensure_loaded()
-            known = sorted(set(LINKER_NAMES) | set(host.backends))
+            known = sorted(set(LINKER_NAMES) | set(host.backends.names()))
             if linker not in host.backends:
                 raise ValueError(f"unknown linker {linker!r}; valid names: {', '.join(known)}")
             target = linker

@@ -11,7 +11,7 @@ def inner_mode(mode: Any) -> Any:
     if mode is not None:
         return mode
     try:
-        from opcore.compile.mode import LINKING_MODE
+        from opcore.compile.function import LINKING_MODE
     except ImportError:  # older compile layer: fall back to the configured mode
         return None
     return LINKING_MODE.get()
