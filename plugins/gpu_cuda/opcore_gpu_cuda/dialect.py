@@ -150,6 +150,8 @@ typedef double ga_double;
 typedef half ga_half;
 typedef ulong ga_size;
 typedef long ga_ssize;
+#define ga_half2float(h) ((float)(h))
+#define ga_float2half(f) ((half)(f))
 #define load_half(p) vload_half(0, (p))
 #define store_half(p, v) vstore_half_rtn((v), 0, (p))
 #define atom_add_ig(a, b) atomic_add(a, b)

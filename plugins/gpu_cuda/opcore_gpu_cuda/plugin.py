@@ -29,10 +29,11 @@ def gpu_available() -> tuple[bool, str]:
 
 
 def _linker(mode: Any) -> Any:
-    from opcore.compile.linker import PyLinker
     from opcore.plugins.manager import get_host
 
-    return PyLinker(get_host().impls.lookup)
+    from opcore_gpu_cuda.linker import GpuLinker
+
+    return GpuLinker(get_host().impls.lookup)
 
 
 def _supports(op: Any) -> tuple[bool, str]:
