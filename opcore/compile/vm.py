@@ -108,6 +108,11 @@ class VM:
         for n in self.order:
             for o in n.outputs:
                 self.node_of[o] = n
+        # in-place safety: a destroyer runs after the other readers of what it overwrites
+        self.prereqs: dict = {}
+        for f in getattr(self.fgraph, "_features", ()):
+            for node, before in (f.orderings(self.fgraph) if hasattr(f, "orderings") else {}).items():
+                self.prereqs.setdefault(node, set()).update(b for b in before if b in self.index)
 
     def _run_lazy(self):
         computed = set()
@@ -139,6 +144,7 @@ class VM:
                     continue
             else:
                 missing = [node_of[v] for v in node.inputs if v in node_of and node_of[v] not in computed]
+                missing += [b for b in self.prereqs.get(node, ()) if b not in computed]
                 if missing:
                     stack.extend(missing)
                     continue

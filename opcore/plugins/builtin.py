@@ -43,6 +43,9 @@ def opcore_register_rewrites(rewrites: RewriteRegistry) -> None:
     from opcore.tensor.rewriting import register_all  # lazy: the tensor layer imports the host
 
     register_all(rewrites)
+    from opcore.scan.rewriting import register_control_flow  # ifelse and scan rewrites
+
+    register_control_flow(rewrites)
 
 
 @hookimpl
