@@ -11,6 +11,8 @@ Each op carries everything a backend needs to evaluate it, side by side:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["ScalarOp", "Composite", "upcast", "ALL_OPS", "get_scalar_op"]
@@ -19,8 +21,17 @@ _FLOATS = ("float16", "float32", "float64")
 _COMPLEX = ("complex64", "complex128")
 
 
-def upcast(*dtypes: str) -> str:
+@functools.lru_cache(maxsize=4096)
+def _upcast(dtypes: tuple) -> str:
     return np.result_type(*[np.dtype(d) for d in dtypes]).name
+
+
+def upcast(*dtypes: str) -> str:
+    """The NumPy result dtype of ``dtypes`` (cached: graph building calls it per node)."""
+    try:
+        return _upcast(dtypes)
+    except TypeError:  # unhashable dtype objects
+        return np.result_type(*[np.dtype(d) for d in dtypes]).name
 
 
 def _float_of(dtype: str) -> str:

@@ -13,6 +13,30 @@ _ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "ui
 _RANK_NAMES = {0: "scalar", 1: "vector", 2: "matrix", 3: "tensor3", 4: "tensor4"}
 
 
+_NP_DTYPES = {d: np.dtype(d) for d in _ALL_DTYPES}
+_DTYPE_CACHE: dict = {}
+
+
+def _dtype_name(dtype) -> str:
+    """The canonical name of ``dtype`` (a string, NumPy dtype or scalar type), cached because
+    ``numpy.dtype(...).name`` is slow and graphs build many types."""
+    try:
+        return _DTYPE_CACHE[dtype]
+    except (KeyError, TypeError):
+        pass
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        raise TypeError(f"TensorType: unknown dtype {dtype!r}; valid: {', '.join(_ALL_DTYPES)}") from None
+    if name not in _ALL_DTYPES:
+        raise TypeError(f"TensorType: unsupported dtype {name!r}")
+    try:
+        _DTYPE_CACHE[dtype] = name
+    except TypeError:
+        pass
+    return name
+
+
 class TensorType(Type):
     """Type of an n-d array of ``dtype``.
 
@@ -29,12 +53,8 @@ class TensorType(Type):
             from opcore.config import config
 
             dtype = config.floatX
-        try:
-            dtype = np.dtype(dtype).name
-        except TypeError:
-            raise TypeError(f"TensorType: unknown dtype {dtype!r}; valid: {', '.join(_ALL_DTYPES)}") from None
-        if dtype not in _ALL_DTYPES:
-            raise TypeError(f"TensorType: unsupported dtype {dtype!r}")
+        if dtype not in _ALL_DTYPES:  # fast path: already a canonical name
+            dtype = _dtype_name(dtype)
         if shape is None and broadcastable is None:
             raise TypeError("TensorType needs broadcastable or shape")
         if shape is None:
@@ -48,7 +68,7 @@ class TensorType(Type):
         self.broadcastable = tuple(s == 1 for s in shape)
         self.ndim = len(shape)
         self.name = name
-        self.numpy_dtype = np.dtype(dtype)
+        self.numpy_dtype = _NP_DTYPES[dtype]
         self._hash = hash((TensorType, dtype, shape))
 
     def clone(self, dtype=None, broadcastable=None, shape=None):
