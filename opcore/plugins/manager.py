@@ -152,7 +152,7 @@ class PluginHost:
         self._builtin = builtin
         self._lock = threading.RLock()
         self._strict_error: PluginError | None = None
-        self._health: dict[str, tuple[bool, str]] = {}
+        self._health: dict[tuple[str, str], tuple[bool, str]] = {}
         self._noticed: set[str] = set()
         self._warned_failures = False
         for registry in self._registries().values():
@@ -342,9 +342,13 @@ class PluginHost:
             if found is None:
                 return False, f"unknown backend {backend!r}"
             backend = found
-        if backend.name not in self._health:
-            self._health[backend.name] = backend.check()
-        return self._health[backend.name]
+        from opcore.config import config
+
+        # a GPU backend's health depends on config.device, which tests and users change
+        key = (backend.name, str(getattr(config, "device", "")))
+        if key not in self._health:
+            self._health[key] = backend.check()
+        return self._health[key]
 
     def healthy_backends(self) -> list[Backend]:
         """Healthy backends, best first."""
