@@ -55,21 +55,32 @@ def tensor(dtype=None, broadcastable=None, name=None, shape=None):
     return TensorType(dtype or config.floatX, broadcastable, shape)(name)
 
 
-def scalars(names, dtype=None):
-    return [scalar(n, dtype) for n in names.split(",")] if isinstance(names, str) else [scalar(n, dtype) for n in names]
+def _plural_names(names):
+    """Theano's plural forms: ``('a, b')``, ``('a', 'b')`` or ``(3,)`` (three unnamed)."""
+    if len(names) == 1 and isinstance(names[0], int):
+        return [None] * names[0]
+    if len(names) == 1 and isinstance(names[0], str):
+        return [n.strip() for n in names[0].split(",")]
+    if len(names) == 1 and isinstance(names[0], (list, tuple)):
+        return list(names[0])
+    return list(names)
 
 
-def vectors(names, dtype=None):
-    return [vector(n.strip(), dtype) for n in names.split(",")]
+def scalars(*names, dtype=None):
+    return [scalar(n, dtype) for n in _plural_names(names)]
 
 
-def matrices(names, dtype=None):
-    return [matrix(n.strip(), dtype) for n in names.split(",")]
+def vectors(*names, dtype=None):
+    return [vector(n, dtype) for n in _plural_names(names)]
+
+
+def matrices(*names, dtype=None):
+    return [matrix(n, dtype) for n in _plural_names(names)]
 
 
 def _shortcut_plural(suffix):
-    def make(names):
-        return [_SHORTCUTS[suffix](n.strip()) for n in names.split(",")]
+    def make(*names):
+        return [_SHORTCUTS[suffix](n) for n in _plural_names(names)]
 
     return make
 
