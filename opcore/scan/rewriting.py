@@ -111,22 +111,27 @@ def ifelse_lift_elemwise(fgraph, node):
         return None
     v = node.inputs[pos[0]]
     src = v.owner
-    if src is None or not isinstance(src.op, IfElse) or src.op.n_outs != 1:
+    if src is None or not isinstance(src.op, IfElse):
         return None
     if len(fgraph.clients.get(v, ())) != 1:
         return None
-    cond, (t,), (e,) = _branches(src)
+    cond, thens, elses = _branches(src)
+    k = src.outputs.index(v)
 
     def apply(x):
         ins = list(node.inputs)
         ins[pos[0]] = x
         return node.op.make_node(*ins).outputs[0]
 
-    ft, fe = apply(t), apply(e)
+    ft, fe = apply(thens[k]), apply(elses[k])
     if ft.type != fe.type:
         return None
-    out = IfElse(1, src.op.as_view, src.op.name).make_node(cond, ft, fe).outputs[0]
-    return [out]
+    thens, elses = list(thens), list(elses)
+    thens[k], elses[k] = ft, fe
+    new = IfElse(src.op.n_outs, src.op.as_view, src.op.name).make_node(cond, *thens, *elses).outputs
+    repl = {o: n for j, (o, n) in enumerate(zip(src.outputs, new)) if j != k}
+    repl[node.outputs[0]] = new[k]
+    return repl
 
 
 # -- scan -----------------------------------------------------------------------------------------
