@@ -15,7 +15,7 @@ from opcore_cpu_c.impls import register
 
 class _Base:
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (1,)
+        return (2,)
 
 
 @register(Shape)
@@ -79,6 +79,15 @@ class AllocC(_Base):
             lines.append(f"d_[{k}] = (npy_intp)*(npy_int64*)PyArray_DATA({s});")
             lines.append(f"if (d_[{k}] < 0) {{ PyErr_SetString(PyExc_ValueError, \"Alloc: "
                          f"negative dimension\"); {sub['fail']} }}")
+        vt = node.inputs[0].type
+        lead = nd - vt.ndim
+        for d, bc in enumerate(vt.broadcastable):
+            if not bc:
+                lines.append(f"if (PyArray_DIMS({v})[{d}] != d_[{lead + d}]) {{ PyErr_Format("
+                             f"PyExc_ValueError, \"Alloc: cannot broadcast the value's dimension "
+                             f"{d} (length %zd, not declared broadcastable) to length %zd\", "
+                             f"(Py_ssize_t)PyArray_DIMS({v})[{d}], (Py_ssize_t)d_[{lead + d}]);"
+                             f" {sub['fail']} }}")
         lines.append(f"if (oc_alloc(&{z}, {nd}, d_, {typenum(node.outputs[0].type.dtype)})) "
                      f"{sub['fail']}")
         lines.append(f"if (PyArray_CopyInto({z}, {v}) < 0) {sub['fail']}")
