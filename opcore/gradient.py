@@ -80,7 +80,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             if return_disconnected == "Disconnected":
                 out.append(DisconnectedType()())
                 continue
-            g = T.zeros_like(w, dtype=w.dtype if w.dtype.startswith("float") else T.config.floatX)
+            g = _zeros_connected(T, w)
         elif isinstance(g.type, NullType):
             if null_gradients == "raise":
                 raise NullTypeGradError(f"grad: the gradient with respect to {w} is undefined: {g.type.why}")
@@ -96,6 +96,15 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
                 g.name = f"(d{cost.name or 'cost'}/d{w.name})"
         out.append(g)
     return out[0] if single else out
+
+
+def _zeros_connected(T, w):
+    """Zeros shaped like ``w`` that still depend on it (Theano's fill(w, 0)), so a function
+    returning a disconnected gradient does not report ``w`` as an unused input."""
+    from opcore.scalar.basic import second
+
+    dt = w.dtype if w.dtype.startswith(("float", "complex")) else T.config.floatX
+    return T.Elemwise(second)(w, T.constant(np.zeros((), dtype=dt)))
 
 
 def _backprop(sources, seeds, wrt, blockers):
