@@ -169,7 +169,10 @@ class SubtensorC(_Base):
 @register(IncSubtensor)
 class IncSubtensorC(_Base):
     def c_supports(self, node):
-        return _basic(node)
+        # x[i, j] = y with every dimension indexed by an integer selects a scalar, not a view
+        # this kernel could write through: leave that case to perform()
+        n_int = sum(1 for s in node.op.idx_spec if s[0] == "int")
+        return _basic(node) and n_int < node.inputs[0].ndim
 
     def c_code(self, node, name, inputs, outputs, sub):
         x, y, *vals = inputs
