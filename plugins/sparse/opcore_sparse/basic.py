@@ -34,7 +34,7 @@ class SparseOp(Op):
 
 # -- helpers ----------------------------------------------------------------------------------
 def canonical(m: Any, format: str, dtype: Any) -> Any:
-    """``m`` as a ``format`` matrix of ``dtype`` with sorted indices (a copy when it must change)."""
+    """``m`` as a ``format`` matrix of ``dtype`` with sorted indices (copied when changed)."""
     if not sp.issparse(m):
         m = sp.csr_matrix(np.asarray(m))
     if m.format != format:
@@ -702,8 +702,8 @@ class RowColScale(SparseOp):
         x, s = inputs
         if len(s) != x.shape[self.axis]:
             which = "rows" if self.axis == 0 else "columns"
-            raise ValueError(f"{self}: the scale has {len(s)} entries, the matrix {x.shape[self.axis]}"
-                             f" {which} (shape {x.shape})")
+            raise ValueError(f"{self}: the scale has {len(s)} entries, the matrix "
+                             f"{x.shape[self.axis]} {which} (shape {x.shape})")
         rows, cols = rows_cols(x)
         outputs[0][0] = with_data(x, x.data * s[rows if self.axis == 0 else cols])
 

@@ -16,7 +16,7 @@ import tempfile
 
 import numpy as np
 
-VERSION = 2
+VERSION = 5
 
 # OPCORE_SPARSE_API is `static` when inlined in a backend's module and empty in the ctypes build.
 SUPPORT_CODE = r"""
@@ -24,6 +24,25 @@ SUPPORT_CODE = r"""
 #include <string.h>
 #ifndef OPCORE_SPARSE_API
 #define OPCORE_SPARSE_API static
+#endif
+/* OpenMP only on request: on a busy or small machine the thread start-up costs more than the
+   product (measured: slower than one thread on 2 shared cores) */
+#if defined(OPCORE_SPARSE_OPENMP) && defined(_OPENMP)
+#define OPCORE_OMP(x) _Pragma(x)
+#else
+#define OPCORE_OMP(x)
+#endif
+/* CSC scatters into z: threads take blocks of 16 columns of z; one thread takes them all */
+#if defined(OPCORE_SPARSE_OPENMP) && defined(_OPENMP)
+#define OPCORE_CSC_BLOCK(k) 16
+#else
+#define OPCORE_CSC_BLOCK(k) (k)
+#endif
+/* the backend may build at -O2; the axpy loops want -O3 vectorisation and unrolling */
+#if defined(__GNUC__) && !defined(__clang__)
+#define OPCORE_SPARSE_HOT __attribute__((optimize("O3", "unroll-loops")))
+#else
+#define OPCORE_SPARSE_HOT
 #endif
 
 /* 0 when (indices, indptr) describe a valid matrix with n_major rows (CSR) or columns (CSC),
@@ -42,17 +61,18 @@ OPCORE_SPARSE_API int opcore_sparse_check(const int32_t *indices, const int32_t 
 
 /* z (n_rows x k, C order) = A (CSR, n_rows rows) @ b (n_cols x k, C order) */
 #define OPCORE_SPMM_CSR(NAME, VT)                                                           \
-OPCORE_SPARSE_API void NAME(const VT *data, const int32_t *indices, const int32_t *indptr, \
-                            int64_t n_rows, const VT *b, int64_t k, VT *z)                 \
+OPCORE_SPARSE_API OPCORE_SPARSE_HOT void NAME(const VT *data, const int32_t *indices,      \
+        const int32_t *indptr, int64_t n_rows, const VT *restrict b, int64_t k,             \
+        VT *restrict z)                                                                    \
 {                                                                                          \
     int64_t i;                                                                             \
-    _Pragma("omp parallel for schedule(dynamic, 64) if (n_rows * k > 200000)")             \
+    OPCORE_OMP("omp parallel for schedule(static, 64) if (n_rows * k > 200000)")             \
     for (i = 0; i < n_rows; ++i) {                                                         \
-        VT *zi = z + i * k;                                                                \
+        VT *restrict zi = z + i * k;                                                       \
         memset(zi, 0, (size_t)k * sizeof(VT));                                             \
         for (int32_t p = indptr[i]; p < indptr[i + 1]; ++p) {                              \
             const VT v = data[p];                                                          \
-            const VT *bj = b + (int64_t)indices[p] * k;                                    \
+            const VT *restrict bj = b + (int64_t)indices[p] * k;                           \
             for (int64_t c = 0; c < k; ++c) zi[c] += v * bj[c];                            \
         }                                                                                  \
     }                                                                                      \
@@ -60,14 +80,15 @@ OPCORE_SPARSE_API void NAME(const VT *data, const int32_t *indices, const int32_
 
 /* z (n_rows x k) = A (CSC, n_cols columns) @ b (n_cols x k); threads split the k columns */
 #define OPCORE_SPMM_CSC(NAME, VT)                                                           \
-OPCORE_SPARSE_API void NAME(const VT *data, const int32_t *indices, const int32_t *indptr, \
-                            int64_t n_rows, int64_t n_cols, const VT *b, int64_t k, VT *z) \
+OPCORE_SPARSE_API OPCORE_SPARSE_HOT void NAME(const VT *data, const int32_t *indices,      \
+        const int32_t *indptr, int64_t n_rows, int64_t n_cols, const VT *restrict b,        \
+        int64_t k, VT *restrict z)                                                         \
 {                                                                                          \
     int64_t cb;                                                                            \
     memset(z, 0, (size_t)(n_rows * k) * sizeof(VT));                                       \
-    _Pragma("omp parallel for schedule(static) if (n_rows * k > 200000)")                  \
-    for (cb = 0; cb < k; cb += 16) {                                                       \
-        int64_t ce = cb + 16 < k ? cb + 16 : k;                                            \
+    OPCORE_OMP("omp parallel for schedule(static) if (n_rows * k > 200000)")               \
+    for (cb = 0; cb < k; cb += OPCORE_CSC_BLOCK(k)) {                                      \
+        int64_t ce = cb + OPCORE_CSC_BLOCK(k) < k ? cb + OPCORE_CSC_BLOCK(k) : k;          \
         for (int64_t j = 0; j < n_cols; ++j) {                                             \
             const VT *bj = b + j * k;                                                      \
             for (int32_t p = indptr[j]; p < indptr[j + 1]; ++p) {                          \
@@ -88,9 +109,21 @@ OPCORE_SPMM_CSC(opcore_spmm_csc_float32, float)
 _NPY = {"float64": ("NPY_FLOAT64", "double"), "float32": ("NPY_FLOAT32", "float")}
 
 
+def openmp_wanted() -> bool:
+    """OpenMP threads for the kernels: ``OPCORE_SPARSE_OPENMP=1`` or opcore's ``config.openmp``."""
+    if os.environ.get("OPCORE_SPARSE_OPENMP", "") not in ("", "0"):
+        return True
+    try:
+        from opcore.config import config
+
+        return bool(getattr(config, "openmp", False))
+    except Exception:
+        return False
+
+
 def compile_args() -> list[str]:
-    """Flags for the kernels: OpenMP when the compiler has it (config ``OPCORE_SPARSE_OPENMP``)."""
-    return ["-fopenmp"] if os.environ.get("OPCORE_SPARSE_OPENMP", "1") != "0" else []
+    """Flags for the kernels (OpenMP only when :func:`openmp_wanted`)."""
+    return ["-fopenmp", "-DOPCORE_SPARSE_OPENMP"] if openmp_wanted() else []
 
 
 def libraries() -> list[str]:
@@ -182,9 +215,9 @@ def build_standalone(openmp: bool = True) -> ctypes.CDLL:
     src, lib = os.path.join(tmp, "k.c"), os.path.join(tmp, "k.so")
     with open(src, "w") as fh:
         fh.write(SUPPORT_CODE)
-    cmd = [cc, "-O3", "-march=native", "-shared", "-fPIC", "-DOPCORE_SPARSE_API=", src, "-o", lib]
+    cmd = [cc, "-O2", "-shared", "-fPIC", "-DOPCORE_SPARSE_API=", src, "-o", lib]
     if openmp:
-        cmd.insert(1, "-fopenmp")
+        cmd[1:1] = ["-fopenmp", "-DOPCORE_SPARSE_OPENMP"]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:

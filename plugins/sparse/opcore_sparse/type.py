@@ -97,7 +97,8 @@ class SparseType(Type):
 
     # -- identity --------------------------------------------------------------------------
     def __eq__(self, other) -> bool:
-        return type(other) is SparseType and other.format == self.format and other.dtype == self.dtype
+        return (type(other) is SparseType and other.format == self.format
+                and other.dtype == self.dtype)
 
     def __hash__(self) -> int:
         return hash((SparseType, self.format, self.dtype))
