@@ -12,6 +12,7 @@ import numpy as np
 
 from opcore.graph.basic import Constant, Variable
 from opcore.graph.fg import Feature
+from opcore.graph.null import ShapeUnknown
 from opcore.tensor.basic import MakeVector, Shape, Shape_i, as_tensor_variable, cast, constant
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.subtensor import Subtensor
@@ -76,7 +77,8 @@ class ShapeFeature(Feature):
                     result = fn(node, shapes)
                 except TypeError:
                     result = fn(None, node, shapes)  # the PyTensor signature (fgraph first)
-            except (NotImplementedError, TypeError, ValueError, AttributeError, IndexError):
+            except (NotImplementedError, TypeError, ValueError, AttributeError, IndexError,
+                    ShapeUnknown):  # the op cannot tell: fall back to Shape of the value
                 result = None
         for k, out in enumerate(node.outputs):
             if not isinstance(out.type, TensorType):
