@@ -226,6 +226,7 @@ class FunctionMaker:
         self.profile = ProfileStats(name) if (profile or config.profile) else None
         t1 = time.perf_counter()
         self.backend = self.mode.select_backend()
+        config.check_unknown()  # plugins are loaded now: a flag nobody declared is a typo
         from opcore.graph.rewriting import rewrite_graph
 
         include = self.mode.include + tuple(self.backend.requires)
@@ -397,8 +398,11 @@ class Function:
                 outs = outs[0]
         else:
             outs = [c[0] for c in self.output_cells]
-        for shared_cell, cell in self.update_cells:
-            shared_cell[0] = cell[0]
+        if self.update_cells:
+            # read every new value before writing any: updates happen all at once (a <- b, b <- a)
+            new_vals = [cell[0] for _, cell in self.update_cells]
+            for (shared_cell, _), val in zip(self.update_cells, new_vals):
+                shared_cell[0] = val
         for c in self.clear_cells:
             c[0] = None
         return outs
