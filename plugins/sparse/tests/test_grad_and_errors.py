@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import opcore
 import opcore.tensor as T
 import opcore.sparse as sparse
-from conftest import PY, compile_fn, healthy_backends, rand_sparse
+from opcore_sparse.testing import PY, compile_fn, healthy_backends, rand_sparse
 from opcore_sparse import ckernels
 
 

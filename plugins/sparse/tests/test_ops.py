@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 import opcore.tensor as T
 import opcore.sparse as sparse
-from conftest import compile_fn, healthy_backends, rand_sparse, to_dense
+from opcore_sparse.testing import compile_fn, healthy_backends, rand_sparse, to_dense
 
 SHAPES = [(5, 4), (1, 7), (23, 17)]
 DENSITIES = [0.0, 0.2, 1.0]

@@ -1,11 +1,10 @@
-"""Shared helpers for the sparse plugin's tests."""
+"""Helpers for testing sparse ops (used by the plugin's own tests; usable by other packages)."""
 
 from __future__ import annotations
 
 import warnings
 
 import numpy as np
-import pytest
 import scipy.sparse as sp
 
 import opcore
@@ -33,18 +32,13 @@ def rand_sparse(shape, density, fmt="csr", dtype="float64", seed=0):
     return m
 
 
-def compile_fn(inputs, outputs, backend="py"):
+def compile_fn(inputs, outputs, backend: str = "py"):
+    """``opcore.function`` on ``backend`` with plugin warnings silenced."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return opcore.function(inputs, outputs, mode=Mode(backend=backend))
 
 
 def to_dense(v):
+    """A dense ndarray of a sparse or dense value."""
     return v.toarray() if sp.issparse(v) else np.asarray(v)
-
-
-@pytest.fixture
-def sparse_api():
-    import opcore.sparse as sparse
-
-    return sparse
