@@ -7,7 +7,8 @@ The public API lives in :mod:`opcore_sparse.api`, which the plugin host serves a
 from __future__ import annotations
 
 
-_SUBMODULES = {"api", "basic", "ckernels", "dot", "grad_check", "plugin", "rewrites", "testing", "type"}
+_SUBMODULES = {"api", "basic", "ckernels", "dot", "grad_check", "plugin", "rewrites", "testing",
+               "type"}
 
 
 def __getattr__(name: str):

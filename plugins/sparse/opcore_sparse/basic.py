@@ -19,6 +19,7 @@ from opcore.graph.op import Op
 from opcore_sparse.type import _MATRIX_CLASS, SparseType, as_sparse_variable, is_sparse
 
 _OTHER = {"csr": "csc", "csc": "csr"}
+_INT32_MAX = np.iinfo(np.int32).max
 
 
 class SparseOp(Op):
@@ -207,6 +208,9 @@ class CSMProperties(SparseOp):
 
     def perform(self, node, inputs, outputs):
         (x,) = inputs
+        if x.indptr[-1] > _INT32_MAX or max(x.shape) > _INT32_MAX:
+            raise ValueError(f"{self}: a matrix of shape {x.shape} with {x.indptr[-1]} stored "
+                             "entries does not fit the int32 indices this op returns")
         outputs[0][0] = x.data
         outputs[1][0] = np.asarray(x.indices, dtype="int32")
         outputs[2][0] = np.asarray(x.indptr, dtype="int32")

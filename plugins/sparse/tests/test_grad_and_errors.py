@@ -214,14 +214,18 @@ needs_c = pytest.mark.skipif("c" not in healthy_backends(),
 
 
 @needs_c
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
-def test_c_backend_runs_the_kernel(fmt):
-    x, y = sparse.matrix(fmt, "x", "float64"), T.dmatrix("y")
+def test_c_backend_runs_the_kernel(fmt, dtype):
+    x, y = sparse.matrix(fmt, "x", dtype), T.matrix("y", dtype=dtype)
     f = compile_fn([x, y], sparse.structured_dot(x, y), backend="c")
     kinds = [type(n.op).__name__ for n in f.maker.fgraph.toposort()]
     assert "SparseDenseDotKernel" in kinds  # the rewrite put the C kernel op in
-    a, b = rand_sparse((300, 200), 0.02, fmt), np.random.default_rng(0).random((200, 9))
-    np.testing.assert_allclose(f(a, b), a @ b, rtol=1e-12)
+    a = rand_sparse((300, 200), 0.02, fmt, dtype)
+    b = np.random.default_rng(0).random((200, 9)).astype(dtype)
+    got = f(a, b)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, a @ b, rtol=1e-5 if dtype == "float32" else 1e-12)
 
 
 @needs_c
@@ -240,3 +244,37 @@ def test_c_backend_kernel_rejects_bad_structure():
     bad[4] = np.ones((5, 3))
     with pytest.raises(ValueError, match="aligned"):
         f(*bad)
+
+
+@pytest.mark.parametrize("name", ["structured_dot", "sigmoid", "mul_scalar", "sum_1", "add_sd"])
+def test_float32_gradients(name):
+    op, kinds, structured = GRADS[name]
+    pt = [p.astype("float32") for p in _pt(*kinds.split())]
+    sparse.verify_grad_sparse(op, pt, structured=structured, mode=PY)
+
+
+def test_compiled_function_pickles():
+    import pickle
+
+    x, y = sparse.csc_matrix("x", dtype="float64"), T.dmatrix("y")
+    f = opcore.function([x, y], [sparse.structured_dot(x, y), sparse.sp_sum(x * 2.0, 0)],
+                        mode=PY)
+    g = pickle.loads(pickle.dumps(f))
+    a, b = rand_sparse((4, 3), 0.5, "csc"), np.ones((3, 2))
+    for got, want in zip(g(a, b), f(a, b)):
+        np.testing.assert_allclose(got, want)
+
+
+def test_eval_and_debugprint():
+    a = rand_sparse((3, 4), 0.5)
+    x = sparse.csr_matrix("x", dtype="float64")
+    out = sparse.dense_from_sparse(sparse.structured_exp(x).T)
+    np.testing.assert_allclose(out.eval({x: a}), _expm_stored(a).T)
+    text = opcore.printing.debugprint(out, file="str")
+    assert "StructuredUnary{fn=exp}" in text and "Transpose" in text
+
+
+def _expm_stored(a):
+    e = a.copy()
+    e.data = np.exp(e.data)
+    return e.toarray()
