@@ -278,3 +278,30 @@ def _expm_stored(a):
     e = a.copy()
     e.data = np.exp(e.data)
     return e.toarray()
+
+
+@pytest.mark.parametrize("build", [sparse.structured_dot, sparse.dot], ids=["structured_dot", "dot"])
+def test_rewrite_sparse_dot_to_kernel_keeps_values(build):
+    from opcore.compile import Mode
+
+    x, y = sparse.csr_matrix("x", dtype="float64"), T.dmatrix("y")
+    out = build(x, y)
+    plain = opcore.function([x, y], out, mode=Mode(backend="py", optimizer=None))
+    rewritten = opcore.function([x, y], out, mode=Mode(backend="py"))
+    before = [type(n.op).__name__ for n in plain.maker.fgraph.toposort()]
+    after = [type(n.op).__name__ for n in rewritten.maker.fgraph.toposort()]
+    assert before == [type(out.owner.op).__name__]
+    assert after == ["CSMProperties", "SparseDenseDotKernel"]
+    a, b = rand_sparse((7, 5), 0.4), np.random.default_rng(0).random((5, 3))
+    np.testing.assert_allclose(rewritten(a, b), plain(a, b), rtol=1e-12)
+    np.testing.assert_allclose(rewritten(a, b), a @ b, rtol=1e-12)
+
+
+def test_rewrite_leaves_vector_and_dense_sparse_products_alone():
+    from opcore_sparse.rewrites import local_sparse_dot_to_kernel
+
+    x, v, m = sparse.csr_matrix("x", dtype="float64"), T.dvector("v"), T.dmatrix("m")
+    assert local_sparse_dot_to_kernel(None, sparse.dot(x, v).owner) is None
+    assert local_sparse_dot_to_kernel(None, sparse.dot(m, x).owner) is None
+    ix = sparse.csr_matrix("ix", dtype="int64")
+    assert local_sparse_dot_to_kernel(None, sparse.dot(ix, T.lmatrix("lm")).owner) is None
