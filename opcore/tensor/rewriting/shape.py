@@ -129,8 +129,6 @@ def shape_i_infer(fgraph, node):
 def shape_infer(fgraph, node):
     """``Shape(x)`` -> ``MakeVector`` of the inferred dimensions (constant when all known)."""
     x = node.inputs[0]
-    if x.owner is None and None in x.type.shape and not isinstance(x, Constant):
-        return None
     dims = shape_feature(fgraph).shape_of(x)
     if all(isinstance(d, Constant) for d in dims):
         return [constant(np.asarray([int(d.data) for d in dims], dtype="int64"))]

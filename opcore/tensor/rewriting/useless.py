@@ -131,7 +131,9 @@ def alloc_into_elemwise(fgraph, node):
         if val.ndim < out.ndim:
             val = DimShuffle(val.broadcastable,
                              ["x"] * (out.ndim - val.ndim) + list(range(val.ndim)))(val)
-        if val.dtype != a.dtype:
+        # Alloc broadcasts a length-1 value even when its type does not say so; only a value
+        # broadcastable everywhere is guaranteed to broadcast the same way inside Elemwise
+        if val.dtype != a.dtype or not all(val.type.broadcastable):
             continue
         new_inputs[i] = val
         changed = True
@@ -161,6 +163,8 @@ def elemwise_of_allocs(fgraph, node):
             if val.ndim < out.ndim:
                 val = DimShuffle(val.broadcastable,
                                  ["x"] * (out.ndim - val.ndim) + list(range(val.ndim)))(val)
+            if not all(val.type.broadcastable):
+                return None  # see alloc_into_elemwise
             values.append(val)
         elif all(v.type.broadcastable):
             values.append(v)

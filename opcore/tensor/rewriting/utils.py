@@ -76,9 +76,13 @@ def fit(new: Variable, old: Variable, fgraph=None) -> Variable | None:
     if new.ndim < old.ndim:
         new = DimShuffle(new.broadcastable, ["x"] * (old.ndim - new.ndim) + list(range(new.ndim)))(
             new)
-    if old.type == new.type or old.type.is_super(new.type):
+    if old.type == new.type:
         return new
+    # new of length 1 where old may be longer: the value must be broadcast to old's shape
+    # (is_super alone would accept it, but the values would differ)
     need_alloc = any(ns == 1 and os != 1 for ns, os in zip(new.type.shape, old.type.shape))
+    if not need_alloc and old.type.is_super(new.type):
+        return new
     if need_alloc:
         if fgraph is None:
             return None

@@ -332,3 +332,13 @@ def test_gradient_chain_values_match_unrewritten(rng):
     for _ in range(3):
         vals += [rng.random((3, 3)) - 0.5, rng.random(3)]
     compare([x] + params, [cost] + grads, vals)
+
+
+def test_simplified_to_a_constant_keeps_the_full_shape(rng):
+    # x * 0 and x - x become zeros *of x's shape*, not a length-1 broadcastable constant
+    x = T.dvector("x")
+    y = T.dvector("y")
+    for expr in (x * 0 + y, (x - x) + y, T.ones_like(x) * 3.0 + y):
+        compare([x, y], expr, [rng.random(3), rng.random(3)])
+    f = compare([x], [x * 0, x - x], [rng.random(4)])
+    assert [np.shape(v) for v in f(np.ones(4))] == [(4,), (4,)]
