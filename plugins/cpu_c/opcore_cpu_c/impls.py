@@ -43,10 +43,33 @@ def _scalar_lines(so: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list
         lines = []
         for k, (op, vals, dt) in enumerate(so.c_exprs(xs, _cast)):
             ct = ctype(dt)
-            lines.append(f"const {ct} s{k} = ({ct})({op.c_expr.format(*vals, odtype=ct)});")
+            expr = _powi(so.steps[k], vals, ct) or op.c_expr.format(*vals, odtype=ct)
+            lines.append(f"const {ct} s{k} = ({ct})({expr});")
         return lines, [f"s{k}" for k in so.outputs]
     ct = ctype(out_dtypes[0])
     return [f"const {ct} s0 = ({ct})({so.c_expr.format(*xs, odtype=ct)});"], ["s0"]
+
+
+def _powi_expr(x: str, n: int) -> str:
+    if n == 1:
+        return x
+    half = _powi_expr(x, n // 2)
+    sq = f"({half} * {half})"
+    return f"({sq} * {x})" if n % 2 else sq
+
+
+def _powi(step: tuple, vals: list, ct: str) -> str | None:
+    """``x ** n`` for a small constant integer ``n`` as multiplications (libm's pow is slow)."""
+    op, args, dt = step
+    if op.name != "pow" or args[1][0] != "c" or "float" not in dt:
+        return None
+    try:
+        n = float(args[1][1])
+    except (TypeError, ValueError):
+        return None
+    if not n.is_integer() or not 0 <= n <= 64:
+        return None
+    return "1" if n == 0 else _powi_expr(f"(({ct}){vals[0]})", int(n))
 
 
 def _composite_ok(so: Any) -> bool:
@@ -64,7 +87,7 @@ class ElemwiseC:
         return _composite_ok(node.op.scalar_op)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (3, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (4, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -93,11 +116,13 @@ class ElemwiseC:
                 L.append(f"if (!PyArray_IS_C_CONTIGUOUS({out})) fast = 0;")
             else:
                 L.append(f"if (oc_alloc(&{out}, {nd}, dims, {typenum(outd[o])})) {fail}")
+        # inputs broadcastable in every dimension are scalars (hoisted out of the loop); the
+        # others take the fast path only when contiguous and of the output's size
+        scalar = [all(v.type.broadcastable) and nd > 0 for v in node.inputs]
         for j, x in enumerate(inputs):
             L.append(f"const {ctype(ind[j])}* p{j} = (const {ctype(ind[j])}*)PyArray_DATA({x});")
-            L.append(f"const npy_intp f{j} = PyArray_SIZE({x}) == n ? 1 : 0;")
-            L.append(f"if ((f{j} && !PyArray_IS_C_CONTIGUOUS({x})) || (!f{j} && "
-                     f"PyArray_SIZE({x}) != 1)) fast = 0;")
+            if not scalar[j]:
+                L.append(f"if (PyArray_SIZE({x}) != n || !PyArray_IS_C_CONTIGUOUS({x})) fast = 0;")
         for o, out in enumerate(outputs):
             L.append(f"{ctype(outd[o])}* q{o} = ({ctype(outd[o])}*)PyArray_DATA({out});")
         xs = [f"x{j}" for j in range(nin)]
@@ -107,18 +132,11 @@ class ElemwiseC:
         if config.openmp:
             omp = (f"#pragma omp parallel for schedule(static) "
                    f"if (n >= {int(config.openmp_elemwise_minsize)})\n")
-        allfull = " && ".join([f"f{j}" for j in range(nin)] or ["1"])
         L.append("if (n > 0 && fast) {")
-        L.append(f"  if ({allfull}) {{")
-        L.append(omp + "    for (npy_intp i = 0; i < n; i++) {")
-        L += [f"      const {ctype(ind[j])} x{j} = p{j}[i];" for j in range(nin)]
-        L += ["      " + s for s in body + store]
-        L.append("    }")
-        L.append("  } else {")
-        L.append(omp + "    for (npy_intp i = 0; i < n; i++) {")
-        L += [f"      const {ctype(ind[j])} x{j} = p{j}[f{j} ? i : 0];" for j in range(nin)]
-        L += ["      " + s for s in body + store]
-        L.append("    }")
+        L += [f"  const {ctype(ind[j])} x{j} = p{j}[0];" for j in range(nin) if scalar[j]]
+        L.append(omp + "  for (npy_intp i = 0; i < n; i++) {")
+        L += [f"    const {ctype(ind[j])} x{j} = p{j}[i];" for j in range(nin) if not scalar[j]]
+        L += ["    " + s for s in body + store]
         L.append("  }")
         if nd == 0:
             L.append("}")
