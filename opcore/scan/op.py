@@ -202,32 +202,38 @@ class Scan(Op):
         for j, v in enumerate(nsv):
             cells[j0 + j][0] = v
         n_done = n
-        state_slots = [(k, tap) for k, taps in enumerate(info.state_taps) for tap in taps]
-        for t in range(n):
-            for i, s in enumerate(seqs):
-                cells[i][0] = s[t, ...]
-            j = ns
-            for k, tap in state_slots:
-                m = ms[k]
-                idx = (t + tap) % m if info.save_last[k] else m + t + tap
-                cells[j][0] = bufs[k][idx, ...]
+        # (cell, buffer, m, tap, ring) per state tap, and (cell, buffer, m, ring) per state output
+        reads = []
+        j = ns
+        for k, taps in enumerate(info.state_taps):
+            for tap in taps:
+                reads.append((cells[j], bufs[k], ms[k], tap, info.save_last[k]))
                 j += 1
+        writes = [(outcells[k], bufs[k], ms[k], info.save_last[k], bufs[k].shape[1:], k)
+                  for k in range(nst)]
+        seq_cells = list(zip(cells[:ns], seqs))
+        nit_cells = [(q, outcells[nst + q], info.save_last[nst + q]) for q in range(nnit)]
+        until_cell = outcells[-1] if info.has_until else None
+        for t in range(n):
+            for cell, s in seq_cells:
+                cell[0] = s[t, ...]
+            for cell, buf, m, tap, ring in reads:
+                cell[0] = buf[(t + tap) % m if ring else m + t + tap, ...]
             try:
                 run()
             except Exception as exc:
                 raise type(exc)(f"{self}: error at step {t}: {exc}") from exc
-            for k in range(nst):
-                val = outcells[k][0]
-                buf = bufs[k]
-                if np.shape(val) != buf.shape[1:]:
+            for cell, buf, m, ring, shp, k in writes:
+                val = cell[0]
+                if getattr(val, "shape", ()) != shp:
                     raise ValueError(
                         f"{self}: {info.out_names[k]} has shape {np.shape(val)} at step {t} but "
-                        f"its initial value has shape {buf.shape[1:]}; a recurrent output must "
-                        "keep its shape across steps")
-                buf[t % ms[k] if info.save_last[k] else ms[k] + t] = val
-            for q in range(nnit):
-                val = np.asarray(outcells[nst + q][0])
-                if info.save_last[nst + q]:
+                        f"its initial value has shape {shp}; a recurrent output must keep its "
+                        "shape across steps")
+                buf[t % m if ring else m + t] = val
+            for q, cell, last in nit_cells:
+                val = np.asarray(cell[0])
+                if last:
                     nit_bufs[q] = val.copy()
                     continue
                 if nit_bufs[q] is None:
@@ -237,7 +243,7 @@ class Scan(Op):
                         f"{self}: {info.out_names[nst + q]} has shape {val.shape} at step {t} but "
                         f"{nit_bufs[q].shape[1:]} at step 0; outputs must keep their shape")
                 nit_bufs[q][t] = val
-            if info.has_until and bool(outcells[-1][0]):
+            if until_cell is not None and until_cell[0]:
                 n_done = t + 1
                 break
         for k in range(nst):
