@@ -342,6 +342,7 @@ class Transpose(SparseOp):
     """Transpose: a CSR matrix becomes a CSC matrix with the same arrays, and back."""
 
     __props__ = ()
+    view_map = {0: [0]}  # the result shares the input's arrays
 
     def make_node(self, x):
         x = as_sparse_variable(x)
