@@ -190,7 +190,7 @@ class CAReduceC:
     """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (2,)
+        return (3,)
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -220,15 +220,31 @@ class CAReduceC:
             L.append(f"if (m == 0) {{ PyErr_SetString(PyExc_ValueError, \"{op}: cannot reduce "
                      f"an empty array (zero-size reduced axis)\"); {fail} }}")
         L.append(f"if (oc_alloc(&{z}, {len(kept)}, zdims, {typenum(zd)})) {fail}")
+        xt, zt, at = ctype(xd), ctype(zd), ctype(accd)
+        first = "0" if init is not None else "1"
+        prefix = bool(kept) and axes == list(range(len(axes)))
+        if prefix:
+            # leading axes of a C-contiguous input: accumulate whole rows, no copy
+            L.append(f"if (PyArray_IS_C_CONTIGUOUS({x}) && m > 0) {{")
+            L.append(f"  const {xt}* p = (const {xt}*)PyArray_DATA({x}); {zt}* q = ({zt}*)"
+                     f"PyArray_DATA({z});")
+            L.append(f"  {at}* acc = ({at}*)PyMem_Malloc((nout > 0 ? nout : 1) * sizeof({at}));")
+            L.append(f"  if (acc == NULL) {{ PyErr_NoMemory(); {fail} }}")
+            L.append("  for (i = 0; i < nout; i++) acc[i] = " +
+                     (f"({at}){init};" if init is not None else f"({at})p[i];"))
+            L.append(f"  for (j = {first}; j < m; j++) {{ const {xt}* row = p + j * nout;")
+            L.append(f"    for (i = 0; i < nout; i++) {{ const {at} v = ({at})row[i]; "
+                     f"{step.replace('acc', 'acc[i]')} }} }}")
+            L.append(f"  for (i = 0; i < nout; i++) q[i] = ({zt})acc[i];")
+            L.append("  PyMem_Free(acc);")
+            L.append("} else {")
         L.append(f"t = (PyArrayObject*)PyArray_Transpose({x}, &perm); if (!t) {fail}")
         L.append("c = (PyArrayObject*)PyArray_GETCONTIGUOUS(t); Py_DECREF(t); if (!c) "
                  + fail)
-        xt, zt, at = ctype(xd), ctype(zd), ctype(accd)
         L.append(f"{{ const {xt}* p = (const {xt}*)PyArray_DATA(c); {zt}* q = ({zt}*)"
                  f"PyArray_DATA({z});")
         L.append("  for (i = 0; i < nout; i++) {")
         L.append(f"    const {xt}* row = p + i * m;")
-        first = "0" if init is not None else "1"
         L.append(f"    {at} acc = " + (f"({at}){init};" if init is not None else
                                         f"({at})row[0];"))
         L.append(f"    for (j = {first}; j < m; j++) {{ const {at} v = ({at})row[j]; {step} }}")
@@ -236,6 +252,8 @@ class CAReduceC:
         L.append("  }")
         L.append("}")
         L.append("Py_DECREF(c);")
+        if prefix:
+            L.append("}")
         return "\n".join(L)
 
 

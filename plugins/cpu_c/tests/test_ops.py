@@ -154,3 +154,18 @@ def test_gemv_c_matches_numpy():
                    (M[::-1, ::-1], rng.rand(4)[::-1]), (M[:, :0], np.zeros(0))]:
         yv = rng.rand(Am.shape[0])
         np.testing.assert_allclose(f(yv, 0.5, Am, xv, 2.0), 2.0 * yv + 0.5 * Am.dot(xv))
+
+
+def test_reductions_every_kind_and_axes():
+    x = T.tensor3("x", dtype="float64")
+    outs = []
+    for kind in ("sum", "max", "min", "prod"):
+        for axis in [(0,), (0, 1), (1,), (2,), (0, 2), None]:
+            outs.append(getattr(x, kind)(axis=axis))
+    outs += [(x > 0.5).all(axis=(0,)), (x > 0.5).any(axis=(0, 1))]
+    f, g = _both([x], outs)
+    rng = np.random.RandomState(5)
+    a = rng.rand(3, 4, 5)
+    _check(f, g, a)
+    _check(f, g, a[:, ::-1, ::2])
+    _check(f, g, np.asfortranarray(a))
