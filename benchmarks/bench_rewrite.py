@@ -44,6 +44,16 @@ def time_opcore(depth, repeat):
 
 
 def time_pytensor(depth, repeat):
+    import sys
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 50000))  # pytensor.grad recurses per node
+    try:
+        return _time_pytensor(depth, repeat)
+    except RecursionError:
+        return None
+
+
+def _time_pytensor(depth, repeat):
     try:
         import pytensor
         import pytensor.tensor as pt
