@@ -285,3 +285,22 @@ def test_error_sequences_of_different_lengths():
 def test_error_no_length():
     with pytest.raises(ScanError, match="sequences or n_steps"):
         opcore.scan(lambda h: h * 2, outputs_info=T.dscalar())
+
+
+def test_pickle_and_debugmode():
+    import pickle
+
+    from opcore.ifelse import ifelse
+
+    x = T.dvector("x")
+    c = T.dscalar("c")
+    s, _ = opcore.scan(lambda a, acc: acc + a, sequences=x, outputs_info=T.constant(0.0))
+    out = ifelse(T.gt(c, 0), s, x)
+    val = np.arange(4.0)
+    g = pickle.loads(pickle.dumps(opcore.function([c, x], out)))
+    np.testing.assert_allclose(g(1.0, val), np.cumsum(val))
+    np.testing.assert_allclose(g(-1.0, val), val)
+    d = opcore.function([c, x], [out, T.grad(s.sum(), x)], mode="DebugMode")
+    r = d(1.0, val)
+    np.testing.assert_allclose(r[0], np.cumsum(val))
+    np.testing.assert_allclose(r[1], np.arange(4.0, 0.0, -1.0))
