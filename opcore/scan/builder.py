@@ -149,8 +149,6 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             raise ScanError(f"scan: sequences[{i}] ({var}) is a scalar; a sequence needs an axis "
                             "to iterate over")
         nm = var.name or f"sequences[{i}]"
-        if go_backwards:
-            var = var[::-1]
         lo, hi = min(taps), max(taps)
         span = hi - lo
         for tap in taps:
@@ -298,6 +296,10 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         n = _tensor(n_steps, "n_steps")
         if n.ndim != 0 or not n.dtype.startswith(("int", "uint")):
             raise ScanError(f"scan: n_steps must be an integer scalar, got {n} ({n.type})")
+    if go_backwards:
+        # as in Theano: taps keep their forward meaning, the first n_steps entries are visited
+        # from the last to the first
+        outer_seqs = [(s if n_steps is None else s[:n])[::-1] for s in outer_seqs]
     n_user = len(user_states)
     out_names = ([f"recurrent output {st['index']}" for st, _ in user_states]
                  + [f"the update of {sv.name or sv}" for sv, _, _ in shared_states]

@@ -136,6 +136,13 @@ def test_sequence_taps_and_go_backwards():
     back, _ = opcore.scan(lambda a, acc: acc + a, sequences=x, outputs_info=T.constant(0.0),
                           go_backwards=True)
     np.testing.assert_allclose(opcore.function([x], back)(val), np.cumsum(val[::-1]))
+    # taps keep their forward meaning; with n_steps the first n entries are visited backwards
+    r, _ = opcore.scan(lambda a, b: a * 10 + b, sequences=dict(input=x, taps=[-1, 0]),
+                       go_backwards=True)
+    ref = [val[t - 1] * 10 + val[t] for t in range(len(val) - 1, 0, -1)]
+    np.testing.assert_allclose(opcore.function([x], r)(val), ref)
+    r, _ = opcore.scan(lambda a: a * 1.0, sequences=x, go_backwards=True, n_steps=3)
+    np.testing.assert_allclose(opcore.function([x], r)(val), val[:3][::-1])
 
 
 def test_n_steps_alone_multiple_outputs_and_none():
