@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Callable
 
+import numpy as np
+
 from opcore.graph.basic import Constant, Variable
 from opcore.graph.traversal import clone_replace, graph_inputs, io_toposort
 from opcore.scan.op import Scan, ScanInfo
@@ -69,10 +71,15 @@ def _is_updates(x) -> bool:
         for p in x))
 
 
+def _is_output(v) -> bool:
+    """A variable, or a number/array that becomes a constant output (as in Theano)."""
+    return isinstance(v, (Variable, int, float, np.number, np.ndarray)) and not isinstance(v, bool)
+
+
 def _is_outputs(x) -> bool:
-    if isinstance(x, Variable):
+    if _is_output(x):
         return True
-    return isinstance(x, (list, tuple)) and all(isinstance(v, Variable) for v in x)
+    return isinstance(x, (list, tuple)) and all(_is_output(v) for v in x)
 
 
 def _parse_return(r) -> tuple[list, list, Any]:
@@ -80,7 +87,7 @@ def _parse_return(r) -> tuple[list, list, Any]:
     if isinstance(r, until):
         return [], [], r.condition
     if _is_outputs(r):
-        return ([r] if isinstance(r, Variable) else list(r)), [], None
+        return ([r] if _is_output(r) else list(r)), [], None
     if _is_updates(r):
         return [], list(r.items() if isinstance(r, dict) else r), None
     if isinstance(r, (list, tuple)) and 2 <= len(r) <= 3:
@@ -91,7 +98,7 @@ def _parse_return(r) -> tuple[list, list, Any]:
             elif _is_updates(part):
                 upds = list(part.items() if isinstance(part, dict) else part)
             elif _is_outputs(part):
-                outs = [part] if isinstance(part, Variable) else list(part)
+                outs = [part] if _is_output(part) else list(part)
             else:
                 raise ScanError(_bad_return(r))
         return outs, upds, cond
