@@ -4,6 +4,7 @@ import sys
 
 OP_NAME = "{{ cookiecutter.op_name }}"
 OP_CLASS = "{{ cookiecutter.op_class }}"
+CHECK_INSTALLED = "{{ cookiecutter._check_installed }}" != "no"
 
 
 def _fallback_check(name: str, cls: str) -> None:
@@ -28,7 +29,7 @@ def main() -> int:
             return 1
         return 0
     try:
-        check_op_name(OP_NAME)
+        check_op_name(OP_NAME, check_installed=CHECK_INSTALLED)
         check_class_name(OP_CLASS)
     except BadOpName as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import clean_env
+from conftest import REPO, clean_env
 
 #: how many tests each part of the generated suite has
 N_TESTS = {"op": 19, "c": 4, "gpu": 4}
@@ -28,6 +28,11 @@ COMBOS = {  # name: (with_c, with_gpu)
     "tplboth": (True, True),
 }
 BROKEN = ("tplplain", "tplc")  # perform is broken in a copy of these
+#: the Op guide's AXPB, made from the template with these options
+EXAMPLE = REPO / "examples" / "opcore-axpb"
+EXAMPLE_OPTIONS = dict(with_c=True, with_gpu=True, class_name="AXPBOp", extra={
+    "description": "The Op guide's AXPB op (a * x + b) for opcore, in Python, C and on the GPU",
+    "author": "opcore developers"})
 
 
 def _summary(out: str) -> dict[str, int]:
@@ -73,17 +78,21 @@ def lifecycle(venv, tmp_path_factory):
     roots = {name: render(name, base, with_c=c, with_gpu=g) for name, (c, g) in COMBOS.items()}
     broken = {name: _break_perform(roots[name], f"opcore_{name}", base / f"broken-{name}")
               for name in BROKEN}
-    venv.install(*(str(r) for r in roots.values()))
+    example = base / "opcore-axpb"  # a copy: building in place would litter the repository
+    shutil.copytree(EXAMPLE, example, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    venv.install(*(str(r) for r in roots.values()), str(example))
 
     procs = {f"tests:{n}": _tests(venv, r) for n, r in roots.items()}
     procs.update({f"broken:{n}": _tests(venv, roots[n], broken[n]) for n in BROKEN})
+    procs["tests:axpb"] = _tests(venv, example)
     procs["json"] = _start(venv, ["-m", "opcore", "plugins", "--json"])
     procs["clash"] = _start(venv, ["-m", "opcore", "new-op", "tplplain", "-o",
                                    str(base / "again"), "--no-input"])
     installed = _finish(procs)
 
-    venv.pip("uninstall", "-y", *(f"opcore-{n}" for n in COMBOS))
-    after = {"json": _start(venv, ["-m", "opcore", "plugins", "--json"])}
+    venv.pip("uninstall", "-y", *(f"opcore-{n}" for n in COMBOS), "opcore-axpb")
+    after = {"json": _start(venv, ["-m", "opcore", "plugins", "--json"]),
+             "import:axpb": _start(venv, ["-c", "import opcore_axpb"])}
     after.update({f"import:{n}": _start(venv, ["-c", f"import opcore_{n}"]) for n in COMBOS})
     after.update({f"ns:{n}": _start(venv, ["-c", f"import opcore.{n}"]) for n in COMBOS})
     return roots, installed, _finish(after)
@@ -151,3 +160,36 @@ def test_an_installed_name_is_refused_by_new_op(lifecycle):
     rc, out, err = installed["clash"]
     assert rc == 2, out + err
     assert "installed distribution 'opcore-tplplain'" in err
+
+
+def test_the_axpb_example_installs_passes_and_uninstalls(lifecycle):
+    _, installed, after = lifecycle
+    rc, out, err = installed["tests:axpb"]
+    assert rc == 0, out + err
+    counts = _summary(out)
+    assert counts.get("passed", 0) + counts.get("skipped", 0) == sum(N_TESTS.values()), out
+    entry = _plugin(installed["json"], "axpb")
+    assert entry is not None and entry["status"] == "loaded", entry
+    assert entry["registers"]["ops"] == ["AXPBOp"]
+    assert entry["registers"]["namespaces"] == ["opcore.axpb"]
+    assert "axpb_gpu_lift" in entry["registers"]["rewrites"]
+    assert _plugin(after["json"], "axpb") is None
+    assert after["import:axpb"][0] != 0
+
+
+def test_the_axpb_example_is_the_rendered_template(tmp_path):
+    """examples/opcore-axpb is the template's output; only its README gains a section."""
+    from opcore.templates import render
+
+    fresh = render("axpb", tmp_path, check_installed=False, **EXAMPLE_OPTIONS)
+    rendered = sorted(str(p.relative_to(fresh)) for p in fresh.rglob("*") if p.is_file())
+    shipped = sorted(str(p.relative_to(EXAMPLE)) for p in EXAMPLE.rglob("*") if p.is_file()
+                     and "__pycache__" not in p.parts and "build" not in p.parts
+                     and ".egg-info" not in str(p))
+    assert rendered == shipped
+    for rel in rendered:
+        new, old = (fresh / rel).read_text(), (EXAMPLE / rel).read_text()
+        if rel == "README.md":
+            assert old.startswith(new) and "the Op guide's AXPB" in old[len(new):]
+        else:
+            assert new == old, f"examples/opcore-axpb/{rel} differs from the template's output"

@@ -40,14 +40,17 @@ def template_dir() -> Path:
 
 def render(name: str, output_dir: str | os.PathLike = ".", with_c: bool = False,
            with_gpu: bool = False, no_input: bool = True, class_name: str | None = None,
-           extra: dict | None = None, overwrite: bool = False) -> Path:
+           extra: dict | None = None, overwrite: bool = False,
+           check_installed: bool = True) -> Path:
     """Render ``opcore-<name>`` into ``output_dir`` and return the new project's directory.
 
     Raises :class:`~opcore.templates.names.BadOpName` before writing anything when the name is
     unusable, :class:`CookiecutterMissing` (with the pip command) without cookiecutter, and
     ``FileExistsError`` when the project directory already exists (unless ``overwrite``).
+    ``check_installed=False`` skips the clash checks against installed packages (to re-render a
+    package that is installed).
     """
-    check_op_name(name)
+    check_op_name(name, check_installed=check_installed)
     if class_name is not None:
         check_class_name(class_name)
     try:
@@ -61,7 +64,8 @@ def render(name: str, output_dir: str | os.PathLike = ".", with_c: bool = False,
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target} already exists: choose another -o DIR or remove it")
     context = {"op_name": name, "with_c": "yes" if with_c else "no",
-               "with_gpu": "yes" if with_gpu else "no"}
+               "with_gpu": "yes" if with_gpu else "no",
+               "_check_installed": "yes" if check_installed else "no"}
     if class_name is not None:
         context["op_class"] = class_name
     context.update(extra or {})
