@@ -169,3 +169,14 @@ def test_reductions_every_kind_and_axes():
     _check(f, g, a)
     _check(f, g, a[:, ::-1, ::2])
     _check(f, g, np.asfortranarray(a))
+
+
+def test_debugmode_agrees():
+    """DebugMode runs the C backend's per-node thunks beside perform() and compares them."""
+    from opcore.compile.debugmode import DebugMode
+
+    x = T.dmatrix("x")
+    out = (T.exp(x) * 2).sum(axis=0)
+    f = opcore.function([x], out, mode=DebugMode())
+    a = np.random.RandomState(6).rand(3, 4)
+    np.testing.assert_allclose(f(a), (np.exp(a) * 2).sum(axis=0))
