@@ -91,7 +91,8 @@ def rnn_rows():
     ref = numpy_rnn(*vals)
     t_np = best(lambda: numpy_rnn(*vals))
     rows = [("numpy loop (manual BPTT)", t_np, 0.0)]
-    for label, mode in (("opcore FAST_RUN", None), ("opcore FAST_COMPILE (Python)", "FAST_COMPILE")):
+    for label, mode in (("opcore FAST_RUN", None),
+                        ("opcore FAST_COMPILE (Python)", "FAST_COMPILE")):
         t0 = time.perf_counter()
         f = opcore_rnn(mode)
         tc = time.perf_counter() - t0

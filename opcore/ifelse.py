@@ -15,7 +15,7 @@ the branch the condition selects, and never computes the other branch.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +51,8 @@ class IfElse(Op):
         import opcore.tensor as T
 
         if len(branches) != 2 * self.n_outs:
-            raise TypeError(f"{self}: expected {2 * self.n_outs} branch inputs, got {len(branches)}")
+            raise TypeError(f"{self}: expected {2 * self.n_outs} branch inputs, "
+                            f"got {len(branches)}")
         cond = T.as_tensor_variable(cond)
         if cond.ndim != 0:
             raise TypeError(f"ifelse: the condition must be a scalar, got {cond} with {cond.ndim} "
@@ -157,7 +158,7 @@ def _as_var(v: Any) -> Variable:
 
 
 def _unify(t: Variable, e: Variable):
-    """Make the two branch types equal when they differ only in dtype of a constant or static info."""
+    """Equal branch types when they differ only by a constant's dtype or static shape info."""
     import opcore.tensor as T
 
     if getattr(t.type, "ndim", None) != getattr(e.type, "ndim", None):

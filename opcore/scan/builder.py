@@ -44,7 +44,8 @@ def _tensor(x, what: str):
     try:
         return T.as_tensor_variable(x)
     except (TypeError, ValueError) as exc:
-        raise ScanError(f"scan: {what} is {type(x).__name__} ({x!r}), not a tensor: {exc}") from None
+        raise ScanError(f"scan: {what} is {type(x).__name__} ({x!r}), not a tensor: "
+                        f"{exc}") from None
 
 
 def _slice_type(var, generic: bool = False):
@@ -139,7 +140,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         raise ValueError(f"scan: truncate_gradient must be -1 (no truncation) or a positive "
                          f"number of steps, got {truncate_gradient!r}")
 
-    # -- sequences: one outer slice and one placeholder per tap -----------------------------------
+    # -- sequences: one outer slice and one placeholder per tap ------------------------------------
     outer_seqs, seq_ph, seq_names, seq_args = [], [], [], []
     for i, s in enumerate(seqs_in):
         if isinstance(s, dict):
@@ -151,7 +152,8 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         else:
             var, taps = _tensor(s, f"sequences[{i}]"), [0]
         if not taps or not all(isinstance(t, int) for t in taps):
-            raise ScanError(f"scan: sequences[{i}] taps must be a non-empty list of ints, got {taps}")
+            raise ScanError(f"scan: sequences[{i}] taps must be a non-empty list of ints, "
+                            f"got {taps}")
         if var.ndim == 0:
             raise ScanError(f"scan: sequences[{i}] ({var}) is a scalar; a sequence needs an axis "
                             "to iterate over")
@@ -167,7 +169,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             seq_args.append(ph)
             seq_names.append(nm if len(taps) == 1 else f"{nm} (tap {tap})")
 
-    # -- recurrent outputs ------------------------------------------------------------------------
+    # -- recurrent outputs -------------------------------------------------------------------------
     states = []  # dicts: init, taps (user order), outer buffer, placeholders by tap, index
     kinds = []  # per entry of outputs_info: ("state", k) or ("nit", None)
     for i, o in enumerate(outs_info):
@@ -176,7 +178,8 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             taps = o.get("taps", [-1])
             if init is None:
                 if taps not in (None, [], [-1]) and "taps" in o:
-                    raise ScanError(f"scan: outputs_info[{i}] has taps {taps} but no 'initial' value")
+                    raise ScanError(f"scan: outputs_info[{i}] has taps {taps} but no "
+                                    "'initial' value")
                 kinds.append(("nit", None))
                 continue
         elif o is None:
@@ -253,7 +256,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         if kind == "state":
             outs[j] = states[k]["ptype"].filter_variable(outs[j])
 
-    # -- shared-variable updates become recurrent states keeping only their last value -----------
+    # -- shared-variable updates become recurrent states keeping only their last value -------------
     shared_states = []
     for sv, expr in upds:
         if not isinstance(sv, SharedVariable):
@@ -266,7 +269,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             expr = sv.type.filter_variable(expr)
         shared_states.append((sv, expr, sv.type(f"{sv.name or 'shared'}[t-1]")))
 
-    # -- assemble the body --------------------------------------------------------------------------
+    # -- assemble the body -------------------------------------------------------------------------
     user_states = [(st, outs[j]) for j, (kind, k) in enumerate(kinds) if kind == "state"
                    for st in [states[k]]]
     nit_outs = [outs[j] for j, (kind, _) in enumerate(kinds) if kind == "nit"]
@@ -294,7 +297,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
                     raise ScanError(f"scan(strict=True): fn uses {r}, which is not among the "
                                     "non_sequences; pass it in non_sequences")
 
-    # -- the number of steps ------------------------------------------------------------------------
+    # -- the number of steps -----------------------------------------------------------------------
     if n_steps is None:
         if not outer_seqs:
             raise ScanError("scan: give sequences or n_steps (the number of steps is unknown)")
@@ -319,7 +322,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         n_steps_given=n_steps is not None, seq_names=seq_names, out_names=out_names)
     op = Scan(seq_ph + state_ph + hoisted_inner, body, info)
     results = op.make_node(n, *outer_seqs, *outer_inits, *hoisted_outer).outputs
-    # -- results in the order of outputs_info --------------------------------------------------------
+    # -- results in the order of outputs_info ------------------------------------------------------
     n_states = n_user + len(shared_states)
     user_out, it_state, it_nit = [], iter(results[:n_user]), iter(results[n_states:])
     for kind, _ in kinds:
@@ -327,7 +330,8 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     for v in user_out:
         if name:
             v.name = f"{name}_out"
-    updates = OrderedDict((sv, results[n_user + q][-1]) for q, (sv, _, _) in enumerate(shared_states))
+    updates = OrderedDict((sv, results[n_user + q][-1])
+                          for q, (sv, _, _) in enumerate(shared_states))
     if return_list:
         return user_out, updates
     if len(user_out) == 1:
@@ -363,5 +367,7 @@ def hoist_invariants(placeholders: list, outputs: list) -> tuple[list, list, lis
     for o in outputs:
         take(o)
     inner = [v.type(v.name) for v in outer]
-    new_outputs = clone_replace(outputs, dict(zip(outer, inner)), strict=False) if outer else list(outputs)
+    if not outer:
+        return outer, inner, list(outputs)
+    new_outputs = clone_replace(outputs, dict(zip(outer, inner)), strict=False)
     return outer, inner, list(new_outputs)

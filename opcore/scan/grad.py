@@ -60,7 +60,7 @@ def scan_grad(op, inputs: list, outputs: list, output_grads: list) -> list:
     if not (fstates or fnits) or not (fseqs or fns or fstates):
         return disc
 
-    # -- backward body ------------------------------------------------------------------------------
+    # -- backward body -----------------------------------------------------------------------------
     b_x = [v.type(f"{v.name}") for v in in_seq]
     b_sv = [v.type(f"{v.name}") for v in in_state]
     b_ns = [v.type(f"{v.name}") for v in in_ns]
@@ -113,7 +113,7 @@ def scan_grad(op, inputs: list, outputs: list, output_grads: list) -> list:
     variant = b_x + [b_gS[j] for j in range(len(fstates))] + b_gY + b_sv + b_C + b_acc
     h_outer, h_inner, body = hoist_invariants(variant, body)
 
-    # -- outer sequences: the last m forward steps, reversed ------------------------------------------
+    # -- outer sequences: the last m forward steps, reversed ---------------------------------------
     some_out = outputs[0]
     n = T.shape_i(some_out, 0)
     if info.truncate_gradient == -1:
@@ -154,7 +154,7 @@ def scan_grad(op, inputs: list, outputs: list, output_grads: list) -> list:
     bop = Scan(variant + h_inner, body, binfo)
     res = bop.make_node(m_steps, *bseqs, *binits, *h_outer).outputs
 
-    # -- gradients of the forward node's inputs --------------------------------------------------------
+    # -- gradients of the forward node's inputs ----------------------------------------------------
     out = list(disc)
     for j, i in enumerate(fseqs):
         g_rev = res[n_bst + j]

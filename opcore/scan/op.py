@@ -109,11 +109,13 @@ class Scan(Op):
         n_steps = T.as_tensor_variable(n_steps)
         if n_steps.ndim != 0 or n_steps.dtype not in ("int8", "int16", "int32", "int64",
                                                        "uint8", "uint16", "uint32", "uint64"):
-            raise TypeError(f"scan: n_steps must be an integer scalar, got {n_steps} ({n_steps.type})")
+            raise TypeError(f"scan: n_steps must be an integer scalar, got {n_steps} "
+                            f"({n_steps.type})")
         n_steps = T.cast(n_steps, "int64") if n_steps.dtype != "int64" else n_steps
         expected = info.n_seqs + info.n_states + info.n_ns
         if len(inputs) != expected:
-            raise TypeError(f"{self}: expected {expected} outer inputs after n_steps, got {len(inputs)}")
+            raise TypeError(f"{self}: expected {expected} outer inputs after n_steps, "
+                            f"got {len(inputs)}")
         inputs = [T.as_tensor_variable(v) for v in inputs]
         outs = []
         k = info.n_seqs

@@ -1,4 +1,4 @@
-"""Control-flow rewrites: ifelse simplification/merging/lifting and scan's "keep only the last step".
+"""Control-flow rewrites: ifelse simplification, merging and lifting; scan's "keep the last step".
 
 Registered through the plugin host by the builtin plugin (:func:`register_control_flow`); every
 rule is a plain ``fn(fgraph, node)`` and can be applied directly to a FunctionGraph in tests.
@@ -168,7 +168,8 @@ def scan_save_last_only(fgraph, node):
 
 #: (name, fn, tags, phase, tracked op classes)
 IFELSE_REWRITES = [
-    ("ifelse_constant_condition", ifelse_constant_condition, ("fast_run", "fast_compile", "ifelse")),
+    ("ifelse_constant_condition", ifelse_constant_condition,
+     ("fast_run", "fast_compile", "ifelse")),
     ("ifelse_same_branches", ifelse_same_branches, ("fast_run", "ifelse")),
     ("ifelse_nested_same_condition", ifelse_nested_same_condition, ("fast_run", "ifelse")),
     ("ifelse_merge_same_condition", ifelse_merge_same_condition, ("fast_run", "ifelse")),
