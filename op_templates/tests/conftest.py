@@ -53,6 +53,11 @@ class Venv:
         self.python = str(path / "bin" / "python")
         self.build_flags = ["--no-build-isolation"] if _can_build_offline() else []
 
+    @staticmethod
+    def env(**extra: str) -> dict[str, str]:
+        """:func:`clean_env` (test modules cannot import conftest under --import-mode=importlib)."""
+        return clean_env(**extra)
+
     def run(self, *args: str, cwd: str | Path | None = None, env: dict | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess:
         return subprocess.run([self.python, *args], cwd=cwd, env=env or clean_env(),

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, clean_env
+REPO = Path(__file__).resolve().parents[2]
 
 #: how many tests each part of the generated suite has
 N_TESTS = {"op": 19, "c": 4, "gpu": 4}
@@ -54,7 +54,7 @@ def _break_perform(root: Path, package: str, dest: Path) -> Path:
 
 
 def _start(venv, args: list[str], cwd: Path | None = None, **env: str) -> subprocess.Popen:
-    return subprocess.Popen([venv.python, *args], cwd=cwd, env=clean_env(**env),
+    return subprocess.Popen([venv.python, *args], cwd=cwd, env=venv.env(**env),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
