@@ -8,6 +8,7 @@ from typing import Any
 from opcore.compile.linker import Linker
 
 from opcore_gpu_cuda.chost import has_host_code, make_host_thunk
+from opcore_gpu_cuda.ops import GpuRule
 
 
 class GpuLinker(Linker):
@@ -24,7 +25,9 @@ class GpuLinker(Linker):
             self._count += 1
             return make_host_thunk(node, storage_map, f"node{self._count}")
         if self.impl_lookup is not None:
-            impl = self.impl_lookup("gpu", node.op) or self.impl_lookup("py", node.op)
+            impl = self.impl_lookup("gpu", node.op)
+            if impl is None or isinstance(impl, GpuRule):  # GpuRules run inside GpuOp nodes
+                impl = self.impl_lookup("py", node.op)
             if impl is not None:
                 return impl(node, storage_map)
         return node.op.make_py_thunk(node, storage_map)

@@ -43,10 +43,18 @@ GPU_RULES: dict[type, GpuRule] = {}
 
 
 def rule_for(op: Any) -> GpuRule | None:
+    """The GPU rule of ``op``: this plugin's table, else a ``GpuRule`` another plugin registered
+    for backend ``"gpu"`` through ``opcore_register_impls``."""
     for cls in type(op).__mro__:
         if cls in GPU_RULES:
             return GPU_RULES[cls]
-    return None
+    try:
+        from opcore.plugins import get_host
+
+        impl = get_host().impls.lookup("gpu", op)
+    except Exception:
+        return None
+    return impl if isinstance(impl, GpuRule) else None
 
 
 def unsupported_reason(node: Apply) -> str:

@@ -64,6 +64,13 @@ def opcore_register_rewrites(rewrites: Any) -> None:
 
 
 @hookimpl
+def opcore_register_impls(impls: Any) -> None:
+    from opcore_gpu_cuda.nnet_impls import register
+
+    register(impls)
+
+
+@hookimpl
 def opcore_register_commands(commands: Any) -> None:
     from opcore_gpu_cuda.info import run_gpu_info
 

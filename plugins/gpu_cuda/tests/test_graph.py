@@ -144,3 +144,16 @@ def test_fused_elemwise_and_blas_on_device(gpu_flags):
     names = [str(o) for o in _nodes(f)]
     assert any(n.startswith("GpuElemwise{Composite{") for n in names), names
     assert any("Gemv" in n or "Dot" in n for n in names), names
+
+
+def test_nnet_softmax_family_on_device(gpu_flags):
+    nnet = pytest.importorskip("opcore_nnet.softmax")
+    x, t = T.dmatrix("x"), T.dmatrix("t")
+    sm = nnet.Softmax(-1)(x)
+    lsm = nnet.LogSoftmax(0)(x)
+    cost = (sm * t).sum() + lsm.sum()
+    gx = opcore.grad(cost, x)
+    f = _compare([x, t], [sm, lsm, gx], [rng.random((5, 7)) * 4, rng.random((5, 7))], rtol=1e-9)
+    names = [str(o) for o in _nodes(f)]
+    assert any(n.startswith("GpuSoftmax") for n in names), names
+    assert any(n.startswith("GpuLogSoftmax") for n in names), names
