@@ -113,12 +113,64 @@ def _sha_file(path: str) -> str:
     return h.hexdigest()
 
 
+_PCH_HEADER = """#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
+#include <numpy/arrayobject.h>
+#include <numpy/npy_math.h>
+#include <math.h>
+#include <string.h>
+"""
+_pch: dict[tuple, list[str]] = {}
+
+
+def _pch_flags() -> list[str]:
+    """``-include`` flags for a precompiled Python+NumPy header (GCC only), built once per
+    compiler and flags into the cache; ``[]`` when it cannot be built (compiles still work)."""
+    cxx = _flag("cxx", "cc")
+    flags = [f for f in base_flags() if f != "-shared"]
+    key = (cxx, tuple(flags))
+    if key in _pch:
+        return _pch[key]
+    _pch[key] = []
+    h = hashlib.sha256(repr(key).encode() + _PCH_HEADER.encode() + sys.version.encode())
+    d = os.path.join(cache_root(), "pch-" + h.hexdigest()[:16])
+    header = os.path.join(d, "oc_pre.h")
+    if not os.path.isfile(header + ".gch"):
+        try:
+            _acquire(d + ".lock", float(_flag("cpu_c__cache_timeout", 120.0)))
+        except (OSError, TimeoutError):
+            return []
+        try:
+            if not os.path.isfile(header + ".gch"):
+                tmp = tempfile.mkdtemp(prefix="tmp-pch-", dir=cache_root())
+                with open(os.path.join(tmp, "oc_pre.h"), "w") as f:
+                    f.write(_PCH_HEADER)
+                r = subprocess.run([*cxx.split(), "-x", "c-header", *flags,
+                                    os.path.join(tmp, "oc_pre.h"), "-o",
+                                    os.path.join(tmp, "oc_pre.h.gch")], capture_output=True)
+                if r.returncode != 0:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    return []
+                if os.path.exists(d):  # a half-made directory from a killed process
+                    shutil.rmtree(d, ignore_errors=True)
+                os.rename(tmp, d)
+        except OSError:
+            return []
+        finally:
+            _release(d + ".lock")
+    if os.path.isfile(header + ".gch"):
+        _pch[key] = ["-include", header]
+    return _pch[key]
+
+
 def _build(src: str, modname: str, workdir: str, extra: Sequence[str]) -> str:
     cpath = os.path.join(workdir, "mod.c")
     with open(cpath, "w") as f:
         f.write(src)
     so = os.path.join(workdir, "mod.so")
-    cmd = [*_flag("cxx", "cc").split(), *base_flags(), cpath, "-o", so, *extra]
+    pch = _pch_flags() if _flag("cpu_c__pch", True) else []
+    cmd = [*_flag("cxx", "cc").split(), *base_flags(), *pch, cpath, "-o", so, *extra]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         keep = tempfile.mkdtemp(prefix="failed-", dir=cache_root())
