@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+
+# the helper module beside this file; CI imports tests with --import-mode=importlib
+sys.path.insert(0, str(Path(__file__).parent))
 from plugin_dists import GOOD_API, GOOD_PLUGIN, write_distribution
 
 
