@@ -129,3 +129,28 @@ KERNEL void scale(GLOBAL_MEM ga_float *x, ga_size off, ga_float a, ga_size n) {
     np.testing.assert_allclose(g.get(), x, rtol=1e-6)
     with pytest.raises(TypeError, match="takes 4 arguments"):
         k.call(ctx, 1, [1], [1], 0, g)
+
+
+def test_bad_input_errors(ctx):
+    from opcore_gpu_cuda.drivers import GpuError, open_context, parse_device
+    from opcore_gpu_cuda.pygpu import elemwise
+
+    with pytest.raises(ValueError, match="not a GPU device"):
+        parse_device("gpu7")
+    with pytest.raises(GpuError, match="no OpenCL platform 9"):
+        open_context("opencl9:0")
+    with pytest.raises(ValueError, match="do not broadcast"):
+        K.elemwise_scalar_op(S.add, [A.asarray(np.ones(3), ctx), A.asarray(np.ones(4), ctx)],
+                             ["float64"])
+    k = elemwise.GpuElemwise(ctx, "c = x", [elemwise.arg("x", "float32", read=True),
+                                            elemwise.arg("c", "float32", write=True)])
+    with pytest.raises(TypeError, match="argument 'x' has dtype float64, expected float32"):
+        k(A.asarray(np.ones(3), ctx), A.empty((3,), "float32", ctx))
+    with pytest.raises(TypeError, match="must be a GpuArray"):
+        k(np.ones(3, "float32"), A.empty((3,), "float32", ctx))
+    from opcore_gpu_cuda.drivers import GpuError as E
+
+    bad = K.Kernel("KERNEL void broken(GLOBAL_MEM ga_float *x) { x[0] = ; }", "broken",
+                   [A.GpuArray])
+    with pytest.raises(E, match="'broken' failed to compile"):
+        bad.call(ctx, 1, [1], [1], 0, A.empty((1,), "float32", ctx))
