@@ -190,7 +190,7 @@ class CAReduceC:
     """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (3,)
+        return (4, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -243,6 +243,9 @@ class CAReduceC:
                  + fail)
         L.append(f"{{ const {xt}* p = (const {xt}*)PyArray_DATA(c); {zt}* q = ({zt}*)"
                  f"PyArray_DATA({z});")
+        if config.openmp:
+            L.append(f"#pragma omp parallel for private(j) schedule(static) "
+                     f"if (nout > 1 && nout * m >= {int(config.openmp_elemwise_minsize)})")
         L.append("  for (i = 0; i < nout; i++) {")
         L.append(f"    const {xt}* row = p + i * m;")
         L.append(f"    {at} acc = " + (f"({at}){init};" if init is not None else
