@@ -180,3 +180,17 @@ def test_debugmode_agrees():
     f = opcore.function([x], out, mode=DebugMode())
     a = np.random.RandomState(6).rand(3, 4)
     np.testing.assert_allclose(f(a), (np.exp(a) * 2).sum(axis=0))
+
+
+def test_openmp_loops_match():
+    from opcore.config import change_flags
+
+    with change_flags(openmp=True, openmp_elemwise_minsize=16):
+        x = T.dmatrix("x")
+        f = opcore.function([x], [T.exp(x) * x + 1, x.sum(axis=1), x.max(axis=0)], mode=C)
+        assert "omp parallel" in f.vm.program.source
+    a = np.random.RandomState(7).rand(64, 33)
+    r = f(a)
+    np.testing.assert_allclose(r[0], np.exp(a) * a + 1)
+    np.testing.assert_allclose(r[1], a.sum(axis=1))
+    np.testing.assert_allclose(r[2], a.max(axis=0))
