@@ -305,3 +305,20 @@ def test_rewrite_leaves_vector_and_dense_sparse_products_alone():
     assert local_sparse_dot_to_kernel(None, sparse.dot(m, x).owner) is None
     ix = sparse.csr_matrix("ix", dtype="int64")
     assert local_sparse_dot_to_kernel(None, sparse.dot(ix, T.lmatrix("lm")).owner) is None
+
+
+def test_type_values_eq_and_filter_details():
+    t = sparse.SparseType("csr", "float64")
+    a = rand_sparse((4, 5), 0.5)
+    b = a.copy()
+    b.data = b.data + 1e-9
+    assert t.values_eq(a, a.copy()) and not t.values_eq(a, b)
+    assert t.values_eq_approx(a, b) and not t.values_eq_approx(a, a * 2)
+    assert not t.values_eq_approx(a, rand_sparse((5, 4), 0.5))
+    assert t.is_valid_value(a) and not t.is_valid_value(a.tocsc())
+    assert isinstance(t.filter(sp.csr_array(a)), sp.csr_matrix)  # sparse arrays are accepted
+    with pytest.raises(TypeError, match="2-d"):
+        t.filter(sp.coo_array(np.ones(3)))
+    with pytest.raises(TypeError, match="expected dtype float64, got float32"):
+        t.filter(a.astype("float32"), strict=True)
+    assert t == sparse.SparseType("csr", np.float64) and t != sparse.SparseType("csc", "float64")
