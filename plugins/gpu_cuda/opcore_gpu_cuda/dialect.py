@@ -114,8 +114,12 @@ WITHIN_KERNEL int atom_xchg_ig(int *a, int b) { return atomicExch(a, b); }
 """
 
 OPENCL_PREAMBLE = r"""
+#ifdef cl_khr_fp64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+#ifdef cl_khr_fp16
 #pragma OPENCL EXTENSION cl_khr_fp16 : enable
+#endif
 #define KERNEL __kernel
 #define WITHIN_KERNEL
 #define GLOBAL_MEM __global
