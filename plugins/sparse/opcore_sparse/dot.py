@@ -8,10 +8,10 @@ import scipy.sparse as sp
 
 import opcore.tensor as T
 from opcore.graph.basic import Apply
-from opcore.graph.null import grad_not_implemented
+from opcore.graph.null import disconnected_type
 from opcore_sparse import ckernels
-from opcore_sparse.basic import (SparseOp, as_dense, as_sparse_grad, canonical, check_dtypes,
-                                 csm_properties, mul, rows_cols, sp_ones_like, transpose,
+from opcore_sparse.basic import (CSM, DataAtPattern, SparseOp, as_dense, as_sparse_grad,
+                                 canonical, check_dtypes, csm_properties, mul, rows_cols, sp_ones_like, transpose,
                                  with_data)
 from opcore_sparse.type import _MATRIX_CLASS, SparseType, as_sparse_variable, is_sparse
 
@@ -228,8 +228,17 @@ class SparseDenseDotKernel(SparseOp):
         outputs[0][0] = np.asarray(a @ b, dtype=node.outputs[0].type.dtype)
 
     def grad(self, inputs, output_grads):
-        return [grad_not_implemented(self, i, x, "apply the rewrite after taking gradients")
-                for i, x in enumerate(inputs)]
+        data, indices, indptr, shape, b = inputs
+        (gz,) = output_grads
+        a = CSM(self.format)(data, indices, indptr, shape)
+        # d/d data: (gz @ b.T) read at the stored positions, without forming the dense product
+        g_data = DataAtPattern(self.format)(sampling_dot(gz, b, sp_ones_like(a)), indices,
+                                            indptr, shape)
+        none = disconnected_type()
+        return [g_data, none, none, none, structured_dot(transpose(a), gz)]
+
+    def connection_pattern(self, node):
+        return [[True], [False], [False], [False], [True]]
 
     def infer_shape(self, node, shapes):
         shape_vec = node.inputs[3]

@@ -12,7 +12,7 @@ def local_sparse_dot_to_kernel(fgraph: Any, node: Any) -> list | None:
     """``StructuredDot(A, b)`` / ``Dot(A, b)`` (sparse A, dense float matrix b) ->
     ``SparseDenseDotKernel(*csm_properties(A), b)``, the form the C backend compiles.
 
-    Runs after gradients are built (phase ``specialize``): the kernel op has no gradient.
+    Runs in phase ``specialize``, after gradients are built.
     """
     op = node.op
     if not isinstance(op, (StructuredDot, Dot)):

@@ -322,3 +322,14 @@ def test_type_values_eq_and_filter_details():
     with pytest.raises(TypeError, match="expected dtype float64, got float32"):
         t.filter(a.astype("float32"), strict=True)
     assert t == sparse.SparseType("csr", np.float64) and t != sparse.SparseType("csc", "float64")
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_kernel_op_gradient(fmt):
+    a = rand_sparse((5, 4), 0.5, fmt)
+    idx, ptr = a.indices.astype("int32"), a.indptr.astype("int32")
+    shape = np.array(a.shape, dtype="int64")
+    op = sparse.SparseDenseDotKernel(fmt)
+    b = np.random.default_rng(0).random((4, 3))
+    opcore.gradient.verify_grad(lambda d, bb: op(d, idx, ptr, shape, bb), [a.data.copy(), b],
+                                mode=PY)
