@@ -11,8 +11,8 @@ from opcore.graph.basic import Apply
 from opcore.graph.null import disconnected_type
 from opcore_sparse import ckernels
 from opcore_sparse.basic import (CSM, DataAtPattern, SparseOp, as_dense, as_sparse_grad,
-                                 canonical, check_dtypes, csm_properties, mul, rows_cols, sp_ones_like, transpose,
-                                 with_data)
+                                 canonical, check_dtypes, csm_properties, mul, rows_cols,
+                                 sp_ones_like, transpose, with_data)
 from opcore_sparse.type import _MATRIX_CLASS, SparseType, as_sparse_variable, is_sparse
 
 

@@ -280,7 +280,8 @@ def _expm_stored(a):
     return e.toarray()
 
 
-@pytest.mark.parametrize("build", [sparse.structured_dot, sparse.dot], ids=["structured_dot", "dot"])
+@pytest.mark.parametrize("build", [sparse.structured_dot, sparse.dot],
+                         ids=["structured_dot", "dot"])
 def test_rewrite_sparse_dot_to_kernel_keeps_values(build):
     from opcore.compile import Mode
 
