@@ -315,7 +315,7 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     import opcore
 
     T = _T()
-    pt = [np.array(p) for p in pt]
+    pt = [np.array(p, order="C") for p in pt]  # perturbed in place through reshape(-1)
     for i, p in enumerate(pt):
         if p.dtype.kind not in "fc":
             raise TypeError(f"verify_grad: point {i} has dtype {p.dtype}; give float arrays")

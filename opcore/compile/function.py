@@ -353,7 +353,10 @@ class Function:
         strict = spec.strict
         fname = self.name
         name = spec.name or str(spec.variable)
-        simple_dt = getattr(t, "numpy_dtype", None)
+        from opcore.tensor.type import TensorType
+
+        # the ndarray fast path is for tensor inputs only (other types filter every value)
+        simple_dt = t.numpy_dtype if type(t) is TensorType else None
         nd = getattr(t, "ndim", None)
         static = any(s is not None and s != 1 for s in getattr(t, "shape", ()) or ())
         static_b = any(getattr(t, "broadcastable", ()) or ())
