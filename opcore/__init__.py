@@ -33,9 +33,10 @@ dot = tensor.dot
 def __getattr__(name):
     # heavier or optional pieces load on first use
     if name == "scan":
-        from opcore.scan import scan
+        # the package module itself: callable (opcore.scan(fn, ...)) and holding Scan, until, ...
+        import importlib
 
-        return scan
+        return importlib.import_module("opcore.scan")
     if name in ("scan_module", "ifelse", "sparse", "printing", "gradient", "testing", "plugins"):
         import importlib
 

@@ -311,3 +311,15 @@ def test_pickle_and_debugmode():
     r = d(1.0, val)
     np.testing.assert_allclose(r[0], np.cumsum(val))
     np.testing.assert_allclose(r[1], np.arange(4.0, 0.0, -1.0))
+
+
+def test_opcore_scan_is_callable_and_a_package():
+    import subprocess
+    import sys
+
+    code = ("import opcore, opcore.tensor as T\n"
+            "assert opcore.scan.until is opcore.scan_module.until\n"
+            "out, _ = opcore.scan(lambda h: h * 2, outputs_info=T.dscalar(), n_steps=2)\n"
+            "from opcore.scan import scan\n"
+            "assert callable(scan) and callable(opcore.scan)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
