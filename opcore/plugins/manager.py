@@ -369,7 +369,8 @@ class PluginHost:
             ok, reason = self.health(backend)
             if ok:
                 return backend
-            if backend.name not in self._noticed:
+            # "inactive: ..." = off by configuration (e.g. gpu with device=cpu): no warning
+            if backend.name not in self._noticed and not reason.startswith("inactive:"):
                 self._noticed.add(backend.name)
                 plugin = self.backends.plugin_of(backend.name)
                 warnings.warn(f"opcore: backend {backend.name!r} (plugin {plugin!r}) is installed "
@@ -429,7 +430,7 @@ class PluginHost:
         bad = []
         for name in backends:
             ok, reason = self.health(name)
-            if not ok:
+            if not ok and not reason.startswith("inactive:"):
                 bad.append(f"{name}: {reason}")
         return {"ok": not bad, "reason": "; ".join(bad)}
 

@@ -17,8 +17,9 @@ def gpu_available() -> tuple[bool, str]:
 
     dev = str(config.device)
     if not dev.startswith(("cuda", "opencl")):
-        return False, f"config.device={dev!r} is not a GPU (set OPCORE_FLAGS=device=cuda or " \
-                      "device=opencl0:0)"
+        # "inactive:" tells the host this is configuration, not a fault: no warning, no PROBLEM
+        return False, f"inactive: config.device={dev!r} is not a GPU (set OPCORE_FLAGS=" \
+                      "device=cuda or device=opencl0:0)"
     try:
         from opcore_gpu_cuda.drivers import open_context
 
