@@ -249,7 +249,7 @@ class DotC(_Base):
         return _BLAS_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (2,)
+        return (3,)
 
     def c_code(self, node, name, inputs, outputs, sub):
         (a, b), (z,) = inputs, outputs
@@ -259,6 +259,9 @@ class DotC(_Base):
         generic = f"""
 {{ PyArrayObject* r = (PyArrayObject*)PyArray_MatrixProduct2((PyObject*){a}, (PyObject*){b}, NULL);
   if (r == NULL) {fail}
+  if (!PyArray_Check((PyObject*)r)) {{ /* vector . vector: NumPy returns a scalar object */
+      PyObject* a0 = PyArray_FromAny((PyObject*)r, NULL, 0, 0, 0, NULL); Py_DECREF(r);
+      r = (PyArrayObject*)a0; if (r == NULL) {fail} }}
   if (PyArray_TYPE(r) != {typenum(zd)}) {{
       PyArrayObject* c = (PyArrayObject*)PyArray_Cast(r, {typenum(zd)}); Py_DECREF(r);
       if (c == NULL) {fail} r = c; }}
