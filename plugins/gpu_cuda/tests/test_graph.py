@@ -157,3 +157,15 @@ def test_nnet_softmax_family_on_device(gpu_flags):
     names = [str(o) for o in _nodes(f)]
     assert any(n.startswith("GpuSoftmax") for n in names), names
     assert any(n.startswith("GpuLogSoftmax") for n in names), names
+
+
+def test_gpu_info_command_lists_devices(ctx, capsys):
+    from opcore_gpu_cuda.basic_ops import Kernel as K2, infer_context_name
+    from opcore_gpu_cuda.info import run_gpu_info
+    from opcore_gpu_cuda.kernels import Kernel as K1
+
+    assert K2 is K1
+    assert infer_context_name(T.dmatrix(), as_gpuarray_variable(T.dmatrix(), ctx.name)) == ctx.name
+    assert run_gpu_info(None) == 0
+    out = capsys.readouterr().out
+    assert ctx.name in out and "NVRTC" in out
