@@ -153,3 +153,35 @@ def test_integer_inputs_get_no_gradient():
     np.testing.assert_allclose(g(np.array([0, 2, 2], dtype="int32"), wv), [2.0, 0.0, 12.0])
     with pytest.raises(Exception):
         T.grad(out.sum(), idx)
+
+
+def _row_cumsum(r):
+    s, _ = opcore.scan(lambda a, acc: acc + a * a, sequences=r, outputs_info=T.constant(0.0))
+    return s
+
+
+def test_nested_scan_forward_and_grad():
+    M = T.dmatrix("M")
+    out, _ = opcore.scan(_row_cumsum, sequences=M)
+    v = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(opcore.function([M], out)(v), np.cumsum(v ** 2, axis=1))
+    verify_grad(lambda m: opcore.scan(_row_cumsum, sequences=m)[0],
+                [rng().standard_normal((3, 4))], rng=rng())
+
+
+def test_ifelse_inside_scan_forward_and_grad():
+    from opcore.ifelse import ifelse
+
+    def run(x):
+        out, _ = opcore.scan(lambda a, h: ifelse(T.gt(a, 0), h * a, h * 0.5), sequences=x,
+                             outputs_info=T.constant(1.0))
+        return out
+
+    x = T.dvector("x")
+    val = np.array([1.5, -1.0, 2.0, -3.0])
+    ref, h = [], 1.0
+    for a in val:
+        h = h * a if a > 0 else h * 0.5
+        ref.append(h)
+    np.testing.assert_allclose(opcore.function([x], run(x))(val), ref)
+    verify_grad(run, [val], rng=rng())
