@@ -25,7 +25,8 @@ _BLAS_DTYPES = ("float32", "float64", "complex64", "complex128")
 
 
 def _blas_fn(name, *arrays):
-    if _blas is None or any(a.dtype.name not in _BLAS_DTYPES for a in arrays):
+    # dtype.char, not dtype.name: .name is slow enough to dominate small per-step calls (scan)
+    if _blas is None or any(a.dtype.char not in "fdFD" for a in arrays):
         return None
     if len({a.dtype for a in arrays}) != 1:
         return None
