@@ -35,7 +35,7 @@ STEPS = 200 if QUICK else 1000
 HID, INP = 64, 32
 
 
-def best(fn, repeat=3):
+def best(fn, repeat=7):
     ts = []
     for _ in range(repeat):
         t0 = time.perf_counter()
