@@ -233,3 +233,25 @@ def test_rewrites_run_when_compiling():
     xv = np.array([1.0, 4.0, 2.0])
     np.testing.assert_allclose(f(1, xv), [7.0, 1.0])
     np.testing.assert_allclose(f(0, xv), [4.0, xv.mean()])
+
+
+def test_ifelse_view_rewrite_aliases_only_private_buffers():
+    c = T.dscalar("c")
+    x, y = T.dmatrices("x", "y")
+    out = ifelse(T.gt(c, 0), T.exp(x), T.log(y))
+    f = opcore.function([c, x, y], [out, out + 1])
+    (node,) = [n for n in f.maker.fgraph.toposort() if isinstance(n.op, IfElse)]
+    assert node.op.as_view and node.op.view_map == {0: [1, 2]}
+    xv, yv = np.ones((3, 3)), np.full((3, 3), 2.0)
+    a, b = f(1.0, xv, yv)
+    np.testing.assert_allclose([a, b], [np.exp(xv), np.exp(xv) + 1])
+    a2, b2 = f(-1.0, xv, yv)
+    np.testing.assert_allclose([a2, b2], [np.log(yv), np.log(yv) + 1])
+    np.testing.assert_allclose(a, np.exp(xv))  # the first result was not overwritten
+    # a branch that is a function input is never aliased (the caller's array stays private)
+    g = opcore.function([c, x, y], ifelse(T.gt(c, 0), x, T.log(y)))
+    (node,) = [n for n in g.maker.fgraph.toposort() if isinstance(n.op, IfElse)]
+    assert not node.op.as_view
+    r = g(1.0, xv, yv)
+    r[0, 0] = 5.0
+    assert xv[0, 0] == 1.0

@@ -134,6 +134,25 @@ def ifelse_lift_elemwise(fgraph, node):
     return repl
 
 
+def ifelse_view(fgraph, node):
+    """Let an ifelse return its taken branch's buffer instead of a copy (Theano's in-place
+    ifelse), when every branch value is a fresh, non-aliased result read by the ifelse alone: then
+    nothing else can observe the aliasing, whichever branch is taken."""
+    from opcore.graph.destroyhandler import view_root
+
+    if not isinstance(node.op, IfElse) or node.op.as_view:
+        return None
+    outs = set(fgraph.outputs)
+    for v in node.inputs[1:]:
+        if v.owner is None or v in outs or view_root(v) is not v:
+            return None
+        if len(fgraph.clients.get(v, ())) != 1 or getattr(v.type, "ndim", 0) == 0:
+            return None
+        if v.owner.op.destroy_map:
+            return None
+    return IfElse(node.op.n_outs, True, node.op.name).make_node(*node.inputs).outputs
+
+
 # -- scan -----------------------------------------------------------------------------------------
 def _is_last_step_read(client) -> bool:
     from opcore.tensor.subtensor import Subtensor
@@ -189,6 +208,9 @@ def register_control_flow(rewrites: Any) -> None:
     ifelse_lift_elemwise.tracks = (Elemwise,)
     rewrites.register("ifelse_lift_elemwise", ifelse_lift_elemwise, "fast_run", "ifelse",
                       phase="canonicalize")
+    ifelse_view.tracks = (IfElse,)
+    rewrites.register("ifelse_view", ifelse_view, "fast_run", "ifelse", "inplace",
+                      phase="inplace")
     for name, fn, tags in SCAN_REWRITES:
         fn.tracks = (Scan,)
         rewrites.register(name, fn, *tags, phase="specialize")
