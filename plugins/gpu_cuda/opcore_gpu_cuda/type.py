@@ -15,6 +15,7 @@ from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.op import Op
 from opcore.graph.type import Type
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorVariable
 
 from opcore_gpu_cuda.array import GpuArray, asarray
 from opcore_gpu_cuda.drivers import GpuContext, open_context
@@ -38,8 +39,11 @@ def get_context(name: str | None = None) -> GpuContext:
     return open_context(name or default_device())
 
 
-class GpuArrayVariable(Variable):
-    """A variable holding a :class:`GpuArray`."""
+class GpuArrayVariable(TensorVariable):
+    """A variable holding a :class:`GpuArray`; tensor operators apply to ``HostFromGpu(self)``
+    (and ``gpu_lift`` cancels that transfer again)."""
+
+    __hash__ = TensorVariable.__hash__
 
     @property
     def dtype(self) -> str:
@@ -125,6 +129,19 @@ class GpuArrayType(Type):
                 raise TypeError(f"{self}: dimension {d} {kind} but has length {n}")
         return data
 
+    def as_tensor(self, var: Variable) -> Variable:
+        """Used as a host tensor (``T.dot(x, W)``), a GPU variable reads as ``HostFromGpu``."""
+        return host_from_gpu(var)
+
+    def convert_variable(self, var: Variable) -> Variable | None:
+        """A host tensor of the same dtype and rank becomes ``GpuFromHost(var)``."""
+        t = getattr(var, "type", None)
+        if isinstance(t, TensorType) and t.dtype == self.dtype and t.ndim == self.ndim:
+            moved = GpuFromHost(self.context_name)(var)
+            if moved.type == self or all(s is None for s in self.shape):
+                return moved if moved.type == self else _Retype(self)(moved)
+        return None
+
     def values_eq(self, a, b) -> bool:
         return np.array_equal(np.asarray(a), np.asarray(b))
 
@@ -200,6 +217,28 @@ class HostFromGpu(Op):
 
 
 host_from_gpu = HostFromGpu()
+
+
+class _Retype(Op):
+    """Forget static shape information of a GPU variable (a view, no copy)."""
+
+    __props__ = ("otype",)
+    view_map = {0: [0]}
+
+    def __init__(self, otype: GpuArrayType) -> None:
+        self.otype = otype
+
+    def make_node(self, x: Any) -> Apply:
+        return Apply(self, [x], [self.otype()])
+
+    def perform(self, node, inputs, out) -> None:
+        out[0][0] = inputs[0]
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+    def grad(self, inputs, grads):
+        return [grads[0]]
 
 
 def as_gpuarray_variable(x: Any, context_name: str | None = None) -> Variable:

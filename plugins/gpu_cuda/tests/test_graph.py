@@ -169,3 +169,26 @@ def test_gpu_info_command_lists_devices(ctx, capsys):
     assert run_gpu_info(None) == 0
     out = capsys.readouterr().out
     assert ctx.name in out and "NVRTC" in out
+
+
+def test_device_resident_shared_weights(gpu_flags):
+    from opcore_gpu_cuda.shared import gpu_shared
+
+    X, Y, w0 = rng.random((8, 3)), rng.random(8), rng.random(3)
+    w = gpu_shared(w0.copy(), name="w")
+    x, y = T.dmatrix("x"), T.dvector("y")
+    cost = T.sqr(T.dot(x, w) - y).mean()
+    f = opcore.function([x, y], cost, updates=[(w, w - 0.1 * opcore.grad(cost, w))])
+    wr = w0.copy()
+    for _ in range(3):
+        got = f(X, Y)
+        r = X @ wr - Y
+        np.testing.assert_allclose(got, (r ** 2).mean(), rtol=1e-12)
+        wr = wr - 0.1 * (2 * X.T @ r / len(Y))
+    np.testing.assert_allclose(w.get_value(), wr, rtol=1e-12)
+    # the weights never cross to the host: no transfer reads or writes w
+    for n in f.maker.fgraph.toposort():
+        if isinstance(n.op, (GpuFromHost, HostFromGpu)):
+            assert all(i.name != "w" for i in n.inputs)
+    w.set_value(np.zeros(3))
+    assert np.array_equal(w.get_value(), np.zeros(3))
