@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 import numpy as np
 import pytest
 
+# helpers live in a uniquely named module: under --import-mode=importlib every suite shares one
+# interpreter, and other suites' conftest modules are importable as 'conftest' too
+sys.path.insert(0, os.path.dirname(__file__))
+from nnet_backends import c_backend_ok  # noqa: E402
+
 warnings.filterwarnings("ignore", category=UserWarning, module="opcore")
-
-
-def c_backend_ok() -> tuple[bool, str]:
-    """Whether the ``c`` backend (opcore-cpu-c) is installed and healthy, with the reason."""
-    from opcore.plugins import get_host
-
-    host = get_host().ensure_loaded()
-    if "c" not in host.backends:
-        return False, "the cpu_c plugin (opcore-cpu-c) is not installed"
-    ok, reason = host.health(host.backends["c"])
-    return ok, reason
 
 
 @pytest.fixture

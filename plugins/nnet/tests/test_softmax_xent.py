@@ -12,7 +12,7 @@ import opcore.tensor as T
 from opcore.gradient import verify_grad
 from opcore.testing import check_op_contract
 
-from conftest import c_backend_ok
+from nnet_backends import c_backend_ok
 from opcore_nnet.softmax import LogSoftmax, Softmax, SoftmaxGrad, SoftmaxWithBias
 from opcore_nnet.xent import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
                               CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx)
