@@ -87,7 +87,7 @@ class ElemwiseC:
         return _composite_ok(node.op.scalar_op)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (4, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (5, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -106,6 +106,16 @@ class ElemwiseC:
                      f" along dimension %d (length %zd vs %zd)\", d, (Py_ssize_t)dims[d],"
                      f" (Py_ssize_t)s); {fail} }} }} }}")
         L.append("  n *= dims[d]; }")
+        for j, (x, v) in enumerate(zip(inputs, node.inputs)):
+            for d, bc in enumerate(v.type.broadcastable):
+                if bc:
+                    continue
+                L.append(f"if (PyArray_DIMS({x})[{d}] == 1 && dims[{d}] != 1) {{ PyErr_Format("
+                         f"PyExc_ValueError, \"{op}: input {j} ({v}) has length 1 in dimension "
+                         f"{d} at run time but its type {v.type} does not declare that dimension "
+                         f"broadcastable (the other inputs have length %zd); use a row/col type, "
+                         f"T.addbroadcast, or dimshuffle('x', ...)\", (Py_ssize_t)dims[{d}]); "
+                         f"{fail} }}")
         for o, out in enumerate(outputs):
             if o in inplace:
                 src = inputs[inplace[o]]
@@ -190,7 +200,7 @@ class CAReduceC:
     """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (4, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (5, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op

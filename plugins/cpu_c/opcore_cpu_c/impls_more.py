@@ -15,7 +15,7 @@ from opcore_cpu_c.impls import register
 
 class _Base:
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (2,)
+        return (3,)
 
 
 @register(Shape)
@@ -120,7 +120,10 @@ Py_XDECREF({z}); {z} = r;
 
 def _index_code(spec, vals, fail):
     """C building ``PyObject* idx`` (a tuple) from an idx_spec and its scalar inputs."""
-    lines = [f"PyObject* idx = PyTuple_New({len(spec)}); if (idx == NULL) {fail}"]
+    # a trailing Ellipsis makes NumPy return a (0-d) array view even when every axis has an
+    # integer index, so IncSubtensor can write through it
+    lines = [f"PyObject* idx = PyTuple_New({len(spec) + 1}); if (idx == NULL) {fail}",
+             f"Py_INCREF(Py_Ellipsis); PyTuple_SET_ITEM(idx, {len(spec)}, Py_Ellipsis);"]
     it = iter(vals)
     for k, s in enumerate(spec):
         if s[0] == "slice":

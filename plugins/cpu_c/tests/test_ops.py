@@ -84,7 +84,25 @@ def test_broadcast_error_is_clear():
     f = opcore.function([x, y], x + y, mode=C)
     with pytest.raises(ValueError, match="broadcast"):
         f(np.ones((2, 3)), np.ones((3, 2)))
-    np.testing.assert_allclose(f(np.ones((2, 3)), np.ones((1, 3))), 2 * np.ones((2, 3)))
+    # a length-1 dimension the type does not declare broadcastable is an error, as in perform
+    with pytest.raises(ValueError, match="broadcastable"):
+        f(np.ones((2, 3)), np.ones((1, 3)))
+    r = T.drow("r")
+    g = opcore.function([x, r], x + r, mode=C)
+    np.testing.assert_allclose(g(np.ones((2, 3)), np.ones((1, 3))), 2 * np.ones((2, 3)))
+
+
+def test_inc_subtensor_with_all_integer_indices():
+    v = T.dvector("v")
+    m = T.dmatrix("m")
+    i = T.lscalar("i")
+    s = T.dscalar("s")
+    outs = [T.inc_subtensor(v[i], s), T.set_subtensor(v[i], s), T.inc_subtensor(m[i, 1], s),
+            v[i], m[1, i]]
+    f, g = _both([v, m, i, s], outs)
+    rng = np.random.RandomState(8)
+    _check(f, g, rng.rand(5), rng.rand(3, 4), 2, 1.5)
+    _check(f, g, rng.rand(5)[::-1], rng.rand(3, 4).T.copy().T, -1, -0.5)
 
 
 def test_int_and_float32_dtypes():
