@@ -13,15 +13,8 @@ from opcore.gradient import (DisconnectedInputError, GradientError, Lop, Rop, gr
 
 RNG = np.random.default_rng(7)
 
-# jacobian/hessian of an unknown-length vector build a scan; in FAST_RUN two bugs outside the
-# core's gradient code break it today (a canonicalize rewrite, and the cpu_c IncSubtensor kernel
-# with an integer index): reported, kept visible as non-strict xfails
-SCAN_MODES = pytest.mark.parametrize("mode", [
-    "FAST_COMPILE",
-    pytest.param("FAST_RUN", marks=pytest.mark.xfail(
-        reason="canonicalize rewrite / cpu_c IncSubtensor{int} bug in the scan-based jacobian",
-        strict=False)),
-])
+# jacobian/hessian of an unknown-length vector build a scan: check it with and without rewrites
+SCAN_MODES = pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
 
 
 def test_grad_single_and_list():
