@@ -33,6 +33,7 @@ PRELUDE = r"""
 #include <numpy/arrayobject.h>
 #include <numpy/npy_math.h>
 #include <math.h>
+#include <tgmath.h>
 #include <string.h>
 """
 

@@ -119,6 +119,7 @@ _PCH_HEADER = """#define PY_SSIZE_T_CLEAN
 #include <numpy/arrayobject.h>
 #include <numpy/npy_math.h>
 #include <math.h>
+#include <tgmath.h>
 #include <string.h>
 """
 _pch: dict[tuple, list[str]] = {}

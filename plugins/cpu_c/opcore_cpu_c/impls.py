@@ -87,7 +87,7 @@ class ElemwiseC:
         return _composite_ok(node.op.scalar_op)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (5, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (7, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -151,6 +151,34 @@ class ElemwiseC:
         if nd == 0:
             L.append("}")
             return "\n".join(L)
+        # inputs broadcast along every dimension but the last (a bias row): rows x columns
+        rowlike = [nd >= 2 and all(v.type.broadcastable[:-1]) and not v.type.broadcastable[-1]
+                   for v in node.inputs]
+        if any(rowlike):
+            cond = []
+            for j, x in enumerate(inputs):
+                if rowlike[j]:
+                    cond.append(f"PyArray_DIMS({x})[{nd - 1}] == dims[{nd - 1}] && "
+                                f"(PyArray_STRIDES({x})[{nd - 1}] == sizeof({ctype(ind[j])}) || "
+                                f"dims[{nd - 1}] < 2)")
+                elif not scalar[j]:
+                    cond.append(f"PyArray_SIZE({x}) == n && PyArray_IS_C_CONTIGUOUS({x})")
+            for o, out in enumerate(outputs):
+                cond.append(f"PyArray_IS_C_CONTIGUOUS({out})")
+            L.append(f"}} else if (n > 0 && {' && '.join(cond)}) {{")
+            L.append(f"  const npy_intp cols = dims[{nd - 1}], rows = n / cols;")
+            L += [f"  const {ctype(ind[j])} x{j} = p{j}[0];" for j in range(nin) if scalar[j]]
+            L.append(omp + "  for (npy_intp r = 0; r < rows; r++) {")
+            L.append("    for (npy_intp c = 0; c < cols; c++) {")
+            L.append("      const npy_intp i = r * cols + c;")
+            for j in range(nin):
+                if rowlike[j]:
+                    L.append(f"      const {ctype(ind[j])} x{j} = p{j}[c];")
+                elif not scalar[j]:
+                    L.append(f"      const {ctype(ind[j])} x{j} = p{j}[i];")
+            L += ["      " + s for s in body + store]
+            L.append("    }")
+            L.append("  }")
         # general strided path: walk the outer dimensions, inner loop over the last one
         L.append("} else if (n > 0) {")
         L.append(f"  npy_intp idx[{nd}]; npy_intp rows = n / dims[{nd - 1}], r;")
@@ -200,7 +228,7 @@ class CAReduceC:
     """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (5, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (7, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op

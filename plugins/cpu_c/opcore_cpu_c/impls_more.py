@@ -13,6 +13,15 @@ from opcore_cpu_c.ccode import ctype, typenum
 from opcore_cpu_c.impls import register
 
 
+def _blas() -> str:
+    from opcore.config import config
+
+    try:
+        return str(config.cpu_c__blas)
+    except AttributeError:
+        return "numpy"
+
+
 class _Base:
     def c_code_cache_version(self, node: Any = None) -> tuple:
         return (3,)
@@ -275,6 +284,20 @@ class DotC(_Base):
               and zd in ("float32", "float64"))
         if not ok:
             return generic
+        if _blas() == "numpy":
+            # NumPy's own BLAS (the thread pool the rest of the process uses), into our buffer
+            return f"""
+npy_intp zdims[2];
+if (PyArray_DIMS({b})[0] != PyArray_DIMS({a})[1]) {{
+    PyErr_Format(PyExc_ValueError, "Dot: shapes (%zd,%zd) and (%zd,%zd) are not aligned",
+        (Py_ssize_t)PyArray_DIMS({a})[0], (Py_ssize_t)PyArray_DIMS({a})[1],
+        (Py_ssize_t)PyArray_DIMS({b})[0], (Py_ssize_t)PyArray_DIMS({b})[1]); {fail} }}
+zdims[0] = PyArray_DIMS({a})[0]; zdims[1] = PyArray_DIMS({b})[1];
+if (oc_alloc(&{z}, 2, zdims, {typenum(zd)})) {fail}
+{{ PyObject* r = PyArray_MatrixProduct2((PyObject*){a}, (PyObject*){b}, {z});
+  if (r == NULL) {fail}
+  Py_DECREF(r); }}
+"""
         t = ctype(zd)
         pre = "d" if zd == "float64" else "s"
         return f"""

@@ -27,6 +27,9 @@ def _supports(op: Any) -> tuple[bool, str]:
 @hookimpl
 def opcore_register_config(config: Any) -> None:
     config.add("cpu_c__optimization", "C compiler optimisation flags", "-O2 -fno-math-errno")
+    config.add("cpu_c__blas", "BLAS for 2-d Dot: 'numpy' (NumPy's, sharing its thread pool) or "
+               "'scipy' (scipy.linalg.cython_blas function pointers)", "numpy",
+               choices=("numpy", "scipy"))
     config.add("cpu_c__pch", "Precompile the Python/NumPy headers once (GCC)", True,
                convert=lambda v: v if isinstance(v, bool) else str(v).lower() in ("1", "true"))
     config.add("cpu_c__cache_timeout", "Seconds after which a cache lock is stale", 120.0,
