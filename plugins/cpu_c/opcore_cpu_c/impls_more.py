@@ -357,12 +357,32 @@ def _register_gemv():
         def c_support_code(self, node=None):
             return _BLAS_SUPPORT + _GEMV_SUPPORT
 
+        def c_code_cache_version(self, node=None):
+            return (2, _blas())
+
         def c_code(self, node, name, inputs, outputs, sub):
             (y, a, A, x, b), (z,) = inputs, outputs
             fail = sub["fail"]
             zd = node.outputs[0].type.dtype
             t = ctype(zd)
             pre = "d" if zd == "float64" else "s"
+            if _blas() == "numpy":
+                return f"""
+npy_intp m = PyArray_DIMS({A})[0], i; PyArrayObject* r;
+{t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
+if (PyArray_DIMS({x})[0] != PyArray_DIMS({A})[1] || PyArray_DIMS({y})[0] != m) {{
+    PyErr_Format(PyExc_ValueError, "Gemv: shapes y(%zd,), A(%zd,%zd), x(%zd,) do not match",
+        (Py_ssize_t)PyArray_DIMS({y})[0], (Py_ssize_t)m, (Py_ssize_t)PyArray_DIMS({A})[1],
+        (Py_ssize_t)PyArray_DIMS({x})[0]); {fail} }}
+r = (PyArrayObject*)PyArray_MatrixProduct2((PyObject*){A}, (PyObject*){x}, NULL);
+if (r == NULL) {fail}
+if (oc_alloc(&{z}, 1, &m, {typenum(zd)})) {{ Py_DECREF(r); {fail} }}
+{{ const {t}* rv = (const {t}*)PyArray_DATA(r); {t}* q = ({t}*)PyArray_DATA({z});
+  const char* yp = (const char*)PyArray_DATA({y}); npy_intp ys = PyArray_STRIDES({y})[0];
+  for (i = 0; i < m; i++)
+      q[i] = alpha * rv[i] + (beta == 0 ? ({t})0 : beta * *(const {t}*)(yp + i * ys)); }}
+Py_DECREF(r);
+"""
             return f"""
 npy_intp m = PyArray_DIMS({A})[0], k = PyArray_DIMS({A})[1]; char ta; int lda;
 PyArrayObject* AA = {A}; PyArrayObject* X = {x};

@@ -156,8 +156,36 @@ def test_no_compiler_means_unhealthy_with_reason():
     assert not ok and "no C compiler" in why
 
 
-def test_gemv_c_matches_numpy():
+@pytest.mark.parametrize("which", ["numpy", "scipy"])
+def test_gemv_c_matches_numpy(which):
+    from opcore.config import change_flags
+
     blas = pytest.importorskip("opcore.tensor.blas")
+    with change_flags(cpu_c__blas=which):
+        _gemv_check(blas)
+
+
+@pytest.mark.parametrize("which", ["numpy", "scipy"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dot_both_blas(which, dtype):
+    from opcore.config import change_flags
+
+    a = T.matrix("a", dtype=dtype)
+    b = T.matrix("b", dtype=dtype)
+    with change_flags(cpu_c__blas=which):
+        f = opcore.function([a, b], T.dot(a, b), mode=C)
+        assert f.linker.c_nodes
+    rng = np.random.RandomState(9)
+    A = rng.rand(6, 5).astype(dtype)
+    B = rng.rand(5, 4).astype(dtype)
+    for x, y in [(A, B), (A[::-1], B[:, ::-1]), (np.asfortranarray(A), B.T.copy().T),
+                 (A[::2, ::2], B[::2]), (A[:0], B), (A[:, :0], B[:0])]:
+        got = f(x, y)
+        assert got.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(got, x.astype("float64") @ y, rtol=1e-5, atol=1e-6)
+
+
+def _gemv_check(blas):
     y = T.dvector("y")
     A = T.dmatrix("A")
     x = T.dvector("x")
