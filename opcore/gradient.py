@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from opcore.graph.basic import Constant, Variable
+from opcore.graph.basic import Variable
 from opcore.graph.null import DisconnectedType, NullType
 from opcore.graph.traversal import io_toposort
 
