@@ -267,7 +267,6 @@ class DotC(_Base):
         (a, b), (z,) = inputs, outputs
         fail = sub["fail"]
         zd = node.outputs[0].type.dtype
-        nd = node.outputs[0].type.ndim
         generic = f"""
 {{ PyArrayObject* r = (PyArrayObject*)PyArray_MatrixProduct2((PyObject*){a}, (PyObject*){b}, NULL);
   if (r == NULL) {fail}
@@ -314,9 +313,11 @@ if (m > 0 && n > 0) {{
     memset(PyArray_DATA({z}), 0, m * n * sizeof({t}));
   }} else {{
     Py_INCREF(A); Py_INCREF(B);
-    if (!oc_layout(A, &ta, &lda)) {{ PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(A, NPY_CORDER);
+    if (!oc_layout(A, &ta, &lda)) {{ PyArrayObject* c =
+        (PyArrayObject*)PyArray_NewCopy(A, NPY_CORDER);
         Py_DECREF(A); A = c; if (!A) {{ Py_DECREF(B); {fail} }} oc_layout(A, &ta, &lda); }}
-    if (!oc_layout(B, &tb, &ldb)) {{ PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(B, NPY_CORDER);
+    if (!oc_layout(B, &tb, &ldb)) {{ PyArrayObject* c =
+        (PyArrayObject*)PyArray_NewCopy(B, NPY_CORDER);
         Py_DECREF(B); B = c; if (!B) {{ Py_DECREF(A); {fail} }} oc_layout(B, &tb, &ldb); }}
     if (oc_{pre}gemm == NULL) oc_{pre}gemm = (oc_{pre}gemm_t)oc_blas_fn("{pre}gemm");
     if (oc_{pre}gemm == NULL) {{ Py_DECREF(A); Py_DECREF(B); {fail} }}
@@ -400,7 +401,8 @@ if (m > 0) {{
   }} else {{
     int M = (int)m, K = (int)k, incx, one = 1; char tr;
     Py_INCREF(AA); Py_INCREF(X);
-    if (!oc_layout(AA, &ta, &lda)) {{ PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(AA, NPY_CORDER);
+    if (!oc_layout(AA, &ta, &lda)) {{ PyArrayObject* c =
+        (PyArrayObject*)PyArray_NewCopy(AA, NPY_CORDER);
         Py_DECREF(AA); AA = c; if (!AA) {{ Py_DECREF(X); {fail} }} oc_layout(AA, &ta, &lda); }}
     if (PyArray_STRIDES(X)[0] <= 0 || PyArray_STRIDES(X)[0] % sizeof({t})) {{
         PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(X, NPY_CORDER);

@@ -9,13 +9,11 @@ lists), so a call costs one C entry and no per-node Python overhead.
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable
 
 import numpy as np
 
 from opcore.compile.linker import Linker
-from opcore.config import config
 
 from opcore_cpu_c.ccode import HELPERS, PRELUDE, C_TYPES, c_string, typenum
 from opcore_cpu_c.compiler import compile_module

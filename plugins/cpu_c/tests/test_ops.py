@@ -36,8 +36,9 @@ def test_elemwise_reductions_indexing_dot():
     i = T.lscalar("i")
     outs = [T.exp(x) * v + 2, T.tanh(x) - abs(x) ** 3, T.maximum(x, 0.5), T.switch(x > 0.5, x, -x),
             x.sum(), x.sum(axis=0), x.max(axis=1), x.min(), x.prod(axis=0), (x > 0.5).any(axis=1),
-            (x > -1).all(), x.mean(axis=1), T.dot(x, y), T.dot(x, v[:4]), x.T, x.dimshuffle(1, "x", 0),
-            x[1:, ::-1], x[i], x[:, i], T.set_subtensor(x[1:, :2], 7.0), T.inc_subtensor(x[0], v[:4]),
+            (x > -1).all(), x.mean(axis=1), T.dot(x, y), T.dot(x, v[:4]), x.T,
+            x.dimshuffle(1, "x", 0), x[1:, ::-1], x[i], x[:, i], T.set_subtensor(x[1:, :2], 7.0),
+            T.inc_subtensor(x[0], v[:4]),
             T.concatenate([x, 2 * x], axis=0), x.reshape((-1,)), T.cast(x * 10, "int32"),
             T.alloc(v, 2, v.shape[0]), x.shape, T.sqrt(x) + T.log1p(x) * T.sigmoid(x)]
     f, g = _both([x, y, v, i], outs)

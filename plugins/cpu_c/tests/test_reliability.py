@@ -97,10 +97,6 @@ def test_stale_lock_of_dead_pid_is_broken(tmp_path):
     compiler._release(lock)
 
 
-class _BadOp:
-    pass
-
-
 def test_compile_error_has_message_command_and_source():
     from opcore.graph.basic import Apply
     from opcore.graph.op import Op
