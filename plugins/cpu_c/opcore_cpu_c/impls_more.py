@@ -421,3 +421,81 @@ if (m > 0) {{
 
 
 _register_gemv()
+
+
+def _register_gemm_ger():
+    try:
+        from opcore.tensor.blas import Gemm, Ger
+    except ImportError:
+        return
+
+    def same_float(node):
+        dts = {v.type.dtype for v in node.inputs + node.outputs}
+        return len(dts) == 1 and dts.pop() in ("float32", "float64")
+
+    @register(Gemm)
+    class GemmC(_Base):
+        """``b*z + a*dot(x, y)``: the product through NumPy's BLAS, combined in one pass."""
+
+        c_supports = staticmethod(same_float)
+
+        def c_code(self, node, name, inputs, outputs, sub):
+            (z0, a, x, y, b), (z,) = inputs, outputs
+            fail = sub["fail"]
+            zd = node.outputs[0].type.dtype
+            t = ctype(zd)
+            return f"""
+npy_intp dims[2]; npy_intp i, j; PyArrayObject* r;
+{t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
+dims[0] = PyArray_DIMS({x})[0]; dims[1] = PyArray_DIMS({y})[1];
+if (PyArray_DIMS({x})[1] != PyArray_DIMS({y})[0] || PyArray_DIMS({z0})[0] != dims[0]
+    || PyArray_DIMS({z0})[1] != dims[1]) {{
+    PyErr_Format(PyExc_ValueError, "Gemm: shapes z(%zd,%zd), x(%zd,%zd), y(%zd,%zd) do not match",
+        (Py_ssize_t)PyArray_DIMS({z0})[0], (Py_ssize_t)PyArray_DIMS({z0})[1],
+        (Py_ssize_t)PyArray_DIMS({x})[0], (Py_ssize_t)PyArray_DIMS({x})[1],
+        (Py_ssize_t)PyArray_DIMS({y})[0], (Py_ssize_t)PyArray_DIMS({y})[1]); {fail} }}
+r = (PyArrayObject*)PyArray_MatrixProduct2((PyObject*){x}, (PyObject*){y}, NULL);
+if (r == NULL) {fail}
+if (oc_alloc(&{z}, 2, dims, {typenum(zd)})) {{ Py_DECREF(r); {fail} }}
+{{ const {t}* rv = (const {t}*)PyArray_DATA(r); {t}* q = ({t}*)PyArray_DATA({z});
+  const char* zp = (const char*)PyArray_DATA({z0});
+  npy_intp s0 = PyArray_STRIDES({z0})[0], s1 = PyArray_STRIDES({z0})[1];
+  for (i = 0; i < dims[0]; i++)
+    for (j = 0; j < dims[1]; j++)
+      q[i * dims[1] + j] = alpha * rv[i * dims[1] + j]
+          + (beta == 0 ? ({t})0 : beta * *(const {t}*)(zp + i * s0 + j * s1)); }}
+Py_DECREF(r);
+"""
+
+    @register(Ger)
+    class GerC(_Base):
+        """``A + a * outer(x, y)`` as one strided loop."""
+
+        c_supports = staticmethod(same_float)
+
+        def c_code(self, node, name, inputs, outputs, sub):
+            (A, a, x, y), (z,) = inputs, outputs
+            fail = sub["fail"]
+            zd = node.outputs[0].type.dtype
+            t = ctype(zd)
+            return f"""
+npy_intp i, j; {t} alpha = *({t}*)PyArray_DATA({a});
+if (PyArray_DIMS({A})[0] != PyArray_DIMS({x})[0] || PyArray_DIMS({A})[1] != PyArray_DIMS({y})[0]) {{
+    PyErr_Format(PyExc_ValueError, "Ger: shapes A(%zd,%zd), x(%zd,), y(%zd,) do not match",
+        (Py_ssize_t)PyArray_DIMS({A})[0], (Py_ssize_t)PyArray_DIMS({A})[1],
+        (Py_ssize_t)PyArray_DIMS({x})[0], (Py_ssize_t)PyArray_DIMS({y})[0]); {fail} }}
+if (oc_alloc(&{z}, 2, PyArray_DIMS({A}), {typenum(zd)})) {fail}
+{{ {t}* q = ({t}*)PyArray_DATA({z}); npy_intp n1 = PyArray_DIMS({A})[1];
+  const char* ap = (const char*)PyArray_DATA({A}); const char* xp = (const char*)PyArray_DATA({x});
+  const char* yp = (const char*)PyArray_DATA({y});
+  npy_intp a0 = PyArray_STRIDES({A})[0], a1 = PyArray_STRIDES({A})[1];
+  npy_intp xs = PyArray_STRIDES({x})[0], ys = PyArray_STRIDES({y})[0];
+  for (i = 0; i < PyArray_DIMS({A})[0]; i++) {{
+    const {t} xi = alpha * *(const {t}*)(xp + i * xs);
+    for (j = 0; j < n1; j++)
+      q[i * n1 + j] = *(const {t}*)(ap + i * a0 + j * a1) + xi * *(const {t}*)(yp + j * ys);
+  }} }}
+"""
+
+
+_register_gemm_ger()

@@ -241,3 +241,26 @@ def test_openmp_loops_match():
     np.testing.assert_allclose(r[0], np.exp(a) * a + 1)
     np.testing.assert_allclose(r[1], a.sum(axis=1))
     np.testing.assert_allclose(r[2], a.max(axis=0))
+
+
+def test_gemm_and_ger_c_match_numpy():
+    blas = pytest.importorskip("opcore.tensor.blas")
+    z = T.dmatrix("z")
+    A = T.dmatrix("A")
+    x = T.dmatrix("x")
+    y = T.dmatrix("y")
+    u = T.dvector("u")
+    w = T.dvector("w")
+    a = T.dscalar("a")
+    b = T.dscalar("b")
+    f = opcore.function([z, x, y, A, u, w, a, b],
+                        [blas.Gemm()(z, a, x, y, b), blas.Ger()(A, a, u, w)], mode=C)
+    assert len(f.linker.c_nodes) == 2
+    rng = np.random.RandomState(10)
+    X, Y, Z = rng.rand(4, 3), rng.rand(3, 5), rng.rand(4, 5)
+    U, W = rng.rand(4), rng.rand(5)
+    for zz, xx, uu in [(Z, X, U), (Z[::-1, ::-1], np.asfortranarray(X), U[::-1]),
+                       (np.zeros((0, 5)), X[:0], U[:0])]:
+        g, h = f(zz, xx, Y, zz, uu, W, 0.5, 2.0)
+        np.testing.assert_allclose(g, 2.0 * zz + 0.5 * xx @ Y)
+        np.testing.assert_allclose(h, zz + 0.5 * np.outer(uu, W))
