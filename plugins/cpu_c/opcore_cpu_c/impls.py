@@ -12,7 +12,7 @@ from opcore.config import config
 from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 
-from opcore_cpu_c.ccode import ctype, typenum
+from opcore_cpu_c.ccode import c_string, ctype, typenum
 
 _TABLE: dict[type, Any] = {}
 
@@ -102,26 +102,29 @@ class ElemwiseC:
         for j, x in enumerate(inputs):
             L.append(f"  {{ npy_intp s = PyArray_DIMS({x})[d]; if (s != 1) {{"
                      f" if (dims[d] == 1) dims[d] = s; else if (dims[d] != s) {{"
-                     f" PyErr_Format(PyExc_ValueError, \"{op}: input shapes do not broadcast"
-                     f" along dimension %d (length %zd vs %zd)\", d, (Py_ssize_t)dims[d],"
+                     f" PyErr_Format(PyExc_ValueError, \"%s: input shapes do not broadcast"
+                     f" along dimension %d (length %zd vs %zd)\", {c_string(str(op))}, d,"
+                     f" (Py_ssize_t)dims[d],"
                      f" (Py_ssize_t)s); {fail} }} }} }}")
         L.append("  n *= dims[d]; }")
         for j, (x, v) in enumerate(zip(inputs, node.inputs)):
             for d, bc in enumerate(v.type.broadcastable):
                 if bc:
                     continue
+                what = c_string(f"{op}: input {j} ({v}) has length 1 in dimension {d} at run "
+                                f"time but its type {v.type} does not declare that dimension "
+                                "broadcastable")
                 L.append(f"if (PyArray_DIMS({x})[{d}] == 1 && dims[{d}] != 1) {{ PyErr_Format("
-                         f"PyExc_ValueError, \"{op}: input {j} ({v}) has length 1 in dimension "
-                         f"{d} at run time but its type {v.type} does not declare that dimension "
-                         f"broadcastable (the other inputs have length %zd); use a row/col type, "
-                         f"T.addbroadcast, or dimshuffle('x', ...)\", (Py_ssize_t)dims[{d}]); "
-                         f"{fail} }}")
+                         f"PyExc_ValueError, \"%s (the other inputs have length %zd); use a "
+                         f"row/col type, T.addbroadcast, or dimshuffle('x', ...)\", {what}, "
+                         f"(Py_ssize_t)dims[{d}]); {fail} }}")
         for o, out in enumerate(outputs):
             if o in inplace:
                 src = inputs[inplace[o]]
                 L.append(f"for (d = 0; d < {nd}; d++) if (PyArray_DIMS({src})[d] != dims[d]) {{"
-                         f" PyErr_SetString(PyExc_ValueError, \"{op}: the in-place input has a "
-                         f"broadcast shape\"); {fail} }}")
+                         f" PyErr_SetString(PyExc_ValueError, "
+                         f"{c_string(f'{op}: the in-place input has a broadcast shape')}); "
+                         f"{fail} }}")
                 L.append(f"Py_XDECREF({out}); {out} = {src}; Py_INCREF({out});")
                 L.append(f"if (!PyArray_IS_C_CONTIGUOUS({out})) fast = 0;")
             else:
@@ -255,8 +258,8 @@ class CAReduceC:
         for d in axes:
             L.append(f"m *= PyArray_DIMS({x})[{d}];")
         if init is None:
-            L.append(f"if (m == 0) {{ PyErr_SetString(PyExc_ValueError, \"{op}: cannot reduce "
-                     f"an empty array (zero-size reduced axis)\"); {fail} }}")
+            msg = c_string(f"{op}: cannot reduce an empty array (zero-size reduced axis)")
+            L.append(f"if (m == 0) {{ PyErr_SetString(PyExc_ValueError, {msg}); {fail} }}")
         L.append(f"if (oc_alloc(&{z}, {len(kept)}, zdims, {typenum(zd)})) {fail}")
         xt, zt, at = ctype(xd), ctype(zd), ctype(accd)
         first = "0" if init is not None else "1"
@@ -315,8 +318,8 @@ class DimShuffleC:
              % (len(op.new_order) + 1, len(op.new_order))]
         for d in op.drop:
             L.append(f"if (PyArray_DIMS({x})[{d}] != 1) {{ PyErr_Format(PyExc_ValueError, "
-                     f"\"{op}: dimension {d} should have length 1, got %zd\", "
-                     f"(Py_ssize_t)PyArray_DIMS({x})[{d}]); {fail} }}")
+                     f"\"%s: dimension {d} should have length 1, got %zd\", "
+                     f"{c_string(str(op))}, (Py_ssize_t)PyArray_DIMS({x})[{d}]); {fail} }}")
         if perm == list(range(nd_in)):
             L.append(f"t = {x}; Py_INCREF(t);")
         else:

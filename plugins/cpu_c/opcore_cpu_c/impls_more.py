@@ -9,7 +9,7 @@ from opcore.tensor.math import Dot
 from opcore.tensor.shape import Join, Reshape
 from opcore.tensor.subtensor import IncSubtensor, Subtensor, _is_advanced
 
-from opcore_cpu_c.ccode import ctype, typenum
+from opcore_cpu_c.ccode import c_string, ctype, typenum
 from opcore_cpu_c.impls import register
 
 
@@ -208,7 +208,8 @@ class IncSubtensorC(_Base):
 {{ PyObject* view = PyObject_GetItem((PyObject*){z}, idx); Py_DECREF(idx);
   if (view == NULL) {fail}
   if (!PyArray_Check(view)) {{ /* an integer index of a 0-d result: write through a 0-d view */
-      Py_DECREF(view); PyErr_SetString(PyExc_IndexError, "{op}: integer index gives a scalar");
+      Py_DECREF(view);
+      PyErr_SetString(PyExc_IndexError, {c_string(f"{op}: integer index gives a scalar")});
       {fail} }}
   {{ {act} Py_DECREF(view); if (rc < 0) {fail} }} }}
 """

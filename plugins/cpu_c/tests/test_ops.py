@@ -264,3 +264,13 @@ def test_gemm_and_ger_c_match_numpy():
         g, h = f(zz, xx, Y, zz, uu, W, 0.5, 2.0)
         np.testing.assert_allclose(g, 2.0 * zz + 0.5 * xx @ Y)
         np.testing.assert_allclose(h, zz + 0.5 * np.outer(uu, W))
+
+
+def test_names_with_quotes_and_percent_compile():
+    """Variable/op names end up in C error strings: they must be escaped."""
+    x = T.dmatrix('we"ird%s\\name')
+    y = T.dmatrix("y%d")
+    f = opcore.function([x, y], [x + y, x.sum(axis=(0, 1))], mode=C)
+    with pytest.raises(ValueError, match="broadcastable"):
+        f(np.ones((1, 3)), np.ones((2, 3)))
+    np.testing.assert_allclose(f(np.ones((2, 3)), np.ones((2, 3)))[0], 2 * np.ones((2, 3)))
