@@ -122,24 +122,24 @@ class _ConvBase(Op):
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
         return _windows(xp, fh, fw, oshape[0], oshape[1], self.subsample, self.filter_dilation)
 
+    # Layout: the columns of one group are (b, cg*fh*fw, oh*ow), so each GEMM is a batched
+    # ``(kg, K) @ (K, P)`` whose result is already in (b, k, oh, ow) order (no transposing copy
+    # of the output), and the im2col copy reads runs of ``ow`` contiguous input elements.
+
     def _forward(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
         """The convolution of ``x`` (b, c, h, w) with ``w`` (k, c/g, fh, fw) as GEMMs."""
         pad, (oh, ow) = self._geometry(x.shape, w.shape)
-        b, c = x.shape[:2]
+        b = x.shape[0]
         k, cg, fh, fw = w.shape
-        g = self.num_groups
+        g, kg, kk, pp = self.num_groups, k // self.num_groups, cg * fh * fw, oh * ow
         cols = self._cols(x, pad, fh, fw, (oh, ow))
         wk = self._weights(w)
-        out = np.empty((b, k, oh, ow), dtype=np.result_type(x.dtype, w.dtype))
-        kg = k // g
+        out = np.empty((b, k, pp), dtype=np.result_type(x.dtype, w.dtype))
         for gi in range(g):
-            # (b, oh, ow, cg, fh, fw) -> (b*oh*ow, cg*fh*fw): the one copy im2col needs
-            cg_cols = cols[:, gi * cg:(gi + 1) * cg].transpose(0, 4, 5, 1, 2, 3)
-            mat = cg_cols.reshape(b * oh * ow, cg * fh * fw)
-            wm = wk[gi * kg:(gi + 1) * kg].reshape(kg, cg * fh * fw)
-            res = np.dot(mat, wm.T).reshape(b, oh, ow, kg)
-            out[:, gi * kg:(gi + 1) * kg] = res.transpose(0, 3, 1, 2)
-        return out
+            mat = cols[:, gi * cg:(gi + 1) * cg].reshape(b, kk, pp)  # the im2col copy
+            wm = wk[gi * kg:(gi + 1) * kg].reshape(kg, kk)
+            np.matmul(wm, mat, out=out[:, gi * kg:(gi + 1) * kg])
+        return out.reshape(b, k, oh, ow)
 
     def _grad_weights(self, x: np.ndarray, dy: np.ndarray, fshape: tuple) -> np.ndarray:
         k, cg, fh, fw = fshape
@@ -148,16 +148,15 @@ class _ConvBase(Op):
             raise ValueError(f"{self}: output gradient has shape {dy.shape}, expected "
                              f"{(x.shape[0], k, oh, ow)}")
         b = x.shape[0]
-        g = self.num_groups
-        kg = k // g
+        g, kg, kk, pp = self.num_groups, k // self.num_groups, cg * fh * fw, oh * ow
         cols = self._cols(x, pad, fh, fw, (oh, ow))
-        dw = np.empty(fshape, dtype=np.result_type(x.dtype, dy.dtype))
+        dw = np.empty((k, kk), dtype=np.result_type(x.dtype, dy.dtype))
         for gi in range(g):
-            mat = cols[:, gi * cg:(gi + 1) * cg].transpose(0, 4, 5, 1, 2, 3)
-            mat = mat.reshape(b * oh * ow, cg * fh * fw)
-            dym = dy[:, gi * kg:(gi + 1) * kg].transpose(1, 0, 2, 3).reshape(kg, b * oh * ow)
-            dw[gi * kg:(gi + 1) * kg] = np.dot(dym, mat).reshape(kg, cg, fh, fw)
-        return self._weights(dw)
+            mat = cols[:, gi * cg:(gi + 1) * cg].reshape(b, kk, pp)
+            dym = dy[:, gi * kg:(gi + 1) * kg].reshape(b, kg, pp)
+            # one small GEMM per image, then the sum over the batch
+            np.sum(np.matmul(dym, mat.transpose(0, 2, 1)), axis=0, out=dw[gi * kg:(gi + 1) * kg])
+        return self._weights(dw.reshape(fshape))
 
     def _grad_inputs(self, w: np.ndarray, dy: np.ndarray, ishape: tuple) -> np.ndarray:
         b, c, h, wd = ishape
@@ -166,8 +165,7 @@ class _ConvBase(Op):
         if dy.shape != (b, k, oh, ow):
             raise ValueError(f"{self}: output gradient has shape {dy.shape}, expected "
                              f"{(b, k, oh, ow)}")
-        g = self.num_groups
-        kg = k // g
+        g, kg, kk, pp = self.num_groups, k // self.num_groups, cg * fh * fw, oh * ow
         wk = self._weights(w)
         sh, sw = self.subsample
         dh, dw_ = self.filter_dilation
@@ -176,15 +174,17 @@ class _ConvBase(Op):
         wp = max(wd + 2 * pw, (fw - 1) * dw_ + (ow - 1) * sw + 1)
         dxp = np.zeros((b, c, hp, wp), dtype=dt)
         for gi in range(g):
-            dym = dy[:, gi * kg:(gi + 1) * kg].transpose(0, 2, 3, 1).reshape(b * oh * ow, kg)
-            wm = wk[gi * kg:(gi + 1) * kg].reshape(kg, cg * fh * fw)
-            dcols = np.dot(dym, wm).reshape(b, oh, ow, cg, fh, fw)
+            dym = dy[:, gi * kg:(gi + 1) * kg].reshape(b, kg, pp)
+            wm = wk[gi * kg:(gi + 1) * kg].reshape(kg, kk)
+            dcols = np.matmul(wm.T, dym).reshape(b, cg, fh, fw, oh, ow)
             target = dxp[:, gi * cg:(gi + 1) * cg]
+            # col2im: one strided slice add per kernel tap (fh*fw of them)
             for i in range(fh):
+                r0 = i * dh
+                rows = slice(r0, r0 + sh * (oh - 1) + 1, sh)
                 for j in range(fw):
-                    r0, c0 = i * dh, j * dw_
-                    target[:, :, r0:r0 + sh * (oh - 1) + 1:sh, c0:c0 + sw * (ow - 1) + 1:sw] += \
-                        dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+                    c0 = j * dw_
+                    target[:, :, rows, c0:c0 + sw * (ow - 1) + 1:sw] += dcols[:, :, i, j]
         return dxp[:, :, ph:ph + h, pw:pw + wd]
 
     def _check_float(self, *vs: Any) -> list:

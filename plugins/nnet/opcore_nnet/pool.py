@@ -72,7 +72,9 @@ class _PoolBase(Op):
         (p0, p1), (s0, s1), (w0, w1) = self.pad, self.stride, self.ws
         need_r = max((nr - 1) * s0 + w0, r + 2 * p0) if nr else r + 2 * p0
         need_c = max((nc - 1) * s1 + w1, c + 2 * p1) if nc else c + 2 * p1
-        fill = -np.inf if self.mode == "max" else 0
+        fill = 0
+        if self.mode == "max":
+            fill = np.iinfo(x.dtype).min if x.dtype.kind in "iu" else -np.inf
         lead = [(0, 0)] * (x.ndim - 2)
         xp = np.pad(x, lead + [(p0, need_r - r - p0), (p1, need_c - c - p1)],
                     constant_values=fill) if (need_r, need_c) != (r, c) else x
@@ -93,6 +95,26 @@ class _PoolBase(Op):
         strides = st[:-2] + (st[-2] * self.stride[0], st[-1] * self.stride[1]) + st[-2:]
         return as_strided(a, shape, strides, writeable=False)
 
+    def _taps(self, a: np.ndarray, nr: int, nc: int):
+        """Yield, for each window offset (i, j), the strided view ``a[..., i::s0, j::s1]`` of
+        shape (..., nr, nc): the loop runs ws0*ws1 times, each step one vectorised operation."""
+        (s0, s1), (w0, w1) = self.stride, self.ws
+        for i in range(w0):
+            rows = slice(i, i + s0 * (nr - 1) + 1, s0)
+            for j in range(w1):
+                yield a[..., rows, j:j + s1 * (nc - 1) + 1:s1]
+
+    def _pool(self, xp: np.ndarray, nr: int, nc: int, dtype: Any) -> np.ndarray:
+        """Max or sum over each window of the padded input (no division)."""
+        if nr == 0 or nc == 0:
+            return np.zeros(xp.shape[:-2] + (nr, nc), dtype=dtype)
+        taps = self._taps(xp, nr, nc)
+        res = np.array(next(taps), dtype=xp.dtype if self.mode == "max" else dtype)
+        combine = np.maximum if self.mode == "max" else np.add
+        for t in taps:
+            combine(res, t, out=res)
+        return res
+
     def _check_x(self, x: Any) -> Any:
         x = as_tensor_variable(x)
         if x.ndim < 2:
@@ -109,13 +131,10 @@ class Pool(_PoolBase):
 
     def perform(self, node: Apply, inputs: list, out: list) -> None:
         (x,) = inputs
-        _, win, _, counts = self._layout(x)
-        if self.mode == "max":
-            res = win.max(axis=(-1, -2)) if win.size else np.zeros(win.shape[:-2], x.dtype)
-        else:
-            res = win.sum(axis=(-1, -2))
-            if counts is not None:
-                res = res / counts
+        xp, _, (nr, nc), counts = self._layout(x)
+        res = self._pool(xp, nr, nc, x.dtype)
+        if counts is not None:
+            res = res / counts
         out[0][0] = np.asarray(res, dtype=x.dtype)
 
     def infer_shape(self, node: Apply, shapes: list) -> list:
@@ -150,22 +169,21 @@ class PoolGrad(_PoolBase):
 
     def perform(self, node: Apply, inputs: list, out: list) -> None:
         x, gz = inputs
-        xp, win, (nr, nc), counts = self._layout(x)
+        xp, _, (nr, nc), counts = self._layout(x)
         if gz.shape != x.shape[:-2] + (nr, nc):
             raise ValueError(f"{self}: gz has shape {gz.shape}, expected "
                              f"{x.shape[:-2] + (nr, nc)}")
-        if self.mode == "max":
-            mx = win.max(axis=(-1, -2), keepdims=True) if win.size else win[..., :1, :1]
-            contrib = (win == mx) * gz[..., None, None]
-        else:
-            g = gz / counts if counts is not None else gz
-            contrib = np.broadcast_to(g[..., None, None], win.shape)
         gxp = np.zeros(xp.shape, dtype=np.result_type(x.dtype, gz.dtype))
-        (s0, s1), (w0, w1) = self.stride, self.ws
-        for i in range(w0):
-            for j in range(w1):
-                gxp[..., i:i + s0 * (nr - 1) + 1:s0, j:j + s1 * (nc - 1) + 1:s1] += \
-                    contrib[..., i, j]
+        if nr and nc:
+            if self.mode == "max":
+                mx = self._pool(xp, nr, nc, x.dtype)
+                for t, gt in zip(self._taps(xp, nr, nc), self._taps(gxp, nr, nc)):
+                    # every tied maximum of a window receives the window's gradient
+                    gt += np.where(t == mx, gz, 0)
+            else:
+                g = gz / counts if counts is not None else gz
+                for gt in self._taps(gxp, nr, nc):
+                    gt += g
         r, c = x.shape[-2:]
         p0, p1 = self.pad
         out[0][0] = np.ascontiguousarray(gxp[..., p0:p0 + r, p1:p1 + c], dtype=x.dtype)
