@@ -1,13 +1,25 @@
-"""GPU implementations of opcore-nnet's softmax family, registered with
-``opcore_register_impls`` as ``impls.register("gpu", Softmax, GpuRule(...))`` when that plugin is
-installed.  Each is a few of this plugin's kernels: a max reduction, one elementwise pass, a sum
-reduction and a final elementwise pass, all along ``op.axis``."""
+"""GPU implementations of opcore-nnet's ops, registered with ``opcore_register_impls`` as
+``impls.register("gpu", Softmax, GpuRule(...))`` when that plugin is installed (through its public
+``opcore_nnet.api`` only, imported when the impls are registered).
+
+* softmax family: a max reduction, one elementwise pass, a sum reduction and a final elementwise
+  pass along ``op.axis``;
+* ``CrossentropySoftmax1Hot`` / ``CrossentropySoftmax1HotDx``: one fused kernel each
+  (:mod:`opcore_gpu_cuda.nnet_kernels`); the integer labels stay host inputs (checked there,
+  then uploaded);
+* ``Conv2d``, ``Conv2dGradWeights``, ``Conv2dGradInputs``: direct-convolution kernels; the shape
+  inputs of the gradient ops stay on the host.
+"""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
+import numpy as np
+
 from opcore_gpu_cuda import kernels as K
+from opcore_gpu_cuda import nnet_kernels as NK
 from opcore_gpu_cuda.array import GpuArray, empty
 from opcore_gpu_cuda.dialect import dtype_to_ctype
 from opcore_gpu_cuda.ops import GpuRule
@@ -58,12 +70,75 @@ def _softmax_grad(op: Any, node: Any, inputs: list) -> list:
     return [_map("(v0 - v1) * v2", [dy, s, sm], dt, "softmax_grad_out")]
 
 
+def _one_float(what: str):
+    def supports(op: Any, node: Any) -> str:
+        dts = {v.type.dtype for v in list(node.inputs) + list(node.outputs)
+               if np.dtype(v.type.dtype).kind == "f"}
+        if len(dts) == 1 and dts <= {"float32", "float64"}:
+            return ""
+        return f"GPU {what} needs one dtype, float32 or float64 (got {sorted(dts)})"
+    return supports
+
+
+def _xent(op: Any, node: Any, inputs: list) -> list:
+    x, y = inputs
+    return list(NK.crossentropy_softmax_1hot(x, y))
+
+
+def _xent_dx(op: Any, node: Any, inputs: list) -> list:
+    g, sm, y = inputs
+    return [NK.crossentropy_softmax_1hot_dx(g, sm, y, node.outputs[0].type.dtype)]
+
+
+def _conv(op: Any, node: Any, inputs: list) -> list:
+    x, w = inputs
+    geom = NK.conv_geometry(op, x.shape, w.shape)
+    out = empty((geom["B"], geom["K"], geom["OH"], geom["OW"]), node.outputs[0].type.dtype,
+                x.context)
+    return [NK.conv_run("fwd", geom, x, w, out)]
+
+
+def _conv_gw(op: Any, node: Any, inputs: list) -> list:
+    x, dy, fs = inputs
+    fshape = (dy.shape[1], x.shape[1] // op.num_groups, int(fs[0]), int(fs[1]))
+    geom = NK.conv_geometry(op, x.shape, fshape)
+    if tuple(dy.shape) != (geom["B"], geom["K"], geom["OH"], geom["OW"]):
+        raise ValueError(f"Gpu{op}: output gradient has shape {dy.shape}, expected "
+                         f"{(geom['B'], geom['K'], geom['OH'], geom['OW'])}")
+    out = empty(fshape, node.outputs[0].type.dtype, x.context)
+    return [NK.conv_run("gw", geom, x, dy, out)]
+
+
+def _conv_gi(op: Any, node: Any, inputs: list) -> list:
+    w, dy, ish = inputs
+    ishape = (dy.shape[0], w.shape[1] * op.num_groups, int(ish[0]), int(ish[1]))
+    geom = NK.conv_geometry(op, ishape, w.shape)
+    if tuple(dy.shape) != (geom["B"], geom["K"], geom["OH"], geom["OW"]):
+        raise ValueError(f"Gpu{op}: output gradient has shape {dy.shape}, expected "
+                         f"{(geom['B'], geom['K'], geom['OH'], geom['OW'])}")
+    out = empty(ishape, node.outputs[0].type.dtype, w.context)
+    return [NK.conv_run("gi", geom, w, dy, out)]
+
+
 def register(impls: Any) -> None:
     """Register the rules when opcore-nnet is installed (silently nothing otherwise)."""
-    try:
-        from opcore_nnet.softmax import LogSoftmax, Softmax, SoftmaxGrad
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("opcore_nnet") is None:
         return
-    impls.register("gpu", Softmax, GpuRule(_softmax, supports=_supports))
-    impls.register("gpu", LogSoftmax, GpuRule(_log_softmax, supports=_supports))
-    impls.register("gpu", SoftmaxGrad, GpuRule(_softmax_grad, supports=_supports))
+    nnet = importlib.import_module("opcore_nnet.api")
+    impls.register("gpu", nnet.Softmax, GpuRule(_softmax, supports=_supports))
+    impls.register("gpu", nnet.LogSoftmax, GpuRule(_log_softmax, supports=_supports))
+    impls.register("gpu", nnet.SoftmaxGrad, GpuRule(_softmax_grad, supports=_supports))
+    impls.register("gpu", nnet.CrossentropySoftmax1Hot,
+                   GpuRule(_xent, device_inputs=lambda op, n: [0],
+                           supports=_one_float("crossentropy")))
+    impls.register("gpu", nnet.CrossentropySoftmax1HotDx,
+                   GpuRule(_xent_dx, device_inputs=lambda op, n: [0, 1],
+                           supports=_one_float("crossentropy gradient")))
+    conv = _one_float("conv2d")
+    impls.register("gpu", nnet.Conv2d, GpuRule(_conv, supports=conv))
+    impls.register("gpu", nnet.Conv2dGradWeights,
+                   GpuRule(_conv_gw, device_inputs=lambda op, n: [0, 1], supports=conv))
+    impls.register("gpu", nnet.Conv2dGradInputs,
+                   GpuRule(_conv_gi, device_inputs=lambda op, n: [0, 1], supports=conv))

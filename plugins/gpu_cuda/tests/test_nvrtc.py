@@ -63,6 +63,9 @@ def _other_kernels():
     out.append(("pygpu_axpb", K.elemwise_source("k_axpb", 1, ["float32", "float32"],
                                                  ["float32"], ge.body)))
     out.append(("op_guide_axpb", AXPB_GUIDE))
+    from opcore_gpu_cuda.nnet_kernels import nnet_kernel_sources
+
+    out += nnet_kernel_sources()
     return out
 
 
