@@ -75,6 +75,12 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared() takes a value, not the symbolic variable {value}")
+    from opcore.config import config
+
+    if str(config.device) != "cpu":  # a GPU plugin registers its constructor when it loads
+        from opcore.plugins import get_host
+
+        get_host().ensure_loaded()
     for ctor in _constructors:
         try:
             var = ctor(value, name=name, strict=strict, allow_downcast=allow_downcast,

@@ -53,6 +53,11 @@ GPU_BACKEND = Backend(
 @hookimpl
 def opcore_register_backends(backends: Any) -> None:
     backends.register(GPU_BACKEND)
+    # with the backend, the shared-variable constructor: ``opcore.shared`` loads the plugins
+    # first when config.device is not "cpu", so float arrays then live on the device
+    from opcore_gpu_cuda.shared import register_shared_constructor
+
+    register_shared_constructor()
 
 
 @hookimpl

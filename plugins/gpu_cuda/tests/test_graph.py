@@ -27,8 +27,12 @@ def _compare(inputs, outputs, values, rtol=1e-5):
     f = opcore.function(inputs, outputs)
     got = f(*values)
     assert f.maker.backend.name == "gpu"
+    from opcore_gpu_cuda.array import GpuArray
+
     for g, r in zip(got if isinstance(got, list) else [got], ref if isinstance(ref, list)
                     else [ref]):
+        if isinstance(g, GpuArray):  # e.g. the gradient w.r.t. a device shared variable
+            g, r = g.get(), r.get() if isinstance(r, GpuArray) else r
         assert isinstance(g, np.ndarray)
         np.testing.assert_allclose(g, r, rtol=rtol, atol=1e-6)
     return f
@@ -192,3 +196,51 @@ def test_device_resident_shared_weights(gpu_flags):
             assert all(i.name != "w" for i in n.inputs)
     w.set_value(np.zeros(3))
     assert np.array_equal(w.get_value(), np.zeros(3))
+
+
+def test_opcore_shared_lives_on_device(gpu_flags):
+    from opcore_gpu_cuda.array import GpuArray
+    from opcore_gpu_cuda.shared import GpuArraySharedVariable
+
+    X, Y = rng.random((10, 4)).astype("float32"), rng.random(10).astype("float32")
+    w0, b0 = rng.random(4).astype("float32"), np.float32(0.5)
+    w = opcore.shared(w0.copy(), name="w")
+    b = opcore.shared(b0, name="b")                       # a NumPy scalar stays on the host
+    steps = opcore.shared(np.int64(0), name="steps")
+    iw = opcore.shared(np.arange(3), name="iw")            # integers stay on the host
+    host = opcore.shared(w0.copy(), name="host", target="cpu")
+    assert isinstance(w, GpuArraySharedVariable)
+    assert isinstance(w.get_value(borrow=True, return_internal_type=True), GpuArray)
+    for v in (b, steps, iw, host):
+        assert not isinstance(v, GpuArraySharedVariable), v
+    x, y = T.fmatrix("x"), T.fvector("y")
+    cost = T.sqr(T.dot(x, w) + b - y).mean()
+    gw = opcore.grad(cost, w)
+    f = opcore.function([x, y], cost, updates=[(w, w - np.float32(0.1) * gw),
+                                               (steps, steps + 1)])
+    wr = w0.astype(np.float64)
+    for _ in range(3):
+        got = f(X, Y)
+        r = X @ wr + b0 - Y
+        np.testing.assert_allclose(got, (r ** 2).mean(), rtol=1e-5)
+        wr = wr - 0.1 * (2 * X.T @ r / len(Y))
+    assert isinstance(w.get_value(), np.ndarray) and w.get_value().dtype == np.float32
+    np.testing.assert_allclose(w.get_value(), wr, rtol=1e-5)
+    assert isinstance(w.get_value(borrow=True, return_internal_type=True), GpuArray)
+    assert int(steps.get_value()) == 3
+    for n in f.maker.fgraph.toposort():  # w is never transferred: the update stays on the device
+        if isinstance(n.op, (GpuFromHost, HostFromGpu)):
+            assert all(i.name != "w" for i in n.inputs)
+    w.set_value(np.ones(4, dtype="float32"))
+    assert isinstance(w.get_value(borrow=True, return_internal_type=True), GpuArray)
+    np.testing.assert_array_equal(w.get_value(), np.ones(4, dtype="float32"))
+
+
+def test_opcore_shared_on_cpu_device_stays_on_host():
+    from opcore_gpu_cuda.shared import GpuArraySharedVariable
+
+    from opcore.config import config
+
+    with config.change_flags(device="cpu"):
+        v = opcore.shared(np.zeros(3, dtype="float32"))
+    assert not isinstance(v, GpuArraySharedVariable)
