@@ -246,6 +246,7 @@ def doctor_checks() -> list[Check]:
     checks += _check_gpu()
     checks.append(_check_cache(config))
     checks += _check_plugins(host)
+    checks += [Check(c["topic"], c["status"], c["detail"], c["fix"]) for c in host.doctor_checks()]
     return checks
 
 

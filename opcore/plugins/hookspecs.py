@@ -18,6 +18,9 @@ or an ``opcore`` CLI command), in this order: ``opcore_addhooks`` (historic),
 order: the built-in ``core`` plugin first, then entry points sorted by name.  No hook's return value
 is used.  An exception raised by a hook disables that plugin (its registrations are dropped) and is
 reported by ``opcore plugins``; with ``OPCORE_STRICT_PLUGINS=1`` it is raised.
+
+``opcore_doctor_checks`` is not a registration hook: only ``opcore doctor`` calls it, after the
+plugins loaded; an exception there becomes a ``problem`` line of that plugin.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
         BackendRegistry,
         CommandRegistry,
         ConfigView,
+        DoctorReport,
         ImplRegistry,
         NamespaceRegistry,
         RewriteRegistry,
@@ -104,4 +108,14 @@ def opcore_register_commands(commands: CommandRegistry) -> None:
 
     ``configure(parser)`` adds arguments to the subcommand's ``argparse`` parser; ``run(args)``
     does the work and returns the exit status (``None`` means 0).
+    """
+
+
+@hookspec
+def opcore_doctor_checks(report: DoctorReport) -> None:
+    """Add lines to ``opcore doctor``: ``report.add(topic, status, detail, fix="")``.
+
+    ``status`` is ``"ok"``, ``"note"`` (an optional part is absent: not an error) or ``"problem"``
+    (broken; ``opcore doctor`` exits 1); ``fix`` says what to do.  Called only by ``opcore
+    doctor`` (never at load or compile time), so it may be slow-ish (probe drivers, devices).
     """

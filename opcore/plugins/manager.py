@@ -32,6 +32,7 @@ from opcore.plugins.registries import (
     BackendRegistry,
     CommandRegistry,
     ConfigView,
+    DoctorReport,
     ImplRegistry,
     NamespaceRegistry,
     PluginError,
@@ -421,6 +422,25 @@ class PluginHost:
                 "hint": "; ".join(record.hints) or None,
             })
         return out
+
+    def doctor_checks(self) -> list[dict[str, str]]:
+        """The lines plugins add to ``opcore doctor`` (hook ``opcore_doctor_checks``), in load
+        order; a hook that raises gives one ``problem`` line naming its plugin."""
+        self.ensure_loaded(strict=False, warn=False)
+        report = DoctorReport()
+        for impl in self._ordered_impls("opcore_doctor_checks"):
+            plugin = impl.plugin_name
+            try:
+                with report.owned_by(plugin):
+                    impl.function(**{a: report for a in impl.argnames if a == "report"})
+            except Exception as exc:
+                if plugin == "core":
+                    raise
+                with report.owned_by(plugin):
+                    report.add(f"plugin {plugin}", "problem",
+                               f"opcore_doctor_checks raised {type(exc).__name__}: {exc}",
+                               _import_hint(self.records[plugin], exc))
+        return report.checks
 
     def _plugin_health(self, record: PluginRecord, backends: list[str]) -> dict[str, Any]:
         if record.status == "disabled":

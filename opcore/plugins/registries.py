@@ -441,3 +441,30 @@ class ConfigView(_Registry):
         if name.startswith("_") or name == "config":
             raise AttributeError(name)
         return getattr(self.config, name)
+
+
+# -- opcore doctor ----------------------------------------------------------------------------
+DOCTOR_STATUSES = ("ok", "note", "problem")
+
+
+class DoctorReport(_Registry):
+    """``report.add(topic, status, detail, fix="")`` from ``opcore_doctor_checks``.
+
+    ``status`` is ``"ok"``, ``"note"`` (an optional part is absent) or ``"problem"`` (something
+    is broken: ``opcore doctor`` then exits 1).  Each line remembers the plugin that added it.
+    """
+
+    kind = "doctor check"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checks: list[dict[str, str]] = []
+
+    def add(self, topic: str, status: str, detail: str, fix: str = "") -> None:
+        """Add one line of ``opcore doctor``."""
+        if status not in DOCTOR_STATUSES:
+            raise ValueError(f"report.add({topic!r}): status must be one of {DOCTOR_STATUSES}, "
+                             f"got {status!r}")
+        self.checks.append({"topic": str(topic), "status": status, "detail": str(detail),
+                            "fix": str(fix or ""), "plugin": self._owner})
+        self._note(str(topic))
