@@ -1,5 +1,6 @@
-"""Entry point of ``opcore-gpu-cuda``: the ``gpu`` backend, its ``gpu_lift`` rewrites and the
-``opcore gpu-info`` command.  Nothing here imports a GPU driver until it is used."""
+"""Entry point of ``opcore-gpu-cuda``: the ``gpu`` backend, its ``gpu_lift`` rewrites, the
+device shared-variable constructor, the nnet impls, ``opcore gpu-info`` and ``opcore doctor``
+lines.  Nothing here imports a GPU driver until it is used."""
 
 from __future__ import annotations
 
@@ -81,3 +82,11 @@ def opcore_register_commands(commands: Any) -> None:
     from opcore_gpu_cuda.info import run_gpu_info
 
     commands.add("gpu-info", "GPU drivers, devices and NVRTC (opcore-gpu-cuda)", run_gpu_info)
+
+
+@hookimpl
+def opcore_doctor_checks(report: Any) -> None:
+    from opcore_gpu_cuda.info import doctor_lines
+
+    for topic, status, detail, fix in doctor_lines():
+        report.add(topic, status, detail, fix)
