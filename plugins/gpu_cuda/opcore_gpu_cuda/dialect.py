@@ -157,7 +157,7 @@ typedef long ga_ssize;
 #define ga_half2float(h) ((float)(h))
 #define ga_float2half(f) ((half)(f))
 #define load_half(p) vload_half(0, (p))
-#define store_half(p, v) vstore_half_rtn((v), 0, (p))
+#define store_half(p, v) vstore_half_rte((v), 0, (p))
 #define atom_add_ig(a, b) atomic_add(a, b)
 #define atom_add_il(a, b) atomic_add(a, b)
 #define atom_xchg_ig(a, b) atomic_xchg(a, b)

@@ -137,15 +137,35 @@ def elemwise_source(name: str, nd: int, in_dtypes: Sequence[str], out_dtypes: Se
         for a in arrays:
             lines.append(f"    {a} += (ga_ssize)k * {a}_s{j};")
     for k, dt in enumerate(in_dtypes):
-        ct = dtype_to_ctype(dt)
-        lines.append(f"    {ct} v{k} = *(GLOBAL_MEM {ct} *){f'i{k}'};")
+        lines.append(f"    {compute_ctype(dt)} v{k} = {load(dt, f'i{k}')};")
     lines.append("    " + body.replace("\n", "\n    "))
     lines += ["  }", "}"]
     return "\n".join(lines)
 
 
+def compute_ctype(dtype: str) -> str:
+    """The C type a kernel computes ``dtype`` values in: float16 is stored as ``ga_half`` and
+    computed in ``ga_float`` (``load_half``/``store_half``), as libgpuarray kernels do."""
+    return "ga_float" if dtype == "float16" else dtype_to_ctype(dtype)
+
+
+def load(dtype: str, ptr: str) -> str:
+    """The expression reading a ``dtype`` element at the ``char *`` ``ptr``."""
+    if dtype == "float16":
+        return f"load_half((GLOBAL_MEM ga_half *)({ptr}))"
+    return f"*(GLOBAL_MEM {dtype_to_ctype(dtype)} *)({ptr})"
+
+
+def store(dtype: str, ptr: str, expr: str) -> str:
+    """The statement writing ``expr`` as a ``dtype`` element at the ``char *`` ``ptr``."""
+    if dtype == "float16":
+        return f"store_half((GLOBAL_MEM ga_half *)({ptr}), (ga_float)({expr}));"
+    ct = dtype_to_ctype(dtype)
+    return f"*(GLOBAL_MEM {ct} *)({ptr}) = ({ct})({expr});"
+
+
 def _cast(expr: str, dtype: str) -> str:
-    return f"(({dtype_to_ctype(dtype)})({expr}))"
+    return f"(({compute_ctype(dtype)})({expr}))"
 
 
 def scalar_body(scalar_op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> str:
@@ -158,17 +178,16 @@ def scalar_body(scalar_op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[s
         for k, (op, vals, dt) in enumerate(scalar_op.c_exprs(names, _cast)):
             if not op.c_expr:
                 raise NotImplementedError(f"scalar op {op.name} has no C template")
-            expr = op.c_expr.format(*vals, odtype=dtype_to_ctype(dt))
-            lines.append(f"{dtype_to_ctype(dt)} s{k} = {expr};")
+            expr = op.c_expr.format(*vals, odtype=compute_ctype(dt))
+            lines.append(f"{compute_ctype(dt)} s{k} = {expr};")
         exprs = [f"s{k}" for k in scalar_op.outputs]
     else:
         if not getattr(scalar_op, "c_expr", None):
             raise NotImplementedError(f"scalar op {scalar_op} has no C template")
         lines = []
-        exprs = [scalar_op.c_expr.format(*names, odtype=dtype_to_ctype(out_dtypes[0]))]
+        exprs = [scalar_op.c_expr.format(*names, odtype=compute_ctype(out_dtypes[0]))]
     for k, (e, dt) in enumerate(zip(exprs, out_dtypes)):
-        ct = dtype_to_ctype(dt)
-        stores.append(f"*(GLOBAL_MEM {ct} *)o{k} = ({ct})({e});")
+        stores.append(store(dt, f"o{k}", e))
     return "\n".join(lines + stores)
 
 
@@ -215,8 +234,7 @@ def elemwise_copy(src: GpuArray, dst: GpuArray) -> None:
 
 
 def _store0(dtype: str, expr: str) -> str:
-    ct = dtype_to_ctype(dtype)
-    return f"*(GLOBAL_MEM {ct} *)o0 = ({ct})({expr});"
+    return store(dtype, "o0", expr)
 
 
 def elemwise_scalar_op(scalar_op: Any, inputs: Sequence[GpuArray],
@@ -261,7 +279,7 @@ def _identity(kind: str, dtype: str) -> tuple[str, str]:
 def reduce_source(name: str, kind: str, nk: int, nr: int, in_dt: str, acc_dt: str,
                   out_dt: str, ls: int) -> str:
     init, comb = _identity(kind, acc_dt)
-    it, at, ot = dtype_to_ctype(in_dt), dtype_to_ctype(acc_dt), dtype_to_ctype(out_dt)
+    at = compute_ctype(acc_dt)
     params = ["ga_size nout", "ga_size nred"] + [f"ga_size k{j}" for j in range(nk)]
     params += [f"ga_size r{j}" for j in range(nr)]
     params += ["GLOBAL_MEM char *x_p", "ga_size x_off"]
@@ -281,7 +299,7 @@ def reduce_source(name: str, kind: str, nk: int, nr: int, in_dt: str, acc_dt: st
           "      ga_size q = j; GLOBAL_MEM char *y = x;"]
     for j in reversed(range(nr)):
         L.append(f"      k = q % r{j}; q = q / r{j}; y += (ga_ssize)k * xr{j};")
-    L += [f"      {at} v = ({at})(*(GLOBAL_MEM {it} *)y);",
+    L += [f"      {at} v = ({at})({load(in_dt, 'y')});",
           "      acc = COMBINE(acc, v);",
           "    }",
           "    buf[LID_0] = acc;",
@@ -291,7 +309,7 @@ def reduce_source(name: str, kind: str, nk: int, nr: int, in_dt: str, acc_dt: st
           " buf[LID_0] = COMBINE(a, b); }",
           "      local_barrier();",
           "    }",
-          f"    if (LID_0 == 0) *(GLOBAL_MEM {ot} *)z = ({ot})buf[0];",
+          f"    if (LID_0 == 0) {store(out_dt, 'z', 'buf[0]')}",
           "    local_barrier();",
           "  }",
           "}",
@@ -307,6 +325,8 @@ def reduce(x: GpuArray, kind: str, axis: Sequence[int] | None, out_dtype: str,
     kept = [d for d in range(x.ndim) if d not in axes]
     out = empty([x.shape[d] for d in kept], out_dtype, ctx)
     acc = acc_dtype or (out_dtype if kind not in ("all", "any") else "int32")
+    if acc == "float16":  # accumulate half values in float, as libgpuarray does
+        acc = "float32"
     kdims = [x.shape[d] for d in kept]
     rdims = [x.shape[d] for d in axes] or [1]
     xk = [x.strides[d] for d in kept]

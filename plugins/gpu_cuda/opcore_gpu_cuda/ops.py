@@ -27,7 +27,7 @@ from opcore_gpu_cuda.array import GpuArray, empty
 from opcore_gpu_cuda.type import GpuArrayType, as_gpuarray_variable, get_context
 
 _GPU_DTYPES = {"bool", "int8", "uint8", "int16", "int32", "int64", "uint32", "uint64",
-               "float32", "float64"}
+               "float16", "float32", "float64"}
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,18 @@ def _other_kernels():
                         K.reduce_source(f"k_red_{kind}_{dt}", kind, 2, 1, dt, acc, dt, 256)))
     for dt in ("float32", "float64"):
         out.append((f"gemm_{dt}", K.gemm_source(f"k_gemm_{dt}", dt)))
+    # float16: ga_half storage through load_half/store_half, float32 arithmetic
+    for name in ("add", "mul", "exp", "tanh", "true_div"):
+        op = S.ALL_OPS[name]
+        ins = ["float16"] * op.nin
+        out.append((f"{name}_float16", K.elemwise_source(
+            f"k_{name}_f16", 2, ins, ["float16"], K.scalar_body(op, ins, ["float16"]))))
+    out.append(("half_to_float", K.elemwise_source("k_h2f", 1, ["float16"], ["float32"],
+                                                   K.scalar_body(S.exp, ["float16"],
+                                                                 ["float32"]))))
+    for kind in ("sum", "max"):
+        out.append((f"reduce_{kind}_float16", K.reduce_source(
+            f"k_red_{kind}_f16", kind, 1, 1, "float16", "float32", "float16", 256)))
     from opcore_gpu_cuda.pygpu.elemwise import GpuElemwise, arg
 
     class _FakeCtx:  # GpuElemwise only needs a context to launch, not to build its body
