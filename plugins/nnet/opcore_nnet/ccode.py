@@ -163,3 +163,178 @@ def xent_dx_c(dnll: str, sm: str, y: str, dx: str, dtype: str, fail: str) -> str
     }}
     Py_DECREF(gc); Py_DECREF(sc); Py_DECREF(yc);
 """
+
+
+# ---------------------------------------------------------------------------- pooling
+
+POOL_SUPPORT = r"""
+/* opcore-nnet pooling: the number of windows along one axis (pool.py's _out_len) */
+static npy_intp ocnn_pool_len(npy_intp n, npy_intp ws, npy_intp st, npy_intp pad, int ib)
+{
+    npy_intp t;
+    n += 2 * pad;
+    if (ib) return n >= ws ? (n - ws) / st + 1 : 0;
+    if (st >= ws) return n == 0 ? 0 : (n - 1) / st + 1;
+    t = n - 1 - ws + st;
+    return (t > 0 ? t / st : 0) + 1;
+}
+"""
+
+
+def _pool_prologue(op: object, x: str, fail: str, extra_decref: str = "") -> str:
+    """Make ``x`` contiguous (``xc``), read (N, r, c), compute (nr, nc) and ``odims``."""
+    (w0, w1), (s0, s1), (p0, p1) = op.ws, op.stride, op.pad
+    ib = int(op.ignore_border)
+    return f"""
+    PyArrayObject* xc = PyArray_GETCONTIGUOUS({x});
+    npy_intp N = 1, r, c, nr, nc, n, i, j, a, b;
+    (void)b;
+    npy_intp odims[NPY_MAXDIMS];
+    int nd, d;
+    if (xc == NULL) {{ {extra_decref} {fail} }}
+    nd = PyArray_NDIM(xc);
+    r = PyArray_DIMS(xc)[nd - 2]; c = PyArray_DIMS(xc)[nd - 1];
+    nr = ocnn_pool_len(r, {w0}, {s0}, {p0}, {ib});
+    nc = ocnn_pool_len(c, {w1}, {s1}, {p1}, {ib});
+    for (d = 0; d < nd - 2; d++) {{ N *= PyArray_DIMS(xc)[d]; odims[d] = PyArray_DIMS(xc)[d]; }}
+    odims[nd - 2] = nr; odims[nd - 1] = nc;
+"""
+
+
+def _rows(op: object, dtype: str, init: str, tap: str, after: str = "") -> str:
+    """Loops over images and output rows; for each window row ``a`` in the image and each tap
+    column ``b``, ``tap`` runs over the output columns ``j`` whose input column ``j*s1+b-p1``
+    lies inside the image (``v`` the input value, ``k`` its index, ``o`` the output index).
+    Per output element this visits the window in row-major order, as the NumPy code does."""
+    (w0, w1), (s0, s1), (p0, p1) = op.ws, op.stride, op.pad
+    ct = _CT[dtype]
+    return f"""
+    for (n = 0; n < N; n++) for (i = 0; i < nr; i++) {{
+        const npy_intp r0 = i * {s0} - {p0}, orow = (n * nr + i) * nc;
+        const npy_intp rr0 = r0 > 0 ? r0 : 0, rr1 = r0 + {w0} < r ? r0 + {w0} : r;
+        {init}
+        for (a = rr0; a < rr1; a++) for (b = 0; b < {w1}; b++) {{
+            const npy_intp off = b - {p1}, rowk = n * r * c + a * c;
+            npy_intp jlo = off < 0 ? (-off + {s1} - 1) / {s1} : 0;
+            npy_intp jhi = c - 1 - off >= 0 ? (c - 1 - off) / {s1} + 1 : 0;
+            if (jhi > nc) jhi = nc;
+            for (j = jlo; j < jhi; j++) {{
+                const npy_intp k = rowk + j * {s1} + off, o = orow + j;
+                const {ct} v = xd[k];
+                {tap}
+            }}
+        }}
+        {after}
+    }}
+"""
+
+
+def _counts(op: object) -> str:
+    """``cnt[j]``: the divisor of window (i, j) for the average modes."""
+    (w0, w1), (s0, s1), (p0, p1) = op.ws, op.stride, op.pad
+    if op.mode == "average_inc_pad":
+        rows = f"(double)((r0 + {w0} < r + {p0} ? r0 + {w0} : r + {p0}) - r0)"
+        cols = f"(double)((c0 + {w1} < c + {p1} ? c0 + {w1} : c + {p1}) - c0)"
+    else:
+        rows = "(double)(rr1 - rr0)"
+        cols = f"(double)((c0 + {w1} < c ? c0 + {w1} : c) - (c0 > 0 ? c0 : 0))"
+    return f"""
+        for (j = 0; j < nc; j++) {{
+            const npy_intp c0 = j * {s1} - {p1};
+            cnt[j] = {rows} * {cols};
+        }}
+"""
+
+
+def _scratch(n: str, fail: str, decref: str) -> str:
+    return f"""
+    double* cnt = (double*)malloc(sizeof(double) * ({n} > 0 ? {n} : 1));
+    if (cnt == NULL) {{ PyErr_NoMemory(); {decref} {fail} }}
+"""
+
+
+def _max_rows(op: object, dtype: str, z: str) -> str:
+    """Window maxima into ``z``.  NaN propagates as in np.maximum; since that check stops GCC
+    from using ``maxsd`` (a branch per element, mispredicted on random data), one branch-free
+    pass looks for NaN first and the common NaN-free case runs the select-only loop."""
+    init = f"for (j = 0; j < nc; j++) {z}[orow + j] = -NPY_INFINITY;"
+    fast = _rows(op, dtype, init, f"{{ const {_CT[dtype]} m = {z}[o]; {z}[o] = m < v ? v : m; }}")
+    slow = _rows(op, dtype, init,
+                 f"{{ const {_CT[dtype]} m = {z}[o]; {z}[o] = ((v > m) | (v != v)) ? v : m; }}")
+    return f"""
+    {{
+        int has_nan = 0;
+        npy_intp q, tot = N * r * c;
+        for (q = 0; q < tot; q++) has_nan |= xd[q] != xd[q];
+        if (!has_nan) {{ {fast} }}
+        else {{ {slow} }}
+    }}
+"""
+
+
+def pool_c(op: object, x: str, z: str, dtype: str, fail: str) -> str:
+    """Max / sum / average pooling of the last two axes of ``x`` (any rank >= 2) into ``z``."""
+    ct, tn = _CT[dtype], _TN[dtype]
+    if op.mode == "max":
+        loops = _max_rows(op, dtype, "zd")
+    else:
+        init = f"for (j = 0; j < nc; j++) zd[orow + j] = 0;"
+        after = "" if op.mode == "sum" else (
+            _counts(op) + f"for (j = 0; j < nc; j++) zd[orow + j] = "
+                          f"({ct})((double)zd[orow + j] / cnt[j]);")
+        loops = _rows(op, dtype, init, "zd[o] += v;", after)
+    return _pool_prologue(op, x, fail) + f"""
+    if (oc_alloc(&{z}, nd, odims, {tn})) {{ Py_DECREF(xc); {fail} }}
+    {{
+        {_scratch("nc", fail, "Py_DECREF(xc);")}
+        const {ct}* xd = (const {ct}*)PyArray_DATA(xc);
+        {ct}* zd = ({ct}*)PyArray_DATA({z});
+        {loops}
+        free(cnt);
+    }}
+    Py_DECREF(xc);
+"""
+
+
+def pool_grad_c(op: object, x: str, gz: str, gx: str, dtype: str, fail: str) -> str:
+    """The gradient of :func:`pool_c`: ``gz`` routed to each window's maxima (every tie) or
+    spread over the window (divided by the mode's count for the averages)."""
+    ct, tn = _CT[dtype], _TN[dtype]
+    if op.mode == "max":
+        # pass 1 finds the row's maxima (into mx), pass 2 routes gz to the elements equal to them
+        first = _max_rows(op, dtype, "mx")
+        second = _rows(op, dtype, "", "gd[k] += v == mx[o] ? gzd[o] : 0;  /* as np.where */")
+        pre = f"""
+        {ct}* mx = ({ct}*)malloc(sizeof({ct}) * (N * nr * nc > 0 ? N * nr * nc : 1));
+        if (mx == NULL) {{ free(cnt); PyErr_NoMemory(); Py_DECREF(xc); Py_DECREF(gc); {fail} }}
+"""
+        body = first + second + "free(mx);"
+    else:
+        pre = ""
+        init = "" if op.mode == "sum" else _counts(op)
+        g = "(double)gzd[o]" if op.mode == "sum" else "gzd[o] / cnt[j]"
+        body = _rows(op, dtype, init, f"gd[k] = ({ct})((double)gd[k] + {g});")
+    return _pool_prologue(op, x, fail) + f"""
+    PyArrayObject* gc = PyArray_GETCONTIGUOUS({gz});
+    if (gc == NULL) {{ Py_DECREF(xc); {fail} }}
+    if (PyArray_NDIM(gc) != nd) d = 0;
+    else for (d = 0; d < nd && PyArray_DIMS(gc)[d] == odims[d]; d++) {{}}
+    if (d != nd) {{
+        PyErr_Format(PyExc_ValueError, "PoolGrad: gz does not have the pooled shape of x "
+                     "(gz is %d-d, x %d-d; expected windows %zd x %zd)", PyArray_NDIM(gc), nd,
+                     (Py_ssize_t)nr, (Py_ssize_t)nc);
+        Py_DECREF(xc); Py_DECREF(gc); {fail}
+    }}
+    if (oc_alloc(&{gx}, nd, PyArray_DIMS(xc), {tn})) {{ Py_DECREF(xc); Py_DECREF(gc); {fail} }}
+    memset(PyArray_DATA({gx}), 0, PyArray_NBYTES({gx}));
+    {{
+        {_scratch("nc", fail, "Py_DECREF(xc); Py_DECREF(gc);")}
+        const {ct}* xd = (const {ct}*)PyArray_DATA(xc);
+        const {ct}* gzd = (const {ct}*)PyArray_DATA(gc);
+        {ct}* gd = ({ct}*)PyArray_DATA({gx});
+        {pre}
+        {body}
+        free(cnt);
+    }}
+    Py_DECREF(xc); Py_DECREF(gc);
+"""

@@ -16,6 +16,8 @@ from opcore.graph.basic import Apply
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 
+from opcore_nnet import ccode
+
 __all__ = ["Pool", "PoolGrad", "pool_2d", "max_pool_2d_same_size"]
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
@@ -115,6 +117,19 @@ class _PoolBase(Op):
             combine(res, t, out=res)
         return res
 
+    # Theano C protocol (compiled by the cpu_c backend): float32/float64, one dtype throughout;
+    # any rank >= 2 and any strides (the input is made contiguous first).
+
+    def c_supports(self, node: Any) -> bool:
+        dts = {v.dtype for v in node.inputs + node.outputs}
+        return len(dts) == 1 and dts <= {"float32", "float64"}
+
+    def c_support_code(self, *args: Any) -> str:
+        return ccode.POOL_SUPPORT
+
+    def c_code_cache_version(self) -> tuple:
+        return (3,)
+
     def _check_x(self, x: Any) -> Any:
         x = as_tensor_variable(x)
         if x.ndim < 2:
@@ -155,6 +170,9 @@ class Pool(_PoolBase):
     def L_op(self, inputs: list, outputs: list, grads: list) -> list:
         (x,) = inputs
         return [PoolGrad(**self._props_dict())(x, grads[0])]
+
+    def c_code(self, node: Any, name: str, inames: list, onames: list, sub: dict) -> str:
+        return ccode.pool_c(self, inames[0], onames[0], node.inputs[0].dtype, sub["fail"])
 
 
 class PoolGrad(_PoolBase):
@@ -201,6 +219,10 @@ class PoolGrad(_PoolBase):
                                                           "max pooling")]
         # the average/sum gradient is linear in gz: its transpose is the pooling itself
         return [T.zeros_like(x), Pool(**self._props_dict())(g)]
+
+    def c_code(self, node: Any, name: str, inames: list, onames: list, sub: dict) -> str:
+        return ccode.pool_grad_c(self, inames[0], inames[1], onames[0], node.inputs[0].dtype,
+                                 sub["fail"])
 
 
 def pool_2d(input: Any, ws: Any = None, ignore_border: bool | None = None, stride: Any = None,
