@@ -1,9 +1,18 @@
 """Elementwise fusion: chains of elementwise ops become one ``Elemwise(Composite(...))`` node.
 
-The phase walks the graph from the outputs; at each elementwise node it absorbs, upward, every
-elementwise producer whose result is used only inside the group, so each group is built once.
+The phase walks the graph from the outputs; at each elementwise node (the root) it grows a group:
+
+* upward, every elementwise producer whose result is used only inside the group (computed once,
+  internally);
+* upward, a producer whose result is also used outside the group or is a graph output, and
+  downward, an elementwise consumer of a group result: these results become extra outputs of a
+  multi-output Composite, so ``y = exp(x); [y, y * 2]`` or ``[x ** 10, x ** 3]`` run as one loop.
+  Extra outputs must have the root's broadcast pattern (one loop shape for all outputs), and the
+  group must not close a cycle through a non-fused node; otherwise the rewrite falls back to the
+  single-output group.
+
 The Composite keeps the scalar ops and their dtypes step by step, which is what the C and GPU
-backends turn into a single loop (``Composite.c_exprs``).
+backends turn into a single loop (``Composite.c_exprs``); both generate one store per output.
 """
 
 from __future__ import annotations
@@ -15,8 +24,10 @@ from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.rewriting import register_rewrite
 
-#: the most inputs a fused node may have (backends pass one pointer per input)
+#: the most inputs plus outputs a fused node may have (backends pass one pointer per operand)
 MAX_FUSED_INPUTS = 32
+#: the cycle check walks at most this many ancestor nodes before refusing a multi-output group
+CYCLE_WALK_LIMIT = 500
 
 
 def _fusable(node) -> bool:
@@ -39,13 +50,15 @@ def _scalar_const(var):
     return (data.reshape(()).item(), data.dtype.name)
 
 
-@register_rewrite("elemwise_fusion", "fast_run", "fusion", phase="fusion", tracks=(Elemwise,))
-def elemwise_fusion(fgraph, node):
-    """Fuse ``node`` with the elementwise producers used only by it into one Composite node."""
-    if not _fusable(node):
-        return None
+def _internal(fgraph, var, group) -> bool:
+    cl = fgraph.clients.get(var, ())
+    return bool(cl) and all(c != "output" and c in group for c, _ in cl)
+
+
+def _grow_single(fgraph, node) -> dict:
+    """The group of producers used only inside it (no extra outputs)."""
     out = node.outputs[0]
-    group = {node}
+    group = {node: None}  # insertion-ordered: the generated code is deterministic
     frontier = [node]
     ext_count = len(node.inputs)
     while frontier:
@@ -54,34 +67,101 @@ def elemwise_fusion(fgraph, node):
             p = inp.owner
             if p is None or p in group or not _fusable(p):
                 continue
-            cl = fgraph.clients.get(inp, ())
-            if not cl or any(c == "output" or c not in group for c, _ in cl):
-                continue
-            if inp.ndim != out.ndim:
+            if not _internal(fgraph, inp, group) or inp.ndim != out.ndim:
                 continue
             if ext_count - 1 + len(p.inputs) > MAX_FUSED_INPUTS:
                 continue
-            group.add(p)
+            group[p] = None
             frontier.append(p)
             ext_count += len(p.inputs) - 1
-    if len(group) < 2:
-        return None
-    # order the group's nodes (inputs first) with a DFS from the root
-    order = []
+    return group
+
+
+def _grow_multi(fgraph, node) -> tuple:
+    """The group including producers and consumers whose results become extra outputs, and
+    whether a consumer was taken in."""
+    out = node.outputs[0]
+    bc = out.type.broadcastable
+    group = {node: None}  # insertion-ordered: the generated code is deterministic
+    frontier = [node]
+    down = False
+    while frontier and len(group) < 4 * MAX_FUSED_INPUTS:
+        n = frontier.pop()
+        for inp in n.inputs:
+            p = inp.owner
+            if p is None or p in group or not _fusable(p) or inp.ndim != out.ndim:
+                continue
+            if not _internal(fgraph, inp, group) and inp.type.broadcastable != bc:
+                continue
+            group[p] = None
+            frontier.append(p)
+        for c, _ in fgraph.clients.get(n.outputs[0], ()):
+            if c == "output" or c in group or not _fusable(c):
+                continue
+            if c.outputs[0].type.broadcastable != bc:
+                continue
+            group[c] = None
+            frontier.append(c)
+            down = True
+    return group, down
+
+
+def _exported(fgraph, group, root) -> list:
+    """The group's results needed outside it, the root's first."""
+    outs = [root.outputs[0]]
+    for n in group:
+        v = n.outputs[0]
+        if n is not root and not _internal(fgraph, v, group):
+            outs.append(v)
+    return outs
+
+
+def _has_cycle(group, ext_inputs) -> bool:
+    """Whether an external input depends on a group node (fusing would close a cycle); also
+    True when the walk is too long to decide cheaply."""
     seen = set()
-    stack = [(node, False)]
+    stack = [v.owner for v in ext_inputs if v.owner is not None and v.owner not in group]
     while stack:
-        n, done = stack.pop()
-        if done:
-            order.append(n)
-            continue
+        n = stack.pop()
         if n in seen:
             continue
         seen.add(n)
-        stack.append((n, True))
-        for inp in n.inputs:
-            if inp.owner in group and inp.owner not in seen:
-                stack.append((inp.owner, False))
+        if len(seen) > CYCLE_WALK_LIMIT:
+            return True
+        for v in n.inputs:
+            p = v.owner
+            if p is None:
+                continue
+            if p in group:
+                return True
+            if p not in seen:
+                stack.append(p)
+    return False
+
+
+def _order(group) -> list:
+    """The group's nodes, producers first (DFS over in-group edges)."""
+    order = []
+    seen = set()
+    for start in group:
+        stack = [(start, False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                order.append(n)
+                continue
+            if n in seen:
+                continue
+            seen.add(n)
+            stack.append((n, True))
+            for inp in n.inputs:
+                if inp.owner in group and inp.owner not in seen:
+                    stack.append((inp.owner, False))
+    return order
+
+
+def _build(group, outs):
+    """``(inputs, Composite)`` computing ``outs`` from the group's external inputs."""
     inputs: list = []
     in_index: dict = {}
     steps: list = []
@@ -98,7 +178,7 @@ def elemwise_fusion(fgraph, node):
             inputs.append(var)
         return ("i", in_index[var])
 
-    for n in order:
+    for n in _order(group):
         so = n.op.scalar_op
         args = [arg(v) for v in n.inputs]
         if isinstance(so, Composite):
@@ -118,9 +198,40 @@ def elemwise_fusion(fgraph, node):
             steps.append((so, tuple(args), n.outputs[0].dtype))
             value_of[n.outputs[0]] = ("s", len(steps) - 1)
     if not inputs:
+        return inputs, None
+    return inputs, Composite(len(inputs), [v.dtype for v in inputs], steps,
+                             [value_of[v][1] for v in outs])
+
+
+def _replacements(group, outs):
+    inputs, comp = _build(group, outs)
+    if comp is None:
         return None  # all-constant: constant folding's job
-    comp = Composite(len(inputs), [v.dtype for v in inputs], steps, [value_of[out][1]])
     new = Elemwise(comp)(*inputs)
-    if new.type != out.type and not out.type.is_super(new.type):
+    new = new if isinstance(new, (list, tuple)) else [new]
+    for old, nv in zip(outs, new):
+        if nv.type != old.type and not old.type.is_super(nv.type):
+            return None
+    return dict(zip(outs, new))
+
+
+@register_rewrite("elemwise_fusion", "fast_run", "fusion", phase="fusion", tracks=(Elemwise,))
+def elemwise_fusion(fgraph, node):
+    """Fuse ``node`` with its elementwise producers (and, as extra outputs, results needed
+    elsewhere and sibling consumers) into one Composite node."""
+    if not _fusable(node):
         return None
-    return [new]
+    group, down = _grow_multi(fgraph, node)
+    if len(group) >= 2:
+        outs = _exported(fgraph, group, node)
+        ext = {v for n in group for v in n.inputs
+               if v.owner not in group and _scalar_const(v) is None}
+        if (len(ext) + len(outs) <= MAX_FUSED_INPUTS and len(ext) > 0
+                and ((len(outs) == 1 and not down) or not _has_cycle(group, ext))):
+            rep = _replacements(group, outs)
+            if rep is not None:
+                return rep
+    group = _grow_single(fgraph, node)
+    if len(group) < 2:
+        return None
+    return _replacements(group, [node.outputs[0]])

@@ -1,0 +1,164 @@
+"""Elementwise fusion of nodes with several clients: absorbed once, or exported as extra outputs
+of a multi-output Composite; graphs before/after and values vs. the unrewritten graph, on the
+Python backend and (when its plugin and a compiler are there) the C backend."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import opcore
+import opcore.tensor as T
+from opcore.compile.mode import Mode
+from opcore.scalar.basic import Composite
+from opcore.tensor.elemwise import Elemwise
+
+warnings.filterwarnings("ignore", message=".*installed but unavailable.*")
+
+NONE = Mode(linker="py", optimizer=None)
+
+
+def _c_available() -> tuple[bool, str]:
+    from opcore.plugins import get_host
+
+    host = get_host()
+    host.ensure_loaded()
+    be = host.backends.get("c")
+    if be is None:
+        return False, "the cpu_c plugin is not installed"
+    ok, why = be.available()
+    return bool(ok), why
+
+
+@pytest.fixture(params=["py", "c"])
+def mode(request):
+    if request.param == "c":
+        ok, why = _c_available()
+        if not ok:
+            pytest.skip(f"C backend unavailable: {why}")
+    return Mode(backend=request.param, optimizer="fast_run")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(11)
+
+
+def _compile_and_compare(inputs, outputs, values, mode):
+    f = opcore.function(inputs, outputs, mode=mode)
+    g = opcore.function(inputs, outputs, mode=NONE)
+    got, want = f(*[np.copy(v) for v in values]), g(*[np.copy(v) for v in values])
+    if not isinstance(got, list):
+        got, want = [got], [want]
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        assert np.asarray(a).shape == np.asarray(b).shape
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    return f
+
+
+def _nodes(f):
+    return f.maker.fgraph.toposort()
+
+
+def _composite_outputs(node) -> int:
+    so = node.op.scalar_op
+    return len(so.outputs) if isinstance(so, Composite) else 1
+
+
+def test_node_with_two_clients_in_the_group_is_computed_once(mode, rng):
+    x = T.dvector("x")
+    y = T.exp(x)
+    out = y + y * 2
+    before = len(opcore.function([x], out, mode=NONE).maker.fgraph.apply_nodes)
+    f = _compile_and_compare([x], out, [rng.random(7)], mode)
+    (node,) = _nodes(f)
+    assert before >= 3
+    assert isinstance(node.op, Elemwise) and _composite_outputs(node) == 1
+    names = [s[0].name for s in node.op.scalar_op.steps]
+    assert names.count("exp") == 1  # computed once, used twice
+
+
+def test_pow10_and_pow3_outputs_fuse_into_one_node(mode, rng):
+    x = T.dvector("x")
+    f = _compile_and_compare([x], [x ** 10, x ** 3], [rng.random(9) + 0.5], mode)
+    (node,) = _nodes(f)
+    assert _composite_outputs(node) == 2
+    excl = opcore.function([x], [x ** 10, x ** 3], mode=mode.excluding("fusion"))
+    assert len(_nodes(excl)) >= 3
+
+
+def test_intermediate_that_is_also_an_output_becomes_an_extra_output(mode, rng):
+    x = T.dmatrix("x")
+    z = T.sin(x)
+    outs = [z, z * 2 + 1, T.cos(z) - x]
+    f = _compile_and_compare([x], outs, [rng.random((4, 5))], mode)
+    (node,) = _nodes(f)
+    assert _composite_outputs(node) == 3
+
+
+def test_sibling_consumers_of_a_shared_result_are_fused(mode, rng):
+    x = T.dvector("x")
+    y = T.dvector("y")
+    s = T.tanh(x * y)
+    outs = [s + 1, s * x, T.exp(s)]
+    f = _compile_and_compare([x, y], outs, [rng.random(6), rng.random(6)], mode)
+    assert len(_nodes(f)) == 1
+    assert _composite_outputs(_nodes(f)[0]) == 3
+
+
+def test_result_with_a_non_elementwise_client_stays_available(mode, rng):
+    x = T.dmatrix("x")
+    y = T.exp(x)
+    total = y.sum()
+    out = y * 2 + total  # total depends on y: y must be produced before the sum
+    f = _compile_and_compare([x], [out], [rng.random((3, 4))], mode)
+    elem = [n for n in _nodes(f) if isinstance(n.op, Elemwise)]
+    assert len(elem) <= 2  # no cycle: exp is exported, the add after the sum is its own loop
+
+
+def test_broadcast_pattern_mismatch_is_not_an_extra_output(mode, rng):
+    x = T.dmatrix("x")
+    r = T.drow("r")
+    e = T.exp(r)  # (1, n): cannot be an output of an (m, n) loop
+    outs = [e, x + e]
+    f = _compile_and_compare([x, r], outs, [rng.random((3, 4)), rng.random((1, 4))], mode)
+    for node in _nodes(f):
+        if isinstance(node.op, Elemwise):
+            for o in node.outputs:
+                assert o.type.broadcastable in ((False, False), (True, False))
+                if _composite_outputs(node) > 1:
+                    assert all(v.type.broadcastable == (False, False) for v in node.outputs)
+
+
+def test_strided_and_broadcast_inputs_with_multi_output(mode, rng):
+    x = T.dmatrix("x")
+    b = T.drow("b")
+    z = T.exp(x + b)
+    outs = [z, z * z, z - 1]
+    xv = rng.random((5, 8))[:, ::2]
+    _compile_and_compare([x, b], outs, [xv, rng.random((1, 4))], mode)
+
+
+def test_excluding_fusion_keeps_separate_nodes(rng):
+    x = T.dvector("x")
+    y = T.exp(x)
+    mode = Mode(backend="py", optimizer="fast_run").excluding("fusion")
+    f = _compile_and_compare([x], [y, y * 2 + 1], [rng.random(4)], mode)
+    assert len(_nodes(f)) >= 2
+    assert all(_composite_outputs(n) == 1 for n in _nodes(f) if isinstance(n.op, Elemwise))
+
+
+def test_fused_composite_is_deterministic():
+    """The same graph built again fuses to the same Composite (the C cache key depends on it)."""
+    def build():
+        x = T.dvector("x")
+        s = T.tanh(x)
+        outs = [x ** 10, x ** 3, s + 1, s * x, T.exp(s)]
+        f = opcore.function([x], outs, mode=Mode(backend="py", optimizer="fast_run"))
+        return [n.op for n in _nodes(f)]
+    first = build()
+    for _ in range(6):
+        assert build() == first
