@@ -331,7 +331,8 @@ class Function:
             alias = any(r in protected_roots for r in roots) or any(r in seen for r in roots)
             copy_flags.append(alias and not spec.borrow or (alias and v in seen))
             seen.update(roots)
-            no_recycle.update(r for r in roots if r not in protected_roots)
+            if not spec.borrow:  # borrow=True: the next call may overwrite the returned buffer
+                no_recycle.update(r for r in roots if r not in protected_roots)
         self.copy_flags = copy_flags
         self.any_copy = any(copy_flags)
         upd_cells = []

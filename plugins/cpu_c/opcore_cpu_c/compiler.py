@@ -85,7 +85,7 @@ def compiler_ok() -> tuple[bool, str]:
 
 def base_flags() -> list[str]:
     """Compiler flags from ``sysconfig`` plus the plugin's optimisation flags."""
-    opt = _flag("cpu_c__optimization", "-O2 -fno-math-errno")
+    opt = _flag("cpu_c__optimization", "-O2 -ftree-vectorize -fno-math-errno")
     flags = ["-shared", "-fPIC", *opt.split(), "-fno-strict-aliasing", "-w",
              "-I" + sysconfig.get_paths()["include"], "-I" + np.get_include()]
     if _flag("openmp", False):
