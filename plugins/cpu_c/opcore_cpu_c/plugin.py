@@ -26,7 +26,8 @@ def _supports(op: Any) -> tuple[bool, str]:
 
 @hookimpl
 def opcore_register_config(config: Any) -> None:
-    config.add("cpu_c__optimization", "C compiler optimisation flags", "-O2 -ftree-vectorize -fno-math-errno")
+    config.add("cpu_c__optimization", "C compiler optimisation flags",
+               "-O2 -ftree-vectorize -fno-math-errno")
     config.add("cpu_c__blas", "BLAS for 2-d Dot: 'numpy' (NumPy's, sharing its thread pool) or "
                "'scipy' (scipy.linalg.cython_blas function pointers)", "numpy",
                choices=("numpy", "scipy"))
