@@ -191,20 +191,41 @@ class PoolGrad(_PoolBase):
         if gz.shape != x.shape[:-2] + (nr, nc):
             raise ValueError(f"{self}: gz has shape {gz.shape}, expected "
                              f"{x.shape[:-2] + (nr, nc)}")
-        gxp = np.zeros(xp.shape, dtype=np.result_type(x.dtype, gz.dtype))
-        if nr and nc:
-            if self.mode == "max":
+        dt = np.result_type(x.dtype, gz.dtype)
+        g = gz if self.mode == "max" or counts is None else gz / counts
+        if self.stride == self.ws and nr and nc:
+            gxp = self._grad_tiled(xp, g, nr, nc, dt)
+        else:
+            gxp = np.zeros(xp.shape, dtype=dt)
+            if nr and nc and self.mode == "max":
                 mx = self._pool(xp, nr, nc, x.dtype)
                 for t, gt in zip(self._taps(xp, nr, nc), self._taps(gxp, nr, nc)):
                     # every tied maximum of a window receives the window's gradient
-                    gt += np.where(t == mx, gz, 0)
-            else:
-                g = gz / counts if counts is not None else gz
+                    gt += np.where(t == mx, g, 0)
+            elif nr and nc:
                 for gt in self._taps(gxp, nr, nc):
                     gt += g
         r, c = x.shape[-2:]
         p0, p1 = self.pad
         out[0][0] = np.ascontiguousarray(gxp[..., p0:p0 + r, p1:p1 + c], dtype=x.dtype)
+
+    def _grad_tiled(self, xp: np.ndarray, g: np.ndarray, nr: int, nc: int, dt: Any) -> np.ndarray:
+        """Non-overlapping windows (stride == ws): the windows tile the top-left
+        (nr*ws0, nc*ws1) corner, seen as (..., nr, ws0, nc, ws1), so the gradient is one pass."""
+        (w0, w1), lead = self.ws, xp.shape[:-2]
+        g6 = g[..., :, None, :, None]
+        if self.mode == "max":
+            x6 = xp[..., :nr * w0, :nc * w1].reshape(lead + (nr, w0, nc, w1))
+            mx = self._pool(xp, nr, nc, xp.dtype)[..., :, None, :, None]
+            part = np.where(x6 == mx, g6, 0).astype(dt, copy=False)
+        else:
+            part = np.broadcast_to(g6, lead + (nr, w0, nc, w1)).astype(dt)
+        part = part.reshape(lead + (nr * w0, nc * w1))
+        if part.shape == xp.shape:
+            return part
+        gxp = np.zeros(xp.shape, dtype=dt)
+        gxp[..., :nr * w0, :nc * w1] = part
+        return gxp
 
     def infer_shape(self, node: Apply, shapes: list) -> list:
         return [shapes[0]]

@@ -15,7 +15,8 @@ from opcore_nnet.pool import Pool, PoolGrad
 MODES = ["max", "sum", "average_inc_pad", "average_exc_pad"]
 GEOMS = [((2, 2), (2, 2), (0, 0), True), ((3, 2), (2, 1), (1, 1), True),
          ((3, 3), (2, 2), (0, 0), False), ((2, 3), (3, 1), (0, 0), False),
-         ((3, 3), (1, 1), (2, 1), True)]
+         ((3, 3), (1, 1), (2, 1), True), ((2, 2), (2, 2), (1, 1), True),
+         ((2, 3), (2, 3), (0, 0), False)]
 
 
 def _c_nodes(f) -> set:
