@@ -209,13 +209,7 @@ def test_runtime_shapes_that_do_not_broadcast():
     assert "float64" in msg
 
 
-@pytest.mark.parametrize("mode", [
-    "FAST_COMPILE",
-    pytest.param("FAST_RUN", marks=pytest.mark.xfail(
-        reason="the cpu_c Elemwise kernel broadcasts a length-1 dimension its type does not "
-               "declare broadcastable (perform raises); reported to the cpu_c owner",
-        strict=False)),
-])
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
 def test_length_one_not_declared_broadcastable_is_an_error(mode):
     x, y = T.dmatrices("x, y")
     f = opcore.function([x, y], x + y, mode=mode)
