@@ -76,7 +76,8 @@ def batch_normalization_train(inputs: Any, gamma: Any, beta: Any, axes: Any = "p
 
 def batch_normalization_test(inputs: Any, gamma: Any, beta: Any, mean: Any, var: Any,
                              axes: Any = "per-activation", epsilon: float = 1e-4) -> Any:
-    """Normalise with given (running) statistics: ``(x - mean) * gamma / sqrt(var + eps) + beta``."""
+    """Normalise with given (running) statistics:
+    ``(x - mean) * gamma / sqrt(var + eps) + beta``."""
     if epsilon < 1e-5:
         raise ValueError(f"batch_normalization_test: epsilon must be >= 1e-5, got {epsilon}")
     x = as_tensor_variable(inputs)

@@ -231,7 +231,7 @@ def _rows(op: object, dtype: str, init: str, tap: str, after: str = "") -> str:
 
 def _counts(op: object) -> str:
     """``cnt[j]``: the divisor of window (i, j) for the average modes."""
-    (w0, w1), (s0, s1), (p0, p1) = op.ws, op.stride, op.pad
+    (w0, w1), s1, (p0, p1) = op.ws, op.stride[1], op.pad
     if op.mode == "average_inc_pad":
         rows = f"(double)((r0 + {w0} < r + {p0} ? r0 + {w0} : r + {p0}) - r0)"
         cols = f"(double)((c0 + {w1} < c + {p1} ? c0 + {w1} : c + {p1}) - c0)"
@@ -278,7 +278,7 @@ def pool_c(op: object, x: str, z: str, dtype: str, fail: str) -> str:
     if op.mode == "max":
         loops = _max_rows(op, dtype, "zd")
     else:
-        init = f"for (j = 0; j < nc; j++) zd[orow + j] = 0;"
+        init = "for (j = 0; j < nc; j++) zd[orow + j] = 0;"
         after = "" if op.mode == "sum" else (
             _counts(op) + f"for (j = 0; j < nc; j++) zd[orow + j] = "
                           f"({ct})((double)zd[orow + j] / cnt[j]);")
