@@ -201,18 +201,12 @@ def _pool_prologue(op: object, x: str, fail: str, extra_decref: str = "") -> str
 """
 
 
-def _rows(op: object, dtype: str, init: str, tap: str, after: str = "") -> str:
-    """Loops over images and output rows; for each window row ``a`` in the image and each tap
-    column ``b``, ``tap`` runs over the output columns ``j`` whose input column ``j*s1+b-p1``
-    lies inside the image (``v`` the input value, ``k`` its index, ``o`` the output index).
-    Per output element this visits the window in row-major order, as the NumPy code does."""
-    (w0, w1), (s0, s1), (p0, p1) = op.ws, op.stride, op.pad
-    ct = _CT[dtype]
+def _tap_loop(op: object, dtype: str, tap: str) -> str:
+    """For each window row ``a`` in the image and each tap column ``b``, run ``tap`` over the
+    output columns ``j`` whose input column ``j*s1+b-p1`` lies inside the image (``v`` the input
+    value, ``k`` its index, ``o`` the output index)."""
+    w1, s1, p1 = op.ws[1], op.stride[1], op.pad[1]
     return f"""
-    for (n = 0; n < N; n++) for (i = 0; i < nr; i++) {{
-        const npy_intp r0 = i * {s0} - {p0}, orow = (n * nr + i) * nc;
-        const npy_intp rr0 = r0 > 0 ? r0 : 0, rr1 = r0 + {w0} < r ? r0 + {w0} : r;
-        {init}
         for (a = rr0; a < rr1; a++) for (b = 0; b < {w1}; b++) {{
             const npy_intp off = b - {p1}, rowk = n * r * c + a * c;
             npy_intp jlo = off < 0 ? (-off + {s1} - 1) / {s1} : 0;
@@ -220,10 +214,24 @@ def _rows(op: object, dtype: str, init: str, tap: str, after: str = "") -> str:
             if (jhi > nc) jhi = nc;
             for (j = jlo; j < jhi; j++) {{
                 const npy_intp k = rowk + j * {s1} + off, o = orow + j;
-                const {ct} v = xd[k];
+                const {_CT[dtype]} v = xd[k];
+                (void)k; (void)o;
                 {tap}
             }}
         }}
+"""
+
+
+def _rows(op: object, dtype: str, init: str, tap: str, after: str = "") -> str:
+    """Loops over images and output rows: ``init``, the :func:`_tap_loop` of ``tap``, ``after``.
+    Per output element the window is visited in row-major order, as the NumPy code does."""
+    w0, s0, p0 = op.ws[0], op.stride[0], op.pad[0]
+    return f"""
+    for (n = 0; n < N; n++) for (i = 0; i < nr; i++) {{
+        const npy_intp r0 = i * {s0} - {p0}, orow = (n * nr + i) * nc;
+        const npy_intp rr0 = r0 > 0 ? r0 : 0, rr1 = r0 + {w0} < r ? r0 + {w0} : r;
+        {init}
+        {_tap_loop(op, dtype, tap)}
         {after}
     }}
 """
@@ -253,14 +261,17 @@ def _scratch(n: str, fail: str, decref: str) -> str:
 """
 
 
-def _max_rows(op: object, dtype: str, z: str) -> str:
-    """Window maxima into ``z``.  NaN propagates as in np.maximum; since that check stops GCC
-    from using ``maxsd`` (a branch per element, mispredicted on random data), one branch-free
-    pass looks for NaN first and the common NaN-free case runs the select-only loop."""
-    init = f"for (j = 0; j < nc; j++) {z}[orow + j] = -NPY_INFINITY;"
-    fast = _rows(op, dtype, init, f"{{ const {_CT[dtype]} m = {z}[o]; {z}[o] = m < v ? v : m; }}")
-    slow = _rows(op, dtype, init,
-                 f"{{ const {_CT[dtype]} m = {z}[o]; {z}[o] = ((v > m) | (v != v)) ? v : m; }}")
+def _max_rows(op: object, dtype: str, z: str, zi: str, after: str = "") -> str:
+    """Window maxima into ``z[zi]`` (``zi`` is ``o`` for the output, ``j`` for a row buffer).
+    NaN propagates as in np.maximum; since that check stops GCC from using ``maxsd`` (a branch
+    per element, mispredicted on random data), one branch-free pass looks for NaN first and the
+    common NaN-free case runs the select-only loop."""
+    ct = _CT[dtype]
+    init = f"for (j = 0; j < nc; j++) {z}[{'orow + j' if zi == 'o' else 'j'}] = -NPY_INFINITY;"
+    fast = _rows(op, dtype, init, f"{{ const {ct} m = {z}[{zi}]; {z}[{zi}] = m < v ? v : m; }}",
+                 after)
+    slow = _rows(op, dtype, init, f"{{ const {ct} m = {z}[{zi}]; "
+                                  f"{z}[{zi}] = ((v > m) | (v != v)) ? v : m; }}", after)
     return f"""
     {{
         int has_nan = 0;
@@ -276,7 +287,7 @@ def pool_c(op: object, x: str, z: str, dtype: str, fail: str) -> str:
     """Max / sum / average pooling of the last two axes of ``x`` (any rank >= 2) into ``z``."""
     ct, tn = _CT[dtype], _TN[dtype]
     if op.mode == "max":
-        loops = _max_rows(op, dtype, "zd")
+        loops = _max_rows(op, dtype, "zd", "o")
     else:
         init = "for (j = 0; j < nc; j++) zd[orow + j] = 0;"
         after = "" if op.mode == "sum" else (
@@ -300,20 +311,38 @@ def pool_grad_c(op: object, x: str, gz: str, gx: str, dtype: str, fail: str) -> 
     """The gradient of :func:`pool_c`: ``gz`` routed to each window's maxima (every tie) or
     spread over the window (divided by the mode's count for the averages)."""
     ct, tn = _CT[dtype], _TN[dtype]
+    # non-overlapping windows without padding (the usual CNN case): every element is in at most
+    # one window, so the gradient is assigned (no zero-fill of the whole output, no re-read);
+    # only the border rows/columns no window covers are zeroed
+    tiled = op.stride == op.ws and op.pad == (0, 0)
+    acc = "=" if tiled else "+="
+    if tiled:
+        w0, w1 = op.ws
+        zero = f"""
+    {{
+        {ct}* gz0 = ({ct}*)PyArray_DATA({gx});
+        const npy_intp hr = nr * {w0} < r ? nr * {w0} : r, hc = nc * {w1} < c ? nc * {w1} : c;
+        for (n = 0; n < N; n++) for (a = 0; a < r; a++)
+            for (b = (a < hr ? hc : 0); b < c; b++) gz0[(n * r + a) * c + b] = 0;
+    }}
+"""
+    else:
+        zero = f"memset(PyArray_DATA({gx}), 0, PyArray_NBYTES({gx}));"
     if op.mode == "max":
-        # pass 1 finds the row's maxima (into mx), pass 2 routes gz to the elements equal to them
-        first = _max_rows(op, dtype, "mx")
-        second = _rows(op, dtype, "", "gd[k] += v == mx[o] ? gzd[o] : 0;  /* as np.where */")
+        # per output row: its window maxima into the row buffer mx, then gz routed to the
+        # elements equal to them (a second pass over the same, cache-hot, input rows)
+        route = _tap_loop(op, dtype, f"gd[k] {acc} v == mx[j] ? gzd[o] : 0;  /* as np.where */")
         pre = f"""
-        {ct}* mx = ({ct}*)malloc(sizeof({ct}) * (N * nr * nc > 0 ? N * nr * nc : 1));
+        {ct}* mx = ({ct}*)malloc(sizeof({ct}) * (nc > 0 ? nc : 1));
         if (mx == NULL) {{ free(cnt); PyErr_NoMemory(); Py_DECREF(xc); Py_DECREF(gc); {fail} }}
 """
-        body = first + second + "free(mx);"
+        body = _max_rows(op, dtype, "mx", "j", route) + "free(mx);"
     else:
         pre = ""
         init = "" if op.mode == "sum" else _counts(op)
         g = "(double)gzd[o]" if op.mode == "sum" else "gzd[o] / cnt[j]"
-        body = _rows(op, dtype, init, f"gd[k] = ({ct})((double)gd[k] + {g});")
+        val = f"({ct})({g})" if tiled else f"({ct})((double)gd[k] + {g})"
+        body = _rows(op, dtype, init, f"gd[k] = {val};")
     return _pool_prologue(op, x, fail) + f"""
     PyArrayObject* gc = PyArray_GETCONTIGUOUS({gz});
     if (gc == NULL) {{ Py_DECREF(xc); {fail} }}
@@ -326,7 +355,7 @@ def pool_grad_c(op: object, x: str, gz: str, gx: str, dtype: str, fail: str) -> 
         Py_DECREF(xc); Py_DECREF(gc); {fail}
     }}
     if (oc_alloc(&{gx}, nd, PyArray_DIMS(xc), {tn})) {{ Py_DECREF(xc); Py_DECREF(gc); {fail} }}
-    memset(PyArray_DATA({gx}), 0, PyArray_NBYTES({gx}));
+    {zero}
     {{
         {_scratch("nc", fail, "Py_DECREF(xc); Py_DECREF(gc);")}
         const {ct}* xd = (const {ct}*)PyArray_DATA(xc);

@@ -128,7 +128,7 @@ class _PoolBase(Op):
         return ccode.POOL_SUPPORT
 
     def c_code_cache_version(self) -> tuple:
-        return (3,)
+        return (5,)
 
     def _check_x(self, x: Any) -> Any:
         x = as_tensor_variable(x)
