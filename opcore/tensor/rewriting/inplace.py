@@ -34,5 +34,8 @@ def elemwise_inplace(fgraph, node):
         if not dh.can_destroy(fgraph, node, i):
             continue
         new_op = Elemwise(op.scalar_op, {0: i}, name=op.name)
-        return [new_op(*node.inputs)]
+        try:
+            return [new_op(*node.inputs)]
+        except TypeError:  # e.g. the input's static shape is less precise than the output's
+            continue
     return None
