@@ -316,19 +316,54 @@ class Composite:
     def c_expr(self):
         return "composite"
 
-    def evaluate(self, inputs, outs=None):
-        """NumPy evaluation, reusing temporaries where the dtype allows."""
-        vals = []
-        for op, args, dt in self.steps:
+    def _last_uses(self):
+        """For each step, the index of the last step that reads it (``-1``: an output)."""
+        cached = self.__dict__.get("_last_use")
+        if cached is None:
+            cached = [len(self.steps)] * len(self.steps)
+            for j, (_, args, _) in enumerate(self.steps):
+                for a in args:
+                    if a[0] == "s":
+                        cached[a[1]] = j
+            for k in self.outputs:
+                cached[k] = -1
+            self.__dict__["_last_use"] = cached
+        return cached
+
+    def evaluate(self, inputs, out=None):
+        """NumPy evaluation.  Temporaries no later step reads are overwritten in place, and with
+        ``out`` (one output, its step last) the final ufunc writes straight into ``out``."""
+        vals: list = []
+        last_use = self._last_uses()
+        final = len(self.steps) - 1
+        direct = out is not None and self.outputs == (final,)
+        for j, (op, args, dt) in enumerate(self.steps):
             argv = []
+            reuse = None
             for a in args:
                 if a[0] == "i":
                     argv.append(inputs[a[1]])
                 elif a[0] == "c":
                     argv.append(np.asarray(a[1], dtype=a[2]))
                 else:
-                    argv.append(vals[a[1]])
-            r = op.numpy(*argv)
+                    v = vals[a[1]]
+                    argv.append(v)
+                    if (reuse is None and last_use[a[1]] == j and isinstance(v, np.ndarray)
+                            and v.dtype.name == dt and v.flags.writeable):
+                        reuse = v
+            fn = op.numpy
+            target = out if (direct and j == final) else reuse
+            r = None
+            if target is not None and isinstance(fn, np.ufunc) and fn.nout == 1:
+                try:
+                    r = fn(*argv, out=target)
+                except (TypeError, ValueError):  # casting or shape the target cannot take
+                    r = None
+                else:
+                    if r.shape != np.broadcast_shapes(*[np.shape(x) for x in argv]):
+                        r = fn(*argv)
+            if r is None:
+                r = fn(*argv)
             if getattr(r, "dtype", None) is not None and r.dtype.name != dt:
                 r = r.astype(dt)
             vals.append(r)

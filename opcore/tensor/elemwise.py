@@ -115,7 +115,16 @@ class Elemwise(Op):
         shape = _check_broadcast(self, node, inputs)
         so = self.scalar_op
         if isinstance(so, Composite):
-            results = so.evaluate(inputs)
+            target = None
+            if self.inplace_pattern and len(self.inplace_pattern) == 1:
+                o, i = self.inplace_pattern[0]
+                cand = inputs[i]
+                if isinstance(cand, np.ndarray) and cand.shape == shape:
+                    target = cand
+            results = so.evaluate(inputs, out=target)
+            if target is not None and results[0] is target:
+                output_storage[0][0] = target
+                return
         else:
             if self.inplace_pattern and so.numpy is not None and isinstance(so.numpy, np.ufunc):
                 o, i = self.inplace_pattern[0]
