@@ -22,8 +22,11 @@ from opcore.graph.traversal import clone_replace  # noqa: F401
 from opcore import tensor  # noqa: F401  (registers the tensor shared constructor below)
 from opcore.tensor import sharedvar as _sharedvar  # noqa: F401
 from opcore.compile import (In, Mode, Out, function, shared)  # noqa: F401
-from opcore.gradient import Lop, Rop, grad, hessian, jacobian  # noqa: F401
-from opcore.printing import debugprint, pp, pprint  # noqa: F401
+
+# loaded on first use (keeps `import opcore` light): name -> module
+_LAZY = {"grad": "opcore.gradient", "Lop": "opcore.gradient", "Rop": "opcore.gradient",
+         "jacobian": "opcore.gradient", "hessian": "opcore.gradient",
+         "debugprint": "opcore.printing", "pp": "opcore.printing", "pprint": "opcore.printing"}
 from opcore import plugins as _plugins  # noqa: F401  (cheap; installs the hook that serves
 #                                         `import opcore.sparse` / `opcore.tensor.nnet`)
 
@@ -32,6 +35,12 @@ dot = tensor.dot
 
 def __getattr__(name):
     # heavier or optional pieces load on first use
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
     if name == "scan":
         # the package module itself: callable (opcore.scan(fn, ...)) and holding Scan, until, ...
         import importlib

@@ -13,11 +13,8 @@ environment variable and :func:`change_flags`.
 
 from __future__ import annotations
 
-import configparser
 import contextlib
-import functools
 import os
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 
@@ -25,18 +22,27 @@ class ConfigError(ValueError):
     """An unknown flag or a value a flag does not accept."""
 
 
-@dataclass
 class Flag:
-    name: str
-    default: Any
-    doc: str
-    convert: Callable[[str], Any] = str
-    choices: tuple | None = None
-    validate: Callable[[Any], bool] | None = None
-    owner: str = "opcore"
-    value: Any = None
-    source: str = "default"
-    on_change: list = field(default_factory=list)
+    """One declared flag: its default, documentation, parser/validation and current value."""
+
+    __slots__ = ("name", "default", "doc", "convert", "choices", "validate", "owner", "value",
+                 "source")
+
+    def __init__(self, name: str, default: Any, doc: str, convert: Callable[[str], Any] = str,
+                 choices: tuple | None = None, validate: Callable[[Any], bool] | None = None,
+                 owner: str = "opcore") -> None:
+        self.name = name
+        self.default = default
+        self.doc = doc
+        self.convert = convert
+        self.choices = choices
+        self.validate = validate
+        self.owner = owner
+        self.value = None
+        self.source = "default"
+
+    def __repr__(self) -> str:
+        return f"Flag({self.name}={self.value!r}, owner={self.owner!r}, source={self.source!r})"
 
     def check(self, value: Any) -> Any:
         if isinstance(value, str) and self.convert is not str:
@@ -111,6 +117,8 @@ class Config:
         pending: dict[str, tuple[str, str]] = {}
         rc = os.environ.get("OPCORE_RC", os.path.expanduser("~/.opcorerc"))
         if rc and os.path.isfile(rc):
+            import configparser  # only when there is a file to read
+
             parser = configparser.ConfigParser()
             parser.optionxform = str  # keep flag case (floatX)
             parser.read(rc)

@@ -20,21 +20,19 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from opcore.plugins.registries import (
-    WELL_KNOWN_NAMESPACES,
-    Backend,
-    BackendError,
-    Command,
-    NamespaceNotInstalled,
-    PluginError,
-    PluginWarning,
-    RegistrationClash,
-    RewriteEntry,
-    UnsupportedOp,
-)
-
 if TYPE_CHECKING:
     from opcore.plugins.manager import PluginHost
+    from opcore.plugins.registries import Backend
+
+# Plugin namespaces every opcore user may import, and the distribution that provides each.
+WELL_KNOWN_NAMESPACES = {
+    "opcore.tensor.nnet": "opcore-nnet",
+    "opcore.sparse": "opcore-sparse",
+}
+
+# The registry records are imported on first use: `import opcore` needs only the import hook.
+_FROM_REGISTRIES = ("Backend", "BackendError", "Command", "NamespaceNotInstalled", "PluginError",
+                    "PluginWarning", "RegistrationClash", "RewriteEntry", "UnsupportedOp")
 
 __all__ = [
     "Backend", "BackendError", "Command", "NamespaceNotInstalled", "PluginError", "PluginHost",
@@ -74,6 +72,12 @@ def __getattr__(name: str) -> Any:
         from opcore.plugins.manager import PluginHost
 
         return PluginHost
+    if name in _FROM_REGISTRIES:
+        from opcore.plugins import registries
+
+        value = getattr(registries, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'opcore.plugins' has no attribute {name!r}")
 
 

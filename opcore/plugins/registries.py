@@ -309,10 +309,7 @@ class RewriteRegistry(_Registry):
 
 # -- namespaces -------------------------------------------------------------------------------
 #: Namespaces the core knows about, with the distribution to install when nobody provides them.
-WELL_KNOWN_NAMESPACES = {
-    "opcore.tensor.nnet": "opcore-nnet",
-    "opcore.sparse": "opcore-sparse",
-}
+from opcore.plugins import WELL_KNOWN_NAMESPACES  # noqa: E402  (defined in the light package)
 
 
 class NamespaceRegistry(_Registry):
