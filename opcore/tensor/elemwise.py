@@ -35,6 +35,16 @@ class Elemwise(Op):
         self.nfunc = getattr(scalar_op, "numpy", None)
         self._nout = len(scalar_op.outputs) if isinstance(scalar_op, Composite) else 1
 
+    def __getstate__(self):
+        # nfunc is derived from scalar_op (and may be a lambda): rebuilt on unpickling
+        state = dict(self.__dict__)
+        state.pop("nfunc", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.nfunc = getattr(self.scalar_op, "numpy", None)
+
     def __str__(self):
         base = self.name or (f"Elemwise{{{self.scalar_op}}}")
         if self.inplace_pattern:

@@ -50,6 +50,40 @@ def log1p_exp_to_softplus(fgraph, node):
     return _done(M.softplus(e.inputs[0]), node, fgraph)
 
 
+@register_rewrite("sigmoid_from_exp", "fast_run", phase="stabilize", tracks=("true_div", "inv"))
+def sigmoid_from_exp(fgraph, node):
+    """``1 / (1 + exp(a))`` -> ``sigmoid(-a)`` and ``exp(a) / (1 + exp(a))`` -> ``sigmoid(a)``.
+
+    The logistic function written by hand (as in Theano's logistic-regression tutorial) rounds
+    to exactly 0 or 1 for large inputs; as ``sigmoid`` the stable rules below apply to it.
+    """
+    if node.op.scalar_op.name == "inv":
+        num, den = None, node.inputs[0]
+    else:
+        num, den = node.inputs
+    y = _one_plus(den)
+    e = owner_is(y, "exp") if y is not None else None
+    if e is None:
+        return None
+    a = e.inputs[0]
+    if num is None or is_const(num, 1):
+        return _done(M.sigmoid(M.neg(a)), node, fgraph)
+    if num is y:
+        return _done(M.sigmoid(a), node, fgraph)
+    return None
+
+
+@register_rewrite("one_minus_sigmoid", "fast_run", phase="stabilize", tracks=("sub",),
+                  after=("sigmoid_from_exp",))
+def one_minus_sigmoid(fgraph, node):
+    """``1 - sigmoid(x)`` -> ``sigmoid(-x)``: no cancellation, so ``1 / (1 - p)`` stays finite."""
+    y = _one_minus(node.outputs[0])
+    s = owner_is(y, "sigmoid") if y is not None else None
+    if s is None:
+        return None
+    return _done(M.sigmoid(M.neg(s.inputs[0])), node, fgraph)
+
+
 @register_rewrite("log_sigmoid", "fast_run", phase="stabilize", tracks=("log", "log1p"),
                   after=("log1p_exp_to_softplus",))
 def log_sigmoid(fgraph, node):
