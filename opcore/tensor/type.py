@@ -48,7 +48,11 @@ class TensorType(Type):
     """
 
     def __init__(self, dtype: str, broadcastable: Sequence[bool] | None = None,
-                 shape: Sequence[int | None] | None = None, name: str | None = None) -> None:
+                 shape: Sequence[int | None] | None = None, name: str | None = None,
+                 sparse_grad: bool = False) -> None:
+        # ``sparse_grad`` is accepted for Theano compatibility (``TensorType(dtype,
+        # broadcastable, name=None, sparse_grad=False)``); it is recorded but does not
+        # change the type's identity.
         if dtype == "floatX":
             from opcore.config import config
 
@@ -68,6 +72,7 @@ class TensorType(Type):
         self.broadcastable = tuple(s == 1 for s in shape)
         self.ndim = len(shape)
         self.name = name
+        self.sparse_grad = bool(sparse_grad)
         self.numpy_dtype = _NP_DTYPES[dtype]
         self._hash = hash((TensorType, dtype, shape))
 
