@@ -53,6 +53,8 @@ class TensorType(Type):
         # ``sparse_grad`` is accepted for Theano compatibility (``TensorType(dtype,
         # broadcastable, name=None, sparse_grad=False)``); it is recorded but does not
         # change the type's identity.
+        if isinstance(shape, str):  # Theano's positional order: (dtype, broadcastable, name)
+            name, shape = shape, None
         if dtype == "floatX":
             from opcore.config import config
 

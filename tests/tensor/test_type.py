@@ -137,3 +137,9 @@ def test_values_eq_approx():
     assert T.dvector.values_eq_approx(np.ones(3), np.ones(3) + 1e-9)
     assert not T.dvector.values_eq_approx(np.ones(3), np.ones(3) + 1e-2)
     assert not T.dvector.values_eq_approx(np.ones(3), np.ones(4))
+
+
+def test_theano_positional_name_is_accepted():
+    t = T.TensorType("float64", (False, True), "my_col_type")
+    assert t.broadcastable == (False, True) and t.shape == (None, 1)
+    assert t == T.TensorType("float64", (False, True))
