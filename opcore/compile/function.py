@@ -71,6 +71,15 @@ def _as_pairs(updates, what):
     return pairs
 
 
+def _value_as_variable(target, value):
+    """A plain value given for ``target`` (an update or a given) as a constant variable."""
+    from opcore.tensor.basic import as_tensor_variable
+
+    if hasattr(target.type, "dtype"):
+        return as_tensor_variable(value)
+    return target.type.make_constant(value)
+
+
 class FunctionMaker:
     """Builds the FunctionGraph of a ``function`` call, rewrites it and links it."""
 
@@ -140,7 +149,7 @@ class FunctionMaker:
             if not isinstance(s, SharedVariable):
                 raise TypeError(f"updates: {s} is not a shared variable; only shared variables can be updated")
             if not isinstance(u, Variable):
-                u = s.type.make_constant(u) if not hasattr(s.type, "dtype") else as_tensor_variable(u)
+                u = _value_as_variable(s, u)
             if u.type != s.type:
                 conv = s.type.convert_variable(u) if hasattr(s.type, "convert_variable") else None
                 if conv is None:
@@ -158,7 +167,7 @@ class FunctionMaker:
             if not isinstance(old, Variable):
                 raise TypeError(f"givens: {old!r} is not a variable")
             if not isinstance(new, Variable):
-                new = old.type.make_constant(new) if not hasattr(old.type, "dtype") else as_tensor_variable(new)
+                new = _value_as_variable(old, new)
             if old.type != new.type:
                 conv = old.type.convert_variable(new) if rebuild_strict else None
                 if conv is None and rebuild_strict:

@@ -115,7 +115,6 @@ class DestroyHandler(Feature):
 
     def validate(self, fgraph):
         prot = self.protected(fgraph)
-        destroyed: dict = {}
         for node in fgraph.apply_nodes:
             dm = getattr(node.op, "destroy_map", None)
             if not dm:
@@ -128,7 +127,6 @@ class DestroyHandler(Feature):
                     if root in prot:
                         raise InconsistencyError(
                             f"{node.op} would overwrite the protected input {root}")
-                    destroyed.setdefault(root, []).append(node)
 
 
 def _is_view_of(node, i) -> bool:

@@ -353,6 +353,21 @@ class DimShuffle(Op):
         return [self(eval_points[0])]
 
 
+def restore_reduced_dims(r, ndim, axis):
+    """``r``, reduced over ``axis`` (None: all) of an ``ndim``-d tensor, with those dimensions
+    put back as broadcastable length-1 dimensions (``keepdims=True``)."""
+    axes = range(ndim) if axis is None else axis
+    pattern = []
+    j = 0
+    for d in range(ndim):
+        if d in axes:
+            pattern.append("x")
+        else:
+            pattern.append(j)
+            j += 1
+    return DimShuffle(r.broadcastable, pattern)(r)
+
+
 class CAReduce(Op):
     """Reduce along ``axis`` (a tuple, or None for all) with a binary scalar op or a NumPy rule.
 
@@ -424,14 +439,14 @@ class CAReduce(Op):
         (gz,) = output_grads
         if x.dtype not in ("float16", "float32", "float64"):
             return [T.zeros_like(x, dtype=T.config.floatX)]
-        gz = self._keep_dims(T, T.as_tensor_variable(gz), x)
+        gz = restore_reduced_dims(T.as_tensor_variable(gz), x.ndim, self.axis)
         if self.kind == "sum":
             g = T.alloc_like(gz, x)
         elif self.kind == "prod":
-            prod = self._keep_dims(T, outputs[0], x)
+            prod = restore_reduced_dims(outputs[0], x.ndim, self.axis)
             g = gz * prod / x
         elif self.kind in ("max", "min"):
-            best = self._keep_dims(T, outputs[0], x)
+            best = restore_reduced_dims(outputs[0], x.ndim, self.axis)
             g = gz * T.eq(x, best)
         else:
             return [T.zeros_like(x)]

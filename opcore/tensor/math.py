@@ -11,7 +11,7 @@ from opcore.graph.basic import Apply
 from opcore.graph.op import Op
 from opcore.scalar import basic as S
 from opcore.tensor.basic import as_tensor_variable, cast, constant, shape_i
-from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
+from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise, restore_reduced_dims
 from opcore.tensor.type import TensorType
 
 # -- elementwise ----------------------------------------------------------------------------
@@ -145,19 +145,6 @@ def _norm_axis(x, axis):
     return tuple(sorted(set(out)))
 
 
-def _keepdims(x, r, axis):
-    axes = range(x.ndim) if axis is None else axis
-    pattern = []
-    j = 0
-    for d in range(x.ndim):
-        if d in axes:
-            pattern.append("x")
-        else:
-            pattern.append(j)
-            j += 1
-    return DimShuffle(r.broadcastable, pattern)(r)
-
-
 def _reduce(kind, x, axis, keepdims, dtype=None, acc_dtype=None):
     x = as_tensor_variable(x)
     axis = _norm_axis(x, axis)
@@ -169,7 +156,7 @@ def _reduce(kind, x, axis, keepdims, dtype=None, acc_dtype=None):
             r = neq(x, 0)
         return r
     r = CAReduce(kind, axis, dtype, acc_dtype)(x)
-    return _keepdims(x, r, axis) if keepdims else r
+    return restore_reduced_dims(r, x.ndim, axis) if keepdims else r
 
 
 def _sum_dtype(x):
@@ -282,7 +269,7 @@ def argmax(x, axis=None, keepdims=False):
         raise ValueError("argmax: only one axis is supported")
     a = None if ax is None else ax[0]
     r = Argmax(a, "max")(x)
-    return _keepdims(x, r, ax) if keepdims else r
+    return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
 def argmin(x, axis=None, keepdims=False):
@@ -292,7 +279,7 @@ def argmin(x, axis=None, keepdims=False):
         raise ValueError("argmin: only one axis is supported")
     a = None if ax is None else ax[0]
     r = Argmax(a, "min")(x)
-    return _keepdims(x, r, ax) if keepdims else r
+    return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
 def max_and_argmax(x, axis=None):

@@ -53,6 +53,15 @@ class _AxisOp(Op):
         if x.ndim < 1 or not -x.ndim <= self.axis < x.ndim:
             raise ValueError(f"{self}: axis {self.axis} is out of range for {x} ({x.ndim}-d)")
 
+    def make_node(self, x: Any) -> Apply:
+        """One float input, one output of the same type (SoftmaxGrad overrides this)."""
+        x = _float_input(self, x)
+        self._check(x)
+        return Apply(self, [x], [x.type()])
+
+    def infer_shape(self, node: Apply, shapes: list) -> list:
+        return [shapes[0]]
+
     def c_supports(self, node: Any) -> bool:
         """C only for the common case: 2-d float32/float64 rows."""
         x = node.inputs[0]
@@ -65,17 +74,9 @@ class _AxisOp(Op):
 class Softmax(_AxisOp):
     """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
 
-    def make_node(self, x: Any) -> Apply:
-        x = _float_input(self, x)
-        self._check(x)
-        return Apply(self, [x], [x.type()])
-
     def perform(self, node: Apply, inputs: list, out: list) -> None:
         (x,) = inputs
         out[0][0] = _np_softmax(x, self.axis).astype(x.dtype, copy=False)
-
-    def infer_shape(self, node: Apply, shapes: list) -> list:
-        return [shapes[0]]
 
     def L_op(self, inputs: list, outputs: list, grads: list) -> list:
         return [SoftmaxGrad(self.axis)(grads[0], outputs[0])]
@@ -93,17 +94,9 @@ class Softmax(_AxisOp):
 class LogSoftmax(_AxisOp):
     """``x - max - log(sum(exp(x - max)))`` along ``axis``: finite for any finite ``x``."""
 
-    def make_node(self, x: Any) -> Apply:
-        x = _float_input(self, x)
-        self._check(x)
-        return Apply(self, [x], [x.type()])
-
     def perform(self, node: Apply, inputs: list, out: list) -> None:
         (x,) = inputs
         out[0][0] = _np_log_softmax(x, self.axis).astype(x.dtype, copy=False)
-
-    def infer_shape(self, node: Apply, shapes: list) -> list:
-        return [shapes[0]]
 
     def L_op(self, inputs: list, outputs: list, grads: list) -> list:
         (g,) = grads
