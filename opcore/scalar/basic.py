@@ -105,10 +105,11 @@ class ScalarOp:
         """NumPy evaluation with the inputs cast to ``compute_dtypes`` first, so an int8 ``exp``
         computes in the float output type (NumPy alone would use float16)."""
         fn = self.numpy
-        if self.out == "float" and isinstance(fn, np.ufunc):
-            dts = [getattr(a, "dtype", None) for a in args]
-            if any(d is not None and d.name != out_dtype for d in dts):
+        if self.out == "float" and any(getattr(a, "dtype", None) not in (None, np.dtype(out_dtype))
+                                       for a in args):
+            if isinstance(fn, np.ufunc):
                 return fn(*args, dtype=out_dtype)
+            return fn(*[np.asarray(a).astype(out_dtype) for a in args])
         return fn(*args)
 
     def c_render(self, args: list, in_dtypes: tuple, out_dtype: str, ctype) -> str | None:
@@ -123,7 +124,7 @@ class ScalarOp:
             vals = [a if d == c else f"(({ctype(c)})({a}))" for a, d, c in zip(args, in_dtypes, cds)]
             special = _C_SPECIAL.get(self.name)
             if special is not None:
-                return special(vals, list(in_dtypes), cds, out_dtype, ctype)
+                return special(vals, list(in_dtypes), cds, out_dtype, ctype, list(args))
             return self.c_expr.format(*vals, odtype=ctype(out_dtype))
         except KeyError:  # a dtype the dialect has no C type for
             return None
@@ -332,7 +333,7 @@ def _wrap(expr_fmt: str, vals: list, dtype: str, ctype) -> str:
 
 
 def _c_minmax(cmp: str):
-    def render(vals, in_dts, cds, out, ctype):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
         a, b = vals
         if out in _FLOATS:  # NumPy: a NaN in either input is the result
             return f"((({a}) {cmp} ({b}) || ({a}) != ({a})) ? ({a}) : ({b}))"
@@ -340,7 +341,7 @@ def _c_minmax(cmp: str):
     return render
 
 
-def _c_sgn(vals, in_dts, cds, out, ctype):
+def _c_sgn(vals, in_dts, cds, out, ctype, raw=None):
     (a,) = vals
     if out in _FLOATS:
         return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : (({a}) == 0 ? 0 : ({a}))))"
@@ -349,13 +350,13 @@ def _c_sgn(vals, in_dts, cds, out, ctype):
     return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : 0))"
 
 
-def _c_clip(vals, in_dts, cds, out, ctype):
+def _c_clip(vals, in_dts, cds, out, ctype, raw=None):
     x, lo, hi = vals
     mx = _c_minmax(">")([x, lo], None, None, out, ctype)
     return _c_minmax("<")([mx, hi], None, None, out, ctype)
 
 
-def _c_abs(vals, in_dts, cds, out, ctype):
+def _c_abs(vals, in_dts, cds, out, ctype, raw=None):
     (a,) = vals
     if out in _FLOATS:
         return f"fabs({a})"
@@ -366,7 +367,7 @@ def _c_abs(vals, in_dts, cds, out, ctype):
 
 def _c_int_identity(template: str):
     """floor/ceil/trunc/round: the identity on integers (never through double)."""
-    def render(vals, in_dts, cds, out, ctype):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
         if out in _FLOATS:
             return template.format(*vals)
         return vals[0]
@@ -374,7 +375,7 @@ def _c_int_identity(template: str):
 
 
 def _c_arith(fmt: str, bool_fmt: str | None = None):
-    def render(vals, in_dts, cds, out, ctype):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
         if out in _SIGNED or out in _UNSIGNED:
             return _wrap(fmt, vals, out, ctype)
         if out == "bool" and bool_fmt is not None:  # NumPy: bool + is or, bool * is and
@@ -383,7 +384,7 @@ def _c_arith(fmt: str, bool_fmt: str | None = None):
     return render
 
 
-def _c_pow(vals, in_dts, cds, out, ctype):
+def _c_pow(vals, in_dts, cds, out, ctype, raw=None):
     if out not in _FLOATS:
         return None  # integer powers (negative exponents raise): NumPy
     return "pow({0}, {1})".format(*vals)
@@ -394,13 +395,15 @@ _C_CMP = {"lt": "<", "gt": ">", "le": "<=", "ge": ">=", "eq": "==", "neq": "!="}
 
 
 def _c_compare(name: str):
-    def render(vals, in_dts, cds, out, ctype):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
         a_dt, b_dt = in_dts
-        if a_dt in _UNSIGNED and b_dt in _SIGNED:  # compare with the signed value first
-            return _c_compare(_MIRROR[name])(vals[::-1], [b_dt, a_dt], cds, out, ctype)
+        if a_dt in _UNSIGNED and b_dt in _SIGNED and cds[0] not in _SIGNED:
+            # compare with the signed value first
+            return _c_compare(_MIRROR[name])(vals[::-1], [b_dt, a_dt], cds, out, ctype,
+                                             raw[::-1])
         if a_dt in _SIGNED and b_dt in _UNSIGNED and cds[0] not in _SIGNED:
             # int64 vs uint64: NumPy compares exactly, not through float64
-            a, b = (f"(({ctype(d)})({v}))" for v, d in zip(vals, ("int64", "uint64")))
+            a, b = (f"(({ctype(d)})({v}))" for v, d in zip(raw, ("int64", "uint64")))
             neg = {"lt": "1", "le": "1", "neq": "1", "gt": "0", "ge": "0", "eq": "0"}[name]
             return f"(({a}) < 0 ? {neg} : (((npy_uint64)({a})) {_C_CMP[name]} ({b})))"
         return f"(({vals[0]}) {_C_CMP[name]} ({vals[1]}))"
