@@ -2,9 +2,11 @@
 
 Every node whose op has C (its own ``c_code``, an impl registered for backend ``"c"`` through
 ``opcore_register_impls``, or this package's table) becomes a static C function; the module's
-``run(cells, thunks, params, err)`` walks the schedule, calling those functions and, for the
+``run(cells, thunks, params, err, names)`` walks the schedule, calling those functions and, for the
 nodes without C, their Python thunks.  ``cells`` is the tuple of storage cells (one-element
-lists), so a call costs one C entry and no per-node Python overhead.
+lists), so a call costs one C entry and no per-node Python overhead.  ``names`` holds the
+variable and op descriptions used in error messages: they are given at run time so that two
+graphs differing only in names share one module (and one cache entry).
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from opcore.cbuild import compile_module
 from opcore.compile.linker import Linker
+from opcore.config import config
 
-from opcore_cpu_c.ccode import HELPERS, PRELUDE, C_TYPES, c_string, typenum
-from opcore_cpu_c.compiler import compile_module
+from opcore_cpu_c.ccode import PRELUDE, C_TYPES, typenum
 
 __all__ = ["CLinker", "c_provider", "node_supported"]
 
@@ -84,7 +87,15 @@ class _Gen:
         self.libs: list[str] = []
         self.funcs: list[str] = []
         self.versions: list[Any] = []
+        self.names: list[str] = []
+        self.ops: list[str] = []
         self.cacheable = True
+
+    def name(self, text: str) -> int:
+        """Index of ``text`` in the run-time names tuple: variable names and op descriptions
+        reach the module at run time, so they are not part of its source or cache key."""
+        self.names.append(text)
+        return len(self.names) - 1
 
     def add_unique(self, lst: list, items: Any) -> None:
         for it in items:
@@ -103,6 +114,7 @@ class _Gen:
         if not ver:
             self.cacheable = False
         self.versions.append((type(node.op).__name__, ver))
+        self.ops.append(type(node.op).__name__)
         self.add_unique(self.support, [_call(prov, "c_support_code", node)])
         apply_code = getattr(prov, "c_support_code_apply", None)
         if apply_code is not None:
@@ -125,7 +137,8 @@ class _Gen:
         body = prov.c_code(node, name, ins, outs, sub)
         cleanup_f = getattr(prov, "c_code_cleanup", None)
         cleanup = cleanup_f(node, name, ins, outs, sub) if cleanup_f is not None else ""
-        lines = [f"static int {name}(PyObject** cells, PyObject* __params)", "{",
+        lines = [f"static int {name}(PyObject** cells, PyObject* __params, PyObject* __names)",
+                 "{",
                  "    int __failure = 0;"]
         for j, v in enumerate(node.inputs):
             lines.append(f"    PyArrayObject* {ins[j]} = NULL;")
@@ -133,17 +146,18 @@ class _Gen:
             lines.append(f"    PyArrayObject* {outs[j]} = NULL;")
         for j, v in enumerate(node.inputs):
             shp = ", ".join(str(-1 if s is None else s) for s in v.type.shape) or "0"
-            who = c_string(f"opcore C backend: {node.op} input {j} ({v})")
+            who = self.name(f"opcore C backend: {node.op} input {j} ({v})")
             lines.append(f"    {{ static const npy_intp sshape[] = {{{shp}}};")
             lines.append(f"      if (oc_in(cells[{cell_index[v]}], {typenum(v.type.dtype)}, "
-                         f"{v.type.ndim}, sshape, &{ins[j]}, {who})) goto __label_fail; }}")
+                         f"{v.type.ndim}, sshape, &{ins[j]}, __names, {who})) goto __label_fail; }}")
         for j, v in enumerate(node.outputs):
             lines.append(f"    {outs[j]} = oc_cur(cells[{cell_index[v]}]);")
         lines += ["    {", body, "    }", "    {", cleanup, "    }"]
         for j, v in enumerate(node.outputs):
-            who = c_string(f"opcore C backend: {node.op} produced no output {j}")
+            who = self.name(f"opcore C backend: {node.op} produced no output {j}")
             lines.append(f"    if ({outs[j]} == NULL) {{ if (!PyErr_Occurred()) "
-                         f"PyErr_SetString(PyExc_RuntimeError, {who}); goto __label_fail2; }}")
+                         f"PyErr_SetObject(PyExc_RuntimeError, PyTuple_GET_ITEM(__names, {who}));"
+                         " goto __label_fail2; }")
         for j, v in enumerate(node.outputs):
             lines.append(f"    oc_store(cells[{cell_index[v]}], {outs[j]});")
         for j in range(len(node.inputs)):
@@ -151,21 +165,27 @@ class _Gen:
         lines += ["    return 0;", "__label_fail:", "    {", cleanup, "    }", "__label_fail2:"]
         for x in ins + outs:
             lines.append(f"    Py_XDECREF({x});")
-        lines += ["    if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "
-                  f"{c_string(f'opcore C backend: {node.op} failed')});",
-                  "    (void)__failure; (void)__params;", "    return -1;", "}"]
+        failed = self.name(f"opcore C backend: {node.op} failed")
+        lines += ["    if (!PyErr_Occurred()) PyErr_SetObject(PyExc_RuntimeError, "
+                  f"PyTuple_GET_ITEM(__names, {failed}));",
+                  "    (void)__failure; (void)__params; (void)__names;", "    return -1;", "}"]
         self.funcs.append("\n".join(lines))
 
     def source(self, steps: list[str]) -> str:
         run = ["static PyObject* oc_run(PyObject* self, PyObject* const* args, Py_ssize_t n)",
                "{", "    PyObject** cells; PyObject* thunks; PyObject* params; PyObject* r;",
+               "    PyObject* names;",
                "    int step = 0;",
-               "    if (n != 4 || !PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1])"
-               " || !PyTuple_CheckExact(args[2]) || !PyList_CheckExact(args[3])) {",
-               "        PyErr_SetString(PyExc_TypeError, \"run(cells, thunks, params, err)\");",
+               "    if (n != 5 || !PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1])"
+               " || !PyTuple_CheckExact(args[2]) || !PyList_CheckExact(args[3])"
+               f" || !PyTuple_CheckExact(args[4]) || PyTuple_GET_SIZE(args[4]) != {len(self.names)})"
+               " {",
+               "        PyErr_SetString(PyExc_TypeError, "
+               "\"run(cells, thunks, params, err, names)\");",
                "        return NULL; }",
                "    cells = &PyTuple_GET_ITEM(args[0], 0); thunks = args[1]; params = args[2];",
-               "    (void)r; (void)thunks; (void)params; (void)cells;"]
+               "    names = args[4];",
+               "    (void)r; (void)thunks; (void)params; (void)cells; (void)names;"]
         run += steps
         run += ["    Py_RETURN_NONE;", "fail:",
                 "    { PyObject* e = PyLong_FromLong(step);",
@@ -190,7 +210,7 @@ PyMODINIT_FUNC PyInit_@MODNAME@(void)
     return m;
 }
 """ % "\n".join(self.init)
-        return "\n".join([PRELUDE, *self.headers, HELPERS, *self.support, *self.funcs,
+        return "\n".join([PRELUDE, *self.headers, *self.support, *self.funcs,
                           "\n".join(run), tail])
 
 
@@ -215,7 +235,7 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
         steps.append(f"    step = {k};")
         if prov is not None:
             gen.node_function(k, node, prov, cell_index)
-            steps.append(f"    if (node{k}(cells, PyTuple_GET_ITEM(params, {k}))) goto fail;")
+            steps.append(f"    if (node{k}(cells, PyTuple_GET_ITEM(params, {k}), names)) goto fail;")
             thunks.append(None)
             c_nodes.append(node)
         else:
@@ -228,8 +248,11 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
         return None, []
     src = gen.source(steps)
     mod = compile_module(src, "ocmod", gen.versions, cached=gen.cacheable,
-                         extra=gen.flags + gen.libs)
+                         cflags=[*config.cpu_c__optimization.split(), *gen.flags],
+                         ldflags=gen.libs, pch=bool(config.cpu_c__pch), ops=gen.ops,
+                         lock_timeout=float(config.cpu_c__cache_timeout))
     run = mod.run
+    names_t = tuple(gen.names)
     cells_t = tuple(cells)
     thunks_t = tuple(thunks)
     params_t = tuple(params)
@@ -237,7 +260,7 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
 
     def program() -> None:
         try:
-            run(cells_t, thunks_t, params_t, err)
+            run(cells_t, thunks_t, params_t, err, names_t)
         except Exception as exc:
             try:
                 exc.node = nodes[err[0]]
