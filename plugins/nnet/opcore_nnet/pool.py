@@ -129,7 +129,8 @@ class _PoolBase(Op):
 
     def _fixed(self, ws: Any, stride: Any, pad: Any) -> _PoolBase:
         """The fixed-parameter op of the same class for run-time values of ws/stride/pad."""
-        return type(self)(tuple(ws), self.ignore_border, tuple(stride), tuple(pad), self.mode)
+        return type(self)(tuple(ws), self.ignore_border, tuple(stride), tuple(pad), self.mode,
+                          ndim=self.ndim)
 
     def _param_inputs(self, ws: Any, stride: Any, pad: Any) -> list:
         """The symbolic form's int64 vectors ws, stride (default ws), pad (default zeros)."""
