@@ -1,7 +1,7 @@
 """``CLinker``: one CPython extension module per function graph, one entry point for the schedule.
 
 Every node whose op has C (its own ``c_code``, an impl registered for backend ``"c"`` through
-``opcore_register_impls``, or this package's table) becomes a static C function; the module's
+``opcore_register_impls``, this package's own in ``opcore_cpu_c/impls/`` included) becomes a static C function; the module's
 ``run(cells, thunks, params, err)`` walks the schedule, calling those functions and, for the
 nodes without C, their Python thunks.  ``cells`` is the tuple of storage cells (one-element
 lists), so a call costs one C entry and no per-node Python overhead.
@@ -42,9 +42,7 @@ def c_provider(node: Any) -> Any:
         impl = None
     if impl is not None and callable(getattr(impl, "c_code", None)):
         return impl
-    from opcore_cpu_c.impls import lookup
-
-    return lookup(op)
+    return None
 
 
 def node_supported(node: Any) -> Any:

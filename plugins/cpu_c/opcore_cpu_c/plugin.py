@@ -38,6 +38,13 @@ def opcore_register_config(config: Any) -> None:
 
 
 @hookimpl
+def opcore_register_impls(impls: Any) -> None:
+    from opcore_cpu_c.impls import register_all
+
+    register_all(impls)
+
+
+@hookimpl
 def opcore_register_backends(backends: Any) -> None:
     backends.register(Backend(
         name="c", priority=10, available=_available, linker_factory=_linker,
