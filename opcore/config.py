@@ -156,7 +156,10 @@ class Config:
         try:
             return self._flags[name].value
         except KeyError:
-            raise AttributeError(f"opcore.config has no flag {name!r}") from None
+            pass
+        if not name.startswith("_") and any(k.startswith(name + "__") for k in self._flags):
+            return _Section(self, name)  # config.gpuarray.sync reads gpuarray__sync
+        raise AttributeError(f"opcore.config has no flag {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:
@@ -180,6 +183,24 @@ class Config:
     def change_flags(self, **kwargs: Any) -> "_ChangeFlags":
         """Context manager (also a decorator) that sets flags and restores them on exit."""
         return _ChangeFlags(self, kwargs)
+
+
+class _Section:
+    """``config.gpuarray``: the flags named ``gpuarray__*``, read and set as attributes."""
+
+    def __init__(self, config: Config, prefix: str) -> None:
+        object.__setattr__(self, "_config", config)
+        object.__setattr__(self, "_prefix", prefix + "__")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._config, self._prefix + name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._config, self._prefix + name, value)
+
+    def __dir__(self):
+        n = len(self._prefix)
+        return [k[n:] for k in self._config._flags if k.startswith(self._prefix)]
 
 
 class _ChangeFlags(contextlib.ContextDecorator):
@@ -212,8 +233,14 @@ config.add("floatX", "Default float dtype of T.scalar(), T.matrix(), ...", "floa
            choices=_DTYPES)
 config.add("device", "Where graphs run: cpu, cuda, cudaN, openclP:D", "cpu",
            validate=lambda v: v == "cpu" or v.startswith(("cuda", "opencl")))
-config.add("mode", "Default compile mode", "FAST_RUN",
-           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE"))
+config.add("mode", "Default compile mode ('Mode' = Mode(linker=config.linker, "
+           "optimizer=config.optimizer), Theano's default)", "FAST_RUN",
+           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode"))
+config.add("optimizer", "Rewrites of mode 'Mode': fast_run, fast_compile, merge or None",
+           "fast_run", choices=("fast_run", "fast_compile", "merge", "None", "o1", "o4"))
+config.add("optimizer_including", "Rewrite tags the default mode adds (':'-separated)", "")
+config.add("optimizer_excluding", "Rewrite tags the default mode leaves out (':'-separated)", "")
+config.add("optimizer_requiring", "Rewrite tags the default mode requires (':'-separated)", "")
 config.add("linker", "Default linker name ('auto' = best healthy backend)", "auto")
 config.add("backend", "Backend to use ('' = best healthy backend by priority)", "")
 config.add("compiledir", "Directory of compiled module caches",
