@@ -89,13 +89,17 @@ def plugins_document() -> dict[str, Any]:
     from opcore.plugins import get_host
 
     host = get_host()
+    plugins = host.report()
+    impls = host.impls.by_backend()
     return {
         "schema_version": PLUGINS_JSON_SCHEMA_VERSION,
         "opcore_version": _version(),
-        "plugins": host.report(),
+        "plugins": plugins,
         "backends": [
             {"name": b.name, "priority": b.priority, "plugin": host.backends.plugin_of(b.name),
-             "ok": host.health(b)[0], "reason": host.health(b)[1]}
+             "ok": host.health(b)[0], "reason": host.health(b)[1],
+             "impls": impls.get(b.name, {}).get("ops", []),
+             "adapter": impls.get(b.name, {}).get("adapter")}
             for b in host.backends.by_priority()
         ],
     }
@@ -127,6 +131,11 @@ def run_plugins(args: argparse.Namespace) -> int:
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         for row in rows:
             print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[5])
+        print("\nIMPLEMENTATIONS (by backend; an op's own method named by the adapter comes first)")
+        for b in doc["backends"]:
+            own = f"ops defining {b['adapter']}; " if b["adapter"] else ""
+            names = ", ".join(name.rpartition(".")[2] for name in b["impls"]) or "-"
+            print(f"  {b['name']} ({len(b['impls'])}): {own}{names}")
         for p in doc["plugins"]:
             if p["error"]:
                 print(f"\n{p['name']}: {p['error']}")

@@ -74,12 +74,13 @@ def flag_install_hint(flag: str, host: Any = None) -> str:
 
 # The registry records are imported on first use: `import opcore` needs only the import hook.
 _FROM_REGISTRIES = ("Backend", "BackendError", "Command", "NamespaceNotInstalled", "PluginError",
-                    "PluginWarning", "RegistrationClash", "RewriteEntry", "UnsupportedOp")
+                    "PluginWarning", "RegistrationClash", "RewriteEntry", "UnknownBackend",
+                    "UnsupportedOp")
 
 __all__ = [
     "Backend", "BackendError", "Command", "NamespaceNotInstalled", "PluginError", "PluginHost",
     "PluginWarning", "RegistrationClash", "RewriteEntry", "get_host", "hookimpl", "hookspec",
-    "UnsupportedOp", "resolve_namespace", "select_backend",
+    "UnknownBackend", "UnsupportedOp", "resolve_namespace", "select_backend",
 ]
 
 

@@ -148,7 +148,7 @@ class PluginHost:
         self.namespaces = NamespaceRegistry()
         self.rewrites = RewriteRegistry()
         self.backends = BackendRegistry()
-        self.impls = ImplRegistry()
+        self.impls = ImplRegistry(self.backends)
         self.commands = CommandRegistry()
         self.records: dict[str, PluginRecord] = {}
         self.loaded = False
@@ -320,6 +320,14 @@ class PluginHost:
                     record = self.records[plugin]
                     record.fail(f"{hook_name} raised {type(exc).__name__}: {exc}",
                                 _import_hint(record, exc), exc)
+            if hook_name == "opcore_register_backends":
+                self.impls.backends_final = True  # from now on impls.register checks the name
+        for plugin, message in self.impls.check_backends():
+            record = self.records.get(plugin)
+            if record is None:
+                raise PluginError(message)
+            record.fail(message, "register for one of the known backends (see `opcore plugins`)",
+                        fatal=False)
 
     def _drop(self, plugin: str) -> None:
         """Forget what a failing plugin registered (config flags stay: they cannot be removed)."""
