@@ -1,8 +1,9 @@
 """``CLinker``: one CPython extension module per function graph, one entry point for the schedule.
 
 Every node whose op has C (its own ``c_code``, an impl registered for backend ``"c"`` through
-``opcore_register_impls``, or this package's table) becomes a static C function; the module's
-``run(cells, thunks, params, err, names)`` walks the schedule, calling those functions and, for the
+``opcore_register_impls``, this package's own in ``opcore_cpu_c/impls/`` included) becomes a
+static C function; the module's ``run(cells, thunks, params, err, names)`` walks the schedule,
+calling those functions and, for the
 nodes without C, their Python thunks.  ``cells`` is the tuple of storage cells (one-element
 lists), so a call costs one C entry and no per-node Python overhead.  ``names`` holds the
 variable and op descriptions used in error messages: they are given at run time so that two
@@ -18,6 +19,7 @@ import numpy as np
 from opcore.cbuild import compile_module
 from opcore.compile.linker import Linker
 from opcore.config import config
+from opcore.plugins import get_host
 
 from opcore_cpu_c.ccode import PRELUDE, C_TYPES, typenum
 
@@ -33,21 +35,15 @@ def _tensor_ok(v: Any) -> bool:
 
 
 def c_provider(node: Any) -> Any:
-    """The object holding ``node``'s C protocol methods, or ``None`` when it has no C."""
-    op = node.op
-    if callable(getattr(op, "c_code", None)):
-        return op
-    try:
-        from opcore.plugins import get_host
+    """The object holding ``node``'s C protocol methods, or ``None`` when it has no C.
 
-        impl = get_host().impls.lookup("c", op)
-    except Exception:
-        impl = None
+    One lookup, ``impls.lookup("c", node)`` (docs/plugins.md gives its precedence rule): the op's
+    own ``c_code`` through the adapter, else the implementation registered for its type; none
+    for a node whose types another backend owns (a GPU op's host code)."""
+    impl = get_host().ensure_loaded().impls.lookup("c", node)
     if impl is not None and callable(getattr(impl, "c_code", None)):
         return impl
-    from opcore_cpu_c.impls import lookup
-
-    return lookup(op)
+    return None
 
 
 def node_supported(node: Any) -> Any:
@@ -91,6 +87,11 @@ class _Gen:
         self.ops: list[str] = []
         self.cacheable = True
 
+    def runtime_string(self, text: str) -> str:
+        """A C expression (a borrowed ``PyObject*`` str, for ``%U``) holding ``text`` at run
+        time: messages naming variables use it, so names stay out of the module's source."""
+        return f"PyTuple_GET_ITEM(__names, {self.name(text)})"
+
     def name(self, text: str) -> int:
         """Index of ``text`` in the run-time names tuple: variable names and op descriptions
         reach the module at run time, so they are not part of its source or cache key."""
@@ -133,7 +134,7 @@ class _Gen:
         ins = [f"V{k}_i{j}" for j in range(len(node.inputs))]
         outs = [f"V{k}_o{j}" for j in range(len(node.outputs))]
         sub = {"fail": "{ __failure = 1; goto __label_fail; }", "params": "__params",
-               "id": str(k), "name": name}
+               "id": str(k), "name": name, "runtime_string": self.runtime_string}
         body = prov.c_code(node, name, ins, outs, sub)
         cleanup_f = getattr(prov, "c_code_cleanup", None)
         cleanup = cleanup_f(node, name, ins, outs, sub) if cleanup_f is not None else ""
@@ -274,13 +275,15 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
 
 
 def _py_make(node: Any, storage_map: dict) -> Callable:
-    """The Python thunk of a node without C (the ``py`` backend's impl, else ``perform``)."""
-    try:
-        from opcore.plugins import get_host
-
-        impl = get_host().impls.lookup("py", node.op)
-    except Exception:
-        impl = None
+    """The thunk of a node without C: the backend owning its types runs it (a GPU op's host code
+    runs on the ``gpu`` backend's path); else the ``py`` backend's impl, else ``perform``."""
+    host = get_host().ensure_loaded()
+    owner = host.impls.owner(node)
+    if owner is not None and owner != "c":
+        factory = host.backends[owner].linker_factory
+        if factory is not None:
+            return factory(None).make_thunk(node, storage_map)
+    impl = host.impls.lookup("py", node.op)
     if impl is not None:
         return impl(node, storage_map)
     return node.op.make_py_thunk(node, storage_map)

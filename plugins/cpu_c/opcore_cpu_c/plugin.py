@@ -39,8 +39,24 @@ def opcore_register_config(config: Any) -> None:
 
 
 @hookimpl
+def opcore_register_impls(impls: Any) -> None:
+    from opcore_cpu_c.impls import register_all
+
+    register_all(impls)
+
+
+@hookimpl
 def opcore_register_backends(backends: Any) -> None:
     backends.register(Backend(
         name="c", priority=10, available=_available, linker_factory=_linker,
         doc="C: one compiled CPython extension per function (system C compiler + NumPy C-API)",
         supports=_supports))
+
+
+@hookimpl
+def opcore_doctor_checks(report: Any) -> None:
+    from opcore.config import config
+
+    from opcore_cpu_c.doctor import add_checks
+
+    add_checks(report, config)
