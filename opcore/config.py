@@ -18,6 +18,15 @@ import os
 from typing import Any, Callable
 
 
+def _no_hint(name: str) -> str:
+    return ""
+
+
+# Set by the plugin host: for an unknown flag a first-party plugin owns (``cpu_c__blas``), the
+# sentence saying which package declares it and how to get it (see opcore.plugins.install_hint).
+unknown_flag_hint = _no_hint
+
+
 class ConfigError(ValueError):
     """An unknown flag or a value a flag does not accept."""
 
@@ -147,8 +156,8 @@ class Config:
         if unknown:
             name, src = next(iter(unknown.items()))
             raise ConfigError(
-                f"unknown config flag {name!r} (set in {src}); known flags: "
-                + ", ".join(sorted(self._flags))
+                f"unknown config flag {name!r} (set in {src}){unknown_flag_hint(name)}; "
+                "known flags: " + ", ".join(sorted(self._flags))
             )
 
     # -- access ------------------------------------------------------------------------------
@@ -166,7 +175,8 @@ class Config:
             flag = self._flags[name]
         except KeyError:
             raise ConfigError(
-                f"unknown config flag {name!r}; known flags: {', '.join(sorted(self._flags))}"
+                f"unknown config flag {name!r}{unknown_flag_hint(name)}; known flags: "
+                f"{', '.join(sorted(self._flags))}"
             ) from None
         flag.value = flag.check(value)
         flag.source = "assignment"
@@ -213,7 +223,8 @@ class _ChangeFlags(contextlib.ContextDecorator):
         flags = self.config._flags
         for k in self.values:
             if k not in flags:
-                raise ConfigError(f"unknown config flag {k!r}; known flags: {', '.join(sorted(flags))}")
+                raise ConfigError(f"unknown config flag {k!r}{unknown_flag_hint(k)}; known flags: "
+                                  f"{', '.join(sorted(flags))}")
         self.saved.append({k: flags[k].value for k in self.values})
         for k, v in self.values.items():
             flags[k].value = flags[k].check(v)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 
+from opcore.d3viz import d3viz  # noqa: F401  (Theano's printing.d3viz spelling)
 from opcore.graph.basic import Constant, Variable
 
 _INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "true_div": ("/", 2),

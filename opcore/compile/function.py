@@ -71,6 +71,19 @@ def _as_pairs(updates, what):
     return pairs
 
 
+def _update_type_fix(want, got) -> str:
+    """What would make an update of type ``got`` fit a shared variable of type ``want``."""
+    w_nd, g_nd = getattr(want, "ndim", None), getattr(got, "ndim", None)
+    if w_nd is not None and g_nd is not None and w_nd != g_nd:
+        return (f"an update must keep the variable's number of dimensions ({w_nd}), this one has "
+                f"{g_nd}: check the expression's shape (a reduction or indexing may be off)")
+    w_dt, g_dt = getattr(want, "dtype", None), getattr(got, "dtype", None)
+    if w_dt is not None and w_dt != g_dt:
+        return f"cast it: T.cast(expr, {w_dt!r})"
+    return ("its broadcastable pattern differs: use T.patternbroadcast(expr, "
+            f"{getattr(want, 'broadcastable', ())}) or T.specify_shape")
+
+
 def _value_as_variable(target, value):
     """A plain value given for ``target`` (an update or a given) as a constant variable."""
     from opcore.tensor.basic import as_tensor_variable
@@ -155,7 +168,7 @@ class FunctionMaker:
                 if conv is None:
                     raise TypeError(
                         f"updates: the update of shared variable {s.name or s} has type {u.type}, "
-                        f"but the variable has type {s.type}; cast it (e.g. T.cast(expr, '{getattr(s.type, 'dtype', '')}'))"
+                        f"but the variable has type {s.type}; {_update_type_fix(s.type, u.type)}"
                     )
                 u = conv
             upd.append((s, u))
@@ -420,16 +433,21 @@ class Function:
             c[0] = None
         return outs
 
+    @property
+    def _label(self) -> str:
+        """How errors name this function: ``function 'train'``, or ``the function`` unnamed."""
+        return f"function {self.name!r}" if self.name else "the function"
+
     def _bind(self, args, kwargs):
         n = self.n_in
         if len(args) > n:
-            raise TypeError(f"function {self.name or ''} takes {n} argument(s), got {len(args)}"
+            raise TypeError(f"{self._label} takes {n} argument(s), got {len(args)}"
                             f" (inputs: {[str(s.variable) for s in self.maker.inputs]})")
         vals = list(args) + [None] * (n - len(args))
         given = [True] * len(args) + [False] * (n - len(args))
         for k, v in kwargs.items():
             if k not in self.input_names:
-                raise TypeError(f"function {self.name or ''} got an unknown keyword argument {k!r}; "
+                raise TypeError(f"{self._label} got an unknown keyword argument {k!r}; "
                                 f"named inputs: {sorted(self.input_names)}")
             i = self.input_names[k]
             if given[i]:
@@ -442,7 +460,7 @@ class Function:
                     vals[i] = self.defaults[i]
                 else:
                     raise TypeError(
-                        f"function {self.name or ''} takes {n} argument(s): missing input {i} "
+                        f"{self._label} takes {n} argument(s): missing input {i} "
                         f"({self.maker.inputs[i].variable}) (got {len(args)} positional)"
                     )
         return vals

@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from opcore.compile.linker import Linker
+from opcore.plugins import get_host
 
 from opcore.graph.params import ParamsType, params_of
 
@@ -33,16 +34,12 @@ def _tensor_ok(v: Any) -> bool:
 
 
 def c_provider(node: Any) -> Any:
-    """The object holding ``node``'s C protocol methods, or ``None`` when it has no C."""
-    op = node.op
-    if callable(getattr(op, "c_code", None)):
-        return op
-    try:
-        from opcore.plugins import get_host
+    """The object holding ``node``'s C protocol methods, or ``None`` when it has no C.
 
-        impl = get_host().impls.lookup("c", op)
-    except Exception:
-        impl = None
+    One lookup, ``impls.lookup("c", node)`` (docs/plugins.md gives its precedence rule): the op's
+    own ``c_code`` through the adapter, else the implementation registered for its type; none
+    for a node whose types another backend owns (a GPU op's host code)."""
+    impl = get_host().ensure_loaded().impls.lookup("c", node)
     if impl is not None and callable(getattr(impl, "c_code", None)):
         return impl
     return None
@@ -264,13 +261,15 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
 
 
 def _py_make(node: Any, storage_map: dict) -> Callable:
-    """The Python thunk of a node without C (the ``py`` backend's impl, else ``perform``)."""
-    try:
-        from opcore.plugins import get_host
-
-        impl = get_host().impls.lookup("py", node.op)
-    except Exception:
-        impl = None
+    """The thunk of a node without C: the backend owning its types runs it (a GPU op's host code
+    runs on the ``gpu`` backend's path); else the ``py`` backend's impl, else ``perform``."""
+    host = get_host().ensure_loaded()
+    owner = host.impls.owner(node)
+    if owner is not None and owner != "c":
+        factory = host.backends[owner].linker_factory
+        if factory is not None:
+            return factory(None).make_thunk(node, storage_map)
+    impl = host.impls.lookup("py", node.op)
     if impl is not None:
         return impl(node, storage_map)
     return node.op.make_py_thunk(node, storage_map)

@@ -24,8 +24,15 @@ def family_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
+def own_c_code(op: Any) -> Any:
+    """The adapter of ops carrying Theano's ``c_code``: the op is its own C implementation."""
+    return op if callable(getattr(op, "c_code", None)) else None
+
+
 def register_all(impls: Any) -> None:
-    """Import every op-family module and call its ``register(impls)``."""
+    """Make ops with their own ``c_code`` their implementation, then import every op-family module
+    and call its ``register(impls)``."""
+    impls.register_adapter("c", "c_code", own_c_code)
     for name in family_modules():
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(impls)
