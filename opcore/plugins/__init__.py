@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # Plugin namespaces every opcore user may import, and the distribution that provides each.
 WELL_KNOWN_NAMESPACES = {
     "opcore.tensor.nnet": "opcore-nnet",
+    "opcore.tensor.signal": "opcore-nnet",
     "opcore.sparse": "opcore-sparse",
 }
 # What the first-party plugins provide, so that an error about a missing backend, command or flag

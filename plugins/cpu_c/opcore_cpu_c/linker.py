@@ -16,7 +16,10 @@ import numpy as np
 from opcore.compile.linker import Linker
 from opcore.plugins import get_host
 
-from opcore_cpu_c.ccode import HELPERS, PRELUDE, C_TYPES, c_string, typenum
+from opcore.graph.params import ParamsType, params_of
+
+from opcore_cpu_c.ccode import (HELPERS, PRELUDE, C_TYPES, c_string, params_struct, typenum,
+                                var_typedefs)
 from opcore_cpu_c.compiler import compile_module
 
 __all__ = ["CLinker", "c_provider", "node_supported"]
@@ -117,6 +120,11 @@ class _Gen:
         outs = [f"V{k}_o{j}" for j in range(len(node.outputs))]
         sub = {"fail": "{ __failure = 1; goto __label_fail; }", "params": "__params",
                "id": str(k), "name": name}
+        pt = getattr(node.op, "params_type", None)
+        if isinstance(pt, ParamsType):
+            # sub['params'] points to a struct with one C member per field (Theano's protocol)
+            self.add_unique(self.support, [params_struct(pt)])
+            sub["params"] = "__pparams"
         body = prov.c_code(node, name, ins, outs, sub)
         cleanup_f = getattr(prov, "c_code_cleanup", None)
         cleanup = cleanup_f(node, name, ins, outs, sub) if cleanup_f is not None else ""
@@ -126,6 +134,12 @@ class _Gen:
             lines.append(f"    PyArrayObject* {ins[j]} = NULL;")
         for j, v in enumerate(node.outputs):
             lines.append(f"    PyArrayObject* {outs[j]} = NULL;")
+        for var_name, v in zip(ins + outs, list(node.inputs) + list(node.outputs)):
+            lines += var_typedefs(var_name, v.type.dtype)
+        if isinstance(pt, ParamsType):
+            lines += [f"    {pt.struct_name} __pparams_s; {pt.struct_name}* __pparams = "
+                      "&__pparams_s;",
+                      f"    if ({pt.struct_name}_fill(__params, __pparams)) goto __label_fail;"]
         for j, v in enumerate(node.inputs):
             shp = ", ".join(str(-1 if s is None else s) for s in v.type.shape) or "0"
             who = c_string(f"opcore C backend: {node.op} input {j} ({v})")
@@ -236,7 +250,8 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
             steps.append("    if (r == NULL) goto fail; Py_DECREF(r);")
             thunks.append(py_thunk(node))
         steps.append(f"    OC_T1({k});")
-        params.append(node.op)
+        has_params = getattr(node.op, "params_type", None) is not None
+        params.append(params_of(node.op, node) if has_params else node.op)
     if not c_nodes:
         return None, []
     src = gen.source(steps)

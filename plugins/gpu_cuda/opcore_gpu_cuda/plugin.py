@@ -59,6 +59,12 @@ GPU_BACKEND = Backend(
 
 
 @hookimpl
+def opcore_register_ops(namespaces: Any) -> None:
+    # what opcore.gpuarray (Theano's theano.gpuarray) forwards to
+    namespaces.add("opcore.gpuarray.backend", "opcore_gpu_cuda.api")
+
+
+@hookimpl
 def opcore_register_backends(backends: Any) -> None:
     backends.register(GPU_BACKEND)
     # with the backend, the shared-variable constructor: ``opcore.shared`` loads the plugins
