@@ -329,6 +329,8 @@ class Function:
             program = linker.make_program(fgraph, order, storage_map)
         finally:
             LINKING_MODE.reset(token)
+        if self.profile is not None:
+            self.profile.placement = {node: self.placement(node) for node in order}
         lazy_nodes = [n for n in order if getattr(n.op, "lazy", False)]
         self.vm = VM(fgraph, order, thunks, storage_map, program, self.profile, lazy_nodes)
         self._run = self.vm.run
@@ -432,6 +434,14 @@ class Function:
         for c in self.clear_cells:
             c[0] = None
         return outs
+
+    def placement(self, node) -> tuple[str, str]:
+        """Where ``node`` (an Apply of ``self.maker.fgraph``) runs: ``(backend, how)``.
+
+        ``how`` is ``"compiled"`` (the backend's own code), ``"python fallback"`` (a compiled
+        backend calls the op's Python ``perform``) or ``"python"`` (the ``py`` backend).
+        """
+        return self.linker.placement(node)
 
     @property
     def _label(self) -> str:
