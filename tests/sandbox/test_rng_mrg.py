@@ -11,7 +11,8 @@ import pytest
 
 import opcore
 import opcore.tensor as T
-from opcore.sandbox import mrg31k3p, rng_mrg
+from opcore.sandbox import rng_mrg
+from opcore.tensor.random import mrg31k3p
 from opcore.sandbox.rng_mrg import MRG_RandomStreams
 
 # Reference samples of L'Ecuyer et al.'s Java implementation (SSJ), as published with Theano's
