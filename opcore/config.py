@@ -273,6 +273,8 @@ config.add("on_opt_error", "Theano spelling of rewrite_raise", "warn",
 config.add("allow_gc", "Free intermediate results during a call", False, convert=_bool)
 config.add("gpuarray__sync", "Synchronise after each GPU kernel launch", False, convert=_bool)
 config.add("profile", "Profile every compiled function", False, convert=_bool)
+config.add("compile_progress_delay", "Seconds a compile may take before a progress line is "
+           "shown on a terminal (negative: never)", 2.0, convert=float)
 config.add("print_placement", "debugprint of a compiled function marks where each node runs "
            "([c], [c: python fallback], [py])", True, convert=_bool)
 config.add("warn_float64", "What to do when a float64 variable is created",

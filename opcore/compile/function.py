@@ -15,6 +15,7 @@ from opcore.graph.fg import FunctionGraph
 from opcore.graph.traversal import clone_replace, graph_inputs
 from opcore.compile.io import In, Out
 from opcore.compile.mode import Mode, get_mode
+from opcore.compile.progress import compile_progress
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.compile.vm import VM, ProfileStats
 
@@ -326,7 +327,9 @@ class Function:
             for node in order:
                 node.op.prepare_node(node, storage_map, None)
             thunks = [linker.make_thunk(node, storage_map) for node in order]
-            program = linker.make_program(fgraph, order, storage_map)
+            what = f"{self.name or 'a function'} ({len(order)} nodes, backend {linker.backend_name})"
+            with compile_progress(what):
+                program = linker.make_program(fgraph, order, storage_map)
         finally:
             LINKING_MODE.reset(token)
         if self.profile is not None:
