@@ -18,33 +18,34 @@ from opcore_cpu_c.ccode import typenum
 _SUPPORT = r"""
 #ifndef OC_MRG31K3P
 #define OC_MRG31K3P
-static inline npy_int32 oc_mrg_w(npy_uint32 v) { return (npy_int32)v; }
-#define OC_ADD(a, b) oc_mrg_w((npy_uint32)(a) + (npy_uint32)(b))
-#define OC_SUB(a, b) oc_mrg_w((npy_uint32)(a) - (npy_uint32)(b))
-/* one MRG31k3p step of the state s[0..5]; returns k in [1, m1] */
-static inline npy_int32 oc_mrg_next(npy_int32* s)
+/* -(cond) as an all-ones mask: branch-free corrections the compiler can vectorise */
+#define OC_FIX(v, m) ((v) - ((m) & (0u - (npy_uint32)(((npy_int32)(v) < 0) | ((npy_int32)(v) >= (npy_int32)(m))))))
+/* k draws, one from each of the streams s = 0..k-1 (state in structure-of-arrays form) */
+static void oc_mrg_round(npy_int32* restrict x1a, npy_int32* restrict x1b, npy_int32* restrict x1c,
+                         npy_int32* restrict x2a, npy_int32* restrict x2b, npy_int32* restrict x2c,
+                         npy_int32* restrict k_out, npy_intp k)
 {
-    const npy_int32 M1 = 2147483647, M2 = 2147462579;
-    npy_int32 x11 = s[0], x12 = s[1], x13 = s[2], x21 = s[3], x22 = s[4], x23 = s[5];
-    npy_int32 y1, y2, z1;
-    y1 = OC_ADD(OC_ADD((npy_int32)((npy_uint32)(x12 & 511) << 22), x12 >> 9),
-                OC_ADD((npy_int32)((npy_uint32)(x13 & 16777215) << 7), x13 >> 24));
-    if (y1 < 0 || y1 >= M1) y1 = OC_SUB(y1, M1);
-    y1 = OC_ADD(y1, x13);
-    if (y1 < 0 || y1 >= M1) y1 = OC_SUB(y1, M1);
-    z1 = OC_ADD((npy_int32)((npy_uint32)(x21 & 65535) << 15),
-                (npy_int32)((npy_uint32)21069 * (npy_uint32)(x21 >> 16)));
-    if (z1 < 0 || z1 >= M2) z1 = OC_SUB(z1, M2);
-    y2 = OC_ADD((npy_int32)((npy_uint32)(x23 & 65535) << 15),
-                (npy_int32)((npy_uint32)21069 * (npy_uint32)(x23 >> 16)));
-    if (y2 < 0 || y2 >= M2) y2 = OC_SUB(y2, M2);
-    y2 = OC_ADD(y2, x23);
-    if (y2 < 0 || y2 >= M2) y2 = OC_SUB(y2, M2);
-    y2 = OC_ADD(y2, z1);
-    if (y2 < 0 || y2 >= M2) y2 = OC_SUB(y2, M2);
-    s[2] = x12; s[1] = x11; s[0] = y1;
-    s[5] = x22; s[4] = x21; s[3] = y2;
-    return y1 <= y2 ? OC_ADD(OC_SUB(y1, y2), M1) : OC_SUB(y1, y2);
+    const npy_uint32 M1 = 2147483647u, M2 = 2147462579u;
+    npy_intp s;
+    for (s = 0; s < k; s++) {
+        npy_uint32 x11 = (npy_uint32)x1a[s], x12 = (npy_uint32)x1b[s], x13 = (npy_uint32)x1c[s];
+        npy_uint32 x21 = (npy_uint32)x2a[s], x22 = (npy_uint32)x2b[s], x23 = (npy_uint32)x2c[s];
+        npy_uint32 y1, y2, z1, d;
+        y1 = ((x12 & 511u) << 22) + (npy_uint32)((npy_int32)x12 >> 9)
+             + ((x13 & 16777215u) << 7) + (npy_uint32)((npy_int32)x13 >> 24);
+        y1 = OC_FIX(y1, M1);
+        y1 = OC_FIX(y1 + x13, M1);
+        z1 = ((x21 & 65535u) << 15) + 21069u * (npy_uint32)((npy_int32)x21 >> 16);
+        z1 = OC_FIX(z1, M2);
+        y2 = ((x23 & 65535u) << 15) + 21069u * (npy_uint32)((npy_int32)x23 >> 16);
+        y2 = OC_FIX(y2, M2);
+        y2 = OC_FIX(y2 + x23, M2);
+        y2 = OC_FIX(y2 + z1, M2);
+        x1c[s] = (npy_int32)x12; x1b[s] = (npy_int32)x11; x1a[s] = (npy_int32)y1;
+        x2c[s] = (npy_int32)x22; x2b[s] = (npy_int32)x21; x2a[s] = (npy_int32)y2;
+        d = y1 - y2;
+        k_out[s] = (npy_int32)(d + (M1 & (0u - (npy_uint32)((npy_int32)y1 <= (npy_int32)y2))));
+    }
 }
 #endif
 """
@@ -60,7 +61,7 @@ class MrgUniformC:
         return _SUPPORT
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (1,)
+        return (2,)
 
     def c_code(self, node, name, inputs, outputs, sub):
         (rs, size), (zs, z) = inputs, outputs
@@ -77,7 +78,7 @@ class MrgUniformC:
         return f"""
 {{
 npy_intp dims_[{max(nd, 1)}]; npy_int64 n_ = 1; npy_intp ns_, r_, s_, k_; int d_;
-npy_int32* st_; {ctype}* out_;
+npy_int32* st_; npy_int32* soa_; {ctype}* out_;
 if (PyArray_NDIM({size}) != 1 || PyArray_DIMS({size})[0] != {nd}) {{
     PyErr_SetString(PyExc_ValueError, "mrg_uniform: size must be a vector of length {nd}");
     {fail} }}
@@ -97,13 +98,19 @@ if (oc_alloc(&{z}, {nd}, dims_, {typenum(dt)})) {fail}
 ns_ = PyArray_DIMS({zs})[0];
 st_ = (npy_int32*)PyArray_DATA({zs});
 out_ = ({ctype}*)PyArray_DATA({z});
+soa_ = (npy_int32*)malloc(sizeof(npy_int32) * 7 * (size_t)ns_);
+if (!soa_) {{ PyErr_NoMemory(); {fail} }}
 Py_BEGIN_ALLOW_THREADS
+for (s_ = 0; s_ < ns_; s_++) for (d_ = 0; d_ < 6; d_++) soa_[d_ * ns_ + s_] = st_[6 * s_ + d_];
 for (r_ = 0; r_ < n_; r_ += ns_) {{
     k_ = (n_ - r_ < ns_) ? (n_ - r_) : ns_;
-    for (s_ = 0; s_ < k_; s_++)
-        out_[r_ + s_] = ({ctype})oc_mrg_next(st_ + 6 * s_) * {scale};
+    oc_mrg_round(soa_, soa_ + ns_, soa_ + 2 * ns_, soa_ + 3 * ns_, soa_ + 4 * ns_,
+                 soa_ + 5 * ns_, soa_ + 6 * ns_, k_);
+    for (s_ = 0; s_ < k_; s_++) out_[r_ + s_] = ({ctype})soa_[6 * ns_ + s_] * {scale};
 }}
+for (s_ = 0; s_ < ns_; s_++) for (d_ = 0; d_ < 6; d_++) st_[6 * s_ + d_] = soa_[d_ * ns_ + s_];
 Py_END_ALLOW_THREADS
+free(soa_);
 }}
 """
 
