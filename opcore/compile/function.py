@@ -198,6 +198,8 @@ class FunctionMaker:
                 du = getattr(v, "default_update", None) if isinstance(v, SharedVariable) else None
                 if du is not None and v not in updated and (
                         no_default_updates is False or v not in no_default_updates):
+                    if giv:  # e.g. a random draw whose size is the shape of a given input
+                        du = clone_replace([du], giv, strict=rebuild_strict)[0]
                     upd.append((v, du))
                     all_outs.append(du)
                     updated.add(v)
