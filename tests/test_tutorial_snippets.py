@@ -601,8 +601,10 @@ def test_op_guide_itypes_otypes():
 
 
 def test_theano_only_modules_are_absent():
-    """Intentional difference: Theano-only modules (sandbox, gpuarray) are not provided."""
+    """Intentional difference: Theano's old CUDA backend (sandbox.cuda) is not provided; the new
+    GPU backend's module is, and reports no GPU in use on a CPU device."""
     with pytest.raises(ImportError):
-        import opcore.sandbox  # noqa: F401
-    with pytest.raises(ImportError):
-        import opcore.gpuarray  # noqa: F401
+        import opcore.sandbox.cuda  # noqa: F401
+    import opcore.gpuarray
+
+    assert opcore.gpuarray.pygpu_activated is False
