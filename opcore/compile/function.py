@@ -15,6 +15,7 @@ from opcore.graph.fg import FunctionGraph
 from opcore.graph.traversal import clone_replace, graph_inputs
 from opcore.compile.io import In, Out
 from opcore.compile.mode import Mode, get_mode
+from opcore.compile.progress import compile_progress
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.compile.vm import VM, ProfileStats
 
@@ -197,6 +198,8 @@ class FunctionMaker:
                 du = getattr(v, "default_update", None) if isinstance(v, SharedVariable) else None
                 if du is not None and v not in updated and (
                         no_default_updates is False or v not in no_default_updates):
+                    if giv:  # e.g. a random draw whose size is the shape of a given input
+                        du = clone_replace([du], giv, strict=rebuild_strict)[0]
                     upd.append((v, du))
                     all_outs.append(du)
                     updated.add(v)
@@ -326,9 +329,13 @@ class Function:
             for node in order:
                 node.op.prepare_node(node, storage_map, None)
             thunks = [linker.make_thunk(node, storage_map) for node in order]
-            program = linker.make_program(fgraph, order, storage_map)
+            what = f"{self.name or 'a function'} ({len(order)} nodes, backend {linker.backend_name})"
+            with compile_progress(what):
+                program = linker.make_program(fgraph, order, storage_map)
         finally:
             LINKING_MODE.reset(token)
+        if self.profile is not None:
+            self.profile.placement = {node: self.placement(node) for node in order}
         lazy_nodes = [n for n in order if getattr(n.op, "lazy", False)]
         self.vm = VM(fgraph, order, thunks, storage_map, program, self.profile, lazy_nodes)
         self._run = self.vm.run
@@ -432,6 +439,14 @@ class Function:
         for c in self.clear_cells:
             c[0] = None
         return outs
+
+    def placement(self, node) -> tuple[str, str]:
+        """Where ``node`` (an Apply of ``self.maker.fgraph``) runs: ``(backend, how)``.
+
+        ``how`` is ``"compiled"`` (the backend's own code), ``"python fallback"`` (a compiled
+        backend calls the op's Python ``perform``) or ``"python"`` (the ``py`` backend).
+        """
+        return self.linker.placement(node)
 
     @property
     def _label(self) -> str:

@@ -183,12 +183,17 @@ class RandomVariable(Op):
         *params, size = args
         return getattr(rng, self.name)(*params, size=size)
 
+    def draw_values(self, rng, params, size, dtype: str):
+        """The draws as NumPy computes them (``rng_fn``); a distribution may draw directly in
+        ``dtype`` when NumPy can (float32 uniform/normal from a ``Generator``)."""
+        return self.rng_fn(rng, *params, size)
+
     def perform(self, node, inputs, outputs) -> None:
         rng, size, *params = inputs
         if not self.inplace:
             rng = copy.deepcopy(rng)
         size = tuple(int(s) for s in size) if len(size) else None
-        draws = self.rng_fn(rng, *params, size)
+        draws = self.draw_values(rng, params, size, node.outputs[1].dtype)
         outputs[0][0] = rng
         outputs[1][0] = np.asarray(draws, dtype=node.outputs[1].dtype)
 

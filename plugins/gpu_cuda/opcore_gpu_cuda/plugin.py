@@ -85,10 +85,11 @@ def opcore_register_rewrites(rewrites: Any) -> None:
 
 @hookimpl
 def opcore_register_impls(impls: Any) -> None:
-    from opcore_gpu_cuda import nnet_impls, ops
+    from opcore_gpu_cuda import nnet_impls, ops, random_impls
 
     ops.register(impls)
     nnet_impls.register(impls)
+    random_impls.register(impls)
 
 
 @hookimpl
