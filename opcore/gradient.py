@@ -119,7 +119,9 @@ def _backprop(sources, seeds, wrt, blockers):
     reach = set(wrt_set)
     relevant = []
     for node in order:
-        if any(i in reach and i not in blockers for i in node.inputs):
+        # a blocker (consider_constant) stops the walk above it, but its own gradient is still
+        # computed when it is asked for (Theano's subgraph_grad relies on that)
+        if any(i in reach and (i not in blockers or i in wrt_set) for i in node.inputs):
             reach.update(node.outputs)
             relevant.append(node)
     grads: dict = {}
@@ -146,7 +148,7 @@ def _backprop(sources, seeds, wrt, blockers):
         out_grads = [total(o) for o in node.outputs]
         if all(g is None or isinstance(g.type, DisconnectedType) for g in out_grads):
             continue
-        needed = [i in reach and i not in blockers for i in node.inputs]
+        needed = [i in reach and (i not in blockers or i in wrt_set) for i in node.inputs]
         if not any(needed):
             continue
         filled = []

@@ -17,7 +17,7 @@ import numpy as np
 
 from opcore.config import config
 from opcore.graph.basic import Apply, Constant, Variable
-from opcore.graph.null import grad_undefined_for
+from opcore.graph.null import disconnected_type, grad_undefined_for
 from opcore.graph.op import Op
 from opcore.tensor.basic import (SpecifyShape, addbroadcast, alloc, arange, as_tensor_variable,
                                  get_scalar_constant_value, NotScalarConstantError, unbroadcast,
@@ -64,8 +64,12 @@ class Eye(Op):
     def infer_shape(self, node, shapes):
         return [(node.inputs[0].astype("int64"), node.inputs[1].astype("int64"))]
 
+    def connection_pattern(self, node):
+        return [[False], [False], [False]]
+
     def L_op(self, inputs, outputs, gz):
-        return [grad_undefined_for(self, i, v, "an integer") for i, v in enumerate(inputs)]
+        # integer sizes: the output does not vary continuously with them
+        return [disconnected_type() for _ in inputs]
 
 
 class Tri(Eye):
@@ -362,7 +366,7 @@ class _NdGrid:
         self.sparse = sparse
 
     def __getitem__(self, key: Any) -> list:
-        if isinstance(key, slice):
+        if not isinstance(key, tuple):
             key = (key,)
         for k in key:
             if not isinstance(k, slice):

@@ -22,7 +22,7 @@ from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.construct import (alloc_diag, diag, extract_diag, identity_like,  # noqa: F401
                                      tril, triu)
 from opcore.tensor.math import abs as tabs
-from opcore.tensor.math import dot, max as tmax, min as tmin, minimum, sqrt
+from opcore.tensor.math import dot, max as tmax, min as tmin, minimum, neq, sqrt
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.type import TensorType
 
@@ -402,7 +402,7 @@ def norm(x: Any, ord: Any):
         if ord == -np.inf:
             return tmin(tabs(x))
         if ord == 0:
-            return tsum(x != 0).astype(_float_dtype(x.dtype))
+            return tsum(neq(x, 0).astype(_float_dtype(x.dtype)))
         if isinstance(ord, str):
             raise ValueError(f"norm: order {ord!r} is not defined for vectors")
         return tsum(tabs(x) ** ord) ** (1.0 / ord)

@@ -18,7 +18,7 @@ from opcore.optional import require
 from opcore.scalar.basic import upcast
 from opcore.tensor.basic import arange, as_tensor_variable, cast
 from opcore.tensor.math import abs as abs_
-from opcore.tensor.math import eq, exp, isinf, log, max as tmax, switch
+from opcore.tensor.math import eq, exp, isinf, log, max as tmax, maximum, switch
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import stack
 from opcore.tensor.type import TensorType
@@ -30,6 +30,19 @@ def _float_dtype(*dtypes: str) -> str:
     dt = upcast(*dtypes)
     return dt if dt.startswith(("float", "complex")) else ("float32" if dt in (
         "int8", "uint8", "int16", "uint16", "bool") else "float64")
+
+
+def _broadcast_dims(x: Any, y: Any, sx: Any, sy: Any) -> tuple:
+    """Symbolic broadcast of two shapes of equal length (lengths 1 yield; otherwise equal)."""
+    res = []
+    for d, (a, b) in enumerate(zip(sx, sy)):
+        if x.broadcastable[d]:
+            res.append(b)
+        elif y.broadcastable[d]:
+            res.append(a)
+        else:
+            res.append(maximum(a, b))
+    return tuple(res)
 
 
 def logsumexp(x: Any, axis: Any = None, keepdims: bool = False):
@@ -74,10 +87,7 @@ class Chi2SF(Op):
         out[0][0] = np.asarray(special.chdtrc(k, x), dtype=node.outputs[0].dtype)
 
     def infer_shape(self, node, shapes):
-        res = []
-        for d, (sx, sk) in enumerate(zip(*shapes)):
-            res.append(sk if node.inputs[0].broadcastable[d] else sx)
-        return [tuple(res)]
+        return [_broadcast_dims(node.inputs[0], node.inputs[1], shapes[0], shapes[1])]
 
     def L_op(self, inputs, outputs, gz):
         return [grad_not_implemented(self, 0, inputs[0]),
@@ -122,9 +132,8 @@ class Choose(Op):
         out[0][0] = np.asarray(np.choose(a, choices, mode=self.mode), dtype=choices.dtype)
 
     def infer_shape(self, node, shapes):
-        a = node.inputs[0]
-        return [tuple(sc if a.broadcastable[d] else sa
-                      for d, (sa, sc) in enumerate(zip(shapes[0], shapes[1][1:])))]
+        a, c = node.inputs
+        return [_broadcast_dims(a, c[0], shapes[0], shapes[1][1:])]
 
     def L_op(self, inputs, outputs, gz):
         a, choices = inputs
