@@ -25,7 +25,8 @@ from opcore.tensor.basic import (NotScalarConstantError, SpecifyShape, arange,
                                  as_tensor_variable, cast, get_scalar_constant_value, zeros,
                                  zeros_like)
 from opcore.tensor.index_ops import (FillDiagonal, FillDiagonalOffset, RavelMultiIndex,  # noqa: F401
-                                     ToOneHot, UnravelIndex, fill_diagonal, fill_diagonal_offset,
+                                     ToOneHot, UnravelIndex, fill_diagonal, fill_diagonal_,
+                                     fill_diagonal_offset, fill_diagonal_offset_,
                                      ravel_multi_index, to_one_hot, unravel_index)
 from opcore.tensor.math import maximum, prod
 from opcore.tensor.math import sum as tsum

@@ -19,8 +19,8 @@ from opcore.graph.basic import Apply
 from opcore.graph.null import grad_not_implemented
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
-from opcore.tensor.construct import (alloc_diag, diag, extract_diag, identity_like,  # noqa: F401
-                                     tril, triu)
+from opcore.tensor.construct import (AllocDiag, ExtractDiag, alloc_diag, diag,  # noqa: F401
+                                     extract_diag, identity_like, tril, triu)
 from opcore.tensor.math import abs as tabs
 from opcore.tensor.math import dot, max as tmax, min as tmin, minimum, neq, sqrt
 from opcore.tensor.math import sum as tsum
@@ -483,7 +483,7 @@ def tensorsolve(a: Any, b: Any, axes: Any = None):
 
 
 __all__ = [
-    "Det", "Eig", "Eigh", "Lstsq", "MatrixInverse", "MatrixPinv", "QRFull", "SVD", "TensorInv",
+    "AllocDiag", "Det", "Eig", "Eigh", "ExtractDiag", "Lstsq", "MatrixInverse", "MatrixPinv", "QRFull", "SVD", "TensorInv",
     "TensorSolve", "alloc_diag", "det", "diag", "eig", "eigh", "extract_diag", "lstsq",
     "matrix_dot", "matrix_inverse", "matrix_power", "norm", "pinv", "qr", "svd", "tensorinv",
     "tensorsolve", "trace",

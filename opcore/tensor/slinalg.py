@@ -104,6 +104,8 @@ class Cholesky(Op):
 
 cholesky = Cholesky()
 
+#: Theano's names for the matrix structures ``Solve(A_structure=...)`` accepts
+MATRIX_STRUCTURES = ("general", "symmetric", "lower_triangular", "upper_triangular")
 _STRUCTURES = {"general": ("gen", False), "symmetric": ("sym", False),
                "lower_triangular": ("lower_triangular", True),
                "upper_triangular": ("upper_triangular", False)}
@@ -389,7 +391,7 @@ def kron(a: Any, b: Any):
 
 
 __all__ = [
-    "Cholesky", "CholeskySolve", "Eigvalsh", "Expm", "GeneralizedEigh", "Solve",
+    "MATRIX_STRUCTURES", "Cholesky", "CholeskySolve", "Eigvalsh", "Expm", "GeneralizedEigh", "Solve",
     "SolveTriangular", "cho_solve", "cholesky", "eigvalsh", "expm", "kron", "solve",
     "solve_lower_triangular", "solve_symmetric", "solve_triangular", "solve_upper_triangular",
 ]
