@@ -18,6 +18,15 @@ import os
 from typing import Any, Callable
 
 
+def _no_hint(name: str) -> str:
+    return ""
+
+
+# Set by the plugin host: for an unknown flag a first-party plugin owns (``cpu_c__blas``), the
+# sentence saying which package declares it and how to get it (see opcore.plugins.install_hint).
+unknown_flag_hint = _no_hint
+
+
 class ConfigError(ValueError):
     """An unknown flag or a value a flag does not accept."""
 
@@ -147,8 +156,8 @@ class Config:
         if unknown:
             name, src = next(iter(unknown.items()))
             raise ConfigError(
-                f"unknown config flag {name!r} (set in {src}); known flags: "
-                + ", ".join(sorted(self._flags))
+                f"unknown config flag {name!r} (set in {src}){unknown_flag_hint(name)}; "
+                "known flags: " + ", ".join(sorted(self._flags))
             )
 
     # -- access ------------------------------------------------------------------------------
@@ -156,14 +165,18 @@ class Config:
         try:
             return self._flags[name].value
         except KeyError:
-            raise AttributeError(f"opcore.config has no flag {name!r}") from None
+            pass
+        if not name.startswith("_") and any(k.startswith(name + "__") for k in self._flags):
+            return _Section(self, name)  # config.gpuarray.sync reads gpuarray__sync
+        raise AttributeError(f"opcore.config has no flag {name!r}")
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:
             flag = self._flags[name]
         except KeyError:
             raise ConfigError(
-                f"unknown config flag {name!r}; known flags: {', '.join(sorted(self._flags))}"
+                f"unknown config flag {name!r}{unknown_flag_hint(name)}; known flags: "
+                f"{', '.join(sorted(self._flags))}"
             ) from None
         flag.value = flag.check(value)
         flag.source = "assignment"
@@ -182,6 +195,24 @@ class Config:
         return _ChangeFlags(self, kwargs)
 
 
+class _Section:
+    """``config.gpuarray``: the flags named ``gpuarray__*``, read and set as attributes."""
+
+    def __init__(self, config: Config, prefix: str) -> None:
+        object.__setattr__(self, "_config", config)
+        object.__setattr__(self, "_prefix", prefix + "__")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._config, self._prefix + name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._config, self._prefix + name, value)
+
+    def __dir__(self):
+        n = len(self._prefix)
+        return [k[n:] for k in self._config._flags if k.startswith(self._prefix)]
+
+
 class _ChangeFlags(contextlib.ContextDecorator):
     def __init__(self, config: Config, values: dict[str, Any]) -> None:
         self.config = config
@@ -192,7 +223,8 @@ class _ChangeFlags(contextlib.ContextDecorator):
         flags = self.config._flags
         for k in self.values:
             if k not in flags:
-                raise ConfigError(f"unknown config flag {k!r}; known flags: {', '.join(sorted(flags))}")
+                raise ConfigError(f"unknown config flag {k!r}{unknown_flag_hint(k)}; known flags: "
+                                  f"{', '.join(sorted(flags))}")
         self.saved.append({k: flags[k].value for k in self.values})
         for k, v in self.values.items():
             flags[k].value = flags[k].check(v)
@@ -212,8 +244,14 @@ config.add("floatX", "Default float dtype of T.scalar(), T.matrix(), ...", "floa
            choices=_DTYPES)
 config.add("device", "Where graphs run: cpu, cuda, cudaN, openclP:D", "cpu",
            validate=lambda v: v == "cpu" or v.startswith(("cuda", "opencl")))
-config.add("mode", "Default compile mode", "FAST_RUN",
-           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE"))
+config.add("mode", "Default compile mode ('Mode' = Mode(linker=config.linker, "
+           "optimizer=config.optimizer), Theano's default)", "FAST_RUN",
+           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode"))
+config.add("optimizer", "Rewrites of mode 'Mode': fast_run, fast_compile, merge or None",
+           "fast_run", choices=("fast_run", "fast_compile", "merge", "None", "o1", "o4"))
+config.add("optimizer_including", "Rewrite tags the default mode adds (':'-separated)", "")
+config.add("optimizer_excluding", "Rewrite tags the default mode leaves out (':'-separated)", "")
+config.add("optimizer_requiring", "Rewrite tags the default mode requires (':'-separated)", "")
 config.add("linker", "Default linker name ('auto' = best healthy backend)", "auto")
 config.add("backend", "Backend to use ('' = best healthy backend by priority)", "")
 config.add("compiledir", "Directory of compiled module caches",
@@ -235,5 +273,9 @@ config.add("on_opt_error", "Theano spelling of rewrite_raise", "warn",
 config.add("allow_gc", "Free intermediate results during a call", False, convert=_bool)
 config.add("gpuarray__sync", "Synchronise after each GPU kernel launch", False, convert=_bool)
 config.add("profile", "Profile every compiled function", False, convert=_bool)
+config.add("compile_progress_delay", "Seconds a compile may take before a progress line is "
+           "shown on a terminal (negative: never)", 2.0, convert=float)
+config.add("print_placement", "debugprint of a compiled function marks where each node runs "
+           "([c], [c: python fallback], [py])", True, convert=_bool)
 config.add("warn_float64", "What to do when a float64 variable is created",
            "ignore", choices=("ignore", "warn", "raise"))

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import pluggy
 
-from opcore.plugins import hookspecs
+from opcore.plugins import WELL_KNOWN_BACKENDS, flag_install_hint, hookspecs, install_hint
 from opcore.plugins.registries import (
     Backend,
     BackendError,
@@ -142,10 +142,13 @@ class PluginHost:
             self.pm.trace.root.setwriter(sys.stderr.write)
             self.pm.enable_tracing()
         self.config = ConfigView(config)
+        # an unknown first-party flag (cpu_c__blas) names the package that declares it
+        sys.modules["opcore.config"].unknown_flag_hint = (
+            lambda name: flag_install_hint(name, self))
         self.namespaces = NamespaceRegistry()
         self.rewrites = RewriteRegistry()
         self.backends = BackendRegistry()
-        self.impls = ImplRegistry()
+        self.impls = ImplRegistry(self.backends)
         self.commands = CommandRegistry()
         self.records: dict[str, PluginRecord] = {}
         self.loaded = False
@@ -317,6 +320,14 @@ class PluginHost:
                     record = self.records[plugin]
                     record.fail(f"{hook_name} raised {type(exc).__name__}: {exc}",
                                 _import_hint(record, exc), exc)
+            if hook_name == "opcore_register_backends":
+                self.impls.backends_final = True  # from now on impls.register checks the name
+        for plugin, message in self.impls.check_backends():
+            record = self.records.get(plugin)
+            if record is None:
+                raise PluginError(message)
+            record.fail(message, "register for one of the known backends (see `opcore plugins`)",
+                        fatal=False)
 
     def _drop(self, plugin: str) -> None:
         """Forget what a failing plugin registered (config flags stay: they cannot be removed)."""
@@ -387,6 +398,9 @@ class PluginHost:
             if failed:
                 why = failed[0].error or "; ".join(failed[0].hints)
                 extra = f" (plugin {name!r} is {failed[0].status}: {why})"
+            elif name in WELL_KNOWN_BACKENDS:
+                extra = (f" (backend {name!r} comes with {WELL_KNOWN_BACKENDS[name]}: "
+                         f"{install_hint(WELL_KNOWN_BACKENDS[name], self)})")
             raise BackendError(f"unknown backend {name!r}{extra}; known backends: "
                                + ", ".join(self.backends.names()))
         ok, reason = self.health(backend)
