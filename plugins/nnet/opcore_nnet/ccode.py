@@ -1,11 +1,16 @@
 """C bodies (Theano ``c_code`` protocol) for the softmax family and the fused crossentropy.
 
 The ``cpu_c`` backend passes ``PyArrayObject*`` names for inputs and outputs; an output name may
-hold NULL or a previous result, which ``oc_alloc`` (the backend's helper) reuses when it fits.
-Inputs are made C-contiguous first, so the loops below read plain row-major memory.
+hold NULL or a previous result, which ``oc_alloc`` reuses when it fits.  ``oc_alloc`` is one of
+the shared C helpers documented in ``opcore/cbuild/include/opcore_helpers.h``; the ops list that
+header in ``c_headers`` (:data:`HEADERS`), and the build layer puts its directory on the include
+path.  Inputs are made C-contiguous first, so the loops below read plain row-major memory.
 """
 
 from __future__ import annotations
+
+#: The headers these C bodies need (``oc_alloc``).
+HEADERS = ("opcore_helpers.h",)
 
 _CT = {"float32": "npy_float32", "float64": "npy_float64"}
 _TN = {"float32": "NPY_FLOAT32", "float64": "NPY_FLOAT64"}

@@ -223,6 +223,9 @@ class _PoolBase(Op):
     def c_support_code(self, *args: Any) -> str:
         return ccode.POOL_SUPPORT
 
+    def c_headers(self, *args: Any) -> list[str]:
+        return list(ccode.HEADERS)  # oc_alloc: the documented helpers of opcore.cbuild
+
     def c_code_cache_version(self) -> tuple:
         return (6,)
 
