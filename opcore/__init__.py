@@ -18,7 +18,8 @@ from opcore.graph.basic import Apply, Constant, Variable  # noqa: F401
 from opcore.graph.fg import FunctionGraph  # noqa: F401
 from opcore.graph.op import Op, as_op  # noqa: F401
 from opcore.graph.type import Type  # noqa: F401
-from opcore.graph.traversal import clone_replace  # noqa: F401
+from opcore.graph.utils import clone_replace  # noqa: F401
+from opcore.graph.utils import clone_replace as clone  # noqa: F401  (Theano's theano.clone)
 from opcore import tensor  # noqa: F401  (registers the tensor shared constructor below)
 from opcore.tensor import sharedvar as _sharedvar  # noqa: F401
 from opcore.tensor.random import type as _random_type  # noqa: F401  (shared(np.random.Generator))
