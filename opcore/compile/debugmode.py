@@ -232,8 +232,14 @@ class DebugLinker(Linker):
 class DebugMode(Mode):
     """FAST_RUN's rewrites, linked by :class:`DebugLinker` (see the module docstring)."""
 
+    #: Theano's DebugMode switches that opcore's checks make unneeded; accepted and ignored
+    THEANO_OPTIONS = ("check_c_code", "check_py_code", "check_isfinite", "check_preallocated_output",
+                      "require_matching_strides", "stability_patience", "linker")
+
     def __init__(self, optimizer="fast_run", check_shapes: bool = True, **kw) -> None:
         self.check_shapes = check_shapes
+        for name in self.THEANO_OPTIONS:
+            kw.pop(name, None)
         super().__init__(linker=None, optimizer=optimizer, name="DebugMode", debug=True, **kw)
         self.backend = "py"
         self.linker_obj = DebugLinker(self)
