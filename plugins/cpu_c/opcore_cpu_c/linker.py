@@ -16,7 +16,7 @@ import numpy as np
 from opcore.compile.linker import Linker
 from opcore.plugins import get_host
 
-from opcore_cpu_c.ccode import HELPERS, PRELUDE, C_TYPES, c_string, typenum
+from opcore_cpu_c.ccode import C_DTYPES, HELPERS, PRELUDE, c_string, typenum
 from opcore_cpu_c.compiler import compile_module
 
 __all__ = ["CLinker", "c_provider", "node_supported"]
@@ -27,7 +27,7 @@ _METHODS = ("c_support_code", "c_headers", "c_header_dirs", "c_libraries", "c_li
 
 def _tensor_ok(v: Any) -> bool:
     t = v.type
-    return hasattr(t, "dtype") and hasattr(t, "broadcastable") and np.dtype(t.dtype).name in C_TYPES
+    return hasattr(t, "dtype") and hasattr(t, "broadcastable") and np.dtype(t.dtype).name in C_DTYPES
 
 
 def c_provider(node: Any) -> Any:

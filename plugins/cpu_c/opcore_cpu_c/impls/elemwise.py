@@ -1,5 +1,7 @@
 """C implementations of ``Elemwise`` (fused ``Composite`` loops included) and ``DimShuffle``.
 
+The scalar expressions inside the loops come from the one renderer, :mod:`opcore.cbuild.render`.
+
 Registered for backend ``c`` by :func:`register` (called from the plugin's
 ``opcore_register_impls``).
 """
@@ -8,64 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from opcore.cbuild import render
 from opcore.config import config
-from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import DimShuffle, Elemwise
 
 from opcore_cpu_c.ccode import c_string, ctype, typenum
-
-
-def _cast(expr: str, dtype: str) -> str:
-    return f"(({ctype(dtype)})({expr}))"
-
-
-def _scalar_lines(so: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list[str]) -> tuple:
-    """C statements computing the outputs of scalar op ``so`` from C values ``xs``."""
-    if isinstance(so, Composite):
-        lines = []
-        for k, (op, vals, dt) in enumerate(so.c_exprs(xs, _cast)):
-            ct = ctype(dt)
-            expr = _powi(so.steps[k], vals, ct) or op.c_expr.format(*vals, odtype=ct)
-            lines.append(f"const {ct} s{k} = ({ct})({expr});")
-        return lines, [f"s{k}" for k in so.outputs]
-    ct = ctype(out_dtypes[0])
-    return [f"const {ct} s0 = ({ct})({so.c_expr.format(*xs, odtype=ct)});"], ["s0"]
-
-
-def _powi_expr(x: str, n: int) -> str:
-    if n == 1:
-        return x
-    half = _powi_expr(x, n // 2)
-    sq = f"({half} * {half})"
-    return f"({sq} * {x})" if n % 2 else sq
-
-
-def _powi(step: tuple, vals: list, ct: str) -> str | None:
-    """``x ** n`` for a small constant integer ``n`` as multiplications (libm's pow is slow)."""
-    op, args, dt = step
-    if op.name != "pow" or args[1][0] != "c" or "float" not in dt:
-        return None
-    try:
-        n = float(args[1][1])
-    except (TypeError, ValueError):
-        return None
-    if not n.is_integer() or not 0 <= n <= 64:
-        return None
-    return "1" if n == 0 else _powi_expr(f"(({ct}){vals[0]})", int(n))
-
-
-def _composite_ok(so: Any) -> bool:
-    if isinstance(so, Composite):
-        return all(getattr(op, "c_expr", None) not in (None, "composite") and not isinstance(
-            op, Composite) for op, _, _ in so.steps)
-    return getattr(so, "c_expr", None) is not None
 
 
 class ElemwiseC:
     """Fused loops: a contiguous fast path (OpenMP when ``config.openmp``) and a strided one."""
 
     def c_supports(self, node: Any) -> bool:
-        return _composite_ok(node.op.scalar_op)
+        return not render.supports(node.op.scalar_op)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
         return (7, bool(config.openmp), int(config.openmp_elemwise_minsize))
@@ -120,7 +76,7 @@ class ElemwiseC:
         for o, out in enumerate(outputs):
             L.append(f"{ctype(outd[o])}* q{o} = ({ctype(outd[o])}*)PyArray_DATA({out});")
         xs = [f"x{j}" for j in range(nin)]
-        body, res = _scalar_lines(op.scalar_op, xs, ind, outd)
+        body, res = render.scalar_lines(op.scalar_op, xs, outd, render.C)
         store = [f"q{o}[i] = ({ctype(outd[o])})({res[o]});" for o in range(nout)]
         omp = ""
         if config.openmp:
