@@ -47,7 +47,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module("opcore.scan")
-    if name in ("scan_module", "ifelse", "sparse", "printing", "gradient", "testing", "plugins"):
+    if name in ("scan_module", "ifelse", "sparse", "printing", "gradient", "testing", "plugins",
+                "gof", "typed_list", "gpuarray", "misc"):
         import importlib
 
         if name == "sparse":

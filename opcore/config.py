@@ -18,6 +18,15 @@ import os
 from typing import Any, Callable
 
 
+def _no_hint(name: str) -> str:
+    return ""
+
+
+# Set by the plugin host: for an unknown flag a first-party plugin owns (``cpu_c__blas``), the
+# sentence saying which package declares it and how to get it (see opcore.plugins.install_hint).
+unknown_flag_hint = _no_hint
+
+
 class ConfigError(ValueError):
     """An unknown flag or a value a flag does not accept."""
 
@@ -147,8 +156,8 @@ class Config:
         if unknown:
             name, src = next(iter(unknown.items()))
             raise ConfigError(
-                f"unknown config flag {name!r} (set in {src}); known flags: "
-                + ", ".join(sorted(self._flags))
+                f"unknown config flag {name!r} (set in {src}){unknown_flag_hint(name)}; "
+                "known flags: " + ", ".join(sorted(self._flags))
             )
 
     # -- access ------------------------------------------------------------------------------
@@ -166,7 +175,8 @@ class Config:
             flag = self._flags[name]
         except KeyError:
             raise ConfigError(
-                f"unknown config flag {name!r}; known flags: {', '.join(sorted(self._flags))}"
+                f"unknown config flag {name!r}{unknown_flag_hint(name)}; known flags: "
+                f"{', '.join(sorted(self._flags))}"
             ) from None
         flag.value = flag.check(value)
         flag.source = "assignment"
@@ -213,7 +223,8 @@ class _ChangeFlags(contextlib.ContextDecorator):
         flags = self.config._flags
         for k in self.values:
             if k not in flags:
-                raise ConfigError(f"unknown config flag {k!r}; known flags: {', '.join(sorted(flags))}")
+                raise ConfigError(f"unknown config flag {k!r}{unknown_flag_hint(k)}; known flags: "
+                                  f"{', '.join(sorted(flags))}")
         self.saved.append({k: flags[k].value for k in self.values})
         for k, v in self.values.items():
             flags[k].value = flags[k].check(v)
@@ -262,5 +273,9 @@ config.add("on_opt_error", "Theano spelling of rewrite_raise", "warn",
 config.add("allow_gc", "Free intermediate results during a call", False, convert=_bool)
 config.add("gpuarray__sync", "Synchronise after each GPU kernel launch", False, convert=_bool)
 config.add("profile", "Profile every compiled function", False, convert=_bool)
+config.add("compile_progress_delay", "Seconds a compile may take before a progress line is "
+           "shown on a terminal (negative: never)", 2.0, convert=float)
+config.add("print_placement", "debugprint of a compiled function marks where each node runs "
+           "([c], [c: python fallback], [py])", True, convert=_bool)
 config.add("warn_float64", "What to do when a float64 variable is created",
            "ignore", choices=("ignore", "warn", "raise"))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from opcore.compile.linker import Linker
+from opcore.graph.params import perform_params
 from opcore.compile.mode import Mode
 
 
@@ -166,7 +167,7 @@ class DebugLinker(Linker):
             # the reference: perform on private copies, so destroy_map can be checked
             work = [_copy(v) for v in values]
             ref = [[None] for _ in node.outputs]
-            op.perform(node, work, ref)
+            op.perform(node, work, ref, *perform_params(op, node))
             for i, (before, after) in enumerate(zip(originals, work)):
                 if i in destroyed:
                     continue

@@ -149,3 +149,12 @@ def _with_config_tags(mode: Mode) -> Mode:
     if req:
         mode = mode.requiring(*req)
     return mode
+
+
+def get_default_mode() -> Mode:
+    """The mode ``function`` uses when none is given (``config.mode``)."""
+    return get_mode(None)
+
+
+#: Theano's names of the predefined modes
+predefined_modes = {"FAST_RUN": FAST_RUN, "FAST_COMPILE": FAST_COMPILE}

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import pluggy
 
-from opcore.plugins import hookspecs
+from opcore.plugins import WELL_KNOWN_BACKENDS, flag_install_hint, hookspecs, install_hint
 from opcore.plugins.registries import (
     Backend,
     BackendError,
@@ -142,6 +142,9 @@ class PluginHost:
             self.pm.trace.root.setwriter(sys.stderr.write)
             self.pm.enable_tracing()
         self.config = ConfigView(config)
+        # an unknown first-party flag (cpu_c__blas) names the package that declares it
+        sys.modules["opcore.config"].unknown_flag_hint = (
+            lambda name: flag_install_hint(name, self))
         self.namespaces = NamespaceRegistry()
         self.rewrites = RewriteRegistry()
         self.backends = BackendRegistry()
@@ -395,6 +398,9 @@ class PluginHost:
             if failed:
                 why = failed[0].error or "; ".join(failed[0].hints)
                 extra = f" (plugin {name!r} is {failed[0].status}: {why})"
+            elif name in WELL_KNOWN_BACKENDS:
+                extra = (f" (backend {name!r} comes with {WELL_KNOWN_BACKENDS[name]}: "
+                         f"{install_hint(WELL_KNOWN_BACKENDS[name], self)})")
             raise BackendError(f"unknown backend {name!r}{extra}; known backends: "
                                + ", ".join(self.backends.names()))
         ok, reason = self.health(backend)

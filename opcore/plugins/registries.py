@@ -423,7 +423,7 @@ class RewriteRegistry(_Registry):
 
 # -- namespaces -------------------------------------------------------------------------------
 #: Namespaces the core knows about, with the distribution to install when nobody provides them.
-from opcore.plugins import WELL_KNOWN_NAMESPACES  # noqa: E402  (defined in the light package)
+from opcore.plugins import WELL_KNOWN_NAMESPACES, install_hint  # noqa: E402  (light package)
 
 
 class NamespaceRegistry(_Registry):
@@ -470,11 +470,15 @@ class NamespaceRegistry(_Registry):
         entry = self._targets.get(namespace)
         if entry is None:
             dist = WELL_KNOWN_NAMESPACES.get(namespace)
-            hint = (f"pip install {dist}" if dist
-                    else "install the plugin that provides it (see `opcore plugins`)")
-            raise NamespaceNotInstalled(
-                f"{namespace} is provided by a plugin and none is installed: {hint}",
-                name=namespace)
+            if dist:
+                hint = install_hint(dist)
+                msg = f"{namespace} is provided by the plugin package {dist}, and {hint}"
+                if hint.startswith(dist):  # "<dist> is not installed: pip install ..."
+                    msg = f"{namespace} is provided by a plugin: {hint}"
+            else:
+                msg = (f"{namespace} is provided by a plugin and none is installed: install the "
+                       "plugin that provides it (see `opcore plugins`)")
+            raise NamespaceNotInstalled(msg, name=namespace)
         module = importlib.import_module(entry[0])
         sys.modules.setdefault(namespace, module)
         parent_name, _, attr = namespace.rpartition(".")

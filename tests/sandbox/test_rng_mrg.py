@@ -11,7 +11,8 @@ import pytest
 
 import opcore
 import opcore.tensor as T
-from opcore.sandbox import mrg31k3p, rng_mrg
+from opcore.sandbox import rng_mrg
+from opcore.tensor.random import mrg31k3p
 from opcore.sandbox.rng_mrg import MRG_RandomStreams
 
 # Reference samples of L'Ecuyer et al.'s Java implementation (SSJ), as published with Theano's
@@ -307,3 +308,31 @@ def test_infer_shape_answers_without_drawing():
     values = opcore.function([x], outs)(np.zeros((2, 5)))
     for s, v in zip(shape_fn(np.zeros((2, 5))), values):
         assert tuple(s) == v.shape
+
+
+def test_mrg_stream_inside_scan_advances_through_scan_updates():
+    r = MRG_RandomStreams(5)
+    x = T.dmatrix("x")
+
+    def step(xt):
+        return xt + r.uniform(size=(3,), nstreams=3, dtype="float64")
+
+    out, upd = opcore.scan(step, sequences=[x])
+    assert len(upd) == 1
+    f = opcore.function([x], out, updates=upd)
+    zeros = np.zeros((4, 3))
+    first, second = f(zeros), f(zeros)
+    # the same streams drawn outside scan: row t, column j is stream j's t-th draw
+    r2 = MRG_RandomStreams(5)
+    ref = opcore.function([], r2.uniform(size=(8, 3), nstreams=3, dtype="float64"))()
+    np.testing.assert_array_equal(first, ref[:4])
+    np.testing.assert_array_equal(second, ref[4:])
+
+
+def test_generator_stream_inside_scan_is_a_clear_error():
+    from opcore.scan.builder import ScanError
+    from opcore.tensor.random import RandomStream
+
+    srng = RandomStream(1)
+    with pytest.raises(ScanError, match="MRG_RandomStreams"):
+        opcore.scan(lambda xt: xt + srng.normal(size=(2,)), sequences=[T.dmatrix()])

@@ -30,9 +30,6 @@ REFUSED: dict[str, str] = {
         "the old CUDA backend (theano.sandbox.cuda) was removed in Theano 1.0 and opcore does not "
         "provide it; opcore's GPU backend is Theano's new one: set THEANO_FLAGS=device=cuda and "
         "use theano.gpuarray"),
-    "theano.d3viz": (
-        "d3viz (interactive HTML graph viewer) is not provided by opcore; use "
-        "theano.printing.debugprint or theano.printing.pydotprint"),
     "theano.tensor.raw_random": (
         "theano.tensor.raw_random (RandomStateType functions) is not provided by opcore; use "
         "theano.tensor.shared_randomstreams.RandomStreams or "

@@ -35,6 +35,16 @@ class UniformRV(RandomVariable):
     ndims_params = (0, 0)
     param_names = ("low", "high")
 
+    def draw_values(self, rng, params, size, dtype):
+        low, high = params
+        if dtype == "float32" and isinstance(rng, np.random.Generator):
+            shape = size if size is not None else np.broadcast_shapes(low.shape, high.shape)
+            r = rng.random(shape, dtype=np.float32)
+            if low.ndim == high.ndim == 0 and low == 0 and high == 1:
+                return r
+            return low.astype(np.float32) + (high - low).astype(np.float32) * r
+        return rng.uniform(low, high, size=size)
+
     def param_grads(self, params, draws, gz):
         low, high = params
         u = (draws - low) / (high - low)
@@ -47,6 +57,14 @@ class NormalRV(RandomVariable):
     name = "normal"
     ndims_params = (0, 0)
     param_names = ("loc", "scale")
+
+    def draw_values(self, rng, params, size, dtype):
+        loc, scale = params
+        if dtype == "float32" and isinstance(rng, np.random.Generator):
+            shape = size if size is not None else np.broadcast_shapes(loc.shape, scale.shape)
+            z = rng.standard_normal(shape, dtype=np.float32)
+            return loc.astype(np.float32) + scale.astype(np.float32) * z
+        return rng.normal(loc, scale, size=size)
 
     def param_grads(self, params, draws, gz):
         loc, scale = params

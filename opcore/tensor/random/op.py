@@ -183,12 +183,17 @@ class RandomVariable(Op):
         *params, size = args
         return getattr(rng, self.name)(*params, size=size)
 
+    def draw_values(self, rng, params, size, dtype: str):
+        """The draws as NumPy computes them (``rng_fn``); a distribution may draw directly in
+        ``dtype`` when NumPy can (float32 uniform/normal from a ``Generator``)."""
+        return self.rng_fn(rng, *params, size)
+
     def perform(self, node, inputs, outputs) -> None:
         rng, size, *params = inputs
         if not self.inplace:
             rng = copy.deepcopy(rng)
         size = tuple(int(s) for s in size) if len(size) else None
-        draws = self.rng_fn(rng, *params, size)
+        draws = self.draw_values(rng, params, size, node.outputs[1].dtype)
         outputs[0][0] = rng
         outputs[1][0] = np.asarray(draws, dtype=node.outputs[1].dtype)
 
@@ -238,3 +243,34 @@ class RandomVariable(Op):
 
     def R_op(self, inputs, eval_points):
         return [None, None]
+
+
+class UndefinedGrad(Op):
+    """Identity whose gradient is undefined (Theano's ``gradient.undefined_grad``), naming
+    ``param``: marks the parameters of ``MRG_RandomStreams`` draws as not differentiable.  The
+    rewrite ``remove_undefined_grad`` drops it from compiled graphs."""
+
+    __props__ = ("param",)
+    view_map = {0: [0]}
+
+    def __init__(self, param: str = "") -> None:
+        self.param = param
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, outputs):
+        outputs[0][0] = inputs[0]
+
+    def infer_shape(self, node, shapes):
+        return [shapes[0]]
+
+    def L_op(self, inputs, outputs, gz):
+        return [NullType(f"no gradient is defined with respect to the parameter "
+                         f"'{self.param}' of a random sampling op ({inputs[0]})")()]
+
+
+def undefined_grad(x, param: str = "") -> Variable:
+    """``x`` unchanged, but ``grad`` through it raises, naming ``param``."""
+    return UndefinedGrad(param)(x)

@@ -6,6 +6,7 @@ import numpy as np
 
 from opcore.graph.basic import Constant
 from opcore.graph.fg import Feature
+from opcore.graph.params import perform_params
 from opcore.graph.rewriting.engine import TYPE_ADAPTERS
 from opcore.tensor.basic import Alloc
 from opcore.tensor.rewriting import register_rewrite
@@ -99,7 +100,7 @@ def constant_folding(fgraph, node):
         return None
     storage = [[None] for _ in node.outputs]
     node.op.perform(node, [np.asarray(i.data) if not isinstance(i.data, np.ndarray) else i.data
-                           for i in node.inputs], storage)
+                           for i in node.inputs], storage, *perform_params(node.op, node))
     out = []
     for cell, var in zip(storage, node.outputs):
         val = cell[0]

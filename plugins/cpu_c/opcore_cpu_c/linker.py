@@ -16,7 +16,10 @@ import numpy as np
 from opcore.compile.linker import Linker
 from opcore.plugins import get_host
 
-from opcore_cpu_c.ccode import C_DTYPES, HELPERS, PRELUDE, c_string, typenum
+from opcore.graph.params import ParamsType, params_of
+
+from opcore_cpu_c.ccode import (C_DTYPES, HELPERS, PRELUDE, c_string, params_struct, typenum,
+                                var_typedefs)
 from opcore_cpu_c.compiler import compile_module
 
 __all__ = ["CLinker", "c_provider", "node_supported"]
@@ -117,6 +120,11 @@ class _Gen:
         outs = [f"V{k}_o{j}" for j in range(len(node.outputs))]
         sub = {"fail": "{ __failure = 1; goto __label_fail; }", "params": "__params",
                "id": str(k), "name": name}
+        pt = getattr(node.op, "params_type", None)
+        if isinstance(pt, ParamsType):
+            # sub['params'] points to a struct with one C member per field (Theano's protocol)
+            self.add_unique(self.support, [params_struct(pt)])
+            sub["params"] = "__pparams"
         body = prov.c_code(node, name, ins, outs, sub)
         cleanup_f = getattr(prov, "c_code_cleanup", None)
         cleanup = cleanup_f(node, name, ins, outs, sub) if cleanup_f is not None else ""
@@ -126,6 +134,12 @@ class _Gen:
             lines.append(f"    PyArrayObject* {ins[j]} = NULL;")
         for j, v in enumerate(node.outputs):
             lines.append(f"    PyArrayObject* {outs[j]} = NULL;")
+        for var_name, v in zip(ins + outs, list(node.inputs) + list(node.outputs)):
+            lines += var_typedefs(var_name, v.type.dtype)
+        if isinstance(pt, ParamsType):
+            lines += [f"    {pt.struct_name} __pparams_s; {pt.struct_name}* __pparams = "
+                      "&__pparams_s;",
+                      f"    if ({pt.struct_name}_fill(__params, __pparams)) goto __label_fail;"]
         for j, v in enumerate(node.inputs):
             shp = ", ".join(str(-1 if s is None else s) for s in v.type.shape) or "0"
             who = c_string(f"opcore C backend: {node.op} input {j} ({v})")
@@ -152,15 +166,32 @@ class _Gen:
         self.funcs.append("\n".join(lines))
 
     def source(self, steps: list[str]) -> str:
-        run = ["static PyObject* oc_run(PyObject* self, PyObject* const* args, Py_ssize_t n)",
+        # run(cells, thunks, params, err[, times]): ``times``, a float64 array with one slot per
+        # step, makes the same module a profiled one (each step's seconds are added to its slot)
+        run = ["#include <time.h>",
+               "#define OC_T0 if (prof) clock_gettime(CLOCK_MONOTONIC, &oc_t0)",
+               "#define OC_T1(k) if (prof) { clock_gettime(CLOCK_MONOTONIC, &oc_t1); "
+               "prof[k] += (double)(oc_t1.tv_sec - oc_t0.tv_sec) "
+               "+ 1e-9 * (double)(oc_t1.tv_nsec - oc_t0.tv_nsec); }",
+               "static PyObject* oc_run(PyObject* self, PyObject* const* args, Py_ssize_t n)",
                "{", "    PyObject** cells; PyObject* thunks; PyObject* params; PyObject* r;",
-               "    int step = 0;",
-               "    if (n != 4 || !PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1])"
+               "    int step = 0; double* prof = NULL; struct timespec oc_t0, oc_t1;",
+               "    if ((n != 4 && n != 5) || !PyTuple_CheckExact(args[0])"
+               " || !PyTuple_CheckExact(args[1])"
                " || !PyTuple_CheckExact(args[2]) || !PyList_CheckExact(args[3])) {",
-               "        PyErr_SetString(PyExc_TypeError, \"run(cells, thunks, params, err)\");",
+               "        PyErr_SetString(PyExc_TypeError, \"run(cells, thunks, params, err[, times])\");",
                "        return NULL; }",
+               "    if (n == 5 && args[4] != Py_None) {",
+               "        PyArrayObject* t = (PyArrayObject*)args[4];",
+               "        if (!PyArray_Check(args[4]) || PyArray_TYPE(t) != NPY_FLOAT64",
+               "            || !PyArray_IS_C_CONTIGUOUS(t) || !PyArray_ISWRITEABLE(t)",
+               "            || PyArray_SIZE(t) < PyTuple_GET_SIZE(args[2])) {",
+               "            PyErr_SetString(PyExc_TypeError, \"run: times must be a writeable "
+               "contiguous float64 array with one slot per step\");",
+               "            return NULL; }",
+               "        prof = (double*)PyArray_DATA(t); }",
                "    cells = &PyTuple_GET_ITEM(args[0], 0); thunks = args[1]; params = args[2];",
-               "    (void)r; (void)thunks; (void)params; (void)cells;"]
+               "    (void)r; (void)thunks; (void)params; (void)cells; (void)oc_t0; (void)oc_t1;"]
         run += steps
         run += ["    Py_RETURN_NONE;", "fail:",
                 "    { PyObject* e = PyLong_FromLong(step);",
@@ -207,7 +238,7 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
     c_nodes = []
     for k, node in enumerate(nodes):
         prov = node_supported(node)
-        steps.append(f"    step = {k};")
+        steps.append(f"    step = {k}; OC_T0;")
         if prov is not None:
             gen.node_function(k, node, prov, cell_index)
             steps.append(f"    if (node{k}(cells, PyTuple_GET_ITEM(params, {k}))) goto fail;")
@@ -218,7 +249,9 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
             steps.append(f"    r = PyObject_CallNoArgs(PyTuple_GET_ITEM(thunks, {k}));")
             steps.append("    if (r == NULL) goto fail; Py_DECREF(r);")
             thunks.append(py_thunk(node))
-        params.append(node.op)
+        steps.append(f"    OC_T1({k});")
+        has_params = getattr(node.op, "params_type", None) is not None
+        params.append(params_of(node.op, node) if has_params else node.op)
     if not c_nodes:
         return None, []
     src = gen.source(steps)
@@ -240,6 +273,19 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
                 pass
             raise
 
+    def run_profiled(times: Any) -> None:
+        """Run the same module, adding each step's seconds to ``times[k]`` (float64 array)."""
+        try:
+            run(cells_t, thunks_t, params_t, err, times)
+        except Exception as exc:
+            try:
+                exc.node = nodes[err[0]]
+            except Exception:
+                pass
+            raise
+
+    program.run_profiled = run_profiled
+    program.nodes = list(nodes)
     program.module = mod
     program.source = src
     return program, c_nodes
@@ -298,8 +344,18 @@ class CLinker(Linker):
             return None
         prog, c_nodes = build_program(list(order), storage_map, self._py_thunk(storage_map))
         self.c_nodes = c_nodes
+        self._c_node_set = set(c_nodes)
         self.program = prog
         return prog
+
+    def placement(self, node: Any) -> tuple[str, str]:
+        """``("c", "compiled")`` for a node with C code in this function's module, else
+        ``("c", "python fallback")`` (its thunk is called from the C loop)."""
+        if self.program is not None:
+            compiled = node in self._c_node_set
+        else:
+            compiled = node_supported(node) is not None
+        return self.backend_name, "compiled" if compiled else "python fallback"
 
     def describe(self) -> str:
         return f"c ({len(self.c_nodes)} C nodes)"

@@ -83,3 +83,12 @@ def _cache_run(args: Any) -> int:
 def opcore_register_commands(commands: Any) -> None:
     commands.add("cache", "list, clear or purge the C backend's compiled-module cache",
                  _cache_run, _cache_configure)
+
+
+@hookimpl
+def opcore_doctor_checks(report: Any) -> None:
+    from opcore.config import config
+
+    from opcore_cpu_c.doctor import add_checks
+
+    add_checks(report, config)

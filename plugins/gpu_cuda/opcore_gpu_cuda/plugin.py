@@ -59,6 +59,12 @@ GPU_BACKEND = Backend(
 
 
 @hookimpl
+def opcore_register_ops(namespaces: Any) -> None:
+    # what opcore.gpuarray (Theano's theano.gpuarray) forwards to
+    namespaces.add("opcore.gpuarray.backend", "opcore_gpu_cuda.api")
+
+
+@hookimpl
 def opcore_register_backends(backends: Any) -> None:
     backends.register(GPU_BACKEND)
     # with the backend, the shared-variable constructor: ``opcore.shared`` loads the plugins
@@ -79,10 +85,11 @@ def opcore_register_rewrites(rewrites: Any) -> None:
 
 @hookimpl
 def opcore_register_impls(impls: Any) -> None:
-    from opcore_gpu_cuda import nnet_impls, ops
+    from opcore_gpu_cuda import nnet_impls, ops, random_impls
 
     ops.register(impls)
     nnet_impls.register(impls)
+    random_impls.register(impls)
 
 
 @hookimpl

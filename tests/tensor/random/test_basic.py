@@ -277,3 +277,18 @@ def test_grad_through_dropout_mask_is_disconnected_from_the_generator():
     xv = np.arange(8.0).reshape(2, 4)
     gv, mv = f(xv)
     np.testing.assert_allclose(gv, np.repeat((xv * mv).sum(axis=0)[:, None], 3, axis=1))
+
+
+def test_float32_uniform_and_normal_draw_in_float32():
+    seq = np.random.SeedSequence(3).spawn(1)[0]
+    want = np.random.default_rng(seq).random((4, 5), dtype=np.float32)
+    got = opcore.function([], RandomStream(3).uniform(size=(4, 5), dtype="float32"))()
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, want)
+    want = np.float32(2) + np.float32(3) * np.random.default_rng(seq).standard_normal(
+        (6,), dtype=np.float32)
+    got = opcore.function([], RandomStream(3).normal(2.0, 3.0, size=(6,), dtype="float32"))()
+    np.testing.assert_array_equal(got, want)
+    u = opcore.function([], RandomStream(3).uniform(-2.0, np.array([1.0, 5.0]),
+                                                     dtype="float32"))()
+    assert u.shape == (2,) and u.dtype == np.float32 and (u >= -2).all() and u[0] < 1
