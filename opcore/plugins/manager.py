@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import pluggy
 
+from opcore.config import FlagValueError
 from opcore.plugins import WELL_KNOWN_BACKENDS, flag_install_hint, hookspecs, install_hint
 from opcore.plugins.registries import (
     Backend,
@@ -156,6 +157,7 @@ class PluginHost:
         self._builtin = builtin
         self._lock = threading.RLock()
         self._strict_error: PluginError | None = None
+        self._flag_error: FlagValueError | None = None
         self._health: dict[tuple[str, str], tuple[bool, str]] = {}
         self._noticed: set[str] = set()
         self._warned_failures = False
@@ -201,6 +203,8 @@ class PluginHost:
                     finally:
                         self.loaded = True
                         self._loading = False
+        if self._flag_error is not None:
+            raise self._flag_error
         if strict and self._strict_error is not None:
             raise self._strict_error
         if not strict and warn:
@@ -312,6 +316,10 @@ class PluginHost:
                 try:
                     with registry.owned_by(plugin):
                         impl.function(**kwargs)
+                except FlagValueError as exc:
+                    # the user set a value the flag does not accept: their error, not the plugin's
+                    self._flag_error = exc
+                    raise
                 except Exception as exc:
                     if plugin == "core":
                         raise  # a bug in opcore itself: never hide it

@@ -3,7 +3,7 @@
 Modes: ``'max'``, ``'sum'``, ``'average_inc_pad'`` (the padding counts in the divisor) and
 ``'average_exc_pad'`` (it does not).  Windows are strided views of the (padded) input; NumPy
 does one vectorised pass per window offset (``prod(ws)`` of them), the ``c`` backend runs C loops
-for 2-d pooling.
+for 2-d and 3-d pooling.
 
 Two forms of the ops, as Theano has both: ``Pool(ws, ignore_border, stride, pad, mode)`` fixes
 the window parameters (the form ``pool_2d`` builds for constant parameters, with C code), and
@@ -211,20 +211,23 @@ class _PoolBase(Op):
             _sym_out_len(n, w, s, p, self.ignore_border)
             for n, w, s, p in zip(xs[-nd:], ws, st, pad))
 
-    # Theano C protocol (compiled by the cpu_c backend): the fixed form of 2-d pooling,
+    # Theano C protocol (compiled by the cpu_c backend): the fixed form of 2-d and 3-d pooling,
     # float32/float64, one dtype throughout; any rank >= 2 and any strides (the input is made
     # contiguous first).  Other forms run ``perform``.
 
     def c_supports(self, node: Any) -> bool:
         dts = {v.dtype for v in node.inputs + node.outputs}
-        return (not self.symbolic and self.ndim == 2 and len(dts) == 1
+        return (not self.symbolic and self.ndim in (2, 3) and len(dts) == 1
                 and dts <= {"float32", "float64"})
 
     def c_support_code(self, *args: Any) -> str:
         return ccode.POOL_SUPPORT
 
+    def c_headers(self, *args: Any) -> list[str]:
+        return list(ccode.HEADERS)  # oc_alloc: the documented helpers of opcore.cbuild
+
     def c_code_cache_version(self) -> tuple:
-        return (5,)
+        return (6,)
 
     def _check_x(self, x: Any) -> Any:
         x = as_tensor_variable(x)

@@ -85,15 +85,35 @@ def test_max_pool_3d_grad_ties_and_5d(rng):
                                        pad=(1, 0, 1)), [xv], rng=np.random.RandomState(0))
 
 
-def test_pool_3d_c_backend_runs_perform(rng, c_mode):
-    x = T.dtensor4("x")
-    y = T.nnet.pool_3d(x, (2, 2, 2), ignore_border=False, mode="average_inc_pad")
-    g = opcore.grad(y.sum(), x)
-    xv = rng.standard_normal((2, 5, 5, 3))
-    got = opcore.function([x], [y, g], mode=c_mode)(xv)
-    ref = opcore.function([x], [y, g])(xv)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("ws,st,pad,ib", [GEOMS3[1], ((2, 2, 3), (3, 1, 2), (0, 0, 0), False)])
+def test_pool_3d_c_kernels_match_perform(rng, c_mode, mode, ws, st, pad, ib):
+    x, g = T.dtensor4("x"), T.dtensor4("g")
+    xv = rng.standard_normal((2, 5, 4, 7))
+    xv[0, 1, 1, 1] = xv[0, 1, 1, 2]  # a tie
+    op = Pool(ws, ib, st, pad, mode)
+    gz = rng.standard_normal(xv.shape[:1] + op.out_shape(*xv.shape[1:]))
+    outs = [op(x), PoolGrad(ws, ib, st, pad, mode)(x, g)]
+    f = opcore.function([x, g], outs, mode=c_mode)
+    assert {"Pool", "PoolGrad"} <= {type(n.op).__name__ for n in getattr(f.linker, "c_nodes", [])}
+    got, ref = f(xv, gz), opcore.function([x, g], outs)(xv, gz)
     for a, b in zip(got, ref):
-        np.testing.assert_allclose(a, b, atol=1e-12)
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(got[0], _ref_pool_nd(xv, ws, st, pad, mode, ib), atol=1e-12)
+
+
+def test_pool_3d_c_float32_5d_and_nan(rng, c_mode):
+    x = T.tensor5("x", dtype="float32")
+    xv = rng.standard_normal((2, 2, 4, 5, 6)).astype("float32")
+    xv[1, 0, 2, 2, 2] = np.nan
+    for mode in MODES:
+        y = T.nnet.pool_3d(x, (2, 2, 2), ignore_border=True, mode=mode)
+        got = opcore.function([x], y, mode=c_mode)(xv)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, _ref_pool_nd(xv.astype(np.float64), (2, 2, 2),
+                                                     (2, 2, 2), (0, 0, 0), mode, True),
+                                   rtol=1e-5, atol=1e-5)
+        assert np.isnan(got[1, 0, 1, 1, 1])
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -48,11 +48,13 @@ class ElemwiseC:
             for d, bc in enumerate(v.type.broadcastable):
                 if bc:
                     continue
-                what = c_string(f"{op}: input {j} ({v}) has length 1 in dimension {d} at run "
-                                f"time but its type {v.type} does not declare that dimension "
-                                "broadcastable")
+                msg = (f"{op}: input {j} ({v}) has length 1 in dimension {d} at run time but "
+                       f"its type {v.type} does not declare that dimension broadcastable")
+                # the variable's name reaches the module at run time (not in its cache key)
+                fmt, what = (("%U", sub["runtime_string"](msg)) if "runtime_string" in sub
+                             else ("%s", c_string(msg)))
                 L.append(f"if (PyArray_DIMS({x})[{d}] == 1 && dims[{d}] != 1) {{ PyErr_Format("
-                         f"PyExc_ValueError, \"%s (the other inputs have length %zd); use a "
+                         f"PyExc_ValueError, \"{fmt} (the other inputs have length %zd); use a "
                          f"row/col type, T.addbroadcast, or dimshuffle('x', ...)\", {what}, "
                          f"(Py_ssize_t)dims[{d}]); {fail} }}")
         for o, out in enumerate(outputs):
