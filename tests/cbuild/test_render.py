@@ -63,7 +63,7 @@ def _c(v):
 def test_small_integer_powers_become_multiplications_in_every_dialect(dialect):
     comp = _steps((S.pow, [("i", 0), _c(5.0)]), (S.pow, [("i", 0), _c(0.0)]),
                   (S.add, [("s", 0), ("s", 1)]))
-    lines, res = render.scalar_lines(comp, ["x0", "x1"], ["float64"], dialect)
+    lines, res = render.scalar_lines(comp, ["x0", "x1"], [F, F], [F], dialect)
     text = "\n".join(lines)
     assert "pow" not in text and text.count("*") >= 3  # x**5 = ((x*x)*(x*x))*x
     t = dialect.compute_ctype("float64")
@@ -80,7 +80,7 @@ def test_unsupported_template_is_reported_not_rendered():
 
     assert render.supports(NoC()) == "scalar op noc has no C template"
     with pytest.raises(NotImplementedError, match="no C template"):
-        render.scalar_lines(NoC(), ["x0"], ["float64"])
+        render.scalar_lines(NoC(), ["x0"], [F], [F])
 
 
 @pytest.mark.skipif(shutil.which("cc") is None, reason="no C compiler (cc) on PATH")
@@ -99,7 +99,7 @@ def test_rendered_c_computes_what_numpy_computes(tmp_path):
     ]
     funcs = []
     for k, (comp, _) in enumerate(cases):
-        lines, res = render.scalar_lines(comp, ["x0", "x1"], ["float64"], render.C)
+        lines, res = render.scalar_lines(comp, ["x0", "x1"], [F, F], [F], render.C)
         body = "\n    ".join(lines)
         funcs.append(f"void f{k}(const double* a, const double* b, double* z, long n) {{\n"
                      f"  for (long i = 0; i < n; i++) {{ const npy_float64 x0 = a[i], "

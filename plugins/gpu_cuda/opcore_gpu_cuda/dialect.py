@@ -95,6 +95,8 @@ CUDA_PREAMBLE = _TYPES_CUDA + r"""
 #define GDIM_2 gridDim.z
 #define local_barrier() __syncthreads()
 #define ga_isnan(x) isnan(x)
+#define GA_NAN __int_as_float(0x7fc00000)
+#define GA_INFINITY __int_as_float(0x7f800000)
 WITHIN_KERNEL float ga_half2float(ga_half h) {
   float r; asm("{ cvt.f32.f16 %0, %1; }\n" : "=f"(r) : "h"(h.data)); return r;
 }
@@ -137,6 +139,8 @@ OPENCL_PREAMBLE = r"""
 #define GDIM_2 get_num_groups(2)
 #define local_barrier() barrier(CLK_LOCAL_MEM_FENCE)
 #define ga_isnan(x) isnan(x)
+#define GA_NAN NAN
+#define GA_INFINITY INFINITY
 typedef uchar ga_bool;
 typedef char ga_byte;
 typedef uchar ga_ubyte;

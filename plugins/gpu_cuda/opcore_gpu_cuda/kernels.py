@@ -169,11 +169,13 @@ def store(dtype: str, ptr: str, expr: str) -> str:
 def scalar_body(scalar_op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str],
                 dialect: render.Dialect = render.CUDA) -> str:
     """Kernel statements computing ``o*`` from ``v*``, rendered by the one renderer of fused
-    scalar expressions (:mod:`opcore.cbuild.render`, the C backend's too; the libgpuarray
-    dialect's CUDA and OpenCL tables are the same types); raises ``NotImplementedError`` when a
-    scalar op has no C template."""
+    scalar expressions (:mod:`opcore.cbuild.render`, the C backend's too, so the kernels have
+    NumPy's casts, NaN propagation and integer wrapping; the libgpuarray dialect's CUDA and OpenCL
+    tables are the same names); raises ``NotImplementedError`` when a scalar op has no C for these
+    dtypes."""
     names = [f"v{k}" for k in range(len(in_dtypes))]
-    lines, results = render.scalar_lines(scalar_op, names, list(out_dtypes), dialect)
+    lines, results = render.scalar_lines(scalar_op, names, list(in_dtypes), list(out_dtypes),
+                                         dialect)
     stores = [store(dt, f"o{k}", e) for k, (e, dt) in enumerate(zip(results, out_dtypes))]
     return "\n".join(lines + stores)
 

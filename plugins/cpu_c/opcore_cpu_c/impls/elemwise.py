@@ -21,10 +21,11 @@ class ElemwiseC:
     """Fused loops: a contiguous fast path (OpenMP when ``config.openmp``) and a strided one."""
 
     def c_supports(self, node: Any) -> bool:
-        return not render.supports(node.op.scalar_op)
+        return not render.supports(node.op.scalar_op, [v.type.dtype for v in node.inputs],
+                                   [v.type.dtype for v in node.outputs], render.C)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (7, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (8, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -78,7 +79,7 @@ class ElemwiseC:
         for o, out in enumerate(outputs):
             L.append(f"{ctype(outd[o])}* q{o} = ({ctype(outd[o])}*)PyArray_DATA({out});")
         xs = [f"x{j}" for j in range(nin)]
-        body, res = render.scalar_lines(op.scalar_op, xs, outd, render.C)
+        body, res = render.scalar_lines(op.scalar_op, xs, ind, outd, render.C)
         store = [f"q{o}[i] = ({ctype(outd[o])})({res[o]});" for o in range(nout)]
         omp = ""
         if config.openmp:

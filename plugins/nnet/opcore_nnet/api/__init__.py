@@ -15,6 +15,9 @@ from opcore_nnet.conv import *  # noqa: F401,F403
 from opcore_nnet.abstract_conv import (AbstractConv2d, AbstractConv2d_gradInputs,  # noqa: F401
                                        AbstractConv2d_gradWeights, AbstractConv3d,
                                        AbstractConv3d_gradInputs, AbstractConv3d_gradWeights)
+from opcore_nnet.conv import conv2d as abstract_conv2d  # noqa: F401
+from opcore_nnet.conv_extra import conv2d_transpose, separable_conv2d  # noqa: F401
+from opcore_nnet.extras import *  # noqa: F401,F403
 from opcore_nnet.bn import batch_normalization  # noqa: F401
 from opcore_nnet.neighbours import Images2Neibs, images2neibs, neibs2images  # noqa: F401
 from opcore_nnet.pool import pool_2d, pool_3d  # noqa: F401
