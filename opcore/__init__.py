@@ -28,7 +28,9 @@ from opcore.compile import (In, Mode, Out, function, shared)  # noqa: F401
 # loaded on first use (keeps `import opcore` light): name -> module
 _LAZY = {"grad": "opcore.gradient", "Lop": "opcore.gradient", "Rop": "opcore.gradient",
          "jacobian": "opcore.gradient", "hessian": "opcore.gradient",
-         "debugprint": "opcore.printing", "pp": "opcore.printing", "pprint": "opcore.printing"}
+         "debugprint": "opcore.printing", "pp": "opcore.printing", "pprint": "opcore.printing",
+         "OrderedUpdates": "opcore.updates", "Generic": "opcore.graph.params",
+         "generic": "opcore.graph.params", "optdb": "opcore.compile"}
 from opcore import plugins as _plugins  # noqa: F401  (cheap; installs the hook that serves
 #                                         `import opcore.sparse` / `opcore.tensor.nnet`)
 

@@ -607,3 +607,11 @@ def test_theano_sandbox_rng_mrg_is_provided():
 
     with pytest.raises(ImportError):
         import opcore.sandbox.cuda  # noqa: F401
+
+
+def test_theano_gpuarray_module_reports_no_gpu_on_cpu():
+    """``theano.gpuarray`` (the new GPU backend's module) is provided and reports no GPU in use
+    on a CPU device."""
+    import opcore.gpuarray
+
+    assert opcore.gpuarray.pygpu_activated is False

@@ -302,9 +302,9 @@ class DimShuffle(Op):
         self.augment = [i for i, d in enumerate(self.new_order) if d == "x"]
 
     def __str__(self):
-        if self.new_order == tuple(reversed(range(len(self.input_broadcastable)))) and len(self.new_order) > 1:
-            return "Transpose"
-        return f"DimShuffle{{{','.join(map(str, self.new_order))}}}"
+        # Theano's spelling: a view is InplaceDimShuffle{1,0}, a copy DimShuffle{x,0}
+        kind = "InplaceDimShuffle" if self.inplace else "DimShuffle"
+        return f"{kind}{{{','.join(map(str, self.new_order))}}}"
 
     def make_node(self, x):
         x = _T().as_tensor_variable(x)
