@@ -158,7 +158,9 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             raise ScanError(f"scan: sequences[{i}] ({var}) is a scalar; a sequence needs an axis "
                             "to iterate over")
         nm = var.name or f"sequences[{i}]"
-        lo, hi = min(taps), max(taps)
+        # the span counts tap 0 whether or not it is used (Theano's rule): step t reads
+        # var[t - lo + tap], for t while every tap and tap 0 stay inside the sequence
+        lo, hi = min(min(taps), 0), max(max(taps), 0)
         span = hi - lo
         for tap in taps:
             start = tap - lo
@@ -290,18 +292,23 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         body = clone_replace(body, {sv: ph for sv, _, ph in shared_states}, strict=False)
     hoisted_outer, hoisted_inner, body = hoist_invariants(seq_ph + state_ph, body)
     if strict:
-        allowed = set(non_seqs) | {sv for sv, _, _ in shared_states}
-        for v in hoisted_outer:
-            for r in graph_inputs([v]):
-                if r.owner is None and not isinstance(r, Constant) and r not in allowed:
-                    raise ScanError(f"scan(strict=True): fn uses {r}, which is not among the "
-                                    "non_sequences; pass it in non_sequences")
+        # as in Theano: strict concerns shared variables only; one the step function reaches
+        # through a non_sequences expression (W.T) counts as passed, and free non-shared
+        # variables become implicit non-sequences as without strict
+        updated = {sv for sv, _, _ in shared_states}
+        for r in graph_inputs(hoisted_outer, blockers=non_seqs):
+            if isinstance(r, SharedVariable) and r not in updated and r not in non_seqs:
+                raise ScanError(f"scan(strict=True): fn uses the shared variable {r}, which is "
+                                "not among the non_sequences; pass it in non_sequences")
 
     # -- the number of steps -----------------------------------------------------------------------
     if n_steps is None:
         if not outer_seqs:
             raise ScanError("scan: give sequences or n_steps (the number of steps is unknown)")
+        # sequences of different lengths: the loop runs over the shortest (Theano's rule)
         n = outer_seqs[0].shape[0]
+        for sq in outer_seqs[1:]:
+            n = T.minimum(n, sq.shape[0])
     else:
         n = _tensor(n_steps, "n_steps")
         if n.ndim != 0 or not n.dtype.startswith(("int", "uint")):
@@ -309,7 +316,8 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     if go_backwards:
         # as in Theano: taps keep their forward meaning, the first n_steps entries are visited
         # from the last to the first
-        outer_seqs = [(s if n_steps is None else s[:n])[::-1] for s in outer_seqs]
+        outer_seqs = [(s if len(outer_seqs) == 1 and n_steps is None else s[:n])[::-1]
+                      for s in outer_seqs]
     n_user = len(user_states)
     out_names = ([f"recurrent output {st['index']}" for st, _ in user_states]
                  + [f"the update of {sv.name or sv}" for sv, _, _ in shared_states]

@@ -65,7 +65,10 @@ def add_canonizer(fgraph, node):
     for var, sign in leaves:
         c = const_value(var)
         if c is not None:
-            const = (const + sign * np.asarray(c)).astype(out.dtype)
+            # in the output dtype, wrapping around as the graph itself would (uint8: 0 - 1 = 255)
+            with np.errstate(over="ignore"):
+                const = np.asarray((np.subtract if sign < 0 else np.add)(
+                    const, np.asarray(c).astype(out.dtype), dtype=out.dtype))
             n_const += 1
             continue
         if var not in coef:
