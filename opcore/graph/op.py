@@ -6,9 +6,16 @@ which understands them calls; the core never does.  See ``docs/op-contract.md``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 from opcore.graph.basic import Apply, Variable
+
+
+@functools.lru_cache(maxsize=None)
+def _declares_props(cls: type) -> bool:
+    """Whether ``cls`` or a base below :class:`Op` sets ``__props__`` itself."""
+    return any("__props__" in c.__dict__ for c in cls.__mro__ if c is not Op and c is not object)
 
 
 class Op:
@@ -37,11 +44,15 @@ class Op:
         if type(self) is not type(other):
             return False
         if not self.__props__:
-            return self is other
+            # an explicit empty __props__ makes every instance equal (Theano); an op that
+            # declares no __props__ at all keeps identity equality
+            return self is other or _declares_props(type(self))
         return self._props() == other._props()
 
     def __hash__(self) -> int:
         if not self.__props__:
+            if _declares_props(type(self)):
+                return hash(type(self))
             return object.__hash__(self)
         try:
             return hash((type(self), self._props()))

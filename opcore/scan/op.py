@@ -73,9 +73,11 @@ class ScanInfo:
 
 
 class Scan(Op):
-    """A loop over ``n_steps`` with an inner graph (see the module docstring for the layout)."""
+    """A loop over ``n_steps`` with an inner graph (see the module docstring for the layout).
 
-    __props__ = ()
+    No ``__props__``: two Scan ops are equal only when they are the same object (their inner
+    graphs are not compared).
+    """
 
     def __init__(self, inner_inputs: Sequence[Variable], inner_outputs: Sequence[Variable],
                  info: ScanInfo) -> None:

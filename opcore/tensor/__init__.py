@@ -56,11 +56,14 @@ def tensor(dtype=None, broadcastable=None, name=None, shape=None):
 
 
 def _plural_names(names):
-    """Theano's plural forms: ``('a, b')``, ``('a', 'b')`` or ``(3,)`` (three unnamed)."""
+    """Theano's plural forms: ``('abc')`` (one variable per character, as Theano does),
+    ``('a', 'b')``, ``(3,)`` (three unnamed) and, beyond Theano, ``('a, b')``."""
     if len(names) == 1 and isinstance(names[0], int):
         return [None] * names[0]
     if len(names) == 1 and isinstance(names[0], str):
-        return [n.strip() for n in names[0].split(",")]
+        if "," in names[0]:
+            return [n.strip() for n in names[0].split(",")]
+        return list(names[0])
     if len(names) == 1 and isinstance(names[0], (list, tuple)):
         return list(names[0])
     return list(names)
