@@ -250,6 +250,8 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
         evs = [tangent.get(i) for i in node.inputs]
         if all(e is None for e in evs):
             continue
+        if not any(_is_continuous(o) for o in node.outputs):
+            continue  # integer results (a shape, an argmax) have no tangent
         try:
             r = node.op.R_op(list(node.inputs), evs)
         except NotImplementedError:
@@ -268,6 +270,10 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     return out[0] if single_f else out
 
 
+def _is_continuous(v) -> bool:
+    return str(getattr(v, "dtype", "float")).startswith(("float", "complex"))
+
+
 def _rop_via_lop(node, evs):
     """R-op from two L-ops (the double-transpose trick), for ops without R_op."""
     T = _T()
@@ -276,6 +282,8 @@ def _rop_via_lop(node, evs):
     # g(u) = J^T u is linear in u; its L-op with evs gives J evs
     gs = node.op.L_op(list(node.inputs), list(outs), u)
     pairs = [(g, e) for g, e in zip(gs, evs) if e is not None and not isinstance(g.type, (NullType, DisconnectedType))]
+    if not pairs:
+        return [None] * len(outs)  # the evaluated inputs do not reach the outputs
     res = []
     for k, uk in enumerate(u):
         known = {g: e for g, e in pairs}

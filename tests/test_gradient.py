@@ -279,3 +279,21 @@ def test_undefined_gradient_stops_at_connection_pattern(mode):
     # a connected path still carries the undefined gradient
     with pytest.raises(opcore.gradient.NullTypeGradError, match="random size"):
         grad((x * _NoiseOfShape()(T.cast(x, "int64"))).sum(), x)
+
+
+def test_rop_of_a_gradient_is_a_hessian_vector_product():
+    # Theano's docs (gradients tutorial): Hv of sum(x ** 2) at x=[4, 4], v=[2, 2] is [4, 4]
+    x, v = T.dvectors("x", "v")
+    gy = grad(T.sum(x ** 2), x)
+    f = opcore.function([x, v], Rop(gy, x, v))
+    np.testing.assert_array_equal(f([4.0, 4.0], [2.0, 2.0]), [4.0, 4.0])
+    # a shape has no tangent: d(n * x) v = n * v
+    g = opcore.function([x, v], Rop(x.shape[0] * x, x, v))
+    np.testing.assert_array_equal(g(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 2.0])),
+                                  [3.0, 0.0, 6.0])
+    # against the Hessian itself on a non-quadratic cost
+    cost = T.sum(T.exp(x) * x[::-1])
+    hv = opcore.function([x, v], Rop(grad(cost, x), x, v))
+    H = opcore.function([x], hessian(cost, x))
+    xv, vv = np.array([0.1, -0.3, 0.7]), np.array([1.0, 2.0, -1.0])
+    np.testing.assert_allclose(hv(xv, vv), H(xv) @ vv, rtol=1e-12)
