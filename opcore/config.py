@@ -227,7 +227,8 @@ config.add("on_unused_input", "What function() does with an unused input", "rais
 config.add("rewrite_trace", "Print which rewrites fired and their time", False, convert=_bool)
 config.add("rewrite_raise", "Raise (instead of reporting and skipping) when a rewrite fails",
            False, convert=_bool)
-config.add("compute_test_value", "Unused; accepted for Theano compatibility", "off",
+config.add("compute_test_value", "Run each op on its inputs' tag.test_value as the graph is built "
+           "(off|ignore|warn|raise; pdb acts as raise)", "off",
            choices=("off", "ignore", "warn", "raise", "pdb"))
 config.add("exception_verbosity", "How much a run-time error says", "low", choices=("low", "high"))
 config.add("on_opt_error", "Theano spelling of rewrite_raise", "warn",

@@ -246,8 +246,10 @@ class FunctionMaker:
 
         include = self.mode.include + tuple(self.backend.requires)
         exclude = self.mode.exclude + tuple(self.backend.incompatible)
-        rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
-                      backend=self.backend.name)
+        # as in Theano, rewrites build their nodes without test values
+        with config.change_flags(compute_test_value="off"):
+            rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
+                          backend=self.backend.name)
         self.rewrite_time = time.perf_counter() - t1
         self.compile_start = t0
 
@@ -264,7 +266,9 @@ class FunctionMaker:
         mode = self.mode
         if mode.linker_obj is not None:
             return mode.linker_obj
-        return self.backend.linker_factory(mode)
+        linker = self.backend.linker_factory(mode)
+        wrap = getattr(mode, "wrap_linker", None)  # MonitorMode, NanGuardMode
+        return wrap(linker) if wrap is not None else linker
 
 
 def _view_roots(fgraph, var):

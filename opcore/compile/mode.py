@@ -110,6 +110,19 @@ class Mode:
 FAST_RUN = "FAST_RUN"
 FAST_COMPILE = "FAST_COMPILE"
 
+#: mode names ``get_mode`` resolves besides FAST_RUN / FAST_COMPILE / DebugMode (upper-cased)
+PREDEFINED_MODES: dict = {}
+
+
+def register_mode(name: str, factory) -> None:
+    """Let ``mode=name`` (any case) build ``factory()`` (Theano's ``register_mode``)."""
+    PREDEFINED_MODES[name.upper()] = factory
+
+
+def get_default_mode() -> Mode:
+    """The Mode that ``function`` uses when given none (``config.mode``)."""
+    return get_mode(None)
+
 
 def get_mode(mode) -> Mode:
     """Resolve None / a mode name / a Mode instance."""
@@ -127,5 +140,8 @@ def get_mode(mode) -> Mode:
             from opcore.compile.debugmode import DebugMode
 
             return DebugMode()
-        raise ValueError(f"unknown mode {mode!r}; valid: FAST_RUN, FAST_COMPILE, DebugMode, or a Mode")
+        if key in PREDEFINED_MODES:
+            return PREDEFINED_MODES[key]()
+        raise ValueError(f"unknown mode {mode!r}; valid: FAST_RUN, FAST_COMPILE, DebugMode, "
+                         f"{', '.join(sorted(PREDEFINED_MODES))} or a Mode")
     raise TypeError(f"mode must be a string or a Mode, got {type(mode).__name__}")

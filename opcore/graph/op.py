@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 from typing import Any, Sequence
 
+from opcore.config import config
 from opcore.graph.basic import Apply, Variable
+from opcore.graph.testvalue import compute_test_values
 
 
 @functools.lru_cache(maxsize=None)
@@ -91,6 +93,8 @@ class Op:
 
     def __call__(self, *inputs: Any, **kwargs: Any):
         node = self.make_node(*inputs, **kwargs)
+        if config.compute_test_value != "off":
+            compute_test_values(self, node)
         if self.default_output is not None:
             return node.outputs[self.default_output]
         if len(node.outputs) == 1:

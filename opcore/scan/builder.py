@@ -18,7 +18,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from opcore.config import config
 from opcore.graph.basic import Constant, Variable
+from opcore.graph.testvalue import TestValueError, compute_test_values, get_test_value
 from opcore.graph.traversal import clone_replace, graph_inputs, io_toposort
 from opcore.scan.op import Scan, ScanInfo
 from opcore.scan.utils import until
@@ -167,6 +169,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             sl = var if span == 0 else var[start:var.shape[0] - span + start]
             outer_seqs.append(sl)
             ph = _slice_type(var)(f"{nm}[t{tap:+d}]" if tap else f"{nm}[t]")
+            _seed_test_value(ph, sl, lambda tv: tv[0])
             seq_ph.append(ph)
             seq_args.append(ph)
             seq_names.append(nm if len(taps) == 1 else f"{nm} (tap {tap})")
@@ -217,6 +220,9 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             ptype = _state_type(init, g) if st["sit"] else _slice_type(init, g)
             st["ptype"] = ptype
             st["ph"] = {t: ptype(f"{st['name']}[t{t:+d}]") for t in st["taps"]}
+            for t, ph in st["ph"].items():
+                _seed_test_value(ph, init, (lambda tv: tv) if st["sit"] else
+                                 (lambda tv, t=t: tv[t]))
         args = list(seq_args)
         for kind, k in kinds:
             if kind == "state":
@@ -270,6 +276,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
                                 f"{expr.dtype} but the variable has {sv.type.dtype}; use T.cast")
             expr = sv.type.filter_variable(expr)
         shared_states.append((sv, expr, sv.type(f"{sv.name or 'shared'}[t-1]")))
+        _seed_test_value(shared_states[-1][2], sv, lambda tv: tv)
 
     # -- assemble the body -------------------------------------------------------------------------
     user_states = [(st, outs[j]) for j, (kind, k) in enumerate(kinds) if kind == "state"
@@ -329,7 +336,10 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         truncate_gradient=truncate_gradient, go_backwards=go_backwards, name=name, mode=mode,
         n_steps_given=n_steps is not None, seq_names=seq_names, out_names=out_names)
     op = Scan(seq_ph + state_ph + hoisted_inner, body, info)
-    results = op.make_node(n, *outer_seqs, *outer_inits, *hoisted_outer).outputs
+    scan_node = op.make_node(n, *outer_seqs, *outer_inits, *hoisted_outer)
+    if config.compute_test_value != "off":
+        compute_test_values(op, scan_node)
+    results = scan_node.outputs
     # -- results in the order of outputs_info ------------------------------------------------------
     n_states = n_user + len(shared_states)
     user_out, it_state, it_nit = [], iter(results[:n_user]), iter(results[n_states:])
@@ -345,6 +355,17 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     if len(user_out) == 1:
         return user_out[0], updates
     return (user_out if user_out else None), updates
+
+
+def _seed_test_value(ph, outer, pick) -> None:
+    """With ``compute_test_value`` on, give a step-function placeholder the value it takes at the
+    first step (taken from ``outer``'s test value), so the body's ops compute theirs."""
+    if config.compute_test_value == "off":
+        return
+    try:
+        ph.tag.test_value = pick(get_test_value(outer))
+    except (TestValueError, IndexError):
+        pass  # no test value outside, or an empty sequence: the body's ops report it
 
 
 def hoist_invariants(placeholders: list, outputs: list) -> tuple[list, list, list]:
