@@ -3,6 +3,10 @@
     python examples/nnet_demo.py                 # all three models, best backend (FAST_RUN)
     python examples/nnet_demo.py --backend py    # the pure Python/NumPy backend
     python examples/nnet_demo.py --models mlp --epochs 20
+    python examples/nnet_demo.py --plot curves.png   # where the training-curve plot goes
+
+With matplotlib installed it saves a plot of cost and test accuracy per epoch
+(``opcore-demo-training.png`` in the current folder unless ``--plot`` says otherwise).
 
 Written the Theano way (``import opcore as theano``): shared data sets, minibatches selected
 with ``givens``, SGD updates, ``T.nnet`` ops.  Needs ``pip install -e plugins/nnet`` and
@@ -12,6 +16,7 @@ scikit-learn.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from typing import Any, Callable
 
@@ -62,8 +67,12 @@ def build(model: str, x: Any, rng: np.random.Generator) -> tuple[Any, list]:
 
 
 def train(model: str, data: tuple, epochs: int, lr: float, batch_size: int = 32,
-          mode: Any = None, seed: int = 0, log: Callable[[str], None] = print) -> float:
-    """Train ``model`` with minibatch SGD; prints one line per epoch; returns test accuracy."""
+          mode: Any = None, seed: int = 0, log: Callable[[str], None] = print,
+          history: list | None = None) -> float:
+    """Train ``model`` with minibatch SGD; prints one line per epoch; returns test accuracy.
+
+    ``history``, when given, receives one ``(epoch, mean cost, test accuracy)`` per epoch.
+    """
     train_x, train_y, test_x, test_y = data
     sx, sy = theano.shared(train_x, borrow=True), theano.shared(train_y, borrow=True)
     rng = np.random.default_rng(seed)
@@ -84,9 +93,43 @@ def train(model: str, data: tuple, epochs: int, lr: float, batch_size: int = 32,
         t0 = time.perf_counter()
         costs = [train_fn(i) for i in range(n_batches)]
         acc = float(np.mean(predict(test_x) == test_y))
+        if history is not None:
+            history.append((epoch, float(np.mean(costs)), acc))
         log(f"{model:8s} epoch {epoch:3d}  cost {np.mean(costs):.4f}  test accuracy "
             f"{acc * 100:6.2f}%  ({time.perf_counter() - t0:.2f} s)")
     return acc
+
+
+def save_plot(histories: dict[str, list], path: str) -> str | None:
+    """Plot cost and test accuracy per epoch for each model into ``path`` (PNG).
+
+    Returns the path written, or None when matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    matplotlib.use("Agg")  # files only: no display needed
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    fig, (ax_cost, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    for model, rows in histories.items():
+        epochs = [r[0] for r in rows]
+        ax_cost.plot(epochs, [r[1] for r in rows], marker="o", label=model)
+        ax_acc.plot(epochs, [100 * r[2] for r in rows], marker="o", label=model)
+    ax_cost.set(xlabel="epoch", ylabel="mean training cost (NLL)", yscale="log",
+                title="training cost")
+    ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
+    for ax in (ax_cost, ax_acc):
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    fig.suptitle("opcore on scikit-learn's digits")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 SETTINGS = {"softmax": (30, 0.5), "mlp": (30, 0.2), "cnn": (12, 0.1)}
@@ -97,16 +140,27 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--models", default="softmax,mlp,cnn")
     ap.add_argument("--epochs", type=int, default=None, help="override the per-model epochs")
     ap.add_argument("--backend", default=None, help="py, c, ... (default: best healthy)")
+    ap.add_argument("--plot", default="opcore-demo-training.png",
+                    help="where to save the training-curve PNG ('' for none; needs matplotlib)")
     args = ap.parse_args(argv)
     mode = theano.compile.Mode(backend=args.backend) if args.backend else None
     data = load_digits_split()
-    results = {}
+    results: dict[str, float] = {}
+    histories: dict[str, list] = {}
     t_all = time.perf_counter()
     for model in args.models.split(","):
         epochs, lr = SETTINGS[model]
-        results[model] = train(model, data, args.epochs or epochs, lr, mode=mode)
+        histories[model] = []
+        results[model] = train(model, data, args.epochs or epochs, lr, mode=mode,
+                               history=histories[model])
     print("test accuracy: " + ", ".join(f"{m} {a * 100:.2f}%" for m, a in results.items())
           + f"  (total {time.perf_counter() - t_all:.1f} s)")
+    if args.plot:
+        written = save_plot(histories, args.plot)
+        if written:
+            print(f"training curves saved to {os.path.abspath(written)}")
+        else:
+            print("(pip install matplotlib to get a plot of the training curves)")
     return results
 
 

@@ -21,6 +21,7 @@ from opcore.graph.type import Type  # noqa: F401
 from opcore.graph.traversal import clone_replace  # noqa: F401
 from opcore import tensor  # noqa: F401  (registers the tensor shared constructor below)
 from opcore.tensor import sharedvar as _sharedvar  # noqa: F401
+from opcore.tensor.random import type as _random_type  # noqa: F401  (shared(np.random.Generator))
 from opcore.compile import (In, Mode, Out, function, shared)  # noqa: F401
 
 # loaded on first use (keeps `import opcore` light): name -> module
@@ -46,7 +47,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module("opcore.scan")
-    if name in ("scan_module", "ifelse", "sparse", "printing", "gradient", "testing", "plugins"):
+    if name in ("scan_module", "ifelse", "sparse", "printing", "gradient", "testing", "plugins",
+                "gof", "typed_list", "gpuarray", "misc"):
         import importlib
 
         if name == "sparse":

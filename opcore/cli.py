@@ -7,14 +7,18 @@ Subcommands come from the ``opcore_register_commands`` hook (the core's own incl
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import platform
-import shutil
 import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
+
+from opcore.plugins import WELL_KNOWN_COMMANDS, flag_install_hint, install_hint
+
+# The first-party plugins `opcore doctor` mentions when they are not loaded, with what they add.
+FIRST_PARTY = {"opcore-cpu-c": "C backend", "opcore-nnet": "nnet ops",
+               "opcore-sparse": "sparse ops", "opcore-gpu-cuda": "GPU backend"}
 
 #: Version of the ``opcore plugins --json`` document; bumped only on incompatible changes.
 PLUGINS_JSON_SCHEMA_VERSION = 1
@@ -46,6 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command.configure is not None:
             command.configure(p)
         p.set_defaults(_command=command)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first in WELL_KNOWN_COMMANDS and first not in host.commands.commands:
+        dist = WELL_KNOWN_COMMANDS[first]
+        print(f"opcore: the command {first!r} comes with {dist}; "
+              f"{install_hint(dist, host)}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.version:
         print(f"opcore {_version()}")
@@ -56,8 +66,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         status = command.run(args)
+        sys.stdout.flush()
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`opcore doctor --json | head`): stop quietly, as Unix tools do;
+        # point stdout at devnull so the interpreter's final flush does not raise again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     return int(status or 0)
 
 
@@ -72,13 +89,17 @@ def plugins_document() -> dict[str, Any]:
     from opcore.plugins import get_host
 
     host = get_host()
+    plugins = host.report()
+    impls = host.impls.by_backend()
     return {
         "schema_version": PLUGINS_JSON_SCHEMA_VERSION,
         "opcore_version": _version(),
-        "plugins": host.report(),
+        "plugins": plugins,
         "backends": [
             {"name": b.name, "priority": b.priority, "plugin": host.backends.plugin_of(b.name),
-             "ok": host.health(b)[0], "reason": host.health(b)[1]}
+             "ok": host.health(b)[0], "reason": host.health(b)[1],
+             "impls": impls.get(b.name, {}).get("ops", []),
+             "adapter": impls.get(b.name, {}).get("adapter")}
             for b in host.backends.by_priority()
         ],
     }
@@ -110,6 +131,11 @@ def run_plugins(args: argparse.Namespace) -> int:
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         for row in rows:
             print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[5])
+        print("\nIMPLEMENTATIONS (by backend; an op's own method named by the adapter comes first)")
+        for b in doc["backends"]:
+            own = f"ops defining {b['adapter']}; " if b["adapter"] else ""
+            names = ", ".join(name.rpartition(".")[2] for name in b["impls"]) or "-"
+            print(f"  {b['name']} ({len(b['impls'])}): {own}{names}")
         for p in doc["plugins"]:
             if p["error"]:
                 print(f"\n{p['name']}: {p['error']}")
@@ -132,6 +158,7 @@ class Check:
     status: str
     detail: str
     fix: str = ""
+    plugin: str = "core"
 
 
 def configure_doctor(parser: argparse.ArgumentParser) -> None:
@@ -151,52 +178,6 @@ def _check_numpy() -> Check:
     except Exception as exc:
         return Check("NumPy", "problem", f"cannot import: {exc}", "pip install numpy")
     return Check("NumPy", "ok", numpy.__version__)
-
-
-def _check_compiler(config: Any) -> Check:
-    cxx = str(getattr(config, "cxx", "") or "")
-    if not cxx.strip():
-        return Check("C compiler", "ok", "disabled (config.cxx is empty): Python backend only")
-    exe = cxx.split()[0]
-    path = shutil.which(exe)
-    if path is None:
-        return Check("C compiler", "problem", f"config.cxx={cxx!r} not found on PATH",
-                     "install gcc (apt install gcc / xcode-select --install), or set "
-                     "OPCORE_FLAGS=cxx= to run without C")
-    return Check("C compiler", "ok", f"{cxx} ({path})")
-
-
-def _check_blas() -> Check:
-    try:
-        import scipy
-        import scipy.linalg.cython_blas  # noqa: F401
-    except Exception:
-        return Check("BLAS", "note", "SciPy not installed: dot/gemm use NumPy's BLAS",
-                     "pip install scipy")
-    return Check("BLAS", "ok", f"SciPy {scipy.__version__} (scipy.linalg.cython_blas)")
-
-
-def _try_import(name: str) -> tuple[bool, str]:
-    try:
-        module = importlib.import_module(name)
-    except Exception as exc:
-        return False, f"{type(exc).__name__}: {exc}"
-    return True, str(getattr(module, "__version__", "") or "present")
-
-
-def _check_gpu() -> list[Check]:
-    checks = []
-    ok, detail = _try_import("cuda.bindings")
-    if not ok:
-        ok, detail = _try_import("cuda")
-    checks.append(Check("GPU: CUDA bindings", "ok" if ok else "note",
-                        detail if ok else "not installed (CUDA backend unavailable)",
-                        "" if ok else "pip install cuda-bindings (needs an NVIDIA driver)"))
-    ok, detail = _try_import("pyopencl")
-    checks.append(Check("GPU: OpenCL (pyopencl)", "ok" if ok else "note",
-                        detail if ok else "not installed (OpenCL backend unavailable)",
-                        "" if ok else "pip install pyopencl (and an ICD, e.g. pocl-opencl-icd)"))
-    return checks
 
 
 def _check_cache(config: Any) -> Check:
@@ -229,10 +210,16 @@ def _check_plugins(host: Any) -> list[Check]:
                                 "see the reason, or uninstall the plugin"))
         else:
             checks.append(Check(f"plugin {p['name']}", "ok", p["version"] or ""))
+    loaded = {(p["distribution"] or "").replace("_", "-").lower() for p in host.report()
+              if p["status"] == "loaded"}
+    for dist, what in FIRST_PARTY.items():
+        if dist not in loaded:
+            checks.append(Check(what, "note", install_hint(dist, host), "", dist))
     unknown = host.config.config.unknown_flags()
     for name, source in unknown.items():
+        hint = flag_install_hint(name, host).lstrip("; ")
         checks.append(Check("config", "problem", f"unknown flag {name!r} set in {source}",
-                            "fix the spelling, or install the plugin that declares it"))
+                            hint or "fix the spelling, or install the plugin that declares it"))
     return checks
 
 
@@ -242,11 +229,10 @@ def doctor_checks() -> list[Check]:
 
     host = get_host().ensure_loaded(strict=False, warn=False)
     config = host.config.config
-    checks = [_check_python(), _check_numpy(), _check_compiler(config), _check_blas()]
-    checks += _check_gpu()
-    checks.append(_check_cache(config))
+    checks = [_check_python(), _check_numpy(), _check_cache(config)]
+    checks += [Check(c["topic"], c["status"], c["detail"], c["fix"], c.get("plugin") or "core")
+               for c in host.doctor_checks()]
     checks += _check_plugins(host)
-    checks += [Check(c["topic"], c["status"], c["detail"], c["fix"]) for c in host.doctor_checks()]
     return checks
 
 
@@ -256,10 +242,11 @@ def run_doctor(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(json.dumps([c.__dict__ for c in checks], indent=2))
     else:
-        width = max(len(c.topic) for c in checks)
-        for c in checks:
+        topics = [c.topic if c.plugin == "core" else f"{c.topic} [{c.plugin}]" for c in checks]
+        width = max(len(t) for t in topics)
+        for c, topic in zip(checks, topics):
             label = {"ok": "OK", "note": "note", "problem": "PROBLEM"}[c.status]
-            print(f"{label:<8} {c.topic.ljust(width)}  {c.detail}")
+            print(f"{label:<8} {topic.ljust(width)}  {c.detail}")
             if c.fix and c.status != "ok":
                 print(f"{'':<8} {'':<{width}}  fix: {c.fix}")
         print(f"\n{len(problems)} problem(s)" if problems else "\nno problems found")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import sys
 
+from opcore.config import config
+from opcore.d3viz import d3viz  # noqa: F401  (Theano's printing.d3viz spelling)
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.op import Op
 
@@ -74,10 +76,19 @@ pp = pprint
 
 
 def debugprint(obj, depth: int = -1, print_type: bool = False, file=None, ids: str = "CHAR",
-               done=None, print_destroy_map=False, print_view_map=False):
+               done=None, print_destroy_map=False, print_view_map=False,
+               print_placement: bool | None = None):
     """Print the tree of nodes computing ``obj`` (variables, a list of them, an Apply or a
-    compiled function) with an id per node; ``file='str'`` returns the text."""
+    compiled function) with an id per node; ``file='str'`` returns the text.
+
+    For a compiled function each node is marked with where it runs: ``[c]`` (the C backend's
+    code), ``[c: python fallback]`` (the C module calls the op's Python ``perform``), ``[py]``;
+    ``print_placement=False`` (or the ``print_placement`` flag) leaves the marks out.
+    """
     outputs = _outputs_of(obj)
+    if print_placement is None:
+        print_placement = config.print_placement
+    placement = getattr(obj, "placement", None) if print_placement else None
     buf = io.StringIO()
     ids_map: dict = {}
     counter = [0]
@@ -114,7 +125,11 @@ def debugprint(obj, depth: int = -1, print_type: bool = False, file=None, ids: s
             dm = f" d={node.op.destroy_map}" if print_destroy_map and node.op.destroy_map else ""
             vm = f" v={node.op.view_map}" if print_view_map and node.op.view_map else ""
             vname = f" '{v.name}'" if v.name else ""
-            buf.write(f"{indent}{node.op}{extra} [id {nid}]{vname}{ty}{dm}{vm}\n")
+            where = ""
+            if placement is not None:
+                backend, how = placement(node)
+                where = f" [{backend}]" if how in ("compiled", "python") else f" [{backend}: {how}]"
+            buf.write(f"{indent}{node.op}{extra} [id {nid}]{vname}{ty}{dm}{vm}{where}\n")
             if node in printed or (depth >= 0 and level >= depth):
                 continue
             printed.add(node)

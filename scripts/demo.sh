@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# Install everything in this repo, then train models on scikit-learn's digits (offline).
+# Install what the demo needs (the core, the C backend, nnet, scikit-learn, matplotlib), then train
+# models on scikit-learn's bundled digits data set (offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/_install.sh
-PY=${PYTHON:-python3}
+bash scripts/_install.sh demo
+. scripts/_python.sh
 "$PY" -m opcore plugins
-if [ -f examples/nnet_demo.py ]; then
-  exec "$PY" examples/nnet_demo.py
-fi
-exec "$PY" examples/demo.py
+exec "$PY" examples/nnet_demo.py

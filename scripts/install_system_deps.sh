@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# System packages the GPU plugin's tests use without a GPU: PoCL (an OpenCL driver for the CPU),
-# the OpenCL ICD loader and headers, and Oclgrind (an OpenCL simulator that finds races and
-# out-of-bounds accesses) when the distribution has it.  Run as root it apt-installs what is
+# System packages the tests use: PoCL (an OpenCL driver for the CPU, so the GPU plugin's tests run
+# without a GPU), the OpenCL ICD loader and headers, Oclgrind (an OpenCL simulator that finds
+# races and out-of-bounds accesses) when the distribution has it, and headless Chromium with its
+# driver (the d3viz graph page is tested in a real browser).  Run as root it apt-installs what is
 # missing and is silent when everything is there; otherwise it prints the command to run.
 set -euo pipefail
 
-want=(pocl-opencl-icd ocl-icd-libopencl1 ocl-icd-opencl-dev)
+want=(pocl-opencl-icd ocl-icd-libopencl1 ocl-icd-opencl-dev chromium chromium-driver)
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
@@ -24,7 +25,7 @@ have_pkg oclgrind || oclgrind_missing=1
 if [ "$(id -u)" != 0 ]; then
   todo=("${missing[@]}")
   [ $oclgrind_missing -eq 1 ] && todo+=(oclgrind)
-  echo "note: for the OpenCL GPU tests run: sudo apt-get install ${todo[*]}" >&2
+  echo "note: for the OpenCL GPU and browser tests run: sudo apt-get install ${todo[*]}" >&2
   exit 0
 fi
 

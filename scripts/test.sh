@@ -2,8 +2,8 @@
 # Install everything in this repo, then run every test suite: the core, each plugin, the template.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/_install.sh
-PY=${PYTHON:-python3}
+bash scripts/_install.sh all
+. scripts/_python.sh
 export OPCORE_STRICT_PLUGINS=1
 # a private compile cache so runs never share state with the user's
 # rewrite_raise: a rewrite that raises on a valid graph is a bug, so in CI it fails the test

@@ -30,7 +30,7 @@ COMBOS = {  # name: (with_c, with_gpu)
 BROKEN = ("tplplain", "tplc")  # perform is broken in a copy of these
 #: the Op guide's AXPB, made from the template with these options
 EXAMPLE = REPO / "examples" / "opcore-axpb"
-EXAMPLE_OPTIONS = dict(with_c=True, with_gpu=True, class_name="AXPBOp", extra={
+EXAMPLE_OPTIONS = dict(with_c=True, with_gpu=True, class_name="AXPBOp", opcore_source="", extra={
     "description": "The Op guide's AXPB op (a * x + b) for opcore, in Python, C and on the GPU",
     "author": "opcore developers"})
 

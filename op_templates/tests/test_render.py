@@ -141,3 +141,46 @@ def test_new_op_is_a_registered_command():
 
 def test_template_found_from_the_checkout():
     assert template_dir() == Path(__file__).resolve().parents[1]
+
+
+def _install_cmd(root, *args, env=None):
+    import os
+    import subprocess
+    import sys
+
+    full_env = dict(os.environ)
+    full_env.pop("OPCORE_SOURCE", None)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, str(root / "install_opcore.py"), "--dry-run", *args],
+                          capture_output=True, text=True, env=full_env, timeout=60)
+
+
+def test_generated_package_installs_opcore_from_a_configurable_source(tmp_path):
+    """install_opcore.py installs the core and the needed plugins from a checkout path (editable),
+    a VCS URL (plugins as subdirectories) or the package index; OPCORE_SOURCE overrides."""
+    import pathlib
+
+    from opcore.templates import render
+
+    checkout = pathlib.Path(__file__).resolve().parents[2]
+    root = render("srcdemo", tmp_path, with_c=True, check_installed=False,
+                  opcore_source=str(checkout))
+    r = _install_cmd(root, "--extras", "c")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split(" install ", 1)[1].split() == [
+        "-e", str(checkout), "-e", str(checkout / "plugins" / "cpu_c")]
+    url = "git+https://example.org/team/opcore@v1"
+    r = _install_cmd(root, "--extras", "c,gpu", env={"OPCORE_SOURCE": url})
+    assert r.returncode == 0, r.stderr
+    assert f"opcore @ {url} " in r.stdout
+    assert f"opcore-cpu-c @ {url}#subdirectory=plugins/cpu_c" in r.stdout
+    assert f"opcore-gpu-cuda[opencl] @ {url}#subdirectory=plugins/gpu_cuda" in r.stdout
+    r = _install_cmd(root, "--source", "")
+    assert r.stdout.split(" install ", 1)[1].split() == ["opcore"]
+    r = _install_cmd(root, "--source", str(tmp_path))
+    assert r.returncode != 0 and "not a checkout of the opcore repository" in r.stderr
+    readme = (root / "README.md").read_text()
+    assert "python install_opcore.py --extras c" in readme and str(checkout) in readme
+    workflow = (root / ".github" / "workflows" / "test.yml").read_text()
+    assert "OPCORE_SOURCE: ${{ vars.OPCORE_SOURCE }}" in workflow
+    assert "python install_opcore.py --extras c" in workflow

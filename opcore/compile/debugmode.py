@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from opcore.compile.linker import Linker
+from opcore.graph.params import perform_params
 from opcore.compile.mode import Mode
 
 
@@ -172,7 +173,7 @@ class DebugLinker(Linker):
             ref = [[None] for _ in node.outputs]
             compare = others
             if self.mode.check_py_code or not others:
-                op.perform(node, work, ref)
+                op.perform(node, work, ref, *perform_params(op, node))
             else:  # check_py_code=False: the first other implementation is the reference
                 name0, first, local0 = others[0]
                 for v, val in zip(node.inputs, work):

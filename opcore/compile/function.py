@@ -17,6 +17,7 @@ from opcore.graph.traversal import clone_replace, graph_inputs
 from opcore.compile.io import (FunctionContainers, FunctionValues, In, InputState, Out,
                                convert_function_input)
 from opcore.compile.mode import Mode, get_mode
+from opcore.compile.progress import compile_progress
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.compile.vm import VM, ProfileStats
 
@@ -72,6 +73,19 @@ def _as_pairs(updates, what):
         if not (isinstance(p, (tuple, list)) and len(p) == 2):
             raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs; got {p!r}")
     return pairs
+
+
+def _update_type_fix(want, got) -> str:
+    """What would make an update of type ``got`` fit a shared variable of type ``want``."""
+    w_nd, g_nd = getattr(want, "ndim", None), getattr(got, "ndim", None)
+    if w_nd is not None and g_nd is not None and w_nd != g_nd:
+        return (f"an update must keep the variable's number of dimensions ({w_nd}), this one has "
+                f"{g_nd}: check the expression's shape (a reduction or indexing may be off)")
+    w_dt, g_dt = getattr(want, "dtype", None), getattr(got, "dtype", None)
+    if w_dt is not None and w_dt != g_dt:
+        return f"cast it: T.cast(expr, {w_dt!r})"
+    return ("its broadcastable pattern differs: use T.patternbroadcast(expr, "
+            f"{getattr(want, 'broadcastable', ())}) or T.specify_shape")
 
 
 def _value_as_variable(target, value):
@@ -155,7 +169,7 @@ class FunctionMaker:
                 if conv is None:
                     raise TypeError(
                         f"updates: the update of shared variable {s.name or s} has type {u.type}, "
-                        f"but the variable has type {s.type}; cast it (e.g. T.cast(expr, '{getattr(s.type, 'dtype', '')}'))"
+                        f"but the variable has type {s.type}; {_update_type_fix(s.type, u.type)}"
                     )
                 u = conv
             upd.append((s, u))
@@ -341,9 +355,13 @@ class Function:
             for node in order:
                 node.op.prepare_node(node, storage_map, None)
             thunks = [linker.make_thunk(node, storage_map) for node in order]
-            program = linker.make_program(fgraph, order, storage_map)
+            what = f"{self.name or 'a function'} ({len(order)} nodes, backend {linker.backend_name})"
+            with compile_progress(what):
+                program = linker.make_program(fgraph, order, storage_map)
         finally:
             LINKING_MODE.reset(token)
+        if self.profile is not None:
+            self.profile.placement = {node: self.placement(node) for node in order}
         lazy_nodes = [n for n in order if getattr(n.op, "lazy", False)]
         self.vm = VM(fgraph, order, thunks, storage_map, program, self.profile, lazy_nodes)
         self._run = self.vm.run
@@ -460,16 +478,29 @@ class Function:
             c[0] = None
         return outs
 
+    def placement(self, node) -> tuple[str, str]:
+        """Where ``node`` (an Apply of ``self.maker.fgraph``) runs: ``(backend, how)``.
+
+        ``how`` is ``"compiled"`` (the backend's own code), ``"python fallback"`` (a compiled
+        backend calls the op's Python ``perform``) or ``"python"`` (the ``py`` backend).
+        """
+        return self.linker.placement(node)
+
+    @property
+    def _label(self) -> str:
+        """How errors name this function: ``function 'train'``, or ``the function`` unnamed."""
+        return f"function {self.name!r}" if self.name else "the function"
+
     def _bind(self, args, kwargs):
         n = self.n_in
         if len(args) > n:
-            raise TypeError(f"function {self.name or ''} takes {n} argument(s), got {len(args)}"
+            raise TypeError(f"{self._label} takes {n} argument(s), got {len(args)}"
                             f" (inputs: {[str(s.variable) for s in self.maker.inputs]})")
         vals = list(args) + [None] * (n - len(args))
         given = [True] * len(args) + [False] * (n - len(args))
         for k, v in kwargs.items():
             if k not in self.input_names:
-                raise TypeError(f"function {self.name or ''} got an unknown keyword argument {k!r}; "
+                raise TypeError(f"{self._label} got an unknown keyword argument {k!r}; "
                                 f"named inputs: {sorted(self.input_names)}")
             i = self.input_names[k]
             if given[i]:
@@ -482,7 +513,7 @@ class Function:
                     vals[i] = self.input_storage[i].storage[0]
                 else:
                     raise TypeError(
-                        f"function {self.name or ''} takes {n} argument(s): missing input {i} "
+                        f"{self._label} takes {n} argument(s): missing input {i} "
                         f"({self.maker.inputs[i].variable}) (got {len(args)} positional)"
                     )
         return vals

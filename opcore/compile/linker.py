@@ -26,6 +26,16 @@ class Linker:
     def make_program(self, fgraph, order, storage_map):
         return None
 
+    def placement(self, node) -> tuple[str, str]:
+        """Where ``node`` runs: ``(backend name, how)`` where ``how`` is ``"compiled"`` (the
+        backend's own implementation) or ``"python fallback"`` (the op's ``perform``).
+
+        ``debugprint``, ``profile`` summaries and ``d3viz`` show it. Backends that decide at
+        link time (one module per function) override this to report what they linked.
+        """
+        impl = self.impl_lookup(self.backend_name, node) if self.impl_lookup else None
+        return self.backend_name, "compiled" if impl is not None else "python fallback"
+
     def describe(self) -> str:
         return self.backend_name
 
@@ -34,3 +44,6 @@ class PyLinker(Linker):
     """Pure Python/NumPy: every node runs its ``perform``."""
 
     backend_name = "py"
+
+    def placement(self, node) -> tuple[str, str]:
+        return self.backend_name, "python"

@@ -119,11 +119,6 @@ def register_mode(name: str, factory) -> None:
     PREDEFINED_MODES[name.upper()] = factory
 
 
-def get_default_mode() -> Mode:
-    """The Mode that ``function`` uses when given none (``config.mode``)."""
-    return get_mode(None)
-
-
 def get_mode(mode) -> Mode:
     """Resolve None / a mode name / a Mode instance."""
     if mode is None:
@@ -133,9 +128,14 @@ def get_mode(mode) -> Mode:
     if isinstance(mode, str):
         key = mode.upper()
         if key == "FAST_RUN":
-            return Mode(optimizer="fast_run", name="FAST_RUN")
+            return _with_config_tags(Mode(optimizer="fast_run", name="FAST_RUN"))
         if key == "FAST_COMPILE":
-            return Mode(linker="py", optimizer="fast_compile", name="FAST_COMPILE")
+            return _with_config_tags(Mode(linker="py", optimizer="fast_compile",
+                                          name="FAST_COMPILE"))
+        if key == "MODE":
+            # Theano's default: the linker and optimizer flags
+            opt = None if config.optimizer == "None" else config.optimizer
+            return _with_config_tags(Mode(linker=config.linker, optimizer=opt, name="Mode"))
         if key in ("DEBUGMODE", "DEBUG_MODE"):
             from opcore.compile.debugmode import DebugMode
 
@@ -145,3 +145,26 @@ def get_mode(mode) -> Mode:
         raise ValueError(f"unknown mode {mode!r}; valid: FAST_RUN, FAST_COMPILE, DebugMode, "
                          f"{', '.join(sorted(PREDEFINED_MODES))} or a Mode")
     raise TypeError(f"mode must be a string or a Mode, got {type(mode).__name__}")
+
+
+def _with_config_tags(mode: Mode) -> Mode:
+    """Apply ``config.optimizer_including``/``_excluding``/``_requiring`` (':'-separated tags)."""
+    inc = [t for t in config.optimizer_including.split(":") if t]
+    exc = [t for t in config.optimizer_excluding.split(":") if t]
+    req = [t for t in config.optimizer_requiring.split(":") if t]
+    if inc:
+        mode = mode.including(*inc)
+    if exc:
+        mode = mode.excluding(*exc)
+    if req:
+        mode = mode.requiring(*req)
+    return mode
+
+
+def get_default_mode() -> Mode:
+    """The mode ``function`` uses when none is given (``config.mode``)."""
+    return get_mode(None)
+
+
+#: Theano's names of the predefined modes
+predefined_modes = {"FAST_RUN": FAST_RUN, "FAST_COMPILE": FAST_COMPILE}

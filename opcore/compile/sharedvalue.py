@@ -53,6 +53,9 @@ class SharedVariable(Variable):
     def __getstate__(self):
         state = super().__getstate__()
         state["container"] = self.container
+        du = getattr(self, "default_update", None)
+        if du is not None:  # a slot: Variable's state does not carry it (random streams need it)
+            state["default_update"] = du
         return state
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -92,6 +93,21 @@ class VM:
 
     def _run_profiled(self):
         prof = self.profile
+        run_profiled = getattr(self.program, "run_profiled", None)
+        if run_profiled is not None and not self.lazy:
+            # the module an unprofiled call runs, timing each step inside it
+            times = np.zeros(len(self.program.nodes))
+            try:
+                run_profiled(times)
+            except Exception as exc:
+                node = getattr(exc, "node", None)
+                if node is None:
+                    raise
+                raise node_error(exc, node, self.storage_map) from exc
+            for node, dt in zip(self.program.nodes, times.tolist()):
+                prof.add(node, dt)
+            prof.calls += 1
+            return
         for node, t in zip(self.order, self.thunks):
             t0 = time.perf_counter()
             try:
@@ -168,17 +184,25 @@ class ProfileStats:
         self.rewrite_time = 0.0
         self.link_time = 0.0
         self.call_time = 0.0
+        self.placement: dict = {}  # node -> (backend, how), filled when the function is linked
 
     def add(self, node, dt):
         self.node_times[node] = self.node_times.get(node, 0.0) + dt
         self.node_calls[node] = self.node_calls.get(node, 0) + 1
 
     def summary(self, file=None, n_apply_to_print=20):
-        """Print (and return) a table of the most expensive nodes and ops."""
+        """Print a table of the most expensive ops and nodes to ``file`` (default stdout).
+
+        Compile time (rewriting and linking, which includes building and caching the backend's
+        module) is reported apart from run time; each node says where it runs (its backend, and
+        ``python fallback`` for a node a compiled backend calls back into Python for). Returns
+        None, as Theano's does; ``file="str"`` returns the text instead of printing it.
+        """
         lines = [f"Function profiling: {self.name or '<unnamed>'}",
+                 f"  compile time {self.compile_time:.4f}s (rewrite {self.rewrite_time:.4f}s, "
+                 f"link and build {self.link_time:.4f}s): not part of the times below",
                  f"  calls: {self.calls}, total call time {self.call_time:.6f}s, "
-                 f"compile {self.compile_time:.4f}s (rewrite {self.rewrite_time:.4f}s, "
-                 f"link {self.link_time:.4f}s)"]
+                 f"of which in nodes {sum(self.node_times.values()):.6f}s"]
         total = sum(self.node_times.values()) or 1e-12
         by_op: dict = {}
         for n, t in self.node_times.items():
@@ -186,17 +210,18 @@ class ProfileStats:
         lines.append("  Ops (time %, seconds, op):")
         for op, t in sorted(by_op.items(), key=lambda kv: -kv[1])[:n_apply_to_print]:
             lines.append(f"    {100 * t / total:6.1f}%  {t:.6f}s  {op}")
-        lines.append("  Apply nodes (time %, seconds, calls, node):")
+        lines.append("  Apply nodes (time %, seconds, calls, where, node):")
         for n, t in sorted(self.node_times.items(), key=lambda kv: -kv[1])[:n_apply_to_print]:
-            lines.append(f"    {100 * t / total:6.1f}%  {t:.6f}s  {self.node_calls[n]:5d}  {n}")
+            where = self.placement.get(n)
+            where_s = f"{where[0]}{'' if where[1] in ('compiled', 'python') else ', ' + where[1]}" \
+                if where else "?"
+            lines.append(f"    {100 * t / total:6.1f}%  {t:.6f}s  {self.node_calls[n]:5d}  "
+                         f"[{where_s}]  {n}")
         text = "\n".join(lines)
-        if file is None:
-            import sys
-
-            print(text, file=sys.stdout)
-        elif file != "str":
-            print(text, file=file)
-        return text
+        if file == "str":
+            return text
+        print(text, file=sys.stdout if file is None else file)
+        return None
 
 
 def np_copy_if_alias(x):

@@ -20,7 +20,7 @@ class ChangeTracker(Feature):
     >>> fg = FunctionGraph([x], [y + 1], clone=False)
     >>> tr = ChangeTracker(); fg.attach_feature(tr)
     >>> fg.replace(y, T.log(x)); sorted(str(n.op) for n in tr.take())
-    ['Elemwise{add}', 'Elemwise{log}']
+    ['Elemwise{add,no_inplace}', 'Elemwise{log,no_inplace}']
     """
 
     def __init__(self) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from opcore.config import config
 from opcore.graph.basic import Apply, Variable
+from opcore.graph.params import perform_params
 from opcore.graph.testvalue import compute_test_values
 
 
@@ -109,11 +110,21 @@ class Op:
         """Hook called once before thunks are built."""
 
     def make_py_thunk(self, node: Apply, storage_map: dict):
-        """A thunk running ``perform`` on the storage cells of ``node``."""
+        """A thunk running ``perform`` on the storage cells of ``node``.
+
+        An op with a ``params_type`` gets ``get_params(node)`` as a fourth argument (Theano's
+        ``perform(node, inputs, outputs, params)``).
+        """
         perform = self.perform
         inputs = [storage_map[v] for v in node.inputs]
         outputs = [storage_map[v] for v in node.outputs]
-        if len(inputs) == 1:
+        extra = perform_params(self, node)
+        if extra:
+            params = extra[0]
+
+            def thunk():
+                perform(node, [c[0] for c in inputs], outputs, params)
+        elif len(inputs) == 1:
             i0 = inputs[0]
 
             def thunk():

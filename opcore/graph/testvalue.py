@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from opcore.config import config
+from opcore.graph.params import perform_params
 
 
 class TestValueError(ValueError):
@@ -86,7 +87,7 @@ def compute_test_values(op, node) -> None:
     storage = [[None] for _ in node.outputs]
     try:
         op.perform(node, [np.array(v, copy=True) if isinstance(v, np.ndarray) else v
-                          for v in values], storage)
+                          for v in values], storage, *perform_params(op, node))
     except Exception as exc:
         shapes = ", ".join(_describe(v) for v in values)
         raise type(exc)(f"{op}: computing the test value failed on inputs ({shapes}): "

@@ -27,17 +27,61 @@ if TYPE_CHECKING:
 # Plugin namespaces every opcore user may import, and the distribution that provides each.
 WELL_KNOWN_NAMESPACES = {
     "opcore.tensor.nnet": "opcore-nnet",
+    "opcore.tensor.signal": "opcore-nnet",
     "opcore.sparse": "opcore-sparse",
 }
+# What the first-party plugins provide, so that an error about a missing backend, command or flag
+# names the package to install (or says why the installed one is not loaded).
+WELL_KNOWN_BACKENDS = {"c": "opcore-cpu-c", "gpu": "opcore-gpu-cuda"}
+WELL_KNOWN_COMMANDS = {"gpu-info": "opcore-gpu-cuda"}
+WELL_KNOWN_FLAG_PREFIXES = {"cpu_c__": "opcore-cpu-c", "gpuarray__": "opcore-gpu-cuda",
+                            "gpu_cuda__": "opcore-gpu-cuda", "nnet__": "opcore-nnet",
+                            "sparse__": "opcore-sparse"}
+# Where each first-party distribution lives in a checkout of the opcore repository.
+CHECKOUT_PATHS = {"opcore-cpu-c": "plugins/cpu_c", "opcore-gpu-cuda": "plugins/gpu_cuda",
+                  "opcore-nnet": "plugins/nnet", "opcore-sparse": "plugins/sparse"}
+
+
+def install_hint(distribution: str, host: Any = None) -> str:
+    """Why the plugin distribution ``distribution`` provides nothing now, and what to do.
+
+    Installed but switched off (``OPCORE_DISABLE_PLUGINS`` / ``OPCORE_PLUGINS``) or failed to
+    load: says so with the reason. Otherwise: the ``pip install`` command (and the checkout path).
+    ``host`` is a loaded :class:`PluginHost` (default: the process's host when already loaded).
+    """
+    if host is None:
+        host = sys.modules.get("opcore.plugins.manager") and get_host()
+    records = getattr(host, "records", {}) if host is not None else {}
+    wanted = distribution.replace("_", "-").lower()
+    for record in records.values():
+        if (record.distribution or "").replace("_", "-").lower() != wanted:
+            continue
+        if record.status == "disabled":
+            return (f"plugin {record.name!r} ({distribution}) is installed but disabled: "
+                    f"{'; '.join(record.hints)}")
+        if record.status == "failed":
+            return f"plugin {record.name!r} ({distribution}) failed to load: {record.error}"
+    path = CHECKOUT_PATHS.get(distribution)
+    where = f" (in a checkout of opcore: pip install -e {path})" if path else ""
+    return f"{distribution} is not installed: pip install {distribution}{where}"
+
+
+def flag_install_hint(flag: str, host: Any = None) -> str:
+    """For an unknown config flag owned by a first-party plugin, :func:`install_hint`; else ''."""
+    for prefix, dist in WELL_KNOWN_FLAG_PREFIXES.items():
+        if flag.startswith(prefix):
+            return f"; flag {flag!r} belongs to {dist}: " + install_hint(dist, host)
+    return ""
 
 # The registry records are imported on first use: `import opcore` needs only the import hook.
 _FROM_REGISTRIES = ("Backend", "BackendError", "Command", "NamespaceNotInstalled", "PluginError",
-                    "PluginWarning", "RegistrationClash", "RewriteEntry", "UnsupportedOp")
+                    "PluginWarning", "RegistrationClash", "RewriteEntry", "UnknownBackend",
+                    "UnsupportedOp")
 
 __all__ = [
     "Backend", "BackendError", "Command", "NamespaceNotInstalled", "PluginError", "PluginHost",
     "PluginWarning", "RegistrationClash", "RewriteEntry", "get_host", "hookimpl", "hookspec",
-    "UnsupportedOp", "resolve_namespace", "select_backend",
+    "UnknownBackend", "UnsupportedOp", "resolve_namespace", "select_backend",
 ]
 
 

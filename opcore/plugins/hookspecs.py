@@ -96,9 +96,13 @@ def opcore_register_backends(backends: BackendRegistry) -> None:
 
 @hookspec
 def opcore_register_impls(impls: ImplRegistry) -> None:
-    """Give a backend an implementation of an op type: ``impls.register("cpu_c", Softmax, impl)``.
+    """Give a backend an implementation of an op type: ``impls.register("c", Softmax, impl)``.
 
     Either side may do it: a backend plugin for the core's ops, or an op plugin for a backend.
+    The backend name must be registered (``UnknownBackend`` lists the known ones).  A backend
+    plugin may also say which method makes an op its own implementation:
+    ``impls.register_adapter("c", "c_code", adapt)``.  The precedence rule is
+    :class:`~opcore.plugins.registries.ImplRegistry`'s (docs/plugins.md, "Implementations").
     """
 
 

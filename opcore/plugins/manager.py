@@ -25,7 +25,8 @@ from typing import Any, Callable
 
 import pluggy
 
-from opcore.plugins import hookspecs
+from opcore.config import FlagValueError
+from opcore.plugins import WELL_KNOWN_BACKENDS, flag_install_hint, hookspecs, install_hint
 from opcore.plugins.registries import (
     Backend,
     BackendError,
@@ -142,10 +143,13 @@ class PluginHost:
             self.pm.trace.root.setwriter(sys.stderr.write)
             self.pm.enable_tracing()
         self.config = ConfigView(config)
+        # an unknown first-party flag (cpu_c__blas) names the package that declares it
+        sys.modules["opcore.config"].unknown_flag_hint = (
+            lambda name: flag_install_hint(name, self))
         self.namespaces = NamespaceRegistry()
         self.rewrites = RewriteRegistry()
         self.backends = BackendRegistry()
-        self.impls = ImplRegistry()
+        self.impls = ImplRegistry(self.backends)
         self.commands = CommandRegistry()
         self.records: dict[str, PluginRecord] = {}
         self.loaded = False
@@ -153,6 +157,7 @@ class PluginHost:
         self._builtin = builtin
         self._lock = threading.RLock()
         self._strict_error: PluginError | None = None
+        self._flag_error: FlagValueError | None = None
         self._health: dict[tuple[str, str], tuple[bool, str]] = {}
         self._noticed: set[str] = set()
         self._warned_failures = False
@@ -198,6 +203,8 @@ class PluginHost:
                     finally:
                         self.loaded = True
                         self._loading = False
+        if self._flag_error is not None:
+            raise self._flag_error
         if strict and self._strict_error is not None:
             raise self._strict_error
         if not strict and warn:
@@ -309,6 +316,10 @@ class PluginHost:
                 try:
                     with registry.owned_by(plugin):
                         impl.function(**kwargs)
+                except FlagValueError as exc:
+                    # the user set a value the flag does not accept: their error, not the plugin's
+                    self._flag_error = exc
+                    raise
                 except Exception as exc:
                     if plugin == "core":
                         raise  # a bug in opcore itself: never hide it
@@ -317,6 +328,14 @@ class PluginHost:
                     record = self.records[plugin]
                     record.fail(f"{hook_name} raised {type(exc).__name__}: {exc}",
                                 _import_hint(record, exc), exc)
+            if hook_name == "opcore_register_backends":
+                self.impls.backends_final = True  # from now on impls.register checks the name
+        for plugin, message in self.impls.check_backends():
+            record = self.records.get(plugin)
+            if record is None:
+                raise PluginError(message)
+            record.fail(message, "register for one of the known backends (see `opcore plugins`)",
+                        fatal=False)
 
     def _drop(self, plugin: str) -> None:
         """Forget what a failing plugin registered (config flags stay: they cannot be removed)."""
@@ -387,6 +406,9 @@ class PluginHost:
             if failed:
                 why = failed[0].error or "; ".join(failed[0].hints)
                 extra = f" (plugin {name!r} is {failed[0].status}: {why})"
+            elif name in WELL_KNOWN_BACKENDS:
+                extra = (f" (backend {name!r} comes with {WELL_KNOWN_BACKENDS[name]}: "
+                         f"{install_hint(WELL_KNOWN_BACKENDS[name], self)})")
             raise BackendError(f"unknown backend {name!r}{extra}; known backends: "
                                + ", ".join(self.backends.names()))
         ok, reason = self.health(backend)

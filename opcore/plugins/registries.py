@@ -30,6 +30,10 @@ class BackendError(RuntimeError):
     """A backend was requested that is unknown or unavailable here."""
 
 
+class UnknownBackend(BackendError, ValueError):
+    """An implementation was registered for a backend name no plugin registered."""
+
+
 class UnsupportedOp(NotImplementedError):
     """A backend was asked to run an op it does not implement (the test tooling xfails on it)."""
 
@@ -60,7 +64,9 @@ class Backend:
     (``"no C compiler found: install gcc"``).  ``linker_factory(mode)`` returns the Linker that
     builds thunks.  ``requires``/``incompatible`` are rewrite tags the mode must include/exclude.
     ``supports(op) -> (ok, reason)`` is optional: it tells the test tooling which ops the backend
-    really implements (``None``: every op, e.g. through ``perform``).
+    really implements (``None``: every op, e.g. through ``perform``).  ``owns_type(type) -> bool``
+    is optional: variable types only this backend can run (``GpuArrayType``); a node with such a
+    type runs on this backend even inside another backend's function (see ``ImplRegistry``).
 
     >>> Backend("py", priority=0, linker_factory=lambda mode: None).name
     'py'
@@ -74,6 +80,7 @@ class Backend:
     incompatible: tuple[str, ...] = ()
     doc: str = ""
     supports: Callable[[Any], tuple[bool, str]] | None = None
+    owns_type: Callable[[Any], bool] | None = None
 
     def check(self) -> tuple[bool, str]:
         """Run the health check; an exception counts as unhealthy and its text is the reason."""
@@ -192,22 +199,55 @@ class BackendRegistry(_Registry):
 class ImplRegistry(_Registry):
     """``impls.register(backend_name, op_type, impl)`` from ``opcore_register_impls``.
 
-    What ``impl`` is depends on the backend (a thunk maker for ``py``, an object with the C
-    protocol methods for ``cpu_c``...).  :meth:`lookup` walks ``type(op).__mro__`` so an impl for a
-    base class covers its subclasses unless they have their own.
+    One table per backend.  What ``impl`` is depends on the backend: a thunk maker
+    ``impl(node, storage_map)`` for ``py``, an object with the C protocol methods for ``c``, a
+    ``GpuRule`` for ``gpu``.  Ops that carry a backend's protocol themselves (Theano's ``c_code``,
+    ``gpu_kernels``) reach the same table through the backend's *adapter*
+    (:meth:`register_adapter`), so there is one precedence rule, used by every backend:
+
+    **walk ``type(op).__mro__``; the first class that either defines the adapter's method itself
+    or has a registered implementation gives the implementation (the op's own method first when a
+    class has both).**
+
+    So an op's own ``c_code`` beats an implementation registered for one of its base classes, and
+    an implementation registered for a subclass beats the ``c_code`` it inherits.
+
+    A backend name must be one a plugin registered with ``opcore_register_backends``: once the host
+    has called that hook, :meth:`register` raises :class:`UnknownBackend` for any other name,
+    listing the known ones; a registration made before (at a plugin's import) is checked by
+    :meth:`check_backends` when loading ends.  ``lookup`` given a node also looks at the node's
+    types: a node whose variables have a type another backend owns (``Backend.owns_type``) has no
+    implementation here, and :meth:`owner` names the backend that runs it.
     """
 
     kind = "implementation"
 
-    def __init__(self) -> None:
+    def __init__(self, backends: BackendRegistry | None = None) -> None:
         super().__init__()
         self._table: dict[str, dict[type, tuple[Any, str]]] = {}
+        self._adapters: dict[str, tuple[str, Callable[[Any], Any], str]] = {}
         self._cache: dict[tuple[str, type], Any] = {}
+        #: the backends registry names are checked against (``None``: no check, for tests)
+        self.backends = backends
+        #: set by the host once ``opcore_register_backends`` has run for every plugin
+        self.backends_final = False
+
+    def _check_name(self, backend_name: str, what: str) -> None:
+        if self.backends is None or not self.backends_final or backend_name in self.backends:
+            return
+        raise UnknownBackend(
+            f"{what}: unknown backend {backend_name!r}; known backends: "
+            f"{', '.join(self.backends.names()) or 'none'}")
 
     def register(self, backend_name: str, op_type: type, impl: Any) -> None:
-        """Give ``backend_name`` an implementation of ``op_type`` (a class, not an instance)."""
+        """Give ``backend_name`` an implementation of ``op_type`` (a class, not an instance).
+
+        Raises ``TypeError`` when ``op_type`` is not a class and :class:`UnknownBackend` when no
+        plugin registered a backend of that name."""
         if not isinstance(op_type, type):
             raise TypeError(f"impls.register() needs an op class, got {op_type!r}")
+        self._check_name(backend_name,
+                         f"impls.register({backend_name!r}, {op_type.__qualname__}, ...)")
         table = self._table.setdefault(backend_name, {})
         if op_type in table:
             label = f"{op_type.__module__}.{op_type.__qualname__} for backend {backend_name!r}"
@@ -217,22 +257,56 @@ class ImplRegistry(_Registry):
         self._cache.clear()
         self._note(f"{backend_name}:{op_type.__qualname__}")
 
+    def register_adapter(self, backend_name: str, method: str, adapt: Callable[[Any], Any]) -> None:
+        """Ops whose class defines ``method`` (``"c_code"``) are their own implementation for
+        ``backend_name``: ``adapt(op)`` returns it (``None``: this op has none after all)."""
+        self._check_name(backend_name, f"impls.register_adapter({backend_name!r}, {method!r})")
+        if backend_name in self._adapters:
+            self._clash(f"adapter for backend {backend_name!r}", self._adapters[backend_name][2])
+            return
+        self._adapters[backend_name] = (method, adapt, self._owner)
+        self._cache.clear()
+        self._note(f"{backend_name}:<ops defining {method}>")
+
+    def owner(self, node: Any) -> str | None:
+        """The backend owning one of ``node``'s variable types (``Backend.owns_type``), or None."""
+        if self.backends is None:
+            return None
+        for backend in self.backends.by_priority():
+            owns = backend.owns_type
+            if owns is not None and any(owns(v.type) for v in (*node.inputs, *node.outputs)):
+                return backend.name
+        return None
+
     def lookup(self, backend_name: str, op: Any) -> Any | None:
-        """The implementation of ``op`` (an instance or a class) for a backend, or ``None``."""
+        """The implementation for ``backend_name`` of ``op`` (an op, an op class or a node).
+
+        Given a node (anything with ``.op`` and ``.inputs``), returns ``None`` when another
+        backend owns one of its variable types (see :meth:`owner`)."""
+        if hasattr(op, "op") and hasattr(op, "inputs"):
+            owner = self.owner(op)
+            if owner is not None and owner != backend_name:
+                return None
+            op = op.op
         cls = op if isinstance(op, type) else type(op)
         key = (backend_name, cls)
         try:
-            return self._cache[key]
+            found = self._cache[key]
         except KeyError:
-            pass
-        table = self._table.get(backend_name, {})
-        found = None
-        for klass in cls.__mro__:
-            if klass in table:
-                found = table[klass][0]
-                break
-        self._cache[key] = found
+            found = self._cache[key] = self._find(backend_name, cls)
+        if found is _ADAPT:
+            return None if isinstance(op, type) else self._adapters[backend_name][1](op)
         return found
+
+    def _find(self, backend_name: str, cls: type) -> Any:
+        table = self._table.get(backend_name, {})
+        method = self._adapters.get(backend_name, ("", None, ""))[0]
+        for klass in cls.__mro__:
+            if method and method in vars(klass):
+                return _ADAPT
+            if klass in table:
+                return table[klass][0]
+        return None
 
     def implementations(self, op: Any) -> dict[str, Any]:
         """Every backend's implementation of ``op`` (DebugMode compares them all)."""
@@ -243,12 +317,52 @@ class ImplRegistry(_Registry):
                 out[backend_name] = impl
         return out
 
+    def by_backend(self) -> dict[str, dict[str, Any]]:
+        """Per backend: the op types it has implementations of, and its adapter's method.
+
+        ``{"c": {"ops": ["opcore.tensor.elemwise.Elemwise", ...], "adapter": "c_code",
+        "plugins": {"Elemwise": "cpu_c", ...}}}`` (shown by ``opcore plugins``)."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in sorted(set(self._table) | set(self._adapters)):
+            table = self._table.get(name, {})
+            ops = sorted(table, key=lambda t: (t.__module__, t.__qualname__))
+            out[name] = {
+                "ops": [f"{t.__module__}.{t.__qualname__}" for t in ops],
+                "plugins": {f"{t.__module__}.{t.__qualname__}": table[t][1] for t in ops},
+                "adapter": self._adapters[name][0] if name in self._adapters else None,
+            }
+        return out
+
+    def check_backends(self) -> list[tuple[str, str]]:
+        """Drop registrations for backends nobody registered; returns ``(plugin, message)`` each.
+
+        The host calls this when loading ends (registrations made at a plugin's import, or for
+        the backend of a plugin that failed afterwards)."""
+        problems: list[tuple[str, str]] = []
+        if self.backends is None:
+            return problems
+        known = ", ".join(self.backends.names()) or "none"
+        for name in [n for n in self._table if n not in self.backends]:
+            for op_type, (_, plugin) in self._table.pop(name).items():
+                problems.append((plugin, f"implementation of {op_type.__qualname__} registered "
+                                         f"for unknown backend {name!r}; known backends: {known}"))
+        for name in [n for n in self._adapters if n not in self.backends]:
+            method, _, plugin = self._adapters.pop(name)
+            problems.append((plugin, f"adapter for {method!r} registered for unknown backend "
+                                     f"{name!r}; known backends: {known}"))
+        self._cache.clear()
+        return problems
+
     def forget(self, plugin: str) -> None:
         super().forget(plugin)
         for table in self._table.values():
             for op_type in [t for t, (_, p) in table.items() if p == plugin]:
                 del table[op_type]
+        self._adapters = {n: a for n, a in self._adapters.items() if a[2] != plugin}
         self._cache.clear()
+
+
+_ADAPT = object()  # ImplRegistry's cache marker: "the op's own method, through the adapter"
 
 
 # -- rewrites ---------------------------------------------------------------------------------
@@ -309,7 +423,7 @@ class RewriteRegistry(_Registry):
 
 # -- namespaces -------------------------------------------------------------------------------
 #: Namespaces the core knows about, with the distribution to install when nobody provides them.
-from opcore.plugins import WELL_KNOWN_NAMESPACES  # noqa: E402  (defined in the light package)
+from opcore.plugins import WELL_KNOWN_NAMESPACES, install_hint  # noqa: E402  (light package)
 
 
 class NamespaceRegistry(_Registry):
@@ -356,11 +470,15 @@ class NamespaceRegistry(_Registry):
         entry = self._targets.get(namespace)
         if entry is None:
             dist = WELL_KNOWN_NAMESPACES.get(namespace)
-            hint = (f"pip install {dist}" if dist
-                    else "install the plugin that provides it (see `opcore plugins`)")
-            raise NamespaceNotInstalled(
-                f"{namespace} is provided by a plugin and none is installed: {hint}",
-                name=namespace)
+            if dist:
+                hint = install_hint(dist)
+                msg = f"{namespace} is provided by the plugin package {dist}, and {hint}"
+                if hint.startswith(dist):  # "<dist> is not installed: pip install ..."
+                    msg = f"{namespace} is provided by a plugin: {hint}"
+            else:
+                msg = (f"{namespace} is provided by a plugin and none is installed: install the "
+                       "plugin that provides it (see `opcore plugins`)")
+            raise NamespaceNotInstalled(msg, name=namespace)
         module = importlib.import_module(entry[0])
         sys.modules.setdefault(namespace, module)
         parent_name, _, attr = namespace.rpartition(".")

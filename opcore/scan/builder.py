@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from opcore.compile.sharedvalue import SharedVariable
 from opcore.config import config
 from opcore.graph.basic import Constant, Variable
 from opcore.graph.testvalue import TestValueError, compute_test_values, get_test_value
@@ -36,6 +37,25 @@ def _wrap(x) -> list:
     if isinstance(x, (list, tuple)):
         return list(x)
     return [x]
+
+
+def _default_updates(outs, upds, cond) -> list:
+    """``(shared, default_update)`` for the shared variables the step reads that have a
+    ``default_update`` and no update from fn (e.g. MRG random states)."""
+    updated = {id(sv) for sv, _ in upds}
+    roots = list(outs) + [e for _, e in upds] + ([cond] if cond is not None else [])
+    extra = []
+    for v in graph_inputs(roots):
+        du = getattr(v, "default_update", None) if isinstance(v, SharedVariable) else None
+        if du is None or id(v) in updated:
+            continue
+        if not hasattr(v.type, "ndim"):
+            raise ScanError(f"scan: the step draws from {v} ({v.type}), whose update cannot be "
+                            "carried across steps; inside scan use MRG_RandomStreams "
+                            "(opcore.sandbox.rng_mrg), whose state is a tensor")
+        updated.add(id(v))
+        extra.append((v, du))
+    return extra
 
 
 def _tensor(x, what: str):
@@ -65,8 +85,6 @@ def _state_type(init, generic: bool):
 
 
 def _is_updates(x) -> bool:
-    from opcore.compile.sharedvalue import SharedVariable
-
     if isinstance(x, dict):
         return True
     return (isinstance(x, (list, tuple)) and len(x) > 0 and all(
@@ -131,8 +149,6 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     [1.0, 3.0, 6.0]
     """
     import opcore.tensor as T
-    from opcore.compile.sharedvalue import SharedVariable
-
     seqs_in = _wrap(sequences)
     outs_info_given = outputs_info is not None
     outs_info = _wrap(outputs_info)
@@ -264,6 +280,9 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         if kind == "state":
             outs[j] = states[k]["ptype"].filter_variable(outs[j])
 
+    # -- shared variables with a default_update (random streams) used by the step are updated
+    #    every step, as in Theano: their updates join fn's --------------------------------------
+    upds = list(upds) + _default_updates(outs, upds, cond)
     # -- shared-variable updates become recurrent states keeping only their last value -------------
     shared_states = []
     for sv, expr in upds:

@@ -23,6 +23,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="where to create opcore-<name>/ (default: the current directory)")
     parser.add_argument("--class-name", default=None, metavar="CLASS",
                         help="the op class name (default: derived from NAME, 'my_op' -> 'MyOp')")
+    parser.add_argument("--opcore-source", default=None, metavar="SRC",
+                        help="where the new package installs opcore from: a checkout path or a "
+                             "VCS URL (default: this opcore's checkout when it runs from one, "
+                             "else the package index)")
     parser.add_argument("--no-input", action="store_true",
                         help="do not prompt for the other template variables (use defaults)")
 
@@ -33,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         path = render(args.name, args.output_dir, with_c=args.with_c, with_gpu=args.with_gpu,
-                      no_input=args.no_input, class_name=args.class_name)
+                      no_input=args.no_input, class_name=args.class_name,
+                      opcore_source=args.opcore_source)
     except BadOpName as exc:
         print(f"opcore new-op: {exc}", file=sys.stderr)
         return 2
@@ -44,5 +49,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"opcore new-op: rendering failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(f"created {path}")
-    print(f"next: pip install -e {path}[test] && (cd {path} && pytest)")
+    extras = ",".join(e for e, on in (("c", args.with_c), ("gpu", args.with_gpu)) if on)
+    print(f"next: cd {path} && python install_opcore.py{' --extras ' + extras if extras else ''}"
+          f" && pip install -e '.[test{',' + extras if extras else ''}]' && pytest")
     return 0

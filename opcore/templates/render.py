@@ -38,17 +38,27 @@ def template_dir() -> Path:
                            + "); reinstall opcore or set OPCORE_OP_TEMPLATE")
 
 
+def default_opcore_source() -> str:
+    """The checkout this opcore runs from (when it has ``plugins/``), else ``""`` (the index)."""
+    root = Path(__file__).resolve().parents[2]
+    if (root / "opcore" / "__init__.py").exists() and (root / "plugins").is_dir():
+        return str(root)
+    return ""
+
+
 def render(name: str, output_dir: str | os.PathLike = ".", with_c: bool = False,
            with_gpu: bool = False, no_input: bool = True, class_name: str | None = None,
            extra: dict | None = None, overwrite: bool = False,
-           check_installed: bool = True) -> Path:
+           check_installed: bool = True, opcore_source: str | None = None) -> Path:
     """Render ``opcore-<name>`` into ``output_dir`` and return the new project's directory.
 
     Raises :class:`~opcore.templates.names.BadOpName` before writing anything when the name is
     unusable, :class:`CookiecutterMissing` (with the pip command) without cookiecutter, and
     ``FileExistsError`` when the project directory already exists (unless ``overwrite``).
     ``check_installed=False`` skips the clash checks against installed packages (to re-render a
-    package that is installed).
+    package that is installed). ``opcore_source`` is where the package's ``install_opcore.py``
+    installs opcore from (a checkout path or VCS URL; ``""`` the package index); default
+    :func:`default_opcore_source`.
     """
     check_op_name(name, check_installed=check_installed)
     if class_name is not None:
@@ -68,6 +78,8 @@ def render(name: str, output_dir: str | os.PathLike = ".", with_c: bool = False,
                "_check_installed": "yes" if check_installed else "no"}
     if class_name is not None:
         context["op_class"] = class_name
+    context["opcore_source"] = (default_opcore_source() if opcore_source is None
+                                else opcore_source)
     context.update(extra or {})
     out.mkdir(parents=True, exist_ok=True)
     result = cookiecutter(str(template_dir()), no_input=no_input, extra_context=context,

@@ -102,9 +102,10 @@ def grad(cost, wrt, **kwargs):
 
 
 def __getattr__(name):
-    # opcore.tensor.nnet is contributed by a plugin (opcore-nnet), found on first access.
-    if name == "nnet":
+    # opcore.tensor.nnet and opcore.tensor.signal are contributed by a plugin (opcore-nnet),
+    # found on first access.
+    if name in ("nnet", "signal"):
         from opcore.plugins import get_host
 
-        return get_host().namespaces.resolve("opcore.tensor.nnet")
+        return get_host().namespaces.resolve("opcore.tensor." + name)
     raise AttributeError(f"module 'opcore.tensor' has no attribute {name!r}")

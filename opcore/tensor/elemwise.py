@@ -46,10 +46,15 @@ class Elemwise(Op):
         self.nfunc = getattr(self.scalar_op, "numpy", None)
 
     def __str__(self):
-        base = self.name or (f"Elemwise{{{self.scalar_op}}}")
+        # Theano's spelling: Elemwise{add,no_inplace} as built by the user, Elemwise{add}[(0, 0)]
+        # once a rewrite makes it in-place, Elemwise{Composite{...}} for fused loops
+        if self.name:
+            return self.name
         if self.inplace_pattern:
-            base += "[inplace]"
-        return base
+            return f"Elemwise{{{self.scalar_op}}}{list(self.inplace_pattern)}"
+        if isinstance(self.scalar_op, Composite):
+            return f"Elemwise{{{self.scalar_op}}}"
+        return f"Elemwise{{{self.scalar_op},no_inplace}}"
 
     def make_node(self, *inputs):
         T = _T()

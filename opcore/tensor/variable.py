@@ -158,6 +158,19 @@ class TensorVariable(_TensorMethods, Variable):
         # Theano semantics: identity comparison (use T.eq for elementwise equality)
         return self is other
 
+    # random draws (opcore.tensor.random, shared_randomstreams, rng_mrg) record their generator
+    # and its update here, as Theano's ``draw.rng`` / ``draw.update`` / ``draw.rstate``
+    rng = property(lambda self: _tag_attr(self, "rng"))
+    rstate = property(lambda self: _tag_attr(self, "rstate"))
+    update = property(lambda self: _tag_attr(self, "update"))
+
+
+def _tag_attr(var, name):
+    try:
+        return getattr(var.tag, name)
+    except AttributeError:
+        raise AttributeError(f"{var} is not a random draw: it has no {name!r}") from None
+
 
 class TensorConstant(_TensorMethods, Constant):
     """A tensor with a fixed value."""

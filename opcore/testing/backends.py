@@ -76,7 +76,8 @@ def compare_backends(inputs: Sequence[Any], outputs: Any, values: Sequence[Any],
     >>> from opcore.testing import compare_backends
     >>> x = T.dvector("x")
     >>> res = compare_backends([x], [x * 2], [np.arange(3.0)])
-    >>> res["py"][0].tolist()
+    >>> (doubled,) = res["py"]
+    >>> doubled.tolist()
     [0.0, 2.0, 4.0]
     """
     from opcore.plugins import get_host

@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from opcore.graph.params import perform_params
 from opcore.plugins import UnsupportedOp
 from opcore.testing.backends import _assert_close, run_on_backend
 
@@ -57,7 +58,8 @@ def _has_own(op: Any, method: str) -> bool:
 
 def _perform(node: Any, values: Sequence[Any]) -> list[np.ndarray]:
     storage: list[list[Any]] = [[None] for _ in node.outputs]
-    node.op.perform(node, [np.asarray(v) for v in values], storage)
+    node.op.perform(node, [np.asarray(v) for v in values], storage,
+                    *perform_params(node.op, node))
     return [np.asarray(cell[0]) for cell in storage]
 
 

@@ -303,3 +303,24 @@ def test_eval_cache():
     y = x * 3
     assert float(y.eval({x: 2.0})) == 6.0
     assert float(y.eval({x: 3.0})) == 9.0
+
+
+def test_call_errors_name_the_function_without_double_spaces():
+    x = T.dscalar("x")
+    f = opcore.function([x], x * 2)
+    with pytest.raises(TypeError, match=r"^the function takes 1 argument\(s\), got 2"):
+        f(1.0, 2.0)
+    g = opcore.function([x], x * 2, name="double")
+    with pytest.raises(TypeError, match=r"^function 'double' takes 1 argument\(s\): missing"):
+        g()
+
+
+def test_wrong_rank_update_does_not_suggest_a_cast():
+    w = opcore.shared(np.zeros(3), name="w")
+    m = T.dmatrix("m")
+    with pytest.raises(TypeError, match="number of dimensions") as info:
+        opcore.function([m], [], updates=[(w, m)])
+    assert "cast" not in str(info.value)
+    wf = opcore.shared(np.zeros(3, dtype="float32"), name="wf")
+    with pytest.raises(TypeError, match=r"cast it: T.cast\(expr, 'float32'\)"):
+        opcore.function([m], [], updates=[(wf, m.sum(axis=0))])

@@ -180,3 +180,24 @@ def test_a_hook_that_raises_drops_everything_the_plugin_registered(site, good_pl
         print(json.dumps(sorted(e.name for e in host.rewrites.entries)))
     """, site)
     assert "half_done" not in json.loads(proc.stdout)
+
+
+WRONG_BACKEND_NAME = '''
+from opcore.plugins import hookimpl
+
+class Op:
+    pass
+
+@hookimpl
+def opcore_register_impls(impls):
+    impls.register("cpu_c", Op, object())
+'''
+
+
+def test_impl_for_an_unknown_backend_is_reported_with_the_known_ones(site):
+    _plugin(site, "wrongname", WRONG_BACKEND_NAME)
+    plugins = by_name(plugins_json(site))
+    bad = plugins["wrongname"]
+    assert bad["status"] == "failed"
+    assert "unknown backend 'cpu_c'; known backends:" in bad["error"]
+    assert "py" in bad["error"].rpartition("known backends:")[2]

@@ -52,7 +52,8 @@ def test_plugin_lines_appear_in_doctor(site):
     checks = {c["topic"]: c for c in json.loads(proc.stdout)}
     assert checks["widget driver"]["status"] == "ok"
     assert checks["widget cache"] == {"topic": "widget cache", "status": "note",
-                                      "detail": "no cache yet", "fix": "run widget --warm"}
+                                      "detail": "no cache yet", "fix": "run widget --warm",
+                                      "plugin": "checker"}
     text = opcore_cli(site, "doctor").stdout
     assert "fix: run widget --warm" in text and "no problems found" in text
 

@@ -102,3 +102,105 @@ def test_config_view_sets_the_owner_and_detects_clashes():
     clash = pytest.raises(RegistrationClash, match="'plug' and plugin 'other'")
     with view.owned_by("other"), clash:
         view.add("plug__speed", "again", 4)
+
+
+class OwnCode(Base):
+    """Defines the adapter's method itself."""
+
+    def c_code(self):
+        return "own"
+
+
+class InheritsOwnCode(OwnCode):
+    pass
+
+
+def _c_registry():
+    backends = BackendRegistry()
+    backends.register(Backend("c", priority=1))
+    impls = ImplRegistry(backends)
+    impls.backends_final = True
+    impls.register_adapter("c", "c_code", lambda op: ("adapted", type(op).__name__))
+    return impls
+
+
+def test_one_precedence_rule_own_method_and_table_along_the_mro():
+    impls = _c_registry()
+    impls.register("c", Base, "base-impl")
+    # the op's own c_code beats an implementation registered for a base class
+    assert impls.lookup("c", OwnCode()) == ("adapted", "OwnCode")
+    assert impls.lookup("c", InheritsOwnCode()) == ("adapted", "InheritsOwnCode")
+    # an implementation registered for a subclass beats the c_code it inherits
+    impls.register("c", InheritsOwnCode, "sub-impl")
+    assert impls.lookup("c", InheritsOwnCode()) == "sub-impl"
+    assert impls.lookup("c", OwnCode()) == ("adapted", "OwnCode")
+    assert impls.lookup("c", GrandChild()) == "base-impl"
+    # a class (not an op) has no adapted implementation: the adapter needs the instance
+    assert impls.lookup("c", OwnCode) is None
+
+
+def test_register_rejects_an_unknown_backend_listing_the_known_ones():
+    from opcore.plugins import UnknownBackend
+
+    impls = _c_registry()
+    with pytest.raises(UnknownBackend, match=r"unknown backend 'cpu_c'; known backends: c"):
+        impls.register("cpu_c", Base, "typo")
+    with pytest.raises(UnknownBackend, match=r"known backends: c"):
+        impls.register_adapter("gpu", "gpu_kernels", lambda op: op)
+    assert impls.lookup("cpu_c", Base()) is None
+
+
+def test_registrations_before_the_backends_are_known_are_checked_when_loading_ends():
+    backends = BackendRegistry()
+    impls = ImplRegistry(backends)  # backends_final is False: plugins are still loading
+    with impls.owned_by("early"):
+        impls.register("c", Base, "fine")
+        impls.register("cpu_c", Child, "typo")
+    backends.register(Backend("c"))
+    problems = impls.check_backends()
+    assert problems == [("early", "implementation of Child registered for unknown backend "
+                                  "'cpu_c'; known backends: c")]
+    assert impls.lookup("c", Child()) == "fine"
+    assert "cpu_c" not in impls.by_backend()
+
+
+class _Var:
+    def __init__(self, t):
+        self.type = t
+
+
+class _Node:
+    def __init__(self, op, types):
+        self.op = op
+        self.inputs = [_Var(t) for t in types]
+        self.outputs = []
+
+
+class DeviceType:
+    pass
+
+
+def test_lookup_of_a_node_looks_at_its_types():
+    backends = BackendRegistry()
+    backends.register(Backend("c", priority=1))
+    backends.register(Backend("dev", priority=2, owns_type=lambda t: isinstance(t, DeviceType)))
+    impls = ImplRegistry(backends)
+    impls.register("c", Base, "c-impl")
+    impls.register("dev", Base, "dev-impl")
+    host_node = _Node(Base(), [object()])
+    device_node = _Node(Base(), [object(), DeviceType()])
+    assert impls.owner(host_node) is None
+    assert impls.lookup("c", host_node) == "c-impl"
+    assert impls.owner(device_node) == "dev"
+    assert impls.lookup("c", device_node) is None  # runs on the backend owning its types
+    assert impls.lookup("dev", device_node) == "dev-impl"
+
+
+def test_by_backend_lists_each_backends_implementations_by_op_type():
+    impls = _c_registry()
+    with impls.owned_by("plug"):
+        impls.register("c", Child, "x")
+    table = impls.by_backend()["c"]
+    assert table["ops"] == [f"{__name__}.Child"]
+    assert table["plugins"] == {f"{__name__}.Child": "plug"}
+    assert table["adapter"] == "c_code"

@@ -2,7 +2,10 @@
 
 A rewrite is a plain function ``fn(fgraph, node)`` returning replacements for some of ``node``'s
 outputs (a list aligned with ``node.outputs``, ``None`` entries meaning "keep"), a dict
-``{old_variable: new_variable}``, or ``None``/``False`` when it does not apply.  Rewrites are
+``{old_variable: new_variable}``, or ``None``/``False`` when it does not apply.  A function with
+the attribute ``graph_rewrite = True`` is a whole-graph rewrite instead: called once per phase as
+``fn(fgraph, None)``, before the node rewrites, it makes its own replacements and returns whether it
+changed the graph.  Rewrites are
 registered through the plugin host (``opcore_register_rewrites``) with a name, tags and a phase.
 
 Each phase runs a worklist: every node once, then only the nodes that a replacement created or
@@ -225,10 +228,40 @@ def _check_type(rw: Rewrite, old: Variable, new: Variable) -> Variable:
                        f"{new.type}")
 
 
+def _run_graph_rewrites(fgraph: FunctionGraph, rules: list[Rewrite], report: RewriteReport,
+                        raise_errors: bool) -> None:
+    """Run the whole-graph rewrites of a phase (``fn.graph_rewrite``), each once, in order.
+
+    They are called as ``fn(fgraph, None)`` and make their own replacements (Theano's
+    ``GlobalOptimizer.apply(fgraph)`` enters the engine this way).
+    """
+    for rw in rules:
+        t0 = time.perf_counter()
+        try:
+            changed = rw.fn(fgraph, None)
+        except Exception as exc:
+            if raise_errors:
+                raise
+            msg = (f"rewrite {rw.name!r} (plugin {rw.plugin}) raised {type(exc).__name__}: {exc};"
+                   " skipped")
+            report.failures.append(msg)
+            warnings.warn(msg, RewriteWarning, stacklevel=3)
+            changed = False
+        rw.seconds += time.perf_counter() - t0
+        if changed:
+            rw.fired += 1
+
+
 def _run_phase(fgraph: FunctionGraph, phase: str, rules: list[Rewrite], report: RewriteReport,
                raise_errors: bool, trace: bool) -> None:
     if not rules:
         return
+    graph_rules = [r for r in rules if getattr(r.fn, "graph_rewrite", False)]
+    if graph_rules:
+        _run_graph_rewrites(fgraph, graph_rules, report, raise_errors)
+        rules = [r for r in rules if r not in graph_rules]
+        if not rules:
+            return
     work = _Worklist()
     order = fgraph.toposort()
     if phase in REVERSE_PHASES:

@@ -64,6 +64,7 @@ def _import_families() -> None:
         canonicalize,
         fusion,
         inplace,
+        random,
         shape,
         specialize,
         stabilize,

@@ -6,6 +6,7 @@ import numpy as np
 
 from opcore.graph.basic import Constant
 from opcore.graph.fg import Feature
+from opcore.graph.params import perform_params
 from opcore.graph.rewriting.engine import TYPE_ADAPTERS
 from opcore.tensor.basic import Alloc
 from opcore.tensor.rewriting import register_rewrite
@@ -98,7 +99,8 @@ def constant_folding(fgraph, node):
     if not node.inputs or not _foldable(node):
         return None
     storage = [[None] for _ in node.outputs]
-    node.op.perform(node, [_const_input(i) for i in node.inputs], storage)
+    node.op.perform(node, [_const_input(i) for i in node.inputs], storage,
+                    *perform_params(node.op, node))
     out = []
     for cell, var in zip(storage, node.outputs):
         if isinstance(var.type, TensorType):

@@ -1,5 +1,8 @@
-"""The ``gpu`` backend's linker: per-node thunks; ops written with C host code (``gpu_kernels`` +
-``c_code``) run their compiled host code, everything else its impl or ``perform``."""
+"""The ``gpu`` backend's linker: per-node thunks from the ``gpu`` implementation table.
+
+Ops written with C host code (``gpu_kernels`` + ``c_code``) reach the table through the backend's
+adapter and run their compiled host code; ``GpuRule`` s run inside ``GpuOp`` nodes; everything
+else runs its ``py`` implementation or ``perform``."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from typing import Any
 
 from opcore.compile.linker import Linker
 
-from opcore_gpu_cuda.chost import has_host_code, make_host_thunk
 from opcore_gpu_cuda.ops import GpuRule
 
 
@@ -16,16 +18,9 @@ class GpuLinker(Linker):
 
     backend_name = "gpu"
 
-    def __init__(self, impl_lookup: Any = None) -> None:
-        super().__init__(impl_lookup)
-        self._count = 0
-
     def make_thunk(self, node: Any, storage_map: dict) -> Any:
-        if has_host_code(node.op):
-            self._count += 1
-            return make_host_thunk(node, storage_map, f"node{self._count}")
         if self.impl_lookup is not None:
-            impl = self.impl_lookup("gpu", node.op)
+            impl = self.impl_lookup("gpu", node)
             if impl is None or isinstance(impl, GpuRule):  # GpuRules run inside GpuOp nodes
                 impl = self.impl_lookup("py", node.op)
             if impl is not None:

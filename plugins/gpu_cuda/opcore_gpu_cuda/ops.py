@@ -1,9 +1,11 @@
-"""GPU implementations of the core ops, as one rule table (op type -> implementation).
+"""GPU implementations of the core ops: one ``GpuRule`` per op type, registered for backend
+``gpu`` through ``opcore_register_impls`` (:func:`register`); the host's implementation table is
+the only table.
 
 ``GpuOp(op, context_name)`` is the device version of a core node: its array inputs and outputs are
 ``GpuArrayType``; host scalars (shapes, indices) stay on the host.  ``perform`` runs the rule of
-``type(op)``.  ``GPU_RULES`` says for each op type which inputs live on the device and whether a
-given op instance is supported (e.g. an ``Elemwise`` whose scalar op has a C template).
+``type(op)``.  A rule says which inputs live on the device and whether a given op instance is
+supported (e.g. an ``Elemwise`` whose scalar op has a C template).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from opcore.graph.basic import Apply
 from opcore.graph.op import Op
 from opcore.tensor.basic import Alloc
+from opcore.tensor.blas import Gemm, Gemv, Ger
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.math import Dot
 from opcore.tensor.shape import Join
@@ -24,6 +27,7 @@ from opcore.tensor.type import TensorType
 
 from opcore_gpu_cuda import kernels as K
 from opcore_gpu_cuda.array import GpuArray, empty
+from opcore_gpu_cuda.chost import has_host_code, make_host_thunk
 from opcore_gpu_cuda.type import GpuArrayType, as_gpuarray_variable, get_context
 
 _GPU_DTYPES = {"bool", "int8", "uint8", "int16", "int32", "int64", "uint32", "uint64",
@@ -39,21 +43,14 @@ class GpuRule:
     supports: Callable[[Any, Apply], str] = lambda op, node: ""
 
 
-GPU_RULES: dict[type, GpuRule] = {}
+_RULES: list[tuple[type, GpuRule]] = []  # built below; register() hands them to the host
 
 
 def rule_for(op: Any) -> GpuRule | None:
-    """The GPU rule of ``op``: this plugin's table, else a ``GpuRule`` another plugin registered
-    for backend ``"gpu"`` through ``opcore_register_impls``."""
-    for cls in type(op).__mro__:
-        if cls in GPU_RULES:
-            return GPU_RULES[cls]
-    try:
-        from opcore.plugins import get_host
+    """The ``GpuRule`` registered for backend ``"gpu"`` for ``op``'s type (walking its MRO)."""
+    from opcore.plugins import get_host
 
-        impl = get_host().impls.lookup("gpu", op)
-    except Exception:
-        return None
+    impl = get_host().ensure_loaded().impls.lookup("gpu", op)
     return impl if isinstance(impl, GpuRule) else None
 
 
@@ -138,7 +135,7 @@ def _run_elemwise(op: Elemwise, node: Apply, inputs: list) -> list:
     return K.elemwise_scalar_op(op.scalar_op, ins, [o.type.dtype for o in node.outputs])
 
 
-GPU_RULES[Elemwise] = GpuRule(_run_elemwise, supports=_elemwise_supports)
+_RULES.append((Elemwise, GpuRule(_run_elemwise, supports=_elemwise_supports)))
 
 
 # -- reductions ------------------------------------------------------------------------------
@@ -155,7 +152,7 @@ def _run_reduce(op: CAReduce, node: Apply, inputs: list) -> list:
     return [K.reduce(inputs[0], op.kind, op.axis, out_dt, acc)]
 
 
-GPU_RULES[CAReduce] = GpuRule(_run_reduce, supports=_reduce_supports)
+_RULES.append((CAReduce, GpuRule(_run_reduce, supports=_reduce_supports)))
 
 
 # -- views -----------------------------------------------------------------------------------
@@ -163,7 +160,7 @@ def _run_dimshuffle(op: DimShuffle, node: Apply, inputs: list) -> list:
     return [inputs[0].dimshuffle(op.new_order)]
 
 
-GPU_RULES[DimShuffle] = GpuRule(_run_dimshuffle)
+_RULES.append((DimShuffle, GpuRule(_run_dimshuffle)))
 
 
 def _subtensor_supports(op: Subtensor, node: Apply) -> str:
@@ -185,8 +182,8 @@ def _run_subtensor(op: Subtensor, node: Apply, inputs: list) -> list:
     return [x[tuple(idx)]]
 
 
-GPU_RULES[Subtensor] = GpuRule(_run_subtensor, device_inputs=lambda op, n: [0],
-                               supports=_subtensor_supports)
+_RULES.append((Subtensor, GpuRule(_run_subtensor, device_inputs=lambda op, n: [0],
+                                   supports=_subtensor_supports)))
 
 
 # -- Alloc, Join -----------------------------------------------------------------------------
@@ -200,7 +197,7 @@ def _run_alloc(op: Alloc, node: Apply, inputs: list) -> list:
     return [out]
 
 
-GPU_RULES[Alloc] = GpuRule(_run_alloc, device_inputs=lambda op, n: [0])
+_RULES.append((Alloc, GpuRule(_run_alloc, device_inputs=lambda op, n: [0])))
 
 
 def _run_join(op: Join, node: Apply, inputs: list) -> list:
@@ -223,7 +220,7 @@ def _run_join(op: Join, node: Apply, inputs: list) -> list:
     return [out]
 
 
-GPU_RULES[Join] = GpuRule(_run_join)
+_RULES.append((Join, GpuRule(_run_join)))
 
 
 # -- Dot -------------------------------------------------------------------------------------
@@ -251,7 +248,7 @@ def _run_dot(op: Dot, node: Apply, inputs: list) -> list:
     return [c]
 
 
-GPU_RULES[Dot] = GpuRule(_run_dot, supports=_dot_supports)
+_RULES.append((Dot, GpuRule(_run_dot, supports=_dot_supports)))
 
 
 # -- BLAS (Gemm / Gemv / Ger from the core's BLAS rewrites) -----------------------------------
@@ -286,23 +283,47 @@ def _run_ger(op: Any, node: Apply, inputs: list) -> list:
     return [out]
 
 
-try:
-    from opcore.tensor.blas import Gemm, Gemv, Ger
-except ImportError:  # an older core without BLAS ops
-    pass
-else:
-    GPU_RULES[Gemm] = GpuRule(_run_gemm, device_inputs=lambda op, n: [0, 2, 3],
-                              supports=_blas_supports)
-    GPU_RULES[Gemv] = GpuRule(_run_gemv, device_inputs=lambda op, n: [0, 2, 3],
-                              supports=_blas_supports)
-    GPU_RULES[Ger] = GpuRule(_run_ger, device_inputs=lambda op, n: [0, 2, 3],
-                             supports=_blas_supports)
+_RULES.append((Gemm, GpuRule(_run_gemm, device_inputs=lambda op, n: [0, 2, 3],
+                             supports=_blas_supports)))
+_RULES.append((Gemv, GpuRule(_run_gemv, device_inputs=lambda op, n: [0, 2, 3],
+                             supports=_blas_supports)))
+_RULES.append((Ger, GpuRule(_run_ger, device_inputs=lambda op, n: [0, 2, 3],
+                            supports=_blas_supports)))
+
+
+def register(impls: Any) -> None:
+    """Give backend ``gpu`` the rules of the core's ops (``impls``: the host's ImplRegistry), and
+    make ops written with ``gpu_kernels`` + ``c_code`` (host code) their own implementation."""
+    for op_type, rule in _RULES:
+        impls.register("gpu", op_type, rule)
+    impls.register_adapter("gpu", "gpu_kernels", host_code_impl)
+
+
+def host_code_impl(op: Any) -> Any:
+    """The adapter of ops with ``gpu_kernels``: a thunk maker ``impl(node, storage_map)`` running
+    the op's compiled host code, or ``None`` when the op has no ``c_code``."""
+    if not has_host_code(op):
+        return None
+    return HostCodeImpl()
+
+
+class HostCodeImpl:
+    """Runs a node's C host code (``chost``); numbered per process for unique module names."""
+
+    count = 0
+
+    def __call__(self, node: Any, storage_map: dict) -> Any:
+        HostCodeImpl.count += 1
+        return make_host_thunk(node, storage_map, f"node{HostCodeImpl.count}")
 
 
 def gpu_supported_ops() -> list[str]:
-    """Names of the core op types with a GPU implementation."""
-    return sorted(t.__name__ for t in GPU_RULES)
+    """Names of the op types with a GPU implementation (the core's and other plugins')."""
+    from opcore.plugins import get_host
+
+    table = get_host().ensure_loaded().impls.by_backend().get("gpu", {})
+    return sorted(name.rpartition(".")[2] for name in table.get("ops", []))
 
 
-__all__ = ["GPU_RULES", "GpuArray", "GpuOp", "GpuRule", "gpu_supported_ops", "rule_for",
-           "unsupported_reason"]
+__all__ = ["GpuArray", "GpuOp", "GpuRule", "HostCodeImpl", "gpu_supported_ops", "register",
+           "rule_for", "unsupported_reason"]

@@ -4,6 +4,7 @@ lines.  Nothing here imports a GPU driver until it is used."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from opcore.plugins import Backend
@@ -44,11 +45,23 @@ def _supports(op: Any) -> tuple[bool, str]:
     return (True, "") if rule_for(op) is not None else (False, f"no GPU kernel for {op}")
 
 
+def _owns_type(vtype: Any) -> bool:
+    # no GpuArrayType can exist before its module is imported: don't import it to find out
+    module = sys.modules.get("opcore_gpu_cuda.type")
+    return module is not None and isinstance(vtype, module.GpuArrayType)
+
+
 GPU_BACKEND = Backend(
     name="gpu", priority=GPU_PRIORITY, available=gpu_available, linker_factory=_linker,
     doc="GPU through the libgpuarray kernel protocol (CUDA via CuPy/NVRTC, OpenCL via PyOpenCL)",
-    supports=_supports,
+    supports=_supports, owns_type=_owns_type,
 )
+
+
+@hookimpl
+def opcore_register_ops(namespaces: Any) -> None:
+    # what opcore.gpuarray (Theano's theano.gpuarray) forwards to
+    namespaces.add("opcore.gpuarray.backend", "opcore_gpu_cuda.api")
 
 
 @hookimpl
@@ -72,9 +85,11 @@ def opcore_register_rewrites(rewrites: Any) -> None:
 
 @hookimpl
 def opcore_register_impls(impls: Any) -> None:
-    from opcore_gpu_cuda.nnet_impls import register
+    from opcore_gpu_cuda import nnet_impls, ops, random_impls
 
-    register(impls)
+    ops.register(impls)
+    nnet_impls.register(impls)
+    random_impls.register(impls)
 
 
 @hookimpl

@@ -121,3 +121,19 @@ def test_host_code_kernel_launch_error(gpu_flags):
     f = opcore.function([x], host_from_gpu(BadLaunch(1, 2)(x)))
     with pytest.raises(RuntimeError, match="gpuarray error: kEye"):
         f(np.ones((2, 2), "float32"))
+
+
+def test_host_code_op_with_explicit_context_runs_inside_a_cpu_function(ctx):
+    """device=cpu: the function is the C backend's, but the node whose types are the GPU's runs
+    on the gpu backend's host-code path inside it (it used to be handed to the C compiler)."""
+    from opcore.plugins import get_host
+
+    assert str(config.device) == "cpu"
+    x = T.fmatrix("x")
+    f = opcore.function([x], host_from_gpu(AXPBGpuC(4, 5, context_name=ctx.name)(x * 3)))
+    backend = get_host().select_backend().name
+    if backend == "c":
+        assert f.linker.c_nodes, "the host part (x * 3) should be C"
+        assert not any(isinstance(n.op, AXPBGpuC) for n in f.linker.c_nodes)
+    xv = np.random.default_rng(1).random((4, 6), dtype="float32")
+    np.testing.assert_allclose(f(xv), 2 * (3 * xv), rtol=1e-6)

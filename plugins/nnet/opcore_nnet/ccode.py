@@ -1,11 +1,16 @@
 """C bodies (Theano ``c_code`` protocol) for the softmax family and the fused crossentropy.
 
 The ``cpu_c`` backend passes ``PyArrayObject*`` names for inputs and outputs; an output name may
-hold NULL or a previous result, which ``oc_alloc`` (the backend's helper) reuses when it fits.
-Inputs are made C-contiguous first, so the loops below read plain row-major memory.
+hold NULL or a previous result, which ``oc_alloc`` reuses when it fits.  ``oc_alloc`` is one of
+the shared C helpers documented in ``opcore/cbuild/include/opcore_helpers.h``; the ops list that
+header in ``c_headers`` (:data:`HEADERS`), and the build layer puts its directory on the include
+path.  Inputs are made C-contiguous first, so the loops below read plain row-major memory.
 """
 
 from __future__ import annotations
+
+#: The headers these C bodies need (``oc_alloc``).
+HEADERS = ("opcore_helpers.h",)
 
 _CT = {"float32": "npy_float32", "float64": "npy_float64"}
 _TN = {"float32": "NPY_FLOAT32", "float64": "NPY_FLOAT64"}
@@ -181,14 +186,24 @@ static npy_intp ocnn_pool_len(npy_intp n, npy_intp ws, npy_intp st, npy_intp pad
 """
 
 
+def _geom(op: object) -> tuple:
+    """(ws, stride, pad) as (depth, rows, cols) triples; 2-d pooling has a depth of one."""
+    if op.ndim == 3:
+        return op.ws, op.stride, op.pad
+    return (1,) + tuple(op.ws), (1,) + tuple(op.stride), (0,) + tuple(op.pad)
+
+
 def _pool_prologue(op: object, x: str, fail: str, extra_decref: str = "") -> str:
-    """Make ``x`` contiguous (``xc``), read (N, r, c), compute (nr, nc) and ``odims``."""
-    (w0, w1), (s0, s1), (p0, p1) = op.ws, op.stride, op.pad
-    ib = int(op.ignore_border)
+    """Make ``x`` contiguous (``xc``), read (N, dz, r, c) (``dz`` = 1 for 2-d pooling), compute
+    (nz, nr, nc) and ``odims``."""
+    (wd, w0, w1), (sd, s0, s1), (pd, p0, p1) = _geom(op)
+    ib, k = int(op.ignore_border), op.ndim
+    depth = (f"dz = PyArray_DIMS(xc)[nd - 3]; nz = ocnn_pool_len(dz, {wd}, {sd}, {pd}, {ib});"
+             f" odims[nd - 3] = nz;" if k == 3 else "dz = 1; nz = 1;")
     return f"""
     PyArrayObject* xc = PyArray_GETCONTIGUOUS({x});
-    npy_intp N = 1, r, c, nr, nc, n, i, j, a, b;
-    (void)b;
+    npy_intp N = 1, dz, r, c, nz, nr, nc, n, z, e, i, j, a, b;
+    (void)b; (void)e; (void)z;
     npy_intp odims[NPY_MAXDIMS];
     int nd, d;
     if (xc == NULL) {{ {extra_decref} {fail} }}
@@ -196,19 +211,21 @@ def _pool_prologue(op: object, x: str, fail: str, extra_decref: str = "") -> str
     r = PyArray_DIMS(xc)[nd - 2]; c = PyArray_DIMS(xc)[nd - 1];
     nr = ocnn_pool_len(r, {w0}, {s0}, {p0}, {ib});
     nc = ocnn_pool_len(c, {w1}, {s1}, {p1}, {ib});
-    for (d = 0; d < nd - 2; d++) {{ N *= PyArray_DIMS(xc)[d]; odims[d] = PyArray_DIMS(xc)[d]; }}
+    for (d = 0; d < nd - {k}; d++) {{ N *= PyArray_DIMS(xc)[d]; odims[d] = PyArray_DIMS(xc)[d]; }}
+    {depth}
     odims[nd - 2] = nr; odims[nd - 1] = nc;
 """
 
 
 def _tap_loop(op: object, dtype: str, tap: str) -> str:
-    """For each window row ``a`` in the image and each tap column ``b``, run ``tap`` over the
+    """For each window plane ``e`` and row ``a`` in the image and each tap column ``b``, run
+    ``tap`` over the
     output columns ``j`` whose input column ``j*s1+b-p1`` lies inside the image (``v`` the input
     value, ``k`` its index, ``o`` the output index)."""
-    w1, s1, p1 = op.ws[1], op.stride[1], op.pad[1]
+    w1, s1, p1 = op.ws[-1], op.stride[-1], op.pad[-1]
     return f"""
-        for (a = rr0; a < rr1; a++) for (b = 0; b < {w1}; b++) {{
-            const npy_intp off = b - {p1}, rowk = n * r * c + a * c;
+        for (e = ee0; e < ee1; e++) for (a = rr0; a < rr1; a++) for (b = 0; b < {w1}; b++) {{
+            const npy_intp off = b - {p1}, rowk = ((n * dz + e) * r + a) * c;
             npy_intp jlo = off < 0 ? (-off + {s1} - 1) / {s1} : 0;
             npy_intp jhi = c - 1 - off >= 0 ? (c - 1 - off) / {s1} + 1 : 0;
             if (jhi > nc) jhi = nc;
@@ -223,12 +240,15 @@ def _tap_loop(op: object, dtype: str, tap: str) -> str:
 
 
 def _rows(op: object, dtype: str, init: str, tap: str, after: str = "") -> str:
-    """Loops over images and output rows: ``init``, the :func:`_tap_loop` of ``tap``, ``after``.
-    Per output element the window is visited in row-major order, as the NumPy code does."""
-    w0, s0, p0 = op.ws[0], op.stride[0], op.pad[0]
+    """Loops over images and output rows (of each output plane): ``init``, the :func:`_tap_loop`
+    of ``tap``, ``after``.  Per output element the window is visited in row-major order, as the
+    NumPy code does."""
+    (wd, w0, _), (sd, s0, _), (pd, p0, _) = _geom(op)
     return f"""
-    for (n = 0; n < N; n++) for (i = 0; i < nr; i++) {{
-        const npy_intp r0 = i * {s0} - {p0}, orow = (n * nr + i) * nc;
+    for (n = 0; n < N; n++) for (z = 0; z < nz; z++) for (i = 0; i < nr; i++) {{
+        const npy_intp z0 = z * {sd} - {pd}, r0 = i * {s0} - {p0};
+        const npy_intp orow = ((n * nz + z) * nr + i) * nc;
+        const npy_intp ee0 = z0 > 0 ? z0 : 0, ee1 = z0 + {wd} < dz ? z0 + {wd} : dz;
         const npy_intp rr0 = r0 > 0 ? r0 : 0, rr1 = r0 + {w0} < r ? r0 + {w0} : r;
         {init}
         {_tap_loop(op, dtype, tap)}
@@ -239,17 +259,19 @@ def _rows(op: object, dtype: str, init: str, tap: str, after: str = "") -> str:
 
 def _counts(op: object) -> str:
     """``cnt[j]``: the divisor of window (i, j) for the average modes."""
-    (w0, w1), s1, (p0, p1) = op.ws, op.stride[1], op.pad
+    (wd, w0, w1), (_, _, s1), (pd, p0, p1) = _geom(op)
     if op.mode == "average_inc_pad":
+        planes = f"(double)((z0 + {wd} < dz + {pd} ? z0 + {wd} : dz + {pd}) - z0)"
         rows = f"(double)((r0 + {w0} < r + {p0} ? r0 + {w0} : r + {p0}) - r0)"
         cols = f"(double)((c0 + {w1} < c + {p1} ? c0 + {w1} : c + {p1}) - c0)"
     else:
+        planes = "(double)(ee1 - ee0)"
         rows = "(double)(rr1 - rr0)"
         cols = f"(double)((c0 + {w1} < c ? c0 + {w1} : c) - (c0 > 0 ? c0 : 0))"
     return f"""
         for (j = 0; j < nc; j++) {{
             const npy_intp c0 = j * {s1} - {p1};
-            cnt[j] = {rows} * {cols};
+            cnt[j] = {planes} * {rows} * {cols};
         }}
 """
 
@@ -275,7 +297,7 @@ def _max_rows(op: object, dtype: str, z: str, zi: str, after: str = "") -> str:
     return f"""
     {{
         int has_nan = 0;
-        npy_intp q, tot = N * r * c;
+        npy_intp q, tot = N * dz * r * c;
         for (q = 0; q < tot; q++) has_nan |= xd[q] != xd[q];
         if (!has_nan) {{ {fast} }}
         else {{ {slow} }}
@@ -284,7 +306,8 @@ def _max_rows(op: object, dtype: str, z: str, zi: str, after: str = "") -> str:
 
 
 def pool_c(op: object, x: str, z: str, dtype: str, fail: str) -> str:
-    """Max / sum / average pooling of the last two axes of ``x`` (any rank >= 2) into ``z``."""
+    """Max / sum / average pooling of the last ``op.ndim`` (2 or 3) axes of ``x`` (any rank >=
+    ``op.ndim``) into ``z``."""
     ct, tn = _CT[dtype], _TN[dtype]
     if op.mode == "max":
         loops = _max_rows(op, dtype, "zd", "o")
@@ -314,7 +337,7 @@ def pool_grad_c(op: object, x: str, gz: str, gx: str, dtype: str, fail: str) -> 
     # non-overlapping windows without padding (the usual CNN case): every element is in at most
     # one window, so the gradient is assigned (no zero-fill of the whole output, no re-read);
     # only the border rows/columns no window covers are zeroed
-    tiled = op.stride == op.ws and op.pad == (0, 0)
+    tiled = op.ndim == 2 and op.stride == op.ws and op.pad == (0, 0)
     acc = "=" if tiled else "+="
     if tiled:
         w0, w1 = op.ws

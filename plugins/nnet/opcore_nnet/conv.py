@@ -1,12 +1,18 @@
-"""2-d convolution (Theano's ``conv2d``) through im2col + one GEMM per group, and its gradients.
+"""2-d and 3-d convolution (Theano's ``conv2d`` / ``conv3d``) through im2col + one GEMM per group,
+and their gradients.
 
-Layouts are Theano's: input ``(batch, channels, rows, cols)``, filters
-``(out_channels, channels // num_groups, frows, fcols)``.  ``filter_flip=True`` (the default) is a
-true convolution (the filters are flipped), ``False`` a cross-correlation.
+Layouts are Theano's: input ``(batch, channels, *spatial)``, filters
+``(out_channels, channels // num_groups, *filter_spatial)`` with two spatial axes (rows, cols) for
+the 2-d ops and three (depth, rows, cols) for the 3-d ones.  ``filter_flip=True`` (the default) is
+a true convolution (the filters are flipped along every spatial axis), ``False`` a
+cross-correlation.  One implementation serves both ranks: the class attribute ``convdim`` says how
+many trailing axes are spatial.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 from typing import Any
 
 import numpy as np
@@ -14,42 +20,49 @@ from numpy.lib.stride_tricks import as_strided
 
 import opcore.tensor as T
 from opcore.graph.basic import Apply
+from opcore.graph.null import disconnected_type
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 
-__all__ = ["Conv2d", "Conv2dGradInputs", "Conv2dGradWeights", "conv2d", "conv2d_grad_wrt_inputs",
-           "conv2d_grad_wrt_weights"]
+__all__ = ["Conv2d", "Conv2dGradInputs", "Conv2dGradWeights", "Conv3d", "Conv3dGradInputs",
+           "Conv3dGradWeights", "conv2d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights",
+           "conv3d", "conv3d_grad_wrt_inputs", "conv3d_grad_wrt_weights"]
 
 
-def _pair(v: Any, what: str) -> tuple[int, int]:
+def _ntuple(v: Any, n: int, what: str, who: str = "conv") -> tuple[int, ...]:
     if isinstance(v, (int, np.integer)):
-        return int(v), int(v)
+        return (int(v),) * n
     v = tuple(int(e) for e in v)
-    if len(v) != 2:
-        raise ValueError(f"conv2d: {what} must be an int or a pair, got {v}")
+    if len(v) != n:
+        raise ValueError(f"{who}: {what} must be an int or {n} ints, got {v}")
     return v
 
 
-def _norm_border(mode: Any) -> Any:
+def _norm_border(mode: Any, n: int, who: str) -> Any:
     if isinstance(mode, str):
         if mode not in ("valid", "full", "half"):
-            raise ValueError(f"conv2d: border_mode must be 'valid', 'full', 'half', an int or a "
-                             f"pair of ints, got {mode!r}")
+            raise ValueError(f"{who}: border_mode must be 'valid', 'full', 'half', an int or a "
+                             f"tuple of {n} ints, got {mode!r}")
         return mode
-    pad = _pair(mode, "border_mode")
+    try:
+        pad = _ntuple(mode, n, "border_mode", who)
+    except TypeError:
+        raise ValueError(f"{who}: border_mode must be 'valid', 'full', 'half', an int or a tuple "
+                         f"of {n} ints (asymmetric padding is not supported), got {mode!r}") \
+            from None
     if min(pad) < 0:
-        raise ValueError(f"conv2d: padding must be >= 0, got {pad}")
+        raise ValueError(f"{who}: padding must be >= 0, got {pad}")
     return pad
 
 
-def _padding(mode: Any, fshape: tuple, dil: tuple) -> tuple[int, int]:
+def _padding(mode: Any, fshape: tuple, dil: tuple) -> tuple[int, ...]:
     dk = [(f - 1) * d + 1 for f, d in zip(fshape, dil)]
     if mode == "valid":
-        return 0, 0
+        return (0,) * len(dk)
     if mode == "full":
-        return dk[0] - 1, dk[1] - 1
+        return tuple(k - 1 for k in dk)
     if mode == "half":
-        return dk[0] // 2, dk[1] // 2
+        return tuple(k // 2 for k in dk)
     return mode
 
 
@@ -57,49 +70,54 @@ def _out_len(n: int, f: int, pad: int, st: int, dil: int) -> int:
     return (n + 2 * pad - ((f - 1) * dil + 1)) // st + 1
 
 
-def _windows(xp: np.ndarray, fh: int, fw: int, oh: int, ow: int, st: tuple, dil: tuple):
-    """A read-only view (b, c, fh, fw, oh, ow) of the padded input: the im2col columns."""
-    sb, sc, sh, sw = xp.strides
-    shape = (xp.shape[0], xp.shape[1], fh, fw, oh, ow)
-    strides = (sb, sc, sh * dil[0], sw * dil[1], sh * st[0], sw * st[1])
+def _windows(xp: np.ndarray, fshape: tuple, oshape: tuple, st: tuple, dil: tuple) -> np.ndarray:
+    """A read-only view (b, c, *fshape, *oshape) of the padded input: the im2col columns."""
+    sb, sc, *ss = xp.strides
+    shape = xp.shape[:2] + tuple(fshape) + tuple(oshape)
+    strides = ((sb, sc) + tuple(s * d for s, d in zip(ss, dil))
+               + tuple(s * t for s, t in zip(ss, st)))
     return as_strided(xp, shape, strides, writeable=False)
 
 
 class _ConvBase(Op):
-    __props__ = ("border_mode", "subsample", "filter_dilation", "num_groups", "filter_flip")
+    """Shared geometry and NumPy kernels; ``convdim`` (2 or 3) is the number of spatial axes."""
 
-    def __init__(self, border_mode: Any = "valid", subsample: Any = (1, 1),
-                 filter_dilation: Any = (1, 1), num_groups: int = 1,
+    __props__ = ("border_mode", "subsample", "filter_dilation", "num_groups", "filter_flip")
+    convdim = 2
+    #: the (forward, gradInputs, gradWeights) op classes of this rank, set below
+    family: tuple = ()
+
+    def __init__(self, border_mode: Any = "valid", subsample: Any = None,
+                 filter_dilation: Any = None, num_groups: int = 1,
                  filter_flip: bool = True) -> None:
-        self.border_mode = _norm_border(border_mode)
-        self.subsample = _pair(subsample, "subsample")
-        self.filter_dilation = _pair(filter_dilation, "filter_dilation")
+        n, who = self.convdim, type(self).__name__
+        self.border_mode = _norm_border(border_mode, n, who)
+        self.subsample = _ntuple(1 if subsample is None else subsample, n, "subsample", who)
+        self.filter_dilation = _ntuple(1 if filter_dilation is None else filter_dilation, n,
+                                       "filter_dilation", who)
         self.num_groups = int(num_groups)
         self.filter_flip = bool(filter_flip)
         if min(self.subsample) < 1 or min(self.filter_dilation) < 1 or self.num_groups < 1:
-            raise ValueError(f"{type(self).__name__}: subsample, filter_dilation and num_groups "
-                             f"must be >= 1, got {self.subsample}, {self.filter_dilation}, "
-                             f"{self.num_groups}")
+            raise ValueError(f"{who}: subsample, filter_dilation and num_groups must be >= 1, "
+                             f"got {self.subsample}, {self.filter_dilation}, {self.num_groups}")
 
     def _params(self) -> dict:
         return self._props_dict()
 
     def _geometry(self, xshape: tuple, wshape: tuple) -> tuple:
-        b, c, h, w = xshape
-        k, cg, fh, fw = wshape
-        g = self.num_groups
+        c, k, cg, g = xshape[1], wshape[0], wshape[1], self.num_groups
         if c != cg * g or k % g:
             raise ValueError(f"{self}: input has {c} channels and filters {wshape}: with "
                              f"num_groups={g} expected filters of shape (k, {c // g if g else c},"
-                             f" fh, fw) with k divisible by {g}")
-        ph, pw = _padding(self.border_mode, (fh, fw), self.filter_dilation)
-        oh = _out_len(h, fh, ph, self.subsample[0], self.filter_dilation[0])
-        ow = _out_len(w, fw, pw, self.subsample[1], self.filter_dilation[1])
-        if oh < 1 or ow < 1:
-            raise ValueError(f"{self}: the filters {wshape[2:]} (dilation "
-                             f"{self.filter_dilation}) do not fit the input {xshape[2:]} with "
-                             f"padding {(ph, pw)}")
-        return (ph, pw), (oh, ow)
+                             f" ...) with k divisible by {g}")
+        fshape = wshape[2:]
+        pad = _padding(self.border_mode, fshape, self.filter_dilation)
+        oshape = tuple(_out_len(n, f, p, s, d) for n, f, p, s, d in
+                       zip(xshape[2:], fshape, pad, self.subsample, self.filter_dilation))
+        if min(oshape) < 1:
+            raise ValueError(f"{self}: the filters {fshape} (dilation {self.filter_dilation}) do "
+                             f"not fit the input {xshape[2:]} with padding {pad}")
+        return pad, oshape
 
     def _sym_out_len(self, n: Any, f: Any, axis: int) -> Any:
         dil, st = self.filter_dilation[axis], self.subsample[axis]
@@ -115,41 +133,44 @@ class _ConvBase(Op):
         return span // st + 1
 
     def _weights(self, w: np.ndarray) -> np.ndarray:
-        return w[:, :, ::-1, ::-1] if self.filter_flip else w
+        return w[(slice(None),) * 2 + (slice(None, None, -1),) * self.convdim] \
+            if self.filter_flip else w
 
-    def _cols(self, x: np.ndarray, pad: tuple, fh: int, fw: int, oshape: tuple) -> np.ndarray:
-        ph, pw = pad
-        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-        return _windows(xp, fh, fw, oshape[0], oshape[1], self.subsample, self.filter_dilation)
+    def _cols(self, x: np.ndarray, pad: tuple, fshape: tuple, oshape: tuple) -> np.ndarray:
+        xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in pad)) if any(pad) else x
+        return _windows(xp, fshape, oshape, self.subsample, self.filter_dilation)
 
-    # Layout: the columns of one group are (b, cg*fh*fw, oh*ow), so each GEMM is a batched
-    # ``(kg, K) @ (K, P)`` whose result is already in (b, k, oh, ow) order (no transposing copy
-    # of the output), and the im2col copy reads runs of ``ow`` contiguous input elements.
+    # Layout: the columns of one group are (b, cg*prod(f), prod(o)), so each GEMM is a batched
+    # ``(kg, K) @ (K, P)`` whose result is already in (b, k, *o) order (no transposing copy of
+    # the output), and the im2col copy reads runs of o[-1] contiguous input elements.
 
     def _forward(self, x: np.ndarray, w: np.ndarray) -> np.ndarray:
-        """The convolution of ``x`` (b, c, h, w) with ``w`` (k, c/g, fh, fw) as GEMMs."""
-        pad, (oh, ow) = self._geometry(x.shape, w.shape)
-        b = x.shape[0]
-        k, cg, fh, fw = w.shape
-        g, kg, kk, pp = self.num_groups, k // self.num_groups, cg * fh * fw, oh * ow
-        cols = self._cols(x, pad, fh, fw, (oh, ow))
+        """The convolution of ``x`` (b, c, *s) with ``w`` (k, c/g, *f) as GEMMs."""
+        pad, oshape = self._geometry(x.shape, w.shape)
+        b, (k, cg), fshape = x.shape[0], w.shape[:2], w.shape[2:]
+        g = self.num_groups
+        kg, kk, pp = k // g, cg * math.prod(fshape), math.prod(oshape)
+        cols = self._cols(x, pad, fshape, oshape)
         wk = self._weights(w)
         out = np.empty((b, k, pp), dtype=np.result_type(x.dtype, w.dtype))
         for gi in range(g):
             mat = cols[:, gi * cg:(gi + 1) * cg].reshape(b, kk, pp)  # the im2col copy
             wm = wk[gi * kg:(gi + 1) * kg].reshape(kg, kk)
             np.matmul(wm, mat, out=out[:, gi * kg:(gi + 1) * kg])
-        return out.reshape(b, k, oh, ow)
+        return out.reshape((b, k) + oshape)
+
+    def _check_dy(self, dy: np.ndarray, expected: tuple) -> None:
+        if dy.shape != expected:
+            raise ValueError(f"{self}: output gradient has shape {dy.shape}, expected {expected}")
 
     def _grad_weights(self, x: np.ndarray, dy: np.ndarray, fshape: tuple) -> np.ndarray:
-        k, cg, fh, fw = fshape
-        pad, (oh, ow) = self._geometry(x.shape, fshape)
-        if dy.shape != (x.shape[0], k, oh, ow):
-            raise ValueError(f"{self}: output gradient has shape {dy.shape}, expected "
-                             f"{(x.shape[0], k, oh, ow)}")
+        k, cg, sp = fshape[0], fshape[1], tuple(fshape[2:])
+        pad, oshape = self._geometry(x.shape, fshape)
         b = x.shape[0]
-        g, kg, kk, pp = self.num_groups, k // self.num_groups, cg * fh * fw, oh * ow
-        cols = self._cols(x, pad, fh, fw, (oh, ow))
+        self._check_dy(dy, (b, k) + oshape)
+        g = self.num_groups
+        kg, kk, pp = k // g, cg * math.prod(sp), math.prod(oshape)
+        cols = self._cols(x, pad, sp, oshape)
         dw = np.empty((k, kk), dtype=np.result_type(x.dtype, dy.dtype))
         for gi in range(g):
             mat = cols[:, gi * cg:(gi + 1) * cg].reshape(b, kk, pp)
@@ -159,54 +180,62 @@ class _ConvBase(Op):
         return self._weights(dw.reshape(fshape))
 
     def _grad_inputs(self, w: np.ndarray, dy: np.ndarray, ishape: tuple) -> np.ndarray:
-        b, c, h, wd = ishape
-        k, cg, fh, fw = w.shape
-        (ph, pw), (oh, ow) = self._geometry(ishape, w.shape)
-        if dy.shape != (b, k, oh, ow):
-            raise ValueError(f"{self}: output gradient has shape {dy.shape}, expected "
-                             f"{(b, k, oh, ow)}")
-        g, kg, kk, pp = self.num_groups, k // self.num_groups, cg * fh * fw, oh * ow
+        b, c, sp = ishape[0], ishape[1], tuple(ishape[2:])
+        (k, cg), fshape = w.shape[:2], w.shape[2:]
+        pad, oshape = self._geometry(ishape, w.shape)
+        self._check_dy(dy, (b, k) + oshape)
+        g = self.num_groups
+        kg, kk, pp = k // g, cg * math.prod(fshape), math.prod(oshape)
         wk = self._weights(w)
-        sh, sw = self.subsample
-        dh, dw_ = self.filter_dilation
-        dt = np.result_type(w.dtype, dy.dtype)
-        hp = max(h + 2 * ph, (fh - 1) * dh + (oh - 1) * sh + 1)
-        wp = max(wd + 2 * pw, (fw - 1) * dw_ + (ow - 1) * sw + 1)
-        dxp = np.zeros((b, c, hp, wp), dtype=dt)
+        st, dil = self.subsample, self.filter_dilation
+        padded = tuple(max(n + 2 * p, (f - 1) * d + (o - 1) * s + 1)
+                       for n, p, f, d, o, s in zip(sp, pad, fshape, dil, oshape, st))
+        dxp = np.zeros((b, c) + padded, dtype=np.result_type(w.dtype, dy.dtype))
+        lead = (slice(None), slice(None))
         for gi in range(g):
             dym = dy[:, gi * kg:(gi + 1) * kg].reshape(b, kg, pp)
             wm = wk[gi * kg:(gi + 1) * kg].reshape(kg, kk)
-            dcols = np.matmul(wm.T, dym).reshape(b, cg, fh, fw, oh, ow)
+            dcols = np.matmul(wm.T, dym).reshape((b, cg) + tuple(fshape) + oshape)
             target = dxp[:, gi * cg:(gi + 1) * cg]
-            # col2im: one strided slice add per kernel tap (fh*fw of them)
-            for i in range(fh):
-                r0 = i * dh
-                rows = slice(r0, r0 + sh * (oh - 1) + 1, sh)
-                for j in range(fw):
-                    c0 = j * dw_
-                    target[:, :, rows, c0:c0 + sw * (ow - 1) + 1:sw] += dcols[:, :, i, j]
-        return dxp[:, :, ph:ph + h, pw:pw + wd]
+            # col2im: one strided slice add per filter tap (prod(fshape) of them)
+            for tap in itertools.product(*(range(f) for f in fshape)):
+                where = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
+                              for t, d, s, o in zip(tap, dil, st, oshape))
+                target[lead + where] += dcols[lead + tap]
+        return dxp[lead + tuple(slice(p, p + n) for p, n in zip(pad, sp))]
 
     def _check_float(self, *vs: Any) -> list:
-        out = []
+        out, nd = [], self.convdim + 2
         for v in vs:
             v = as_tensor_variable(v)
-            if v.ndim != 4:
-                raise TypeError(f"{type(self).__name__}: expected 4-d tensors, got {v} "
+            if v.ndim != nd:
+                raise TypeError(f"{type(self).__name__}: expected {nd}-d tensors, got {v} "
                                 f"({v.type})")
             if v.dtype not in ("float16", "float32", "float64"):
                 v = T.cast(v, "float64")
             out.append(v)
         return out
 
+    def _shape_vector(self, shape: Any, what: str) -> Any:
+        """The spatial-shape input of the gradient ops: an int64 vector of ``convdim`` entries."""
+        shape = T.cast(as_tensor_variable(shape), "int64")
+        if shape.ndim != 1:
+            raise TypeError(f"{type(self).__name__}: {what} must be a vector of "
+                            f"{self.convdim} ints, got {shape.type}")
+        if shape.type.shape[0] not in (None, self.convdim):
+            raise ValueError(f"{type(self).__name__}: {what} must have {self.convdim} entries "
+                             f"(the spatial shape), got {shape.type.shape[0]}")
+        return shape
 
-class Conv2d(_ConvBase):
-    """``conv2d(input, filters)`` as an op; see :func:`conv2d`."""
+    def _out_type(self, *vs: Any) -> Any:
+        dt = np.result_type(*(v.dtype for v in vs)).name
+        return T.TensorType(dt, shape=(None,) * (self.convdim + 2))()
 
+
+class _Forward(_ConvBase):
     def make_node(self, x: Any, w: Any) -> Apply:
         x, w = self._check_float(x, w)
-        dt = np.result_type(x.dtype, w.dtype).name
-        return Apply(self, [x, w], [T.TensorType(dt, shape=(None,) * 4)()])
+        return Apply(self, [x, w], [self._out_type(x, w)])
 
     def perform(self, node: Apply, inputs: list, out: list) -> None:
         x, w = inputs
@@ -214,119 +243,196 @@ class Conv2d(_ConvBase):
 
     def infer_shape(self, node: Apply, shapes: list) -> list:
         xs, ws = shapes
-        return [(xs[0], ws[0], self._sym_out_len(xs[2], ws[2], 0),
-                 self._sym_out_len(xs[3], ws[3], 1))]
+        return [(xs[0], ws[0]) + tuple(self._sym_out_len(xs[2 + a], ws[2 + a], a)
+                                       for a in range(self.convdim))]
 
     def L_op(self, inputs: list, outputs: list, grads: list) -> list:
         x, w = inputs
         (g,) = grads
+        _, grad_inputs, grad_weights = self.family
         p = self._params()
-        gx = Conv2dGradInputs(**p)(w, g, x.shape[2:])
-        gw = Conv2dGradWeights(**p)(x, g, w.shape[2:])
+        gx = grad_inputs(**p)(w, g, x.shape[2:])
+        gw = grad_weights(**p)(x, g, w.shape[2:])
         return [T.cast(gx, x.dtype), T.cast(gw, w.dtype)]
 
 
-class Conv2dGradWeights(_ConvBase):
-    """The gradient of :class:`Conv2d` w.r.t. the filters: inputs ``(input, dy, (fh, fw))``."""
-
+class _GradWeights(_ConvBase):
     def make_node(self, x: Any, dy: Any, fshape: Any) -> Apply:
         x, dy = self._check_float(x, dy)
-        fshape = T.cast(as_tensor_variable(fshape), "int64")
-        dt = np.result_type(x.dtype, dy.dtype).name
-        return Apply(self, [x, dy, fshape], [T.TensorType(dt, shape=(None,) * 4)()])
+        fshape = self._shape_vector(fshape, "the filter shape")
+        return Apply(self, [x, dy, fshape], [self._out_type(x, dy)])
 
     def perform(self, node: Apply, inputs: list, out: list) -> None:
         x, dy, fs = inputs
-        fshape = (dy.shape[1], x.shape[1] // self.num_groups, int(fs[0]), int(fs[1]))
+        fshape = (dy.shape[1], x.shape[1] // self.num_groups) + tuple(int(v) for v in fs)
         out[0][0] = self._grad_weights(x, dy, fshape).astype(node.outputs[0].type.dtype,
                                                              copy=False)
 
     def infer_shape(self, node: Apply, shapes: list) -> list:
-        x, dy, fs = node.inputs
-        return [(shapes[1][1], shapes[0][1] // self.num_groups, fs[0], fs[1])]
+        fs = node.inputs[2]
+        return [(shapes[1][1], shapes[0][1] // self.num_groups)
+                + tuple(fs[a] for a in range(self.convdim))]
 
     def L_op(self, inputs: list, outputs: list, grads: list) -> list:
-        from opcore.graph.null import disconnected_type
-
         x, dy, fs = inputs
         (g,) = grads
+        forward, grad_inputs, _ = self.family
         p = self._params()
-        gx = Conv2dGradInputs(**p)(g, dy, x.shape[2:])
-        gdy = Conv2d(**p)(x, g)
+        gx = grad_inputs(**p)(g, dy, x.shape[2:])
+        gdy = forward(**p)(x, g)
         return [T.cast(gx, x.dtype), T.cast(gdy, dy.dtype), disconnected_type()]
 
     def connection_pattern(self, node: Any) -> list:
         return [[True], [True], [False]]
 
 
-class Conv2dGradInputs(_ConvBase):
-    """The gradient of :class:`Conv2d` w.r.t. its input: inputs ``(filters, dy, (h, w))``."""
-
+class _GradInputs(_ConvBase):
     def make_node(self, w: Any, dy: Any, ishape: Any) -> Apply:
         w, dy = self._check_float(w, dy)
-        ishape = T.cast(as_tensor_variable(ishape), "int64")
-        dt = np.result_type(w.dtype, dy.dtype).name
-        return Apply(self, [w, dy, ishape], [T.TensorType(dt, shape=(None,) * 4)()])
+        ishape = self._shape_vector(ishape, "the input shape")
+        return Apply(self, [w, dy, ishape], [self._out_type(w, dy)])
 
     def perform(self, node: Apply, inputs: list, out: list) -> None:
         w, dy, ish = inputs
-        ishape = (dy.shape[0], w.shape[1] * self.num_groups, int(ish[0]), int(ish[1]))
+        ishape = (dy.shape[0], w.shape[1] * self.num_groups) + tuple(int(v) for v in ish)
         out[0][0] = self._grad_inputs(w, dy, ishape).astype(node.outputs[0].type.dtype,
                                                             copy=False)
 
     def infer_shape(self, node: Apply, shapes: list) -> list:
-        w, dy, ish = node.inputs
-        return [(shapes[1][0], shapes[0][1] * self.num_groups, ish[0], ish[1])]
+        ish = node.inputs[2]
+        return [(shapes[1][0], shapes[0][1] * self.num_groups)
+                + tuple(ish[a] for a in range(self.convdim))]
 
     def L_op(self, inputs: list, outputs: list, grads: list) -> list:
-        from opcore.graph.null import disconnected_type
-
         w, dy, ish = inputs
         (g,) = grads
+        forward, _, grad_weights = self.family
         p = self._params()
-        gw = Conv2dGradWeights(**p)(g, dy, w.shape[2:])
-        gdy = Conv2d(**p)(g, w)
+        gw = grad_weights(**p)(g, dy, w.shape[2:])
+        gdy = forward(**p)(g, w)
         return [T.cast(gw, w.dtype), T.cast(gdy, dy.dtype), disconnected_type()]
 
     def connection_pattern(self, node: Any) -> list:
         return [[True], [True], [False]]
 
 
+class Conv2d(_Forward):
+    """``conv2d(input, filters)`` as an op; see :func:`conv2d`."""
+
+
+class Conv2dGradWeights(_GradWeights):
+    """The gradient of :class:`Conv2d` w.r.t. the filters: inputs ``(input, dy, (fh, fw))``."""
+
+
+class Conv2dGradInputs(_GradInputs):
+    """The gradient of :class:`Conv2d` w.r.t. its input: inputs ``(filters, dy, (h, w))``."""
+
+
+class Conv3d(_Forward):
+    """``conv3d(input, filters)`` as an op: 5-d ``(b, c, d, h, w)`` inputs; see :func:`conv3d`."""
+
+    convdim = 3
+
+
+class Conv3dGradWeights(_GradWeights):
+    """The gradient of :class:`Conv3d` w.r.t. the filters: inputs ``(input, dy, (fd, fh, fw))``."""
+
+    convdim = 3
+
+
+class Conv3dGradInputs(_GradInputs):
+    """The gradient of :class:`Conv3d` w.r.t. its input: inputs ``(filters, dy, (d, h, w))``."""
+
+    convdim = 3
+
+
+Conv2d.family = Conv2dGradWeights.family = Conv2dGradInputs.family = (
+    Conv2d, Conv2dGradInputs, Conv2dGradWeights)
+Conv3d.family = Conv3dGradWeights.family = Conv3dGradInputs.family = (
+    Conv3d, Conv3dGradInputs, Conv3dGradWeights)
+
+
+def _no_unshared(unshared: bool, who: str) -> None:
+    if unshared:
+        raise NotImplementedError(f"{who}: unshared (locally connected) convolution is not "
+                                  f"implemented in opcore")
+
+
 def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any = None,
            border_mode: Any = "valid", subsample: Any = (1, 1), filter_flip: bool = True,
            image_shape: Any = None, filter_dilation: Any = (1, 1), num_groups: int = 1,
-           **kwargs: Any) -> Any:
+           unshared: bool = False, **kwargs: Any) -> Any:
     """Theano's ``T.nnet.conv2d``: a batch of multi-channel 2-d convolutions.
 
-    ``border_mode``: ``'valid'``, ``'full'``, ``'half'``, an int or an ``(rows, cols)`` padding;
-    ``subsample``: strides; ``filter_dilation``: dilation; ``num_groups``: grouped convolution;
-    ``filter_flip``: flip the filters (a true convolution, Theano's default).  ``input_shape``
-    and ``filter_shape`` are accepted for compatibility (shapes are read at run time).
+    ``input`` (b, c, h, w) and ``filters`` (k, c // num_groups, fh, fw), float (integer inputs
+    are cast to float64); returns (b, k, oh, ow).  ``border_mode``: ``'valid'``, ``'full'``,
+    ``'half'``, an int or an ``(rows, cols)`` padding; ``subsample``: strides;
+    ``filter_dilation``: dilation; ``num_groups``: grouped convolution; ``filter_flip``: flip
+    the filters (a true convolution, Theano's default).  ``input_shape``/``filter_shape`` are
+    accepted for compatibility (shapes are read at run time).  Raises ``ValueError`` at run time
+    when the channels or sizes do not fit, ``NotImplementedError`` for ``unshared=True``.
     """
     if kwargs:
         raise TypeError(f"conv2d: unexpected arguments {sorted(kwargs)}")
+    _no_unshared(unshared, "conv2d")
     return Conv2d(border_mode, subsample, filter_dilation, num_groups, filter_flip)(input, filters)
+
+
+def conv3d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any = None,
+           border_mode: Any = "valid", subsample: Any = (1, 1, 1), filter_flip: bool = True,
+           filter_dilation: Any = (1, 1, 1), num_groups: int = 1) -> Any:
+    """Theano's ``T.nnet.conv3d``: a batch of multi-channel 3-d convolutions.
+
+    ``input`` (b, c, d, h, w), ``filters`` (k, c // num_groups, fd, fh, fw); returns
+    (b, k, od, oh, ow).  The parameters are :func:`conv2d`'s with three entries per tuple.
+    """
+    return Conv3d(border_mode, subsample, filter_dilation, num_groups, filter_flip)(input, filters)
+
+
+def _spatial(shape: Any, n: int) -> Any:
+    """The last ``n`` entries of a shape given as a tuple/list or a symbolic vector."""
+    if isinstance(shape, (tuple, list)):
+        return T.as_tensor_variable([as_tensor_variable(s) if not isinstance(s, (int, np.integer))
+                                     else int(s) for s in list(shape)[-n:]])
+    shape = as_tensor_variable(shape)
+    return shape[-n:] if shape.ndim == 1 else shape
 
 
 def conv2d_grad_wrt_inputs(output_grad: Any, filters: Any, input_shape: Any,
                            filter_shape: Any = None, border_mode: Any = "valid",
                            subsample: Any = (1, 1), filter_flip: bool = True,
-                           filter_dilation: Any = (1, 1), num_groups: int = 1) -> Any:
+                           filter_dilation: Any = (1, 1), num_groups: int = 1,
+                           unshared: bool = False) -> Any:
     """The transposed convolution; ``input_shape`` is the full 4-d shape (or its last two)."""
-    shp = as_tensor_variable(input_shape) if not isinstance(input_shape, (tuple, list)) else \
-        T.as_tensor_variable(list(input_shape)[-2:])
-    if shp.ndim == 1 and not isinstance(input_shape, (tuple, list)):
-        shp = shp[-2:]
+    _no_unshared(unshared, "conv2d_grad_wrt_inputs")
     op = Conv2dGradInputs(border_mode, subsample, filter_dilation, num_groups, filter_flip)
-    return op(filters, output_grad, shp)
+    return op(filters, output_grad, _spatial(input_shape, 2))
 
 
 def conv2d_grad_wrt_weights(input: Any, output_grad: Any, filter_shape: Any,
                             input_shape: Any = None, border_mode: Any = "valid",
                             subsample: Any = (1, 1), filter_flip: bool = True,
-                            filter_dilation: Any = (1, 1), num_groups: int = 1) -> Any:
+                            filter_dilation: Any = (1, 1), num_groups: int = 1,
+                            unshared: bool = False) -> Any:
     """The gradient of ``conv2d`` w.r.t. filters of shape ``filter_shape`` (4-d or its last two)."""
-    shp = T.as_tensor_variable(list(filter_shape)[-2:]) if isinstance(filter_shape, (tuple, list)) \
-        else as_tensor_variable(filter_shape)[-2:]
+    _no_unshared(unshared, "conv2d_grad_wrt_weights")
     op = Conv2dGradWeights(border_mode, subsample, filter_dilation, num_groups, filter_flip)
-    return op(input, output_grad, shp)
+    return op(input, output_grad, _spatial(filter_shape, 2))
+
+
+def conv3d_grad_wrt_inputs(output_grad: Any, filters: Any, input_shape: Any,
+                           filter_shape: Any = None, border_mode: Any = "valid",
+                           subsample: Any = (1, 1, 1), filter_flip: bool = True,
+                           filter_dilation: Any = (1, 1, 1), num_groups: int = 1) -> Any:
+    """The 3-d transposed convolution; ``input_shape`` is the 5-d shape (or its last three)."""
+    op = Conv3dGradInputs(border_mode, subsample, filter_dilation, num_groups, filter_flip)
+    return op(filters, output_grad, _spatial(input_shape, 3))
+
+
+def conv3d_grad_wrt_weights(input: Any, output_grad: Any, filter_shape: Any,
+                            input_shape: Any = None, border_mode: Any = "valid",
+                            subsample: Any = (1, 1, 1), filter_flip: bool = True,
+                            filter_dilation: Any = (1, 1, 1), num_groups: int = 1) -> Any:
+    """The gradient of ``conv3d`` w.r.t. filters of shape ``filter_shape`` (5-d or its last 3)."""
+    op = Conv3dGradWeights(border_mode, subsample, filter_dilation, num_groups, filter_flip)
+    return op(input, output_grad, _spatial(filter_shape, 3))

@@ -22,6 +22,7 @@ from opcore.tensor.basic import ARange, Shape, Shape_i
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.subtensor import Subtensor
 
+from opcore_nnet.pool import Pool, PoolGrad
 from opcore_nnet.softmax import LogSoftmax, Softmax, SoftmaxGrad, SoftmaxWithBias
 from opcore_nnet.xent import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
                               CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx)
@@ -233,7 +234,27 @@ def stable_softmax_grad(fgraph: Any, node: Any) -> Any:
 
 stable_softmax_grad.tracks = (SoftmaxGrad,)
 
+def pool_constant_params(fgraph: Any, node: Any) -> Any:
+    """Theano's ``Pool(...)(x, ws, stride, pad)`` with constant parameters -> the fixed-form
+    op (which has C code); the same for ``PoolGrad``."""
+    op = node.op
+    if not isinstance(op, (Pool, PoolGrad)) or not op.symbolic:
+        return None
+    n_data = 1 if isinstance(op, Pool) else 2
+    params = node.inputs[n_data:]
+    if not all(isinstance(p, Constant) for p in params):
+        return None
+    try:
+        fixed = op._fixed(*(np.asarray(p.data).tolist() for p in params))
+    except (ValueError, NotImplementedError):
+        return None  # bad parameters: leave the run-time error to perform
+    return [fixed(*node.inputs[:n_data])]
+
+
+pool_constant_params.tracks = (Pool, PoolGrad)
+
 RULES = (
+    ("nnet_pool_constant_params", pool_constant_params),
     ("nnet_log_softmax", log_softmax_rewrite),
     ("nnet_xent_log_softmax_index", xent_from_indexed_log_softmax),
     ("nnet_xent_log_softmax_index2", xent_from_log_of_indexed_softmax),

@@ -67,6 +67,9 @@ class _AxisOp(Op):
         x = node.inputs[0]
         return x.ndim == 2 and self.axis in (1, -1) and x.dtype in ("float32", "float64")
 
+    def c_headers(self, *args: Any) -> list[str]:
+        return list(ccode.HEADERS)  # oc_alloc: the documented helpers of opcore.cbuild
+
     def c_code_cache_version(self) -> tuple:
         return (1,)
 
@@ -188,15 +191,28 @@ log_softmax_op = LogSoftmax(-1)
 softmax_with_bias = SoftmaxWithBias()
 
 
-def softmax(c: Any, axis: int = -1) -> Any:
-    """Row-wise softmax (``axis=-1``; a vector is treated as one row, as Theano does)."""
+def _as_rows(c: Any, axis: int) -> Any:
+    """Theano 1.0 treats a vector as one row: ``(n,)`` becomes ``(1, n)`` (the result is 2-d)."""
     c = as_tensor_variable(c)
+    if c.ndim == 1 and axis in (-1, 0):
+        c = c.dimshuffle("x", 0)
+    return c
+
+
+def softmax(c: Any, axis: int = -1) -> Any:
+    """Row-wise softmax: ``exp(c - max) / sum(exp(c - max))`` along ``axis`` (default the last).
+
+    As in Theano 1.0, a vector is treated as one row: ``softmax(vector)`` returns a ``(1, n)``
+    matrix (PyTensor returns a vector).  Integer inputs are cast to float64.
+    """
+    c = _as_rows(c, axis)
     return Softmax(axis)(c)
 
 
 def log_softmax(c: Any, axis: int = -1) -> Any:
-    """``log(softmax(c))`` computed without overflow or ``log(0)``."""
-    c = as_tensor_variable(c)
+    """``log(softmax(c))`` computed without overflow or ``log(0)``; a vector gives a ``(1, n)``
+    row, as :func:`softmax` does."""
+    c = _as_rows(c, axis)
     return LogSoftmax(axis)(c)
 
 

@@ -31,3 +31,12 @@ def test_tutorial_softmax_regression_learns():
     tut = _load("mnist_softmax")
     best_valid, test_err = tut.sgd_optimization(n_epochs=15)
     assert best_valid < 0.08 and test_err < 0.08
+
+
+def test_demo_saves_training_curves_png(tmp_path):
+    pytest.importorskip("matplotlib", reason="the plot is drawn with matplotlib")
+    demo = _load("nnet_demo")
+    hist = {"softmax": [(1, 1.2, 0.8), (2, 0.6, 0.9)], "mlp": [(1, 2.0, 0.5), (2, 0.9, 0.85)]}
+    path = demo.save_plot(hist, str(tmp_path / "curves.png"))
+    data = (tmp_path / "curves.png").read_bytes()
+    assert path and data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000

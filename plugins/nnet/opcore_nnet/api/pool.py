@@ -1,3 +1,5 @@
-"""``opcore.tensor.nnet.pool`` (Theano's ``theano.tensor.signal.pool`` names)."""
+"""``opcore.tensor.nnet.pool``: the pooling names (Theano keeps them in
+``theano.tensor.signal.pool``, which is :mod:`opcore_nnet.api.signal.pool`)."""
 
-from opcore_nnet.pool import MODES, Pool, PoolGrad, max_pool_2d_same_size, pool_2d  # noqa: F401
+from opcore_nnet.pool import *  # noqa: F401,F403
+from opcore_nnet.pool import MODES  # noqa: F401

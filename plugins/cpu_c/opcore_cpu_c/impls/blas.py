@@ -1,21 +1,21 @@
-"""C impls of shape ops, casts, allocation, joins, basic indexing and Dot (SciPy BLAS)."""
+"""C implementations of ``Dot`` (2-d float through BLAS), ``Gemv``, ``Gemm`` and ``Ger``.
+
+``config.cpu_c__blas`` picks the BLAS: ``numpy`` (NumPy's, through ``PyArray_MatrixProduct2``)
+or ``scipy`` (``?gemm``/``?gemv`` through ``scipy.linalg.cython_blas`` function pointers).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i
+from opcore.config import config
+from opcore.tensor.blas import Gemm, Gemv, Ger
 from opcore.tensor.math import Dot
-from opcore.tensor.shape import Join, Reshape
-from opcore.tensor.subtensor import IncSubtensor, Subtensor, _is_advanced
 
-from opcore_cpu_c.ccode import c_string, ctype, typenum
-from opcore_cpu_c.impls import register
+from opcore_cpu_c.ccode import ctype, typenum
 
 
 def _blas() -> str:
-    from opcore.config import config
-
     try:
         return str(config.cpu_c__blas)
     except AttributeError:
@@ -25,194 +25,6 @@ def _blas() -> str:
 class _Base:
     def c_code_cache_version(self, node: Any = None) -> tuple:
         return (3,)
-
-
-@register(Shape)
-class ShapeC(_Base):
-    def c_code(self, node, name, inputs, outputs, sub):
-        (x,), (z,) = inputs, outputs
-        nd = node.inputs[0].type.ndim
-        return (f"npy_intp n = {nd}; int d; if (oc_alloc(&{z}, 1, &n, NPY_INT64)) {sub['fail']}\n"
-                f"for (d = 0; d < {nd}; d++) ((npy_int64*)PyArray_DATA({z}))[d] = "
-                f"PyArray_DIMS({x})[d];")
-
-
-@register(Shape_i)
-class ShapeIC(_Base):
-    def c_code(self, node, name, inputs, outputs, sub):
-        (x,), (z,) = inputs, outputs
-        return (f"if (oc_alloc(&{z}, 0, NULL, NPY_INT64)) {sub['fail']}\n"
-                f"*(npy_int64*)PyArray_DATA({z}) = PyArray_DIMS({x})[{node.op.i}];")
-
-
-@register(Reshape)
-class ReshapeC(_Base):
-    def c_code(self, node, name, inputs, outputs, sub):
-        (x, s), (z,) = inputs, outputs
-        nd = node.op.ndim
-        fail = sub["fail"]
-        return f"""
-npy_intp d_[{nd + 1}]; PyArray_Dims nd = {{d_, {nd}}}; int k; PyArrayObject* r;
-if (PyArray_SIZE({s}) != {nd}) {{
-    PyErr_Format(PyExc_ValueError, "Reshape{{{nd}}}: the shape has %zd entries, expected {nd}",
-                 (Py_ssize_t)PyArray_SIZE({s})); {fail} }}
-for (k = 0; k < {nd}; k++) d_[k] = (npy_intp)*(npy_int64*)PyArray_GETPTR1({s}, k);
-r = (PyArrayObject*)PyArray_Newshape({x}, &nd, NPY_CORDER);
-if (r == NULL) {fail}
-Py_XDECREF({z}); {z} = r;
-"""
-
-    def c_supports(self, node):
-        return node.inputs[1].type.dtype == "int64"
-
-
-@register(Cast)
-class CastC(_Base):
-    def c_code(self, node, name, inputs, outputs, sub):
-        (x,), (z,) = inputs, outputs
-        nd = node.outputs[0].type.ndim
-        return f"""
-if (oc_alloc(&{z}, {nd}, PyArray_DIMS({x}), {typenum(node.op.dtype)})) {sub['fail']}
-if (PyArray_CopyInto({z}, {x}) < 0) {sub['fail']}
-"""
-
-
-@register(Alloc)
-class AllocC(_Base):
-    def c_code(self, node, name, inputs, outputs, sub):
-        v, *shape = inputs
-        (z,) = outputs
-        nd = len(shape)
-        lines = [f"npy_intp d_[{nd + 1}];"]
-        for k, s in enumerate(shape):
-            lines.append(f"d_[{k}] = (npy_intp)*(npy_int64*)PyArray_DATA({s});")
-            lines.append(f"if (d_[{k}] < 0) {{ PyErr_SetString(PyExc_ValueError, \"Alloc: "
-                         f"negative dimension\"); {sub['fail']} }}")
-        vt = node.inputs[0].type
-        lead = nd - vt.ndim
-        for d, bc in enumerate(vt.broadcastable):
-            if not bc:
-                lines.append(f"if (PyArray_DIMS({v})[{d}] != d_[{lead + d}]) {{ PyErr_Format("
-                             f"PyExc_ValueError, \"Alloc: cannot broadcast the value's dimension "
-                             f"{d} (length %zd, not declared broadcastable) to length %zd\", "
-                             f"(Py_ssize_t)PyArray_DIMS({v})[{d}], (Py_ssize_t)d_[{lead + d}]);"
-                             f" {sub['fail']} }}")
-        lines.append(f"if (oc_alloc(&{z}, {nd}, d_, {typenum(node.outputs[0].type.dtype)})) "
-                     f"{sub['fail']}")
-        lines.append(f"if (PyArray_CopyInto({z}, {v}) < 0) {sub['fail']}")
-        return "\n".join(lines)
-
-    def c_supports(self, node):
-        return all(s.type.dtype == "int64" for s in node.inputs[1:])
-
-
-@register(Join)
-class JoinC(_Base):
-    def c_code(self, node, name, inputs, outputs, sub):
-        (z,) = outputs
-        n = len(inputs)
-        items = "".join(f"Py_INCREF({x}); PyTuple_SET_ITEM(t, {k}, (PyObject*){x});\n"
-                        for k, x in enumerate(inputs))
-        return f"""
-PyObject* t = PyTuple_New({n}); PyArrayObject* r;
-if (t == NULL) {sub['fail']}
-{items}
-r = (PyArrayObject*)PyArray_Concatenate(t, {node.op.axis});
-Py_DECREF(t);
-if (r == NULL) {sub['fail']}
-if (PyArray_TYPE(r) != {typenum(node.outputs[0].type.dtype)}) {{
-    PyArrayObject* c = (PyArrayObject*)PyArray_Cast(r, {typenum(node.outputs[0].type.dtype)});
-    Py_DECREF(r); if (c == NULL) {sub['fail']} r = c; }}
-Py_XDECREF({z}); {z} = r;
-"""
-
-
-def _index_code(spec, vals, fail):
-    """C building ``PyObject* idx`` (a tuple) from an idx_spec and its scalar inputs."""
-    # a trailing Ellipsis makes NumPy return a (0-d) array view even when every axis has an
-    # integer index, so IncSubtensor can write through it
-    lines = [f"PyObject* idx = PyTuple_New({len(spec) + 1}); if (idx == NULL) {fail}",
-             f"Py_INCREF(Py_Ellipsis); PyTuple_SET_ITEM(idx, {len(spec)}, Py_Ellipsis);"]
-    it = iter(vals)
-    for k, s in enumerate(spec):
-        if s[0] == "slice":
-            lines.append("{ PyObject* a[3] = {NULL, NULL, NULL};")
-            for m, has in enumerate(s[1:4]):
-                if has:
-                    var = next(it)
-                    lines.append(f"  a[{m}] = PyArray_ToScalar(PyArray_DATA({var}), {var});")
-            lines.append("  PyObject* sl = PySlice_New(a[0], a[1], a[2]);")
-            lines.append("  Py_XDECREF(a[0]); Py_XDECREF(a[1]); Py_XDECREF(a[2]);")
-            lines.append(f"  if (sl == NULL) {{ Py_DECREF(idx); {fail} }}")
-            lines.append(f"  PyTuple_SET_ITEM(idx, {k}, sl); }}")
-        elif s[0] == "int":
-            var = next(it)
-            lines.append(f"{{ PyObject* i = PyArray_ToScalar(PyArray_DATA({var}), {var});")
-            lines.append(f"  if (i == NULL) {{ Py_DECREF(idx); {fail} }}")
-            lines.append(f"  PyTuple_SET_ITEM(idx, {k}, i); }}")
-        else:  # none
-            lines.append(f"Py_INCREF(Py_None); PyTuple_SET_ITEM(idx, {k}, Py_None);")
-    return "\n".join(lines)
-
-
-def _basic(node):
-    return not _is_advanced(node.op.idx_spec) and all(
-        s[0] in ("slice", "int", "none") for s in node.op.idx_spec)
-
-
-@register(Subtensor)
-class SubtensorC(_Base):
-    def c_supports(self, node):
-        return _basic(node)
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        x, *vals = inputs
-        (z,) = outputs
-        fail = sub["fail"]
-        return _index_code(node.op.idx_spec, vals, fail) + f"""
-{{ PyObject* r = PyObject_GetItem((PyObject*){x}, idx); Py_DECREF(idx);
-  if (r == NULL) {fail}
-  if (!PyArray_Check(r)) {{ PyObject* a = PyArray_FromAny(r, NULL, 0, 0, 0, NULL);
-      Py_DECREF(r); r = a; if (r == NULL) {fail} }}
-  Py_XDECREF({z}); {z} = (PyArrayObject*)r; }}
-"""
-
-
-@register(IncSubtensor)
-class IncSubtensorC(_Base):
-    def c_supports(self, node):
-        # x[i, j] = y with every dimension indexed by an integer selects a scalar, not a view
-        # this kernel could write through: leave that case to perform()
-        n_int = sum(1 for s in node.op.idx_spec if s[0] == "int")
-        return _basic(node) and n_int < node.inputs[0].ndim
-
-    def c_code(self, node, name, inputs, outputs, sub):
-        x, y, *vals = inputs
-        (z,) = outputs
-        fail = sub["fail"]
-        op = node.op
-        nd = node.outputs[0].type.ndim
-        if op.inplace:
-            get = f"Py_XDECREF({z}); {z} = {x}; Py_INCREF({z});"
-        else:
-            get = (f"if (oc_alloc(&{z}, {nd}, PyArray_DIMS({x}), "
-                   f"{typenum(node.outputs[0].type.dtype)})) {{ Py_DECREF(idx); {fail} }}\n"
-                   f"if (PyArray_CopyInto({z}, {x}) < 0) {{ Py_DECREF(idx); {fail} }}")
-        if op.set_instead_of_inc:
-            act = f"int rc = PyArray_CopyInto((PyArrayObject*)view, {y});"
-        else:
-            act = (f"PyObject* s = PyNumber_InPlaceAdd(view, (PyObject*){y}); int rc = s ? 0 : -1;"
-                   " Py_XDECREF(s);")
-        return _index_code(op.idx_spec, vals, fail) + f"""
-{get}
-{{ PyObject* view = PyObject_GetItem((PyObject*){z}, idx); Py_DECREF(idx);
-  if (view == NULL) {fail}
-  if (!PyArray_Check(view)) {{ /* an integer index of a 0-d result: write through a 0-d view */
-      Py_DECREF(view);
-      PyErr_SetString(PyExc_IndexError, {c_string(f"{op}: integer index gives a scalar")});
-      {fail} }}
-  {{ {act} Py_DECREF(view); if (rc < 0) {fail} }} }}
-"""
 
 
 _BLAS_SUPPORT = r"""
@@ -253,7 +65,6 @@ static int oc_layout(PyArrayObject* a, char* tr, int* ld)
 """
 
 
-@register(Dot)
 class DotC(_Base):
     """2-d x 2-d float dot through SciPy's ``?gemm`` (function pointers, no link-time BLAS);
     other cases through ``PyArray_MatrixProduct2``."""
@@ -341,35 +152,27 @@ static oc_dgemv_t oc_dgemv = NULL;
 static oc_sgemv_t oc_sgemv = NULL;
 """
 
+class GemvC(_Base):
+    """``b*y + a*dot(A, x)`` through SciPy's ``?gemv`` (a new output; y is not destroyed)."""
 
-def _register_gemv():
-    try:
-        from opcore.tensor.blas import Gemv
-    except ImportError:  # the BLAS ops are optional for this plugin
-        return
+    def c_supports(self, node):
+        dts = {v.type.dtype for v in node.inputs + node.outputs}
+        return len(dts) == 1 and dts.pop() in ("float32", "float64")
 
-    @register(Gemv)
-    class GemvC(_Base):
-        """``b*y + a*dot(A, x)`` through SciPy's ``?gemv`` (a new output; y is not destroyed)."""
+    def c_support_code(self, node=None):
+        return _BLAS_SUPPORT + _GEMV_SUPPORT
 
-        def c_supports(self, node):
-            dts = {v.type.dtype for v in node.inputs + node.outputs}
-            return len(dts) == 1 and dts.pop() in ("float32", "float64")
+    def c_code_cache_version(self, node=None):
+        return (2, _blas())
 
-        def c_support_code(self, node=None):
-            return _BLAS_SUPPORT + _GEMV_SUPPORT
-
-        def c_code_cache_version(self, node=None):
-            return (2, _blas())
-
-        def c_code(self, node, name, inputs, outputs, sub):
-            (y, a, A, x, b), (z,) = inputs, outputs
-            fail = sub["fail"]
-            zd = node.outputs[0].type.dtype
-            t = ctype(zd)
-            pre = "d" if zd == "float64" else "s"
-            if _blas() == "numpy":
-                return f"""
+    def c_code(self, node, name, inputs, outputs, sub):
+        (y, a, A, x, b), (z,) = inputs, outputs
+        fail = sub["fail"]
+        zd = node.outputs[0].type.dtype
+        t = ctype(zd)
+        pre = "d" if zd == "float64" else "s"
+        if _blas() == "numpy":
+            return f"""
 npy_intp m = PyArray_DIMS({A})[0], i; PyArrayObject* r;
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
 if (PyArray_DIMS({x})[0] != PyArray_DIMS({A})[1] || PyArray_DIMS({y})[0] != m) {{
@@ -385,7 +188,7 @@ if (oc_alloc(&{z}, 1, &m, {typenum(zd)})) {{ Py_DECREF(r); {fail} }}
       q[i] = alpha * rv[i] + (beta == 0 ? ({t})0 : beta * *(const {t}*)(yp + i * ys)); }}
 Py_DECREF(r);
 """
-            return f"""
+        return f"""
 npy_intp m = PyArray_DIMS({A})[0], k = PyArray_DIMS({A})[1]; char ta; int lda;
 PyArrayObject* AA = {A}; PyArrayObject* X = {x};
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
@@ -421,31 +224,22 @@ if (m > 0) {{
 """
 
 
-_register_gemv()
+def same_float(node: Any) -> bool:
+    dts = {v.type.dtype for v in node.inputs + node.outputs}
+    return len(dts) == 1 and dts.pop() in ("float32", "float64")
 
 
-def _register_gemm_ger():
-    try:
-        from opcore.tensor.blas import Gemm, Ger
-    except ImportError:
-        return
+class GemmC(_Base):
+    """``b*z + a*dot(x, y)``: the product through NumPy's BLAS, combined in one pass."""
 
-    def same_float(node):
-        dts = {v.type.dtype for v in node.inputs + node.outputs}
-        return len(dts) == 1 and dts.pop() in ("float32", "float64")
+    c_supports = staticmethod(same_float)
 
-    @register(Gemm)
-    class GemmC(_Base):
-        """``b*z + a*dot(x, y)``: the product through NumPy's BLAS, combined in one pass."""
-
-        c_supports = staticmethod(same_float)
-
-        def c_code(self, node, name, inputs, outputs, sub):
-            (z0, a, x, y, b), (z,) = inputs, outputs
-            fail = sub["fail"]
-            zd = node.outputs[0].type.dtype
-            t = ctype(zd)
-            return f"""
+    def c_code(self, node, name, inputs, outputs, sub):
+        (z0, a, x, y, b), (z,) = inputs, outputs
+        fail = sub["fail"]
+        zd = node.outputs[0].type.dtype
+        t = ctype(zd)
+        return f"""
 npy_intp dims[2]; npy_intp i, j; PyArrayObject* r;
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
 dims[0] = PyArray_DIMS({x})[0]; dims[1] = PyArray_DIMS({y})[1];
@@ -468,18 +262,17 @@ if (oc_alloc(&{z}, 2, dims, {typenum(zd)})) {{ Py_DECREF(r); {fail} }}
 Py_DECREF(r);
 """
 
-    @register(Ger)
-    class GerC(_Base):
-        """``A + a * outer(x, y)`` as one strided loop."""
+class GerC(_Base):
+    """``A + a * outer(x, y)`` as one strided loop."""
 
-        c_supports = staticmethod(same_float)
+    c_supports = staticmethod(same_float)
 
-        def c_code(self, node, name, inputs, outputs, sub):
-            (A, a, x, y), (z,) = inputs, outputs
-            fail = sub["fail"]
-            zd = node.outputs[0].type.dtype
-            t = ctype(zd)
-            return f"""
+    def c_code(self, node, name, inputs, outputs, sub):
+        (A, a, x, y), (z,) = inputs, outputs
+        fail = sub["fail"]
+        zd = node.outputs[0].type.dtype
+        t = ctype(zd)
+        return f"""
 npy_intp i, j; {t} alpha = *({t}*)PyArray_DATA({a});
 if (PyArray_DIMS({A})[0] != PyArray_DIMS({x})[0] || PyArray_DIMS({A})[1] != PyArray_DIMS({y})[0]) {{
     PyErr_Format(PyExc_ValueError, "Ger: shapes A(%zd,%zd), x(%zd,), y(%zd,) do not match",
@@ -499,4 +292,9 @@ if (oc_alloc(&{z}, 2, PyArray_DIMS({A}), {typenum(zd)})) {fail}
 """
 
 
-_register_gemm_ger()
+def register(impls: Any) -> None:
+    """Give backend ``c`` these implementations (``impls`` is the host's ImplRegistry)."""
+    impls.register("c", Dot, DotC())
+    impls.register("c", Gemv, GemvC())
+    impls.register("c", Gemm, GemmC())
+    impls.register("c", Ger, GerC())

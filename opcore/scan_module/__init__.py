@@ -12,5 +12,6 @@ from __future__ import annotations
 
 from opcore.scan import Scan, ScanError, scan
 from opcore.scan.utils import until
+from opcore.scan_module import scan_op, scan_utils  # noqa: F401
 
-__all__ = ["Scan", "ScanError", "scan", "until"]
+__all__ = ["Scan", "ScanError", "scan", "scan_op", "scan_utils", "until"]

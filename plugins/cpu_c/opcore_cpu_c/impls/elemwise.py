@@ -1,7 +1,7 @@
-"""C implementations of the core's ops, looked up by op type (walking the MRO).
+"""C implementations of ``Elemwise`` (fused ``Composite`` loops included) and ``DimShuffle``.
 
-Each impl is an object with the C protocol methods taking the node, as an Op's own would.
-Other plugins register theirs with ``impls.register("c", OpType, impl)``.
+Registered for backend ``c`` by :func:`register` (called from the plugin's
+``opcore_register_impls``).
 """
 
 from __future__ import annotations
@@ -10,27 +10,9 @@ from typing import Any
 
 from opcore.config import config
 from opcore.scalar.basic import Composite
-from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
+from opcore.tensor.elemwise import DimShuffle, Elemwise
 
 from opcore_cpu_c.ccode import c_string, ctype, typenum
-
-_TABLE: dict[type, Any] = {}
-
-
-def register(op_type: type):
-    """Class decorator: the decorated class's instance is the C impl of ``op_type``."""
-    def deco(cls):
-        _TABLE[op_type] = cls()
-        return cls
-    return deco
-
-
-def lookup(op: Any) -> Any:
-    for cls in type(op).__mro__:
-        impl = _TABLE.get(cls)
-        if impl is not None:
-            return impl
-    return None
 
 
 def _cast(expr: str, dtype: str) -> str:
@@ -79,7 +61,6 @@ def _composite_ok(so: Any) -> bool:
     return getattr(so, "c_expr", None) is not None
 
 
-@register(Elemwise)
 class ElemwiseC:
     """Fused loops: a contiguous fast path (OpenMP when ``config.openmp``) and a strided one."""
 
@@ -111,11 +92,13 @@ class ElemwiseC:
             for d, bc in enumerate(v.type.broadcastable):
                 if bc:
                     continue
-                what = c_string(f"{op}: input {j} ({v}) has length 1 in dimension {d} at run "
-                                f"time but its type {v.type} does not declare that dimension "
-                                "broadcastable")
+                msg = (f"{op}: input {j} ({v}) has length 1 in dimension {d} at run time but "
+                       f"its type {v.type} does not declare that dimension broadcastable")
+                # the variable's name reaches the module at run time (not in its cache key)
+                fmt, what = (("%U", sub["runtime_string"](msg)) if "runtime_string" in sub
+                             else ("%s", c_string(msg)))
                 L.append(f"if (PyArray_DIMS({x})[{d}] == 1 && dims[{d}] != 1) {{ PyErr_Format("
-                         f"PyExc_ValueError, \"%s (the other inputs have length %zd); use a "
+                         f"PyExc_ValueError, \"{fmt} (the other inputs have length %zd); use a "
                          f"row/col type, T.addbroadcast, or dimshuffle('x', ...)\", {what}, "
                          f"(Py_ssize_t)dims[{d}]); {fail} }}")
         for o, out in enumerate(outputs):
@@ -216,92 +199,6 @@ class ElemwiseC:
         return "\n".join(L)
 
 
-_RED = {
-    "sum": ("0", "acc = acc + v;"),
-    "prod": ("1", "acc = acc * v;"),
-    "max": (None, "if (v > acc || v != v) acc = v;"),
-    "min": (None, "if (v < acc || v != v) acc = v;"),
-    "all": ("1", "acc = acc && v;"),
-    "any": ("0", "acc = acc || v;"),
-}
-
-
-@register(CAReduce)
-class CAReduceC:
-    """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
-
-    def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (7, bool(config.openmp), int(config.openmp_elemwise_minsize))
-
-    def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
-        op = node.op
-        (x,), (z,) = inputs, outputs
-        nd = node.inputs[0].type.ndim
-        axes = list(range(nd)) if op.axis is None else list(op.axis)
-        kept = [d for d in range(nd) if d not in axes]
-        xd = node.inputs[0].type.dtype
-        zd = node.outputs[0].type.dtype
-        if op.kind in ("all", "any"):
-            accd = "bool"
-        elif op.kind in ("sum", "prod"):
-            accd = op.acc_dtype or zd
-        else:
-            accd = xd
-        init, step = _RED[op.kind]
-        fail = sub["fail"]
-        perm = ", ".join(str(d) for d in kept + axes) or "0"
-        L = [f"npy_intp m = 1, nout = 1, i, j; npy_intp zdims[{len(kept) + 1}];",
-             f"static npy_intp perm_[] = {{{perm}}}; PyArray_Dims perm = {{perm_, {nd}}};",
-             "PyArrayObject* t = NULL; PyArrayObject* c = NULL;"]
-        for k, d in enumerate(kept):
-            L.append(f"zdims[{k}] = PyArray_DIMS({x})[{d}]; nout *= zdims[{k}];")
-        for d in axes:
-            L.append(f"m *= PyArray_DIMS({x})[{d}];")
-        if init is None:
-            msg = c_string(f"{op}: cannot reduce an empty array (zero-size reduced axis)")
-            L.append(f"if (m == 0) {{ PyErr_SetString(PyExc_ValueError, {msg}); {fail} }}")
-        L.append(f"if (oc_alloc(&{z}, {len(kept)}, zdims, {typenum(zd)})) {fail}")
-        xt, zt, at = ctype(xd), ctype(zd), ctype(accd)
-        first = "0" if init is not None else "1"
-        prefix = bool(kept) and axes == list(range(len(axes)))
-        if prefix:
-            # leading axes of a C-contiguous input: accumulate whole rows, no copy
-            L.append(f"if (PyArray_IS_C_CONTIGUOUS({x}) && m > 0) {{")
-            L.append(f"  const {xt}* p = (const {xt}*)PyArray_DATA({x}); {zt}* q = ({zt}*)"
-                     f"PyArray_DATA({z});")
-            L.append(f"  {at}* acc = ({at}*)PyMem_Malloc((nout > 0 ? nout : 1) * sizeof({at}));")
-            L.append(f"  if (acc == NULL) {{ PyErr_NoMemory(); {fail} }}")
-            L.append("  for (i = 0; i < nout; i++) acc[i] = " +
-                     (f"({at}){init};" if init is not None else f"({at})p[i];"))
-            L.append(f"  for (j = {first}; j < m; j++) {{ const {xt}* row = p + j * nout;")
-            L.append(f"    for (i = 0; i < nout; i++) {{ const {at} v = ({at})row[i]; "
-                     f"{step.replace('acc', 'acc[i]')} }} }}")
-            L.append(f"  for (i = 0; i < nout; i++) q[i] = ({zt})acc[i];")
-            L.append("  PyMem_Free(acc);")
-            L.append("} else {")
-        L.append(f"t = (PyArrayObject*)PyArray_Transpose({x}, &perm); if (!t) {fail}")
-        L.append("c = (PyArrayObject*)PyArray_GETCONTIGUOUS(t); Py_DECREF(t); if (!c) "
-                 + fail)
-        L.append(f"{{ const {xt}* p = (const {xt}*)PyArray_DATA(c); {zt}* q = ({zt}*)"
-                 f"PyArray_DATA({z});")
-        if config.openmp:
-            L.append(f"#pragma omp parallel for private(j) schedule(static) "
-                     f"if (nout > 1 && nout * m >= {int(config.openmp_elemwise_minsize)})")
-        L.append("  for (i = 0; i < nout; i++) {")
-        L.append(f"    const {xt}* row = p + i * m;")
-        L.append(f"    {at} acc = " + (f"({at}){init};" if init is not None else
-                                        f"({at})row[0];"))
-        L.append(f"    for (j = {first}; j < m; j++) {{ const {at} v = ({at})row[j]; {step} }}")
-        L.append(f"    q[i] = ({zt})acc;")
-        L.append("  }")
-        L.append("}")
-        L.append("Py_DECREF(c);")
-        if prefix:
-            L.append("}")
-        return "\n".join(L)
-
-
-@register(DimShuffle)
 class DimShuffleC:
     """A view: transpose then reshape (NumPy C-API)."""
 
@@ -335,4 +232,7 @@ class DimShuffleC:
         return "\n".join(L)
 
 
-from opcore_cpu_c import impls_more  # noqa: E402,F401  (registers the remaining ops)
+def register(impls: Any) -> None:
+    """Give backend ``c`` these implementations (``impls`` is the host's ImplRegistry)."""
+    impls.register("c", Elemwise, ElemwiseC())
+    impls.register("c", DimShuffle, DimShuffleC())

@@ -1,0 +1,3 @@
+"""Theano's ``theano.gof.destroyhandler``."""
+
+from opcore.graph.destroyhandler import DestroyHandler  # noqa: F401

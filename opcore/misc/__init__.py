@@ -1,0 +1,1 @@
+"""Theano's ``theano.misc``: ``pkl_utils`` (zip-file pickles with arrays stored as ``.npy``)."""

@@ -1,0 +1,112 @@
+"""Types of random generators: NumPy ``Generator`` and legacy ``RandomState`` values.
+
+A variable of :class:`RandomGeneratorType` holds a :class:`numpy.random.Generator`; one of
+:class:`RandomStateType` a :class:`numpy.random.RandomState`.  ``opcore.shared(rng)`` of either
+makes a shared variable that random-variable ops read and return advanced (``(new_rng, draws)``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from opcore.compile.sharedvalue import SharedVariable, shared_constructor
+from opcore.graph.type import Type
+
+
+class RandomType(Type):
+    """Base of the generator types; values are compared by their bit-generator state."""
+
+    value_class: type = object
+    kind = "random"
+
+    def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
+        if isinstance(data, self.value_class):
+            return data
+        raise TypeError(f"{self} expects a {self.value_class.__module__}."
+                        f"{self.value_class.__name__}, got {type(data).__name__}")
+
+    def values_eq(self, a, b) -> bool:
+        sa, sb = _state(a), _state(b)
+        return _states_equal(sa, sb)
+
+    def values_eq_approx(self, a, b) -> bool:
+        return self.values_eq(a, b)
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+def _state(rng):
+    return rng.bit_generator.state if isinstance(rng, np.random.Generator) else rng.get_state(
+        legacy=False)
+
+
+def _states_equal(a, b) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(
+            _states_equal(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    return a == b
+
+
+class RandomGeneratorType(RandomType):
+    """The type of a :class:`numpy.random.Generator` value."""
+
+    value_class = np.random.Generator
+    kind = "RandomGeneratorType"
+
+
+class RandomStateType(RandomType):
+    """The type of a legacy :class:`numpy.random.RandomState` value (Theano's ``RandomStreams``)."""
+
+    value_class = np.random.RandomState
+    kind = "RandomStateType"
+
+
+random_generator_type = RandomGeneratorType()
+random_state_type = RandomStateType()
+
+
+class RandomGeneratorSharedVariable(SharedVariable):
+    """A shared NumPy ``Generator``: ``opcore.shared(np.random.default_rng(seed))``."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self.name or f"RandomGeneratorSharedVariable({id(self):#x})"
+
+
+class RandomStateSharedVariable(SharedVariable):
+    """A shared NumPy ``RandomState``: ``opcore.shared(np.random.RandomState(seed))``."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return self.name or f"RandomStateSharedVariable({id(self):#x})"
+
+
+@shared_constructor
+def random_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False,
+                       **kwargs):
+    """Shared generators; the value is deep-copied unless ``borrow=True``."""
+    if isinstance(value, np.random.Generator):
+        cls, t = RandomGeneratorSharedVariable, random_generator_type
+    elif isinstance(value, np.random.RandomState):
+        cls, t = RandomStateSharedVariable, random_state_type
+    else:
+        raise TypeError("not a NumPy generator")
+    if kwargs:
+        raise TypeError(f"shared(): unexpected arguments {sorted(kwargs)} for a generator")
+    if not borrow:
+        value = copy.deepcopy(value)
+    return cls(t, value, name=name, strict=strict, allow_downcast=allow_downcast, borrow=True)

@@ -1,0 +1,121 @@
+"""Theano's ``RandomStreams``: NumPy ``RandomState`` streams held in shared variables.
+
+Same names, signatures and seeding as ``theano.tensor.shared_randomstreams``: a stream built with
+``RandomStreams(seed)`` seeds each new draw's ``RandomState`` with
+``RandomState(seed).randint(2**30)`` in order of creation, and calls the same ``RandomState``
+method with the same arguments, so the numbers equal Theano's.
+
+>>> import opcore
+>>> from opcore.tensor.shared_randomstreams import RandomStreams
+>>> srng = RandomStreams(seed=234)
+>>> rv_u = srng.uniform((2, 2))
+>>> f = opcore.function([], rv_u)
+>>> bool((f() != f()).any())
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from opcore.compile.sharedvalue import shared
+from opcore.config import config
+from opcore.tensor.basic import as_tensor_variable
+from opcore.tensor.random.basic import (BinomialRV, ChoiceRV, MultinomialRV, NormalRV,
+                                        PermutationRV, PoissonRV, RandomIntegersRV, UniformRV)
+from opcore.tensor.random.op import RandomVariable
+
+
+def _float_dtype(dtype, *params) -> str:
+    if dtype is not None:
+        return dtype
+    return np.result_type(config.floatX, *[as_tensor_variable(p).dtype for p in params]).name
+
+
+def _size(size, ndim):
+    if ndim is not None and isinstance(size, (tuple, list)) and len(size) != ndim:
+        raise ValueError(f"size {tuple(size)} has {len(size)} dimensions but ndim={ndim}")
+    if isinstance(size, (tuple, list)) and not size:
+        return None  # Theano: an empty size means "the shape of the parameters"
+    return size
+
+
+class RandomStreams:
+    """A factory of NumPy ``RandomState`` random variables (Theano's ``RandomStreams``).
+
+    ``seed``: None or an int in [0, 2**30); each draw gets its own shared ``RandomState``
+    variable whose ``default_update`` advances it when a compiled function runs.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.state_updates: list = []
+        self.default_instance_seed = seed
+        self.gen_seedgen = np.random.RandomState(seed)
+
+    def updates(self) -> list:
+        """The ``(shared RandomState, updated RandomState)`` pairs of all draws so far."""
+        return list(self.state_updates)
+
+    def seed(self, seed: int | None = None) -> None:
+        """Re-initialise every stream: stream ``k`` gets ``RandomState(r_k)`` where ``r_k`` is
+        the k-th ``randint(2**30)`` of ``RandomState(seed)``."""
+        if seed is None:
+            seed = self.default_instance_seed
+        seedgen = np.random.RandomState(seed)
+        for old_r, _ in self.state_updates:
+            old_r_seed = seedgen.randint(2 ** 30)
+            old_r.set_value(np.random.RandomState(int(old_r_seed)), borrow=True)
+
+    def __getitem__(self, item):
+        return item.get_value(borrow=True)
+
+    def __setitem__(self, item, val) -> None:
+        item.set_value(val, borrow=True)
+
+    def gen(self, op: RandomVariable, *args: Any, **kwargs: Any):
+        """Draw from ``op(rng, *args, **kwargs)`` with a new seeded shared ``RandomState``."""
+        seed = int(self.gen_seedgen.randint(2 ** 30))
+        rng = shared(np.random.RandomState(seed))
+        rng.tag.is_rng = True
+        out = op(rng, *args, **kwargs)
+        new_r = out.owner.outputs[0]
+        out.tag.rng = rng
+        out.tag.update = (rng, new_r)
+        self.state_updates.append((rng, new_r))
+        rng.default_update = new_r
+        return out
+
+    def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None):
+        """Floats uniform in [low, high); ``dtype`` defaults to the upcast of floatX, low, high."""
+        return self.gen(UniformRV(_float_dtype(dtype, low, high)), _size(size, ndim), low, high)
+
+    def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None):
+        return self.gen(NormalRV(_float_dtype(dtype, avg, std)), _size(size, ndim), avg, std)
+
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None):
+        if prob is not None:
+            p = prob
+        return self.gen(BinomialRV(dtype), _size(size, ndim), n, p)
+
+    def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64"):
+        """Ints in [low, high], both inclusive."""
+        return self.gen(RandomIntegersRV(dtype), _size(size, ndim), low, high)
+
+    def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64"):
+        """Elements of ``a`` (or of ``range(a)``), with probabilities ``p``; a scalar for
+        ``size=None``."""
+        if p is None:
+            p = np.zeros((0,), dtype="float64")
+        return self.gen(ChoiceRV(dtype, replace=replace), _size(size, ndim), a, p)
+
+    def poisson(self, size=None, lam=None, ndim=None, dtype="int64"):
+        return self.gen(PoissonRV(dtype), _size(size, ndim), 1.0 if lam is None else lam)
+
+    def permutation(self, size=None, n=1, ndim=None, dtype="int64"):
+        """Permutations of ``range(n)``, shape ``size + (n,)``."""
+        return self.gen(PermutationRV(dtype), _size(size, ndim), n)
+
+    def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64"):
+        return self.gen(MultinomialRV(dtype), _size(size, ndim), n, pvals)

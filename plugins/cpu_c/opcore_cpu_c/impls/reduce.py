@@ -1,0 +1,99 @@
+"""C implementation of ``CAReduce`` (sum, prod, max, min, all, any over any axes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opcore.config import config
+from opcore.tensor.elemwise import CAReduce
+
+from opcore_cpu_c.ccode import c_string, ctype, typenum
+
+
+_RED = {
+    "sum": ("0", "acc = acc + v;"),
+    "prod": ("1", "acc = acc * v;"),
+    "max": (None, "if (v > acc || v != v) acc = v;"),
+    "min": (None, "if (v < acc || v != v) acc = v;"),
+    "all": ("1", "acc = acc && v;"),
+    "any": ("0", "acc = acc || v;"),
+}
+
+
+class CAReduceC:
+    """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
+
+    def c_code_cache_version(self, node: Any = None) -> tuple:
+        return (7, bool(config.openmp), int(config.openmp_elemwise_minsize))
+
+    def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
+        op = node.op
+        (x,), (z,) = inputs, outputs
+        nd = node.inputs[0].type.ndim
+        axes = list(range(nd)) if op.axis is None else list(op.axis)
+        kept = [d for d in range(nd) if d not in axes]
+        xd = node.inputs[0].type.dtype
+        zd = node.outputs[0].type.dtype
+        if op.kind in ("all", "any"):
+            accd = "bool"
+        elif op.kind in ("sum", "prod"):
+            accd = op.acc_dtype or zd
+        else:
+            accd = xd
+        init, step = _RED[op.kind]
+        fail = sub["fail"]
+        perm = ", ".join(str(d) for d in kept + axes) or "0"
+        L = [f"npy_intp m = 1, nout = 1, i, j; npy_intp zdims[{len(kept) + 1}];",
+             f"static npy_intp perm_[] = {{{perm}}}; PyArray_Dims perm = {{perm_, {nd}}};",
+             "PyArrayObject* t = NULL; PyArrayObject* c = NULL;"]
+        for k, d in enumerate(kept):
+            L.append(f"zdims[{k}] = PyArray_DIMS({x})[{d}]; nout *= zdims[{k}];")
+        for d in axes:
+            L.append(f"m *= PyArray_DIMS({x})[{d}];")
+        if init is None:
+            msg = c_string(f"{op}: cannot reduce an empty array (zero-size reduced axis)")
+            L.append(f"if (m == 0) {{ PyErr_SetString(PyExc_ValueError, {msg}); {fail} }}")
+        L.append(f"if (oc_alloc(&{z}, {len(kept)}, zdims, {typenum(zd)})) {fail}")
+        xt, zt, at = ctype(xd), ctype(zd), ctype(accd)
+        first = "0" if init is not None else "1"
+        prefix = bool(kept) and axes == list(range(len(axes)))
+        if prefix:
+            # leading axes of a C-contiguous input: accumulate whole rows, no copy
+            L.append(f"if (PyArray_IS_C_CONTIGUOUS({x}) && m > 0) {{")
+            L.append(f"  const {xt}* p = (const {xt}*)PyArray_DATA({x}); {zt}* q = ({zt}*)"
+                     f"PyArray_DATA({z});")
+            L.append(f"  {at}* acc = ({at}*)PyMem_Malloc((nout > 0 ? nout : 1) * sizeof({at}));")
+            L.append(f"  if (acc == NULL) {{ PyErr_NoMemory(); {fail} }}")
+            L.append("  for (i = 0; i < nout; i++) acc[i] = " +
+                     (f"({at}){init};" if init is not None else f"({at})p[i];"))
+            L.append(f"  for (j = {first}; j < m; j++) {{ const {xt}* row = p + j * nout;")
+            L.append(f"    for (i = 0; i < nout; i++) {{ const {at} v = ({at})row[i]; "
+                     f"{step.replace('acc', 'acc[i]')} }} }}")
+            L.append(f"  for (i = 0; i < nout; i++) q[i] = ({zt})acc[i];")
+            L.append("  PyMem_Free(acc);")
+            L.append("} else {")
+        L.append(f"t = (PyArrayObject*)PyArray_Transpose({x}, &perm); if (!t) {fail}")
+        L.append("c = (PyArrayObject*)PyArray_GETCONTIGUOUS(t); Py_DECREF(t); if (!c) "
+                 + fail)
+        L.append(f"{{ const {xt}* p = (const {xt}*)PyArray_DATA(c); {zt}* q = ({zt}*)"
+                 f"PyArray_DATA({z});")
+        if config.openmp:
+            L.append(f"#pragma omp parallel for private(j) schedule(static) "
+                     f"if (nout > 1 && nout * m >= {int(config.openmp_elemwise_minsize)})")
+        L.append("  for (i = 0; i < nout; i++) {")
+        L.append(f"    const {xt}* row = p + i * m;")
+        L.append(f"    {at} acc = " + (f"({at}){init};" if init is not None else
+                                        f"({at})row[0];"))
+        L.append(f"    for (j = {first}; j < m; j++) {{ const {at} v = ({at})row[j]; {step} }}")
+        L.append(f"    q[i] = ({zt})acc;")
+        L.append("  }")
+        L.append("}")
+        L.append("Py_DECREF(c);")
+        if prefix:
+            L.append("}")
+        return "\n".join(L)
+
+
+def register(impls: Any) -> None:
+    """Give backend ``c`` this implementation (``impls`` is the host's ImplRegistry)."""
+    impls.register("c", CAReduce, CAReduceC())
