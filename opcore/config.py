@@ -297,7 +297,8 @@ config.add("device", "Where graphs run: cpu, cuda, cudaN, openclP:D", "cpu",
            validate=lambda v: v == "cpu" or v.startswith(("cuda", "opencl")))
 config.add("mode", "Default compile mode ('Mode' = Mode(linker=config.linker, "
            "optimizer=config.optimizer), Theano's default)", "FAST_RUN",
-           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode"))
+           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode",
+                    "NanGuardMode"))
 config.add("optimizer", "Rewrites of mode 'Mode': fast_run, fast_compile, merge or None",
            "fast_run", choices=("fast_run", "fast_compile", "merge", "None", "o1", "o4"))
 config.add("optimizer_including", "Rewrite tags the default mode adds (':'-separated)", "")

@@ -262,7 +262,11 @@ class DebugMode(Mode):
     """
 
     def __init__(self, optimizer="fast_run", check_shapes: bool = True, check_c_code: bool = True,
-                 check_py_code: bool = True, check_isfinite: bool = True, **kw) -> None:
+                 check_py_code: bool = True, check_isfinite: bool = True,
+                 stability_patience=None, check_preallocated_output=None,
+                 require_matching_strides=None, linker=None, **kw) -> None:
+        # Theano's stability_patience, check_preallocated_output, require_matching_strides and
+        # linker are accepted and have no effect (see docs/porting-differences.md)
         self.check_shapes = check_shapes
         self.check_c_code = check_c_code
         self.check_py_code = check_py_code

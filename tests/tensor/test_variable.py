@@ -39,3 +39,5 @@ def test_plural_constructors_make_one_variable_per_character():
     assert [v.name for v in T.dvectors("uv")] == ["u", "v"]
     assert [v.name for v in T.scalars("x, y")] == ["x", "y"]
     assert len(T.scalars(3)) == 3
+    x = T.dscalars("x")  # Theano: a one-letter name gives the variable itself
+    assert x.name == "x" and x.type == T.dscalar

@@ -88,6 +88,10 @@ def add_canonizer(fgraph, node):
         if c > 0:
             t = v if c == 1 else M.mul(_typed_const(c, v.dtype), v)
             res = t if res is None else M.add(res, t)
+    if res is None and has_const:
+        # only subtracted terms: c - v (one op), not neg(v) + c, which is what we started from
+        res = _typed_const(const, out.dtype)
+        has_const = False
     for v, c in terms:
         if c < 0:
             t = v if c == -1 else M.mul(_typed_const(-c, v.dtype), v)
