@@ -7,6 +7,9 @@ import numpy as np
 from opcore.graph.basic import Variable
 from opcore.graph.null import DisconnectedType, NullType
 from opcore.graph.traversal import io_toposort
+from opcore.tensor.gradient_ops import (ConsiderConstant, DisconnectedGrad, GradClip,  # noqa: F401
+                                        GradScale, ZeroGrad, consider_constant,
+                                        disconnected_grad, grad_clip, grad_scale, zero_grad)
 
 
 class DisconnectedInputError(ValueError):
@@ -132,17 +135,22 @@ def _backprop(sources, seeds, wrt, blockers):
     """
     T = _T()
     order = io_toposort(list(wrt) + list(blockers), sources)
-    # nodes that actually lie on a connected path from wrt to the sources
+    # nodes that actually lie on a connected path from wrt to the sources; a blocker
+    # (consider_constant) stops the walk above it, but its own gradient is still computed when it
+    # is asked for (Theano's subgraph_grad relies on that)
+    wrt_set = set(wrt)
     reach = set(wrt)
+
+    def passes(i):
+        return i in reach and (i not in blockers or i in wrt_set)
     relevant = []
     patterns = {}
     for node in order:
-        if not any(i in reach and i not in blockers for i in node.inputs):
+        if not any(passes(i) for i in node.inputs):
             continue
         cp = patterns[node] = _connection(node)
         reached = [o for j, o in enumerate(node.outputs)
-                   if any(cp[i][j] and inp in reach and inp not in blockers
-                          for i, inp in enumerate(node.inputs))]
+                   if any(cp[i][j] and passes(inp) for i, inp in enumerate(node.inputs))]
         if reached:
             reach.update(reached)
             relevant.append(node)
@@ -174,7 +182,7 @@ def _backprop(sources, seeds, wrt, blockers):
         # per input: None (no gradient flows), a NullType gradient, or "call the op"
         plan = []
         for i, inp in enumerate(node.inputs):
-            if inp not in reach or inp in blockers:
+            if not passes(inp):
                 plan.append(None)
                 continue
             conn = [out_grads[j] for j in range(len(node.outputs)) if cp[i][j]]
@@ -407,4 +415,106 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
 
 
 verify_grad.E_grad = GradientError
-numeric_grad = None
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Gradients of a graph cut at ``end``: Theano's ``subgraph_grad`` for backpropagating
+    through a model piece by piece.
+
+    ``start`` maps variables to known gradients (as ``known_grads``), ``cost`` is an extra
+    scalar cost; at least one is needed.  ``end`` variables are treated as constants, so the
+    gradients w.r.t. them can seed the next piece.  Returns ``(wrt_grads, end_grads)``, and with
+    ``details=True`` also the gradients of ``wrt + end`` from ``start`` and from ``cost``.
+    """
+    if cost is None and start is None:
+        raise ValueError("subgraph_grad: give start (known gradients) or cost")
+    if not isinstance(end, list) or not isinstance(wrt, list):
+        raise TypeError("subgraph_grad: wrt and end must be lists of variables")
+    if start is not None and not isinstance(start, dict):
+        raise TypeError("subgraph_grad: start must be a dict {variable: gradient}")
+    params = list(dict.fromkeys(wrt + end))
+    start_grads = cost_grads = None
+    if start is not None:
+        start_grads = list(grad(None, params, known_grads=start, consider_constant=end,
+                                disconnected_inputs="ignore"))
+    if cost is not None:
+        cost_grads = list(grad(cost, params, consider_constant=end,
+                               disconnected_inputs="ignore"))
+    grads = start_grads if start_grads is not None else cost_grads
+    if start_grads is not None and cost_grads is not None:
+        grads = [a + b for a, b in zip(start_grads, cost_grads)]
+    by_param = dict(zip(params, grads))
+    wrt_grads = [by_param[v] for v in wrt]
+    end_grads = [by_param[v] for v in end]
+    if details:
+        return wrt_grads, end_grads, start_grads, cost_grads
+    return wrt_grads, end_grads
+
+
+class numeric_grad:
+    """One-sided finite-difference gradient of a scalar NumPy function ``f`` at ``pt``
+    (Theano's ``numeric_grad``): ``self.gf`` is the gradient, one array per point (a single
+    array when ``pt`` is one array).  Default step by dtype: :attr:`type_eps`.
+    """
+
+    type_eps = {"float64": 1e-7, "float32": 3e-4, "float16": 1e-1}
+
+    def __init__(self, f, pt, eps=None, out_type=None):
+        single = not isinstance(pt, (list, tuple))
+        pts = [np.array(p, dtype=np.asarray(p).dtype if np.asarray(p).dtype.kind in "fc"
+                        else "float64") for p in ([pt] if single else pt)]
+        step = eps if eps is not None else max(
+            self.type_eps.get(p.dtype.name, 1e-7) for p in pts)
+        f0 = np.asarray(f(*pts))
+        if f0.ndim != 0:
+            raise ValueError(f"numeric_grad: f must return a scalar, got shape {f0.shape}")
+        self.gf = []
+        for p in pts:
+            g = np.zeros(p.shape, dtype="complex128" if out_type and "complex" in out_type
+                         else p.dtype)
+            flat = p.reshape(-1)
+            for j in range(flat.size):
+                orig = flat[j]
+                flat[j] = orig + step
+                g.reshape(-1)[j] = (np.asarray(f(*pts)) - f0) / step
+                flat[j] = orig
+            self.gf.append(g)
+        if single:
+            self.gf = self.gf[0]
+        self.eps = step
+
+    @staticmethod
+    def abs_rel_err(a, b):
+        """``(|a - b|, |a - b| / max(|a| + |b|, 1e-8))``."""
+        abs_err = np.abs(a - b)
+        return np.asarray(abs_err), np.asarray(abs_err / np.maximum(np.abs(a) + np.abs(b), 1e-8))
+
+    def abs_rel_errors(self, g_pt):
+        """Absolute and relative errors of the gradients ``g_pt`` against :attr:`gf`."""
+        gf = self.gf if isinstance(self.gf, list) else [self.gf]
+        g_pt = g_pt if isinstance(g_pt, (list, tuple)) else [g_pt]
+        if len(g_pt) != len(gf):
+            raise ValueError(f"numeric_grad: {len(g_pt)} gradients for {len(gf)} points")
+        out = []
+        for k, (a, b) in enumerate(zip(g_pt, gf)):
+            if np.shape(a) != np.shape(b):
+                raise ValueError(f"numeric_grad: gradient {k} has shape {np.shape(a)}, "
+                                 f"expected {np.shape(b)}")
+            out.append(self.abs_rel_err(np.asarray(a), b))
+        return out
+
+    def max_err(self, g_pt, abs_tol, rel_tol):
+        """``(arg, pos, abs_err, rel_err)`` of the worst violation of both tolerances."""
+        best = None
+        for k, (ae, re) in enumerate(self.abs_rel_errors(g_pt)):
+            if not (np.all(np.isfinite(ae)) and np.all(np.isfinite(re))):
+                raise ValueError(f"numeric_grad: non-finite error for gradient {k}")
+            scaled = np.minimum(ae / abs_tol, re / rel_tol).reshape(-1)
+            if scaled.size == 0:
+                continue
+            pos = int(scaled.argmax())
+            if best is None or scaled[pos] > best[0]:
+                best = (scaled[pos], k, pos, ae.reshape(-1)[pos], re.reshape(-1)[pos])
+        if best is None:
+            return 0, 0, 0.0, 0.0
+        return best[1:]

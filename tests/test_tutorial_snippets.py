@@ -600,9 +600,18 @@ def test_op_guide_itypes_otypes():
         AXPBTyped(2, 1)(theano.tensor.fmatrix())
 
 
-def test_theano_only_modules_are_absent():
-    """Intentional difference: Theano-only modules (sandbox, gpuarray) are not provided."""
+def test_theano_sandbox_rng_mrg_is_provided():
+    """Of Theano's sandbox, ``rng_mrg`` (MRG_RandomStreams) is provided; the old CUDA backend
+    (``theano.sandbox.cuda``) is not."""
+    from opcore.sandbox.rng_mrg import MRG_RandomStreams  # noqa: F401
+
     with pytest.raises(ImportError):
-        import opcore.sandbox  # noqa: F401
-    with pytest.raises(ImportError):
-        import opcore.gpuarray  # noqa: F401
+        import opcore.sandbox.cuda  # noqa: F401
+
+
+def test_theano_gpuarray_module_reports_no_gpu_on_cpu():
+    """``theano.gpuarray`` (the new GPU backend's module) is provided and reports no GPU in use
+    on a CPU device."""
+    import opcore.gpuarray
+
+    assert opcore.gpuarray.pygpu_activated is False

@@ -22,6 +22,8 @@ difference.  It is slow by design: use it to test ops and backends.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from opcore.compile.linker import Linker
@@ -38,6 +40,8 @@ class InvalidValueError(DebugModeError):
 
 
 def _copy(v):
+    if isinstance(v, (np.random.Generator, np.random.RandomState)):
+        return copy.deepcopy(v)  # each implementation draws from the same generator state
     return v.copy() if isinstance(v, np.ndarray) else (np.array(v) if np.isscalar(v) else v)
 
 

@@ -201,6 +201,8 @@ class FunctionMaker:
                 du = getattr(v, "default_update", None) if isinstance(v, SharedVariable) else None
                 if du is not None and v not in updated and (
                         no_default_updates is False or v not in no_default_updates):
+                    if giv:  # e.g. a random draw whose size is the shape of a given input
+                        du = clone_replace([du], giv, strict=rebuild_strict)[0]
                     upd.append((v, du))
                     all_outs.append(du)
                     updated.add(v)
@@ -322,6 +324,53 @@ def _input_updates(ins) -> list:
     return out
 
 
+def _destroyed_roots(fgraph) -> list:
+    """The graph inputs (explicit or shared) whose buffer some node overwrites in place."""
+    inputs = set(fgraph.inputs)
+    out = []
+    for node in fgraph.toposort():
+        for idxs in (getattr(node.op, "destroy_map", None) or {}).values():
+            for i in idxs:
+                for r in _view_roots(fgraph, node.inputs[i]):
+                    if r in inputs and r not in out:
+                        out.append(r)
+    return out
+
+
+def _may_self_overlap(a: np.ndarray) -> bool:
+    """Whether two elements of ``a`` may share memory (a stride-0 or overlapping view), checked
+    conservatively from the strides: writing in place through such a view is wrong."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return False
+    extent = a.itemsize
+    for stride, n in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n > 1):
+        if stride < extent:
+            return True
+        extent = stride * (n - 1) + extent
+    return False
+
+
+def copy_unsafe_destroyed(destroyed: list, cells: list) -> None:
+    """Before a call: each value in the ``destroyed`` cells (inputs the function overwrites in
+    place) is replaced by a copy when it is read-only, may overlap itself, or may share memory
+    with the value of another cell in ``cells`` (another input or a shared value), so the
+    function never writes to memory it does not own and never reads an input it has already
+    overwritten.  Both backends see the same values."""
+    for cell in destroyed:
+        a = cell[0]
+        if not isinstance(a, np.ndarray) or a.size == 0:
+            continue
+        unsafe = not a.flags.writeable or not a.flags.aligned or _may_self_overlap(a)
+        if not unsafe:
+            for other in cells:
+                b = other[0]
+                if other is not cell and isinstance(b, np.ndarray) and np.may_share_memory(a, b):
+                    unsafe = True
+                    break
+        if unsafe:
+            cell[0] = np.array(a, copy=True, order="K")
+
+
 class Function:
     """A compiled function: call it with values for its inputs (positionally or by name)."""
 
@@ -403,6 +452,8 @@ class Function:
             self._input_update_cells.append((i, storage_map[v]))
             no_recycle.update(r for r in _view_roots(fgraph, v) if r not in protected_roots)
         self._link_input_storage()
+        self.destroyed_cells = [storage_map[v] for v in _destroyed_roots(fgraph)]
+        self.value_cells = [storage_map[v] for v in fgraph.inputs]
         self.recycle_cells = [storage_map[v] for v in no_recycle]
         self.n_in = n_in
         self.single = maker.single
@@ -454,6 +505,8 @@ class Function:
             args = self._bind(args, kwargs)
         for cell, filt, a in zip(self.input_cells, self.filters, args):
             cell[0] = filt(a)
+        if self.destroyed_cells:
+            copy_unsafe_destroyed(self.destroyed_cells, self.value_cells)
         if self.profile is not None:
             t0 = time.perf_counter()
             self._run()

@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-__all__ = ["ScalarOp", "Composite", "upcast", "ALL_OPS", "get_scalar_op"]
+__all__ = ["ScalarOp", "Composite", "upcast", "ALL_OPS", "get_scalar_op", "c_literal"]
 
 _FLOATS = ("float16", "float32", "float64")
 _COMPLEX = ("complex64", "complex128")
@@ -81,6 +81,53 @@ class ScalarOp:
         if callable(self.out):
             return self.out(*dtypes)
         return self.out
+
+    def check_input_dtypes(self, *dtypes: str) -> None:
+        """Raise NumPy's ``TypeError`` when NumPy's ufunc rejects these input dtypes (``-b`` and
+        ``b - b`` on bool, ``~`` on floats, ``sign`` of bool), so the graph is refused when built."""
+        _check_numpy_accepts(self, tuple(dtypes))
+
+    def compute_dtypes(self, in_dtypes: tuple, out_dtype: str) -> tuple:
+        """The dtypes the inputs are cast to before the operation (NumPy's rule: the output
+        type for arithmetic, the common type for comparisons; switch's condition unchanged)."""
+        if self.name in _CMP:
+            common = upcast(*in_dtypes)
+            return (common,) * len(in_dtypes)
+        if self.name in ("isnan", "isinf"):
+            return tuple(d if d in _FLOATS else "float64" for d in in_dtypes)
+        if self.name == "switch":
+            return (in_dtypes[0], out_dtype, out_dtype)
+        if self.name == "second":
+            return (in_dtypes[0], out_dtype)
+        return (out_dtype,) * len(in_dtypes)
+
+    def numpy_impl(self, args: list, out_dtype: str):
+        """NumPy evaluation with the inputs cast to ``compute_dtypes`` first, so an int8 ``exp``
+        computes in the float output type (NumPy alone would use float16)."""
+        fn = self.numpy
+        if self.out == "float" and any(getattr(a, "dtype", None) not in (None, np.dtype(out_dtype))
+                                       for a in args):
+            if isinstance(fn, np.ufunc):
+                return fn(*args, dtype=out_dtype)
+            return fn(*[np.asarray(a).astype(out_dtype) for a in args])
+        return fn(*args)
+
+    def c_render(self, args: list, in_dtypes: tuple, out_dtype: str, ctype) -> str | None:
+        """A C expression of this op over C values ``args`` (of ``in_dtypes``) giving a value of
+        ``out_dtype``; ``ctype`` maps a dtype name to its C type.  None: no C for these dtypes
+        (the backend runs NumPy instead).  The inputs are cast to :meth:`compute_dtypes` before
+        the arithmetic, signed integers wrap as in NumPy, and NaN propagates as in NumPy."""
+        if self.c_expr is None:
+            return None
+        try:
+            cds = self.compute_dtypes(tuple(in_dtypes), out_dtype)
+            vals = [a if d == c else f"(({ctype(c)})({a}))" for a, d, c in zip(args, in_dtypes, cds)]
+            special = _C_SPECIAL.get(self.name)
+            if special is not None:
+                return special(vals, list(in_dtypes), cds, out_dtype, ctype, list(args))
+            return self.c_expr.format(*vals, odtype=ctype(out_dtype))
+        except KeyError:  # a dtype the dialect has no C type for
+            return None
 
     def grad(self, T, inputs, output, gz):
         if self._grad is None:
@@ -260,6 +307,139 @@ _def("clip", 3, _clip, "(({0}) < ({1}) ? ({1}) : (({0}) > ({2}) ? ({2}) : ({0}))
                               g * T.lt(i[0], i[1]), g * T.gt(i[0], i[2])])
 
 
+_CMP = ("lt", "gt", "le", "ge", "eq", "neq")
+_SIGNED = ("int8", "int16", "int32", "int64")
+_UNSIGNED = ("uint8", "uint16", "uint32", "uint64")
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_numpy_accepts(op: ScalarOp, dtypes: tuple) -> None:
+    fn = op.numpy
+    if not isinstance(fn, np.ufunc) or len(dtypes) != fn.nin:
+        return
+    try:
+        with np.errstate(all="ignore"):
+            fn(*[np.zeros(1, dtype=d) for d in dtypes])
+    except TypeError as exc:
+        raise TypeError(f"{op.name} of {', '.join(dtypes)}: {exc}") from None
+
+
+def _wrap(expr_fmt: str, vals: list, dtype: str, ctype) -> str:
+    """Integer arithmetic in an unsigned type of at least 32 bits, cast back to ``dtype``: it
+    wraps on overflow as NumPy does (signed overflow, and ``int`` promotion of 16-bit operands,
+    are undefined in C)."""
+    u = ctype("uint64" if dtype in ("int64", "uint64") else "uint32")
+    return f"(({ctype(dtype)})({expr_fmt.format(*[f'(({u})({v}))' for v in vals])}))"
+
+
+def _c_minmax(cmp: str):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
+        a, b = vals
+        if out in _FLOATS:  # NumPy: a NaN in either input is the result
+            return f"((({a}) {cmp} ({b}) || ({a}) != ({a})) ? ({a}) : ({b}))"
+        return f"((({a}) {cmp} ({b})) ? ({a}) : ({b}))"
+    return render
+
+
+def _c_sgn(vals, in_dts, cds, out, ctype, raw=None):
+    (a,) = vals
+    if out in _FLOATS:
+        return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : (({a}) == 0 ? 0 : ({a}))))"
+    if out in _UNSIGNED:
+        return f"(({a}) > 0 ? 1 : 0)"
+    return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : 0))"
+
+
+def _c_clip(vals, in_dts, cds, out, ctype, raw=None):
+    x, lo, hi = vals
+    mx = _c_minmax(">")([x, lo], None, None, out, ctype)
+    return _c_minmax("<")([mx, hi], None, None, out, ctype)
+
+
+def _c_abs(vals, in_dts, cds, out, ctype, raw=None):
+    (a,) = vals
+    if out in _FLOATS:
+        return f"fabs({a})"
+    if out in _SIGNED:  # abs(INT_MIN) is INT_MIN, as in NumPy
+        return f"(({a}) < 0 ? {_wrap('(-{0})', [a], out, ctype)} : ({a}))"
+    return a
+
+
+def _c_int_identity(template: str):
+    """floor/ceil/trunc/round: the identity on integers (never through double)."""
+    def render(vals, in_dts, cds, out, ctype, raw=None):
+        if out in _FLOATS:
+            return template.format(*vals)
+        return vals[0]
+    return render
+
+
+def _c_arith(fmt: str, bool_fmt: str | None = None):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
+        if out in _SIGNED or out in _UNSIGNED:
+            return _wrap(fmt, vals, out, ctype)
+        if out == "bool" and bool_fmt is not None:  # NumPy: bool + is or, bool * is and
+            return bool_fmt.format(*vals)
+        return fmt.format(*vals)
+    return render
+
+
+def _c_pow(vals, in_dts, cds, out, ctype, raw=None):
+    if out not in _FLOATS:
+        return None  # integer powers (negative exponents raise): NumPy
+    return "pow({0}, {1})".format(*vals)
+
+
+_MIRROR = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "neq": "neq"}
+_C_CMP = {"lt": "<", "gt": ">", "le": "<=", "ge": ">=", "eq": "==", "neq": "!="}
+
+
+def _c_compare(name: str):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
+        a_dt, b_dt = in_dts
+        if a_dt in _UNSIGNED and b_dt in _SIGNED and cds[0] not in _SIGNED:
+            # compare with the signed value first
+            return _c_compare(_MIRROR[name])(vals[::-1], [b_dt, a_dt], cds, out, ctype,
+                                             raw[::-1])
+        if a_dt in _SIGNED and b_dt in _UNSIGNED and cds[0] not in _SIGNED:
+            # int64 vs uint64: NumPy compares exactly, not through float64
+            a, b = (f"(({ctype(d)})({v}))" for v, d in zip(raw, ("int64", "uint64")))
+            neg = {"lt": "1", "le": "1", "neq": "1", "gt": "0", "ge": "0", "eq": "0"}[name]
+            return f"(({a}) < 0 ? {neg} : (((npy_uint64)({a})) {_C_CMP[name]} ({b})))"
+        return f"(({vals[0]}) {_C_CMP[name]} ({vals[1]}))"
+    return render
+
+
+_C_SPECIAL = {
+    "maximum": _c_minmax(">"), "minimum": _c_minmax("<"), "sgn": _c_sgn, "clip": _c_clip,
+    "abs": _c_abs, "pow": _c_pow,
+    "floor": _c_int_identity("floor({0})"), "ceil": _c_int_identity("ceil({0})"),
+    "trunc": _c_int_identity("trunc({0})"),
+    "round_half_to_even": _c_int_identity("nearbyint({0})"),
+    "add": _c_arith("({0} + {1})", "(({0}) || ({1}))"), "sub": _c_arith("({0} - {1})"),
+    "mul": _c_arith("({0} * {1})", "(({0}) && ({1}))"), "neg": _c_arith("(-{0})"),
+    "sqr": _c_arith("({0} * {0})", "({0})"),
+    **{name: _c_compare(name) for name in _CMP},
+}
+
+
+def c_literal(value, dtype: str, ctype) -> str:
+    """A C literal of a Python/NumPy scalar of ``dtype`` (NaN, infinities and the extreme
+    integers included)."""
+    ct = ctype(dtype)
+    if dtype in _FLOATS:
+        v = float(value)
+        if v != v:
+            return f"(({ct})NPY_NAN)"
+        if v in (float("inf"), float("-inf")):
+            return f"(({ct})({'-' if v < 0 else ''}NPY_INFINITY))"
+        return f"(({ct})({v!r}))"
+    v = int(value)
+    if v < 0:  # -(v+1) - 1 never spells a literal too large for long long
+        return f"(({ct})(-{-(v + 1)}LL - 1))"
+    return f"(({ct})({v}ULL))"
+
+
 class Composite:
     """A fused expression: a DAG of scalar ops over ``nin`` inputs, computed in one pass.
 
@@ -307,6 +487,25 @@ class Composite:
                     vals.append(f"s{a[1]}")
             exprs.append((op, vals, dt))
         return exprs
+
+    def c_steps(self, in_names, ctype):
+        """Per step: ``(scalar_op, C argument values, argument dtypes, output dtype)``, constants
+        as C literals (:func:`c_literal`)."""
+        out = []
+        for op, args, dt in self.steps:
+            vals, dts = [], []
+            for a in args:
+                if a[0] == "i":
+                    vals.append(in_names[a[1]])
+                    dts.append(self.in_dtypes[a[1]])
+                elif a[0] == "c":
+                    vals.append(c_literal(a[1], a[2], ctype))
+                    dts.append(a[2])
+                else:
+                    vals.append(f"s{a[1]}")
+                    dts.append(self.steps[a[1]][2])
+            out.append((op, vals, tuple(dts), dt))
+        return out
 
     def __eq__(self, other):
         return isinstance(other, Composite) and (self.nin, self.in_dtypes, self.steps, self.outputs) == (
@@ -362,6 +561,9 @@ class Composite:
             fn = op.numpy
             target = out if (direct and j == final) else reuse
             r = None
+            if op.out == "float" and any(getattr(v, "dtype", None) not in (None, np.dtype(dt))
+                                         for v in argv):
+                target = None  # computed in the output type below (numpy_impl)
             if target is not None and isinstance(fn, np.ufunc) and fn.nout == 1:
                 try:
                     r = fn(*argv, out=target)
@@ -371,7 +573,7 @@ class Composite:
                     if r.shape != np.broadcast_shapes(*[np.shape(x) for x in argv]):
                         r = fn(*argv)
             if r is None:
-                r = fn(*argv)
+                r = op.numpy_impl(argv, dt)
             if getattr(r, "dtype", None) is not None and r.dtype.name != dt:
                 r = r.astype(dt)
             vals.append(r)

@@ -25,6 +25,8 @@ from opcore.graph.testvalue import TestValueError, compute_test_values, get_test
 from opcore.graph.traversal import clone_replace, graph_inputs, io_toposort
 from opcore.scan.op import Scan, ScanInfo
 from opcore.scan.utils import until
+from opcore.tensor.random.state import array_to_random, random_to_array
+from opcore.tensor.random.type import RandomType
 
 
 class ScanError(TypeError):
@@ -49,10 +51,9 @@ def _default_updates(outs, upds, cond) -> list:
         du = getattr(v, "default_update", None) if isinstance(v, SharedVariable) else None
         if du is None or id(v) in updated:
             continue
-        if not hasattr(v.type, "ndim"):
-            raise ScanError(f"scan: the step draws from {v} ({v.type}), whose update cannot be "
-                            "carried across steps; inside scan use MRG_RandomStreams "
-                            "(opcore.sandbox.rng_mrg), whose state is a tensor")
+        if not hasattr(v.type, "ndim") and not isinstance(v.type, RandomType):
+            raise ScanError(f"scan: the step reads {v} ({v.type}), whose default update cannot "
+                            "be carried across steps (only tensors and random generators can)")
         updated.add(id(v))
         extra.append((v, du))
     return extra
@@ -285,9 +286,20 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     upds = list(upds) + _default_updates(outs, upds, cond)
     # -- shared-variable updates become recurrent states keeping only their last value -------------
     shared_states = []
+    # a NumPy generator (random stream) travels through the loop as its state's uint32 encoding:
+    # decoded where the step reads it, encoded after its draws (opcore.tensor.random.state)
+    rng_states = {}
     for sv, expr in upds:
         if not isinstance(sv, SharedVariable):
             raise ScanError(f"scan: fn returned an update for {sv}, which is not a shared variable")
+        if isinstance(sv.type, RandomType):
+            if getattr(expr, "type", None) != sv.type:
+                raise ScanError(f"scan: the update of generator {sv} must be a generator of the "
+                                f"same type, got {expr}")
+            ph = T.TensorType("uint32", shape=(None,))(f"{sv.name or 'rng'}[t-1]")
+            rng_states[sv] = array_to_random(ph, sv.type)
+            shared_states.append((sv, random_to_array(expr), ph))
+            continue
         expr = _tensor(expr, f"the update of {sv}")
         if expr.type != sv.type:
             if getattr(expr, "dtype", None) != getattr(sv.type, "dtype", None):
@@ -310,12 +322,13 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     for sv, _, ph in shared_states:
         state_taps.append([-1])
         state_ph.append(ph)
-        outer_inits.append(T.shape_padleft(sv))
+        outer_inits.append(T.shape_padleft(random_to_array(sv) if sv in rng_states else sv))
     body = [o for _, o in user_states] + [e for _, e, _ in shared_states] + nit_outs
     if cond is not None:
         body.append(cond)
     if shared_states:
-        body = clone_replace(body, {sv: ph for sv, _, ph in shared_states}, strict=False)
+        body = clone_replace(body, {sv: rng_states.get(sv, ph) for sv, _, ph in shared_states},
+                             strict=False)
     hoisted_outer, hoisted_inner, body = hoist_invariants(seq_ph + state_ph, body)
     if strict:
         # as in Theano: strict concerns shared variables only; one the step function reaches
@@ -367,7 +380,8 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     for v in user_out:
         if name:
             v.name = f"{name}_out"
-    updates = OrderedDict((sv, results[n_user + q][-1])
+    updates = OrderedDict((sv, array_to_random(results[n_user + q][-1], sv.type)
+                           if sv in rng_states else results[n_user + q][-1])
                           for q, (sv, _, _) in enumerate(shared_states))
     if return_list:
         return user_out, updates

@@ -10,6 +10,8 @@ array(9.)
 
 from __future__ import annotations
 
+import importlib
+
 from opcore.config import config  # noqa: F401
 from opcore.tensor.basic import *  # noqa: F401,F403
 from opcore.tensor.basic import (Alloc, ARange, Cast, MakeVector, Shape, Shape_i,  # noqa: F401
@@ -22,6 +24,19 @@ from opcore.tensor.subtensor import *  # noqa: F401,F403
 from opcore.tensor.type import SHORTCUTS as _SHORTCUTS
 from opcore.tensor.type import TensorType  # noqa: F401
 from opcore.tensor.variable import TensorConstant, TensorVariable  # noqa: F401
+
+# -- op families: extra_ops, sorting, construction, special functions, linalg, fft -----------
+from opcore.tensor import extra_ops, fft, nlinalg, slinalg  # noqa: F401,E402
+from opcore.tensor.construct import *  # noqa: F401,F403,E402
+from opcore.tensor.extra_ops import (bartlett, bincount, cumprod, cumsum, diff,  # noqa: F401,E402
+                                     fill_diagonal, fill_diagonal_offset, ravel_multi_index,
+                                     repeat, squeeze, to_one_hot, unique, unravel_index)
+from opcore.tensor.gradient_ops import consider_constant  # noqa: F401,E402
+from opcore.tensor.sort import *  # noqa: F401,F403,E402
+from opcore.tensor.special import *  # noqa: F401,F403,E402
+from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
+from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
+_FROM_GRADIENT = ("Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
 
 globals().update(_SHORTCUTS)
 
@@ -110,6 +125,10 @@ def grad(cost, wrt, **kwargs):
 
 
 def __getattr__(name):
+    if name in _FROM_GRADIENT:  # Theano's T.Rop, T.Lop, ...: opcore.gradient loads on first use
+        value = getattr(importlib.import_module("opcore.gradient"), name)
+        globals()[name] = value
+        return value
     # opcore.tensor.nnet and opcore.tensor.signal are contributed by a plugin (opcore-nnet),
     # found on first access.
     if name in ("nnet", "signal"):

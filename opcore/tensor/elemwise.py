@@ -87,6 +87,10 @@ class Elemwise(Op):
         if isinstance(self.scalar_op, Composite):
             out_dtypes = self.scalar_op.out_dtypes
         else:
+            try:
+                self.scalar_op.check_input_dtypes(*[v.dtype for v in padded])
+            except TypeError as exc:
+                raise TypeError(f"{self}({', '.join(map(str, padded))}): {exc}") from None
             out_dtypes = [self.scalar_op.output_dtype(*[v.dtype for v in padded])]
         for o, i in self.inplace_pattern:
             if padded[i].dtype != out_dtypes[o] or padded[i].type.shape != tuple(shape):
@@ -146,7 +150,7 @@ class Elemwise(Op):
                 so.numpy(*inputs, out=inputs[i])
                 output_storage[0][0] = inputs[i]
                 return
-            results = [so.numpy(*inputs)]
+            results = [so.numpy_impl(list(inputs), node.outputs[0].type.dtype)]
         for cell, r, out in zip(output_storage, results, node.outputs):
             dt = out.type.numpy_dtype
             if not isinstance(r, np.ndarray):
@@ -340,9 +344,9 @@ class DimShuffle(Op):
         self.augment = [i for i, d in enumerate(self.new_order) if d == "x"]
 
     def __str__(self):
-        if self.new_order == tuple(reversed(range(len(self.input_broadcastable)))) and len(self.new_order) > 1:
-            return "Transpose"
-        return f"DimShuffle{{{','.join(map(str, self.new_order))}}}"
+        # Theano's spelling: a view is InplaceDimShuffle{1,0}, a copy DimShuffle{x,0}
+        kind = "InplaceDimShuffle" if self.inplace else "DimShuffle"
+        return f"{kind}{{{','.join(map(str, self.new_order))}}}"
 
     def make_node(self, x):
         x = _T().as_tensor_variable(x)
@@ -450,12 +454,24 @@ class CAReduce(Op):
             dt = "bool"
         return Apply(self, [x], [TensorType(dt, shape=shape)()])
 
+    def accumulator_dtype(self, in_dtype: str, out_dtype: str) -> str:
+        """The dtype sums and products accumulate in: ``acc_dtype`` when given, else float64 for
+        float16/float32 data (as Theano's ``acc_dtype``: a float32 sum of millions of values
+        keeps float64 accuracy), else the output dtype."""
+        if self.acc_dtype:
+            return self.acc_dtype
+        if self.kind in ("sum", "prod") and (in_dtype in ("float16", "float32")
+                                             or out_dtype in ("float16", "float32")):
+            return "float64"
+        return out_dtype
+
     def perform(self, node, inputs, output_storage):
         (x,) = inputs
         out_dt = node.outputs[0].type.numpy_dtype
         fn = self._numpy[self.kind]
         if self.kind in ("sum", "prod"):
-            r = fn(x, axis=self.axis, dtype=self.acc_dtype or out_dt)
+            acc = self.accumulator_dtype(node.inputs[0].type.dtype, out_dt.name)
+            r = fn(x, axis=self.axis, dtype=acc)
         else:
             if x.size == 0 and self.kind in ("max", "min") and (self.axis is None or any(
                     x.shape[a] == 0 for a in self.axis)):

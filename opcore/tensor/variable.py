@@ -13,10 +13,7 @@ def _T():
     return T
 
 
-def _comparison(v):
-    """Mark ``v`` as the result of ``<``, ``<=``, ``>`` or ``>=`` (its ``bool()`` raises)."""
-    v.tag.comparison = True
-    return v
+_COMPARISONS = frozenset(("lt", "gt", "le", "ge", "eq", "neq"))
 
 
 class _TensorMethods:
@@ -49,10 +46,10 @@ class _TensorMethods:
     def __ror__(self, other): return _T().or_(other, self)
     def __xor__(self, other): return _T().xor(self, other)
     def __rxor__(self, other): return _T().xor(other, self)
-    def __lt__(self, other): return _comparison(_T().lt(self, other))
-    def __le__(self, other): return _comparison(_T().le(self, other))
-    def __gt__(self, other): return _comparison(_T().gt(self, other))
-    def __ge__(self, other): return _comparison(_T().ge(self, other))
+    def __lt__(self, other): return _T().lt(self, other)
+    def __le__(self, other): return _T().le(self, other)
+    def __gt__(self, other): return _T().gt(self, other)
+    def __ge__(self, other): return _T().ge(self, other)
     def __matmul__(self, other): return _T().dot(self, other)
     def __rmatmul__(self, other): return _T().dot(other, self)
 
@@ -60,12 +57,13 @@ class _TensorMethods:
     __array_priority__ = 1000
 
     def __bool__(self):
-        # Theano 1.0: every variable is true (``if not W: W = init()``), except the result of a
-        # comparison operator, whose truth (``a < b < c``, ``if x > 0:``) is a symbolic question
-        if getattr(self.tag, "comparison", False):
+        # As in Theano: a variable is truthy (``if not input: input = T.matrix()`` in tutorial
+        # code), except a comparison result, so ``a < b < c`` fails instead of lying
+        scalar_op = getattr(getattr(self.owner, "op", None), "scalar_op", None)
+        if getattr(scalar_op, "name", None) in _COMPARISONS:
             raise TypeError(
-                f"the comparison {self} has no truth value when the graph is built; use "
-                "opcore.ifelse.ifelse or T.switch for conditions, and T.and_/T.or_ to combine"
+                f"symbolic variable {self} has no truth value; use opcore.ifelse.ifelse or "
+                "T.switch for conditions, and T.eq/T.neq for equality"
             )
         return True
 

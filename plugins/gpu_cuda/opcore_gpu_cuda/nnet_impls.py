@@ -8,7 +8,9 @@
   (:mod:`opcore_gpu_cuda.nnet_kernels`); the integer labels stay host inputs (checked there,
   then uploaded);
 * ``Conv2d``, ``Conv2dGradWeights``, ``Conv2dGradInputs``: direct-convolution kernels; the shape
-  inputs of the gradient ops stay on the host.
+  inputs of the gradient ops stay on the host;
+* ``Pool`` / ``PoolGrad`` (fixed parameters, 2 or 3 pooled axes, every mode): one thread per
+  output / input element (:mod:`opcore_gpu_cuda.nnet_pool_kernels`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from opcore_gpu_cuda import kernels as K
 from opcore_gpu_cuda import nnet_kernels as NK
+from opcore_gpu_cuda import nnet_pool_kernels as PK
 from opcore_gpu_cuda.array import GpuArray, empty
 from opcore_gpu_cuda.dialect import dtype_to_ctype
 from opcore_gpu_cuda.ops import GpuRule
@@ -119,6 +122,23 @@ def _conv_gi(op: Any, node: Any, inputs: list) -> list:
     return [NK.conv_run("gi", geom, w, dy, out)]
 
 
+def _pool_supports(op: Any, node: Any) -> str:
+    if op.symbolic:
+        return "GPU pooling needs constant ws/stride/pad (the fixed-parameter Pool)"
+    if op.ndim not in (2, 3):
+        return f"GPU pooling covers 2 or 3 pooled axes, not {op.ndim}"
+    return _one_float("pooling")(op, node)
+
+
+def _pool(op: Any, node: Any, inputs: list) -> list:
+    return [PK.pool_run(op, inputs[0], node.outputs[0].type.dtype)]
+
+
+def _pool_grad(op: Any, node: Any, inputs: list) -> list:
+    x, gz = inputs
+    return [PK.pool_grad_run(op, x, gz, node.outputs[0].type.dtype)]
+
+
 def register(impls: Any) -> None:
     """Register the rules when opcore-nnet is installed (silently nothing otherwise)."""
     import importlib.util
@@ -141,3 +161,6 @@ def register(impls: Any) -> None:
                    GpuRule(_conv_gw, device_inputs=lambda op, n: [0, 1], supports=conv))
     impls.register("gpu", nnet.Conv2dGradInputs,
                    GpuRule(_conv_gi, device_inputs=lambda op, n: [0, 1], supports=conv))
+    pool = importlib.import_module("opcore_nnet.api.pool")
+    impls.register("gpu", pool.Pool, GpuRule(_pool, supports=_pool_supports))
+    impls.register("gpu", pool.PoolGrad, GpuRule(_pool_grad, supports=_pool_supports))

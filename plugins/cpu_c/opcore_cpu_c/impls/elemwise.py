@@ -20,16 +20,22 @@ def _cast(expr: str, dtype: str) -> str:
 
 
 def _scalar_lines(so: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list[str]) -> tuple:
-    """C statements computing the outputs of scalar op ``so`` from C values ``xs``."""
+    """C statements computing the outputs of scalar op ``so`` from C values ``xs`` (the scalar
+    ops' own ``c_render``: NumPy's casts, NaN and overflow rules); None when a step has no C."""
     if isinstance(so, Composite):
         lines = []
-        for k, (op, vals, dt) in enumerate(so.c_exprs(xs, _cast)):
+        for k, (op, vals, dts, dt) in enumerate(so.c_steps(xs, ctype)):
             ct = ctype(dt)
-            expr = _powi(so.steps[k], vals, ct) or op.c_expr.format(*vals, odtype=ct)
+            expr = _powi(so.steps[k], vals, dt) or op.c_render(vals, dts, dt, ctype)
+            if expr is None:
+                return None
             lines.append(f"const {ct} s{k} = ({ct})({expr});")
         return lines, [f"s{k}" for k in so.outputs]
     ct = ctype(out_dtypes[0])
-    return [f"const {ct} s0 = ({ct})({so.c_expr.format(*xs, odtype=ct)});"], ["s0"]
+    expr = so.c_render(xs, tuple(in_dtypes), out_dtypes[0], ctype)
+    if expr is None:
+        return None
+    return [f"const {ct} s0 = ({ct})({expr});"], ["s0"]
 
 
 def _powi_expr(x: str, n: int) -> str:
@@ -40,10 +46,11 @@ def _powi_expr(x: str, n: int) -> str:
     return f"({sq} * {x})" if n % 2 else sq
 
 
-def _powi(step: tuple, vals: list, ct: str) -> str | None:
-    """``x ** n`` for a small constant integer ``n`` as multiplications (libm's pow is slow)."""
-    op, args, dt = step
-    if op.name != "pow" or args[1][0] != "c" or "float" not in dt:
+def _powi(step: tuple, vals: list, dt: str) -> str | None:
+    """``x ** n`` for a small constant integer ``n >= 0`` as multiplications (libm's pow is slow;
+    integers multiply in their unsigned type, which wraps as NumPy does)."""
+    op, args, _ = step
+    if op.name != "pow" or args[1][0] != "c" or dt not in ctypes_ok:
         return None
     try:
         n = float(args[1][1])
@@ -51,24 +58,40 @@ def _powi(step: tuple, vals: list, ct: str) -> str | None:
         return None
     if not n.is_integer() or not 0 <= n <= 64:
         return None
-    return "1" if n == 0 else _powi_expr(f"(({ct}){vals[0]})", int(n))
+    ct = ctype(dt if "float" in dt else "uint64")
+    if n == 0:
+        return "1"
+    return f"(({ctype(dt)}){_powi_expr(f'(({ct}){vals[0]})', int(n))})"
 
 
-def _composite_ok(so: Any) -> bool:
-    if isinstance(so, Composite):
-        return all(getattr(op, "c_expr", None) not in (None, "composite") and not isinstance(
-            op, Composite) for op, _, _ in so.steps)
-    return getattr(so, "c_expr", None) is not None
+ctypes_ok = ("float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
+             "uint32", "uint64")
+
+
+def _composite_ok(node: Any) -> bool:
+    so = node.op.scalar_op
+    if isinstance(so, Composite) and any(
+            isinstance(op, Composite) or getattr(op, "c_expr", None) in (None, "composite")
+            for op, _, _ in so.steps):
+        return False
+    if getattr(so, "c_expr", None) is None:
+        return False
+    try:
+        return _scalar_lines(so, [f"x{j}" for j in range(len(node.inputs))],
+                             [v.type.dtype for v in node.inputs],
+                             [v.type.dtype for v in node.outputs]) is not None
+    except KeyError:  # a dtype without a C type (float16, complex)
+        return False
 
 
 class ElemwiseC:
     """Fused loops: a contiguous fast path (OpenMP when ``config.openmp``) and a strided one."""
 
     def c_supports(self, node: Any) -> bool:
-        return _composite_ok(node.op.scalar_op)
+        return _composite_ok(node)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (7, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (8, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
