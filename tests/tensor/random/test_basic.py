@@ -320,3 +320,12 @@ def test_debugmode_gives_the_same_stream():
     for a, b in zip(*runs):
         for u, v in zip(a, b):
             np.testing.assert_array_equal(u, v)
+
+
+def test_import_opcore_does_not_import_numpy_random():
+    import subprocess
+    import sys
+
+    code = "import sys, opcore; print('numpy.random' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr[-2000:]
