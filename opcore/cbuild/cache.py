@@ -189,12 +189,14 @@ def _fsync(path: str) -> None:
 
 
 def _seal(d: str, files: Sequence[str], meta: dict[str, Any]) -> None:
-    """Write ``meta.json`` with the sha256 of ``files``; fsync them, it and ``d``."""
+    """Write ``meta.json`` with the sha256 of ``files``; make them user-only (whatever the
+    umask) and fsync them, it and ``d``."""
     meta = dict(meta, files={f: _sha_bytes(os.path.join(d, f)) for f in files},
                 created=time.time())
     with open(os.path.join(d, "meta.json"), "w") as fh:
         json.dump(meta, fh)
     for f in (*files, "meta.json"):
+        os.chmod(os.path.join(d, f), 0o600)  # the compiler's output follows the umask
         _fsync(os.path.join(d, f))
     _fsync(d)
 
@@ -381,7 +383,8 @@ def _entry_for(key: str, src: str, name: str, kind: str, cflags: Sequence[str],
             last = exc
             if root == _state["private"]:
                 raise CompileError(f"C compilation of {name} failed:\n{exc}", (), str(exc)) from None
-            _private_root(str(exc).strip().splitlines()[-1][:300], root)
+            lines = [ln for ln in str(exc).splitlines() if any(t in ln for t in _ENV_TEXTS)]
+            _private_root((lines or [str(exc)])[0].strip()[:300], root)
         except OSError as exc:
             if not _is_env_error(exc) or root == _state["private"]:
                 raise

@@ -169,3 +169,13 @@ def test_optimizer_flag_reaches_mode():
     with opcore.config.change_flags(optimizer_excluding="fusion:inplace"):
         m = get_mode("FAST_RUN")
         assert set(m.exclude) >= {"fusion", "inplace"}
+
+
+def test_debugprint_under_the_runner_is_theano_text(run_theano):
+    out = run_theano("""
+        import theano, theano.tensor as T
+        x = T.dvector('x')
+        f = theano.function([x], T.exp(x))
+        theano.printing.debugprint(f)
+    """).stdout.splitlines()
+    assert out[0].endswith("''   0") and out[1] == " |x [id B]"
