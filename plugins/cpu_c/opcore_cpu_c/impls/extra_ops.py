@@ -19,7 +19,7 @@ from opcore.tensor.extra_ops import CumOp, RepeatOp
 from opcore.tensor.index_ops import ToOneHot
 from opcore.tensor.sort import ArgSortOp, SortOp
 
-from opcore_cpu_c.ccode import C_TYPES, c_string, ctype, typenum
+from opcore_cpu_c.ccode import C_DTYPES, c_string, ctype, typenum
 
 #: numpy.<fn>(x, axis=None) in C: NumPy 2 spells that axis NPY_RAVEL_AXIS, NumPy 1 NPY_MAXDIMS
 _RAVEL_AXIS = r"""
@@ -35,7 +35,7 @@ _SORT_KINDS = {"quicksort": "NPY_QUICKSORT", "mergesort": "NPY_MERGESORT",
 
 
 def _numeric(dtype: str) -> bool:
-    return dtype in C_TYPES and dtype != "bool"
+    return dtype in C_DTYPES and dtype != "bool"
 
 
 def _replace(z: str, result: str, fail: str) -> str:
@@ -71,7 +71,7 @@ class RepeatOpC:
     """``PyArray_Repeat`` (``axis=None``: the flattened array)."""
 
     def c_supports(self, node: Any) -> bool:
-        return node.inputs[0].type.dtype in C_TYPES
+        return node.inputs[0].type.dtype in C_DTYPES
 
     def c_support_code(self, node: Any = None) -> str:
         return _RAVEL_AXIS
@@ -138,7 +138,7 @@ class TriangularPartC:
     """``tril``/``triu`` of the last two axes: each row is a copied segment and a zeroed one."""
 
     def c_supports(self, node: Any) -> bool:
-        return node.inputs[0].type.dtype in C_TYPES
+        return node.inputs[0].type.dtype in C_DTYPES
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
         return (2,)
@@ -188,7 +188,7 @@ class ToOneHotC:
     """One pass over ``y``: range check (``IndexError`` as ``perform``), zero fill, ones."""
 
     def c_supports(self, node: Any) -> bool:
-        return node.outputs[0].type.dtype in C_TYPES
+        return node.outputs[0].type.dtype in C_DTYPES
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
         return (1,)
