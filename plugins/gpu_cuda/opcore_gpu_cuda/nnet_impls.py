@@ -125,6 +125,17 @@ def _conv_gi(op: Any, node: Any, inputs: list) -> list:
     return [NK.conv_run("gi", geom, w, dy, out)]
 
 
+def _conv_supports(what: str):
+    floats = _one_float(what)
+
+    def supports(op: Any, node: Any) -> str:
+        if not isinstance(op.border_mode, str) and any(isinstance(p, tuple)
+                                                       for p in op.border_mode):
+            return f"GPU {what} needs symmetric padding (asymmetric runs on the CPU)"
+        return floats(op, node)
+    return supports
+
+
 def _conv3d(op: Any, node: Any, inputs: list) -> list:
     x, w = inputs
     geom = C3.conv3d_geometry(op, x.shape, w.shape)
@@ -196,7 +207,7 @@ def register(impls: Any) -> None:
                 ("conv3d", (nnet.Conv3d, nnet.Conv3dGradWeights, nnet.Conv3dGradInputs),
                  (_conv3d, _conv3d_gw, _conv3d_gi)))
     for what, (fwd, gw, gi), (run_fwd, run_gw, run_gi) in families:
-        conv = _one_float(what)
+        conv = _conv_supports(what)
         impls.register("gpu", fwd, GpuRule(run_fwd, supports=conv))
         # the gradient ops' shape vector (input 2) stays on the host
         impls.register("gpu", gw, GpuRule(run_gw, device_inputs=lambda op, n: [0, 1],

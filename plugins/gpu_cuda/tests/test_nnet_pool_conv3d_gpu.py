@@ -80,3 +80,14 @@ def test_conv3d_and_gradients_on_gpu(gpu_flags, case):
     ref = opcore.function([x, w], [out, gx, gw], mode=opcore.Mode(backend="py"))(xv, wv)
     for a, b in zip(f(xv, wv), ref):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_asymmetric_padding_stays_on_the_cpu(gpu_flags):
+    nnet = pytest.importorskip("opcore_nnet.api")
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    y = nnet.conv2d(x, w, border_mode=((1, 0), 1))
+    f = opcore.function([x, w], y)
+    assert not any(n.startswith("GpuConv2d") for n in _gpu_op_names(f))
+    xv, wv = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 2, 2))
+    ref = opcore.function([x, w], y, mode=opcore.Mode(backend="py"))(xv, wv)
+    np.testing.assert_allclose(f(xv, wv), ref, atol=1e-12)
