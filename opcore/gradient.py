@@ -41,8 +41,6 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         if cost.ndim != 0:
             raise TypeError(f"grad: the cost must be a scalar, but {cost} has {cost.ndim} "
                             f"dimension(s) ({cost.type}); sum it or use jacobian()")
-        if not cost.dtype.startswith(("float", "complex")):
-            raise TypeError(f"grad: the cost {cost} has integer dtype {cost.dtype}; cast it to a float")
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
     single = not isinstance(wrt, (list, tuple))
@@ -60,7 +58,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             # so function([x], grad(x + 1, x)) does not see x as unused
             from opcore.scalar.basic import second
 
-            seeds[cost] = T.Elemwise(second)(cost, T.constant(np.ones((), dtype=cost.dtype)))
+            # an integer-valued cost gets a float seed: its gradients are float (zero), as in Theano
+            seed_dt = cost.dtype if cost.dtype.startswith(("float", "complex")) else T.config.floatX
+            seeds[cost] = T.Elemwise(second)(cost, T.constant(np.ones((), dtype=seed_dt)))
     if not seeds:
         raise ValueError("grad: give a cost or known_grads")
     blockers = set(consider_constant or [])
@@ -87,6 +87,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         elif isinstance(g.type, NullType):
             if null_gradients == "raise":
                 raise NullTypeGradError(f"grad: the gradient with respect to {w} is undefined: {g.type.why}")
+        elif hasattr(w, "dtype") and not w.dtype.startswith(("float", "complex")):
+            # integer-valued inputs have a zero gradient (Theano, PyTensor)
+            g = _zeros_connected(T, w)
         else:
             if hasattr(w, "dtype") and g.dtype != w.dtype and w.dtype.startswith("float"):
                 g = T.cast(g, w.dtype)
@@ -110,19 +113,46 @@ def _zeros_connected(T, w):
     return T.Elemwise(second)(w, T.constant(np.zeros((), dtype=dt)))
 
 
+def _connection(node):
+    """``node.op.connection_pattern(node)`` as a list of rows (one per input) of booleans."""
+    cp = node.op.connection_pattern(node)
+    if len(cp) != len(node.inputs) or any(len(row) != len(node.outputs) for row in cp):
+        raise ValueError(f"{node.op}.connection_pattern returned {len(cp)} rows for "
+                         f"{len(node.inputs)} inputs and {len(node.outputs)} outputs")
+    return [[bool(c) for c in row] for row in cp]
+
+
+def _is_missing(g):
+    return g is None or isinstance(g.type, DisconnectedType)
+
+
 def _backprop(sources, seeds, wrt, blockers):
-    """Accumulate gradients from ``seeds`` back to every variable that reaches ``wrt``."""
+    """Accumulate gradients from ``seeds`` back to every variable that reaches ``wrt``.
+
+    Paths follow each op's ``connection_pattern`` (as in Theano): an input that the pattern does
+    not connect to an output gets no gradient through it, so an undefined (NullType) gradient
+    reaches an input only along connected paths (``Shape``, for instance, cuts them).
+    """
     T = _T()
     order = io_toposort(list(wrt) + list(blockers), sources)
-    # nodes that actually lie on a path from wrt to the sources
+    # nodes that actually lie on a connected path from wrt to the sources; a blocker
+    # (consider_constant) stops the walk above it, but its own gradient is still computed when it
+    # is asked for (Theano's subgraph_grad relies on that)
     wrt_set = set(wrt)
-    reach = set(wrt_set)
+    reach = set(wrt)
+
+    def passes(i):
+        return i in reach and (i not in blockers or i in wrt_set)
     relevant = []
+    patterns = {}
     for node in order:
-        # a blocker (consider_constant) stops the walk above it, but its own gradient is still
-        # computed when it is asked for (Theano's subgraph_grad relies on that)
-        if any(i in reach and (i not in blockers or i in wrt_set) for i in node.inputs):
-            reach.update(node.outputs)
+        if not any(passes(i) for i in node.inputs):
+            continue
+        cp = patterns[node] = _connection(node)
+        reached = [o for j, o in enumerate(node.outputs)
+                   if any(cp[i][j] and passes(inp) for i, inp in enumerate(node.inputs))]
+        if reached:
+            reach.update(reached)
             relevant.append(node)
     grads: dict = {}
     for v, g in seeds.items():
@@ -146,37 +176,46 @@ def _backprop(sources, seeds, wrt, blockers):
 
     for node in reversed(relevant):
         out_grads = [total(o) for o in node.outputs]
-        if all(g is None or isinstance(g.type, DisconnectedType) for g in out_grads):
+        if all(_is_missing(g) for g in out_grads):
             continue
-        needed = [i in reach and (i not in blockers or i in wrt_set) for i in node.inputs]
-        if not any(needed):
+        cp = patterns[node]
+        # per input: None (no gradient flows), a NullType gradient, or "call the op"
+        plan = []
+        for i, inp in enumerate(node.inputs):
+            if not passes(inp):
+                plan.append(None)
+                continue
+            conn = [out_grads[j] for j in range(len(node.outputs)) if cp[i][j]]
+            null = next((g for g in conn if not _is_missing(g) and isinstance(g.type, NullType)), None)
+            if null is not None:
+                plan.append(null)
+            elif all(_is_missing(g) for g in conn):
+                plan.append(None)
+            else:
+                plan.append("op")
+        for inp, p in zip(node.inputs, plan):
+            if p is not None and p != "op":
+                grads.setdefault(inp, []).append(p)
+        if "op" not in plan:
             continue
         filled = []
         for o, g in zip(node.outputs, out_grads):
-            if g is None or isinstance(g.type, DisconnectedType):
+            if _is_missing(g) or isinstance(g.type, NullType):
+                # the inputs asking for the op's gradient are not connected to a NullType output
                 if hasattr(o.type, "dtype"):
                     g = T.zeros_like(o, dtype=o.dtype if o.dtype.startswith(("float", "complex")) else T.config.floatX)
                 else:
                     g = o.type.zeros_like(o) if hasattr(o.type, "zeros_like") else None
-            elif isinstance(g.type, NullType):
-                pass
             filled.append(g)
-        if any(g is not None and isinstance(g.type, NullType) for g in filled):
-            for i, inp in enumerate(node.inputs):
-                if needed[i]:
-                    grads.setdefault(inp, []).append(next(g for g in filled if isinstance(g.type, NullType)))
-            continue
         try:
             in_grads = node.op.L_op(list(node.inputs), list(node.outputs), filled)
         except NotImplementedError as exc:
-            from opcore.graph.null import NullType as NT
-
-            in_grads = [NT(f"{node.op}: {exc}")() for _ in node.inputs]
+            in_grads = [NullType(f"{node.op}: {exc}")() for _ in node.inputs]
         if len(in_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.grad returned {len(in_grads)} gradients for "
                              f"{len(node.inputs)} inputs")
         for i, (inp, g) in enumerate(zip(node.inputs, in_grads)):
-            if not needed[i] or g is None:
+            if plan[i] != "op" or g is None:
                 continue
             if not isinstance(g, Variable):
                 g = T.as_tensor_variable(g)
@@ -219,6 +258,8 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
         evs = [tangent.get(i) for i in node.inputs]
         if all(e is None for e in evs):
             continue
+        if not any(_is_continuous(o) for o in node.outputs):
+            continue  # integer results (a shape, an argmax) have no tangent
         try:
             r = node.op.R_op(list(node.inputs), evs)
         except NotImplementedError:
@@ -237,6 +278,10 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     return out[0] if single_f else out
 
 
+def _is_continuous(v) -> bool:
+    return str(getattr(v, "dtype", "float")).startswith(("float", "complex"))
+
+
 def _rop_via_lop(node, evs):
     """R-op from two L-ops (the double-transpose trick), for ops without R_op."""
     T = _T()
@@ -245,6 +290,8 @@ def _rop_via_lop(node, evs):
     # g(u) = J^T u is linear in u; its L-op with evs gives J evs
     gs = node.op.L_op(list(node.inputs), list(outs), u)
     pairs = [(g, e) for g, e in zip(gs, evs) if e is not None and not isinstance(g.type, (NullType, DisconnectedType))]
+    if not pairs:
+        return [None] * len(outs)  # the evaluated inputs do not reach the outputs
     res = []
     for k, uk in enumerate(u):
         known = {g: e for g, e in pairs}

@@ -9,7 +9,8 @@ import numpy as np
 
 from opcore.config import config
 from opcore.d3viz import d3viz  # noqa: F401  (Theano's printing.d3viz spelling)
-from opcore.graph.basic import Constant, Variable
+from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.op import Op
 
 _INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "true_div": ("/", 2),
           "int_div": ("//", 2), "mod": ("%", 2), "pow": ("**", 3), "lt": ("<", 0),
@@ -260,3 +261,57 @@ def pydotprint(fct, outfile=None, format="png", compact=True, with_ids=False, **
     base = outfile.rsplit(".", 1)[0] if outfile.endswith("." + format) else outfile
     g.render(base, cleanup=True)
     return outfile
+
+
+# -- Print: an op that prints a value when it is computed --------------------------------------
+def _print_fn(op: "Print", xin) -> None:
+    for attr in op.attrs:
+        temp = getattr(xin, attr)
+        shown = temp() if callable(temp) else temp
+        print(op.message, attr, "=", shown)
+
+
+class Print(Op):
+    """``Print(message)(x)`` is ``x``, and prints ``message`` with ``x``'s attributes each time it
+    is computed (Theano's ``theano.printing.Print``).
+
+    ``attrs`` names what is printed (``'__str__'`` by default; e.g. ``('shape', 'min')``;
+    callables are called); ``global_fn(op, value)`` replaces the printing.  The output is a view
+    of the input (no copy), the gradient passes through unchanged, and constant folding leaves the
+    node alone, so it prints when the function runs.
+
+    >>> import numpy as np, opcore, opcore.tensor as T
+    >>> x = T.dvector('x')
+    >>> f = opcore.function([x], Print('x is')(x) * 2)
+    >>> f(np.array([1.0, 2.0])).tolist()
+    x is __str__ = [1. 2.]
+    [2.0, 4.0]
+    """
+
+    __props__ = ("message", "attrs", "global_fn")
+    view_map = {0: [0]}
+    _no_constant_folding = True
+
+    def __init__(self, message: str = "", attrs=("__str__",), global_fn=_print_fn) -> None:
+        self.message = message
+        self.attrs = tuple(attrs)
+        self.global_fn = global_fn
+
+    def make_node(self, xin) -> Apply:
+        if not isinstance(xin, Variable):
+            raise TypeError(f"Print: expected a symbolic variable, got {type(xin).__name__}")
+        return Apply(self, [xin], [xin.type()])
+
+    def perform(self, node, inputs, output_storage) -> None:
+        xin = inputs[0]
+        self.global_fn(self, xin)
+        output_storage[0][0] = xin
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0]]
+
+    def R_op(self, inputs, eval_points):
+        return [eval_points[0]]
+
+    def infer_shape(self, node, input_shapes):
+        return input_shapes

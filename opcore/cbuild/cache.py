@@ -271,9 +271,11 @@ def _pch_flags(root: str, cflags: Sequence[str], timeout: float) -> list[str]:
     h = hashlib.sha256(repr((compiler_command(), flags, _PCH_HEADER, sys.version)).encode())
     d = os.path.join(root, "pch-" + h.hexdigest()[:16])
     header = os.path.join(d, "oc_pre.h")
-    if _state["pch"].get(d) and os.path.isfile(header + ".gch"):
+    known = _state["pch"].get(d)
+    if known == "failed":
+        return []  # this compiler cannot precompile it: not tried again in this process
+    if known and os.path.isfile(header + ".gch"):
         return ["-include", header]
-    _state["pch"][d] = False
     try:
         if read_meta(d) is None:
             with entry_lock(d + ".lock", timeout):
@@ -286,6 +288,7 @@ def _pch_flags(root: str, cflags: Sequence[str], timeout: float) -> list[str]:
                                               os.path.join(tmp, "oc_pre.h"), "-o",
                                               os.path.join(tmp, "oc_pre.h.gch")])
                         if rc != 0:
+                            _state["pch"][d] = "failed"
                             return []
                         _seal(tmp, ["oc_pre.h", "oc_pre.h.gch"], {"kind": "pch", "ops": []})
                         _publish(tmp, d)
@@ -428,7 +431,13 @@ def compile_module(source: str, name: str, versions: Sequence[Any] = (), *,
     src = source.replace("@MODNAME@", modname)
     if not cached:
         root = _usable_root()
-        tmp = tempfile.mkdtemp(prefix="nocache-", dir=root)
+        try:
+            tmp = tempfile.mkdtemp(prefix="nocache-", dir=root)
+        except OSError as exc:
+            if not _is_env_error(exc) or root == _state["private"]:
+                raise
+            root = _private_root(f"{type(exc).__name__}: {exc}", root)
+            tmp = tempfile.mkdtemp(prefix="nocache-", dir=root)
         try:
             _build(root, tmp, src, modname, "module", cflags, ldflags, pch, lock_timeout, {})
             return _load(os.path.join(tmp, "mod.so"), modname)

@@ -71,31 +71,42 @@ def tensor(dtype=None, broadcastable=None, name=None, shape=None):
 
 
 def _plural_names(names):
-    """Theano's plural forms: ``('a, b')``, ``('a', 'b')`` or ``(3,)`` (three unnamed)."""
+    """Theano's plural forms: ``('abc')`` (one variable per character, as Theano does),
+    ``('a', 'b')``, ``(3,)`` (three unnamed) and, beyond Theano, ``('a, b')``."""
     if len(names) == 1 and isinstance(names[0], int):
         return [None] * names[0]
     if len(names) == 1 and isinstance(names[0], str):
-        return [n.strip() for n in names[0].split(",")]
+        if "," in names[0]:
+            return [n.strip() for n in names[0].split(",")]
+        return list(names[0])
     if len(names) == 1 and isinstance(names[0], (list, tuple)):
         return list(names[0])
     return list(names)
 
 
+def _plural(make, names):
+    """One variable per name; Theano returns the variable itself for a one-letter name."""
+    ns = _plural_names(names)
+    if len(names) == 1 and isinstance(names[0], str) and len(names[0]) == 1:
+        return make(ns[0])
+    return [make(n) for n in ns]
+
+
 def scalars(*names, dtype=None):
-    return [scalar(n, dtype) for n in _plural_names(names)]
+    return _plural(lambda n: scalar(n, dtype), names)
 
 
 def vectors(*names, dtype=None):
-    return [vector(n, dtype) for n in _plural_names(names)]
+    return _plural(lambda n: vector(n, dtype), names)
 
 
 def matrices(*names, dtype=None):
-    return [matrix(n, dtype) for n in _plural_names(names)]
+    return _plural(lambda n: matrix(n, dtype), names)
 
 
 def _shortcut_plural(suffix):
     def make(*names):
-        return [_SHORTCUTS[suffix](n) for n in _plural_names(names)]
+        return _plural(_SHORTCUTS[suffix], names)
 
     return make
 
