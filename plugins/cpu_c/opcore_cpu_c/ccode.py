@@ -13,7 +13,10 @@ from opcore.cbuild.ctypes import NPY_DTYPES as C_DTYPES
 from opcore.cbuild.ctypes import c_string, typenum
 from opcore.cbuild.ctypes import npy_ctype as ctype
 
-__all__ = ["C_DTYPES", "PRELUDE", "c_string", "ctype", "params_struct", "typenum",
+#: dtype name -> the NumPy C-API type the C backend computes it in (a view of the one table).
+C_TYPES: dict[str, str] = {d: ctype(d) for d in sorted(C_DTYPES)}
+
+__all__ = ["C_DTYPES", "C_TYPES", "PRELUDE", "c_string", "ctype", "params_struct", "typenum",
            "var_typedefs"]
 
 
