@@ -3,9 +3,10 @@
 Written the way the classic Theano deep-learning tutorials write it: Gibbs steps in
 ``theano.scan`` drawing binomial samples from a random stream, the persistent chain in a shared
 variable, ``T.grad(..., consider_constant=[chain_end])`` and a pseudo-likelihood cost for
-monitoring.  Only the import lines name opcore.  The stream is MRG31k3p (``MRG_RandomStreams``,
-the tutorials' alternative import), whose state scan carries from step to step.  It trains on
-scikit-learn's 8x8 digits scaled to [0, 1] and prints the cost per epoch.
+monitoring.  Only the import lines name opcore.  The stream is Theano's ``RandomStreams`` (NumPy
+``RandomState``), whose state scan carries from step to step; ``MRG_RandomStreams`` (the
+tutorials' alternative import) works the same way.  It trains on scikit-learn's 8x8 digits
+scaled to [0, 1] and prints the cost per epoch.
 
 Run: python examples/rbm.py [--epochs 10] [--k 5] [--n-train 1000]
 """
@@ -18,7 +19,7 @@ import numpy
 
 import opcore as theano
 import opcore.tensor as T
-from opcore.sandbox.rng_mrg import MRG_RandomStreams as RandomStreams
+from opcore.tensor.shared_randomstreams import RandomStreams
 
 
 def load_data(n_train=None):

@@ -297,7 +297,8 @@ config.add("device", "Where graphs run: cpu, cuda, cudaN, openclP:D", "cpu",
            validate=lambda v: v == "cpu" or v.startswith(("cuda", "opencl")))
 config.add("mode", "Default compile mode ('Mode' = Mode(linker=config.linker, "
            "optimizer=config.optimizer), Theano's default)", "FAST_RUN",
-           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode"))
+           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode",
+                    "NanGuardMode"))
 config.add("optimizer", "Rewrites of mode 'Mode': fast_run, fast_compile, merge or None",
            "fast_run", choices=("fast_run", "fast_compile", "merge", "None", "o1", "o4"))
 config.add("optimizer_including", "Rewrite tags the default mode adds (':'-separated)", "")
@@ -318,7 +319,8 @@ config.add("on_unused_input", "What function() does with an unused input", "rais
 config.add("rewrite_trace", "Print which rewrites fired and their time", False, convert=_bool)
 config.add("rewrite_raise", "Raise (instead of reporting and skipping) when a rewrite fails",
            False, convert=_bool)
-config.add("compute_test_value", "Unused; accepted for Theano compatibility", "off",
+config.add("compute_test_value", "Run each op on its inputs' tag.test_value as the graph is built "
+           "(off|ignore|warn|raise; pdb acts as raise)", "off",
            choices=("off", "ignore", "warn", "raise", "pdb"))
 config.add("exception_verbosity", "How much a run-time error says", "low", choices=("low", "high"))
 config.add("on_opt_error", "Theano spelling of rewrite_raise", "warn",

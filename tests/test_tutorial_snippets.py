@@ -236,16 +236,16 @@ def test_t1_scan_polynomial_terms():
     assert f_poly(x_val, coef_val, power_val) == 56432 == (coef_val * 10 ** power_val).sum()
 
 
-def test_t1_scan_sequences_of_different_lengths_raise():
-    """Intentional difference: Theano silently truncated to the shortest sequence."""
+def test_t1_scan_sequences_of_different_lengths_truncate():
+    """As in Theano: the loop runs over the shortest sequence."""
     coefs = T.ivector()
     powers = T.ivector()
     x = T.iscalar()
     result, _ = theano.scan(lambda c, p, x: c * x ** p, sequences=[coefs, powers],
                             non_sequences=x)
     f = theano.function([x, coefs, powers], result)
-    with pytest.raises(ValueError, match="different lengths"):
-        f(10, np.arange(5, dtype='int32'), np.arange(3, dtype='int32'))
+    c, p = np.arange(5, dtype='int32'), np.arange(3, dtype='int32')
+    np.testing.assert_array_equal(f(10, c, p), c[:3] * 10 ** p)
 
 
 def test_t1_shared_accumulator():
@@ -607,3 +607,11 @@ def test_theano_sandbox_rng_mrg_is_provided():
 
     with pytest.raises(ImportError):
         import opcore.sandbox.cuda  # noqa: F401
+
+
+def test_theano_gpuarray_module_reports_no_gpu_on_cpu():
+    """``theano.gpuarray`` (the new GPU backend's module) is provided and reports no GPU in use
+    on a CPU device."""
+    import opcore.gpuarray
+
+    assert opcore.gpuarray.pygpu_activated is False

@@ -189,12 +189,14 @@ def _fsync(path: str) -> None:
 
 
 def _seal(d: str, files: Sequence[str], meta: dict[str, Any]) -> None:
-    """Write ``meta.json`` with the sha256 of ``files``; fsync them, it and ``d``."""
+    """Write ``meta.json`` with the sha256 of ``files``; make them user-only (whatever the
+    umask) and fsync them, it and ``d``."""
     meta = dict(meta, files={f: _sha_bytes(os.path.join(d, f)) for f in files},
                 created=time.time())
     with open(os.path.join(d, "meta.json"), "w") as fh:
         json.dump(meta, fh)
     for f in (*files, "meta.json"):
+        os.chmod(os.path.join(d, f), 0o600)  # the compiler's output follows the umask
         _fsync(os.path.join(d, f))
     _fsync(d)
 
@@ -269,9 +271,11 @@ def _pch_flags(root: str, cflags: Sequence[str], timeout: float) -> list[str]:
     h = hashlib.sha256(repr((compiler_command(), flags, _PCH_HEADER, sys.version)).encode())
     d = os.path.join(root, "pch-" + h.hexdigest()[:16])
     header = os.path.join(d, "oc_pre.h")
-    if _state["pch"].get(d) and os.path.isfile(header + ".gch"):
+    known = _state["pch"].get(d)
+    if known == "failed":
+        return []  # this compiler cannot precompile it: not tried again in this process
+    if known and os.path.isfile(header + ".gch"):
         return ["-include", header]
-    _state["pch"][d] = False
     try:
         if read_meta(d) is None:
             with entry_lock(d + ".lock", timeout):
@@ -284,6 +288,7 @@ def _pch_flags(root: str, cflags: Sequence[str], timeout: float) -> list[str]:
                                               os.path.join(tmp, "oc_pre.h"), "-o",
                                               os.path.join(tmp, "oc_pre.h.gch")])
                         if rc != 0:
+                            _state["pch"][d] = "failed"
                             return []
                         _seal(tmp, ["oc_pre.h", "oc_pre.h.gch"], {"kind": "pch", "ops": []})
                         _publish(tmp, d)
@@ -381,7 +386,8 @@ def _entry_for(key: str, src: str, name: str, kind: str, cflags: Sequence[str],
             last = exc
             if root == _state["private"]:
                 raise CompileError(f"C compilation of {name} failed:\n{exc}", (), str(exc)) from None
-            _private_root(str(exc).strip().splitlines()[-1][:300], root)
+            lines = [ln for ln in str(exc).splitlines() if any(t in ln for t in _ENV_TEXTS)]
+            _private_root((lines or [str(exc)])[0].strip()[:300], root)
         except OSError as exc:
             if not _is_env_error(exc) or root == _state["private"]:
                 raise
@@ -425,7 +431,13 @@ def compile_module(source: str, name: str, versions: Sequence[Any] = (), *,
     src = source.replace("@MODNAME@", modname)
     if not cached:
         root = _usable_root()
-        tmp = tempfile.mkdtemp(prefix="nocache-", dir=root)
+        try:
+            tmp = tempfile.mkdtemp(prefix="nocache-", dir=root)
+        except OSError as exc:
+            if not _is_env_error(exc) or root == _state["private"]:
+                raise
+            root = _private_root(f"{type(exc).__name__}: {exc}", root)
+            tmp = tempfile.mkdtemp(prefix="nocache-", dir=root)
         try:
             _build(root, tmp, src, modname, "module", cflags, ldflags, pch, lock_timeout, {})
             return _load(os.path.join(tmp, "mod.so"), modname)

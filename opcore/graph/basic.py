@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Sequence
 
+from opcore.graph.testvalue import get_test_value
+
 _ids = itertools.count()
 
 
@@ -49,6 +51,10 @@ class Variable(Node):
 
     def get_parents(self):
         return [self.owner] if self.owner is not None else []
+
+    def get_test_value(self):
+        """This variable's test value (see :mod:`opcore.graph.testvalue`); TestValueError if none."""
+        return get_test_value(self)
 
     def eval(self, inputs_to_values: dict | None = None):
         """Compile (cached) and evaluate this variable: ``(x + 1).eval({x: 2.0})``."""

@@ -11,6 +11,13 @@ Environment:
 - ``OPCORE_DISABLE_PLUGINS``: comma list of entry-point names not to load.
 - ``OPCORE_STRICT_PLUGINS=1``: any plugin problem raises :class:`PluginError` (CI uses it).
 - ``OPCORE_TRACE_PLUGINS=1``: print every hook call to stderr.
+- ``OPCORE_PLUGIN_TRACE=1``: print each plugin's import, with its time, to stderr.  Whatever it
+  says, an import still running after :data:`SLOW_IMPORT_SECONDS` is reported by name on stderr
+  while it runs, and ``opcore doctor`` names the plugins whose import was that slow.
+
+Load order: the core, then opcore's own plugin distributions, then third parties (each group by
+entry-point name), so a name (namespace, backend, command...) claimed by opcore itself stays
+opcore's; a second claim is an error on the later plugin naming both.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import difflib
 import os
 import sys
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -44,6 +52,13 @@ from opcore.plugins.registries import (
 
 ENTRY_POINT_GROUP = "opcore"
 
+#: A plugin import slower than this (seconds) is reported by name (stderr, ``opcore doctor``).
+SLOW_IMPORT_SECONDS = 3.0
+
+#: opcore's own distributions: loaded before third parties, so their registrations win.
+FIRST_PARTY_DISTRIBUTIONS = frozenset({"opcore", "opcore-cpu-c", "opcore-gpu-cuda", "opcore-nnet",
+                                       "opcore-sparse"})
+
 #: The registration hooks, in the order the host calls them, with the registry each receives.
 REGISTRATION_HOOKS = (
     ("opcore_register_config", "config"),
@@ -67,6 +82,7 @@ class PluginRecord:
     errors: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     exception: BaseException | None = None
+    import_seconds: float | None = None
 
     @property
     def error(self) -> str | None:
@@ -237,7 +253,7 @@ class PluginHost:
         from importlib.metadata import entry_points
 
         eps = list(entry_points(group=ENTRY_POINT_GROUP))
-        return sorted(eps, key=lambda ep: ep.name)
+        return sorted(eps, key=lambda ep: (not _first_party(ep), ep.name))
 
     def _load_entry_point(self, ep: Any) -> None:
         dist = getattr(ep, "dist", None)
@@ -262,7 +278,7 @@ class PluginHost:
             record.hints.append("listed in OPCORE_DISABLE_PLUGINS")
             return
         try:
-            module = ep.load()
+            module = _timed_import(ep, record)
             self.pm.register(module, name=ep.name)
         except pluggy.PluginValidationError as exc:
             self._unregister(ep.name)
@@ -442,6 +458,7 @@ class PluginHost:
                 "health": self._plugin_health(record, regs["backends"]),
                 "error": record.error,
                 "hint": "; ".join(record.hints) or None,
+                "import_seconds": record.import_seconds,
             })
         return out
 
@@ -475,6 +492,39 @@ class PluginHost:
             if not ok and not reason.startswith("inactive:"):
                 bad.append(f"{name}: {reason}")
         return {"ok": not bad, "reason": "; ".join(bad)}
+
+
+def _first_party(ep: Any) -> bool:
+    dist = getattr(ep, "dist", None)
+    name = dist.metadata["Name"] if dist is not None else ""
+    return str(name or "").replace("_", "-").lower() in FIRST_PARTY_DISTRIBUTIONS
+
+
+def _timed_import(ep: Any, record: PluginRecord) -> Any:
+    """``ep.load()``, timed into ``record.import_seconds``; an import still running after
+    :data:`SLOW_IMPORT_SECONDS` is reported by name on stderr while it runs (a hung plugin is
+    then named, not silent), and ``OPCORE_PLUGIN_TRACE=1`` prints every import's time."""
+    trace = _env_flag("OPCORE_PLUGIN_TRACE")
+    if trace:
+        print(f"opcore: importing plugin {ep.name!r} ({ep.value})", file=sys.stderr, flush=True)
+    watchdog = threading.Timer(SLOW_IMPORT_SECONDS, _report_slow, (ep.name, ep.value))
+    watchdog.daemon = True
+    watchdog.start()
+    start = time.perf_counter()
+    try:
+        return ep.load()
+    finally:
+        watchdog.cancel()
+        record.import_seconds = time.perf_counter() - start
+        if trace:
+            print(f"opcore: plugin {ep.name!r} imported in {record.import_seconds:.3f} s",
+                  file=sys.stderr, flush=True)
+
+
+def _report_slow(name: str, value: str) -> None:
+    print(f"opcore: importing plugin {name!r} ({value}) has taken more than "
+          f"{SLOW_IMPORT_SECONDS:g} s and is still running (disable it with "
+          f"OPCORE_DISABLE_PLUGINS={name})", file=sys.stderr, flush=True)
 
 
 def _core_version() -> str:

@@ -53,6 +53,9 @@ class _TensorMethods:
     def __matmul__(self, other): return _T().dot(self, other)
     def __rmatmul__(self, other): return _T().dot(other, self)
 
+    # ndarray <op> variable: NumPy defers to the variable's reflected operator (Theano's value)
+    __array_priority__ = 1000
+
     def __bool__(self):
         # As in Theano: a variable is truthy (``if not input: input = T.matrix()`` in tutorial
         # code), except a comparison result, so ``a < b < c`` fails instead of lying

@@ -94,11 +94,38 @@ class _RefusingLoader(importlib.abc.Loader):
         raise TheanoModuleUnavailable(f"No module named {name!r}: {self.why}", name=name)
 
 
+class _MissingFinder(importlib.abc.MetaPathFinder):
+    """Last on ``sys.meta_path``: an ``opcore.*`` module nobody found (``from theano.tensor import
+    no_such``) raises saying which opcore module serves the Theano name and why it is absent."""
+
+    def find_spec(self, fullname: str, path: Any = None,
+                  target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith("opcore.") or "theano" not in sys.modules:
+            return None
+        theano_name = "theano." + fullname[len("opcore."):]
+        why = (f"opcore serves {theano_name!r} as {fullname!r}, which this installation does "
+               f"not have ({missing_why(fullname)})")
+        return importlib.machinery.ModuleSpec(fullname, _RefusingLoader(why))
+
+
 class TheanoFinder(importlib.abc.MetaPathFinder):
     """Serves ``theano`` and ``theano.*`` from opcore (see :mod:`~opcore.compat.theano.modmap`)."""
 
     def find_spec(self, fullname: str, path: Any = None,
                   target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname.startswith("opcore."):
+            # `from theano.sandbox import cuda` imports opcore.sandbox.cuda (the parent module's
+            # own name): refusals and renamings apply under opcore's spelling too
+            theano_name = "theano." + fullname[len("opcore."):]
+            why = refused(theano_name)
+            if why:
+                return importlib.machinery.ModuleSpec(fullname, _RefusingLoader(why))
+            target_name = opcore_name(theano_name)
+            if target_name != fullname:
+                spec = importlib.machinery.ModuleSpec(fullname, _AliasLoader(target_name))
+                spec.submodule_search_locations = []
+                return spec
+            return None
         if fullname != "theano" and not fullname.startswith("theano."):
             return None
         why = refused(fullname)
@@ -157,11 +184,13 @@ def install(shadow: bool | None = None, read_flags: bool = True) -> None:
 
         theano_flags.apply(config)
     sys.meta_path.insert(0, TheanoFinder())
+    sys.meta_path.append(_MissingFinder())
 
 
 def uninstall() -> None:
     """Undo :func:`install`: ``import theano`` is no longer served by opcore."""
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, TheanoFinder)]
+    sys.meta_path[:] = [f for f in sys.meta_path
+                        if not isinstance(f, (TheanoFinder, _MissingFinder))]
     for name in [n for n in sys.modules if n == "theano" or n.startswith("theano.")]:
         if _is_ours(sys.modules[name]):
             del sys.modules[name]

@@ -192,7 +192,7 @@ class RandomVariable(Op):
         rng, size, *params = inputs
         if not self.inplace:
             rng = copy.deepcopy(rng)
-        size = tuple(int(s) for s in size) if len(size) else None
+        size = tuple(size.tolist()) if len(size) else None
         draws = self.draw_values(rng, params, size, node.outputs[1].dtype)
         outputs[0][0] = rng
         outputs[1][0] = np.asarray(draws, dtype=node.outputs[1].dtype)

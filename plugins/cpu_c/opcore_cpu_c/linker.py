@@ -22,7 +22,7 @@ from opcore.plugins import get_host
 
 from opcore.graph.params import ParamsType, params_of
 
-from opcore_cpu_c.ccode import PRELUDE, C_TYPES, params_struct, typenum, var_typedefs
+from opcore_cpu_c.ccode import C_DTYPES, PRELUDE, params_struct, typenum, var_typedefs
 
 __all__ = ["CLinker", "c_provider", "node_supported"]
 
@@ -32,7 +32,7 @@ _METHODS = ("c_support_code", "c_headers", "c_header_dirs", "c_libraries", "c_li
 
 def _tensor_ok(v: Any) -> bool:
     t = v.type
-    return hasattr(t, "dtype") and hasattr(t, "broadcastable") and np.dtype(t.dtype).name in C_TYPES
+    return hasattr(t, "dtype") and hasattr(t, "broadcastable") and np.dtype(t.dtype).name in C_DTYPES
 
 
 def c_provider(node: Any) -> Any:

@@ -200,3 +200,36 @@ def test_signal_conv2d_shapes_and_values(rng, xnd, wnd, mode):
     if wnd == 2:
         ref = ref[..., 0, :, :] if xnd == 3 else ref[0]
     np.testing.assert_allclose(got, ref, atol=1e-12)
+
+
+def test_asymmetric_padding_2d_and_3d(rng):
+    from opcore.tensor.nnet import abstract_conv as ac
+
+    xv, wv = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    mode = ((1, 2), (0, 1))
+    y = T.nnet.conv2d(x, w, border_mode=mode, subsample=(2, 1))
+    got = opcore.function([x, w], y)(xv, wv)
+    # reference: pad explicitly, then a valid convolution
+    xp = np.pad(xv, ((0, 0), (0, 0), (1, 2), (0, 1)))
+    ref = opcore.function([x, w], T.nnet.conv2d(x, w, subsample=(2, 1)))(xp, wv)
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+    assert got.shape == ac.get_conv_output_shape(xv.shape, wv.shape, mode, (2, 1))
+    gx, gw = opcore.grad((y ** 2).sum(), [x, w])
+    check = opcore.function([x, w], [gx, gw])(xv, wv)
+    xpad = T.dtensor4("xp")
+    yp = T.nnet.conv2d(xpad, w, subsample=(2, 1))
+    gxp, gwp = opcore.function([xpad, w], opcore.grad((yp ** 2).sum(), [xpad, w]))(xp, wv)
+    np.testing.assert_allclose(check[0], gxp[:, :, 1:7, 0:5], atol=1e-10)
+    np.testing.assert_allclose(check[1], gwp, atol=1e-10)
+    # symmetric pairs collapse to ints (the same op as the int form)
+    assert T.nnet.conv2d(x, w, border_mode=((1, 1), 2)).owner.op.border_mode == (1, 2)
+    x5, w5 = T5("x"), T5("w")
+    xv5, wv5 = rng.standard_normal((1, 2, 4, 4, 3)), rng.standard_normal((2, 2, 2, 2, 2))
+    y5 = opcore.function([x5, w5], T.nnet.conv3d(x5, w5, border_mode=(0, (1, 0), (0, 2))))(
+        xv5, wv5)
+    ref5 = _ref_conv3d(np.pad(xv5, ((0, 0), (0, 0), (0, 0), (1, 0), (0, 2))), wv5, "valid", True)
+    np.testing.assert_allclose(y5, ref5, atol=1e-12)
+    check_op_contract(Conv3d(border_mode=((1, 0), 0, (0, 1))), [xv5, wv5], [T5("a"), T5("b")])
+    with pytest.raises(ValueError, match="before, after"):
+        T.nnet.conv2d(x, w, border_mode=((1, 2, 3), 0))

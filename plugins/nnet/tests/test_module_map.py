@@ -24,6 +24,7 @@ PATHS = {
     "opcore.tensor.nnet.conv3d2d": ["conv3d"],
     "opcore.tensor.nnet.nnet": ["softmax", "sigmoid", "categorical_crossentropy", "relu"],
     "opcore.tensor.nnet.bn": ["batch_normalization_train", "batch_normalization_test"],
+    "opcore.tensor.nnet.sigm": ["sigmoid", "softplus", "ultra_fast_sigmoid", "hard_sigmoid"],
     "opcore.tensor.nnet.neighbours": ["images2neibs", "neibs2images", "Images2Neibs"],
     "opcore.tensor.signal": ["pool", "conv"],
     "opcore.tensor.signal.pool": ["pool_2d", "pool_3d", "max_pool_2d_same_size", "Pool",

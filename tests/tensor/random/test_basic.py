@@ -304,3 +304,28 @@ def test_default_update_sees_the_givens():
     f = opcore.function([i], out, givens={x: data[i * 2:(i + 1) * 2]})
     a, b = f(0), f(1)
     assert a.shape == b.shape == (2, 3) and not np.array_equal(a, b)
+
+
+def test_debugmode_gives_the_same_stream():
+    from opcore.compile.debugmode import DebugMode
+    from opcore.sandbox.rng_mrg import MRG_RandomStreams
+
+    x = T.dmatrix("x")
+    runs = []
+    for mode in (DebugMode(), None):
+        s, r = RandomStream(0), MRG_RandomStreams(1)
+        f = opcore.function([x], [x * s.normal(size=x.shape), x * r.uniform(size=x.shape)],
+                            mode=mode)
+        runs.append([f(np.ones((2, 3))) for _ in range(2)])
+    for a, b in zip(*runs):
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(u, v)
+
+
+def test_import_opcore_does_not_import_numpy_random():
+    import subprocess
+    import sys
+
+    code = "import sys, opcore; print('numpy.random' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr[-2000:]

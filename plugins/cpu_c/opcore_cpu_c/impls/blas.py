@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from opcore.config import config
 from opcore.tensor.blas import Gemm, Gemv, Ger
 from opcore.tensor.math import Dot
@@ -315,9 +317,79 @@ if (oc_alloc(&{z}, 2, PyArray_DIMS({A}), {typenum(zd)})) {fail}
 """
 
 
+# -- the SciPy BLAS fast path of the py backend -----------------------------------------------
+# The core's Gemm/Gemv/Ger perform() use NumPy only; this plugin gives the ``py`` backend (and
+# the C backend's Python thunks, for the nodes its C declines) SciPy's BLAS routines, which
+# scale and accumulate in one call.  SciPy is imported at the first such thunk, never at
+# registration or compile time.
+
+def _scipy_blas() -> Any:
+    try:
+        from scipy.linalg import blas
+    except ImportError:
+        return None
+    return blas
+
+
+def _scipy_gemm(blas: Any, dt: Any, z: Any, a: Any, x: Any, y: Any, b: Any) -> Any:
+    fn = blas.get_blas_funcs("gemm", (x, y, z))
+    return fn(alpha=a, a=x, b=y, beta=b, c=np.array(z, dtype=dt, order="F"), overwrite_c=True)
+
+
+def _scipy_gemv(blas: Any, dt: Any, y: Any, a: Any, A: Any, x: Any, b: Any) -> Any:
+    fn = blas.get_blas_funcs("gemv", (A, x, y))
+    return fn(alpha=a, a=A, x=x, beta=b, y=np.array(y, dtype=dt), overwrite_y=True)
+
+
+def _scipy_ger(blas: Any, dt: Any, A: Any, a: Any, x: Any, y: Any) -> Any:
+    fn = blas.get_blas_funcs("ger", (x, y, A))
+    return fn(alpha=a, x=x, y=y, a=np.array(A, dtype=dt, order="F"), overwrite_a=True)
+
+
+class ScipyBlasThunk:
+    """``impl(node, storage_map)`` for the ``py`` backend: the node through SciPy's BLAS when
+    every array operand has the output's float/complex dtype and is non-empty, and the values
+    pass the BLAS integer width; else the op's NumPy ``perform``."""
+
+    def __init__(self, call: Any, arrays: tuple[int, ...], shapes_ok: Any) -> None:
+        self.call = call
+        self.arrays = arrays  # positions of the array operands
+        self.shapes_ok = shapes_ok  # (*values) -> bool; else perform() raises NumPy's error
+
+    def __call__(self, node: Any, storage_map: dict) -> Any:
+        fallback = node.op.make_py_thunk(node, storage_map)
+        blas = _scipy_blas()
+        dt = node.outputs[0].type.numpy_dtype
+        if blas is None or dt.char not in "fdFD":
+            return fallback
+        cells = [storage_map[v] for v in node.inputs]
+        out = storage_map[node.outputs[0]]
+        call, arrays, shapes_ok = self.call, self.arrays, self.shapes_ok
+
+        def thunk() -> None:
+            vals = [c[0] for c in cells]
+            ok = all(vals[k].dtype == dt and 0 < vals[k].size and max(vals[k].shape) < 2 ** 31
+                     for k in arrays)
+            if not ok or not shapes_ok(*vals):
+                fallback()
+                return
+            out[0] = np.asarray(call(blas, dt, *vals), dtype=dt)
+        thunk.inputs = cells
+        thunk.outputs = [out]
+        return thunk
+
+
 def register(impls: Any) -> None:
     """Give backend ``c`` these implementations (``impls`` is the host's ImplRegistry)."""
     impls.register("c", Dot, DotC())
     impls.register("c", Gemv, GemvC())
     impls.register("c", Gemm, GemmC())
     impls.register("c", Ger, GerC())
+    impls.register("py", Gemm, ScipyBlasThunk(
+        _scipy_gemm, (0, 2, 3),
+        lambda z, a, x, y, b: x.shape[1] == y.shape[0] and z.shape == (x.shape[0], y.shape[1])))
+    impls.register("py", Gemv, ScipyBlasThunk(
+        _scipy_gemv, (0, 2, 3),
+        lambda y, a, A, x, b: A.shape[1] == x.shape[0] and y.shape == (A.shape[0],)))
+    impls.register("py", Ger, ScipyBlasThunk(
+        _scipy_ger, (0, 2, 3), lambda A, a, x, y: A.shape == (x.shape[0], y.shape[0])))
