@@ -12,10 +12,9 @@ from opcore.d3viz import d3viz  # noqa: F401  (Theano's printing.d3viz spelling)
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.op import Op
 
-_INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "true_div": ("/", 2),
-          "int_div": ("//", 2), "mod": ("%", 2), "pow": ("**", 3), "lt": ("<", 0),
-          "gt": (">", 0), "le": ("<=", 0), "ge": (">=", 0), "eq": ("==", 0), "neq": ("!=", 0),
-          "and_": ("&", 0), "or_": ("|", 0), "xor": ("^", 0)}
+#: the operators pprint writes infix, as Theano's printer does (every other op, comparisons
+#: included, is written as a function call: ``gt(x, y)``); every infix term is parenthesised
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "int_div": "//", "pow": "**"}
 
 
 #: scalar ops pprint spells by their tensor function's name, as Theano does
@@ -59,15 +58,14 @@ def _node_str(v, out, prec):
     name = getattr(so, "name", None)
     args = node.inputs
 
-    def wrap(a, p):
-        s = out[a]
-        return f"({s})" if prec[a] < p else s
-
-    if name in _INFIX and len(args) == 2:
-        sym, p = _INFIX[name]
-        return f"({wrap(args[0], p)} {sym} {wrap(args[1], p + 1)})", 10
+    if name in _INFIX and len(args) >= 2:
+        return "(" + f" {_INFIX[name]} ".join(out[a] for a in args) + ")", 10
     if name == "neg":
-        return f"(-{wrap(args[0], 3)})", 10
+        return f"(-{out[args[0]]})", 10
+    if name == "abs":
+        return f"|{out[args[0]]}|", 10
+    if type(op).__name__ == "Dot" and len(args) == 2:
+        return f"({out[args[0]]} \\dot {out[args[1]]})", 10
     tname = type(op).__name__
     if tname == "DimShuffle":
         # Theano's spelling: leading broadcast dimensions are not shown, a full reversal is .T

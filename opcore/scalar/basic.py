@@ -335,25 +335,30 @@ def _wrap(expr_fmt: str, vals: list, dtype: str, ctype) -> str:
 def _c_minmax(cmp: str):
     def render(vals, in_dts, cds, out, ctype, raw=None):
         a, b = vals
-        if out in _FLOATS:  # NumPy: a NaN in either input is the result
-            return f"((({a}) {cmp} ({b}) || ({a}) != ({a})) ? ({a}) : ({b}))"
+        if out in _FLOATS:  # NumPy: a NaN in either input is the result (| keeps it branch-free)
+            return f"(((({a}) {cmp} ({b})) | (({a}) != ({a}))) ? ({a}) : ({b}))"
         return f"((({a}) {cmp} ({b})) ? ({a}) : ({b}))"
     return render
 
 
 def _c_sgn(vals, in_dts, cds, out, ctype, raw=None):
     (a,) = vals
-    if out in _FLOATS:
-        return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : (({a}) == 0 ? 0 : ({a}))))"
+    if out in _FLOATS:  # NaN (and a zero) give themselves back: one select, vectorized
+        return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : ({a})))"
     if out in _UNSIGNED:
         return f"(({a}) > 0 ? 1 : 0)"
     return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : 0))"
 
 
 def _c_clip(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's ``minimum(maximum(x, lo), hi)``: NaN in x, lo or hi gives NaN, and ``hi`` wins
+    when ``lo > hi``.  Written without repeating sub-expressions so the loop vectorizes; the
+    bounds' NaN tests fold away when the bounds are constants."""
     x, lo, hi = vals
-    mx = _c_minmax(">")([x, lo], None, None, out, ctype)
-    return _c_minmax("<")([mx, hi], None, None, out, ctype)
+    body = f"(({x}) < ({lo}) ? (({lo}) > ({hi}) ? ({hi}) : ({lo})) : (({x}) > ({hi}) ? ({hi}) : ({x})))"
+    if out in _FLOATS:
+        return f"(({lo}) != ({lo}) ? ({lo}) : (({hi}) != ({hi}) ? ({hi}) : {body}))"
+    return body
 
 
 def _c_abs(vals, in_dts, cds, out, ctype, raw=None):

@@ -124,6 +124,10 @@ def grad(cost, wrt, **kwargs):
     return _grad(cost, wrt, **kwargs)
 
 
+#: submodules reachable as attributes before they are imported, as in Theano
+_SUBMODULES = ("opt", "inplace", "utils", "var", "shared_randomstreams", "random", "sharedvar")
+
+
 def __getattr__(name):
     if name in _FROM_GRADIENT:  # Theano's T.Rop, T.Lop, ...: opcore.gradient loads on first use
         value = getattr(importlib.import_module("opcore.gradient"), name)
@@ -135,4 +139,6 @@ def __getattr__(name):
         from opcore.plugins import get_host
 
         return get_host().namespaces.resolve("opcore.tensor." + name)
+    if name in _SUBMODULES:  # Theano's T.opt, T.shared_randomstreams... without an import
+        return importlib.import_module("opcore.tensor." + name)
     raise AttributeError(f"module 'opcore.tensor' has no attribute {name!r}")

@@ -179,3 +179,15 @@ def test_debugprint_under_the_runner_is_theano_text(run_theano):
         theano.printing.debugprint(f)
     """).stdout.splitlines()
     assert out[0].endswith("''   0") and out[1] == " |x [id B]"
+
+
+def test_theano_only_flags_are_readable_and_settable(run_theano):
+    proc = run_theano("""
+        import theano
+        theano.config.warn.subtensor_merge_bug = False
+        theano.config.print_test_value = True
+        print(theano.config.print_test_value, theano.config.blas.ldflags,
+              theano.config.traceback.limit, theano.config.warn.subtensor_merge_bug)
+    """, env={"THEANO_FLAGS": "blas.ldflags=-lopenblas"})
+    assert proc.stdout.split() == ["True", "-lopenblas", "8", "False"]
+    assert proc.stderr.count("'blas.ldflags'") == 1

@@ -239,6 +239,20 @@ class _ConvBase(Op):
                              f"(the spatial shape), got {shape.type.shape[0]}")
         return shape
 
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Every conv op is bilinear in its two tensor inputs:
+        ``R(op(a, b)) = op(ea, b) + op(a, eb)`` (the shape input is constant)."""
+        a, b, *rest = inputs
+        ea, eb = eval_points[:2]
+        terms = []
+        if ea is not None:
+            terms.append(self(ea, b, *rest))
+        if eb is not None:
+            terms.append(self(a, eb, *rest))
+        if not terms:
+            return [None]
+        return [terms[0] if len(terms) == 1 else terms[0] + terms[1]]
+
     def _out_type(self, *vs: Any) -> Any:
         dt = np.result_type(*(v.dtype for v in vs)).name
         return T.TensorType(dt, shape=(None,) * (self.convdim + 2))()

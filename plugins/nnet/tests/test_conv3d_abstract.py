@@ -233,3 +233,22 @@ def test_asymmetric_padding_2d_and_3d(rng):
     check_op_contract(Conv3d(border_mode=((1, 0), 0, (0, 1))), [xv5, wv5], [T5("a"), T5("b")])
     with pytest.raises(ValueError, match="before, after"):
         T.nnet.conv2d(x, w, border_mode=((1, 2, 3), 0))
+
+
+def test_conv_and_neighbours_rop_vs_finite_differences(rng):
+    from opcore.gradient import Rop
+
+    x, w, vx, vw = T5("x"), T5("w"), T5("vx"), T5("vw")
+    xv, wv = rng.standard_normal((1, 2, 4, 4, 3)), rng.standard_normal((2, 2, 2, 2, 2))
+    ex, ew = rng.standard_normal(xv.shape), rng.standard_normal(wv.shape)
+    y = T.nnet.conv3d(x, w, border_mode="half", subsample=(1, 2, 1))
+    f = opcore.function([x, w], y)
+    got = opcore.function([x, w, vx, vw], Rop(y, [x, w], [vx, vw]))(xv, wv, ex, ew)
+    eps = 1e-6
+    fd = (f(xv + eps * ex, wv + eps * ew) - f(xv - eps * ex, wv - eps * ew)) / (2 * eps)
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-6)
+    m, vm = T.dtensor4("m"), T.dtensor4("vm")
+    mv, ev = rng.standard_normal((1, 2, 4, 7)), rng.standard_normal((1, 2, 4, 7))
+    n = T.nnet.images2neibs(m, (2, 3), (1, 3), mode="half")
+    rn = opcore.function([m, vm], Rop(n, m, vm), on_unused_input="ignore")(mv, ev)
+    np.testing.assert_allclose(rn, opcore.function([m], n)(ev))
