@@ -252,3 +252,14 @@ def test_conv_and_neighbours_rop_vs_finite_differences(rng):
     n = T.nnet.images2neibs(m, (2, 3), (1, 3), mode="half")
     rn = opcore.function([m, vm], Rop(n, m, vm), on_unused_input="ignore")(mv, ev)
     np.testing.assert_allclose(rn, opcore.function([m], n)(ev))
+
+
+def test_conv2d_legacy_convop_keywords_warn_and_are_ignored(rng):
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    with pytest.warns(UserWarning, match="unroll_kern"):
+        y = T.nnet.conv.conv2d(x, w, image_shape=(1, 2, 5, 5), unroll_kern=4)
+    xv, wv = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 2, 2))
+    np.testing.assert_allclose(opcore.function([x, w], y)(xv, wv),
+                               _ref_conv3d(xv[:, :, None], wv[:, :, None], "valid", True)[:, :, 0])
+    with pytest.raises(ValueError, match="imshp_logical"):
+        T.nnet.conv2d(x, w, imshp_logical=(2, 5, 5))
