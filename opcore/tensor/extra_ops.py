@@ -94,9 +94,6 @@ class CumOp(Op):
         self.axis = axis
         self.mode = mode
 
-    def __str__(self):
-        return f"{type(self).__name__}{{{self.axis}, {self.mode}}}"
-
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
         if self.axis is None:

@@ -91,3 +91,22 @@ def test_asymmetric_padding_stays_on_the_cpu(gpu_flags):
     xv, wv = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 2, 2))
     ref = opcore.function([x, w], y, mode=opcore.Mode(backend="py"))(xv, wv)
     np.testing.assert_allclose(f(xv, wv), ref, atol=1e-12)
+
+
+def test_cpu_only_nnet_ops_inside_gpu_graphs(gpu_flags):
+    """Second derivatives through max pooling, the symbolic Pool form and images2neibs have no
+    kernels: they run on the host inside a gpu graph and give the Python backend's values."""
+    nnet = pytest.importorskip("opcore_nnet.api")
+    x, W, ws = T.dmatrix("x"), T.dmatrix("W"), T.lvector("ws")
+    h = T.dot(x, W).reshape((2, 1, 4, 4))
+    cost = (pool.pool_2d(h, (2, 2), ignore_border=True) ** 2).sum()
+    penalty = (opcore.grad(cost, x) ** 2).sum()
+    sym = pool.pool_2d(h, ws, ignore_border=True, mode="average_exc_pad").sum()
+    neibs = nnet.images2neibs(h, (2, 2)).sum()
+    outs = [opcore.grad(penalty, W), sym, opcore.grad(neibs * sym, W)]
+    xv, wv = rng.standard_normal((2, 3)), rng.standard_normal((3, 16))
+    f = opcore.function([x, W, ws], outs)
+    assert f.maker.backend.name == "gpu"
+    ref = opcore.function([x, W, ws], outs, mode=opcore.Mode(backend="py"))(xv, wv, [2, 3])
+    for a, b in zip(f(xv, wv, [2, 3]), ref):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)

@@ -137,6 +137,12 @@ class Images2Neibs(Op):
     def connection_pattern(self, node: Any) -> list:
         return [[True], [False], [False]]
 
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Linear in ``ten4``: the patches of the eval point."""
+        if eval_points[0] is None:
+            return [None]
+        return [self(eval_points[0], *inputs[1:])]
+
 
 class Neibs2ImagesGrad(Op):
     """The transpose of :class:`Images2Neibs`: inputs ``(neibs, neib_shape, neib_step,
@@ -187,6 +193,12 @@ class Neibs2ImagesGrad(Op):
 
     def connection_pattern(self, node: Any) -> list:
         return [[True], [False], [False], [False]]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Linear in ``neibs``."""
+        if eval_points[0] is None:
+            return [None]
+        return [self(eval_points[0], *inputs[1:])]
 
 
 def images2neibs(ten4: Any, neib_shape: Any, neib_step: Any = None, mode: str = "valid") -> Any:
