@@ -218,8 +218,26 @@ class FunctionGraph:
             new = conv
         if var not in self.variables:
             return
+        self._inherit_origin(var, new)
         for node, i in list(self.clients.get(var, [])):
             self.change_node_input(node, i, new, reason)
+
+    def _inherit_origin(self, var: Variable, new: Variable) -> None:
+        """The nodes a rewrite created for ``new`` remember the node the user wrote
+        (``tag.origin``), so a run-time error names the user's op, not a rewrite's product."""
+        if var.owner is None or new.owner is None or new.owner is var.owner:
+            return
+        origin = getattr(var.owner.tag, "origin", None) or var.owner
+        stack = [new.owner]
+        seen = set()
+        while stack:
+            node = stack.pop()
+            if node in seen or node in self.apply_nodes or getattr(node.tag, "origin", None):
+                continue
+            seen.add(node)
+            node.tag.origin = origin
+            stack.extend(v.owner for v in node.inputs
+                         if v.owner is not None and v not in self.variables)
 
     def replace_all(self, pairs, reason=None) -> None:
         for old, new in pairs:

@@ -116,7 +116,7 @@ class _Gen:
         if not ver:
             self.cacheable = False
         self.versions.append((type(node.op).__name__, ver))
-        self.ops.append(type(node.op).__name__)
+        self.ops.append(str(node.op)[:60])  # what `opcore cache list` shows
         self.add_unique(self.support, [_call(prov, "c_support_code", node)])
         apply_code = getattr(prov, "c_support_code_apply", None)
         if apply_code is not None:

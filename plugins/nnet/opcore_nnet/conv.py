@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -239,6 +240,20 @@ class _ConvBase(Op):
                              f"(the spatial shape), got {shape.type.shape[0]}")
         return shape
 
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Every conv op is bilinear in its two tensor inputs:
+        ``R(op(a, b)) = op(ea, b) + op(a, eb)`` (the shape input is constant)."""
+        a, b, *rest = inputs
+        ea, eb = eval_points[:2]
+        terms = []
+        if ea is not None:
+            terms.append(self(ea, b, *rest))
+        if eb is not None:
+            terms.append(self(a, eb, *rest))
+        if not terms:
+            return [None]
+        return [terms[0] if len(terms) == 1 else terms[0] + terms[1]]
+
     def _out_type(self, *vs: Any) -> Any:
         dt = np.result_type(*(v.dtype for v in vs)).name
         return T.TensorType(dt, shape=(None,) * (self.convdim + 2))()
@@ -382,11 +397,17 @@ def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any 
     pairs (asymmetric padding, as Theano's abstract_conv allows); ``subsample``: strides;
     ``filter_dilation``: dilation; ``num_groups``: grouped convolution; ``filter_flip``: flip
     the filters (a true convolution, Theano's default).  ``input_shape``/``filter_shape`` are
-    accepted for compatibility (shapes are read at run time).  Raises ``ValueError`` at run time
-    when the channels or sizes do not fit, ``NotImplementedError`` for ``unshared=True``.
+    accepted for compatibility (shapes are read at run time); the legacy ConvOp keywords
+    (``unroll_kern``, ...) warn and are ignored, as in Theano.  Raises ``ValueError`` at run
+    time when the channels or sizes do not fit, ``NotImplementedError`` for ``unshared=True``.
     """
+    if "imshp_logical" in kwargs or "kshp_logical" in kwargs:
+        raise ValueError("conv2d: imshp_logical and kshp_logical (the legacy ConvOp's logical "
+                         "shapes) are not supported")
     if kwargs:
-        raise TypeError(f"conv2d: unexpected arguments {sorted(kwargs)}")
+        # the legacy ConvOp tuning keywords (unroll_batch, unroll_kern, openmp, ...), as Theano
+        warnings.warn(f"conv2d: {sorted(kwargs)} are deprecated ConvOp keywords and are "
+                      f"ignored", stacklevel=2)
     _no_unshared(unshared, "conv2d")
     return Conv2d(border_mode, subsample, filter_dilation, num_groups, filter_flip)(input, filters)
 

@@ -30,6 +30,7 @@ from opcore.tensor.basic import as_tensor_variable
 from opcore_nnet import ccode
 
 __all__ = ["Pool", "PoolGrad", "MaxPoolGrad", "AveragePoolGrad", "DownsampleFactorMaxGradGrad",
+           "MaxPoolRop",
            "pool_2d", "pool_3d", "max_pool_2d", "max_pool_3d",
            "max_pool_2d_same_size"]
 
@@ -285,6 +286,17 @@ class Pool(_PoolBase):
         gx = PoolGrad(**self._props_dict())(x, grads[0], *params)
         return [gx] + [disconnected_type() for _ in params]
 
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Sum/average pooling is linear: pool the eval point.  Max pooling takes the eval
+        point's value at each window's (first, row-major) maximum (:class:`MaxPoolRop`)."""
+        x, params, ev = inputs[0], inputs[1:], eval_points[0]
+        if ev is None:
+            return [None]
+        props = self._props_dict()
+        if self.mode == "max":
+            return [MaxPoolRop(**props)(x, ev, *params)]
+        return [Pool(**props)(ev, *params)]
+
     def c_code(self, node: Any, name: str, inames: list, onames: list, sub: dict) -> str:
         return ccode.pool_c(self, inames[0], onames[0], node.inputs[0].dtype, sub["fail"])
 
@@ -366,9 +378,61 @@ class PoolGrad(_PoolBase):
         # the average/sum gradient is linear in gz: its transpose is the pooling itself
         return [T.zeros_like(x), Pool(**props)(g, *params)] + rest
 
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Linear in ``gz``; ``x`` only selects where it goes (its derivative is zero almost
+        everywhere)."""
+        egz = eval_points[1]
+        if egz is None:
+            return [None if eval_points[0] is None else T.zeros_like(inputs[0])]
+        return [self(inputs[0], egz, *inputs[2:])]
+
     def c_code(self, node: Any, name: str, inames: list, onames: list, sub: dict) -> str:
         return ccode.pool_grad_c(self, inames[0], inames[1], onames[0], node.inputs[0].dtype,
                                  sub["fail"])
+
+
+class MaxPoolRop(_PoolBase):
+    """The R-op of max pooling (Theano's op of this name): inputs ``(x, eval_point)`` (then
+    ``ws, stride, pad`` in the symbolic form); output shaped like the pooling of ``x``: the
+    eval point's value at each window's maximum (the first one in row-major order on ties, as
+    Theano's)."""
+
+    def make_node(self, x: Any, eval_point: Any, ws: Any = None, stride: Any = None,
+                  pad: Any = None) -> Apply:
+        x, ev = self._check_x(x), as_tensor_variable(eval_point)
+        if ev.ndim != x.ndim:
+            raise TypeError(f"{self}: eval_point ({ev.type}) and x ({x.type}) differ in rank")
+        params = self._param_inputs(ws, stride, pad) if self.symbolic else []
+        shape = x.type.shape[:-self.ndim] + (None,) * self.ndim
+        return Apply(self, [x, ev] + params, [T.TensorType(ev.dtype, shape=shape)()])
+
+    def perform(self, node: Apply, inputs: list, out: list) -> None:
+        if self.symbolic:
+            return self._fixed(*inputs[2:]).perform(node, inputs[:2], out)
+        x, ev = inputs
+        if ev.shape != x.shape:
+            raise ValueError(f"{self}: eval_point has shape {ev.shape}, x {x.shape}")
+        nd = self.ndim
+        xp, outs, _ = self._layout(x)
+        evp = np.zeros(xp.shape, dtype=ev.dtype)
+        evp[(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(self.pad, x.shape[-nd:]))] = ev
+        if 0 in outs:
+            out[0][0] = np.zeros(x.shape[:-nd] + outs, dtype=node.outputs[0].type.dtype)
+            return
+        taps, etaps = self._taps(xp, outs), self._taps(evp, outs)
+        best, val = np.array(next(taps)), np.array(next(etaps))
+        for t, e in zip(taps, etaps):
+            better = t > best
+            best = np.where(better, t, best)
+            val = np.where(better, e, val)
+        out[0][0] = val.astype(node.outputs[0].type.dtype, copy=False)
+
+    def infer_shape(self, node: Apply, shapes: list) -> list:
+        params = node.inputs[2:] if self.symbolic else None
+        return [self._infer_pooled(shapes[0], params)]
+
+    def c_supports(self, node: Any) -> bool:
+        return False
 
 
 class MaxPoolGrad(PoolGrad):

@@ -248,3 +248,30 @@ def test_theano_gradient_op_classes(rng):
     dd = DownsampleFactorMaxGradGrad(True, "max", 2)(x, mo, x, ws)
     f = opcore.function([x, mo], dd)
     assert not any(getattr(n.op, "symbolic", False) for n in f.maker.fgraph.toposort())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pool_rop_vs_finite_differences(rng, mode):
+    from opcore.gradient import Rop
+
+    x, v = T.dtensor4("x"), T.dtensor4("v")
+    xv, vv = rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((2, 2, 5, 6))
+    y = T.nnet.pool_2d(x, (2, 3), ignore_border=False, stride=(2, 2), mode=mode)
+    f = opcore.function([x], y)
+    got = opcore.function([x, v], Rop(y, x, v), on_unused_input="ignore")(xv, vv)
+    eps = 1e-6
+    np.testing.assert_allclose(got, (f(xv + eps * vv) - f(xv - eps * vv)) / (2 * eps),
+                               rtol=1e-6, atol=1e-6)
+    # 3-d pooling through the symbolic form as well
+    ws = T.lvector("ws")
+    y3 = T.nnet.pool_3d(x, ws, ignore_border=True, mode=mode)
+    f3 = opcore.function([x, ws], y3)
+    r3 = opcore.function([x, v, ws], Rop(y3, x, v), on_unused_input="ignore")(xv, vv, [2, 2, 2])
+    fd3 = (f3(xv + eps * vv, [2, 2, 2]) - f3(xv - eps * vv, [2, 2, 2])) / (2 * eps)
+    np.testing.assert_allclose(r3, fd3, rtol=1e-6, atol=1e-6)
+    # the max R-op takes the first maximum on ties, as Theano's MaxPoolRop
+    if mode == "max":
+        tie = np.zeros((1, 1, 2, 2))
+        ev = np.arange(4.0).reshape(1, 1, 2, 2) + 1
+        r = opcore.function([x, v], Rop(T.nnet.pool_2d(x, (2, 2), True), x, v))(tie, ev)
+        assert r.ravel().tolist() == [1.0]

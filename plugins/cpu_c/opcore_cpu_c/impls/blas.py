@@ -24,6 +24,11 @@ def _blas() -> str:
         return "numpy"
 
 
+#: the largest dimension or leading dimension handed to BLAS (its integers are 32-bit); larger
+#: products run through NumPy's ``PyArray_MatrixProduct2`` instead
+BLAS_INT_MAX = 2**31 - 1
+
+
 class _Base:
     def c_code_cache_version(self, node: Any = None) -> tuple:
         return (3,)
@@ -53,13 +58,13 @@ static void* oc_blas_fn(const char* fname)
     return p;
 }
 /* operand layout for column-major BLAS on a row-major 2-d array: 'N' when rows are contiguous */
-static int oc_layout(PyArrayObject* a, char* tr, int* ld)
+static int oc_layout(PyArrayObject* a, char* tr, int* ld, npy_intp lim)
 {
     npy_intp s0 = PyArray_STRIDES(a)[0], s1 = PyArray_STRIDES(a)[1], it = PyArray_ITEMSIZE(a);
     npy_intp r = PyArray_DIMS(a)[0], c = PyArray_DIMS(a)[1];
-    if ((s1 == it || c == 1) && s0 % it == 0 && s0 / it >= (c > 1 ? c : 1)) {
+    if ((s1 == it || c == 1) && s0 % it == 0 && s0 / it >= (c > 1 ? c : 1) && s0 / it <= lim) {
         *tr = 'N'; *ld = (int)(s0 / it); return 1; }
-    if ((s0 == it || r == 1) && s1 % it == 0 && s1 / it >= (r > 1 ? r : 1)) {
+    if ((s0 == it || r == 1) && s1 % it == 0 && s1 / it >= (r > 1 ? r : 1) && s1 / it <= lim) {
         *tr = 'T'; *ld = (int)(s1 / it); return 1; }
     return 0;
 }
@@ -75,7 +80,7 @@ class DotC(_Base):
         return _BLAS_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (3,)
+        return (4, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (a, b), (z,) = inputs, outputs
@@ -113,6 +118,7 @@ if (oc_alloc(&{z}, 2, zdims, {typenum(zd)})) {fail}
 """
         t = ctype(zd)
         pre = "d" if zd == "float64" else "s"
+        lim = int(BLAS_INT_MAX)
         return f"""
 npy_intp m = PyArray_DIMS({a})[0], k = PyArray_DIMS({a})[1], n = PyArray_DIMS({b})[1];
 npy_intp zdims[2]; char ta, tb; int lda, ldb;
@@ -123,16 +129,21 @@ if (PyArray_DIMS({b})[0] != k) {{
 zdims[0] = m; zdims[1] = n;
 if (oc_alloc(&{z}, 2, zdims, {typenum(zd)})) {fail}
 if (m > 0 && n > 0) {{
-  if (k == 0 || m > 2147483647 || n > 2147483647 || k > 2147483647) {{
+  if (k == 0) {{
     memset(PyArray_DATA({z}), 0, m * n * sizeof({t}));
+  }} else if (m > {lim} || n > {lim} || k > {lim}) {{
+    /* too large for BLAS's 32-bit integers: NumPy's product, into our buffer */
+    PyObject* r = PyArray_MatrixProduct2((PyObject*){a}, (PyObject*){b}, {z});
+    if (r == NULL) {fail}
+    Py_DECREF(r);
   }} else {{
     Py_INCREF(A); Py_INCREF(B);
-    if (!oc_layout(A, &ta, &lda)) {{ PyArrayObject* c =
+    if (!oc_layout(A, &ta, &lda, {lim})) {{ PyArrayObject* c =
         (PyArrayObject*)PyArray_NewCopy(A, NPY_CORDER);
-        Py_DECREF(A); A = c; if (!A) {{ Py_DECREF(B); {fail} }} oc_layout(A, &ta, &lda); }}
-    if (!oc_layout(B, &tb, &ldb)) {{ PyArrayObject* c =
+        Py_DECREF(A); A = c; if (!A) {{ Py_DECREF(B); {fail} }} oc_layout(A, &ta, &lda, {lim}); }}
+    if (!oc_layout(B, &tb, &ldb, {lim})) {{ PyArrayObject* c =
         (PyArrayObject*)PyArray_NewCopy(B, NPY_CORDER);
-        Py_DECREF(B); B = c; if (!B) {{ Py_DECREF(A); {fail} }} oc_layout(B, &tb, &ldb); }}
+        Py_DECREF(B); B = c; if (!B) {{ Py_DECREF(A); {fail} }} oc_layout(B, &tb, &ldb, {lim}); }}
     if (oc_{pre}gemm == NULL) oc_{pre}gemm = (oc_{pre}gemm_t)oc_blas_fn("{pre}gemm");
     if (oc_{pre}gemm == NULL) {{ Py_DECREF(A); Py_DECREF(B); {fail} }}
     {{ int M = (int)m, N = (int)n, K = (int)k, ldc = (int)n; {t} one = 1, zero = 0;
@@ -165,7 +176,7 @@ class GemvC(_Base):
         return _BLAS_SUPPORT + _GEMV_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (2, _blas())
+        return (3, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (y, a, A, x, b), (z,) = inputs, outputs
@@ -173,6 +184,7 @@ class GemvC(_Base):
         zd = node.outputs[0].type.dtype
         t = ctype(zd)
         pre = "d" if zd == "float64" else "s"
+        lim = int(BLAS_INT_MAX)
         if _blas() == "numpy":
             return f"""
 npy_intp m = PyArray_DIMS({A})[0], i; PyArrayObject* r;
@@ -201,16 +213,27 @@ if (PyArray_DIMS({x})[0] != k || PyArray_DIMS({y})[0] != m) {{
 if (oc_alloc(&{z}, 1, &m, {typenum(zd)})) {fail}
 if (PyArray_CopyInto({z}, {y}) < 0) {fail}
 if (m > 0) {{
-  if (k == 0 || m > 2147483647 || k > 2147483647) {{
+  if (k == 0) {{
     npy_intp i; {t}* q = ({t}*)PyArray_DATA({z});
     for (i = 0; i < m; i++) q[i] = (beta == 0 ? 0 : beta * q[i]);
+  }} else if (m > {lim} || k > {lim}) {{
+    /* too large for BLAS's 32-bit integers: NumPy's product, combined here */
+    npy_intp i; {t}* q = ({t}*)PyArray_DATA({z}); const {t}* rv;
+    PyArrayObject* r = (PyArrayObject*)PyArray_MatrixProduct2((PyObject*){A}, (PyObject*){x},
+                                                              NULL);
+    if (r == NULL) {fail}
+    rv = (const {t}*)PyArray_DATA(r);
+    for (i = 0; i < m; i++) q[i] = alpha * rv[i] + (beta == 0 ? 0 : beta * q[i]);
+    Py_DECREF(r);
   }} else {{
     int M = (int)m, K = (int)k, incx, one = 1; char tr;
     Py_INCREF(AA); Py_INCREF(X);
-    if (!oc_layout(AA, &ta, &lda)) {{ PyArrayObject* c =
+    if (!oc_layout(AA, &ta, &lda, {lim})) {{ PyArrayObject* c =
         (PyArrayObject*)PyArray_NewCopy(AA, NPY_CORDER);
-        Py_DECREF(AA); AA = c; if (!AA) {{ Py_DECREF(X); {fail} }} oc_layout(AA, &ta, &lda); }}
-    if (PyArray_STRIDES(X)[0] <= 0 || PyArray_STRIDES(X)[0] % sizeof({t})) {{
+        Py_DECREF(AA); AA = c; if (!AA) {{ Py_DECREF(X); {fail} }}
+        oc_layout(AA, &ta, &lda, {lim}); }}
+    if (PyArray_STRIDES(X)[0] <= 0 || PyArray_STRIDES(X)[0] % sizeof({t})
+        || PyArray_STRIDES(X)[0] / (npy_intp)sizeof({t}) > {lim}) {{
         PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(X, NPY_CORDER);
         Py_DECREF(X); X = c; if (!X) {{ Py_DECREF(AA); {fail} }} }}
     incx = (int)(PyArray_STRIDES(X)[0] / sizeof({t}));
