@@ -111,7 +111,7 @@ def debugprint(obj, depth: int = -1, print_type: bool = False, file=None, ids: s
     in the schedule; an input's line is ``<prefix><variable> [id X]<type>``.  Children are indented
     with ``' |'``; a node met again keeps its id and is not expanded again.
 
-    ``depth``: levels to print (-1: all); ``print_type``: add `` <type>``; ``ids``: ``'CHAR'``
+    ``depth``: levels to print (-1: all); ``print_type``: add ``' <type>'``; ``ids``: ``'CHAR'``
     (A, B, ..., Z, BA...), ``'int'``, ``'id'`` (Python ids) or ``''``; ``done``: a dict shared
     between calls so ids carry over; ``stop_on_name``: do not expand below a named variable;
     ``file``: None (stdout), ``'str'`` (return the text) or a stream (returned).  For a compiled

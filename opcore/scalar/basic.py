@@ -83,8 +83,9 @@ class ScalarOp:
         return self.out
 
     def check_input_dtypes(self, *dtypes: str) -> None:
-        """Raise NumPy's ``TypeError`` when NumPy's ufunc rejects these input dtypes (``-b`` and
-        ``b - b`` on bool, ``~`` on floats, ``sign`` of bool), so the graph is refused when built."""
+        """Raise NumPy's ``TypeError`` when NumPy's ufunc rejects these input dtypes (``-b``
+        and ``b - b`` on bool, ``~`` on floats, ``sign`` of bool): the graph is refused when
+        built."""
         _check_numpy_accepts(self, tuple(dtypes))
 
     def compute_dtypes(self, in_dtypes: tuple, out_dtype: str) -> tuple:
@@ -121,7 +122,8 @@ class ScalarOp:
             return None
         try:
             cds = self.compute_dtypes(tuple(in_dtypes), out_dtype)
-            vals = [a if d == c else f"(({ctype(c)})({a}))" for a, d, c in zip(args, in_dtypes, cds)]
+            vals = [a if d == c else f"(({ctype(c)})({a}))"
+                    for a, d, c in zip(args, in_dtypes, cds)]
             special = _C_SPECIAL.get(self.name)
             if special is not None:
                 return special(vals, list(in_dtypes), cds, out_dtype, ctype, list(args))
@@ -199,7 +201,9 @@ _def("minimum", 2, np.minimum, "(({0}) < ({1}) ? ({0}) : ({1}))", commutative=Tr
      associative=True,
      grad=lambda T, i, o, g: [g * T.eq(o, i[0]), g * T.neq(o, i[0])])
 _def("neg", 1, np.negative, "(-{0})", grad=lambda T, i, o, g: [-g], py_op="-")
-_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])])
+# |z| of a complex number is real (NumPy's and Theano's rule)
+_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])],
+     out=lambda d: {"complex64": "float32", "complex128": "float64"}.get(d, d))
 _def("sgn", 1, np.sign, "(({0}) > 0 ? 1 : (({0}) < 0 ? -1 : 0))", grad=_zero_grads)
 _def("sqr", 1, np.square, "({0} * {0})", grad=lambda T, i, o, g: [g * 2 * i[0]])
 _def("sqrt", 1, np.sqrt, "sqrt({0})", out="float", grad=lambda T, i, o, g: [g * 0.5 / o])
@@ -355,7 +359,8 @@ def _c_clip(vals, in_dts, cds, out, ctype, raw=None):
     when ``lo > hi``.  Written without repeating sub-expressions so the loop vectorizes; the
     bounds' NaN tests fold away when the bounds are constants."""
     x, lo, hi = vals
-    body = f"(({x}) < ({lo}) ? (({lo}) > ({hi}) ? ({hi}) : ({lo})) : (({x}) > ({hi}) ? ({hi}) : ({x})))"
+    body = (f"(({x}) < ({lo}) ? (({lo}) > ({hi}) ? ({hi}) : ({lo})) : "
+            f"(({x}) > ({hi}) ? ({hi}) : ({x})))")
     if out in _FLOATS:
         return f"(({lo}) != ({lo}) ? ({lo}) : (({hi}) != ({hi}) ? ({hi}) : {body}))"
     return body

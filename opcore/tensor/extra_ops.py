@@ -28,7 +28,7 @@ from opcore.tensor.index_ops import (FillDiagonal, FillDiagonalOffset, RavelMult
                                      ToOneHot, UnravelIndex, fill_diagonal, fill_diagonal_,
                                      fill_diagonal_offset, fill_diagonal_offset_,
                                      ravel_multi_index, to_one_hot, unravel_index)
-from opcore.tensor.math import maximum, prod
+from opcore.tensor.math import maximum, neq, prod
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import flatten
 from opcore.tensor.subtensor import inc_subtensor, take
@@ -83,7 +83,7 @@ class CumOp(Op):
     """Cumulative sum (``mode='add'``) or product (``mode='mul'``) along ``axis``.
 
     ``axis=None`` works on the flattened array and returns a vector.  Output dtype: that of ``x``
-    (Theano's rule; NumPy would widen small integers).
+    (Theano's rule; NumPy would widen small integers), int64 for booleans (NumPy's count).
     """
 
     __props__ = ("axis", "mode")
@@ -94,17 +94,16 @@ class CumOp(Op):
         self.axis = axis
         self.mode = mode
 
-    def __str__(self):
-        return f"{type(self).__name__}{{{self.axis}, {self.mode}}}"
-
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
+        # Theano keeps the input dtype; booleans count as NumPy does (int64), not as logical or
+        dt = "int64" if x.dtype == "bool" else x.dtype
         if self.axis is None:
-            return Apply(self, [x], [TensorType(x.dtype, shape=(None,))()])
+            return Apply(self, [x], [TensorType(dt, shape=(None,))()])
         if not -x.ndim <= self.axis < x.ndim:
             raise ValueError(f"{self}: axis {self.axis} is out of bounds for {x} "
                              f"({x.ndim} dimension(s))")
-        return Apply(self, [x], [x.type()])
+        return Apply(self, [x], [TensorType(dt, shape=x.type.shape)()])
 
     def perform(self, node, inputs, out):
         fn = np.cumsum if self.mode == "add" else np.cumprod
@@ -184,7 +183,8 @@ def diff(x: Any, n: int = 1, axis: int = -1):
     lo[axis] = slice(None, -1)
     hi[axis] = slice(1, None)
     for _ in range(int(n)):
-        x = x[tuple(hi)] - x[tuple(lo)]
+        # booleans: NumPy's diff is not_equal
+        x = neq(x[tuple(hi)], x[tuple(lo)]) if x.dtype == "bool" else x[tuple(hi)] - x[tuple(lo)]
     return x
 
 

@@ -24,6 +24,7 @@ from opcore.compile.sharedvalue import shared
 from opcore.config import config
 from opcore.graph.basic import Variable
 from opcore.tensor.basic import as_tensor_variable
+from opcore.tensor.construct import specify_shape
 from opcore.tensor.random.basic import (BinomialRV, ChoiceRV, MultinomialRV, NormalRV,
                                         PermutationRV, PoissonRV, RandomIntegersRV, UniformRV)
 from opcore.tensor.random.op import RandomVariable
@@ -40,6 +41,9 @@ def _size(size, ndim):
         raise ValueError(f"size {tuple(size)} has {len(size)} dimensions but ndim={ndim}")
     if isinstance(size, (tuple, list)) and not size:
         return None  # Theano: an empty size means "the shape of the parameters"
+    if isinstance(size, Variable) and ndim is not None and size.ndim == 1 \
+            and size.type.shape[0] is None:
+        return specify_shape(size, (ndim,))  # a shape vector of unknown length: ndim tells
     return size
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -396,11 +397,17 @@ def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any 
     pairs (asymmetric padding, as Theano's abstract_conv allows); ``subsample``: strides;
     ``filter_dilation``: dilation; ``num_groups``: grouped convolution; ``filter_flip``: flip
     the filters (a true convolution, Theano's default).  ``input_shape``/``filter_shape`` are
-    accepted for compatibility (shapes are read at run time).  Raises ``ValueError`` at run time
-    when the channels or sizes do not fit, ``NotImplementedError`` for ``unshared=True``.
+    accepted for compatibility (shapes are read at run time); the legacy ConvOp keywords
+    (``unroll_kern``, ...) warn and are ignored, as in Theano.  Raises ``ValueError`` at run
+    time when the channels or sizes do not fit, ``NotImplementedError`` for ``unshared=True``.
     """
+    if "imshp_logical" in kwargs or "kshp_logical" in kwargs:
+        raise ValueError("conv2d: imshp_logical and kshp_logical (the legacy ConvOp's logical "
+                         "shapes) are not supported")
     if kwargs:
-        raise TypeError(f"conv2d: unexpected arguments {sorted(kwargs)}")
+        # the legacy ConvOp tuning keywords (unroll_batch, unroll_kern, openmp, ...), as Theano
+        warnings.warn(f"conv2d: {sorted(kwargs)} are deprecated ConvOp keywords and are "
+                      f"ignored", stacklevel=2)
     _no_unshared(unshared, "conv2d")
     return Conv2d(border_mode, subsample, filter_dilation, num_groups, filter_flip)(input, filters)
 

@@ -252,3 +252,42 @@ def test_conv_and_neighbours_rop_vs_finite_differences(rng):
     n = T.nnet.images2neibs(m, (2, 3), (1, 3), mode="half")
     rn = opcore.function([m, vm], Rop(n, m, vm), on_unused_input="ignore")(mv, ev)
     np.testing.assert_allclose(rn, opcore.function([m], n)(ev))
+
+
+def test_conv2d_legacy_convop_keywords_warn_and_are_ignored(rng):
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    with pytest.warns(UserWarning, match="unroll_kern"):
+        y = T.nnet.conv.conv2d(x, w, image_shape=(1, 2, 5, 5), unroll_kern=4)
+    xv, wv = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 2, 2))
+    np.testing.assert_allclose(opcore.function([x, w], y)(xv, wv),
+                               _ref_conv3d(xv[:, :, None], wv[:, :, None], "valid", True)[:, :, 0])
+    with pytest.raises(ValueError, match="imshp_logical"):
+        T.nnet.conv2d(x, w, imshp_logical=(2, 5, 5))
+
+
+@pytest.mark.parametrize("mode", ["valid", "full", (1, 2)])
+def test_corrmm_classes_theano_style(rng, mode):
+    from opcore.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
+    from opcore.tensor.nnet.corr3d import Corr3dMM, Corr3dMM_gradInputs
+
+    x, w, top = T.dtensor4("x"), T.dtensor4("w"), T.dtensor4("top")
+    xv, wv = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
+    y = CorrMM(mode)(x, w)
+    ref = T.nnet.conv2d(x, w, border_mode=mode, filter_flip=False)
+    yv, rv = opcore.function([x, w], [y, ref])(xv, wv)
+    np.testing.assert_allclose(yv, rv, atol=1e-12)
+    tv = rng.standard_normal(yv.shape)
+    # shape=None: the spatial shape is implied when subsample is all ones
+    gi = CorrMM_gradInputs(mode)(w, top)
+    gw = CorrMM_gradWeights(mode)(x, top)
+    ggx, ggw = opcore.grad((ref * top).sum(), [x, w])
+    got = opcore.function([x, w, top], [gi, gw, ggx, ggw])(xv, wv, tv)
+    np.testing.assert_allclose(got[0], got[2], atol=1e-12)
+    np.testing.assert_allclose(got[1], got[3], atol=1e-12)
+    with pytest.raises(ValueError, match="shape must be given"):
+        CorrMM_gradInputs(mode, subsample=(2, 1))(w, top)
+    x5, w5 = T5("x"), T5("w")
+    xv5, wv5 = rng.standard_normal((1, 2, 4, 4, 3)), rng.standard_normal((2, 2, 2, 2, 2))
+    np.testing.assert_allclose(opcore.function([x5, w5], Corr3dMM()(x5, w5))(xv5, wv5),
+                               _ref_conv3d(xv5, wv5, "valid", False), atol=1e-12)
+    assert Corr3dMM_gradInputs()(w5, T5("t")).ndim == 5
