@@ -202,7 +202,9 @@ _def("minimum", 2, np.minimum, "(({0}) < ({1}) ? ({0}) : ({1}))", commutative=Tr
      associative=True,
      grad=lambda T, i, o, g: [g * T.eq(o, i[0]), g * T.neq(o, i[0])])
 _def("neg", 1, np.negative, "(-{0})", grad=lambda T, i, o, g: [-g], py_op="-")
-_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])])
+# |z| of a complex number is real (NumPy's and Theano's rule)
+_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])],
+     out=lambda d: {"complex64": "float32", "complex128": "float64"}.get(d, d))
 _def("sgn", 1, np.sign, "(({0}) > 0 ? 1 : (({0}) < 0 ? -1 : 0))", grad=_zero_grads)
 _def("sqr", 1, np.square, "({0} * {0})", grad=lambda T, i, o, g: [g * 2 * i[0]])
 _def("sqrt", 1, np.sqrt, "sqrt({0})", out="float", grad=lambda T, i, o, g: [g * 0.5 / o])
