@@ -34,6 +34,7 @@ from opcore.tensor.extra_ops import (bartlett, bincount, cumprod, cumsum, diff, 
 from opcore.tensor.gradient_ops import consider_constant  # noqa: F401,E402
 from opcore.tensor.sort import *  # noqa: F401,F403,E402
 from opcore.tensor.special import *  # noqa: F401,F403,E402
+from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
 from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
 _FROM_GRADIENT = ("Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
