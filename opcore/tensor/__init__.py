@@ -62,6 +62,8 @@ matrix = _ctor((False, False), "matrix")
 tensor3 = _ctor((False,) * 3, "tensor3")
 tensor4 = _ctor((False,) * 4, "tensor4")
 tensor5 = _ctor((False,) * 5, "tensor5")
+tensor6 = _ctor((False,) * 6, "tensor6")
+tensor7 = _ctor((False,) * 7, "tensor7")
 
 
 def tensor(dtype=None, broadcastable=None, name=None, shape=None):

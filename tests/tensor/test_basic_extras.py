@@ -80,6 +80,7 @@ def test_dtype_lists_and_type_tuples():
     assert set(T.all_dtypes) == set(T.discrete_dtypes) | set(T.continuous_dtypes)
     assert T.float_vector_types == (T.fvector, T.dvector)
     assert T.int_matrix_types[-1] is T.lmatrix
+    assert T.tensor6("x").ndim == 6 and T.tensor7(dtype="int8").dtype == "int8"
 
 
 def test_split_lengths_must_cover_the_axis():
