@@ -6,5 +6,8 @@ from opcore.compile.mode import FAST_COMPILE, FAST_RUN, Mode, get_default_mode, 
 from opcore.compile.monitormode import MonitorMode  # noqa: F401
 from opcore.compile.nanguardmode import NanGuardMode  # noqa: F401
 from opcore.compile.debugmode import DebugMode  # noqa: F401
-from opcore.graph.rewriting.db import optdb  # noqa: F401  (Theano: theano.compile.optdb)
+from opcore.compile.optdb import optdb  # noqa: F401  (Theano: theano.compile.optdb)
 from opcore.compile.sharedvalue import SharedVariable, shared, shared_constructor  # noqa: F401
+from opcore.graph.basic import set_eval_compiler
+
+set_eval_compiler(function)  # Variable.eval compiles with opcore.function
