@@ -190,8 +190,9 @@ _def("mul", 2, np.multiply, "({0} * {1})", commutative=True, associative=True, i
      grad=lambda T, i, o, g: [g * i[1], g * i[0]], py_op="*")
 _def("true_div", 2, np.true_divide, "(({odtype}){0} / ({odtype}){1})", out="float",
      grad=lambda T, i, o, g: [g / i[1], -g * i[0] / (i[1] * i[1])], py_op="/")
-_def("int_div", 2, _safe_floor_div, None, out="same", grad=_zero_grads, py_op="//")
-_def("mod", 2, np.mod, None, grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
+_def("int_div", 2, _safe_floor_div, "floor_divide({0}, {1})", out="same", grad=_zero_grads, py_op="//")
+_def("mod", 2, np.mod, "remainder({0}, {1})",
+     grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
 _def("pow", 2, np.power, "pow({0}, {1})",
      grad=lambda T, i, o, g: [g * i[1] * i[0] ** (i[1] - 1), g * o * T.log(i[0])], py_op="**")
 _def("maximum", 2, np.maximum, "(({0}) > ({1}) ? ({0}) : ({1}))", commutative=True,
@@ -400,6 +401,31 @@ def _c_pow(vals, in_dts, cds, out, ctype, raw=None):
     return "pow({0}, {1})".format(*vals)
 
 
+def _c_int_div(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's floor division of integers: x // 0 is 0, INT_MIN // -1 wraps to INT_MIN, the
+    quotient rounds toward minus infinity.  Floats run in NumPy (its divmod rules)."""
+    a, b = vals
+    if out in _UNSIGNED:
+        return f"(({b}) == 0 ? 0 : ({a}) / ({b}))"
+    if out not in _SIGNED:
+        return None
+    neg = _wrap("(0 - {0})", [a], out, ctype)
+    return (f"(({b}) == 0 ? 0 : (({b}) == -1 ? {neg} : (({a}) / ({b}) - "
+            f"((({a}) % ({b}) != 0) & ((({a}) < 0) != (({b}) < 0))))))")
+
+
+def _c_mod(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's integer remainder: the sign of the divisor, x % 0 is 0."""
+    a, b = vals
+    if out in _UNSIGNED:
+        return f"(({b}) == 0 ? 0 : ({a}) % ({b}))"
+    if out not in _SIGNED:
+        return None
+    r = f"(({a}) % ({b}))"
+    return (f"((({b}) == 0 || ({b}) == -1) ? 0 : (({r} != 0 && (({r} < 0) != (({b}) < 0))) ? "
+            f"{r} + ({b}) : {r}))")
+
+
 _MIRROR = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "neq": "neq"}
 _C_CMP = {"lt": "<", "gt": ">", "le": "<=", "ge": ">=", "eq": "==", "neq": "!="}
 
@@ -422,7 +448,7 @@ def _c_compare(name: str):
 
 _C_SPECIAL = {
     "maximum": _c_minmax(">"), "minimum": _c_minmax("<"), "sgn": _c_sgn, "clip": _c_clip,
-    "abs": _c_abs, "pow": _c_pow,
+    "abs": _c_abs, "pow": _c_pow, "int_div": _c_int_div, "mod": _c_mod,
     "floor": _c_int_identity("floor({0})"), "ceil": _c_int_identity("ceil({0})"),
     "trunc": _c_int_identity("trunc({0})"),
     "round_half_to_even": _c_int_identity("nearbyint({0})"),

@@ -36,6 +36,15 @@ CASES = [
     Case("bincount", lambda x: E.bincount(x), [IV], lambda x: np.bincount(x), grad=False),
     Case("bincount_weights_minlength", lambda x, w: E.bincount(x, w, minlength=9),
          [IV, rng.random(5)], lambda x, w: np.bincount(x, w, 9), grad_args=[1]),
+    Case("bincount_empty", lambda x: E.bincount(x), [IV[:0]], lambda x: np.bincount(x),
+         grad=False),
+    Case("bincount_empty_minlength", lambda x: E.bincount(x, minlength=4), [IV[:0]],
+         lambda x: np.bincount(x, minlength=4), grad=False),
+    Case("unique_empty_inverse", lambda x: E.unique(x, return_inverse=True), [M[:0]],
+         lambda x: [np.unique(x), np.unique(x, return_inverse=True)[1].ravel()], grad=False),
+    Case("unique_inverse_shape", lambda x: E.unique(x, False, True, True), [IV.reshape(1, 5)],
+         lambda x: [a.ravel() if k else a for k, a in enumerate(
+             np.unique(x, return_inverse=True, return_counts=True))], grad=False),
     Case("repeat_scalar_axis0", lambda x: E.repeat(x, 2, 0), [M], lambda x: np.repeat(x, 2, 0),
          E.RepeatOp),
     Case("repeat_none", lambda x: E.repeat(x, 3), [M], lambda x: np.repeat(x, 3), E.RepeatOp),
@@ -139,6 +148,18 @@ GRAD_CASES = [c for c in CASES if c.grad]
 @pytest.mark.parametrize("case", GRAD_CASES, ids=ids(GRAD_CASES))
 def test_grad(case):
     check_grad(case)
+
+
+@pytest.mark.parametrize("axis", [None, 0])
+def test_unique_inverse_shape_needs_no_unique(axis):
+    # the inverse's length is the input's size: the shape graph must not run Unique (the other
+    # outputs' lengths depend on the values)
+    x = T.lmatrix("x")
+    inv = E.unique(x, return_inverse=True, axis=axis)[1]
+    f = opcore.function([x], inv.shape)
+    assert not any(isinstance(n.op, E.Unique) for n in f.maker.fgraph.toposort())
+    xv = np.array([[1, 2], [1, 2], [0, 3]])
+    assert tuple(f(xv)) == np.unique(xv, return_inverse=True, axis=axis)[1].ravel().shape
 
 
 def test_broadcast_shape():

@@ -26,6 +26,7 @@ PATHS = {
     "opcore.tensor.nnet.bn": ["batch_normalization_train", "batch_normalization_test"],
     "opcore.tensor.nnet.sigm": ["sigmoid", "softplus", "ultra_fast_sigmoid", "hard_sigmoid"],
     "opcore.tensor.nnet.blocksparse": ["sparse_block_dot", "SparseBlockGemv", "SparseBlockOuter"],
+    "opcore.tensor.nnet.ctc": ["ctc", "ctc_available", "ConnectionistTemporalClassification"],
     "opcore.tensor.nnet.corr": ["CorrMM", "CorrMM_gradInputs", "CorrMM_gradWeights"],
     "opcore.tensor.nnet.corr3d": ["Corr3dMM", "Corr3dMM_gradInputs", "Corr3dMM_gradWeights"],
     "opcore.tensor.nnet.neighbours": ["images2neibs", "neibs2images", "Images2Neibs"],
