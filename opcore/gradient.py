@@ -98,8 +98,10 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
                     g = T.unbroadcast(g, *[d for d in range(g.ndim) if g.broadcastable[d] and not w.broadcastable[d]])
                 elif g.type.is_super(w.type):
                     g = T.basic.specify_broadcastable_as(g, w.type)
-            if add_names and getattr(w, "name", None) and cost is not None and g.name is None:
-                g.name = f"(d{cost.name or 'cost'}/d{w.name})"
+            # Theano names a gradient (dcost/dw) only when both the cost and w are named
+            if (add_names and getattr(w, "name", None) and cost is not None
+                    and cost.name is not None and g.name is None):
+                g.name = f"(d{cost.name}/d{w.name})"
         out.append(g)
     return out[0] if single else out
 

@@ -11,11 +11,11 @@ from opcore.config import config
 from opcore.d3viz import d3viz  # noqa: F401  (Theano's printing.d3viz spelling)
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.op import Op
+from opcore.graph.traversal import graph_inputs, io_toposort
 
-_INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "true_div": ("/", 2),
-          "int_div": ("//", 2), "mod": ("%", 2), "pow": ("**", 3), "lt": ("<", 0),
-          "gt": (">", 0), "le": ("<=", 0), "ge": (">=", 0), "eq": ("==", 0), "neq": ("!=", 0),
-          "and_": ("&", 0), "or_": ("|", 0), "xor": ("^", 0)}
+#: the operators pprint writes infix, as Theano's printer does (every other op, comparisons
+#: included, is written as a function call: ``gt(x, y)``); every infix term is parenthesised
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "int_div": "//", "pow": "**"}
 
 
 #: scalar ops pprint spells by their tensor function's name, as Theano does
@@ -35,8 +35,6 @@ def pprint(var, max_depth: int = 200) -> str:
     if hasattr(var, "maker"):
         return "\n".join(pprint(o) for o in var.maker.fgraph.outputs)
     out: dict = {}
-    from opcore.graph.traversal import graph_inputs, io_toposort
-
     prec: dict = {}
     for r in graph_inputs([var]):
         out[r], prec[r] = _var_str(r), 10
@@ -59,15 +57,14 @@ def _node_str(v, out, prec):
     name = getattr(so, "name", None)
     args = node.inputs
 
-    def wrap(a, p):
-        s = out[a]
-        return f"({s})" if prec[a] < p else s
-
-    if name in _INFIX and len(args) == 2:
-        sym, p = _INFIX[name]
-        return f"({wrap(args[0], p)} {sym} {wrap(args[1], p + 1)})", 10
+    if name in _INFIX and len(args) >= 2:
+        return "(" + f" {_INFIX[name]} ".join(out[a] for a in args) + ")", 10
     if name == "neg":
-        return f"(-{wrap(args[0], 3)})", 10
+        return f"(-{out[args[0]]})", 10
+    if name == "abs":
+        return f"|{out[args[0]]}|", 10
+    if type(op).__name__ == "Dot" and len(args) == 2:
+        return f"({out[args[0]]} \\dot {out[args[1]]})", 10
     tname = type(op).__name__
     if tname == "DimShuffle":
         # Theano's spelling: leading broadcast dimensions are not shown, a full reversal is .T
@@ -111,9 +108,9 @@ def debugprint(obj, depth: int = -1, print_type: bool = False, file=None, ids: s
     list of them.  An Apply's line is ``<prefix><op>[.<output index>] [id X]<type> '<name>'``
     followed by the destroy/view maps when asked and, for a compiled function, the node's position
     in the schedule; an input's line is ``<prefix><variable> [id X]<type>``.  Children are indented
-    with `` |``; a node met again keeps its id and is not expanded again.
+    with ``' |'``; a node met again keeps its id and is not expanded again.
 
-    ``depth``: levels to print (-1: all); ``print_type``: add `` <type>``; ``ids``: ``'CHAR'``
+    ``depth``: levels to print (-1: all); ``print_type``: add ``' <type>'``; ``ids``: ``'CHAR'``
     (A, B, ..., Z, BA...), ``'int'``, ``'id'`` (Python ids) or ``''``; ``done``: a dict shared
     between calls so ids carry over; ``stop_on_name``: do not expand below a named variable;
     ``file``: None (stdout), ``'str'`` (return the text) or a stream (returned).  For a compiled
@@ -235,11 +232,7 @@ def pydotprint(fct, outfile=None, format="png", compact=True, with_ids=False, **
     except ImportError:
         raise ImportError("pydotprint needs graphviz: pip install graphviz (and apt-get install "
                           "graphviz for the 'dot' program)") from None
-    from opcore.graph.traversal import io_toposort
-
     outputs = _outputs_of(fct)
-    from opcore.graph.traversal import graph_inputs
-
     g = graphviz.Digraph(format=format)
     names: dict = {}
 

@@ -144,3 +144,7 @@ def test_pp_spelling_as_theano():
     assert pp(m.T) == "m.T"
     assert pp(m.dimshuffle(1, "x", 0)) == "DimShuffle{1, x, 0}(m)"
     assert pp(T.grad(x ** 2, x)).startswith("((fill((x ** ")
+    w = T.dvector("w")
+    # comparisons are function calls, dot is \\dot, abs is |x|, infix terms parenthesised
+    assert pp((T.exp(-T.dot(v, w)) + x) > x) == "gt((exp((-(v \\dot w))) + x), x)"
+    assert pp(abs(x) * x * x) == "((|x| * x) * x)"

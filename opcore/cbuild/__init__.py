@@ -6,7 +6,7 @@ this package, so there is one compiler driver, one crash-safe compile cache unde
 renderer of fused scalar expressions with a table per dialect (C, CUDA, OpenCL).
 
 It lives in the core, not in a plugin, so that both backends can depend on it without depending on
-each other; it imports nothing heavier than the standard library and NumPy, and importing
+each other; it imports nothing heavier than the standard library, NumPy and filelock, and importing
 ``opcore`` does not import it.
 """
 

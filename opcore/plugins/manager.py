@@ -14,6 +14,9 @@ Environment:
 - ``OPCORE_PLUGIN_TRACE=1``: print each plugin's import, with its time, to stderr.  Whatever it
   says, an import still running after :data:`SLOW_IMPORT_SECONDS` is reported by name on stderr
   while it runs, and ``opcore doctor`` names the plugins whose import was that slow.
+- ``OPCORE_PLUGIN_IMPORT_TIMEOUT=SECONDS`` (default 60, ``0`` = none): a plugin import still
+  running then is abandoned and the plugin recorded as failed, so a plugin that hangs at import
+  cannot hang the process (main thread, when no other SIGALRM timer is in use).
 
 Load order: the core, then opcore's own plugin distributions, then third parties (each group by
 entry-point name), so a name (namespace, backend, command...) claimed by opcore itself stays
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import signal
 import sys
 import threading
 import time
@@ -500,6 +504,29 @@ def _first_party(ep: Any) -> bool:
     return str(name or "").replace("_", "-").lower() in FIRST_PARTY_DISTRIBUTIONS
 
 
+class PluginImportTimeout(Exception):
+    """A plugin's import ran past ``OPCORE_PLUGIN_IMPORT_TIMEOUT``."""
+
+
+def _import_timeout() -> float:
+    raw = os.environ.get("OPCORE_PLUGIN_IMPORT_TIMEOUT", "60")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise PluginError(f"OPCORE_PLUGIN_IMPORT_TIMEOUT={raw!r}: accepted values: a finite "
+                          "number of seconds >= 0 (0 = no limit)")
+    return value
+
+
+def _alarm_free() -> bool:
+    """Whether this thread may time the import with SIGALRM without disturbing anyone's timer."""
+    return (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+
+
 def _timed_import(ep: Any, record: PluginRecord) -> Any:
     """``ep.load()``, timed into ``record.import_seconds``; an import still running after
     :data:`SLOW_IMPORT_SECONDS` is reported by name on stderr while it runs (a hung plugin is
@@ -509,11 +536,24 @@ def _timed_import(ep: Any, record: PluginRecord) -> Any:
         print(f"opcore: importing plugin {ep.name!r} ({ep.value})", file=sys.stderr, flush=True)
     watchdog = threading.Timer(SLOW_IMPORT_SECONDS, _report_slow, (ep.name, ep.value))
     watchdog.daemon = True
+    limit = _import_timeout()
+    alarm = limit > 0 and _alarm_free()
+
+    def expire(signum: int, frame: Any) -> None:
+        raise PluginImportTimeout(f"the import of {ep.value} did not finish in {limit:g} s "
+                                  "(OPCORE_PLUGIN_IMPORT_TIMEOUT); it was abandoned")
+
+    if alarm:
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, limit)
     watchdog.start()
     start = time.perf_counter()
     try:
         return ep.load()
     finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
         watchdog.cancel()
         record.import_seconds = time.perf_counter() - start
         if trace:

@@ -124,7 +124,11 @@ class Scan(Op):
         if len(inputs) != expected:
             raise TypeError(f"{self}: expected {expected} outer inputs after n_steps, "
                             f"got {len(inputs)}")
-        inputs = [T.as_tensor_variable(v) for v in inputs]
+        # sequences and states are tensors; a non-sequence may be any variable (a typed list...)
+        n_tensor = info.n_seqs + info.n_states
+        inputs = ([T.as_tensor_variable(v) for v in inputs[:n_tensor]]
+                  + [v if isinstance(v, Variable) else T.as_tensor_variable(v)
+                     for v in inputs[n_tensor:]])
         outs = []
         k = info.n_seqs
         for s in range(info.n_states):

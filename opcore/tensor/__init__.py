@@ -34,6 +34,7 @@ from opcore.tensor.extra_ops import (bartlett, bincount, cumprod, cumsum, diff, 
 from opcore.tensor.gradient_ops import consider_constant  # noqa: F401,E402
 from opcore.tensor.sort import *  # noqa: F401,F403,E402
 from opcore.tensor.special import *  # noqa: F401,F403,E402
+from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
 from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
 _FROM_GRADIENT = ("Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
@@ -61,6 +62,8 @@ matrix = _ctor((False, False), "matrix")
 tensor3 = _ctor((False,) * 3, "tensor3")
 tensor4 = _ctor((False,) * 4, "tensor4")
 tensor5 = _ctor((False,) * 5, "tensor5")
+tensor6 = _ctor((False,) * 6, "tensor6")
+tensor7 = _ctor((False,) * 7, "tensor7")
 
 
 def tensor(dtype=None, broadcastable=None, name=None, shape=None):
@@ -124,6 +127,10 @@ def grad(cost, wrt, **kwargs):
     return _grad(cost, wrt, **kwargs)
 
 
+#: submodules reachable as attributes before they are imported, as in Theano
+_SUBMODULES = ("opt", "inplace", "utils", "var", "shared_randomstreams", "random", "sharedvar")
+
+
 def __getattr__(name):
     if name in _FROM_GRADIENT:  # Theano's T.Rop, T.Lop, ...: opcore.gradient loads on first use
         value = getattr(importlib.import_module("opcore.gradient"), name)
@@ -135,4 +142,6 @@ def __getattr__(name):
         from opcore.plugins import get_host
 
         return get_host().namespaces.resolve("opcore.tensor." + name)
+    if name in _SUBMODULES:  # Theano's T.opt, T.shared_randomstreams... without an import
+        return importlib.import_module("opcore.tensor." + name)
     raise AttributeError(f"module 'opcore.tensor' has no attribute {name!r}")

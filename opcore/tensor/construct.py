@@ -110,9 +110,6 @@ class TriangularPart(Op):
         self.lower = bool(lower)
         self.k = int(k)
 
-    def __str__(self):
-        return f"{'Tril' if self.lower else 'Triu'}{{k={self.k}}}"
-
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim < 2:

@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 
 from opcore.graph.basic import Apply
-from opcore.graph.null import grad_not_implemented
+from opcore.graph.null import DisconnectedType, grad_not_implemented
 from opcore.graph.op import Op
-from opcore.tensor.basic import as_tensor_variable
+from opcore.tensor.basic import as_tensor_variable, zeros_like
 from opcore.tensor.construct import (AllocDiag, ExtractDiag, alloc_diag, diag,  # noqa: F401
                                      extract_diag, identity_like, tril, triu)
 from opcore.tensor.math import abs as tabs
-from opcore.tensor.math import dot, max as tmax, min as tmin, minimum, neq, sqrt
+from opcore.tensor.math import dot, max as tmax, min as tmin, minimum, neq, outer, prod, sqrt
+from opcore.tensor.linalg_grads import QRGrad, SVDGrad
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.type import TensorType
 
@@ -257,11 +258,16 @@ class SVD(Op):
 
     def L_op(self, inputs, outputs, gz):
         x = inputs[0]
-        if self.compute_uv:
-            return [grad_not_implemented(self, 0, x, "use compute_uv=False for the gradient "
-                                         "of the singular values")]
-        u, _, vt = SVD(False, True)(x)
-        return [matrix_dot(u, alloc_diag(gz[0]), vt)]
+        if not self.compute_uv:
+            u, _, vt = SVD(False, True)(x)
+            return [matrix_dot(u, alloc_diag(gz[0]), vt)]
+        if self.full_matrices:
+            return [grad_not_implemented(self, 0, x, "the singular vectors of full_matrices=True "
+                                         "are not unique; use full_matrices=False")]
+        u, s, vt = outputs
+        gu, gs, gvt = (zeros_like(o) if g is None or isinstance(g.type, DisconnectedType) else g
+                       for o, g in zip(outputs, gz))
+        return [SVDGrad()(x, u, s, vt, gu, gs, gvt)]
 
 
 def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True):
@@ -307,7 +313,17 @@ class QRFull(Op):
         return [(n, m), (k,)]
 
     def L_op(self, inputs, outputs, gz):
-        return [grad_not_implemented(self, 0, inputs[0], "qr")]
+        x = inputs[0]
+        if self.mode in ("raw", "complete"):
+            return [grad_not_implemented(self, 0, x, f"mode={self.mode!r}; use 'reduced' or 'r'")]
+        if self.mode == "r":
+            q, r = QRFull("reduced")(x)
+            gq, gr = zeros_like(q), gz[0]
+        else:
+            q, r = outputs
+            gq, gr = (zeros_like(o) if g is None or isinstance(g.type, DisconnectedType) else g
+                      for o, g in zip(outputs, gz))
+        return [QRGrad()(x, q, r, gq, gr)]
 
 
 def qr(a: Any, mode: str = "reduced"):
@@ -444,7 +460,13 @@ class TensorInv(Op):
         return [tuple(s[self.ind:] + s[:self.ind])]
 
     def L_op(self, inputs, outputs, gz):
-        return [grad_not_implemented(self, 0, inputs[0], "tensorinv")]
+        # tensorinv is inv of a reshaped to (p, q), reshaped back: d inv(M) = -inv(M).T g inv(M).T
+        (a,), (x,), (g,) = inputs, outputs, gz
+        p = prod(a.shape[:self.ind])
+        q = prod(a.shape[self.ind:])
+        minv = x.reshape((q, p), ndim=2)
+        gm = -matrix_dot(minv.T, g.reshape((q, p), ndim=2), minv.T)
+        return [gm.reshape(a.shape, ndim=a.ndim)]
 
 
 def tensorinv(a: Any, ind: int = 2):
@@ -469,12 +491,34 @@ class TensorSolve(Op):
         dt = _float_dtype(a.dtype if a.dtype == b.dtype else "float64")
         return Apply(self, [a, b], [TensorType(dt, shape=(None,) * nd)()])
 
+    def infer_shape(self, node, shapes):
+        a = shapes[0]
+        order = self._order(len(a))
+        return [tuple(a[d] for d in order[len(shapes[1]):])]
+
     def perform(self, node, inputs, out):
         out[0][0] = np.linalg.tensorsolve(inputs[0], inputs[1], self.axes).astype(
             node.outputs[0].dtype)
 
+    def _order(self, nd: int) -> list:
+        """The transpose NumPy applies to ``a``: the ``axes`` moved to the end."""
+        if self.axes is None:
+            return list(range(nd))
+        ax = [a % nd for a in self.axes]
+        return [d for d in range(nd) if d not in ax] + ax
+
     def L_op(self, inputs, outputs, gz):
-        return [grad_not_implemented(self, i, v, "tensorsolve") for i, v in enumerate(inputs)]
+        # x = solve(M, b.ravel()) with M the (transposed) a reshaped square
+        (a, b), (x,), (g,) = inputs, outputs, gz
+        order = self._order(a.ndim)
+        at = a.dimshuffle(order)
+        n = prod(x.shape)
+        m = at.reshape((n, n), ndim=2)
+        bbar = dot(matrix_inverse(m).T, g.flatten())
+        mbar = -outer(bbar, x.flatten())
+        back = [order.index(d) for d in range(a.ndim)]
+        return [mbar.reshape(at.shape, ndim=a.ndim).dimshuffle(back),
+                bbar.reshape(b.shape, ndim=b.ndim)]
 
 
 def tensorsolve(a: Any, b: Any, axes: Any = None):

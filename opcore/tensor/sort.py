@@ -1,7 +1,8 @@
 """Sorting: ``sort``, ``argsort``, ``topk``, ``argtopk`` (Theano's ``theano.tensor.sort``).
 
 Differences from NumPy, as in Theano 1.0: ``argsort`` and ``argtopk`` return int64 (or
-``idx_dtype``); ``axis=None`` sorts the flattened array.  ``topk(x, k)`` with ``k > 0`` gives the
+``idx_dtype``); ``axis=None`` sorts the flattened array; the axis may be a symbolic integer scalar (the
+gradient then is not defined: it needs a constant axis).  ``topk(x, k)`` with ``k > 0`` gives the
 ``k`` largest entries along ``axis``, with ``k < 0`` the ``-k`` smallest.  Theano 1.0 refused
 ``sorted=True``; opcore implements it (largest first for ``k > 0``, smallest first for ``k < 0``)
 and, with ``sorted=False``, returns them in an unspecified order as Theano does.
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from opcore.graph.basic import Apply, Constant
+from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.null import grad_undefined_for
 from opcore.graph.op import Op
 from opcore.tensor.basic import arange, as_tensor_variable, zeros_like
@@ -33,18 +34,30 @@ def axis_grid_index(x: Any, idx: Any, axis: int) -> tuple:
                  for d in range(nd))
 
 
-def _constant_axis(op: Op, x: Any, axis: Any) -> Any:
-    """The axis input of a sort op: an int64 scalar constant in ``[0, x.ndim)`` (or None)."""
+def _axis_input(op: Op, x: Any, axis: Any) -> Any:
+    """The axis input of a sort op: an int64 constant in ``[0, x.ndim)``, or (as Theano allows)
+    a symbolic integer scalar, checked at run time."""
     if axis is None or (isinstance(axis, Constant) and axis.data is None):
         raise ValueError(f"{op}: axis=None must be handled by flattening (use sort()/argsort())")
     if isinstance(axis, Constant):
         axis = axis.data
+    if isinstance(axis, Variable):
+        if axis.ndim != 0 or axis.dtype not in _INT_DTYPES:
+            raise TypeError(f"{op}: axis must be an integer scalar, got {axis} ({axis.type})")
+        return axis
     if not isinstance(axis, (int, np.integer, np.ndarray)) or np.ndim(axis) != 0:
-        raise TypeError(f"{op}: axis must be a Python int, got {axis!r}")
+        raise TypeError(f"{op}: axis must be an int, got {axis!r}")
     a = int(axis)
     if not -x.ndim <= a < max(x.ndim, 1):
         raise ValueError(f"{op}: axis {a} is out of range for {x} with {x.ndim} dimension(s)")
     return as_tensor_variable(np.int64(a % max(x.ndim, 1)))
+
+
+def _static_axis(op: Op, axis: Any) -> int:
+    """The constant axis the gradient needs (a symbolic axis has none)."""
+    if not isinstance(axis, Constant):
+        raise NotImplementedError(f"{op}: the gradient needs a constant axis, got {axis}")
+    return int(axis.data)
 
 
 class SortOp(Op):
@@ -68,7 +81,7 @@ class SortOp(Op):
         x = as_tensor_variable(x)
         if x.ndim == 0:
             raise ValueError(f"{self}: cannot sort the 0-d {x}; sort needs at least one axis")
-        ax = _constant_axis(self, x, axis)
+        ax = _axis_input(self, x, axis)
         return Apply(self, [x, ax], [x.type()])
 
     def perform(self, node, inputs, out):
@@ -80,7 +93,7 @@ class SortOp(Op):
 
     def L_op(self, inputs, outputs, gz):
         x, axis = inputs
-        a = int(axis.data)
+        a = _static_axis(self, axis)
         idx = ArgSortOp(self.kind)(x, a)
         gx = set_subtensor(zeros_like(x, dtype=gz[0].dtype)[axis_grid_index(x, idx, a)], gz[0])
         return [gx, grad_undefined_for(self, 1, axis, "the axis is an integer")]
@@ -88,7 +101,7 @@ class SortOp(Op):
     def R_op(self, inputs, eval_points):
         if eval_points[0] is None:
             return [None]
-        a = int(inputs[1].data)
+        a = _static_axis(self, inputs[1])
         idx = ArgSortOp(self.kind)(inputs[0], a)
         return [eval_points[0][axis_grid_index(inputs[0], idx, a)]]
 
@@ -110,7 +123,7 @@ class ArgSortOp(Op):
         x = as_tensor_variable(x)
         if x.ndim == 0:
             raise ValueError(f"{self}: cannot argsort the 0-d {x}")
-        ax = _constant_axis(self, x, axis)
+        ax = _axis_input(self, x, axis)
         return Apply(self, [x, ax], [TensorType("int64", shape=x.type.shape)()])
 
     def perform(self, node, inputs, out):

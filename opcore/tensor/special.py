@@ -32,6 +32,12 @@ def _float_dtype(*dtypes: str) -> str:
         "int8", "uint8", "int16", "uint16", "bool") else "float64")
 
 
+def _same_rank(*xs: Any) -> list:
+    """``xs`` with leading broadcastable axes added up to the largest rank (NumPy's rule)."""
+    nd = max(x.ndim for x in xs)
+    return [x.dimshuffle(["x"] * (nd - x.ndim) + list(range(x.ndim))) for x in xs]
+
+
 def _broadcast_dims(x: Any, y: Any, sx: Any, sy: Any) -> tuple:
     """Symbolic broadcast of two shapes of equal length (lengths 1 yield; otherwise equal)."""
     res = []
@@ -75,9 +81,9 @@ class Chi2SF(Op):
         x, k = as_tensor_variable(x), as_tensor_variable(k)
         if x.dtype.startswith("complex") or k.dtype.startswith("complex"):
             raise TypeError(f"{self}: complex inputs are not supported ({x.dtype}, {k.dtype})")
-        nd = max(x.ndim, k.ndim)
-        x = x.dimshuffle(["x"] * (nd - x.ndim) + list(range(x.ndim)))
-        k = k.dimshuffle(["x"] * (nd - k.ndim) + list(range(k.ndim)))
+        if x.ndim != k.ndim:
+            raise TypeError(f"{self}: x ({x.ndim}-d) and k ({k.ndim}-d) must have the same rank; "
+                            f"chi2sf() pads them")
         shape = [1 if bx and bk else None for bx, bk in zip(x.broadcastable, k.broadcastable)]
         return Apply(self, [x, k], [TensorType(_float_dtype(x.dtype, k.dtype), shape=shape)()])
 
@@ -96,8 +102,9 @@ class Chi2SF(Op):
 
 def chi2sf(x: Any, k: Any):
     """Chi-squared survival function ``P(X > x)`` for ``k`` degrees of freedom (needs SciPy
-    at run time)."""
-    return Chi2SF()(x, k)
+    at run time); ``x`` and ``k`` broadcast."""
+    x, k = as_tensor_variable(x), as_tensor_variable(k)
+    return Chi2SF()(*_same_rank(x, k))
 
 
 class Choose(Op):
@@ -119,10 +126,9 @@ class Choose(Op):
                             f"{a.dtype}")
         if choices.ndim < 1:
             raise TypeError(f"choose: choices {choices} needs a leading axis of choices")
-        nd = max(a.ndim, choices.ndim - 1)
-        a = a.dimshuffle(["x"] * (nd - a.ndim) + list(range(a.ndim)))
-        cn = choices.ndim - 1
-        choices = choices.dimshuffle([0] + ["x"] * (nd - cn) + list(range(1, choices.ndim)))
+        if a.ndim != choices.ndim - 1:
+            raise TypeError(f"choose: the index array {a} ({a.ndim}-d) must have one dimension "
+                            f"less than choices ({choices.ndim}-d); choose() pads them")
         shape = [1 if ba and bc else None
                  for ba, bc in zip(a.broadcastable, choices.broadcastable[1:])]
         return Apply(self, [a, choices], [TensorType(choices.dtype, shape=shape)()])
@@ -164,6 +170,13 @@ def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise"):
         raise ValueError("choose: out= is not supported (opcore returns a new tensor)")
     if isinstance(choices, (list, tuple)):
         choices = stack([as_tensor_variable(c) for c in choices])
+    a, choices = as_tensor_variable(a), as_tensor_variable(choices)
+    if choices.ndim < 1:
+        raise TypeError(f"choose: choices {choices} needs a leading axis of choices")
+    nd = max(a.ndim, choices.ndim - 1)
+    a = a.dimshuffle(["x"] * (nd - a.ndim) + list(range(a.ndim)))
+    pad = nd - (choices.ndim - 1)
+    choices = choices.dimshuffle([0] + ["x"] * pad + list(range(1, choices.ndim)))
     return Choose(mode)(a, choices)
 
 

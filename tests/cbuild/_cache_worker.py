@@ -1,7 +1,7 @@
 """Subprocess helper of test_cache.py.
 
-``build K [pch] [timeout=T]``: compile (or load) the tiny module number K and print
-``OK K <f(7)>``; ``entry K``: print the path of module K's cache entry (without building);
+``build K[,K...] [pch] [timeout=T]``: compile (or load) the tiny modules number K and print
+``OK K <f(7)>`` for each; ``entry K``: print the path of module K's cache entry (without building);
 ``lock PATH ROUNDS``: take PATH's build lock ROUNDS times, noting any second holder;
 ``purge``: ``opcore cache purge``.  The compile cache is ``config.compiledir`` (OPCORE_FLAGS).
 """
@@ -54,7 +54,8 @@ def lock(path: str, rounds: int) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "build":
         opts = dict(a.split("=") for a in sys.argv[3:] if "=" in a)
-        build(int(sys.argv[2]), "pch" in sys.argv[3:], float(opts.get("timeout", 120)))
+        for k in sys.argv[2].split(","):
+            build(int(k), "pch" in sys.argv[3:], float(opts.get("timeout", 120)))
     elif sys.argv[1] == "entry":
         key = cache_key(SOURCE % (int(sys.argv[2]) + 2), ("test", 1))
         print(os.path.join(cache_root(), key[:2], key))

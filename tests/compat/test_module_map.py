@@ -128,3 +128,22 @@ def test_compile_ops_view_and_deep_copy():
     np.testing.assert_allclose(a, v + 1)
     np.testing.assert_allclose(b, v)
     assert b is not v
+
+
+def test_scan_over_a_typed_list_non_sequence():
+    """Theano's typed_list page: scan indexes a typed list passed as a non-sequence."""
+    import opcore.typed_list as tl
+
+    a = tl.TypedListType(T.dvector)()
+    s, _ = opcore.scan(fn=lambda i, lst: lst[i].sum(), non_sequences=[a],
+                       sequences=[T.arange(tl.length(a), dtype="int64")])
+    f = opcore.function([a], s)
+    np.testing.assert_allclose(f([np.array([1.0, 2, 3]), np.array([4.0, 5])]), [6.0, 9.0])
+
+
+def test_grad_is_named_only_when_cost_and_wrt_are_named():
+    x = T.dscalar("x")
+    y = x ** 2
+    assert T.grad(y, x).name is None
+    y.name = "y"
+    assert T.grad(y, x).name == "(dy/dx)"

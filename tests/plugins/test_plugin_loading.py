@@ -95,6 +95,19 @@ def test_slow_plugin_import_is_named_in_trace_and_doctor(site):
     assert "slow import" in line["detail"] and "OPCORE_DISABLE_PLUGINS=slow" in line["fix"]
 
 
+def test_plugin_that_hangs_at_import_is_abandoned_and_named(site):
+    write_distribution(site, "opcore-hang", "1.0", {
+        "opcore_hang/__init__.py": "", "opcore_hang/plugin.py": "while True:\n    pass\n"},
+        {"hang": "opcore_hang.plugin"})
+    code = ("import numpy as np, opcore, opcore.tensor as T\nx = T.dvector('x')\n"
+            "print(opcore.function([x], x * 2)(np.ones(2)))\n" + REPORT)
+    r = _run(site, code, OPCORE_PLUGIN_IMPORT_TIMEOUT="1.5")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "[2. 2.]"
+    (msg,) = json.loads(r.stdout.splitlines()[1])["hang"]
+    assert "PluginImportTimeout" in msg and "opcore_hang.plugin" in msg and "1.5 s" in msg, msg
+
+
 @pytest.mark.parametrize("value, why", [("-1", "out of range"), ("nan", "not finite"),
                                         ("abc", "cannot be read")])
 def test_bad_plugin_flag_value_is_an_error_naming_flag_and_accepted_values(site, value, why):

@@ -350,3 +350,11 @@ def test_gradient_through_scan_with_mrg_dropout_matches_finite_differences():
         d[i, j] = eps
         num = (f(X, W0 + d)[0] - f(X, W0 - d)[0]) / (2 * eps)
         np.testing.assert_allclose(g[i, j], num, rtol=1e-5, atol=1e-8)
+
+
+def test_symbolic_size_vector_with_ndim():
+    s = T.lvector("s")
+    r = MRG_RandomStreams(1)
+    f = opcore.function([s], [r.uniform(size=s, ndim=2), r.normal(size=s, ndim=2)])
+    a, b = f([2, 3])
+    assert a.shape == b.shape == (2, 3)

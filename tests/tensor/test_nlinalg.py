@@ -17,6 +17,21 @@ R = rng.random((3, 5))
 RT = rng.random((5, 3))
 
 
+A4 = np.moveaxis((np.eye(6) * 3 + rng.random((6, 6))).reshape(2, 3, 2, 3), 0, 2).copy()
+B23 = rng.random((2, 3))
+
+
+def _svd_cost(x):
+    # sign-invariant functions of the singular vectors, so finite differences are well defined
+    u, s, vt = NL.svd(x, full_matrices=False)
+    return abs(u).sum() + 2 * abs(vt).sum() + 3 * s.sum() + (T.dot(u * s, vt) ** 2).sum()
+
+
+def _qr_cost(x):
+    q, r = NL.qr(x)
+    return abs(q).sum() + 2 * abs(r).sum()
+
+
 CASES = [
     Case("inv", NL.matrix_inverse, [A], np.linalg.inv, NL.MatrixInverse),
     Case("inv_float32", NL.matrix_inverse, [A.astype("float32")], np.linalg.inv,
@@ -57,12 +72,19 @@ CASES = [
            lambda x, o=o: np.linalg.norm(x, o), grad=o not in (0,))
       for o in (None, 1, 3, np.inf, -np.inf, 0)],
     Case("tensorinv", lambda x: NL.tensorinv(x, 1), [A], lambda x: np.linalg.tensorinv(x, 1),
-         NL.TensorInv, grad=False),
+         NL.TensorInv),
     Case("tensorinv_ind2", lambda x: NL.tensorinv(x, 2),
          [(np.eye(6) * 3 + rng.random((6, 6))).reshape(2, 3, 6)],
-         lambda x: np.linalg.tensorinv(x, 2), NL.TensorInv, grad=False),
+         lambda x: np.linalg.tensorinv(x, 2), NL.TensorInv),
     Case("tensorsolve", lambda a, b: NL.tensorsolve(a, b), [A, rng.random(4)],
-         lambda a, b: np.linalg.tensorsolve(a, b), grad=False),
+         lambda a, b: np.linalg.tensorsolve(a, b), NL.TensorSolve),
+    Case("tensorsolve_axes", lambda a, b: NL.tensorsolve(a, b, axes=(2,)), [A4, B23],
+         lambda a, b: np.linalg.tensorsolve(a, b, axes=(2,)), NL.TensorSolve),
+    *[Case(f"svd_uv_grad_{m}x{n}", lambda x: _svd_cost(x), [rng.random((m, n))], None)
+      for m, n in ((4, 4), (3, 5), (5, 3))],
+    *[Case(f"qr_grad_{m}x{n}", lambda x: _qr_cost(x), [rng.random((m, n))], None)
+      for m, n in ((4, 4), (3, 5), (5, 3))],
+    Case("qr_r_grad", lambda x: abs(NL.qr(x, "r")), [RT], None),
     Case("diag_alloc_extract", lambda v: NL.extract_diag(NL.alloc_diag(v)), [R[0]],
          lambda v: v),
 ]
@@ -90,6 +112,17 @@ def test_grad(case):
     check_grad(case)
 
 
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_norm_and_abs_of_complex_are_real(dtype):
+    z = T.TensorType(dtype, shape=(None, None))("z")
+    zv = (R + 1j * R[::-1]).astype(dtype)
+    assert abs(z).dtype == {"complex64": "float32", "complex128": "float64"}[dtype]
+    for o in ("fro", 1, np.inf):
+        got = opcore.function([z], NL.norm(z, o))(zv)
+        np.testing.assert_allclose(got, np.linalg.norm(zv, o), rtol=1e-5)
+        assert got.dtype == np.linalg.norm(zv, o).dtype
+
+
 def test_eig_reconstructs():
     x = T.dmatrix("x")
     w, v = opcore.function([x], NL.eig(x))(A)
@@ -112,6 +145,13 @@ def test_matrix_inverse_rop():
     V = rng.random((4, 4))
     inv = np.linalg.inv(A)
     np.testing.assert_allclose(opcore.function([x, v], r)(A, V), -inv @ V @ inv, rtol=1e-9)
+
+
+def test_gradients_that_are_not_defined_say_why():
+    x = T.dmatrix("x")
+    for out in (NL.svd(x)[0].sum(), NL.qr(x, "complete")[1].sum()):
+        with pytest.raises(opcore.gradient.NullTypeGradError, match="full_matrices|complete"):
+            opcore.grad(out, x)
 
 
 BAD = [

@@ -109,3 +109,15 @@ def test_tutorial_restoring_a_state():
     v3 = f()
     assert not np.allclose(v1, v2)
     np.testing.assert_array_equal(v1, v3)
+
+
+def test_symbolic_size_vector_with_ndim():
+    import opcore.tensor as T
+
+    s = T.lvector("s")
+    u = RandomStreams(1).uniform(size=s, ndim=2)
+    assert u.ndim == 2
+    f = opcore.function([s], u)
+    assert f([2, 3]).shape == (2, 3)
+    with pytest.raises(ValueError):
+        f([2, 3, 4])

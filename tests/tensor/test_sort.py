@@ -72,6 +72,17 @@ def test_grad(case):
     check_grad(case)
 
 
+def test_symbolic_axis_values_and_gradient_needs_constant():
+    x, ax = T.dmatrix("x"), T.lscalar("ax")
+    f = opcore.function([x, ax], [SortOp()(x, ax), ArgSortOp()(x, ax)])
+    for a in (0, 1, -1):
+        s, i = f(M, a)
+        np.testing.assert_array_equal(s, np.sort(M, a))
+        np.testing.assert_array_equal(i, np.argsort(M, a))
+    with pytest.raises(Exception, match="constant axis"):
+        opcore.grad(SortOp()(x, ax).sum(), x)
+
+
 def test_topk_symbolic_k():
     x, k = T.dmatrix("x"), T.lscalar("k")
     f = opcore.function([x, k], T.topk(x, k))
@@ -82,8 +93,8 @@ def test_topk_symbolic_k():
 BAD = [
     ("sort_scalar", lambda: T.sort(T.dscalar()), ValueError, "0-d"),
     ("sort_axis_range", lambda: T.sort(T.dmatrix(), 2), ValueError, "out of range"),
-    ("sort_symbolic_axis", lambda: SortOp()(T.dmatrix(), T.lscalar()), TypeError,
-     "Python int"),
+    ("sort_float_axis", lambda: SortOp()(T.dmatrix(), T.dscalar()), TypeError,
+     "integer scalar"),
     ("sort_kind", lambda: T.sort(T.dvector(), kind="bogo"), ValueError, "kind"),
     ("topk_float_k", lambda: T.topk(T.dvector(), 1.5), TypeError, "integer scalar"),
     ("topk_axis", lambda: T.topk(T.dvector(), 1, axis=1), IndexError, "out of range"),

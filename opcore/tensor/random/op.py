@@ -118,7 +118,8 @@ class RandomVariable(Op):
             self.destroy_map = {0: [0]}
 
     def __str__(self) -> str:
-        return f"{type(self).__name__}{{{self.name}, {self.dtype}{', inplace' if self.inplace else ''}}}"
+        inplace = ", inplace" if self.inplace else ""
+        return f"{type(self).__name__}{{{self.name}, {self.dtype}{inplace}}}"
 
     # -- building -----------------------------------------------------------------------------
     def out_dtype(self, params: Sequence[Variable]) -> str:

@@ -1,29 +1,23 @@
-"""The prelude and dtype helpers of generated modules (the C helpers are in opcore.cbuild)."""
+"""The prelude of generated modules (the C helpers are in opcore.cbuild); the dtype helpers are
+:mod:`opcore.cbuild.ctypes`'s.
+
+``ctype(dtype)`` is the NumPy C-API type the C backend computes ``dtype`` in (``KeyError`` when
+the C backend cannot handle the dtype); ``C_DTYPES`` are the dtypes it handles.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-C_TYPES = {
-    "bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
-    "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16", "uint32": "npy_uint32",
-    "uint64": "npy_uint64", "float32": "npy_float32", "float64": "npy_float64",
-}
+from opcore.cbuild.ctypes import NPY_DTYPES as C_DTYPES
+from opcore.cbuild.ctypes import c_string, typenum
+from opcore.cbuild.ctypes import npy_ctype as ctype
 
+#: dtype name -> the NumPy C-API type the C backend computes it in (a view of the one table).
+C_TYPES: dict[str, str] = {d: ctype(d) for d in sorted(C_DTYPES)}
 
-def ctype(dtype: str) -> str:
-    """The C type of a NumPy dtype name (KeyError when the C backend cannot handle it)."""
-    return C_TYPES[np.dtype(dtype).name]
-
-
-def typenum(dtype: str) -> str:
-    """The NumPy C type-number macro of a dtype name (``NPY_FLOAT64``)."""
-    return "NPY_" + np.dtype(dtype).name.upper()
-
-
-def c_string(s: str) -> str:
-    """``s`` as a C string literal."""
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+__all__ = ["C_DTYPES", "C_TYPES", "PRELUDE", "c_string", "ctype", "params_struct", "typenum",
+           "var_typedefs"]
 
 
 #: The includes every module starts with; ``opcore_helpers.h`` (``oc_in``, ``oc_alloc``,

@@ -22,7 +22,7 @@ from opcore.plugins import get_host
 
 from opcore.graph.params import ParamsType, params_of
 
-from opcore_cpu_c.ccode import PRELUDE, C_TYPES, params_struct, typenum, var_typedefs
+from opcore_cpu_c.ccode import C_DTYPES, PRELUDE, params_struct, typenum, var_typedefs
 
 __all__ = ["CLinker", "c_provider", "node_supported"]
 
@@ -32,7 +32,7 @@ _METHODS = ("c_support_code", "c_headers", "c_header_dirs", "c_libraries", "c_li
 
 def _tensor_ok(v: Any) -> bool:
     t = v.type
-    return hasattr(t, "dtype") and hasattr(t, "broadcastable") and np.dtype(t.dtype).name in C_TYPES
+    return hasattr(t, "dtype") and hasattr(t, "broadcastable") and np.dtype(t.dtype).name in C_DTYPES
 
 
 def c_provider(node: Any) -> Any:
@@ -116,7 +116,7 @@ class _Gen:
         if not ver:
             self.cacheable = False
         self.versions.append((type(node.op).__name__, ver))
-        self.ops.append(type(node.op).__name__)
+        self.ops.append(str(node.op)[:60])  # what `opcore cache list` shows
         self.add_unique(self.support, [_call(prov, "c_support_code", node)])
         apply_code = getattr(prov, "c_support_code_apply", None)
         if apply_code is not None:

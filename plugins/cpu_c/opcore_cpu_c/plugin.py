@@ -24,6 +24,17 @@ def _supports(op: Any) -> tuple[bool, str]:
     return True, ""  # every op runs: C where it has C, else its Python thunk in the schedule
 
 
+def _implements(op: Any) -> tuple[bool, str]:
+    """Whether backend ``c`` has C for ``op`` (what ``OPCORE_TEST_BACKEND=c`` tests; the ops
+    without C xfail with this reason)."""
+    from opcore.plugins import get_host
+
+    if get_host().impls.lookup("c", op) is not None:
+        return True, ""
+    return False, (f"no C implementation of {type(op).__name__} (opcore-cpu-c runs its "
+                   "Python perform inside the compiled module)")
+
+
 @hookimpl
 def opcore_register_config(config: Any) -> None:
     config.add("cpu_c__optimization", "C compiler optimisation flags",
@@ -50,7 +61,7 @@ def opcore_register_backends(backends: Any) -> None:
     backends.register(Backend(
         name="c", priority=10, available=_available, linker_factory=_linker,
         doc="C: one compiled CPython extension per function (system C compiler + NumPy C-API)",
-        supports=_supports))
+        supports=_supports, implements=_implements))
 
 
 @hookimpl

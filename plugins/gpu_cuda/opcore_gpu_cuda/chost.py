@@ -16,16 +16,13 @@ import os
 from typing import Any
 
 from opcore.cbuild import CompileError, compile_module
+from opcore.cbuild.ctypes import plain_ctype
 
 from opcore_gpu_cuda.dialect import (
     GA_BUFFER, GA_SIZE, GA_SSIZE, typecode_to_dtype,
 )
 
 INCLUDE_DIR = os.path.join(os.path.dirname(__file__), "include")
-_C_OF_DTYPE = {"bool": "unsigned char", "int8": "signed char", "uint8": "unsigned char",
-               "int16": "short", "uint16": "unsigned short", "int32": "int",
-               "uint32": "unsigned int", "int64": "long long", "uint64": "unsigned long long",
-               "float32": "float", "float64": "double", "float16": "unsigned short"}
 
 
 class HostCodeError(RuntimeError):
@@ -44,7 +41,7 @@ def _c_param(code: int) -> str:
         return "size_t "
     if code == GA_SSIZE:
         return "ssize_t "
-    return _C_OF_DTYPE[typecode_to_dtype(code).name] + " "
+    return plain_ctype(typecode_to_dtype(code)) + " "
 
 
 def _py_value(code: int, var: str) -> str:

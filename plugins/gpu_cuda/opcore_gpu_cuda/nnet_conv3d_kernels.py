@@ -116,13 +116,14 @@ _SOURCES = {"fwd": conv3d_fwd_source, "gw": conv3d_gw_source, "gi": conv3d_gi_so
 
 def conv3d_geometry(op: Any, xshape: Sequence[int], wshape: Sequence[int]) -> dict:
     """The kernels' geometry for these shapes, checked with the op's own rules (its
-    ``_geometry`` raises the CPU op's errors)."""
+    ``_geometry`` raises the CPU op's errors); the padding is symmetric (the rule's
+    ``supports`` keeps asymmetric paddings on the CPU)."""
     pad, oshape = op._geometry(tuple(int(v) for v in xshape), tuple(int(v) for v in wshape))
     geom = dict(B=int(xshape[0]), C=int(xshape[1]), K=int(wshape[0]), CG=int(wshape[1]),
                 flip=int(op.filter_flip))
     for i, a in enumerate(_AX):
         geom.update({f"N{a}": int(xshape[2 + i]), f"F{a}": int(wshape[2 + i]),
-                     f"O{a}": oshape[i], f"p{a}": pad[i], f"s{a}": op.subsample[i],
+                     f"O{a}": oshape[i], f"p{a}": pad[i][0], f"s{a}": op.subsample[i],
                      f"d{a}": op.filter_dilation[i]})
     return geom
 

@@ -11,6 +11,8 @@
   inputs of the gradient ops stay on the host;
 * ``Conv3d``, ``Conv3dGradWeights``, ``Conv3dGradInputs``: the same with a depth axis
   (:mod:`opcore_gpu_cuda.nnet_conv3d_kernels`);
+* ``Images2Neibs`` / ``Neibs2ImagesGrad`` (every mode): a gather and a per-pixel sum over the
+  patches that read it (:mod:`opcore_gpu_cuda.nnet_neibs_kernels`);
 * ``Pool`` / ``PoolGrad`` (fixed parameters, 2 or 3 pooled axes, every mode): one thread per
   output / input element (:mod:`opcore_gpu_cuda.nnet_pool_kernels`).
 """
@@ -24,6 +26,7 @@ import numpy as np
 from opcore_gpu_cuda import kernels as K
 from opcore_gpu_cuda import nnet_kernels as NK
 from opcore_gpu_cuda import nnet_conv3d_kernels as C3
+from opcore_gpu_cuda import nnet_neibs_kernels as NB
 from opcore_gpu_cuda import nnet_pool_kernels as PK
 from opcore_gpu_cuda.array import GpuArray, empty
 from opcore_gpu_cuda.dialect import dtype_to_ctype
@@ -125,6 +128,17 @@ def _conv_gi(op: Any, node: Any, inputs: list) -> list:
     return [NK.conv_run("gi", geom, w, dy, out)]
 
 
+def _conv_supports(what: str):
+    floats = _one_float(what)
+
+    def supports(op: Any, node: Any) -> str:
+        if not isinstance(op.border_mode, str) and any(isinstance(p, tuple)
+                                                       for p in op.border_mode):
+            return f"GPU {what} needs symmetric padding (asymmetric runs on the CPU)"
+        return floats(op, node)
+    return supports
+
+
 def _conv3d(op: Any, node: Any, inputs: list) -> list:
     x, w = inputs
     geom = C3.conv3d_geometry(op, x.shape, w.shape)
@@ -196,13 +210,31 @@ def register(impls: Any) -> None:
                 ("conv3d", (nnet.Conv3d, nnet.Conv3dGradWeights, nnet.Conv3dGradInputs),
                  (_conv3d, _conv3d_gw, _conv3d_gi)))
     for what, (fwd, gw, gi), (run_fwd, run_gw, run_gi) in families:
-        conv = _one_float(what)
+        conv = _conv_supports(what)
         impls.register("gpu", fwd, GpuRule(run_fwd, supports=conv))
         # the gradient ops' shape vector (input 2) stays on the host
         impls.register("gpu", gw, GpuRule(run_gw, device_inputs=lambda op, n: [0, 1],
                                           supports=conv))
         impls.register("gpu", gi, GpuRule(run_gi, device_inputs=lambda op, n: [0, 1],
                                           supports=conv))
+    neighbours = importlib.import_module("opcore_nnet.api.neighbours")
+    grid = neighbours.patch_grid
+
+    def _neibs(op: Any, node: Any, inputs: list) -> list:
+        x, shp, step = inputs
+        return [NB.neibs_run(grid, op.mode, x, shp, step, node.outputs[0].type.dtype)]
+
+    def _neibs_grad(op: Any, node: Any, inputs: list) -> list:
+        g, shp, step, shape = inputs
+        return [NB.neibs_grad_run(grid, op.mode, g, shp, step, shape,
+                                  node.outputs[0].type.dtype)]
+
+    neibs = _one_float("images2neibs")
+    # the neighbourhood shape/step (and the image shape of the gradient) stay on the host
+    impls.register("gpu", neighbours.Images2Neibs,
+                   GpuRule(_neibs, device_inputs=lambda op, n: [0], supports=neibs))
+    impls.register("gpu", neighbours.Neibs2ImagesGrad,
+                   GpuRule(_neibs_grad, device_inputs=lambda op, n: [0], supports=neibs))
     pool = importlib.import_module("opcore_nnet.api.pool")
     impls.register("gpu", pool.Pool, GpuRule(_pool, supports=_pool_supports))
     impls.register("gpu", pool.PoolGrad, GpuRule(_pool_grad, supports=_pool_supports))

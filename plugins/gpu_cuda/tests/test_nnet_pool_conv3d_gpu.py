@@ -1,5 +1,6 @@
-"""opcore-nnet's Pool / PoolGrad (2-d and 3-d, every mode) and Conv3d with its gradients on the
-``gpu`` backend (OpenCL/PoCL) against the Python backend."""
+"""opcore-nnet's Pool / PoolGrad (2-d and 3-d, every mode), Conv3d with its gradients and
+Images2Neibs with its gradient on the ``gpu`` backend (OpenCL/PoCL) against the Python
+backend."""
 
 from __future__ import annotations
 
@@ -80,3 +81,58 @@ def test_conv3d_and_gradients_on_gpu(gpu_flags, case):
     ref = opcore.function([x, w], [out, gx, gw], mode=opcore.Mode(backend="py"))(xv, wv)
     for a, b in zip(f(xv, wv), ref):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_asymmetric_padding_stays_on_the_cpu(gpu_flags):
+    nnet = pytest.importorskip("opcore_nnet.api")
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    y = nnet.conv2d(x, w, border_mode=((1, 0), 1))
+    f = opcore.function([x, w], y)
+    assert not any(n.startswith("GpuConv2d") for n in _gpu_op_names(f))
+    xv, wv = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 2, 2))
+    ref = opcore.function([x, w], y, mode=opcore.Mode(backend="py"))(xv, wv)
+    np.testing.assert_allclose(f(xv, wv), ref, atol=1e-12)
+
+
+def test_cpu_only_nnet_ops_inside_gpu_graphs(gpu_flags):
+    """Second derivatives through max pooling and the symbolic Pool form have no kernels: they
+    run on the host inside a gpu graph (next to images2neibs on the device) and give the Python
+    backend's values."""
+    nnet = pytest.importorskip("opcore_nnet.api")
+    x, W, ws = T.dmatrix("x"), T.dmatrix("W"), T.lvector("ws")
+    h = T.dot(x, W).reshape((2, 1, 4, 4))
+    cost = (pool.pool_2d(h, (2, 2), ignore_border=True) ** 2).sum()
+    penalty = (opcore.grad(cost, x) ** 2).sum()
+    sym = pool.pool_2d(h, ws, ignore_border=True, mode="average_exc_pad").sum()
+    neibs = nnet.images2neibs(h, (2, 2)).sum()
+    outs = [opcore.grad(penalty, W), sym, opcore.grad(neibs * sym, W)]
+    xv, wv = rng.standard_normal((2, 3)), rng.standard_normal((3, 16))
+    f = opcore.function([x, W, ws], outs)
+    assert f.maker.backend.name == "gpu"
+    ref = opcore.function([x, W, ws], outs, mode=opcore.Mode(backend="py"))(xv, wv, [2, 3])
+    for a, b in zip(f(xv, wv, [2, 3]), ref):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+NEIBS = [("valid", (2, 3), (2, 1), (2, 1, 4, 6)), ("ignore_borders", (3, 2), (2, 3), (1, 2, 7, 8)),
+         ("half", (3, 3), (1, 1), (1, 2, 4, 5)), ("full", (2, 3), (1, 1), (2, 1, 3, 4)),
+         ("wrap_centered", (3, 1), (2, 3), (2, 1, 5, 7)),
+         ("wrap_centered", (3, 3), (1, 1), (1, 1, 4, 5))]
+
+
+@pytest.mark.parametrize("mode,shape,step,ishape", NEIBS)
+def test_images2neibs_and_gradient_on_gpu(gpu_flags, mode, shape, step, ishape):
+    nnet = pytest.importorskip("opcore_nnet.api")
+    x, g = T.dtensor4("x"), T.dmatrix("g")
+    n = nnet.images2neibs(x, shape, step, mode=mode)
+    gx = opcore.grad((n * g).sum(), x)
+    xv = rng.standard_normal(ishape)
+    nv = opcore.function([x], n, mode=opcore.Mode(backend="py"))(xv)
+    gv = rng.standard_normal(nv.shape)
+    f = opcore.function([x, g], [n, gx])
+    names = _gpu_op_names(f)
+    assert any(s.startswith("GpuImages2Neibs") for s in names) and \
+        any(s.startswith("GpuNeibs2ImagesGrad") for s in names), names
+    ref = opcore.function([x, g], [n, gx], mode=opcore.Mode(backend="py"))(xv, gv)
+    for a, b in zip(f(xv, gv), ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

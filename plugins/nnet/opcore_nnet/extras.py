@@ -17,8 +17,8 @@ from opcore_nnet.softmax import log_softmax_op, softmax
 from opcore_nnet.xent import (CrossentropyCategorical1HotGrad, CrossentropySoftmax1HotDx,
                               crossentropy_softmax_1hot_with_bias)
 
-__all__ = ["CrossentropySoftmax1HotWithBiasDx", "softmax_graph", "logsoftmax_op", "prepend_scalar_to_each_row",
-           "prepend_0_to_each_row", "prepend_1_to_each_row",
+__all__ = ["CrossentropySoftmax1HotWithBiasDx", "softmax_graph", "logsoftmax_op",
+           "prepend_scalar_to_each_row", "prepend_0_to_each_row", "prepend_1_to_each_row",
            "crossentropy_softmax_argmax_1hot_with_bias",
            "crossentropy_softmax_max_and_argmax_1hot_with_bias",
            "crossentropy_softmax_max_and_argmax_1hot", "crossentropy_softmax_1hot_with_bias_dx",

@@ -14,6 +14,8 @@ import sys
 import numpy as np
 
 from opcore.cbuild import CompileError, build_library
+from opcore.cbuild.ctypes import plain_ctype
+from opcore.cbuild.ctypes import typenum as c_typenum
 
 VERSION = 6
 
@@ -106,14 +108,13 @@ OPCORE_SPMM_CSC(opcore_spmm_csc_float64, double)
 OPCORE_SPMM_CSC(opcore_spmm_csc_float32, float)
 """
 
-_NPY = {"float64": ("NPY_FLOAT64", "double"), "float32": ("NPY_FLOAT32", "float")}
 
 
 def c_code(format: str, dtype: str, inputs: list[str], outputs: list[str], sub: dict) -> str:
     """The glue for one node: check the arrays, (re)allocate the output, call the kernel."""
     data, indices, indptr, shape, b = inputs
     (z,) = outputs
-    typenum, ctype = _NPY[dtype]
+    typenum, ctype = c_typenum(dtype), plain_ctype(dtype)
     fail = sub["fail"]
     if format == "csr":
         call = (f"opcore_spmm_csr_{dtype}(({ctype}*)PyArray_DATA({data}), idx, ptr, n_rows, "

@@ -1,5 +1,7 @@
 """C implementations of ``Elemwise`` (fused ``Composite`` loops included) and ``DimShuffle``.
 
+The scalar expressions inside the loops come from the one renderer, :mod:`opcore.cbuild.render`.
+
 Registered for backend ``c`` by :func:`register` (called from the plugin's
 ``opcore_register_impls``).
 """
@@ -8,87 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from opcore.cbuild import render
 from opcore.config import config
-from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import DimShuffle, Elemwise
 
 from opcore_cpu_c.ccode import c_string, ctype, typenum
-
-
-def _cast(expr: str, dtype: str) -> str:
-    return f"(({ctype(dtype)})({expr}))"
-
-
-def _scalar_lines(so: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list[str]) -> tuple:
-    """C statements computing the outputs of scalar op ``so`` from C values ``xs`` (the scalar
-    ops' own ``c_render``: NumPy's casts, NaN and overflow rules); None when a step has no C."""
-    if isinstance(so, Composite):
-        lines = []
-        for k, (op, vals, dts, dt) in enumerate(so.c_steps(xs, ctype)):
-            ct = ctype(dt)
-            expr = _powi(so.steps[k], vals, dt) or op.c_render(vals, dts, dt, ctype)
-            if expr is None:
-                return None
-            lines.append(f"const {ct} s{k} = ({ct})({expr});")
-        return lines, [f"s{k}" for k in so.outputs]
-    ct = ctype(out_dtypes[0])
-    expr = so.c_render(xs, tuple(in_dtypes), out_dtypes[0], ctype)
-    if expr is None:
-        return None
-    return [f"const {ct} s0 = ({ct})({expr});"], ["s0"]
-
-
-def _powi_expr(x: str, n: int) -> str:
-    if n == 1:
-        return x
-    half = _powi_expr(x, n // 2)
-    sq = f"({half} * {half})"
-    return f"({sq} * {x})" if n % 2 else sq
-
-
-def _powi(step: tuple, vals: list, dt: str) -> str | None:
-    """``x ** n`` for a small constant integer ``n >= 0`` as multiplications (libm's pow is slow;
-    integers multiply in their unsigned type, which wraps as NumPy does)."""
-    op, args, _ = step
-    if op.name != "pow" or args[1][0] != "c" or dt not in ctypes_ok:
-        return None
-    try:
-        n = float(args[1][1])
-    except (TypeError, ValueError):
-        return None
-    if not n.is_integer() or not 0 <= n <= 64:
-        return None
-    ct = ctype(dt if "float" in dt else "uint64")
-    if n == 0:
-        return "1"
-    return f"(({ctype(dt)}){_powi_expr(f'(({ct}){vals[0]})', int(n))})"
-
-
-ctypes_ok = ("float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
-             "uint32", "uint64")
-
-
-def _composite_ok(node: Any) -> bool:
-    so = node.op.scalar_op
-    if isinstance(so, Composite) and any(
-            isinstance(op, Composite) or getattr(op, "c_expr", None) in (None, "composite")
-            for op, _, _ in so.steps):
-        return False
-    if getattr(so, "c_expr", None) is None:
-        return False
-    try:
-        return _scalar_lines(so, [f"x{j}" for j in range(len(node.inputs))],
-                             [v.type.dtype for v in node.inputs],
-                             [v.type.dtype for v in node.outputs]) is not None
-    except KeyError:  # a dtype without a C type (float16, complex)
-        return False
 
 
 class ElemwiseC:
     """Fused loops: a contiguous fast path (OpenMP when ``config.openmp``) and a strided one."""
 
     def c_supports(self, node: Any) -> bool:
-        return _composite_ok(node)
+        return not render.supports(node.op.scalar_op, [v.type.dtype for v in node.inputs],
+                                   [v.type.dtype for v in node.outputs], render.C)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
         return (8, bool(config.openmp), int(config.openmp_elemwise_minsize))
@@ -145,7 +79,7 @@ class ElemwiseC:
         for o, out in enumerate(outputs):
             L.append(f"{ctype(outd[o])}* q{o} = ({ctype(outd[o])}*)PyArray_DATA({out});")
         xs = [f"x{j}" for j in range(nin)]
-        body, res = _scalar_lines(op.scalar_op, xs, ind, outd)
+        body, res = render.scalar_lines(op.scalar_op, xs, ind, outd, render.C)
         store = [f"q{o}[i] = ({ctype(outd[o])})({res[o]});" for o in range(nout)]
         omp = ""
         if config.openmp:
