@@ -83,8 +83,9 @@ class ScalarOp:
         return self.out
 
     def check_input_dtypes(self, *dtypes: str) -> None:
-        """Raise NumPy's ``TypeError`` when NumPy's ufunc rejects these input dtypes (``-b`` and
-        ``b - b`` on bool, ``~`` on floats, ``sign`` of bool), so the graph is refused when built."""
+        """Raise NumPy's ``TypeError`` when NumPy's ufunc rejects these input dtypes (``-b``
+        and ``b - b`` on bool, ``~`` on floats, ``sign`` of bool): the graph is refused when
+        built."""
         _check_numpy_accepts(self, tuple(dtypes))
 
     def compute_dtypes(self, in_dtypes: tuple, out_dtype: str) -> tuple:
@@ -121,7 +122,8 @@ class ScalarOp:
             return None
         try:
             cds = self.compute_dtypes(tuple(in_dtypes), out_dtype)
-            vals = [a if d == c else f"(({ctype(c)})({a}))" for a, d, c in zip(args, in_dtypes, cds)]
+            vals = [a if d == c else f"(({ctype(c)})({a}))"
+                    for a, d, c in zip(args, in_dtypes, cds)]
             special = _C_SPECIAL.get(self.name)
             if special is not None:
                 return special(vals, list(in_dtypes), cds, out_dtype, ctype, list(args))
@@ -188,8 +190,9 @@ _def("mul", 2, np.multiply, "({0} * {1})", commutative=True, associative=True, i
      grad=lambda T, i, o, g: [g * i[1], g * i[0]], py_op="*")
 _def("true_div", 2, np.true_divide, "(({odtype}){0} / ({odtype}){1})", out="float",
      grad=lambda T, i, o, g: [g / i[1], -g * i[0] / (i[1] * i[1])], py_op="/")
-_def("int_div", 2, _safe_floor_div, None, out="same", grad=_zero_grads, py_op="//")
-_def("mod", 2, np.mod, None, grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
+_def("int_div", 2, _safe_floor_div, "floor_divide({0}, {1})", out="same", grad=_zero_grads, py_op="//")
+_def("mod", 2, np.mod, "remainder({0}, {1})",
+     grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
 _def("pow", 2, np.power, "pow({0}, {1})",
      grad=lambda T, i, o, g: [g * i[1] * i[0] ** (i[1] - 1), g * o * T.log(i[0])], py_op="**")
 _def("maximum", 2, np.maximum, "(({0}) > ({1}) ? ({0}) : ({1}))", commutative=True,
@@ -199,7 +202,9 @@ _def("minimum", 2, np.minimum, "(({0}) < ({1}) ? ({0}) : ({1}))", commutative=Tr
      associative=True,
      grad=lambda T, i, o, g: [g * T.eq(o, i[0]), g * T.neq(o, i[0])])
 _def("neg", 1, np.negative, "(-{0})", grad=lambda T, i, o, g: [-g], py_op="-")
-_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])])
+# |z| of a complex number is real (NumPy's and Theano's rule)
+_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])],
+     out=lambda d: {"complex64": "float32", "complex128": "float64"}.get(d, d))
 _def("sgn", 1, np.sign, "(({0}) > 0 ? 1 : (({0}) < 0 ? -1 : 0))", grad=_zero_grads)
 _def("sqr", 1, np.square, "({0} * {0})", grad=lambda T, i, o, g: [g * 2 * i[0]])
 _def("sqrt", 1, np.sqrt, "sqrt({0})", out="float", grad=lambda T, i, o, g: [g * 0.5 / o])
@@ -355,7 +360,8 @@ def _c_clip(vals, in_dts, cds, out, ctype, raw=None):
     when ``lo > hi``.  Written without repeating sub-expressions so the loop vectorizes; the
     bounds' NaN tests fold away when the bounds are constants."""
     x, lo, hi = vals
-    body = f"(({x}) < ({lo}) ? (({lo}) > ({hi}) ? ({hi}) : ({lo})) : (({x}) > ({hi}) ? ({hi}) : ({x})))"
+    body = (f"(({x}) < ({lo}) ? (({lo}) > ({hi}) ? ({hi}) : ({lo})) : "
+            f"(({x}) > ({hi}) ? ({hi}) : ({x})))")
     if out in _FLOATS:
         return f"(({lo}) != ({lo}) ? ({lo}) : (({hi}) != ({hi}) ? ({hi}) : {body}))"
     return body
@@ -395,6 +401,31 @@ def _c_pow(vals, in_dts, cds, out, ctype, raw=None):
     return "pow({0}, {1})".format(*vals)
 
 
+def _c_int_div(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's floor division of integers: x // 0 is 0, INT_MIN // -1 wraps to INT_MIN, the
+    quotient rounds toward minus infinity.  Floats run in NumPy (its divmod rules)."""
+    a, b = vals
+    if out in _UNSIGNED:
+        return f"(({b}) == 0 ? 0 : ({a}) / ({b}))"
+    if out not in _SIGNED:
+        return None
+    neg = _wrap("(0 - {0})", [a], out, ctype)
+    return (f"(({b}) == 0 ? 0 : (({b}) == -1 ? {neg} : (({a}) / ({b}) - "
+            f"((({a}) % ({b}) != 0) & ((({a}) < 0) != (({b}) < 0))))))")
+
+
+def _c_mod(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's integer remainder: the sign of the divisor, x % 0 is 0."""
+    a, b = vals
+    if out in _UNSIGNED:
+        return f"(({b}) == 0 ? 0 : ({a}) % ({b}))"
+    if out not in _SIGNED:
+        return None
+    r = f"(({a}) % ({b}))"
+    return (f"((({b}) == 0 || ({b}) == -1) ? 0 : (({r} != 0 && (({r} < 0) != (({b}) < 0))) ? "
+            f"{r} + ({b}) : {r}))")
+
+
 _MIRROR = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "neq": "neq"}
 _C_CMP = {"lt": "<", "gt": ">", "le": "<=", "ge": ">=", "eq": "==", "neq": "!="}
 
@@ -417,7 +448,7 @@ def _c_compare(name: str):
 
 _C_SPECIAL = {
     "maximum": _c_minmax(">"), "minimum": _c_minmax("<"), "sgn": _c_sgn, "clip": _c_clip,
-    "abs": _c_abs, "pow": _c_pow,
+    "abs": _c_abs, "pow": _c_pow, "int_div": _c_int_div, "mod": _c_mod,
     "floor": _c_int_identity("floor({0})"), "ceil": _c_int_identity("ceil({0})"),
     "trunc": _c_int_identity("trunc({0})"),
     "round_half_to_even": _c_int_identity("nearbyint({0})"),

@@ -112,6 +112,17 @@ def test_grad(case):
     check_grad(case)
 
 
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_norm_and_abs_of_complex_are_real(dtype):
+    z = T.TensorType(dtype, shape=(None, None))("z")
+    zv = (R + 1j * R[::-1]).astype(dtype)
+    assert abs(z).dtype == {"complex64": "float32", "complex128": "float64"}[dtype]
+    for o in ("fro", 1, np.inf):
+        got = opcore.function([z], NL.norm(z, o))(zv)
+        np.testing.assert_allclose(got, np.linalg.norm(zv, o), rtol=1e-5)
+        assert got.dtype == np.linalg.norm(zv, o).dtype
+
+
 def test_eig_reconstructs():
     x = T.dmatrix("x")
     w, v = opcore.function([x], NL.eig(x))(A)

@@ -329,3 +329,11 @@ def test_import_opcore_does_not_import_numpy_random():
     code = "import sys, opcore; print('numpy.random' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr[-2000:]
+
+
+def test_distribution_function_without_rng_owns_an_advancing_generator():
+    x = R.normal(0.0, 1.0, size=(4,))
+    assert isinstance(x.rng.type, R.RandomGeneratorType)
+    assert x.rng.default_update is x.owner.outputs[0]
+    f = opcore.function([], x)
+    assert not np.array_equal(f(), f())
