@@ -34,6 +34,7 @@ from opcore.tensor.extra_ops import (bartlett, bincount, cumprod, cumsum, diff, 
 from opcore.tensor.gradient_ops import consider_constant  # noqa: F401,E402
 from opcore.tensor.sort import *  # noqa: F401,F403,E402
 from opcore.tensor.special import *  # noqa: F401,F403,E402
+from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
 from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
 _FROM_GRADIENT = ("Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
@@ -61,6 +62,8 @@ matrix = _ctor((False, False), "matrix")
 tensor3 = _ctor((False,) * 3, "tensor3")
 tensor4 = _ctor((False,) * 4, "tensor4")
 tensor5 = _ctor((False,) * 5, "tensor5")
+tensor6 = _ctor((False,) * 6, "tensor6")
+tensor7 = _ctor((False,) * 7, "tensor7")
 
 
 def tensor(dtype=None, broadcastable=None, name=None, shape=None):
