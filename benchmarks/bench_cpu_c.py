@@ -186,7 +186,7 @@ def bench_logreg():
         t_pt = best(lambda: pf(X, Y), repeat=5, number=20)
     row("logreg train step 400x784", t_np, t_c, t_py, t_pt)
     # compile times: cold (empty cache dir) and warm (entry on disk, fresh in-process state)
-    from opcore_cpu_c import compiler
+    from opcore.cbuild import cache as compiler  # the in-process module table: _loaded
 
     old = config.compiledir
     with tempfile.TemporaryDirectory() as d:

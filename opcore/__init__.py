@@ -18,7 +18,8 @@ from opcore.graph.basic import Apply, Constant, Variable  # noqa: F401
 from opcore.graph.fg import FunctionGraph  # noqa: F401
 from opcore.graph.op import Op, as_op  # noqa: F401
 from opcore.graph.type import Type  # noqa: F401
-from opcore.graph.traversal import clone_replace  # noqa: F401
+from opcore.graph.utils import clone_replace  # noqa: F401
+from opcore.graph.utils import clone_replace as clone  # noqa: F401  (Theano's theano.clone)
 from opcore import tensor  # noqa: F401  (registers the tensor shared constructor below)
 from opcore.tensor import sharedvar as _sharedvar  # noqa: F401
 from opcore.tensor.random import type as _random_type  # noqa: F401  (shared(np.random.Generator))
@@ -27,7 +28,9 @@ from opcore.compile import (In, Mode, Out, function, shared)  # noqa: F401
 # loaded on first use (keeps `import opcore` light): name -> module
 _LAZY = {"grad": "opcore.gradient", "Lop": "opcore.gradient", "Rop": "opcore.gradient",
          "jacobian": "opcore.gradient", "hessian": "opcore.gradient",
-         "debugprint": "opcore.printing", "pp": "opcore.printing", "pprint": "opcore.printing"}
+         "debugprint": "opcore.printing", "pp": "opcore.printing", "pprint": "opcore.printing",
+         "OrderedUpdates": "opcore.updates", "Generic": "opcore.graph.params",
+         "generic": "opcore.graph.params", "optdb": "opcore.compile"}
 from opcore import plugins as _plugins  # noqa: F401  (cheap; installs the hook that serves
 #                                         `import opcore.sparse` / `opcore.tensor.nnet`)
 

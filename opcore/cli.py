@@ -14,7 +14,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from opcore.cbuild.trust import check_path
 from opcore.plugins import WELL_KNOWN_COMMANDS, flag_install_hint, install_hint
+from opcore.plugins.manager import SLOW_IMPORT_SECONDS
 
 # The first-party plugins `opcore doctor` mentions when they are not loaded, with what they add.
 FIRST_PARTY = {"opcore-cpu-c": "C backend", "opcore-nnet": "nnet ops",
@@ -181,10 +183,17 @@ def _check_numpy() -> Check:
 
 
 def _check_cache(config: Any) -> Check:
-    path = str(getattr(config, "compiledir", "") or "")
-    if not path:
-        return Check("cache dir", "problem", "config.compiledir is empty",
-                     "set OPCORE_FLAGS=compiledir=/a/writable/dir")
+    path = os.path.expanduser(str(getattr(config, "compiledir", "") or ""))
+    if not path or not os.path.isabs(path):
+        return Check("cache dir", "problem", f"config.compiledir={path!r} is not an absolute path",
+                     "set OPCORE_FLAGS=compiledir=/an/absolute/dir")
+    if os.path.isdir(path):
+        try:
+            check_path(path)
+        except OSError as exc:
+            return Check("cache dir", "problem", str(exc),
+                         "see docs/cache.md (opcore compiles into a private temporary cache "
+                         "meanwhile)")
     probe = path
     while not os.path.exists(probe):
         parent = os.path.dirname(probe)
@@ -205,6 +214,11 @@ def _check_plugins(host: Any) -> list[Check]:
             checks.append(Check(f"plugin {p['name']}", "note", p["health"]["reason"]))
         elif p["error"]:
             checks.append(Check(f"plugin {p['name']}", "problem", p["error"], p["hint"] or ""))
+        elif (p.get("import_seconds") or 0) > SLOW_IMPORT_SECONDS:
+            checks.append(Check(f"plugin {p['name']}", "note",
+                                f"slow import: {p['import_seconds']:.1f} s (every process that "
+                                "compiles pays it)", "report it to its maintainers; "
+                                f"OPCORE_DISABLE_PLUGINS={p['name']} if you do not need it"))
         elif not p["health"]["ok"]:
             checks.append(Check(f"plugin {p['name']}", "problem", p["health"]["reason"],
                                 "see the reason, or uninstall the plugin"))

@@ -14,6 +14,7 @@ environment variable and :func:`change_flags`.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 from typing import Any, Callable
 
@@ -31,40 +32,78 @@ class ConfigError(ValueError):
     """An unknown flag or a value a flag does not accept."""
 
 
+class FlagValueError(ConfigError):
+    """A value a declared flag does not accept (wrong type, out of range, not a choice)."""
+
+
 class Flag:
     """One declared flag: its default, documentation, parser/validation and current value."""
 
-    __slots__ = ("name", "default", "doc", "convert", "choices", "validate", "owner", "value",
-                 "source")
+    __slots__ = ("name", "default", "doc", "convert", "choices", "validate", "bounds", "accepts",
+                 "owner", "value", "source")
 
     def __init__(self, name: str, default: Any, doc: str, convert: Callable[[str], Any] = str,
                  choices: tuple | None = None, validate: Callable[[Any], bool] | None = None,
-                 owner: str = "opcore") -> None:
+                 owner: str = "opcore", bounds: tuple[float | None, float | None] | None = None,
+                 accepts: str = "") -> None:
         self.name = name
         self.default = default
         self.doc = doc
         self.convert = convert
         self.choices = choices
         self.validate = validate
+        self.bounds = bounds
         self.owner = owner
+        self.accepts = accepts or self._describe_accepted()
         self.value = None
         self.source = "default"
+
+    def _describe_accepted(self) -> str:
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.convert is _bool:
+            return "a boolean (true/false, 1/0, yes/no, on/off)"
+        if self.convert in (int, float):
+            kind = "an integer" if self.convert is int else "a finite number"
+            lo, hi = self.bounds or (None, None)
+            if lo is not None and hi is not None:
+                return f"{kind} in [{lo:g}, {hi:g}]"
+            if lo is not None:
+                return f"{kind} >= {lo:g}"
+            if hi is not None:
+                return f"{kind} <= {hi:g}"
+            return kind
+        return ""
+
+    def _error(self, value: Any, why: str) -> ConfigError:
+        accepted = f"; accepted values: {self.accepts}" if self.accepts else ""
+        return FlagValueError(f"config flag {self.name!r}: {value!r} {why}{accepted}")
 
     def __repr__(self) -> str:
         return f"Flag({self.name}={self.value!r}, owner={self.owner!r}, source={self.source!r})"
 
     def check(self, value: Any) -> Any:
-        if isinstance(value, str) and self.convert is not str:
+        """``value`` converted and validated (type, range, choices); :class:`ConfigError` naming
+        the flag and the accepted values otherwise."""
+        if self.convert in (int, float, _bool) or (isinstance(value, str) and self.convert is not str):
+            if self.convert is int and isinstance(value, float) and not value.is_integer():
+                raise self._error(value, "is not an integer")
+            if self.convert in (int, float) and isinstance(value, bool):
+                raise self._error(value, "is a boolean, not a number")
             try:
                 value = self.convert(value)
-            except (TypeError, ValueError) as exc:
-                raise ConfigError(f"config flag {self.name!r}: cannot read {value!r} ({exc})") from None
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise self._error(value, f"cannot be read ({exc})") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self._error(value, "is not finite")
+        if self.bounds is not None and isinstance(value, (int, float)):
+            lo, hi = self.bounds
+            if (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise self._error(value, "is out of range")
         if self.choices is not None and value not in self.choices:
-            raise ConfigError(
-                f"config flag {self.name!r}: {value!r} is not one of {list(self.choices)}"
-            )
+            raise self._error(value, "is not accepted")
         if self.validate is not None and not self.validate(value):
-            raise ConfigError(f"config flag {self.name!r}: invalid value {value!r}")
+            raise self._error(value, "is not accepted")
         return value
 
 
@@ -75,6 +114,10 @@ def _bool(text: str) -> bool:
     if low in ("0", "false", "no", "off", ""):
         return False
     raise ValueError("expected a boolean (True/False/1/0)")
+
+
+#: The reader of boolean flags (``convert=parse_bool``): 1/0, true/false, yes/no, on/off.
+parse_bool = _bool
 
 
 def _parse_pairs(text: str, where: str) -> dict[str, str]:
@@ -101,8 +144,16 @@ class Config:
     # -- declaration -------------------------------------------------------------------------
     def add(self, name: str, doc: str, default: Any, *, convert: Callable = str,
             choices: tuple | None = None, validate: Callable | None = None,
-            owner: str = "opcore") -> None:
-        """Declare a flag.  A second declaration of the same name by another owner is an error."""
+            owner: str = "opcore", bounds: tuple[float | None, float | None] | None = None,
+            accepts: str = "") -> None:
+        """Declare a flag.  A second declaration of the same name by another owner is an error.
+
+        ``convert`` reads a string value (``int``, ``float``, a boolean reader...); ``bounds``
+        ``(lo, hi)`` (either ``None``) is the closed range of a number (``float`` values must also
+        be finite); ``choices`` the accepted values; ``validate`` a last predicate; ``accepts``
+        says in words what is accepted (derived from the rest when empty).  Every value set later
+        (rc file, ``OPCORE_FLAGS``, assignment, :func:`change_flags`) goes through these checks,
+        and a rejected one raises :class:`ConfigError` naming the flag and the accepted values."""
         flags = self._flags
         if name in flags:
             if flags[name].owner != owner:
@@ -110,7 +161,7 @@ class Config:
                     f"config flag {name!r} is declared by both {flags[name].owner!r} and {owner!r}"
                 )
             return
-        flag = Flag(name, default, doc, convert, choices, validate, owner)
+        flag = Flag(name, default, doc, convert, choices, validate, owner, bounds, accepts)
         flag.value = flag.check(default)
         flags[name] = flag
         self._read_sources()
@@ -246,7 +297,8 @@ config.add("device", "Where graphs run: cpu, cuda, cudaN, openclP:D", "cpu",
            validate=lambda v: v == "cpu" or v.startswith(("cuda", "opencl")))
 config.add("mode", "Default compile mode ('Mode' = Mode(linker=config.linker, "
            "optimizer=config.optimizer), Theano's default)", "FAST_RUN",
-           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode"))
+           choices=("FAST_RUN", "FAST_COMPILE", "DebugMode", "DEBUG_MODE", "Mode",
+                    "NanGuardMode"))
 config.add("optimizer", "Rewrites of mode 'Mode': fast_run, fast_compile, merge or None",
            "fast_run", choices=("fast_run", "fast_compile", "merge", "None", "o1", "o4"))
 config.add("optimizer_including", "Rewrite tags the default mode adds (':'-separated)", "")
@@ -254,18 +306,21 @@ config.add("optimizer_excluding", "Rewrite tags the default mode leaves out (':'
 config.add("optimizer_requiring", "Rewrite tags the default mode requires (':'-separated)", "")
 config.add("linker", "Default linker name ('auto' = best healthy backend)", "auto")
 config.add("backend", "Backend to use ('' = best healthy backend by priority)", "")
-config.add("compiledir", "Directory of compiled module caches",
-           os.path.join(os.path.expanduser("~"), ".cache", "opcore"))
+config.add("compiledir", "Directory of the compile cache (absolute; see docs/cache.md)",
+           os.path.join(os.path.expanduser("~"), ".cache", "opcore"),
+           validate=lambda v: os.path.isabs(os.path.expanduser(str(v))),
+           accepts="an absolute directory path (or ~/...), owned by you and not writable by others")
 config.add("cxx", "C compiler command ('' = no C)", "cc")
 config.add("openmp", "Parallelise large elementwise loops and reductions", False, convert=_bool)
 config.add("openmp_elemwise_minsize", "Smallest loop size parallelised with OpenMP", 200000,
-           convert=int)
+           convert=int, bounds=(1, None))
 config.add("on_unused_input", "What function() does with an unused input", "raise",
            choices=("raise", "warn", "ignore"))
 config.add("rewrite_trace", "Print which rewrites fired and their time", False, convert=_bool)
 config.add("rewrite_raise", "Raise (instead of reporting and skipping) when a rewrite fails",
            False, convert=_bool)
-config.add("compute_test_value", "Unused; accepted for Theano compatibility", "off",
+config.add("compute_test_value", "Run each op on its inputs' tag.test_value as the graph is built "
+           "(off|ignore|warn|raise; pdb acts as raise)", "off",
            choices=("off", "ignore", "warn", "raise", "pdb"))
 config.add("exception_verbosity", "How much a run-time error says", "low", choices=("low", "high"))
 config.add("on_opt_error", "Theano spelling of rewrite_raise", "warn",

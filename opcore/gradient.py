@@ -7,6 +7,9 @@ import numpy as np
 from opcore.graph.basic import Variable
 from opcore.graph.null import DisconnectedType, NullType
 from opcore.graph.traversal import io_toposort
+from opcore.tensor.gradient_ops import (ConsiderConstant, DisconnectedGrad, GradClip,  # noqa: F401
+                                        GradScale, ZeroGrad, consider_constant,
+                                        disconnected_grad, grad_clip, grad_scale, zero_grad)
 
 
 class DisconnectedInputError(ValueError):
@@ -38,8 +41,6 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         if cost.ndim != 0:
             raise TypeError(f"grad: the cost must be a scalar, but {cost} has {cost.ndim} "
                             f"dimension(s) ({cost.type}); sum it or use jacobian()")
-        if not cost.dtype.startswith(("float", "complex")):
-            raise TypeError(f"grad: the cost {cost} has integer dtype {cost.dtype}; cast it to a float")
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError("disconnected_inputs must be 'raise', 'warn' or 'ignore'")
     single = not isinstance(wrt, (list, tuple))
@@ -57,7 +58,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             # so function([x], grad(x + 1, x)) does not see x as unused
             from opcore.scalar.basic import second
 
-            seeds[cost] = T.Elemwise(second)(cost, T.constant(np.ones((), dtype=cost.dtype)))
+            # an integer-valued cost gets a float seed: its gradients are float (zero), as in Theano
+            seed_dt = cost.dtype if cost.dtype.startswith(("float", "complex")) else T.config.floatX
+            seeds[cost] = T.Elemwise(second)(cost, T.constant(np.ones((), dtype=seed_dt)))
     if not seeds:
         raise ValueError("grad: give a cost or known_grads")
     blockers = set(consider_constant or [])
@@ -84,6 +87,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         elif isinstance(g.type, NullType):
             if null_gradients == "raise":
                 raise NullTypeGradError(f"grad: the gradient with respect to {w} is undefined: {g.type.why}")
+        elif hasattr(w, "dtype") and not w.dtype.startswith(("float", "complex")):
+            # integer-valued inputs have a zero gradient (Theano, PyTensor)
+            g = _zeros_connected(T, w)
         else:
             if hasattr(w, "dtype") and g.dtype != w.dtype and w.dtype.startswith("float"):
                 g = T.cast(g, w.dtype)
@@ -92,8 +98,10 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
                     g = T.unbroadcast(g, *[d for d in range(g.ndim) if g.broadcastable[d] and not w.broadcastable[d]])
                 elif g.type.is_super(w.type):
                     g = T.basic.specify_broadcastable_as(g, w.type)
-            if add_names and getattr(w, "name", None) and cost is not None and g.name is None:
-                g.name = f"(d{cost.name or 'cost'}/d{w.name})"
+            # Theano names a gradient (dcost/dw) only when both the cost and w are named
+            if (add_names and getattr(w, "name", None) and cost is not None
+                    and cost.name is not None and g.name is None):
+                g.name = f"(d{cost.name}/d{w.name})"
         out.append(g)
     return out[0] if single else out
 
@@ -107,17 +115,46 @@ def _zeros_connected(T, w):
     return T.Elemwise(second)(w, T.constant(np.zeros((), dtype=dt)))
 
 
+def _connection(node):
+    """``node.op.connection_pattern(node)`` as a list of rows (one per input) of booleans."""
+    cp = node.op.connection_pattern(node)
+    if len(cp) != len(node.inputs) or any(len(row) != len(node.outputs) for row in cp):
+        raise ValueError(f"{node.op}.connection_pattern returned {len(cp)} rows for "
+                         f"{len(node.inputs)} inputs and {len(node.outputs)} outputs")
+    return [[bool(c) for c in row] for row in cp]
+
+
+def _is_missing(g):
+    return g is None or isinstance(g.type, DisconnectedType)
+
+
 def _backprop(sources, seeds, wrt, blockers):
-    """Accumulate gradients from ``seeds`` back to every variable that reaches ``wrt``."""
+    """Accumulate gradients from ``seeds`` back to every variable that reaches ``wrt``.
+
+    Paths follow each op's ``connection_pattern`` (as in Theano): an input that the pattern does
+    not connect to an output gets no gradient through it, so an undefined (NullType) gradient
+    reaches an input only along connected paths (``Shape``, for instance, cuts them).
+    """
     T = _T()
     order = io_toposort(list(wrt) + list(blockers), sources)
-    # nodes that actually lie on a path from wrt to the sources
+    # nodes that actually lie on a connected path from wrt to the sources; a blocker
+    # (consider_constant) stops the walk above it, but its own gradient is still computed when it
+    # is asked for (Theano's subgraph_grad relies on that)
     wrt_set = set(wrt)
-    reach = set(wrt_set)
+    reach = set(wrt)
+
+    def passes(i):
+        return i in reach and (i not in blockers or i in wrt_set)
     relevant = []
+    patterns = {}
     for node in order:
-        if any(i in reach and i not in blockers for i in node.inputs):
-            reach.update(node.outputs)
+        if not any(passes(i) for i in node.inputs):
+            continue
+        cp = patterns[node] = _connection(node)
+        reached = [o for j, o in enumerate(node.outputs)
+                   if any(cp[i][j] and passes(inp) for i, inp in enumerate(node.inputs))]
+        if reached:
+            reach.update(reached)
             relevant.append(node)
     grads: dict = {}
     for v, g in seeds.items():
@@ -141,37 +178,46 @@ def _backprop(sources, seeds, wrt, blockers):
 
     for node in reversed(relevant):
         out_grads = [total(o) for o in node.outputs]
-        if all(g is None or isinstance(g.type, DisconnectedType) for g in out_grads):
+        if all(_is_missing(g) for g in out_grads):
             continue
-        needed = [i in reach and i not in blockers for i in node.inputs]
-        if not any(needed):
+        cp = patterns[node]
+        # per input: None (no gradient flows), a NullType gradient, or "call the op"
+        plan = []
+        for i, inp in enumerate(node.inputs):
+            if not passes(inp):
+                plan.append(None)
+                continue
+            conn = [out_grads[j] for j in range(len(node.outputs)) if cp[i][j]]
+            null = next((g for g in conn if not _is_missing(g) and isinstance(g.type, NullType)), None)
+            if null is not None:
+                plan.append(null)
+            elif all(_is_missing(g) for g in conn):
+                plan.append(None)
+            else:
+                plan.append("op")
+        for inp, p in zip(node.inputs, plan):
+            if p is not None and p != "op":
+                grads.setdefault(inp, []).append(p)
+        if "op" not in plan:
             continue
         filled = []
         for o, g in zip(node.outputs, out_grads):
-            if g is None or isinstance(g.type, DisconnectedType):
+            if _is_missing(g) or isinstance(g.type, NullType):
+                # the inputs asking for the op's gradient are not connected to a NullType output
                 if hasattr(o.type, "dtype"):
                     g = T.zeros_like(o, dtype=o.dtype if o.dtype.startswith(("float", "complex")) else T.config.floatX)
                 else:
                     g = o.type.zeros_like(o) if hasattr(o.type, "zeros_like") else None
-            elif isinstance(g.type, NullType):
-                pass
             filled.append(g)
-        if any(g is not None and isinstance(g.type, NullType) for g in filled):
-            for i, inp in enumerate(node.inputs):
-                if needed[i]:
-                    grads.setdefault(inp, []).append(next(g for g in filled if isinstance(g.type, NullType)))
-            continue
         try:
             in_grads = node.op.L_op(list(node.inputs), list(node.outputs), filled)
         except NotImplementedError as exc:
-            from opcore.graph.null import NullType as NT
-
-            in_grads = [NT(f"{node.op}: {exc}")() for _ in node.inputs]
+            in_grads = [NullType(f"{node.op}: {exc}")() for _ in node.inputs]
         if len(in_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.grad returned {len(in_grads)} gradients for "
                              f"{len(node.inputs)} inputs")
         for i, (inp, g) in enumerate(zip(node.inputs, in_grads)):
-            if not needed[i] or g is None:
+            if plan[i] != "op" or g is None:
                 continue
             if not isinstance(g, Variable):
                 g = T.as_tensor_variable(g)
@@ -214,6 +260,8 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
         evs = [tangent.get(i) for i in node.inputs]
         if all(e is None for e in evs):
             continue
+        if not any(_is_continuous(o) for o in node.outputs):
+            continue  # integer results (a shape, an argmax) have no tangent
         try:
             r = node.op.R_op(list(node.inputs), evs)
         except NotImplementedError:
@@ -232,6 +280,10 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     return out[0] if single_f else out
 
 
+def _is_continuous(v) -> bool:
+    return str(getattr(v, "dtype", "float")).startswith(("float", "complex"))
+
+
 def _rop_via_lop(node, evs):
     """R-op from two L-ops (the double-transpose trick), for ops without R_op."""
     T = _T()
@@ -240,6 +292,8 @@ def _rop_via_lop(node, evs):
     # g(u) = J^T u is linear in u; its L-op with evs gives J evs
     gs = node.op.L_op(list(node.inputs), list(outs), u)
     pairs = [(g, e) for g, e in zip(gs, evs) if e is not None and not isinstance(g.type, (NullType, DisconnectedType))]
+    if not pairs:
+        return [None] * len(outs)  # the evaluated inputs do not reach the outputs
     res = []
     for k, uk in enumerate(u):
         known = {g: e for g, e in pairs}
@@ -363,4 +417,106 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
 
 
 verify_grad.E_grad = GradientError
-numeric_grad = None
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Gradients of a graph cut at ``end``: Theano's ``subgraph_grad`` for backpropagating
+    through a model piece by piece.
+
+    ``start`` maps variables to known gradients (as ``known_grads``), ``cost`` is an extra
+    scalar cost; at least one is needed.  ``end`` variables are treated as constants, so the
+    gradients w.r.t. them can seed the next piece.  Returns ``(wrt_grads, end_grads)``, and with
+    ``details=True`` also the gradients of ``wrt + end`` from ``start`` and from ``cost``.
+    """
+    if cost is None and start is None:
+        raise ValueError("subgraph_grad: give start (known gradients) or cost")
+    if not isinstance(end, list) or not isinstance(wrt, list):
+        raise TypeError("subgraph_grad: wrt and end must be lists of variables")
+    if start is not None and not isinstance(start, dict):
+        raise TypeError("subgraph_grad: start must be a dict {variable: gradient}")
+    params = list(dict.fromkeys(wrt + end))
+    start_grads = cost_grads = None
+    if start is not None:
+        start_grads = list(grad(None, params, known_grads=start, consider_constant=end,
+                                disconnected_inputs="ignore"))
+    if cost is not None:
+        cost_grads = list(grad(cost, params, consider_constant=end,
+                               disconnected_inputs="ignore"))
+    grads = start_grads if start_grads is not None else cost_grads
+    if start_grads is not None and cost_grads is not None:
+        grads = [a + b for a, b in zip(start_grads, cost_grads)]
+    by_param = dict(zip(params, grads))
+    wrt_grads = [by_param[v] for v in wrt]
+    end_grads = [by_param[v] for v in end]
+    if details:
+        return wrt_grads, end_grads, start_grads, cost_grads
+    return wrt_grads, end_grads
+
+
+class numeric_grad:
+    """One-sided finite-difference gradient of a scalar NumPy function ``f`` at ``pt``
+    (Theano's ``numeric_grad``): ``self.gf`` is the gradient, one array per point (a single
+    array when ``pt`` is one array).  Default step by dtype: :attr:`type_eps`.
+    """
+
+    type_eps = {"float64": 1e-7, "float32": 3e-4, "float16": 1e-1}
+
+    def __init__(self, f, pt, eps=None, out_type=None):
+        single = not isinstance(pt, (list, tuple))
+        pts = [np.array(p, dtype=np.asarray(p).dtype if np.asarray(p).dtype.kind in "fc"
+                        else "float64") for p in ([pt] if single else pt)]
+        step = eps if eps is not None else max(
+            self.type_eps.get(p.dtype.name, 1e-7) for p in pts)
+        f0 = np.asarray(f(*pts))
+        if f0.ndim != 0:
+            raise ValueError(f"numeric_grad: f must return a scalar, got shape {f0.shape}")
+        self.gf = []
+        for p in pts:
+            g = np.zeros(p.shape, dtype="complex128" if out_type and "complex" in out_type
+                         else p.dtype)
+            flat = p.reshape(-1)
+            for j in range(flat.size):
+                orig = flat[j]
+                flat[j] = orig + step
+                g.reshape(-1)[j] = (np.asarray(f(*pts)) - f0) / step
+                flat[j] = orig
+            self.gf.append(g)
+        if single:
+            self.gf = self.gf[0]
+        self.eps = step
+
+    @staticmethod
+    def abs_rel_err(a, b):
+        """``(|a - b|, |a - b| / max(|a| + |b|, 1e-8))``."""
+        abs_err = np.abs(a - b)
+        return np.asarray(abs_err), np.asarray(abs_err / np.maximum(np.abs(a) + np.abs(b), 1e-8))
+
+    def abs_rel_errors(self, g_pt):
+        """Absolute and relative errors of the gradients ``g_pt`` against :attr:`gf`."""
+        gf = self.gf if isinstance(self.gf, list) else [self.gf]
+        g_pt = g_pt if isinstance(g_pt, (list, tuple)) else [g_pt]
+        if len(g_pt) != len(gf):
+            raise ValueError(f"numeric_grad: {len(g_pt)} gradients for {len(gf)} points")
+        out = []
+        for k, (a, b) in enumerate(zip(g_pt, gf)):
+            if np.shape(a) != np.shape(b):
+                raise ValueError(f"numeric_grad: gradient {k} has shape {np.shape(a)}, "
+                                 f"expected {np.shape(b)}")
+            out.append(self.abs_rel_err(np.asarray(a), b))
+        return out
+
+    def max_err(self, g_pt, abs_tol, rel_tol):
+        """``(arg, pos, abs_err, rel_err)`` of the worst violation of both tolerances."""
+        best = None
+        for k, (ae, re) in enumerate(self.abs_rel_errors(g_pt)):
+            if not (np.all(np.isfinite(ae)) and np.all(np.isfinite(re))):
+                raise ValueError(f"numeric_grad: non-finite error for gradient {k}")
+            scaled = np.minimum(ae / abs_tol, re / rel_tol).reshape(-1)
+            if scaled.size == 0:
+                continue
+            pos = int(scaled.argmax())
+            if best is None or scaled[pos] > best[0]:
+                best = (scaled[pos], k, pos, ae.reshape(-1)[pos], re.reshape(-1)[pos])
+        if best is None:
+            return 0, 0, 0.0, 0.0
+        return best[1:]

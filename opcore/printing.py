@@ -5,14 +5,21 @@ from __future__ import annotations
 import io
 import sys
 
+import numpy as np
+
 from opcore.config import config
 from opcore.d3viz import d3viz  # noqa: F401  (Theano's printing.d3viz spelling)
-from opcore.graph.basic import Constant, Variable
+from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.op import Op
+from opcore.graph.traversal import graph_inputs, io_toposort
 
-_INFIX = {"add": ("+", 1), "sub": ("-", 1), "mul": ("*", 2), "true_div": ("/", 2),
-          "int_div": ("//", 2), "mod": ("%", 2), "pow": ("**", 3), "lt": ("<", 0),
-          "gt": (">", 0), "le": ("<=", 0), "ge": (">=", 0), "eq": ("==", 0), "neq": ("!=", 0),
-          "and_": ("&", 0), "or_": ("|", 0), "xor": ("^", 0)}
+#: the operators pprint writes infix, as Theano's printer does (every other op, comparisons
+#: included, is written as a function call: ``gt(x, y)``); every infix term is parenthesised
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "int_div": "//", "pow": "**"}
+
+
+#: scalar ops pprint spells by their tensor function's name, as Theano does
+_PP_NAMES = {"second": "fill"}
 
 
 def _var_str(v: Variable) -> str:
@@ -28,8 +35,6 @@ def pprint(var, max_depth: int = 200) -> str:
     if hasattr(var, "maker"):
         return "\n".join(pprint(o) for o in var.maker.fgraph.outputs)
     out: dict = {}
-    from opcore.graph.traversal import graph_inputs, io_toposort
-
     prec: dict = {}
     for r in graph_inputs([var]):
         out[r], prec[r] = _var_str(r), 10
@@ -52,93 +57,153 @@ def _node_str(v, out, prec):
     name = getattr(so, "name", None)
     args = node.inputs
 
-    def wrap(a, p):
-        s = out[a]
-        return f"({s})" if prec[a] < p else s
-
-    if name in _INFIX and len(args) == 2:
-        sym, p = _INFIX[name]
-        return f"({wrap(args[0], p)} {sym} {wrap(args[1], p + 1)})", 10
+    if name in _INFIX and len(args) >= 2:
+        return "(" + f" {_INFIX[name]} ".join(out[a] for a in args) + ")", 10
     if name == "neg":
-        return f"(-{wrap(args[0], 3)})", 10
+        return f"(-{out[args[0]]})", 10
+    if name == "abs":
+        return f"|{out[args[0]]}|", 10
+    if type(op).__name__ == "Dot" and len(args) == 2:
+        return f"({out[args[0]]} \\dot {out[args[1]]})", 10
     tname = type(op).__name__
     if tname == "DimShuffle":
-        return f"{out[args[0]]}.dimshuffle{op.new_order}" if op.augment or op.drop else (
-            f"{out[args[0]]}.T" if len(op.new_order) > 1 else out[args[0]]), 10
+        # Theano's spelling: leading broadcast dimensions are not shown, a full reversal is .T
+        order = list(op.new_order)
+        while order and order[0] == "x":
+            order.pop(0)
+        nd = args[0].ndim
+        if order == list(range(nd)):
+            return out[args[0]], prec[args[0]]
+        if nd > 1 and order == list(reversed(range(nd))):
+            return f"{out[args[0]]}.T", 10
+        return f"DimShuffle{{{', '.join(map(str, order))}}}({out[args[0]]})", 10
     if tname == "Composite" or (so is not None and hasattr(so, "steps")):
         return f"{so}({', '.join(out[a] for a in args)})", 10
-    label = name or str(op)
+    label = _PP_NAMES.get(name, name) or str(op)
     return f"{label}({', '.join(out[a] for a in args)})", 10
 
 
 pp = pprint
 
 
+def _char_id(number: int) -> str:
+    """Theano's node ids: ``number`` in base 26 with digits A..Z (0 -> A, 26 -> BA)."""
+    if number == 0:
+        return "A"
+    out = ""
+    while number:
+        out = chr(ord("A") + number % 26) + out
+        number //= 26
+    return out
+
+
 def debugprint(obj, depth: int = -1, print_type: bool = False, file=None, ids: str = "CHAR",
-               done=None, print_destroy_map=False, print_view_map=False,
+               stop_on_name: bool = False, done: dict | None = None, print_storage: bool = False,
+               print_clients: bool = False, used_ids: dict | None = None,
+               print_destroy_map: bool = False, print_view_map: bool = False,
                print_placement: bool | None = None):
-    """Print the tree of nodes computing ``obj`` (variables, a list of them, an Apply or a
-    compiled function) with an id per node; ``file='str'`` returns the text.
+    """Print the graph computing ``obj`` as Theano lays it out, one line per variable.
 
-    For a compiled function each node is marked with where it runs: ``[c]`` (the C backend's
-    code), ``[c: python fallback]`` (the C module calls the op's Python ``perform``), ``[py]``;
-    ``print_placement=False`` (or the ``print_placement`` flag) leaves the marks out.
+    ``obj``: a variable, an Apply, a compiled function, a FunctionGraph, ``In``/``Out``, or a
+    list of them.  An Apply's line is ``<prefix><op>[.<output index>] [id X]<type> '<name>'``
+    followed by the destroy/view maps when asked and, for a compiled function, the node's position
+    in the schedule; an input's line is ``<prefix><variable> [id X]<type>``.  Children are indented
+    with ``' |'``; a node met again keeps its id and is not expanded again.
+
+    ``depth``: levels to print (-1: all); ``print_type``: add ``' <type>'``; ``ids``: ``'CHAR'``
+    (A, B, ..., Z, BA...), ``'int'``, ``'id'`` (Python ids) or ``''``; ``done``: a dict shared
+    between calls so ids carry over; ``stop_on_name``: do not expand below a named variable;
+    ``file``: None (stdout), ``'str'`` (return the text) or a stream (returned).  For a compiled
+    function each node is also marked with where it runs (``[c]``, ``[py]``...), unless
+    ``print_placement=False`` or the ``print_placement`` flag is off.
     """
-    outputs = _outputs_of(obj)
+    if not isinstance(depth, int):
+        raise TypeError("debugprint: depth must be an int")
+    if done is None:
+        done = {}
+    used = {} if used_ids is None else used_ids
     if print_placement is None:
-        print_placement = config.print_placement
-    placement = getattr(obj, "placement", None) if print_placement else None
+        print_placement = getattr(config, "print_placement", False)
     buf = io.StringIO()
-    ids_map: dict = {}
-    counter = [0]
-
-    def node_id(node):
-        if node not in ids_map:
-            k = counter[0]
-            counter[0] += 1
-            s = ""
-            k2 = k
-            while True:
-                s = chr(ord("A") + k2 % 26) + s
-                k2 = k2 // 26 - 1
-                if k2 < 0:
-                    break
-            ids_map[node] = s if ids == "CHAR" else str(k)
-        return ids_map[node]
-
-    printed = set()
-    for out in outputs:
-        stack = [(out, 0)]
-        while stack:
-            v, level = stack.pop()
-            indent = " |" * level
-            ty = f" <{v.type}>" if print_type else ""
-            if v.owner is None:
-                buf.write(f"{indent}{_var_str(v)}{ty}\n")
-                continue
-            node = v.owner
-            nid = node_id(node)
-            extra = ""
-            if len(node.outputs) > 1:
-                extra = f".{v.index}"
-            dm = f" d={node.op.destroy_map}" if print_destroy_map and node.op.destroy_map else ""
-            vm = f" v={node.op.view_map}" if print_view_map and node.op.view_map else ""
-            vname = f" '{v.name}'" if v.name else ""
-            where = ""
-            if placement is not None:
-                backend, how = placement(node)
-                where = f" [{backend}]" if how in ("compiled", "python") else f" [{backend}: {how}]"
-            buf.write(f"{indent}{node.op}{extra} [id {nid}]{vname}{ty}{dm}{vm}{where}\n")
-            if node in printed or (depth >= 0 and level >= depth):
-                continue
-            printed.add(node)
-            for inp in reversed(node.inputs):
-                stack.append((inp, level + 1))
+    items = obj if isinstance(obj, (list, tuple, set)) else [obj]
+    for item in items:
+        if isinstance(item, (int, float, np.ndarray)):
+            buf.write(f"{item}\n")
+            continue
+        order = _schedule_of(item)
+        placement = getattr(item, "placement", None) if print_placement else None
+        for out in _outputs_of(item):
+            _debugprint_var(out, buf, depth, print_type, ids, stop_on_name, done, used, order,
+                            placement, print_destroy_map, print_view_map)
     text = buf.getvalue()
     if file == "str":
         return text
-    (file or sys.stdout).write(text)
-    return obj
+    if file is None:
+        sys.stdout.write(text)
+        return None  # as Theano: nothing to echo at an interactive prompt
+    file.write(text)
+    return file
+
+
+def _schedule_of(obj) -> list | None:
+    if hasattr(obj, "maker"):
+        return obj.maker.fgraph.toposort()
+    if hasattr(obj, "outputs") and hasattr(obj, "apply_nodes"):
+        return obj.toposort()
+    return None
+
+
+def _debugprint_var(root, buf, depth, print_type, ids, stop_on_name, done, used, order,
+                    placement, print_destroy_map, print_view_map) -> None:
+    def id_of(key, v) -> str:
+        if key in used:
+            s = used[key]
+        elif ids == "CHAR":
+            s = f"[id {_char_id(len(used))}]"
+        elif ids == "int":
+            s = f"[id {len(used)}]"
+        elif ids == "id":
+            s = f"[id {id(v)}]"
+        else:
+            s = ""
+        used[key] = done[key] = s
+        return s
+
+    # explicit stack (deep graphs must not hit the recursion limit): (var, prefix, child prefix,
+    # depth left)
+    stack = [(root, "", "", depth)]
+    while stack:
+        v, prefix, prefix_child, left = stack.pop()
+        if left == 0:
+            continue
+        ty = f" <{v.type}>" if print_type else ""
+        node = v.owner
+        if node is None:
+            buf.write(f"{prefix}{v} {id_of(v, v)}{ty}\n")
+            continue
+        seen = node in done
+        nid = id_of(node, node)
+        idx = "" if len(node.outputs) == 1 else f".{node.outputs.index(v)}"
+        dm = vm = ""
+        if print_destroy_map and getattr(node.op, "destroy_map", None):
+            dm = f"d={node.op.destroy_map}"
+        if print_view_map and getattr(node.op, "view_map", None):
+            vm = f"v={node.op.view_map}"
+        pos = str(order.index(node)) if order and node in order else ""
+        line = f"{prefix}{node.op}{idx} {nid}{ty} '{v.name or ''}' {dm} {vm} {pos}"
+        if placement is not None:
+            backend, how = placement(node)
+            line += f" [{backend}]" if how in ("compiled", "python") else f" [{backend}: {how}]"
+        buf.write(line + "\n")
+        if seen or (stop_on_name and v.name is not None):
+            continue
+        children = []
+        n = len(node.inputs)
+        for k, inp in enumerate(node.inputs):
+            last = k == n - 1
+            children.append((inp, prefix_child + " |", prefix_child + ("  " if last else " |"),
+                             left - 1))
+        stack.extend(reversed(children))
 
 
 def _outputs_of(obj):
@@ -150,6 +215,8 @@ def _outputs_of(obj):
         return [obj]
     if hasattr(obj, "op") and hasattr(obj, "outputs"):
         return list(obj.outputs)
+    if hasattr(obj, "variable") and isinstance(obj.variable, Variable):  # In / Out
+        return [obj.variable]
     if isinstance(obj, (list, tuple)):
         out = []
         for o in obj:
@@ -165,11 +232,7 @@ def pydotprint(fct, outfile=None, format="png", compact=True, with_ids=False, **
     except ImportError:
         raise ImportError("pydotprint needs graphviz: pip install graphviz (and apt-get install "
                           "graphviz for the 'dot' program)") from None
-    from opcore.graph.traversal import io_toposort
-
     outputs = _outputs_of(fct)
-    from opcore.graph.traversal import graph_inputs
-
     g = graphviz.Digraph(format=format)
     names: dict = {}
 
@@ -191,3 +254,57 @@ def pydotprint(fct, outfile=None, format="png", compact=True, with_ids=False, **
     base = outfile.rsplit(".", 1)[0] if outfile.endswith("." + format) else outfile
     g.render(base, cleanup=True)
     return outfile
+
+
+# -- Print: an op that prints a value when it is computed --------------------------------------
+def _print_fn(op: "Print", xin) -> None:
+    for attr in op.attrs:
+        temp = getattr(xin, attr)
+        shown = temp() if callable(temp) else temp
+        print(op.message, attr, "=", shown)
+
+
+class Print(Op):
+    """``Print(message)(x)`` is ``x``, and prints ``message`` with ``x``'s attributes each time it
+    is computed (Theano's ``theano.printing.Print``).
+
+    ``attrs`` names what is printed (``'__str__'`` by default; e.g. ``('shape', 'min')``;
+    callables are called); ``global_fn(op, value)`` replaces the printing.  The output is a view
+    of the input (no copy), the gradient passes through unchanged, and constant folding leaves the
+    node alone, so it prints when the function runs.
+
+    >>> import numpy as np, opcore, opcore.tensor as T
+    >>> x = T.dvector('x')
+    >>> f = opcore.function([x], Print('x is')(x) * 2)
+    >>> f(np.array([1.0, 2.0])).tolist()
+    x is __str__ = [1. 2.]
+    [2.0, 4.0]
+    """
+
+    __props__ = ("message", "attrs", "global_fn")
+    view_map = {0: [0]}
+    _no_constant_folding = True
+
+    def __init__(self, message: str = "", attrs=("__str__",), global_fn=_print_fn) -> None:
+        self.message = message
+        self.attrs = tuple(attrs)
+        self.global_fn = global_fn
+
+    def make_node(self, xin) -> Apply:
+        if not isinstance(xin, Variable):
+            raise TypeError(f"Print: expected a symbolic variable, got {type(xin).__name__}")
+        return Apply(self, [xin], [xin.type()])
+
+    def perform(self, node, inputs, output_storage) -> None:
+        xin = inputs[0]
+        self.global_fn(self, xin)
+        output_storage[0][0] = xin
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0]]
+
+    def R_op(self, inputs, eval_points):
+        return [eval_points[0]]
+
+    def infer_shape(self, node, input_shapes):
+        return input_shapes

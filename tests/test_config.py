@@ -91,3 +91,33 @@ def test_declared_flags():
         assert name in opcore.config.flags()
     with pytest.raises(ConfigError, match="declared by both"):
         opcore.config.add("floatX", "again", "float64", owner="someone-else")
+
+
+@pytest.mark.parametrize("flag, value, why, accepts", [
+    ("compiledir", "", "is not accepted", "an absolute directory path"),
+    ("compiledir", "relative/cache", "is not accepted", "an absolute directory path"),
+    ("openmp_elemwise_minsize", 0, "is out of range", "an integer >= 1"),
+    ("openmp_elemwise_minsize", "many", "cannot be read", "an integer >= 1"),
+    ("openmp_elemwise_minsize", 2.5, "is not an integer", "an integer >= 1"),
+    ("openmp", "abc", "cannot be read", "a boolean"),
+    ("floatX", "float128", "is not accepted", "one of 'float16', 'float32', 'float64'"),
+])
+def test_flag_values_checked_by_type_and_range(flag, value, why, accepts):
+    before = getattr(opcore.config, flag)
+    with pytest.raises(ConfigError) as info:
+        setattr(opcore.config, flag, value)
+    msg = str(info.value)
+    assert f"config flag {flag!r}" in msg and why in msg and f"accepted values: {accepts}" in msg
+    assert getattr(opcore.config, flag) == before
+
+
+def test_float_flag_rejects_nan_inf_and_out_of_range():
+    from opcore.config import Config
+
+    cfg = Config()
+    cfg.add("timeout", "seconds", 1.0, convert=float, bounds=(0.0, None))
+    for bad in ("nan", "inf", "-1", float("nan"), -0.5, True):
+        with pytest.raises(ConfigError, match="accepted values: a finite number >= 0"):
+            cfg.timeout = bad
+    cfg.timeout = "0.25"
+    assert cfg.timeout == 0.25

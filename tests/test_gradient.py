@@ -102,9 +102,11 @@ def test_grad_of_non_scalar_cost():
 
 
 def test_grad_of_integer_cost_and_bad_wrt():
+    # Theano and PyTensor: an integer-valued cost or input has a float zero gradient
     x = T.ivector("x")
-    with pytest.raises(TypeError, match="integer"):
-        grad(T.sum(x), x)
+    g = grad(T.sum(x), x)
+    assert g.dtype == opcore.config.floatX
+    np.testing.assert_array_equal(opcore.function([x], g)(np.array([1, 2, 3], "int32")), [0, 0, 0])
     with pytest.raises(TypeError, match="symbolic"):
         grad(T.sum(T.dvector()), 3.0)
 
@@ -230,3 +232,68 @@ def test_grad_names():
     c = x ** 2
     c.name = "c"
     assert grad(c, x).name == "(dc/dx)"
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
+def test_grad_of_discrete_switch_is_zero(mode):
+    # pymc-devs/pytensor#331: grad(switch(0, x, -x), x) for an integer x is a float zero
+    xi = T.lscalar("xi")
+    gi = grad(T.switch(0, xi, -xi), xi)
+    assert gi.dtype.startswith("float")
+    assert opcore.function([xi], gi, mode=mode, on_unused_input="ignore")(3) == 0
+    xf, c = T.dscalar("xf"), T.lscalar("c")
+    f = opcore.function([c, xf], grad(T.switch(c, xf, -xf), xf), mode=mode)
+    assert (f(1, 2.0), f(0, 2.0)) == (1.0, -1.0)
+    g = opcore.function([xf], grad(T.switch(0, xf, -xf), xf), mode=mode)
+    assert g(2.0) == -1.0
+
+
+class _NoiseOfShape(opcore.Op):
+    """A dropout-like mask made from a shape vector; its gradient w.r.t. the shape is undefined."""
+
+    __props__ = ()
+
+    def make_node(self, size):
+        size = T.as_tensor_variable(size)
+        return opcore.Apply(self, [size], [T.dvector()])
+
+    def perform(self, node, inputs, outputs):
+        (n,) = inputs[0]
+        outputs[0][0] = (np.arange(n) % 2).astype("float64")
+
+    def grad(self, inputs, output_grads):
+        from opcore.graph.null import grad_undefined_for
+
+        return [grad_undefined_for(self, 0, inputs[0], "a random size")]
+
+
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "FAST_RUN"])
+def test_undefined_gradient_stops_at_connection_pattern(mode):
+    # Theano: Shape's connection pattern cuts the path from x to the mask's size input, so the
+    # undefined gradient for the size never reaches x (dropout relies on this)
+    x = T.dvector("x")
+    noise = _NoiseOfShape()(x.shape)
+    g = grad((x * noise).sum(), x)
+    xv = np.array([1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(opcore.function([x], g, mode=mode)(xv), [0, 1, 0, 1])
+    # a connected path still carries the undefined gradient
+    with pytest.raises(opcore.gradient.NullTypeGradError, match="random size"):
+        grad((x * _NoiseOfShape()(T.cast(x, "int64"))).sum(), x)
+
+
+def test_rop_of_a_gradient_is_a_hessian_vector_product():
+    # Theano's docs (gradients tutorial): Hv of sum(x ** 2) at x=[4, 4], v=[2, 2] is [4, 4]
+    x, v = T.dvectors("x", "v")
+    gy = grad(T.sum(x ** 2), x)
+    f = opcore.function([x, v], Rop(gy, x, v))
+    np.testing.assert_array_equal(f([4.0, 4.0], [2.0, 2.0]), [4.0, 4.0])
+    # a shape has no tangent: d(n * x) v = n * v
+    g = opcore.function([x, v], Rop(x.shape[0] * x, x, v))
+    np.testing.assert_array_equal(g(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 2.0])),
+                                  [3.0, 0.0, 6.0])
+    # against the Hessian itself on a non-quadratic cost
+    cost = T.sum(T.exp(x) * x[::-1])
+    hv = opcore.function([x, v], Rop(grad(cost, x), x, v))
+    H = opcore.function([x], hessian(cost, x))
+    xv, vv = np.array([0.1, -0.3, 0.7]), np.array([1.0, 2.0, -1.0])
+    np.testing.assert_allclose(hv(xv, vv), H(xv) @ vv, rtol=1e-12)

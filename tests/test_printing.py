@@ -45,7 +45,7 @@ def test_debugprint_ids_and_file_str():
     assert len(set(add_ids)) == 1 and len(add_ids) == 2
     assert text.count(" |x") >= 1
     buf = io.StringIO()
-    assert debugprint(z, file=buf) is z
+    assert debugprint(z, file=buf) is buf
     assert buf.getvalue() == text
     typed = debugprint(z, file="str", print_type=True)
     assert "TensorType(float64, vector)" in typed
@@ -58,8 +58,9 @@ def test_debugprint_of_function_and_list():
     assert "x" in text and "[id A]" in text
     text2 = debugprint([x * 2, x + 1], file="str")
     assert "mul" in text2 and "add" in text2
+    assert debugprint(42, file="str") == "42\n"  # Theano prints numbers as they are
     with pytest.raises(TypeError, match="debugprint"):
-        debugprint(42, file="str")
+        debugprint("not a graph", file="str")
 
 
 def test_pydotprint_without_graphviz_says_what_to_install(tmp_path):
@@ -83,3 +84,67 @@ def test_debugprint_depth():
     text = debugprint(y, depth=1, file="str")
     assert "exp" in text and "sin" not in text
     assert np.isclose(float(opcore.function([x], y)(0.5)), np.sin(0.5))
+
+
+def test_debugprint_theano_layout():
+    """Theano's exact layout: op, [id X], '' name field, ids on leaves, ' |' indentation,
+    the last child's subtree indented with spaces, a repeated node not expanded again."""
+    x, y = T.dvectors("x", "y")
+    s = x + y
+    z = T.exp(s) * s
+    assert debugprint(z, file="str") == (
+        "Elemwise{mul,no_inplace} [id A] ''   \n"
+        " |Elemwise{exp,no_inplace} [id B] ''   \n"
+        " | |Elemwise{add,no_inplace} [id C] ''   \n"
+        " |   |x [id D]\n"
+        " |   |y [id E]\n"
+        " |Elemwise{add,no_inplace} [id C] ''   \n")
+    assert debugprint(z, file="str", depth=1) == "Elemwise{mul,no_inplace} [id A] ''   \n"
+    assert debugprint(z, file="str", ids="") .startswith("Elemwise{mul,no_inplace}  ''")
+    assert debugprint(z, file="str", ids="int").splitlines()[3] == " |   |x [id 3]"
+    typed = debugprint(x * y, file="str", print_type=True).splitlines()
+    assert typed[0] == "Elemwise{mul,no_inplace} [id A] <TensorType(float64, vector)> ''   "
+    assert typed[1] == " |x [id B] <TensorType(float64, vector)>"
+    named = (x * y)
+    named.name = "prod"
+    assert debugprint(named, file="str").splitlines()[0] == (
+        "Elemwise{mul,no_inplace} [id A] 'prod'   ")
+    # done= shared between calls: a node printed before is not expanded again
+    done = {}
+    debugprint(s, file="str", done=done)
+    assert debugprint(s * 2, file="str", done=done).splitlines()[1] == (
+        " |Elemwise{add,no_inplace} [id B] ''   ")
+    # multi-output nodes get .N, a compiled function's nodes their schedule position
+    f = opcore.function([x], [x * 2, x.sum()])
+    lines = debugprint(f, file="str", print_placement=False).splitlines()
+    assert lines[0].endswith("''   0") and any(ln.endswith("''   1") for ln in lines)
+
+
+def test_debugprint_ids_go_past_z():
+    x = T.dvector("x")
+    out = x
+    for _ in range(30):
+        out = T.exp(out)
+    lines = debugprint(out, file="str").splitlines()
+    assert "[id Z]" in lines[25] and "[id BA]" in lines[26] and lines[30] == " " * 58 + " |x [id BE]"
+
+
+def test_elemwise_and_dimshuffle_names_as_theano():
+    x = T.dmatrix("x")
+    assert str((x + 1).owner.op) == "Elemwise{add,no_inplace}"
+    assert str(x.T.owner.op) == "InplaceDimShuffle{1,0}"
+    assert str(x.dimshuffle("x", 0, 1).owner.op) == "InplaceDimShuffle{x,0,1}"
+
+
+def test_pp_spelling_as_theano():
+    x = T.dscalar("x")
+    v = T.dvector("v")
+    m = T.dmatrix("m")
+    assert pp(v * x) == "(v * x)"  # broadcast dimensions are not shown
+    assert pp(m.T) == "m.T"
+    assert pp(m.dimshuffle(1, "x", 0)) == "DimShuffle{1, x, 0}(m)"
+    assert pp(T.grad(x ** 2, x)).startswith("((fill((x ** ")
+    w = T.dvector("w")
+    # comparisons are function calls, dot is \\dot, abs is |x|, infix terms parenthesised
+    assert pp((T.exp(-T.dot(v, w)) + x) > x) == "gt((exp((-(v \\dot w))) + x), x)"
+    assert pp(abs(x) * x * x) == "((|x| * x) * x)"

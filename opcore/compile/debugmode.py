@@ -22,6 +22,8 @@ difference.  It is slow by design: use it to test ops and backends.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from opcore.compile.linker import Linker
@@ -33,7 +35,13 @@ class DebugModeError(Exception):
     """An implementation disagrees with ``perform``, or an op broke its declarations."""
 
 
+class InvalidValueError(DebugModeError):
+    """A node produced NaN or Inf while ``DebugMode(check_isfinite=True)``."""
+
+
 def _copy(v):
+    if isinstance(v, (np.random.Generator, np.random.RandomState)):
+        return copy.deepcopy(v)  # each implementation draws from the same generator state
     return v.copy() if isinstance(v, np.ndarray) else (np.array(v) if np.isscalar(v) else v)
 
 
@@ -153,7 +161,7 @@ class DebugLinker(Linker):
                 allowed_alias.setdefault(o, set()).update(ii)
         shape_check = _ShapeChecker(node) if self.mode.check_shapes else None
         others = []
-        for name, linker in self.other_linkers():
+        for name, linker in (self.other_linkers() if self.mode.check_c_code else ()):
             local = {v: [None] for v in list(node.inputs) + list(node.outputs)}
             try:
                 thunk = linker.make_thunk(node, local)
@@ -167,7 +175,25 @@ class DebugLinker(Linker):
             # the reference: perform on private copies, so destroy_map can be checked
             work = [_copy(v) for v in values]
             ref = [[None] for _ in node.outputs]
-            op.perform(node, work, ref, *perform_params(op, node))
+            compare = others
+            if self.mode.check_py_code or not others:
+                op.perform(node, work, ref, *perform_params(op, node))
+            else:  # check_py_code=False: the first other implementation is the reference
+                name0, first, local0 = others[0]
+                for v, val in zip(node.inputs, work):
+                    local0[v][0] = val
+                first()
+                for o, var in enumerate(node.outputs):
+                    ref[o][0] = local0[var][0]
+                compare = others[1:]
+            if self.mode.check_isfinite:
+                for o, cell in enumerate(ref):
+                    val = cell[0]
+                    if (isinstance(val, (np.ndarray, np.generic)) and val.dtype.kind in "fc"
+                            and not np.all(np.isfinite(val))):
+                        raise InvalidValueError(
+                            f"{op} (node {node}) output {o} holds "
+                            f"{'NaN' if np.isnan(val).any() else 'Inf'} (check_isfinite=True)")
             for i, (before, after) in enumerate(zip(originals, work)):
                 if i in destroyed:
                     continue
@@ -200,7 +226,7 @@ class DebugLinker(Linker):
                         if want != got:
                             raise DebugModeError(f"{op}.infer_shape (node {node}) gave {want} "
                                                  f"for output {o}, the real shape is {got}")
-            for name, other, local in others:
+            for name, other, local in compare:
                 for v, val in zip(node.inputs, originals):
                     local[v][0] = _copy(val)
                 for v in node.outputs:
@@ -230,10 +256,25 @@ class DebugLinker(Linker):
 
 
 class DebugMode(Mode):
-    """FAST_RUN's rewrites, linked by :class:`DebugLinker` (see the module docstring)."""
+    """FAST_RUN's rewrites, linked by :class:`DebugLinker` (see the module docstring).
 
-    def __init__(self, optimizer="fast_run", check_shapes: bool = True, **kw) -> None:
+    Theano's switches: ``check_py_code`` (run ``perform`` as the reference; when False and
+    another implementation exists, the first backend's result is the reference),
+    ``check_c_code`` (run and compare every other backend's implementation), ``check_isfinite``
+    (a NaN or Inf in a float output raises :class:`InvalidValueError`), ``check_shapes``
+    (compare ``infer_shape`` with the real shapes).
+    """
+
+    def __init__(self, optimizer="fast_run", check_shapes: bool = True, check_c_code: bool = True,
+                 check_py_code: bool = True, check_isfinite: bool = True,
+                 stability_patience=None, check_preallocated_output=None,
+                 require_matching_strides=None, linker=None, **kw) -> None:
+        # Theano's stability_patience, check_preallocated_output, require_matching_strides and
+        # linker are accepted and have no effect (see docs/porting-differences.md)
         self.check_shapes = check_shapes
+        self.check_c_code = check_c_code
+        self.check_py_code = check_py_code
+        self.check_isfinite = check_isfinite
         super().__init__(linker=None, optimizer=optimizer, name="DebugMode", debug=True, **kw)
         self.backend = "py"
         self.linker_obj = DebugLinker(self)

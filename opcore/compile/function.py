@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import copy
 import time
 import warnings
 from collections import OrderedDict
@@ -13,7 +14,8 @@ from opcore.config import config
 from opcore.graph.basic import Constant, Variable
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.traversal import clone_replace, graph_inputs
-from opcore.compile.io import In, Out
+from opcore.compile.io import (FunctionContainers, FunctionValues, In, InputState, Out,
+                               convert_function_input)
 from opcore.compile.mode import Mode, get_mode
 from opcore.compile.progress import compile_progress
 from opcore.compile.sharedvalue import SharedVariable
@@ -50,6 +52,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"function: inputs must be a list of variables, got {type(inputs).__name__}"
                         " (wrap a single input in a list: function([x], ...))")
+    inputs = [convert_function_input(inp) for inp in inputs]
     maker = FunctionMaker(inputs, outputs, mode=mode, updates=updates, givens=givens,
                           no_default_updates=no_default_updates, accept_inplace=accept_inplace,
                           name=name, rebuild_strict=rebuild_strict,
@@ -121,11 +124,8 @@ class FunctionMaker:
                 raise TypeError(f"function input {i} is {type(v).__name__} ({v!r}), not a symbolic variable")
             if isinstance(v, Constant):
                 raise TypeError(f"function input {i} ({v}) is a constant; inputs must be free variables")
-            if v.owner is not None:
-                raise TypeError(
-                    f"function input {i} ({v}) is computed by {v.owner.op} from other variables; "
-                    "inputs must be root variables (use givens= to substitute an expression)"
-                )
+            # an input computed from other variables cuts the graph there (Theano, PyTensor):
+            # the value given replaces that subgraph (FunctionGraph clones it as a root)
             if isinstance(v, SharedVariable):
                 raise TypeError(f"function input {i}: shared variable {v} cannot be an explicit input; "
                                 "it is used implicitly (or substitute it with givens)")
@@ -188,20 +188,28 @@ class FunctionMaker:
                     raise TypeError(f"givens: {old} has type {old.type} but its replacement {new} has {new.type}")
                 new = conv if conv is not None else new
             giv.append((old, new))
-        all_outs = [s.variable for s in out_specs] + [u for _, u in upd]
+        in_upd = _input_updates(ins)
+        all_outs = [s.variable for s in out_specs] + [u for _, u in upd] + [u for _, u in in_upd]
         if giv:
             all_outs = clone_replace(all_outs, giv, strict=rebuild_strict)
+        in_upd_vars = all_outs[len(all_outs) - len(in_upd):]
+        del all_outs[len(all_outs) - len(in_upd):]
         # default updates of shared variables
         if not no_default_updates:
             updated = {s for s, _ in upd}
-            for v in graph_inputs(all_outs):
+            for v in graph_inputs(all_outs + in_upd_vars):
                 du = getattr(v, "default_update", None) if isinstance(v, SharedVariable) else None
                 if du is not None and v not in updated and (
                         no_default_updates is False or v not in no_default_updates):
+                    if giv:  # e.g. a random draw whose size is the shape of a given input
+                        du = clone_replace([du], giv, strict=rebuild_strict)[0]
                     upd.append((v, du))
                     all_outs.append(du)
                     updated.add(v)
         n_out = len(out_specs)
+        #: (input index, output position) of each In(update=...): the value stored for the input
+        self.input_updates = [(i, len(all_outs) + j) for j, (i, _) in enumerate(in_upd)]
+        all_outs += in_upd_vars
         # -- free variables ------------------------------------------------------------------------
         in_vars = [s.variable for s in ins]
         roots = graph_inputs(all_outs, in_vars)
@@ -254,8 +262,10 @@ class FunctionMaker:
 
         include = self.mode.include + tuple(self.backend.requires)
         exclude = self.mode.exclude + tuple(self.backend.incompatible)
-        rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
-                      backend=self.backend.name)
+        # as in Theano, rewrites build their nodes without test values
+        with config.change_flags(compute_test_value="off"):
+            rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
+                          backend=self.backend.name)
         self.rewrite_time = time.perf_counter() - t1
         self.compile_start = t0
 
@@ -272,7 +282,9 @@ class FunctionMaker:
         mode = self.mode
         if mode.linker_obj is not None:
             return mode.linker_obj
-        return self.backend.linker_factory(mode)
+        linker = self.backend.linker_factory(mode)
+        wrap = getattr(mode, "wrap_linker", None)  # MonitorMode, NanGuardMode
+        return wrap(linker) if wrap is not None else linker
 
 
 def _view_roots(fgraph, var):
@@ -292,6 +304,87 @@ def _view_roots(fgraph, var):
                 out.append(src)
                 stack.append(src)
     return out
+
+
+def _input_updates(ins) -> list:
+    """(index, update variable) for each ``In(x, update=expr)``, with the update's type checked."""
+    out = []
+    for i, spec in enumerate(ins):
+        if spec.update is None:
+            continue
+        v = spec.variable
+        u = spec.update if isinstance(spec.update, Variable) else _value_as_variable(v, spec.update)
+        if u.type != v.type:
+            conv = v.type.convert_variable(u) if hasattr(v.type, "convert_variable") else None
+            if conv is None:
+                raise TypeError(f"function input {i} ({v}): its update has type {u.type}, but the "
+                                f"input has type {v.type}")
+            u = conv
+        out.append((i, u))
+    return out
+
+
+def _destroyed_roots(fgraph) -> list:
+    """The graph inputs (explicit or shared) whose buffer some node overwrites in place."""
+    inputs = set(fgraph.inputs)
+    out = []
+    for node in fgraph.toposort():
+        for idxs in (getattr(node.op, "destroy_map", None) or {}).values():
+            for i in idxs:
+                for r in _view_roots(fgraph, node.inputs[i]):
+                    if r in inputs and r not in out:
+                        out.append(r)
+    return out
+
+
+def _may_self_overlap(a: np.ndarray) -> bool:
+    """Whether two elements of ``a`` may share memory (a stride-0 or overlapping view), checked
+    conservatively from the strides: writing in place through such a view is wrong."""
+    if a.flags.c_contiguous or a.flags.f_contiguous:
+        return False
+    extent = a.itemsize
+    for stride, n in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n > 1):
+        if stride < extent:
+            return True
+        extent = stride * (n - 1) + extent
+    return False
+
+
+def copy_unsafe_destroyed(destroyed: list, cells: list) -> None:
+    """Before a call: each value in the ``destroyed`` cells (inputs the function overwrites in
+    place) is replaced by a copy when it is read-only, may overlap itself, or may share memory
+    with the value of another cell in ``cells`` (another input or a shared value), so the
+    function never writes to memory it does not own and never reads an input it has already
+    overwritten.  Both backends see the same values."""
+    for cell in destroyed:
+        a = cell[0]
+        if not isinstance(a, np.ndarray) or a.size == 0:
+            continue
+        flags = a.flags
+        unsafe = not flags.writeable or not flags.aligned or _may_self_overlap(a)
+        if not unsafe:
+            ra = _owner(a)
+            for other in cells:
+                b = other[0]
+                if other is cell or not isinstance(b, np.ndarray):
+                    continue
+                rb = _owner(b)
+                # arrays owning their data, or views of different owners, cannot overlap;
+                # views of one owner, or of a foreign buffer, are checked by address range
+                if (rb is ra or ra.base is not None or rb.base is not None) and \
+                        np.may_share_memory(a, b):
+                    unsafe = True
+                    break
+        if unsafe:
+            cell[0] = np.array(a, copy=True, order="K")
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    """The ndarray at the end of ``a``'s chain of views (its ``base`` is None, or a buffer that
+    is not an ndarray)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
 
 
 class Function:
@@ -343,7 +436,8 @@ class Function:
         for i, s in enumerate(maker.inputs):
             if s.name:
                 self.input_names.setdefault(s.name, i)
-        self.defaults = [s.value for s in maker.inputs]
+        #: per input, a cell holding its stored value (In(value=...)); f[x] reads and sets it
+        self.input_storage = [InputState(s) for s in maker.inputs]
         self.filters = [self._make_filter(i, s, v) for i, (s, v) in
                         enumerate(zip(maker.inputs, fgraph.inputs))]
         n_out = fgraph.n_user_outputs
@@ -367,13 +461,26 @@ class Function:
             v = fgraph.outputs[n_out + k]
             upd_cells.append((sv.container, storage_map[v]))
             no_recycle.update(r for r in _view_roots(fgraph, v) if r not in protected_roots)
-        self.update_cells = upd_cells
+        self._shared_update_cells = upd_cells
+        self._input_update_cells = []
+        for i, pos in maker.input_updates:  # In(x, update=...): the stored value is replaced
+            v = fgraph.outputs[pos]
+            self._input_update_cells.append((i, storage_map[v]))
+            no_recycle.update(r for r in _view_roots(fgraph, v) if r not in protected_roots)
+        self._link_input_storage()
+        self.destroyed_cells = [storage_map[v] for v in _destroyed_roots(fgraph)]
+        self.value_cells = [storage_map[v] for v in fgraph.inputs]
         self.recycle_cells = [storage_map[v] for v in no_recycle]
         self.n_in = n_in
         self.single = maker.single
         # cells emptied after each call: returned buffers must not be reused by the next call
         self.clear_cells = self.recycle_cells + self.input_cells
         self.trust_input = False
+
+    def _link_input_storage(self) -> None:
+        """Point the update step at the current stored-value cells (after ``copy``)."""
+        self.update_cells = self._shared_update_cells + [
+            (self.input_storage[i].storage, cell) for i, cell in self._input_update_cells]
 
     def _make_filter(self, i, spec, var):
         t = var.type
@@ -414,6 +521,8 @@ class Function:
             args = self._bind(args, kwargs)
         for cell, filt, a in zip(self.input_cells, self.filters, args):
             cell[0] = filt(a)
+        if self.destroyed_cells:
+            copy_unsafe_destroyed(self.destroyed_cells, self.value_cells)
         if self.profile is not None:
             t0 = time.perf_counter()
             self._run()
@@ -469,8 +578,8 @@ class Function:
             given[i] = True
         for i in range(n):
             if not given[i]:
-                if self.defaults[i] is not None:
-                    vals[i] = self.defaults[i]
+                if self.input_storage[i].storage[0] is not None:
+                    vals[i] = self.input_storage[i].storage[0]
                 else:
                     raise TypeError(
                         f"{self._label} takes {n} argument(s): missing input {i} "
@@ -478,8 +587,37 @@ class Function:
                     )
         return vals
 
-    def copy(self, share_memory=False):
-        return function(**{k: v for k, v in self.maker.spec.items()})
+    # -- stored input values (Theano's f[x], f.value, f.container) and copies -----------------
+    @property
+    def container(self) -> "FunctionContainers":
+        """``f.container[x]``: the :class:`InputState` of input ``x`` (variable, name or In)."""
+        return FunctionContainers(self)
+
+    @property
+    def value(self) -> "FunctionValues":
+        """``f.value[x]`` / ``f.value[x] = v``: the value stored for input ``x``."""
+        return FunctionValues(self)
+
+    def __getitem__(self, key):
+        return self.value[key]
+
+    def __setitem__(self, key, value) -> None:
+        self.value[key] = value
+
+    def __contains__(self, key) -> bool:
+        return FunctionContainers(self).find(key) is not None
+
+    def copy(self, share_memory: bool = False, swap: dict | None = None,
+             delete_updates: bool = False, name: str | None = None) -> "Function":
+        """A new function computing the same outputs (Theano's ``Function.copy``).
+
+        ``share_memory``: the copy reads and updates the same stored input values (``In(value=,
+        update=)``) as this one; otherwise it starts from a copy of their current values.
+        ``swap``: ``{old_shared: new_shared}`` used by the copy instead (in its outputs and its
+        updates).  ``delete_updates``: the copy updates nothing.  ``name``: default
+        ``"<name> copy"``.  Shared variables themselves are always shared.
+        """
+        return copy_function(self, share_memory, swap, delete_updates, name)
 
     def free(self):
         for cell in self.storage_map.values():
@@ -487,11 +625,52 @@ class Function:
                 pass
 
     def __reduce__(self):
-        return (_rebuild_function, (self.maker.spec,))
+        # the stored input values (In(value=, update=)) travel with their current contents
+        return (_rebuild_function, (self.maker.spec, [st.storage[0] for st in self.input_storage]))
 
     def __repr__(self):
         return f"<opcore.Function {self.name or ''} inputs={[str(s.variable) for s in self.maker.inputs]}>"
 
 
-def _rebuild_function(spec):
-    return function(**spec)
+def _rebuild_function(spec, stored=None):
+    fn = function(**spec)
+    for state, value in zip(fn.input_storage, stored or ()):
+        state.storage[0] = value
+    return fn
+
+
+def copy_function(fn: Function, share_memory: bool = False, swap: dict | None = None,
+                  delete_updates: bool = False, name: str | None = None) -> Function:
+    """See :meth:`Function.copy`."""
+    spec = dict(fn.maker.spec)
+    swap = dict(swap or {})
+    for old, new in swap.items():
+        if not (isinstance(old, SharedVariable) and isinstance(new, SharedVariable)):
+            raise TypeError(f"copy(swap=...): {old} -> {new}: swap maps shared variables to "
+                            "shared variables")
+        if old.type != new.type:
+            raise TypeError(f"copy(swap=...): {old} has type {old.type} but {new} has {new.type}")
+    inputs = []
+    for s in fn.maker.inputs:
+        c = In(s.variable, name=s.name, value=s.value, update=None if delete_updates else s.update,
+               mutable=s.mutable, strict=s.strict, allow_downcast=s.allow_downcast,
+               borrow=s.borrow)
+        inputs.append(c)
+    spec["inputs"] = inputs
+    if delete_updates:
+        spec["updates"] = None
+        spec["no_default_updates"] = True
+        spec["on_unused_input"] = "ignore"  # an input read only by an update is fine here
+    elif swap and spec.get("updates") is not None:
+        spec["updates"] = [(swap.get(s, s), u) for s, u in _as_pairs(spec["updates"], "updates")]
+    if swap:
+        spec["givens"] = _as_pairs(spec.get("givens"), "givens") + list(swap.items())
+    spec["name"] = name if name is not None else (f"{fn.name} copy" if fn.name else None)
+    new = function(**spec)
+    for i, state in enumerate(fn.input_storage):
+        if share_memory:
+            new.input_storage[i] = state
+        else:
+            new.input_storage[i].storage[0] = copy.deepcopy(state.storage[0])
+    new._link_input_storage()
+    return new

@@ -35,3 +35,113 @@ class Out:
 
     def __repr__(self):
         return f"Out({self.variable}, borrow={self.borrow})"
+
+
+def convert_function_input(inp):
+    """One entry of ``function``'s input list as an :class:`In` (Theano's input forms).
+
+    Accepted: a variable; an ``In``; ``(x, default)``; ``((x, update), default)``; each tuple form
+    may start with a name string: ``("n", x, default)``.  Raises TypeError for anything else.
+    """
+    if isinstance(inp, In):
+        return inp
+    if not isinstance(inp, (list, tuple)):
+        return In(inp)
+    items = list(inp)
+    name = None
+    if items and isinstance(items[0], str):
+        name, items = items[0], items[1:]
+    if not items or len(items) > 2:
+        raise TypeError(f"function input {inp!r}: expected (variable, default) or "
+                        "((variable, update), default), optionally preceded by a name")
+    head = items[0]
+    value = items[1] if len(items) == 2 else None
+    if isinstance(head, (list, tuple)):
+        if len(head) != 2 or len(items) != 2:
+            raise TypeError(f"function input {inp!r}: the form with an update is "
+                            "((variable, update), default)")
+        variable, update = head
+    else:
+        variable, update = head, None
+    if isinstance(variable, In):
+        raise TypeError(f"function input {inp!r}: an In cannot be nested in a tuple")
+    return In(variable, name=name, value=value, update=update)
+
+
+class InputState:
+    """What a function stores for one input: ``value`` (the default, replaced by the input's
+    update after each call) in the one-element list ``storage``.  ``f.container[x]`` returns it."""
+
+    __slots__ = ("spec", "storage")
+
+    def __init__(self, spec: In) -> None:
+        self.spec = spec
+        self.storage = [spec.value]
+
+    @property
+    def value(self):
+        return self.storage[0]
+
+    @value.setter
+    def value(self, v) -> None:
+        self.storage[0] = v
+
+    def __repr__(self) -> str:
+        return f"<container of {self.spec.variable}: {self.storage[0]!r}>"
+
+
+class FunctionContainers:
+    """``f.container``: look up an input's :class:`InputState` by variable, name or ``In``;
+    a shared variable the function uses gives its own container."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def find(self, key):
+        fn = self.fn
+        var = key.variable if isinstance(key, In) else key
+        for spec, state in zip(fn.maker.inputs, fn.input_storage):
+            if spec is key or spec.variable is var or (isinstance(key, str) and spec.name == key):
+                return state
+        for sv in fn.maker.shared_vars:
+            if sv is var or (isinstance(key, str) and sv.name == key):
+                return _SharedState(sv)
+        return None
+
+    def __getitem__(self, key):
+        state = self.find(key)
+        if state is None:
+            names = [str(s.name or s.variable) for s in self.fn.maker.inputs]
+            raise KeyError(f"{key!r} is not an input of this function (inputs: {names})")
+        return state
+
+    def __contains__(self, key) -> bool:
+        return self.find(key) is not None
+
+
+class FunctionValues(FunctionContainers):
+    """``f.value``: read and set the value stored for an input (``f.value[x] = 3``)."""
+
+    def __getitem__(self, key):
+        return super().__getitem__(key).value
+
+    def __setitem__(self, key, value) -> None:
+        super().__getitem__(key).value = value
+
+
+class _SharedState:
+    """A shared variable's container seen through ``f.container`` (setting filters the value)."""
+
+    __slots__ = ("variable", "storage")
+
+    def __init__(self, sv) -> None:
+        self.variable = sv
+        self.storage = sv.container
+
+    @property
+    def value(self):
+        return self.storage[0]
+
+    @value.setter
+    def value(self, v) -> None:
+        self.variable.set_value(v, borrow=True)

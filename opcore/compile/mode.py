@@ -110,6 +110,14 @@ class Mode:
 FAST_RUN = "FAST_RUN"
 FAST_COMPILE = "FAST_COMPILE"
 
+#: mode names ``get_mode`` resolves besides FAST_RUN / FAST_COMPILE / DebugMode (upper-cased)
+PREDEFINED_MODES: dict = {}
+
+
+def register_mode(name: str, factory) -> None:
+    """Let ``mode=name`` (any case) build ``factory()`` (Theano's ``register_mode``)."""
+    PREDEFINED_MODES[name.upper()] = factory
+
 
 def get_mode(mode) -> Mode:
     """Resolve None / a mode name / a Mode instance."""
@@ -132,8 +140,10 @@ def get_mode(mode) -> Mode:
             from opcore.compile.debugmode import DebugMode
 
             return DebugMode()
-        raise ValueError(f"unknown mode {mode!r}; valid: FAST_RUN, FAST_COMPILE, DebugMode, Mode, "
-                         "or a Mode instance")
+        if key in PREDEFINED_MODES:
+            return PREDEFINED_MODES[key]()
+        raise ValueError(f"unknown mode {mode!r}; valid: FAST_RUN, FAST_COMPILE, DebugMode, "
+                         f"{', '.join(sorted(PREDEFINED_MODES))} or a Mode")
     raise TypeError(f"mode must be a string or a Mode, got {type(mode).__name__}")
 
 

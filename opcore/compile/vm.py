@@ -13,21 +13,35 @@ class RunError(Exception):
 
 
 def node_error(exc, node, storage_map, fgraph=None):
-    """Re-raise ``exc`` with the node, its input shapes/dtypes and a debugprint of it."""
+    """Re-raise ``exc`` with the node, its input shapes/dtypes and a debugprint of it.
+
+    When ``node`` is a rewrite's product (``tag.origin``: the node the user wrote, such as the
+    ``dot`` a Gemv replaced), the message names the user's node; when that node's inputs are at
+    hand, it gives the error the user's op raises for them and describes its inputs."""
+    head, where, shown = str(exc), f"{node}", node
+    origin = getattr(node.tag, "origin", None)
+    if origin is not None and origin.op != node.op:
+        user_exc, vals = _origin_error(origin, storage_map)
+        if user_exc is not None:
+            head, shown = str(user_exc), origin
+        else:
+            head = f"{origin.op}: {exc}"
+        where = f"{origin}\n(run as {node} after graph rewriting)"
     shapes = []
     dtypes = []
-    for v in node.inputs:
-        val = storage_map[v][0]
+    for v in shown.inputs:
+        cell = storage_map.get(v)
+        val = cell[0] if cell is not None else getattr(v, "data", None)
         shapes.append(getattr(val, "shape", "?") if val is not None else "not computed")
         dtypes.append(str(getattr(val, "dtype", type(val).__name__)))
     try:
         from opcore.printing import debugprint
 
-        dp = debugprint(node.outputs[0], file="str", print_type=True)
+        dp = debugprint(shown.outputs[0], file="str", print_type=True)
     except Exception:  # printing must never hide the real error
-        dp = str(node)
-    msg = (f"{exc}\nApply node that caused the error: {node}\n"
-           f"Inputs types: {[str(v.type) for v in node.inputs]}\n"
+        dp = str(shown)
+    msg = (f"{head}\nApply node that caused the error: {where}\n"
+           f"Inputs types: {[str(v.type) for v in shown.inputs]}\n"
            f"Inputs shapes: {shapes}\nInputs dtypes: {dtypes}\n"
            f"Debugprint of the apply node:\n{dp}")
     try:
@@ -37,6 +51,29 @@ def node_error(exc, node, storage_map, fgraph=None):
     new.__cause__ = exc
     new.node = node
     return new
+
+
+def _origin_error(origin, storage_map):
+    """``(exception, input values)``: the exception the user's node ``origin`` raises on the
+    current input values (its reference ``perform``); None when its inputs are gone from the
+    graph, when it would write in place, or when it succeeds."""
+    if getattr(origin.op, "destroy_map", None):
+        return None, None
+    vals = []
+    for v in origin.inputs:
+        if v.owner is None and hasattr(v, "data") and v not in storage_map:
+            vals.append(v.data)
+            continue
+        cell = storage_map.get(v)
+        if cell is None or cell[0] is None:
+            return None, None
+        vals.append(cell[0])
+    out = [[None] for _ in origin.outputs]
+    try:
+        origin.op.perform(origin, vals, out)
+    except Exception as exc:  # the user-level error is what we want to report
+        return exc, vals
+    return None, vals
 
 
 class VM:

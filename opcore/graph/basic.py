@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Sequence
 
+from opcore.graph.testvalue import get_test_value
+
 _ids = itertools.count()
 
 
@@ -19,7 +21,7 @@ class Variable(Node):
     position among the owner's outputs.
     """
 
-    __slots__ = ("type", "owner", "index", "name", "tag", "auto_name", "__weakref__")
+    __slots__ = ("type", "owner", "index", "name", "tag", "auto_name", "fgraph", "__weakref__")
 
     def __init__(self, type, owner=None, index=None, name: str | None = None) -> None:
         self.type = type
@@ -50,6 +52,10 @@ class Variable(Node):
     def get_parents(self):
         return [self.owner] if self.owner is not None else []
 
+    def get_test_value(self):
+        """This variable's test value (see :mod:`opcore.graph.testvalue`); TestValueError if none."""
+        return get_test_value(self)
+
     def eval(self, inputs_to_values: dict | None = None):
         """Compile (cached) and evaluate this variable: ``(x + 1).eval({x: 2.0})``."""
         from opcore.compile.function import function  # lazy: graph does not depend on compile
@@ -65,13 +71,25 @@ class Variable(Node):
         return cache[key](*[inputs_to_values[i] for i in inputs])
 
     def __getstate__(self):
-        state = {s: getattr(self, s) for s in Variable.__slots__ if s != "__weakref__"}
+        state = {s: getattr(self, s) for s in Variable.__slots__
+                 if s not in ("__weakref__", "fgraph")}
         state["tag"] = self.tag.copy()
         state["tag"].__dict__.pop("_eval_cache", None)
         extra = getattr(self, "__dict__", None)
         if extra:
             state["__dict__"] = dict(extra)
         return state
+
+    @property
+    def clients(self) -> list:
+        """Theano 1.0's ``var.clients``: the ``(node, input index)`` pairs (``'output'`` for a
+        graph output) of the FunctionGraph this variable last joined; ``fgraph.clients[var]`` is
+        the same list."""
+        fgraph = getattr(self, "fgraph", None)
+        if fgraph is None:
+            raise AttributeError(f"{self} is in no FunctionGraph, so it has no clients; build "
+                                 "one (or compile a function) and read fgraph.clients[var]")
+        return fgraph.clients.get(self, [])
 
     def __setstate__(self, state):
         extra = state.pop("__dict__", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.describe import as_string
 from opcore.graph.traversal import clone_get_equiv, io_toposort
 
 
@@ -67,6 +68,13 @@ class FunctionGraph:
             self.attach_feature(f)
 
     # -- structure --------------------------------------------------------------------------
+    def _own(self, var: Variable) -> None:
+        # Theano 1.0's var.fgraph, which var.clients reads (see Variable.clients)
+        try:
+            var.fgraph = self
+        except AttributeError:  # a Variable subclass without a __dict__
+            pass
+
     def add_input(self, var: Variable) -> None:
         if var in self.variables:
             return
@@ -74,6 +82,7 @@ class FunctionGraph:
         self._input_set.add(var)
         self.variables.add(var)
         self.clients.setdefault(var, [])
+        self._own(var)
 
     def add_output(self, var: Variable, reason=None) -> None:
         self.outputs.append(var)
@@ -91,6 +100,7 @@ class FunctionGraph:
                 pass
             self.variables.add(var)
             self.clients.setdefault(var, [])
+            self._own(var)
 
     def import_node(self, node: Apply, reason=None) -> None:
         """Add ``node`` and every ancestor not yet in the graph (cost: the new nodes only)."""
@@ -102,10 +112,12 @@ class FunctionGraph:
             for out in n.outputs:
                 self.variables.add(out)
                 self.clients.setdefault(out, [])
+                self._own(out)
             for i, inp in enumerate(n.inputs):
                 if inp not in self.variables:
                     self.variables.add(inp)
                     self.clients.setdefault(inp, [])
+                    self._own(inp)
                 self.clients[inp].append((n, i))
             for f in self._features:
                 f.on_import(self, n, reason)
@@ -206,8 +218,26 @@ class FunctionGraph:
             new = conv
         if var not in self.variables:
             return
+        self._inherit_origin(var, new)
         for node, i in list(self.clients.get(var, [])):
             self.change_node_input(node, i, new, reason)
+
+    def _inherit_origin(self, var: Variable, new: Variable) -> None:
+        """The nodes a rewrite created for ``new`` remember the node the user wrote
+        (``tag.origin``), so a run-time error names the user's op, not a rewrite's product."""
+        if var.owner is None or new.owner is None or new.owner is var.owner:
+            return
+        origin = getattr(var.owner.tag, "origin", None) or var.owner
+        stack = [new.owner]
+        seen = set()
+        while stack:
+            node = stack.pop()
+            if node in seen or node in self.apply_nodes or getattr(node.tag, "origin", None):
+                continue
+            seen.add(node)
+            node.tag.origin = origin
+            stack.extend(v.owner for v in node.inputs
+                         if v.owner is not None and v not in self.variables)
 
     def replace_all(self, pairs, reason=None) -> None:
         for old, new in pairs:
@@ -260,7 +290,10 @@ class FunctionGraph:
         return fg, equiv
 
     def __str__(self) -> str:
-        return f"FunctionGraph({', '.join(map(str, self.outputs))})"
+        # Theano's form: the outputs as expressions, shared nodes marked *n
+        return "[" + ", ".join(as_string(self.inputs, self.outputs)) + "]"
+
+    __repr__ = __str__
 
     def __getstate__(self):
         d = dict(self.__dict__)

@@ -6,10 +6,19 @@ which understands them calls; the core never does.  See ``docs/op-contract.md``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
+from opcore.config import config
 from opcore.graph.basic import Apply, Variable
 from opcore.graph.params import perform_params
+from opcore.graph.testvalue import compute_test_values
+
+
+@functools.lru_cache(maxsize=None)
+def _declares_props(cls: type) -> bool:
+    """Whether ``cls`` or a base below :class:`Op` sets ``__props__`` itself."""
+    return any("__props__" in c.__dict__ for c in cls.__mro__ if c is not Op and c is not object)
 
 
 class Op:
@@ -38,11 +47,15 @@ class Op:
         if type(self) is not type(other):
             return False
         if not self.__props__:
-            return self is other
+            # an explicit empty __props__ makes every instance equal (Theano); an op that
+            # declares no __props__ at all keeps identity equality
+            return self is other or _declares_props(type(self))
         return self._props() == other._props()
 
     def __hash__(self) -> int:
         if not self.__props__:
+            if _declares_props(type(self)):
+                return hash(type(self))
             return object.__hash__(self)
         try:
             return hash((type(self), self._props()))
@@ -81,6 +94,8 @@ class Op:
 
     def __call__(self, *inputs: Any, **kwargs: Any):
         node = self.make_node(*inputs, **kwargs)
+        if config.compute_test_value != "off":
+            compute_test_values(self, node)
         if self.default_output is not None:
             return node.outputs[self.default_output]
         if len(node.outputs) == 1:

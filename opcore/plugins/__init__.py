@@ -33,7 +33,7 @@ WELL_KNOWN_NAMESPACES = {
 # What the first-party plugins provide, so that an error about a missing backend, command or flag
 # names the package to install (or says why the installed one is not loaded).
 WELL_KNOWN_BACKENDS = {"c": "opcore-cpu-c", "gpu": "opcore-gpu-cuda"}
-WELL_KNOWN_COMMANDS = {"cache": "opcore-cpu-c", "gpu-info": "opcore-gpu-cuda"}
+WELL_KNOWN_COMMANDS = {"gpu-info": "opcore-gpu-cuda"}
 WELL_KNOWN_FLAG_PREFIXES = {"cpu_c__": "opcore-cpu-c", "gpuarray__": "opcore-gpu-cuda",
                             "gpu_cuda__": "opcore-gpu-cuda", "nnet__": "opcore-nnet",
                             "sparse__": "opcore-sparse"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from opcore.cbuild import cli as cache_cli
 from opcore.plugins.hookspecs import hookimpl
 from opcore.plugins.registries import (
     Backend,
@@ -56,6 +57,8 @@ def opcore_register_commands(commands: CommandRegistry) -> None:
                  cli.run_plugins, cli.configure_plugins)
     commands.add("doctor", "check Python, NumPy, compilers, BLAS, GPU drivers and the cache",
                  cli.run_doctor, cli.configure_doctor)
+    commands.add("cache", "list, clear or purge the compile cache (config.compiledir) of every "
+                 "plugin that compiles C", cache_cli.run, cache_cli.configure)
     # `opcore new-op` (render the Op template) is registered here once the template package
     # exists: it must provide `configure(parser)` and `run(args) -> int`.
     new_op = _optional_command("opcore.templates.cli")

@@ -11,20 +11,33 @@ Environment:
 - ``OPCORE_DISABLE_PLUGINS``: comma list of entry-point names not to load.
 - ``OPCORE_STRICT_PLUGINS=1``: any plugin problem raises :class:`PluginError` (CI uses it).
 - ``OPCORE_TRACE_PLUGINS=1``: print every hook call to stderr.
+- ``OPCORE_PLUGIN_TRACE=1``: print each plugin's import, with its time, to stderr.  Whatever it
+  says, an import still running after :data:`SLOW_IMPORT_SECONDS` is reported by name on stderr
+  while it runs, and ``opcore doctor`` names the plugins whose import was that slow.
+- ``OPCORE_PLUGIN_IMPORT_TIMEOUT=SECONDS`` (default 60, ``0`` = none): a plugin import still
+  running then is abandoned and the plugin recorded as failed, so a plugin that hangs at import
+  cannot hang the process (main thread, when no other SIGALRM timer is in use).
+
+Load order: the core, then opcore's own plugin distributions, then third parties (each group by
+entry-point name), so a name (namespace, backend, command...) claimed by opcore itself stays
+opcore's; a second claim is an error on the later plugin naming both.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import signal
 import sys
 import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pluggy
 
+from opcore.config import FlagValueError
 from opcore.plugins import WELL_KNOWN_BACKENDS, flag_install_hint, hookspecs, install_hint
 from opcore.plugins.registries import (
     Backend,
@@ -42,6 +55,13 @@ from opcore.plugins.registries import (
 )
 
 ENTRY_POINT_GROUP = "opcore"
+
+#: A plugin import slower than this (seconds) is reported by name (stderr, ``opcore doctor``).
+SLOW_IMPORT_SECONDS = 3.0
+
+#: opcore's own distributions: loaded before third parties, so their registrations win.
+FIRST_PARTY_DISTRIBUTIONS = frozenset({"opcore", "opcore-cpu-c", "opcore-gpu-cuda", "opcore-nnet",
+                                       "opcore-sparse"})
 
 #: The registration hooks, in the order the host calls them, with the registry each receives.
 REGISTRATION_HOOKS = (
@@ -66,6 +86,7 @@ class PluginRecord:
     errors: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     exception: BaseException | None = None
+    import_seconds: float | None = None
 
     @property
     def error(self) -> str | None:
@@ -156,6 +177,7 @@ class PluginHost:
         self._builtin = builtin
         self._lock = threading.RLock()
         self._strict_error: PluginError | None = None
+        self._flag_error: FlagValueError | None = None
         self._health: dict[tuple[str, str], tuple[bool, str]] = {}
         self._noticed: set[str] = set()
         self._warned_failures = False
@@ -201,6 +223,8 @@ class PluginHost:
                     finally:
                         self.loaded = True
                         self._loading = False
+        if self._flag_error is not None:
+            raise self._flag_error
         if strict and self._strict_error is not None:
             raise self._strict_error
         if not strict and warn:
@@ -233,7 +257,7 @@ class PluginHost:
         from importlib.metadata import entry_points
 
         eps = list(entry_points(group=ENTRY_POINT_GROUP))
-        return sorted(eps, key=lambda ep: ep.name)
+        return sorted(eps, key=lambda ep: (not _first_party(ep), ep.name))
 
     def _load_entry_point(self, ep: Any) -> None:
         dist = getattr(ep, "dist", None)
@@ -258,7 +282,7 @@ class PluginHost:
             record.hints.append("listed in OPCORE_DISABLE_PLUGINS")
             return
         try:
-            module = ep.load()
+            module = _timed_import(ep, record)
             self.pm.register(module, name=ep.name)
         except pluggy.PluginValidationError as exc:
             self._unregister(ep.name)
@@ -312,6 +336,10 @@ class PluginHost:
                 try:
                     with registry.owned_by(plugin):
                         impl.function(**kwargs)
+                except FlagValueError as exc:
+                    # the user set a value the flag does not accept: their error, not the plugin's
+                    self._flag_error = exc
+                    raise
                 except Exception as exc:
                     if plugin == "core":
                         raise  # a bug in opcore itself: never hide it
@@ -434,6 +462,7 @@ class PluginHost:
                 "health": self._plugin_health(record, regs["backends"]),
                 "error": record.error,
                 "hint": "; ".join(record.hints) or None,
+                "import_seconds": record.import_seconds,
             })
         return out
 
@@ -467,6 +496,75 @@ class PluginHost:
             if not ok and not reason.startswith("inactive:"):
                 bad.append(f"{name}: {reason}")
         return {"ok": not bad, "reason": "; ".join(bad)}
+
+
+def _first_party(ep: Any) -> bool:
+    dist = getattr(ep, "dist", None)
+    name = dist.metadata["Name"] if dist is not None else ""
+    return str(name or "").replace("_", "-").lower() in FIRST_PARTY_DISTRIBUTIONS
+
+
+class PluginImportTimeout(Exception):
+    """A plugin's import ran past ``OPCORE_PLUGIN_IMPORT_TIMEOUT``."""
+
+
+def _import_timeout() -> float:
+    raw = os.environ.get("OPCORE_PLUGIN_IMPORT_TIMEOUT", "60")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise PluginError(f"OPCORE_PLUGIN_IMPORT_TIMEOUT={raw!r}: accepted values: a finite "
+                          "number of seconds >= 0 (0 = no limit)")
+    return value
+
+
+def _alarm_free() -> bool:
+    """Whether this thread may time the import with SIGALRM without disturbing anyone's timer."""
+    return (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
+            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+
+
+def _timed_import(ep: Any, record: PluginRecord) -> Any:
+    """``ep.load()``, timed into ``record.import_seconds``; an import still running after
+    :data:`SLOW_IMPORT_SECONDS` is reported by name on stderr while it runs (a hung plugin is
+    then named, not silent), and ``OPCORE_PLUGIN_TRACE=1`` prints every import's time."""
+    trace = _env_flag("OPCORE_PLUGIN_TRACE")
+    if trace:
+        print(f"opcore: importing plugin {ep.name!r} ({ep.value})", file=sys.stderr, flush=True)
+    watchdog = threading.Timer(SLOW_IMPORT_SECONDS, _report_slow, (ep.name, ep.value))
+    watchdog.daemon = True
+    limit = _import_timeout()
+    alarm = limit > 0 and _alarm_free()
+
+    def expire(signum: int, frame: Any) -> None:
+        raise PluginImportTimeout(f"the import of {ep.value} did not finish in {limit:g} s "
+                                  "(OPCORE_PLUGIN_IMPORT_TIMEOUT); it was abandoned")
+
+    if alarm:
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, limit)
+    watchdog.start()
+    start = time.perf_counter()
+    try:
+        return ep.load()
+    finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        watchdog.cancel()
+        record.import_seconds = time.perf_counter() - start
+        if trace:
+            print(f"opcore: plugin {ep.name!r} imported in {record.import_seconds:.3f} s",
+                  file=sys.stderr, flush=True)
+
+
+def _report_slow(name: str, value: str) -> None:
+    print(f"opcore: importing plugin {name!r} ({value}) has taken more than "
+          f"{SLOW_IMPORT_SECONDS:g} s and is still running (disable it with "
+          f"OPCORE_DISABLE_PLUGINS={name})", file=sys.stderr, flush=True)
 
 
 def _core_version() -> str:

@@ -64,7 +64,10 @@ class Backend:
     (``"no C compiler found: install gcc"``).  ``linker_factory(mode)`` returns the Linker that
     builds thunks.  ``requires``/``incompatible`` are rewrite tags the mode must include/exclude.
     ``supports(op) -> (ok, reason)`` is optional: it tells the test tooling which ops the backend
-    really implements (``None``: every op, e.g. through ``perform``).  ``owns_type(type) -> bool``
+    can run (``None``: every op, e.g. through ``perform``).  ``implements(op) -> (ok, reason)`` is
+    optional too: whether the backend has its *own* implementation of ``op`` rather than running
+    its ``perform`` (``None``: what ``supports`` says); ``OPCORE_TEST_BACKEND`` xfails the tests
+    of the ops it lacks, with its reason.  ``owns_type(type) -> bool``
     is optional: variable types only this backend can run (``GpuArrayType``); a node with such a
     type runs on this backend even inside another backend's function (see ``ImplRegistry``).
 
@@ -81,6 +84,7 @@ class Backend:
     doc: str = ""
     supports: Callable[[Any], tuple[bool, str]] | None = None
     owns_type: Callable[[Any], bool] | None = None
+    implements: Callable[[Any], tuple[bool, str]] | None = None
 
     def check(self) -> tuple[bool, str]:
         """Run the health check; an exception counts as unhealthy and its text is the reason."""
@@ -94,13 +98,25 @@ class Backend:
         return bool(ok), str(reason or "")
 
     def supports_op(self, op: Any) -> tuple[bool, str]:
-        """``(True, "")`` when this backend implements ``op`` (see :attr:`supports`)."""
-        if self.supports is None:
+        """``(True, "")`` when this backend can run ``op`` (see :attr:`supports`)."""
+        return self._ask(self.supports, "supports", op)
+
+    def implements_op(self, op: Any) -> tuple[bool, str]:
+        """``(True, "")`` when this backend has its own implementation of ``op`` (see
+        :attr:`implements`; ``supports`` when that is not given)."""
+        if self.implements is None:
+            return self.supports_op(op)
+        return self._ask(self.implements, "implements", op)
+
+    @staticmethod
+    def _ask(check: Callable[[Any], tuple[bool, str]] | None, what: str,
+             op: Any) -> tuple[bool, str]:
+        if check is None:
             return True, ""
         try:
-            ok, reason = self.supports(op)
+            ok, reason = check(op)
         except Exception as exc:
-            return False, f"supports() raised {type(exc).__name__}: {exc}"
+            return False, f"{what}() raised {type(exc).__name__}: {exc}"
         return bool(ok), str(reason or "")
 
 

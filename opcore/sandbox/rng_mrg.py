@@ -162,7 +162,7 @@ class MRG_RandomStreams:
         return sample
 
     def uniform(self, size, low=0.0, high=1.0, ndim=None, dtype=None, nstreams=None,
-                **kwargs):
+                **kwargs) -> Variable:
         """Draws uniform in (low, high), shape ``size``; ``dtype`` defaults to the upcast of
         floatX, low and high.  ``nstreams`` defaults to :func:`guess_n_streams`."""
         low = as_tensor_variable(low)
@@ -199,7 +199,7 @@ class MRG_RandomStreams:
         return r
 
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", nstreams=None,
-                 **kwargs):
+                 **kwargs) -> Variable:
         """``n == 1`` only (Theano's limit): ``cast(uniform(size) < p, dtype)``."""
         if n != 1:
             raise NotImplementedError("MRG_RandomStreams.binomial with n > 1")
@@ -208,7 +208,7 @@ class MRG_RandomStreams:
         return cast(TM.lt(x, p), dtype)
 
     def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64",
-                    nstreams=None, **kwargs):
+                    nstreams=None, **kwargs) -> Variable:
         """Counts of ``n`` draws per row of the matrix ``pvals`` (shape of ``pvals``)."""
         if pvals is None:
             raise TypeError("You have to specify pvals")
@@ -227,7 +227,7 @@ class MRG_RandomStreams:
         return multinomial.MultinomialFromUniform(dtype)(pvals, unis, as_tensor_variable(n))
 
     def choice(self, size=1, a=None, replace=True, p=None, ndim=None, dtype="int64",
-               nstreams=None, **kwargs):
+               nstreams=None, **kwargs) -> Variable:
         """``size`` indices per row of the matrix ``p``, without replacement (the only mode
         Theano implements: ``replace=True`` raises ``NotImplementedError``); shape
         ``(p.shape[0], size)``."""
@@ -250,7 +250,7 @@ class MRG_RandomStreams:
         return multinomial.ChoiceFromUniform(odtype=dtype)(p, unis, as_tensor_variable(size))
 
     def multinomial_wo_replacement(self, size=None, n=1, pvals=None, ndim=None, dtype="int64",
-                                   nstreams=None, **kwargs):
+                                   nstreams=None, **kwargs) -> Variable:
         """Deprecated in Theano: ``choice(size=n, replace=False, p=pvals)``."""
         warnings.warn("MRG_RandomStreams.multinomial_wo_replacement() is deprecated; use "
                       "MRG_RandomStreams.choice() instead.", DeprecationWarning, stacklevel=2)
@@ -260,7 +260,7 @@ class MRG_RandomStreams:
                            nstreams=nstreams, ndim=ndim, **kwargs)
 
     def normal(self, size, avg=0.0, std=1.0, ndim=None, dtype=None, nstreams=None,
-               truncate=False, **kwargs):
+               truncate=False, **kwargs) -> Variable:
         """Normal draws by the Box-Muller transform of uniform pairs (as Theano): the first
         half of ``ceil(n/2)*2`` uniforms gives radii, the second half angles.  ``truncate``:
         values beyond 2 standard deviations are redrawn (radius from uniforms in
@@ -307,7 +307,7 @@ class MRG_RandomStreams:
         return samples * std + avg
 
     def truncated_normal(self, size, avg=0.0, std=1.0, ndim=None, dtype=None, nstreams=None,
-                         **kwargs):
+                         **kwargs) -> Variable:
         """Normal draws truncated at 2 standard deviations, rescaled so their standard
         deviation is ``std`` (the constant is ``scipy.stats.truncnorm.std(-2, 2)``)."""
         std = std / TB.constant(0.87962566103423978)
@@ -316,4 +316,5 @@ class MRG_RandomStreams:
 
 
 __all__ = ["MRG_RandomStreams", "mrg_uniform", "mrg_uniform_base", "guess_n_streams",
-           "ff_2p72", "ff_2p134", "multMatVect", "matVecModM", "undefined_grad"]
+           "ff_2p72", "ff_2p134", "multMatVect", "matVecModM", "undefined_grad", "uniform_draws",
+           "substream_states", "A1p72", "A2p72", "A1p134", "A2p134", "M1", "M2", "NORM"]

@@ -15,7 +15,9 @@ import functools
 
 import numpy as np
 
-__all__ = ["ScalarOp", "Composite", "upcast", "ALL_OPS", "get_scalar_op"]
+from opcore.optional import require
+
+__all__ = ["ScalarOp", "Composite", "upcast", "ALL_OPS", "get_scalar_op", "c_literal"]
 
 _FLOATS = ("float16", "float32", "float64")
 _COMPLEX = ("complex64", "complex128")
@@ -82,6 +84,55 @@ class ScalarOp:
             return self.out(*dtypes)
         return self.out
 
+    def check_input_dtypes(self, *dtypes: str) -> None:
+        """Raise NumPy's ``TypeError`` when NumPy's ufunc rejects these input dtypes (``-b``
+        and ``b - b`` on bool, ``~`` on floats, ``sign`` of bool): the graph is refused when
+        built."""
+        _check_numpy_accepts(self, tuple(dtypes))
+
+    def compute_dtypes(self, in_dtypes: tuple, out_dtype: str) -> tuple:
+        """The dtypes the inputs are cast to before the operation (NumPy's rule: the output
+        type for arithmetic, the common type for comparisons; switch's condition unchanged)."""
+        if self.name in _CMP:
+            common = upcast(*in_dtypes)
+            return (common,) * len(in_dtypes)
+        if self.name in ("isnan", "isinf"):
+            return tuple(d if d in _FLOATS else "float64" for d in in_dtypes)
+        if self.name == "switch":
+            return (in_dtypes[0], out_dtype, out_dtype)
+        if self.name == "second":
+            return (in_dtypes[0], out_dtype)
+        return (out_dtype,) * len(in_dtypes)
+
+    def numpy_impl(self, args: list, out_dtype: str):
+        """NumPy evaluation with the inputs cast to ``compute_dtypes`` first, so an int8 ``exp``
+        computes in the float output type (NumPy alone would use float16)."""
+        fn = self.numpy
+        if self.out == "float" and any(getattr(a, "dtype", None) not in (None, np.dtype(out_dtype))
+                                       for a in args):
+            if isinstance(fn, np.ufunc):
+                return fn(*args, dtype=out_dtype)
+            return fn(*[np.asarray(a).astype(out_dtype) for a in args])
+        return fn(*args)
+
+    def c_render(self, args: list, in_dtypes: tuple, out_dtype: str, ctype) -> str | None:
+        """A C expression of this op over C values ``args`` (of ``in_dtypes``) giving a value of
+        ``out_dtype``; ``ctype`` maps a dtype name to its C type.  None: no C for these dtypes
+        (the backend runs NumPy instead).  The inputs are cast to :meth:`compute_dtypes` before
+        the arithmetic, signed integers wrap as in NumPy, and NaN propagates as in NumPy."""
+        if self.c_expr is None:
+            return None
+        try:
+            cds = self.compute_dtypes(tuple(in_dtypes), out_dtype)
+            vals = [a if d == c else f"(({ctype(c)})({a}))"
+                    for a, d, c in zip(args, in_dtypes, cds)]
+            special = _C_SPECIAL.get(self.name)
+            if special is not None:
+                return special(vals, list(in_dtypes), cds, out_dtype, ctype, list(args))
+            return self.c_expr.format(*vals, odtype=ctype(out_dtype))
+        except KeyError:  # a dtype the dialect has no C type for
+            return None
+
     def grad(self, T, inputs, output, gz):
         if self._grad is None:
             return None
@@ -129,6 +180,20 @@ def _erf_ref(x):
     return _erf(x)
 
 
+def _scipy_special(name):
+    """``scipy.special.<name>`` as the op's NumPy function; SciPy is imported on the first call
+    (``opcore.optional.require``: a clear ImportError naming scipy when it is missing)."""
+    def fn(*args):
+        return getattr(require("scipy.special", f"the {name} op"), name)(*args)
+
+    fn.__name__ = name
+    return fn
+
+
+def _trigamma(x):
+    return require("scipy.special", "the tri_gamma op").polygamma(1, x)
+
+
 def _safe_floor_div(a, b):
     return np.floor_divide(a, b)
 
@@ -141,8 +206,9 @@ _def("mul", 2, np.multiply, "({0} * {1})", commutative=True, associative=True, i
      grad=lambda T, i, o, g: [g * i[1], g * i[0]], py_op="*")
 _def("true_div", 2, np.true_divide, "(({odtype}){0} / ({odtype}){1})", out="float",
      grad=lambda T, i, o, g: [g / i[1], -g * i[0] / (i[1] * i[1])], py_op="/")
-_def("int_div", 2, _safe_floor_div, None, out="same", grad=_zero_grads, py_op="//")
-_def("mod", 2, np.mod, None, grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
+_def("int_div", 2, _safe_floor_div, "floor_divide({0}, {1})", out="same", grad=_zero_grads, py_op="//")
+_def("mod", 2, np.mod, "remainder({0}, {1})",
+     grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
 _def("pow", 2, np.power, "pow({0}, {1})",
      grad=lambda T, i, o, g: [g * i[1] * i[0] ** (i[1] - 1), g * o * T.log(i[0])], py_op="**")
 _def("maximum", 2, np.maximum, "(({0}) > ({1}) ? ({0}) : ({1}))", commutative=True,
@@ -152,7 +218,9 @@ _def("minimum", 2, np.minimum, "(({0}) < ({1}) ? ({0}) : ({1}))", commutative=Tr
      associative=True,
      grad=lambda T, i, o, g: [g * T.eq(o, i[0]), g * T.neq(o, i[0])])
 _def("neg", 1, np.negative, "(-{0})", grad=lambda T, i, o, g: [-g], py_op="-")
-_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])])
+# |z| of a complex number is real (NumPy's and Theano's rule)
+_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])],
+     out=lambda d: {"complex64": "float32", "complex128": "float64"}.get(d, d))
 _def("sgn", 1, np.sign, "(({0}) > 0 ? 1 : (({0}) < 0 ? -1 : 0))", grad=_zero_grads)
 _def("sqr", 1, np.square, "({0} * {0})", grad=lambda T, i, o, g: [g * 2 * i[0]])
 _def("sqrt", 1, np.sqrt, "sqrt({0})", out="float", grad=lambda T, i, o, g: [g * 0.5 / o])
@@ -215,6 +283,44 @@ _def("log1mexp", 1, _log1mexp,
      grad=lambda T, i, o, g: [-g * T.exp(i[0]) / -T.expm1(i[0])])
 _def("erf", 1, _erf_ref, "erf({0})", out="float",
      grad=lambda T, i, o, g: [g * 2.0 / np.sqrt(np.pi) * T.exp(-i[0] * i[0])])
+# -- special functions (Theano's names); SciPy is imported when one first runs -------------------
+_def("arccosh", 1, np.arccosh, "acosh({0})", out="float",
+     grad=lambda T, i, o, g: [g / T.sqrt(i[0] * i[0] - 1)])
+_def("arcsinh", 1, np.arcsinh, "asinh({0})", out="float",
+     grad=lambda T, i, o, g: [g / T.sqrt(i[0] * i[0] + 1)])
+_def("arctanh", 1, np.arctanh, "atanh({0})", out="float",
+     grad=lambda T, i, o, g: [g / (1 - i[0] * i[0])])
+_SQRT_PI = float(np.sqrt(np.pi))
+_def("erfc", 1, _scipy_special("erfc"), "erfc({0})", out="float",
+     grad=lambda T, i, o, g: [-g * (2.0 / _SQRT_PI) * T.exp(-i[0] * i[0])])
+_def("erfcx", 1, _scipy_special("erfcx"), None, out="float",
+     grad=lambda T, i, o, g: [g * (2 * i[0] * o - 2.0 / _SQRT_PI)])
+_def("erfinv", 1, _scipy_special("erfinv"), None, out="float",
+     grad=lambda T, i, o, g: [g * (_SQRT_PI / 2) * T.exp(o * o)])
+_def("erfcinv", 1, _scipy_special("erfcinv"), None, out="float",
+     grad=lambda T, i, o, g: [-g * (_SQRT_PI / 2) * T.exp(o * o)])
+_def("gammaln", 1, _scipy_special("gammaln"), "lgamma({0})", out="float",
+     grad=lambda T, i, o, g: [g * T.psi(i[0])])
+_def("gamma", 1, _scipy_special("gamma"), "tgamma({0})", out="float",
+     grad=lambda T, i, o, g: [g * o * T.psi(i[0])])
+_def("psi", 1, _scipy_special("psi"), None, out="float",
+     grad=lambda T, i, o, g: [g * T.tri_gamma(i[0])])
+_def("tri_gamma", 1, _trigamma, None, out="float")
+_def("j0", 1, _scipy_special("j0"), None, out="float",
+     grad=lambda T, i, o, g: [-g * T.j1(i[0])])
+_def("j1", 1, _scipy_special("j1"), None, out="float",
+     grad=lambda T, i, o, g: [g * (T.j0(i[0]) - o / i[0])])
+_def("i0", 1, _scipy_special("i0"), None, out="float",
+     grad=lambda T, i, o, g: [g * T.i1(i[0])])
+_def("i1", 1, _scipy_special("i1"), None, out="float",
+     grad=lambda T, i, o, g: [g * (T.i0(i[0]) - o / i[0])])
+# regularized incomplete gamma functions of (k, x); d/dx only, as Theano
+_def("gammainc", 2, _scipy_special("gammainc"), None, out="float",
+     grad=lambda T, i, o, g: [None,
+                              g * T.exp((i[0] - 1) * T.log(i[1]) - i[1] - T.gammaln(i[0]))])
+_def("gammaincc", 2, _scipy_special("gammaincc"), None, out="float",
+     grad=lambda T, i, o, g: [None,
+                              -g * T.exp((i[0] - 1) * T.log(i[1]) - i[1] - T.gammaln(i[0]))])
 _def("floor", 1, np.floor, "floor({0})", grad=_zero_grads)
 _def("ceil", 1, np.ceil, "ceil({0})", grad=_zero_grads)
 _def("round_half_to_even", 1, np.round, "nearbyint({0})", grad=_zero_grads)
@@ -258,6 +364,170 @@ _def("clip", 3, _clip, "(({0}) < ({1}) ? ({1}) : (({0}) > ({2}) ? ({2}) : ({0}))
      out=lambda x, lo, hi: upcast(x, lo, hi),
      grad=lambda T, i, o, g: [g * T.and_(T.ge(i[0], i[1]), T.le(i[0], i[2])),
                               g * T.lt(i[0], i[1]), g * T.gt(i[0], i[2])])
+
+
+_CMP = ("lt", "gt", "le", "ge", "eq", "neq")
+_SIGNED = ("int8", "int16", "int32", "int64")
+_UNSIGNED = ("uint8", "uint16", "uint32", "uint64")
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_numpy_accepts(op: ScalarOp, dtypes: tuple) -> None:
+    fn = op.numpy
+    if not isinstance(fn, np.ufunc) or len(dtypes) != fn.nin:
+        return
+    try:
+        with np.errstate(all="ignore"):
+            fn(*[np.zeros(1, dtype=d) for d in dtypes])
+    except TypeError as exc:
+        raise TypeError(f"{op.name} of {', '.join(dtypes)}: {exc}") from None
+
+
+def _wrap(expr_fmt: str, vals: list, dtype: str, ctype) -> str:
+    """Integer arithmetic in an unsigned type of at least 32 bits, cast back to ``dtype``: it
+    wraps on overflow as NumPy does (signed overflow, and ``int`` promotion of 16-bit operands,
+    are undefined in C)."""
+    u = ctype("uint64" if dtype in ("int64", "uint64") else "uint32")
+    return f"(({ctype(dtype)})({expr_fmt.format(*[f'(({u})({v}))' for v in vals])}))"
+
+
+def _c_minmax(cmp: str):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
+        a, b = vals
+        if out in _FLOATS:  # NumPy: a NaN in either input is the result (| keeps it branch-free)
+            return f"(((({a}) {cmp} ({b})) | (({a}) != ({a}))) ? ({a}) : ({b}))"
+        return f"((({a}) {cmp} ({b})) ? ({a}) : ({b}))"
+    return render
+
+
+def _c_sgn(vals, in_dts, cds, out, ctype, raw=None):
+    (a,) = vals
+    if out in _FLOATS:  # NaN (and a zero) give themselves back: one select, vectorized
+        return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : ({a})))"
+    if out in _UNSIGNED:
+        return f"(({a}) > 0 ? 1 : 0)"
+    return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : 0))"
+
+
+def _c_clip(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's ``minimum(maximum(x, lo), hi)``: NaN in x, lo or hi gives NaN, and ``hi`` wins
+    when ``lo > hi``.  Written without repeating sub-expressions so the loop vectorizes; the
+    bounds' NaN tests fold away when the bounds are constants."""
+    x, lo, hi = vals
+    body = (f"(({x}) < ({lo}) ? (({lo}) > ({hi}) ? ({hi}) : ({lo})) : "
+            f"(({x}) > ({hi}) ? ({hi}) : ({x})))")
+    if out in _FLOATS:
+        return f"(({lo}) != ({lo}) ? ({lo}) : (({hi}) != ({hi}) ? ({hi}) : {body}))"
+    return body
+
+
+def _c_abs(vals, in_dts, cds, out, ctype, raw=None):
+    (a,) = vals
+    if out in _FLOATS:
+        return f"fabs({a})"
+    if out in _SIGNED:  # abs(INT_MIN) is INT_MIN, as in NumPy
+        return f"(({a}) < 0 ? {_wrap('(-{0})', [a], out, ctype)} : ({a}))"
+    return a
+
+
+def _c_int_identity(template: str):
+    """floor/ceil/trunc/round: the identity on integers (never through double)."""
+    def render(vals, in_dts, cds, out, ctype, raw=None):
+        if out in _FLOATS:
+            return template.format(*vals)
+        return vals[0]
+    return render
+
+
+def _c_arith(fmt: str, bool_fmt: str | None = None):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
+        if out in _SIGNED or out in _UNSIGNED:
+            return _wrap(fmt, vals, out, ctype)
+        if out == "bool" and bool_fmt is not None:  # NumPy: bool + is or, bool * is and
+            return bool_fmt.format(*vals)
+        return fmt.format(*vals)
+    return render
+
+
+def _c_pow(vals, in_dts, cds, out, ctype, raw=None):
+    if out not in _FLOATS:
+        return None  # integer powers (negative exponents raise): NumPy
+    return "pow({0}, {1})".format(*vals)
+
+
+def _c_int_div(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's floor division of integers: x // 0 is 0, INT_MIN // -1 wraps to INT_MIN, the
+    quotient rounds toward minus infinity.  Floats run in NumPy (its divmod rules)."""
+    a, b = vals
+    if out in _UNSIGNED:
+        return f"(({b}) == 0 ? 0 : ({a}) / ({b}))"
+    if out not in _SIGNED:
+        return None
+    neg = _wrap("(0 - {0})", [a], out, ctype)
+    return (f"(({b}) == 0 ? 0 : (({b}) == -1 ? {neg} : (({a}) / ({b}) - "
+            f"((({a}) % ({b}) != 0) & ((({a}) < 0) != (({b}) < 0))))))")
+
+
+def _c_mod(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's integer remainder: the sign of the divisor, x % 0 is 0."""
+    a, b = vals
+    if out in _UNSIGNED:
+        return f"(({b}) == 0 ? 0 : ({a}) % ({b}))"
+    if out not in _SIGNED:
+        return None
+    r = f"(({a}) % ({b}))"
+    return (f"((({b}) == 0 || ({b}) == -1) ? 0 : (({r} != 0 && (({r} < 0) != (({b}) < 0))) ? "
+            f"{r} + ({b}) : {r}))")
+
+
+_MIRROR = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "neq": "neq"}
+_C_CMP = {"lt": "<", "gt": ">", "le": "<=", "ge": ">=", "eq": "==", "neq": "!="}
+
+
+def _c_compare(name: str):
+    def render(vals, in_dts, cds, out, ctype, raw=None):
+        a_dt, b_dt = in_dts
+        if a_dt in _UNSIGNED and b_dt in _SIGNED and cds[0] not in _SIGNED:
+            # compare with the signed value first
+            return _c_compare(_MIRROR[name])(vals[::-1], [b_dt, a_dt], cds, out, ctype,
+                                             raw[::-1])
+        if a_dt in _SIGNED and b_dt in _UNSIGNED and cds[0] not in _SIGNED:
+            # int64 vs uint64: NumPy compares exactly, not through float64
+            a, b = (f"(({ctype(d)})({v}))" for v, d in zip(raw, ("int64", "uint64")))
+            neg = {"lt": "1", "le": "1", "neq": "1", "gt": "0", "ge": "0", "eq": "0"}[name]
+            return f"(({a}) < 0 ? {neg} : (((npy_uint64)({a})) {_C_CMP[name]} ({b})))"
+        return f"(({vals[0]}) {_C_CMP[name]} ({vals[1]}))"
+    return render
+
+
+_C_SPECIAL = {
+    "maximum": _c_minmax(">"), "minimum": _c_minmax("<"), "sgn": _c_sgn, "clip": _c_clip,
+    "abs": _c_abs, "pow": _c_pow, "int_div": _c_int_div, "mod": _c_mod,
+    "floor": _c_int_identity("floor({0})"), "ceil": _c_int_identity("ceil({0})"),
+    "trunc": _c_int_identity("trunc({0})"),
+    "round_half_to_even": _c_int_identity("nearbyint({0})"),
+    "add": _c_arith("({0} + {1})", "(({0}) || ({1}))"), "sub": _c_arith("({0} - {1})"),
+    "mul": _c_arith("({0} * {1})", "(({0}) && ({1}))"), "neg": _c_arith("(-{0})"),
+    "sqr": _c_arith("({0} * {0})", "({0})"),
+    **{name: _c_compare(name) for name in _CMP},
+}
+
+
+def c_literal(value, dtype: str, ctype) -> str:
+    """A C literal of a Python/NumPy scalar of ``dtype`` (NaN, infinities and the extreme
+    integers included)."""
+    ct = ctype(dtype)
+    if dtype in _FLOATS:
+        v = float(value)
+        if v != v:
+            return f"(({ct})NPY_NAN)"
+        if v in (float("inf"), float("-inf")):
+            return f"(({ct})({'-' if v < 0 else ''}NPY_INFINITY))"
+        return f"(({ct})({v!r}))"
+    v = int(value)
+    if v < 0:  # -(v+1) - 1 never spells a literal too large for long long
+        return f"(({ct})(-{-(v + 1)}LL - 1))"
+    return f"(({ct})({v}ULL))"
 
 
 class Composite:
@@ -307,6 +577,25 @@ class Composite:
                     vals.append(f"s{a[1]}")
             exprs.append((op, vals, dt))
         return exprs
+
+    def c_steps(self, in_names, ctype):
+        """Per step: ``(scalar_op, C argument values, argument dtypes, output dtype)``, constants
+        as C literals (:func:`c_literal`)."""
+        out = []
+        for op, args, dt in self.steps:
+            vals, dts = [], []
+            for a in args:
+                if a[0] == "i":
+                    vals.append(in_names[a[1]])
+                    dts.append(self.in_dtypes[a[1]])
+                elif a[0] == "c":
+                    vals.append(c_literal(a[1], a[2], ctype))
+                    dts.append(a[2])
+                else:
+                    vals.append(f"s{a[1]}")
+                    dts.append(self.steps[a[1]][2])
+            out.append((op, vals, tuple(dts), dt))
+        return out
 
     def __eq__(self, other):
         return isinstance(other, Composite) and (self.nin, self.in_dtypes, self.steps, self.outputs) == (
@@ -362,6 +651,9 @@ class Composite:
             fn = op.numpy
             target = out if (direct and j == final) else reuse
             r = None
+            if op.out == "float" and any(getattr(v, "dtype", None) not in (None, np.dtype(dt))
+                                         for v in argv):
+                target = None  # computed in the output type below (numpy_impl)
             if target is not None and isinstance(fn, np.ufunc) and fn.nout == 1:
                 try:
                     r = fn(*argv, out=target)
@@ -371,7 +663,7 @@ class Composite:
                     if r.shape != np.broadcast_shapes(*[np.shape(x) for x in argv]):
                         r = fn(*argv)
             if r is None:
-                r = fn(*argv)
+                r = op.numpy_impl(argv, dt)
             if getattr(r, "dtype", None) is not None and r.dtype.name != dt:
                 r = r.astype(dt)
             vals.append(r)

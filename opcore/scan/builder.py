@@ -19,10 +19,14 @@ from typing import Any, Callable
 import numpy as np
 
 from opcore.compile.sharedvalue import SharedVariable
+from opcore.config import config
 from opcore.graph.basic import Constant, Variable
+from opcore.graph.testvalue import TestValueError, compute_test_values, get_test_value
 from opcore.graph.traversal import clone_replace, graph_inputs, io_toposort
 from opcore.scan.op import Scan, ScanInfo
 from opcore.scan.utils import until
+from opcore.tensor.random.state import array_to_random, random_to_array
+from opcore.tensor.random.type import RandomType
 
 
 class ScanError(TypeError):
@@ -47,10 +51,9 @@ def _default_updates(outs, upds, cond) -> list:
         du = getattr(v, "default_update", None) if isinstance(v, SharedVariable) else None
         if du is None or id(v) in updated:
             continue
-        if not hasattr(v.type, "ndim"):
-            raise ScanError(f"scan: the step draws from {v} ({v.type}), whose update cannot be "
-                            "carried across steps; inside scan use MRG_RandomStreams "
-                            "(opcore.sandbox.rng_mrg), whose state is a tensor")
+        if not hasattr(v.type, "ndim") and not isinstance(v.type, RandomType):
+            raise ScanError(f"scan: the step reads {v} ({v.type}), whose default update cannot "
+                            "be carried across steps (only tensors and random generators can)")
         updated.add(id(v))
         extra.append((v, du))
     return extra
@@ -174,13 +177,16 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             raise ScanError(f"scan: sequences[{i}] ({var}) is a scalar; a sequence needs an axis "
                             "to iterate over")
         nm = var.name or f"sequences[{i}]"
-        lo, hi = min(taps), max(taps)
+        # the span counts tap 0 whether or not it is used (Theano's rule): step t reads
+        # var[t - lo + tap], for t while every tap and tap 0 stay inside the sequence
+        lo, hi = min(min(taps), 0), max(max(taps), 0)
         span = hi - lo
         for tap in taps:
             start = tap - lo
             sl = var if span == 0 else var[start:var.shape[0] - span + start]
             outer_seqs.append(sl)
             ph = _slice_type(var)(f"{nm}[t{tap:+d}]" if tap else f"{nm}[t]")
+            _seed_test_value(ph, sl, lambda tv: tv[0])
             seq_ph.append(ph)
             seq_args.append(ph)
             seq_names.append(nm if len(taps) == 1 else f"{nm} (tap {tap})")
@@ -231,6 +237,9 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             ptype = _state_type(init, g) if st["sit"] else _slice_type(init, g)
             st["ptype"] = ptype
             st["ph"] = {t: ptype(f"{st['name']}[t{t:+d}]") for t in st["taps"]}
+            for t, ph in st["ph"].items():
+                _seed_test_value(ph, init, (lambda tv: tv) if st["sit"] else
+                                 (lambda tv, t=t: tv[t]))
         args = list(seq_args)
         for kind, k in kinds:
             if kind == "state":
@@ -277,9 +286,20 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     upds = list(upds) + _default_updates(outs, upds, cond)
     # -- shared-variable updates become recurrent states keeping only their last value -------------
     shared_states = []
+    # a NumPy generator (random stream) travels through the loop as its state's uint32 encoding:
+    # decoded where the step reads it, encoded after its draws (opcore.tensor.random.state)
+    rng_states = {}
     for sv, expr in upds:
         if not isinstance(sv, SharedVariable):
             raise ScanError(f"scan: fn returned an update for {sv}, which is not a shared variable")
+        if isinstance(sv.type, RandomType):
+            if getattr(expr, "type", None) != sv.type:
+                raise ScanError(f"scan: the update of generator {sv} must be a generator of the "
+                                f"same type, got {expr}")
+            ph = T.TensorType("uint32", shape=(None,))(f"{sv.name or 'rng'}[t-1]")
+            rng_states[sv] = array_to_random(ph, sv.type)
+            shared_states.append((sv, random_to_array(expr), ph))
+            continue
         expr = _tensor(expr, f"the update of {sv}")
         if expr.type != sv.type:
             if getattr(expr, "dtype", None) != getattr(sv.type, "dtype", None):
@@ -287,6 +307,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
                                 f"{expr.dtype} but the variable has {sv.type.dtype}; use T.cast")
             expr = sv.type.filter_variable(expr)
         shared_states.append((sv, expr, sv.type(f"{sv.name or 'shared'}[t-1]")))
+        _seed_test_value(shared_states[-1][2], sv, lambda tv: tv)
 
     # -- assemble the body -------------------------------------------------------------------------
     user_states = [(st, outs[j]) for j, (kind, k) in enumerate(kinds) if kind == "state"
@@ -301,26 +322,32 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     for sv, _, ph in shared_states:
         state_taps.append([-1])
         state_ph.append(ph)
-        outer_inits.append(T.shape_padleft(sv))
+        outer_inits.append(T.shape_padleft(random_to_array(sv) if sv in rng_states else sv))
     body = [o for _, o in user_states] + [e for _, e, _ in shared_states] + nit_outs
     if cond is not None:
         body.append(cond)
     if shared_states:
-        body = clone_replace(body, {sv: ph for sv, _, ph in shared_states}, strict=False)
+        body = clone_replace(body, {sv: rng_states.get(sv, ph) for sv, _, ph in shared_states},
+                             strict=False)
     hoisted_outer, hoisted_inner, body = hoist_invariants(seq_ph + state_ph, body)
     if strict:
-        allowed = set(non_seqs) | {sv for sv, _, _ in shared_states}
-        for v in hoisted_outer:
-            for r in graph_inputs([v]):
-                if r.owner is None and not isinstance(r, Constant) and r not in allowed:
-                    raise ScanError(f"scan(strict=True): fn uses {r}, which is not among the "
-                                    "non_sequences; pass it in non_sequences")
+        # as in Theano: strict concerns shared variables only; one the step function reaches
+        # through a non_sequences expression (W.T) counts as passed, and free non-shared
+        # variables become implicit non-sequences as without strict
+        updated = {sv for sv, _, _ in shared_states}
+        for r in graph_inputs(hoisted_outer, blockers=non_seqs):
+            if isinstance(r, SharedVariable) and r not in updated and r not in non_seqs:
+                raise ScanError(f"scan(strict=True): fn uses the shared variable {r}, which is "
+                                "not among the non_sequences; pass it in non_sequences")
 
     # -- the number of steps -----------------------------------------------------------------------
     if n_steps is None:
         if not outer_seqs:
             raise ScanError("scan: give sequences or n_steps (the number of steps is unknown)")
+        # sequences of different lengths: the loop runs over the shortest (Theano's rule)
         n = outer_seqs[0].shape[0]
+        for sq in outer_seqs[1:]:
+            n = T.minimum(n, sq.shape[0])
     else:
         n = _tensor(n_steps, "n_steps")
         if n.ndim != 0 or not n.dtype.startswith(("int", "uint")):
@@ -328,7 +355,8 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     if go_backwards:
         # as in Theano: taps keep their forward meaning, the first n_steps entries are visited
         # from the last to the first
-        outer_seqs = [(s if n_steps is None else s[:n])[::-1] for s in outer_seqs]
+        outer_seqs = [(s if len(outer_seqs) == 1 and n_steps is None else s[:n])[::-1]
+                      for s in outer_seqs]
     n_user = len(user_states)
     out_names = ([f"recurrent output {st['index']}" for st, _ in user_states]
                  + [f"the update of {sv.name or sv}" for sv, _, _ in shared_states]
@@ -340,7 +368,10 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         truncate_gradient=truncate_gradient, go_backwards=go_backwards, name=name, mode=mode,
         n_steps_given=n_steps is not None, seq_names=seq_names, out_names=out_names)
     op = Scan(seq_ph + state_ph + hoisted_inner, body, info)
-    results = op.make_node(n, *outer_seqs, *outer_inits, *hoisted_outer).outputs
+    scan_node = op.make_node(n, *outer_seqs, *outer_inits, *hoisted_outer)
+    if config.compute_test_value != "off":
+        compute_test_values(op, scan_node)
+    results = scan_node.outputs
     # -- results in the order of outputs_info ------------------------------------------------------
     n_states = n_user + len(shared_states)
     user_out, it_state, it_nit = [], iter(results[:n_user]), iter(results[n_states:])
@@ -349,13 +380,25 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     for v in user_out:
         if name:
             v.name = f"{name}_out"
-    updates = OrderedDict((sv, results[n_user + q][-1])
+    updates = OrderedDict((sv, array_to_random(results[n_user + q][-1], sv.type)
+                           if sv in rng_states else results[n_user + q][-1])
                           for q, (sv, _, _) in enumerate(shared_states))
     if return_list:
         return user_out, updates
     if len(user_out) == 1:
         return user_out[0], updates
     return (user_out if user_out else None), updates
+
+
+def _seed_test_value(ph, outer, pick) -> None:
+    """With ``compute_test_value`` on, give a step-function placeholder the value it takes at the
+    first step (taken from ``outer``'s test value), so the body's ops compute theirs."""
+    if config.compute_test_value == "off":
+        return
+    try:
+        ph.tag.test_value = pick(get_test_value(outer))
+    except (TestValueError, IndexError):
+        pass  # no test value outside, or an empty sequence: the body's ops report it
 
 
 def hoist_invariants(placeholders: list, outputs: list) -> tuple[list, list, list]:

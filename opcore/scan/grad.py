@@ -40,7 +40,8 @@ def scan_grad(op, inputs: list, outputs: list, output_grads: list) -> list:
     if any(info.save_last):
         # the backward pass needs every step's states: recompute them with a full-history node
         full = Scan(op.inner_inputs, op.inner_outputs,
-                    info.replace(save_last=(False,) * len(info.save_last)))
+                    info.replace(save_last=(False,) * len(info.save_last),
+                                 empty_if_no_steps=None))
         full_outs = full.make_node(*inputs).outputs
         grads_full = []
         for k, (g, o) in enumerate(zip(output_grads, full_outs)):
@@ -150,7 +151,7 @@ def scan_grad(op, inputs: list, outputs: list, output_grads: list) -> list:
         n_seqs=len(bseqs), state_taps=[[-1]] * n_bst, n_nit=len(fseqs), n_ns=len(h_outer),
         has_until=False, save_last=[True] * n_bst + [False] * len(fseqs), truncate_gradient=-1,
         go_backwards=False, name=f"grad_of_{info.name or 'scan_fn'}", n_steps_given=True,
-        seq_names=(), out_names=())
+        seq_names=(), out_names=(), empty_if_no_steps=None)
     bop = Scan(variant + h_inner, body, binfo)
     res = bop.make_node(m_steps, *bseqs, *binits, *h_outer).outputs
 

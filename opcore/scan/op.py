@@ -27,13 +27,14 @@ class ScanInfo:
 
     __slots__ = ("n_seqs", "state_taps", "n_nit", "n_ns", "has_until", "save_last",
                  "truncate_gradient", "go_backwards", "name", "mode", "n_steps_given",
-                 "seq_names", "out_names")
+                 "seq_names", "out_names", "empty_if_no_steps")
 
     def __init__(self, n_seqs: int, state_taps: Sequence[Sequence[int]], n_nit: int, n_ns: int,
                  has_until: bool = False, save_last: Sequence[bool] | None = None,
                  truncate_gradient: int = -1, go_backwards: bool = False,
                  name: str | None = None, mode: Any = None, n_steps_given: bool = False,
-                 seq_names: Sequence[str] = (), out_names: Sequence[str] = ()) -> None:
+                 seq_names: Sequence[str] = (), out_names: Sequence[str] = (),
+                 empty_if_no_steps: Sequence[bool] | None = None) -> None:
         self.n_seqs = n_seqs
         self.state_taps = tuple(tuple(sorted(t)) for t in state_taps)
         self.n_nit = n_nit
@@ -48,6 +49,10 @@ class ScanInfo:
         self.n_steps_given = n_steps_given
         self.seq_names = tuple(seq_names) or tuple(f"sequences[{i}]" for i in range(n_seqs))
         self.out_names = tuple(out_names) or tuple(f"output {i}" for i in range(n_out))
+        # a save_last state output whose value after zero steps is empty (what reading [-1] of the
+        # full history would see) rather than the initial value (a shared variable's update)
+        self.empty_if_no_steps = (tuple(empty_if_no_steps) if empty_if_no_steps is not None
+                                  else (False,) * n_out)
 
     @property
     def n_states(self) -> int:
@@ -62,14 +67,17 @@ class ScanInfo:
         return {k: getattr(self, k) for k in self.__slots__}
 
     def __setstate__(self, d):
+        d.setdefault("empty_if_no_steps", (False,) * len(d["save_last"]))
         for k, v in d.items():
             setattr(self, k, v)
 
 
 class Scan(Op):
-    """A loop over ``n_steps`` with an inner graph (see the module docstring for the layout)."""
+    """A loop over ``n_steps`` with an inner graph (see the module docstring for the layout).
 
-    __props__ = ()
+    No ``__props__``: two Scan ops are equal only when they are the same object (their inner
+    graphs are not compared).
+    """
 
     def __init__(self, inner_inputs: Sequence[Variable], inner_outputs: Sequence[Variable],
                  info: ScanInfo) -> None:
@@ -116,7 +124,11 @@ class Scan(Op):
         if len(inputs) != expected:
             raise TypeError(f"{self}: expected {expected} outer inputs after n_steps, "
                             f"got {len(inputs)}")
-        inputs = [T.as_tensor_variable(v) for v in inputs]
+        # sequences and states are tensors; a non-sequence may be any variable (a typed list...)
+        n_tensor = info.n_seqs + info.n_states
+        inputs = ([T.as_tensor_variable(v) for v in inputs[:n_tensor]]
+                  + [v if isinstance(v, Variable) else T.as_tensor_variable(v)
+                     for v in inputs[n_tensor:]])
         outs = []
         k = info.n_seqs
         for s in range(info.n_states):
@@ -172,16 +184,11 @@ class Scan(Op):
             if s.ndim == 0:
                 raise ValueError(f"{self}: sequence {info.seq_names[i]} is a scalar; sequences "
                                  "need a leading axis to iterate over")
-            if info.n_steps_given or info.has_until:
-                if s.shape[0] < n:
-                    raise ValueError(
-                        f"{self}: sequence {info.seq_names[i]} has {s.shape[0]} entries (after "
-                        f"taps) but the loop needs {n} steps (n_steps)")
-            elif s.shape[0] != n:
+            if s.shape[0] < n:
+                # longer sequences are fine (only the first n entries are read)
                 raise ValueError(
-                    f"{self}: sequences have different lengths: {info.seq_names[i]} has "
-                    f"{s.shape[0]} entries (after taps) but {info.seq_names[0]} has {n}; give "
-                    "sequences of equal length or pass n_steps")
+                    f"{self}: sequence {info.seq_names[i]} has {s.shape[0]} entries (after "
+                    f"taps) but the loop needs {n} steps (n_steps)")
         cells = fn.input_cells
         outcells = fn.output_cells
         run = fn._run
@@ -251,6 +258,9 @@ class Scan(Op):
         for k in range(nst):
             m = ms[k]
             if info.save_last[k]:
+                if n_done == 0 and info.empty_if_no_steps[k]:
+                    output_storage[k][0] = bufs[k][:0].copy()
+                    continue
                 last = bufs[k][(n_done - 1) % m] if n_done > 0 else bufs[k][m - 1]
                 output_storage[k][0] = last[None].copy()
             else:
@@ -277,7 +287,10 @@ class Scan(Op):
         out = []
         inits = shapes[1 + info.n_seqs:1 + info.n_seqs + info.n_states]
         for k in range(info.n_states):
-            out.append((one if info.save_last[k] else n,) + tuple(inits[k][1:]))
+            lead = n
+            if info.save_last[k]:
+                lead = T.minimum(n, one) if info.empty_if_no_steps[k] else one
+            out.append((lead,) + tuple(inits[k][1:]))
         for q in range(info.n_nit):
             k = info.n_states + q
             lead = one if info.save_last[k] else n

@@ -166,22 +166,28 @@ def _is_last_step_read(client) -> bool:
 
 
 def scan_save_last_only(fgraph, node):
-    """Keep one step of a scan output (instead of every step) when the graph only reads ``[-1]``."""
+    """Keep one step of a scan output (instead of every step) when the graph only reads ``[-1]``.
+
+    The result never changes: after zero steps the kept output is empty, so ``xs[-1]`` still
+    raises ``IndexError`` as it does on the full history.
+    """
     if not isinstance(node.op, Scan):
         return None
     info = node.op.info
     save = list(info.save_last)
+    empty = list(info.empty_if_no_steps)
     changed = False
     for k, out in enumerate(node.outputs):
         if save[k]:
             continue
         clients = fgraph.clients.get(out, ())
         if clients and all(_is_last_step_read(c) for c, _ in clients):
-            save[k] = True
+            save[k] = empty[k] = True
             changed = True
     if not changed:
         return None
-    new = Scan(node.op.inner_inputs, node.op.inner_outputs, info.replace(save_last=tuple(save)))
+    new = Scan(node.op.inner_inputs, node.op.inner_outputs,
+               info.replace(save_last=tuple(save), empty_if_no_steps=tuple(empty)))
     return new.make_node(*node.inputs).outputs
 
 

@@ -10,6 +10,8 @@ array(9.)
 
 from __future__ import annotations
 
+import importlib
+
 from opcore.config import config  # noqa: F401
 from opcore.tensor.basic import *  # noqa: F401,F403
 from opcore.tensor.basic import (Alloc, ARange, Cast, MakeVector, Shape, Shape_i,  # noqa: F401
@@ -22,6 +24,20 @@ from opcore.tensor.subtensor import *  # noqa: F401,F403
 from opcore.tensor.type import SHORTCUTS as _SHORTCUTS
 from opcore.tensor.type import TensorType  # noqa: F401
 from opcore.tensor.variable import TensorConstant, TensorVariable  # noqa: F401
+
+# -- op families: extra_ops, sorting, construction, special functions, linalg, fft -----------
+from opcore.tensor import extra_ops, fft, nlinalg, slinalg  # noqa: F401,E402
+from opcore.tensor.construct import *  # noqa: F401,F403,E402
+from opcore.tensor.extra_ops import (bartlett, bincount, cumprod, cumsum, diff,  # noqa: F401,E402
+                                     fill_diagonal, fill_diagonal_offset, ravel_multi_index,
+                                     repeat, squeeze, to_one_hot, unique, unravel_index)
+from opcore.tensor.gradient_ops import consider_constant  # noqa: F401,E402
+from opcore.tensor.sort import *  # noqa: F401,F403,E402
+from opcore.tensor.special import *  # noqa: F401,F403,E402
+from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
+from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
+from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
+_FROM_GRADIENT = ("Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
 
 globals().update(_SHORTCUTS)
 
@@ -46,6 +62,8 @@ matrix = _ctor((False, False), "matrix")
 tensor3 = _ctor((False,) * 3, "tensor3")
 tensor4 = _ctor((False,) * 4, "tensor4")
 tensor5 = _ctor((False,) * 5, "tensor5")
+tensor6 = _ctor((False,) * 6, "tensor6")
+tensor7 = _ctor((False,) * 7, "tensor7")
 
 
 def tensor(dtype=None, broadcastable=None, name=None, shape=None):
@@ -56,31 +74,42 @@ def tensor(dtype=None, broadcastable=None, name=None, shape=None):
 
 
 def _plural_names(names):
-    """Theano's plural forms: ``('a, b')``, ``('a', 'b')`` or ``(3,)`` (three unnamed)."""
+    """Theano's plural forms: ``('abc')`` (one variable per character, as Theano does),
+    ``('a', 'b')``, ``(3,)`` (three unnamed) and, beyond Theano, ``('a, b')``."""
     if len(names) == 1 and isinstance(names[0], int):
         return [None] * names[0]
     if len(names) == 1 and isinstance(names[0], str):
-        return [n.strip() for n in names[0].split(",")]
+        if "," in names[0]:
+            return [n.strip() for n in names[0].split(",")]
+        return list(names[0])
     if len(names) == 1 and isinstance(names[0], (list, tuple)):
         return list(names[0])
     return list(names)
 
 
+def _plural(make, names):
+    """One variable per name; Theano returns the variable itself for a one-letter name."""
+    ns = _plural_names(names)
+    if len(names) == 1 and isinstance(names[0], str) and len(names[0]) == 1:
+        return make(ns[0])
+    return [make(n) for n in ns]
+
+
 def scalars(*names, dtype=None):
-    return [scalar(n, dtype) for n in _plural_names(names)]
+    return _plural(lambda n: scalar(n, dtype), names)
 
 
 def vectors(*names, dtype=None):
-    return [vector(n, dtype) for n in _plural_names(names)]
+    return _plural(lambda n: vector(n, dtype), names)
 
 
 def matrices(*names, dtype=None):
-    return [matrix(n, dtype) for n in _plural_names(names)]
+    return _plural(lambda n: matrix(n, dtype), names)
 
 
 def _shortcut_plural(suffix):
     def make(*names):
-        return [_SHORTCUTS[suffix](n) for n in _plural_names(names)]
+        return _plural(_SHORTCUTS[suffix], names)
 
     return make
 
@@ -98,11 +127,21 @@ def grad(cost, wrt, **kwargs):
     return _grad(cost, wrt, **kwargs)
 
 
+#: submodules reachable as attributes before they are imported, as in Theano
+_SUBMODULES = ("opt", "inplace", "utils", "var", "shared_randomstreams", "random", "sharedvar")
+
+
 def __getattr__(name):
+    if name in _FROM_GRADIENT:  # Theano's T.Rop, T.Lop, ...: opcore.gradient loads on first use
+        value = getattr(importlib.import_module("opcore.gradient"), name)
+        globals()[name] = value
+        return value
     # opcore.tensor.nnet and opcore.tensor.signal are contributed by a plugin (opcore-nnet),
     # found on first access.
     if name in ("nnet", "signal"):
         from opcore.plugins import get_host
 
         return get_host().namespaces.resolve("opcore.tensor." + name)
+    if name in _SUBMODULES:  # Theano's T.opt, T.shared_randomstreams... without an import
+        return importlib.import_module("opcore.tensor." + name)
     raise AttributeError(f"module 'opcore.tensor' has no attribute {name!r}")

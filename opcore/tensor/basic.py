@@ -14,18 +14,23 @@ from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
 
-_INT_DTYPES = ("int8", "int16", "int32", "int64")
-
-
 def _python_scalar_dtype(x) -> str:
+    """The dtype of a constant made from a Python scalar (opcore's literal-dtype policy).
+
+    Modelled on NumPy 2's weak scalars (NEP 50): a Python ``int`` is ``int64`` (``uint64`` above
+    its range; larger raises ``OverflowError`` as NumPy does), a ``bool`` is ``bool``, a ``complex``
+    is ``complex128``; a ``float`` is ``floatX`` when that holds it exactly, else ``float64``
+    (Theano's float autocast).  The constant is *weak*: combined with a typed operand it takes that
+    operand's dtype (see ``opcore.tensor.elemwise.weak_result_dtypes``).  See docs/literals.md.
+    """
     if isinstance(x, (bool, np.bool_)):
         return "bool"
     if isinstance(x, numbers.Integral):
-        for dt in _INT_DTYPES:
-            info = np.iinfo(dt)
-            if info.min <= x <= info.max:
-                return dt
-        return "uint64"
+        if np.iinfo("int64").min <= x <= np.iinfo("int64").max:
+            return "int64"
+        if 0 <= x <= np.iinfo("uint64").max:
+            return "uint64"
+        raise OverflowError(f"Python integer {x} is out of bounds for int64 and uint64")
     if isinstance(x, numbers.Real):
         return config.floatX if np.asarray(x, config.floatX) == x or np.isinf(x) or np.isnan(x) \
             else "float64"
@@ -33,7 +38,8 @@ def _python_scalar_dtype(x) -> str:
 
 
 def constant(x, name=None, ndim=None, dtype=None) -> TensorConstant:
-    """A TensorConstant holding ``x`` (Python numbers get the smallest fitting dtype)."""
+    """A TensorConstant holding ``x``; Python scalars follow the literal-dtype policy of
+    :func:`_python_scalar_dtype` and are weak (they adopt the dtype of typed operands)."""
     weak = False
     if dtype is None and isinstance(x, (numbers.Number, np.bool_)) and not isinstance(x, np.generic):
         dtype = _python_scalar_dtype(x)

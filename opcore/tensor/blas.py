@@ -1,9 +1,10 @@
 """BLAS-shaped products: Gemm (``b*z + a*dot(x, y)``), Gemv (matrix-vector) and Ger (rank one).
 
-Each runs through ``scipy.linalg.blas`` for float32/float64 (complex too) and falls back to
-NumPy when SciPy is missing or the dtype has no BLAS routine.  None destroys its inputs: the
-result is written into a fresh copy of ``z`` (or ``y`` / ``A``).  The rewrites in
-``opcore.tensor.rewriting.blas`` introduce them.
+The reference ``perform`` of each uses NumPy only (``numpy.dot`` / ``numpy.outer``, which call
+NumPy's BLAS for float32/float64); a backend may register a faster implementation (the C
+backend's, or the SciPy BLAS routines the ``cpu_c`` plugin gives the ``py`` backend).  None
+destroys its inputs: the result is a new array.  As in BLAS, ``b == 0`` ignores ``z`` (NaN
+included).  The rewrites in ``opcore.tensor.rewriting.blas`` introduce them.
 """
 
 from __future__ import annotations
@@ -16,21 +17,13 @@ from opcore.scalar.basic import upcast
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.type import TensorType
 
-try:  # scipy is optional for the core
-    from scipy.linalg import blas as _blas
-except ImportError:  # pragma: no cover - exercised only without scipy
-    _blas = None
 
-_BLAS_DTYPES = ("float32", "float64", "complex64", "complex128")
-
-
-def _blas_fn(name, *arrays):
-    # dtype.char, not dtype.name: .name is slow enough to dominate small per-step calls (scan)
-    if _blas is None or any(a.dtype.char not in "fdFD" for a in arrays):
-        return None
-    if len({a.dtype for a in arrays}) != 1:
-        return None
-    return _blas.get_blas_funcs(name, arrays)
+def _combine(b, z, a, product, dt):
+    """``b * z + a * product`` in ``dt``; ``b == 0`` ignores ``z`` (BLAS's rule, NaN included)."""
+    res = a * product
+    if b != 0:
+        res = res + b * z
+    return np.asarray(res, dtype=dt)
 
 
 def _scalar(v, what, op):
@@ -66,12 +59,7 @@ class Gemm(Op):
             raise ValueError(f"Gemm: shapes z{z.shape}, x{x.shape}, y{y.shape} do not match")
         dt = node.outputs[0].type.numpy_dtype
         x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
-        fn = _blas_fn("gemm", x, y, z) if x.size and y.size else None
-        if fn is not None and z.size:
-            res = fn(alpha=a, a=x, b=y, beta=b, c=np.array(z, order="F"), overwrite_c=True)
-        else:
-            res = (b * z if b != 0 else np.zeros_like(z)) + a * np.dot(x, y)
-        out[0][0] = np.asarray(res, dtype=dt)
+        out[0][0] = _combine(b, z, a, np.dot(x, y), dt)
 
     def infer_shape(self, node, shapes):
         return [shapes[0]]
@@ -106,12 +94,7 @@ class Gemv(Op):
             raise ValueError(f"Gemv: shapes y{y.shape}, A{A.shape}, x{x.shape} do not match")
         dt = node.outputs[0].type.numpy_dtype
         A, x = A.astype(dt, copy=False), x.astype(dt, copy=False)
-        fn = _blas_fn("gemv", A, x, y) if A.size else None
-        if fn is not None and y.size:
-            res = fn(alpha=a, a=A, x=x, beta=b, y=np.array(y), overwrite_y=True)
-        else:
-            res = (b * y if b != 0 else np.zeros_like(y)) + a * np.dot(A, x)
-        out[0][0] = np.asarray(res, dtype=dt)
+        out[0][0] = _combine(b, y, a, np.dot(A, x), dt)
 
     def infer_shape(self, node, shapes):
         return [shapes[0]]
@@ -146,12 +129,7 @@ class Ger(Op):
             raise ValueError(f"Ger: shapes A{A.shape}, x{x.shape}, y{y.shape} do not match")
         dt = node.outputs[0].type.numpy_dtype
         x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
-        fn = _blas_fn("ger", x, y, A) if dt.kind == "f" else None
-        if fn is not None and A.size:
-            res = fn(alpha=a, x=x, y=y, a=np.array(A, order="F"), overwrite_a=True)
-        else:
-            res = A + a * np.outer(x, y)
-        out[0][0] = np.asarray(res, dtype=dt)
+        out[0][0] = _combine(1, A, a, np.outer(x, y), dt)
 
     def infer_shape(self, node, shapes):
         return [shapes[0]]

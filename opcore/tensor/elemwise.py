@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from opcore.graph.basic import Apply
+from opcore.graph.null import grad_not_implemented
 from opcore.graph.op import Op
 from opcore.scalar.basic import Composite, ScalarOp
 from opcore.tensor.type import TensorType
@@ -87,6 +88,10 @@ class Elemwise(Op):
         if isinstance(self.scalar_op, Composite):
             out_dtypes = self.scalar_op.out_dtypes
         else:
+            try:
+                self.scalar_op.check_input_dtypes(*[v.dtype for v in padded])
+            except TypeError as exc:
+                raise TypeError(f"{self}({', '.join(map(str, padded))}): {exc}") from None
             out_dtypes = [self.scalar_op.output_dtype(*[v.dtype for v in padded])]
         for o, i in self.inplace_pattern:
             if padded[i].dtype != out_dtypes[o] or padded[i].type.shape != tuple(shape):
@@ -146,7 +151,7 @@ class Elemwise(Op):
                 so.numpy(*inputs, out=inputs[i])
                 output_storage[0][0] = inputs[i]
                 return
-            results = [so.numpy(*inputs)]
+            results = [so.numpy_impl(list(inputs), node.outputs[0].type.dtype)]
         for cell, r, out in zip(output_storage, results, node.outputs):
             dt = out.type.numpy_dtype
             if not isinstance(r, np.ndarray):
@@ -177,11 +182,12 @@ class Elemwise(Op):
         gz = output_grads[0]
         grads = so.grad(T, inputs, outputs[0], gz)
         if grads is None:
-            from opcore.graph.null import grad_not_implemented
-
             return [grad_not_implemented(self, i, x) for i, x in enumerate(inputs)]
         res = []
-        for x, g in zip(inputs, grads):
+        for i, (x, g) in enumerate(zip(inputs, grads)):
+            if g is None:  # the scalar op defines no gradient for this input
+                res.append(grad_not_implemented(self, i, x))
+                continue
             if x.dtype not in ("float16", "float32", "float64", "complex64", "complex128"):
                 res.append(T.zeros_like(x, dtype=T.config.floatX))
                 continue
@@ -207,30 +213,72 @@ class Elemwise(Op):
         return [total]
 
 
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _is_weak(v) -> bool:
+    return bool(getattr(v.tag, "weak", False))
+
+
 def _weak_constants_to(inputs):
-    """Cast constants made from Python numbers to the dtype the other inputs imply (NEP 50)."""
-    T = _T()
-    strong = [v for v in inputs if not getattr(v.tag, "weak", False)]
-    if not strong or len(strong) == len(inputs):
+    """NumPy 2's weak-scalar promotion (NEP 50) for constants made from Python numbers.
+
+    A weak constant takes the dtype the typed (strong) inputs give it: ``uint8_vector - 1`` is
+    ``uint8``, ``float32_vector * 0.5`` is ``float32``, ``int32_scalar * 0.5`` is ``float64``.
+    When every input is weak, the inputs of the highest kind (bool < int < float < complex) play
+    the typed part, as Python's own arithmetic does (``2 * 0.5`` is a float; ``2 ** 10`` stays
+    ``int64``).  A literal that the typed dtype cannot hold (``uint8_vector + 300``) never wraps: the
+    result widens to the smallest dtype that holds both (Theano's answer; NumPy 2 raises
+    ``OverflowError`` there).
+    """
+    weak = [_is_weak(v) for v in inputs]
+    if not any(weak):
         return inputs
-    strong_dt = np.result_type(*[v.type.numpy_dtype for v in strong])
+    if all(weak):
+        top = max(_KIND_RANK.get(v.type.numpy_dtype.kind, 3) for v in inputs)
+        strong_ids = {id(v) for v in inputs if _KIND_RANK.get(v.type.numpy_dtype.kind, 3) == top}
+        if len(strong_ids) == len({id(v) for v in inputs}):
+            return inputs
+    else:
+        strong_ids = {id(v) for v, w in zip(inputs, weak) if not w}
+    T = _T()
+    strong_dt = np.result_type(*[v.type.numpy_dtype for v in inputs if id(v) in strong_ids])
     out = []
     for v in inputs:
-        if getattr(v.tag, "weak", False):
+        if id(v) not in strong_ids:
             val = v.data
-            try:
-                target = np.result_type(strong_dt, val.item())
-            except (OverflowError, TypeError):
-                target = np.result_type(strong_dt, val.dtype)
+            target = _weak_target(strong_dt, val)
             if target != val.dtype:
-                cast = val.astype(target)
-                if cast.dtype.kind in "iub" and not np.all(cast == val):
-                    target = np.result_type(strong_dt, val.dtype)
-                    cast = val.astype(target)
-                v = T.constant(cast)
+                v = T.constant(val.astype(target))
                 v.tag.weak = True
         out.append(v)
     return out
+
+
+def _weak_target(strong_dt: np.dtype, val: np.ndarray) -> np.dtype:
+    """The dtype a weak constant ``val`` takes next to typed operands of dtype ``strong_dt``."""
+    try:
+        target = np.result_type(strong_dt, val.item())
+    except (OverflowError, TypeError, ValueError):
+        target = np.result_type(strong_dt, val.dtype)
+    if target.kind in "iub" and val.dtype.kind in "iu":
+        info = np.iinfo(target) if target.kind != "b" else None
+        if info is None or not (info.min <= int(val.min()) and int(val.max()) <= info.max):
+            # the literal does not fit: widen instead of wrapping around
+            target = np.result_type(strong_dt, _smallest_int_dtype(int(val.min()), int(val.max()),
+                                                                   strong_dt.kind == "u"))
+    return target
+
+
+def _smallest_int_dtype(lo: int, hi: int, unsigned_ok: bool) -> np.dtype:
+    """The smallest integer dtype holding ``lo..hi`` (unsigned only next to unsigned operands)."""
+    names = (("uint8", "uint16", "uint32", "uint64") if unsigned_ok and lo >= 0 else ()) + (
+        "int8", "int16", "int32", "int64")
+    for name in names:
+        info = np.iinfo(name)
+        if info.min <= lo and hi <= info.max:
+            return np.dtype(name)
+    return np.dtype("uint64")
 
 
 def _sum_to_broadcast(T, g, x):
@@ -298,9 +346,9 @@ class DimShuffle(Op):
         self.augment = [i for i, d in enumerate(self.new_order) if d == "x"]
 
     def __str__(self):
-        if self.new_order == tuple(reversed(range(len(self.input_broadcastable)))) and len(self.new_order) > 1:
-            return "Transpose"
-        return f"DimShuffle{{{','.join(map(str, self.new_order))}}}"
+        # Theano's spelling: a view is InplaceDimShuffle{1,0}, a copy DimShuffle{x,0}
+        kind = "InplaceDimShuffle" if self.inplace else "DimShuffle"
+        return f"{kind}{{{','.join(map(str, self.new_order))}}}"
 
     def make_node(self, x):
         x = _T().as_tensor_variable(x)
@@ -408,12 +456,24 @@ class CAReduce(Op):
             dt = "bool"
         return Apply(self, [x], [TensorType(dt, shape=shape)()])
 
+    def accumulator_dtype(self, in_dtype: str, out_dtype: str) -> str:
+        """The dtype sums and products accumulate in: ``acc_dtype`` when given, else float64 for
+        float16/float32 data (as Theano's ``acc_dtype``: a float32 sum of millions of values
+        keeps float64 accuracy), else the output dtype."""
+        if self.acc_dtype:
+            return self.acc_dtype
+        if self.kind in ("sum", "prod") and (in_dtype in ("float16", "float32")
+                                             or out_dtype in ("float16", "float32")):
+            return "float64"
+        return out_dtype
+
     def perform(self, node, inputs, output_storage):
         (x,) = inputs
         out_dt = node.outputs[0].type.numpy_dtype
         fn = self._numpy[self.kind]
         if self.kind in ("sum", "prod"):
-            r = fn(x, axis=self.axis, dtype=self.acc_dtype or out_dt)
+            acc = self.accumulator_dtype(node.inputs[0].type.dtype, out_dt.name)
+            r = fn(x, axis=self.axis, dtype=acc)
         else:
             if x.size == 0 and self.kind in ("max", "min") and (self.axis is None or any(
                     x.shape[a] == 0 for a in self.axis)):

@@ -14,4 +14,5 @@ from opcore.graph.rewriting.optimizers import (EquilibriumOptimizer, LocalOptGro
                                                LocalOptimizer, MergeOptimizer, OpRemove, OpSub,
                                                Optimizer, PatternSub, TopoOptimizer, in2out,
                                                local_optimizer, out2in)
-from opcore.tensor.basic import Shape_i  # noqa: F401
+from opcore.tensor.basic import (NotScalarConstantError, Shape_i,  # noqa: F401
+                                 get_scalar_constant_value)

@@ -224,7 +224,19 @@ def concatenate(tensors, axis=0):
     return join(axis, *tensors)
 
 
-def stack(tensors, axis=0):
+def stack(*tensors, axis=0):
+    """Join tensors of one shape along a new axis ``axis`` (``numpy.stack``).
+
+    Forms: ``stack([a, b], axis=0)``, ``stack([a, b], 1)``, and Theano 1.0's positional
+    ``stack(a, b, c)`` (then ``axis`` is a keyword).  Raises ValueError when given nothing.
+    """
+    if tensors and isinstance(tensors[0], (list, tuple)):
+        if len(tensors) > 2 or (len(tensors) == 2 and not isinstance(tensors[1], int)):
+            raise TypeError("stack: give a list of tensors and an optional integer axis, or the "
+                            "tensors as separate arguments")
+        if len(tensors) == 2:
+            axis = tensors[1]
+        tensors = tensors[0]
     tensors = [as_tensor_variable(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: nothing to stack")

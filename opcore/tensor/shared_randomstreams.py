@@ -22,7 +22,9 @@ import numpy as np
 
 from opcore.compile.sharedvalue import shared
 from opcore.config import config
+from opcore.graph.basic import Variable
 from opcore.tensor.basic import as_tensor_variable
+from opcore.tensor.construct import specify_shape
 from opcore.tensor.random.basic import (BinomialRV, ChoiceRV, MultinomialRV, NormalRV,
                                         PermutationRV, PoissonRV, RandomIntegersRV, UniformRV)
 from opcore.tensor.random.op import RandomVariable
@@ -39,6 +41,9 @@ def _size(size, ndim):
         raise ValueError(f"size {tuple(size)} has {len(size)} dimensions but ndim={ndim}")
     if isinstance(size, (tuple, list)) and not size:
         return None  # Theano: an empty size means "the shape of the parameters"
+    if isinstance(size, Variable) and ndim is not None and size.ndim == 1 \
+            and size.type.shape[0] is None:
+        return specify_shape(size, (ndim,))  # a shape vector of unknown length: ndim tells
     return size
 
 
@@ -87,35 +92,35 @@ class RandomStreams:
         rng.default_update = new_r
         return out
 
-    def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None):
+    def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None) -> Variable:
         """Floats uniform in [low, high); ``dtype`` defaults to the upcast of floatX, low, high."""
         return self.gen(UniformRV(_float_dtype(dtype, low, high)), _size(size, ndim), low, high)
 
-    def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None):
+    def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None) -> Variable:
         return self.gen(NormalRV(_float_dtype(dtype, avg, std)), _size(size, ndim), avg, std)
 
-    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None):
+    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None) -> Variable:
         if prob is not None:
             p = prob
         return self.gen(BinomialRV(dtype), _size(size, ndim), n, p)
 
-    def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64"):
+    def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64") -> Variable:
         """Ints in [low, high], both inclusive."""
         return self.gen(RandomIntegersRV(dtype), _size(size, ndim), low, high)
 
-    def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64"):
+    def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64") -> Variable:
         """Elements of ``a`` (or of ``range(a)``), with probabilities ``p``; a scalar for
         ``size=None``."""
         if p is None:
             p = np.zeros((0,), dtype="float64")
         return self.gen(ChoiceRV(dtype, replace=replace), _size(size, ndim), a, p)
 
-    def poisson(self, size=None, lam=None, ndim=None, dtype="int64"):
+    def poisson(self, size=None, lam=None, ndim=None, dtype="int64") -> Variable:
         return self.gen(PoissonRV(dtype), _size(size, ndim), 1.0 if lam is None else lam)
 
-    def permutation(self, size=None, n=1, ndim=None, dtype="int64"):
+    def permutation(self, size=None, n=1, ndim=None, dtype="int64") -> Variable:
         """Permutations of ``range(n)``, shape ``size + (n,)``."""
         return self.gen(PermutationRV(dtype), _size(size, ndim), n)
 
-    def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64"):
+    def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64") -> Variable:
         return self.gen(MultinomialRV(dtype), _size(size, ndim), n, pvals)

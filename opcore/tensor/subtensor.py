@@ -332,6 +332,9 @@ class IncSubtensor(Op):
 
 
 def _as_index(idx):
+    # a list holding a slice is a tuple of indices (Theano's rule, and NumPy's before 1.23)
+    if isinstance(idx, list) and any(isinstance(i, slice) for i in idx):
+        return tuple(idx)
     return idx if isinstance(idx, tuple) else (idx,)
 
 

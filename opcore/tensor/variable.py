@@ -13,6 +13,9 @@ def _T():
     return T
 
 
+_COMPARISONS = frozenset(("lt", "gt", "le", "ge", "eq", "neq"))
+
+
 class _TensorMethods:
     """Operators and methods shared by tensor variables and constants."""
 
@@ -50,11 +53,19 @@ class _TensorMethods:
     def __matmul__(self, other): return _T().dot(self, other)
     def __rmatmul__(self, other): return _T().dot(other, self)
 
+    # ndarray <op> variable: NumPy defers to the variable's reflected operator (Theano's value)
+    __array_priority__ = 1000
+
     def __bool__(self):
-        raise TypeError(
-            f"symbolic variable {self} has no truth value; use opcore.ifelse.ifelse or T.switch "
-            "for conditions, and T.eq/T.neq for equality"
-        )
+        # As in Theano: a variable is truthy (``if not input: input = T.matrix()`` in tutorial
+        # code), except a comparison result, so ``a < b < c`` fails instead of lying
+        scalar_op = getattr(getattr(self.owner, "op", None), "scalar_op", None)
+        if getattr(scalar_op, "name", None) in _COMPARISONS:
+            raise TypeError(
+                f"symbolic variable {self} has no truth value; use opcore.ifelse.ifelse or "
+                "T.switch for conditions, and T.eq/T.neq for equality"
+            )
+        return True
 
     def __iter__(self):
         try:

@@ -10,6 +10,10 @@ import numpy as np
 from opcore.plugins import BackendError, UnsupportedOp
 
 
+#: Backends made strict by :func:`strict_backend` (the pytest plugin's backend under test).
+_STRICT: set[str] = set()
+
+
 class BackendComparison(dict):
     """``{backend name: [output arrays]}`` plus :attr:`skipped` ``{name: reason}``."""
 
@@ -68,7 +72,8 @@ def compare_backends(inputs: Sequence[Any], outputs: Any, values: Sequence[Any],
     """Run a graph on several backends and assert they agree with ``reference``.
 
     ``backends=None`` means every healthy backend; a backend that does not support an op of the
-    graph is then listed in ``result.skipped``.  A backend named explicitly must be available and
+    graph is then listed in ``result.skipped`` (except the backend under test of the pytest
+    plugin, ``OPCORE_TEST_BACKEND``: it raises, so the test xfails with the backend's reason).  A backend named explicitly must be available and
     must support the graph (else :class:`~opcore.plugins.BackendError` /
     :class:`~opcore.plugins.UnsupportedOp`).
 
@@ -92,7 +97,7 @@ def compare_backends(inputs: Sequence[Any], outputs: Any, values: Sequence[Any],
         try:
             result[name] = run_on_backend(inputs, outputs, values, name)
         except UnsupportedOp as exc:
-            if explicit and name != reference:
+            if (explicit or name in _STRICT) and name != reference:
                 raise
             result.skipped[name] = str(exc)
     expected = result[reference]
@@ -126,14 +131,15 @@ def _assert_close(got: Any, expected: Any, what: str, rtol: float | None = None,
 
 
 class _CheckingLinker:
-    """Wraps a backend's linker: a node the backend does not support raises UnsupportedOp."""
+    """Wraps a backend's linker: a node the backend does not implement (``implements_op``)
+    raises UnsupportedOp."""
 
     def __init__(self, linker: Any, backend: Any) -> None:
         self._linker = linker
         self._backend = backend
 
     def _check(self, node: Any) -> None:
-        ok, reason = self._backend.supports_op(node.op)
+        ok, reason = self._backend.implements_op(node.op)
         if not ok:
             raise UnsupportedOp(self._backend.name, node.op, reason)
 
@@ -163,9 +169,10 @@ def strict_backend(name: str) -> Any:
     if backend is None:
         raise BackendError(f"unknown backend {name!r}; known backends: "
                            + ", ".join(host.backends.names()))
-    if backend.supports is None:
+    if backend.supports is None and backend.implements is None:
         return lambda: None
     factory = backend.linker_factory
+    _STRICT.add(name)
 
     def checking_factory(mode: Any) -> Any:
         return _CheckingLinker(factory(mode), backend)
@@ -176,5 +183,6 @@ def strict_backend(name: str) -> Any:
 
     def undo() -> None:
         host.backends._backends[name] = entry
+        _STRICT.discard(name)
 
     return undo

@@ -3,9 +3,10 @@
 Installed as the ``pytest11`` entry point ``opcore``.  With ``OPCORE_TEST_BACKEND=<name>`` (or
 ``--opcore-backend=<name>``), tests marked ``@pytest.mark.opcore_backend`` or using the
 ``opcore_mode``/``opcore_backend`` fixtures compile with that backend; an op the backend does not
-support (its ``Backend.supports`` callback) makes the test xfail with the backend's own reason::
+implement (its ``Backend.implements`` callback, else ``supports``) makes the test xfail with the
+backend's own reason.  From a checkout, the core's op-family tests on the C backend::
 
-    OPCORE_TEST_BACKEND=cpu_c pytest --pyargs opcore.tests -rx
+    OPCORE_TEST_BACKEND=c pytest tests/tensor -m opcore_backend -rx
 
 Without the variable, the same tests run on the default backend.  This module imports nothing
 from opcore until a test needs it, so installing opcore does not slow other projects' pytest.

@@ -144,6 +144,20 @@ def _as_index(i: Any) -> Variable:
     return v
 
 
+class _ListUpdate(Op):
+    """Base of the ops returning a changed list: a copy, or (``inplace=True``) the input itself."""
+
+    __props__ = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        self.inplace = inplace
+        if inplace:
+            self.destroy_map = {0: [0]}
+
+    def _target(self, lst: list) -> list:
+        return lst if self.inplace else list(lst)
+
+
 class GetItem(Op):
     """``l[i]`` (an item) or ``l[a:b:c]`` (a list)."""
 
@@ -166,35 +180,23 @@ class GetItem(Op):
             outputs[0][0] = x[int(inputs[1])]
 
 
-class Append(Op):
+class Append(_ListUpdate):
     """``l + [x]``."""
 
-    __props__ = ("inplace",)
-
-    def __init__(self, inplace: bool = False) -> None:
-        self.inplace = inplace
-        if inplace:
-            self.destroy_map = {0: [0]}
 
     def make_node(self, x: Any, toAppend: Any) -> Apply:
         x = _as_list(x)
         return Apply(self, [x, _as_item(x.type, toAppend)], [x.type()])
 
     def perform(self, node, inputs, outputs):
-        x = inputs[0] if self.inplace else list(inputs[0])
+        x = self._target(inputs[0])
         x.append(inputs[1])
         outputs[0][0] = x
 
 
-class Extend(Op):
+class Extend(_ListUpdate):
     """``l + other``."""
 
-    __props__ = ("inplace",)
-
-    def __init__(self, inplace: bool = False) -> None:
-        self.inplace = inplace
-        if inplace:
-            self.destroy_map = {0: [0]}
 
     def make_node(self, x: Any, toAppend: Any) -> Apply:
         x = _as_list(x)
@@ -204,27 +206,21 @@ class Extend(Op):
         return Apply(self, [x, other], [x.type()])
 
     def perform(self, node, inputs, outputs):
-        x = inputs[0] if self.inplace else list(inputs[0])
+        x = self._target(inputs[0])
         x.extend(inputs[1])
         outputs[0][0] = x
 
 
-class Insert(Op):
+class Insert(_ListUpdate):
     """``l`` with ``x`` inserted before position ``index``."""
 
-    __props__ = ("inplace",)
-
-    def __init__(self, inplace: bool = False) -> None:
-        self.inplace = inplace
-        if inplace:
-            self.destroy_map = {0: [0]}
 
     def make_node(self, x: Any, index: Any, toInsert: Any) -> Apply:
         x = _as_list(x)
         return Apply(self, [x, _as_index(index), _as_item(x.type, toInsert)], [x.type()])
 
     def perform(self, node, inputs, outputs):
-        x = inputs[0] if self.inplace else list(inputs[0])
+        x = self._target(inputs[0])
         x.insert(int(inputs[1]), inputs[2])
         outputs[0][0] = x
 
@@ -236,42 +232,30 @@ def _index_of(ttype, lst, item) -> int:
     raise ValueError("typed_list: the item is not in the list")
 
 
-class Remove(Op):
+class Remove(_ListUpdate):
     """``l`` without the first item equal to ``x`` (ValueError when there is none)."""
 
-    __props__ = ("inplace",)
-
-    def __init__(self, inplace: bool = False) -> None:
-        self.inplace = inplace
-        if inplace:
-            self.destroy_map = {0: [0]}
 
     def make_node(self, x: Any, toRemove: Any) -> Apply:
         x = _as_list(x)
         return Apply(self, [x, _as_item(x.type, toRemove)], [x.type()])
 
     def perform(self, node, inputs, outputs):
-        x = inputs[0] if self.inplace else list(inputs[0])
+        x = self._target(inputs[0])
         del x[_index_of(node.inputs[0].type.ttype, x, inputs[1])]
         outputs[0][0] = x
 
 
-class Reverse(Op):
+class Reverse(_ListUpdate):
     """``l`` reversed."""
 
-    __props__ = ("inplace",)
-
-    def __init__(self, inplace: bool = False) -> None:
-        self.inplace = inplace
-        if inplace:
-            self.destroy_map = {0: [0]}
 
     def make_node(self, x: Any) -> Apply:
         x = _as_list(x)
         return Apply(self, [x], [x.type()])
 
     def perform(self, node, inputs, outputs):
-        x = inputs[0] if self.inplace else list(inputs[0])
+        x = self._target(inputs[0])
         x.reverse()
         outputs[0][0] = x
 

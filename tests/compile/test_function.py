@@ -86,11 +86,10 @@ def test_keyword_arguments():
 
 
 def test_input_that_is_not_a_root():
+    # Theano and PyTensor: the value given for y replaces the subgraph computing it
     x = T.dscalar("x")
     y = x * 2
-    with pytest.raises(TypeError) as info:
-        function([y], y + 1)
-    assert "root" in str(info.value) and "input 0" in str(info.value)
+    assert float(function([y], y + 1)(5.0)) == 6.0
     with pytest.raises(TypeError, match="constant"):
         function([T.constant(1.0)], x)
     with pytest.raises(TypeError, match="list"):

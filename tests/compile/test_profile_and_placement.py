@@ -41,7 +41,9 @@ def test_debugprint_marks_the_backend_of_each_node():
     text = debugprint(f, file="str")
     lines = text.splitlines()
     assert len(lines) >= len(f.maker.fgraph.apply_nodes)
-    assert all(line.endswith("[py]") for line in lines if "[id " in line)
+    # every Apply line (op, id, name field) is marked; input lines are not
+    applies = [line for line in lines if "[id " in line and "'" in line]
+    assert applies and all(line.endswith("[py]") for line in applies)
     assert f.placement(f.maker.fgraph.toposort()[0]) == ("py", "python")
     plain = debugprint(f, file="str", print_placement=False)
     assert "[py]" not in plain

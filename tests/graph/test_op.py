@@ -191,3 +191,60 @@ def test_output_shape_does_not_need_perform():
     # without rewrites the value is still right (perform runs)
     g = opcore.function([x], y.shape, mode=opcore.Mode(linker="py", optimizer=None))
     np.testing.assert_array_equal(g(np.zeros((3, 1))), [3, 1])
+
+
+class DoubleOp(opcore.Op):
+    """The Op guide's DoubleOp, verbatim but for imports."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = opcore.tensor.as_tensor_variable(x)
+        return opcore.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x = inputs[0]
+        z = output_storage[0]
+        z[0] = x * 2
+
+    def infer_shape(self, node, i0_shapes):
+        return i0_shapes
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0] * 2]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return eval_points
+        return self.grad(inputs, eval_points)
+
+
+class _Stateful(opcore.Op):
+    """No __props__ declared: identity equality, whatever its attributes."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def make_node(self, x):
+        x = opcore.tensor.as_tensor_variable(x)
+        return opcore.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0] * self.k
+
+
+def test_empty_props_make_all_instances_equal():
+    from opcore.testing import check_op_contract
+
+    assert DoubleOp() == DoubleOp() and hash(DoubleOp()) == hash(DoubleOp())
+    assert _Stateful(2) != _Stateful(2) and _Stateful(2) != DoubleOp()
+    x = T.dmatrix("x")
+    f = opcore.function([x], [DoubleOp()(x), DoubleOp()(x)])
+    # the two applies merge into one node
+    assert len([n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, DoubleOp)]) == 1
+    xv = np.arange(6.0).reshape(2, 3)
+    for got in f(xv):
+        np.testing.assert_array_equal(got, 2 * xv)
+    check_op_contract(DoubleOp(), [xv])
+    g = opcore.function([x], [_Stateful(2)(x), _Stateful(3)(x)])
+    np.testing.assert_array_equal(g(xv)[1], 3 * xv)

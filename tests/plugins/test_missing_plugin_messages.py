@@ -70,9 +70,9 @@ def test_backend_command_and_flag_of_a_disabled_plugin(cpu_c_installed):
     assert "opcore-cpu-c" in lines[0] and "disabled" in lines[0]
     assert lines[1].startswith("ConfigError | unknown config flag 'cpu_c__blas'")
     assert "belongs to opcore-cpu-c" in lines[1]
+    # the compile cache belongs to the core (opcore.cbuild): its command works without the plugin
     r = _run("", "cpu_c", "-m", "opcore", "cache", "list")
-    assert r.returncode == 2 and "invalid choice" not in r.stderr
-    assert "'cache' comes with opcore-cpu-c" in r.stderr and "disabled" in r.stderr
+    assert r.returncode == 0 and "entries" in r.stdout, r.stderr
 
 
 def test_namespace_of_a_disabled_plugin_says_disabled():

@@ -329,10 +329,32 @@ def test_mrg_stream_inside_scan_advances_through_scan_updates():
     np.testing.assert_array_equal(second, ref[4:])
 
 
-def test_generator_stream_inside_scan_is_a_clear_error():
-    from opcore.scan.builder import ScanError
-    from opcore.tensor.random import RandomStream
+def test_gradient_through_scan_with_mrg_dropout_matches_finite_differences():
+    r = MRG_RandomStreams(5)
+    x, W = T.dmatrix("x"), T.dmatrix("W")
 
-    srng = RandomStream(1)
-    with pytest.raises(ScanError, match="MRG_RandomStreams"):
-        opcore.scan(lambda xt: xt + srng.normal(size=(2,)), sequences=[T.dmatrix()])
+    def step(xt, h, w):
+        m = r.binomial(size=(3,), p=0.5, dtype="float64", nstreams=3)
+        return T.tanh(T.dot(h, w) + xt * m)
+
+    hs, _ = opcore.scan(step, sequences=[x], outputs_info=[T.zeros((3,), "float64")],
+                        non_sequences=[W])
+    cost = hs.sum()
+    f = opcore.function([x, W], [cost, T.grad(cost, W)], no_default_updates=True)
+    W0 = np.random.default_rng(0).normal(size=(3, 3))
+    X = np.random.default_rng(1).normal(size=(6, 3))
+    _, g = f(X, W0)
+    eps = 1e-6
+    for i, j in [(0, 0), (1, 2), (2, 1)]:
+        d = np.zeros((3, 3))
+        d[i, j] = eps
+        num = (f(X, W0 + d)[0] - f(X, W0 - d)[0]) / (2 * eps)
+        np.testing.assert_allclose(g[i, j], num, rtol=1e-5, atol=1e-8)
+
+
+def test_symbolic_size_vector_with_ndim():
+    s = T.lvector("s")
+    r = MRG_RandomStreams(1)
+    f = opcore.function([s], [r.uniform(size=s, ndim=2), r.normal(size=s, ndim=2)])
+    a, b = f([2, 3])
+    assert a.shape == b.shape == (2, 3)

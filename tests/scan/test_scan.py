@@ -183,10 +183,23 @@ def test_closure_variables_and_strict():
     w = T.dscalar("w")
     out, _ = opcore.scan(lambda a: a * w, sequences=x)  # w captured, not passed
     np.testing.assert_allclose(opcore.function([x, w], out)(np.array([1.0, 2.0]), 3.0), [3, 6])
-    with pytest.raises(ScanError, match="strict=True.*w"):
-        opcore.scan(lambda a: a * w, sequences=x, strict=True)
+    # Theano: strict=True concerns shared variables only; a free symbolic w is accepted
+    out, _ = opcore.scan(lambda a: a * w, sequences=x, strict=True)
+    np.testing.assert_allclose(opcore.function([x, w], out)(np.array([1.0, 2.0]), 3.0), [3, 6])
     out, _ = opcore.scan(lambda a, w_: a * w_, sequences=x, non_sequences=w, strict=True)
     np.testing.assert_allclose(opcore.function([x, w], out)(np.array([1.0, 2.0]), 3.0), [3, 6])
+
+
+def test_strict_checks_shared_variables_only():
+    x = T.dmatrix("x")
+    W = opcore.shared(np.arange(6.0).reshape(2, 3), name="W")
+    with pytest.raises(ScanError, match="strict=True.*shared variable W"):
+        opcore.scan(lambda a: T.dot(W, a), sequences=x, strict=True)
+    # reached through a non_sequences expression (an LSTM layer passing W.T): accepted
+    out, _ = opcore.scan(lambda a, wt: T.dot(a, wt), sequences=x, non_sequences=[W.T],
+                         strict=True)
+    xv = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(opcore.function([x], out)(xv), xv @ W.get_value().T)
 
 
 def test_loop_invariant_computation_is_hoisted():
@@ -259,7 +272,7 @@ def test_error_wrong_return_type():
 
 def test_error_recurrent_type_changes():
     x = T.dvector("x")
-    with pytest.raises(ScanError, match="dtype float64 .* int8.*T.cast"):
+    with pytest.raises(ScanError, match="dtype float64 .* int64.*T.cast"):
         opcore.scan(lambda a, h: h + a, sequences=x, outputs_info=0)
     with pytest.raises(ScanError, match="dimension"):
         opcore.scan(lambda a, h: (h + a).sum(), sequences=x, outputs_info=T.dvector())
@@ -277,16 +290,66 @@ def test_error_taps_out_of_range():
         f(np.array([1.0, 2.0]))
 
 
-def test_error_sequences_of_different_lengths():
-    a = T.dvector("alpha")
-    b = T.dvector("beta")
+@pytest.mark.parametrize("mode", MODES)
+def test_sequences_of_different_lengths_run_over_the_shortest(mode):
+    # Theano's docs: scan truncates to the shortest sequence; its polynomial example relies on it
+    coefficients = T.dvector("coefficients")
+    x = T.dscalar("x")
+    components, _ = opcore.scan(lambda c, p, v: c * v ** p, outputs_info=None,
+                                sequences=[coefficients, T.arange(10000)], non_sequences=x)
+    f = opcore.function([coefficients, x], components.sum(), mode=mode)
+    assert float(f(np.array([1.0, 0.0, 2.0]), 3.0)) == 19.0  # Theano's documented value
+    a, b = T.dvector("alpha"), T.dvector("beta")
     out, _ = opcore.scan(lambda u, v: u + v, sequences=[a, b])
-    f = opcore.function([a, b], out)
-    with pytest.raises(ValueError, match="different lengths: beta has 2 .* alpha has 3"):
-        f(np.ones(3), np.ones(2))
+    g = opcore.function([a, b], out, mode=mode)
+    np.testing.assert_array_equal(g(np.arange(3.0), np.ones(5)), np.arange(3.0) + 1)
+    np.testing.assert_array_equal(g(np.arange(3.0), np.ones(2)), [1.0, 2.0])
+    # with taps, the lengths after the tap cut are compared
+    out, _ = opcore.scan(lambda u, v: u * v, sequences=[dict(input=a, taps=[-1]), b])
+    np.testing.assert_array_equal(opcore.function([a, b], out, mode=mode)(
+        np.arange(1.0, 6.0), np.full(10, 2.0)), 2 * np.arange(1.0, 5.0))
+    # n_steps longer than a sequence is an error naming it
     out, _ = opcore.scan(lambda u, v: u + v, sequences=[a, b], n_steps=4)
     with pytest.raises(ValueError, match="beta has 2 entries.*4 steps"):
-        opcore.function([a, b], out)(np.ones(5), np.ones(2))
+        opcore.function([a, b], out, mode=mode)(np.ones(5), np.ones(2))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sequence_taps_span_includes_tap_zero(mode):
+    # Theano/Theano#2946: taps cut the sequence as if tap 0 were used too
+    x = T.dvector("x")
+    X = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    (a, b), _ = opcore.scan(lambda xm2, xm1: [xm2 * 1.0, xm1 * 1.0],
+                            sequences=dict(input=x, taps=[-2, -1]))
+    c, _ = opcore.scan(lambda xm1, xp1: xp1 - xm1, sequences=dict(input=x, taps=[-1, 1]))
+    d, _ = opcore.scan(lambda xm1: xm1 * 1.0, sequences=dict(input=x, taps=[-1]))
+    e, _ = opcore.scan(lambda xp2: xp2 * 1.0, sequences=dict(input=x, taps=[2]))
+    got = opcore.function([x], [a, b, c, d, e], mode=mode)(X)
+    for g, ref in zip(got, [X[:-2], X[1:-1], X[2:] - X[:-2], X[:-1], X[2:]]):
+        np.testing.assert_array_equal(g, ref)
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "FAST_COMPILE"])
+def test_last_step_of_zero_steps_raises_in_every_mode(mode):
+    # pymc-devs/pytensor#1288: keeping only the last step must not turn xs[-1] of an empty
+    # result into the initial value
+    n = T.iscalar("n")
+    x0 = T.dvector("x0")
+    xs, _ = opcore.scan(lambda xtm1: xtm1 + 1, outputs_info=[x0], n_steps=n)
+    f = opcore.function([n, x0], xs[-1], mode=mode)
+    g = opcore.function([n, x0], [xs[-1], xs], mode=mode)
+    np.testing.assert_array_equal(f(3, np.array([0.0, 1.0])), [3.0, 4.0])
+    for fn in (f, g):
+        with pytest.raises(IndexError):
+            fn(0, np.array([0.0, 1.0]))
+    # shared-variable updates of a zero-step scan leave the variable unchanged
+    acc = opcore.shared(np.float64(2.0), name="acc")
+    _, upd = opcore.scan(lambda: {acc: acc + 1}, n_steps=n)
+    h = opcore.function([n], [], updates=upd, mode=mode)
+    h(0)
+    assert acc.get_value() == 2.0
+    h(3)
+    assert acc.get_value() == 5.0
 
 
 def test_error_no_length():

@@ -125,3 +125,20 @@ def test_squeeze_expand_dims(rng):
     e = T.expand_dims(v, 0)
     assert e.broadcastable == (True, False)
     np.testing.assert_array_equal(opcore.function([v], e)(np.ones(2)), np.ones((1, 2)))
+
+
+def test_stack_positional_and_list_forms():
+    # Theano 1.0 still accepts T.stack(a, b, c); scalars make a vector
+    a, b, c = T.dscalars("abc")
+    f = opcore.function([a, b, c], [T.stack(a, b, c), T.stack([a, b, c]), T.stack(a)])
+    got = f(1.0, 2.0, 3.0)
+    np.testing.assert_array_equal(got[0], [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(got[1], [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(got[2], [1.0])
+    u, v = T.dvectors("uv")
+    uv, vv = np.array([1.0, 2.0]), np.array([3.0, 4.0])
+    g = opcore.function([u, v], [T.stack([u, v], 1), T.stack(u, v, axis=1), T.stack([u, v], axis=0)])
+    for got, ref in zip(g(uv, vv), [np.stack([uv, vv], 1), np.stack([uv, vv], 1), np.stack([uv, vv])]):
+        np.testing.assert_array_equal(got, ref)
+    with pytest.raises(ValueError, match="nothing"):
+        T.stack([])

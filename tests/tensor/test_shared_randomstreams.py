@@ -77,3 +77,47 @@ def test_choice_permutation_poisson():
     assert abs(lam.mean() - 3.0) < 0.2
     with pytest.raises(ValueError):
         srng.uniform((2, 2), ndim=3)
+
+
+def test_tutorial_copying_random_state_between_graphs():
+    # Theano's tutorial prints [0.72803009] [0.55056769], then [0.59044123] twice
+    class Graph:
+        def __init__(self, seed=123):
+            self.rng = RandomStreams(seed)
+            self.y = self.rng.uniform(size=(1,))
+
+    g1, g2 = Graph(seed=123), Graph(seed=987)
+    f1, f2 = opcore.function([], g1.y), opcore.function([], g2.y)
+    np.testing.assert_allclose([f1()[0], f2()[0]], [0.72803009, 0.55056769], rtol=1e-7)
+    for su1, su2 in zip(g1.rng.state_updates, g2.rng.state_updates):
+        su2[0].set_value(su1[0].get_value())
+    np.testing.assert_allclose([f1()[0], f2()[0]], [0.59044123, 0.59044123], rtol=1e-7)
+
+
+def test_tutorial_restoring_a_state():
+    srng = RandomStreams(seed=234)
+    rv_u = srng.uniform((2, 2))
+    f = opcore.function([], rv_u)
+    nearly_zeros = opcore.function([], rv_u + rv_u - 2 * rv_u)
+    state_after_v0 = rv_u.rng.get_value().get_state()
+    nearly_zeros()  # advances rv_u's generator
+    v1 = f()
+    rng = rv_u.rng.get_value(borrow=True)
+    rng.set_state(state_after_v0)
+    rv_u.rng.set_value(rng, borrow=True)
+    v2 = f()
+    v3 = f()
+    assert not np.allclose(v1, v2)
+    np.testing.assert_array_equal(v1, v3)
+
+
+def test_symbolic_size_vector_with_ndim():
+    import opcore.tensor as T
+
+    s = T.lvector("s")
+    u = RandomStreams(1).uniform(size=s, ndim=2)
+    assert u.ndim == 2
+    f = opcore.function([s], u)
+    assert f([2, 3]).shape == (2, 3)
+    with pytest.raises(ValueError):
+        f([2, 3, 4])

@@ -193,3 +193,14 @@ def test_symbolic_boolean_mask_and_nonzero():
         np.testing.assert_array_equal(g, r)
     g = T.grad(T.sum(x[x > 0] ** 2), x)
     np.testing.assert_array_equal(opcore.function([x], g)(xv), [2.0, 0.0, 6.0, 0.0])
+
+
+def test_list_of_slices_is_a_tuple_of_indices():
+    # Theano (and NumPy before 1.23) read x[[slice, slice]] as x[slice, slice]
+    x = T.dmatrix("x")
+    xv = np.arange(12.0).reshape(3, 4)
+    f = opcore.function([x], [x[[slice(0, 2), slice(1, 3)]], x[[slice(1, None)]], x[[0, 2]]])
+    got = f(xv)
+    np.testing.assert_array_equal(got[0], xv[0:2, 1:3])
+    np.testing.assert_array_equal(got[1], xv[1:])
+    np.testing.assert_array_equal(got[2], xv[[0, 2]])  # a list of ints stays advanced indexing

@@ -34,7 +34,9 @@ from types import ModuleType
 from typing import Any
 
 from opcore.compat.theano import flags as theano_flags
-from opcore.compat.theano.modmap import CONTAINER_PACKAGES, missing_why, opcore_name, refused
+from opcore.config import config
+from opcore.compat.theano.modmap import (CONTAINER_PACKAGES, OPCORE_SPELLING_RENAMED,
+                                         missing_why, opcore_name, refused)
 
 __all__ = ["TheanoModuleUnavailable", "TheanoShadowError", "TheanoFinder", "install", "installed", "uninstall",
            "real_theano_location"]
@@ -94,11 +96,39 @@ class _RefusingLoader(importlib.abc.Loader):
         raise TheanoModuleUnavailable(f"No module named {name!r}: {self.why}", name=name)
 
 
+class _MissingFinder(importlib.abc.MetaPathFinder):
+    """Last on ``sys.meta_path``: an ``opcore.*`` module nobody found (``from theano.tensor import
+    no_such``) raises saying which opcore module serves the Theano name and why it is absent."""
+
+    def find_spec(self, fullname: str, path: Any = None,
+                  target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith("opcore.") or "theano" not in sys.modules:
+            return None
+        theano_name = "theano." + fullname[len("opcore."):]
+        why = (f"opcore serves {theano_name!r} as {fullname!r}, which this installation does "
+               f"not have ({missing_why(fullname)})")
+        return importlib.machinery.ModuleSpec(fullname, _RefusingLoader(why))
+
+
 class TheanoFinder(importlib.abc.MetaPathFinder):
     """Serves ``theano`` and ``theano.*`` from opcore (see :mod:`~opcore.compat.theano.modmap`)."""
 
     def find_spec(self, fullname: str, path: Any = None,
                   target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname.startswith("opcore."):
+            # `from theano.sandbox import cuda` imports opcore.sandbox.cuda (the parent module's
+            # own name): refusals and renamings apply under opcore's spelling too
+            theano_name = "theano." + fullname[len("opcore."):]
+            why = refused(theano_name)
+            if why:
+                return importlib.machinery.ModuleSpec(fullname, _RefusingLoader(why))
+            for prefix, target in OPCORE_SPELLING_RENAMED.items():
+                if fullname == prefix or fullname.startswith(prefix + "."):
+                    target_name = target + fullname[len(prefix):]
+                    spec = importlib.machinery.ModuleSpec(fullname, _AliasLoader(target_name))
+                    spec.submodule_search_locations = []
+                    return spec
+            return None
         if fullname != "theano" and not fullname.startswith("theano."):
             return None
         why = refused(fullname)
@@ -153,15 +183,15 @@ def install(shadow: bool | None = None, read_flags: bool = True) -> None:
             if not _is_ours(sys.modules[name]):
                 del sys.modules[name]
     if read_flags:
-        from opcore.config import config
-
         theano_flags.apply(config)
     sys.meta_path.insert(0, TheanoFinder())
+    sys.meta_path.append(_MissingFinder())
 
 
 def uninstall() -> None:
     """Undo :func:`install`: ``import theano`` is no longer served by opcore."""
-    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, TheanoFinder)]
+    sys.meta_path[:] = [f for f in sys.meta_path
+                        if not isinstance(f, (TheanoFinder, _MissingFinder))]
     for name in [n for n in sys.modules if n == "theano" or n.startswith("theano.")]:
         if _is_ours(sys.modules[name]):
             del sys.modules[name]

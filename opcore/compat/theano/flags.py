@@ -80,6 +80,30 @@ FLAG_MAP: dict[str, Callable[[str], list[tuple[str, str]]]] = {
     "gpuarray__sync": _same("gpuarray__sync"),
 }
 
+#: Theano flags with no opcore meaning that Theano code reads or sets (``config.warn.round``...):
+#: declared under the runner with Theano's defaults so that reading and assigning them works;
+#: they change nothing
+THEANO_ONLY_FLAGS: dict[str, Any] = {
+    "print_test_value": False, "cast_policy": "custom", "int_division": "int",
+    "deterministic": "default", "cycle_detection": "regular", "check_stack_trace": "off",
+    "optimizer_verbose": False, "reoptimize_unpickled_function": False, "traceback__limit": 8,
+    "traceback__compile_limit": 0, "warn__round": False, "warn__subtensor_merge_bug": False,
+    "warn__gpusum_01_011_0111_bug": False, "warn__sum_sum_bug": False,
+    "warn__sum_div_dimshuffle_bug": False, "warn__vm_gc_bug": False,
+    "warn__signal_conv2d_interface": False, "warn__reduce_join": False,
+    "warn__inc_set_subtensor1": False, "warn__argmax_pushdown_bug": False,
+    "warn__ignore_bug_before": "0.8", "blas__ldflags": "", "gcc__cxxflags": "",
+    "nvcc__fastmath": False, "lib__cnmem": 0.0, "dnn__enabled": "auto",
+    "gpuarray__preallocate": 0.0, "scan__allow_gc": False, "scan__allow_output_prealloc": True,
+    "unittests__rseed": "666", "numpy__seterr_all": "ignore", "tensor__cmp_sloppy": 0,
+    "DebugMode__check_c": True, "DebugMode__check_py": True, "DebugMode__check_finite": True,
+    "NanGuardMode__nan_is_error": True, "NanGuardMode__inf_is_error": True,
+    "NanGuardMode__big_is_error": True, "device_init": "", "init_gpu_device": "",
+    "contexts": "", "print_active_device": True, "experimental__local_alloc_elemwise": True,
+    "compute_test_value_opt": "off", "on_shape_error": "warn", "pycuda__init": False,
+    "cuda__root": "", "dnn__conv__algo_fwd": "small", "base_compiledir": "",
+}
+
 _warned: set[str] = set()
 
 
@@ -154,6 +178,24 @@ def translate(flags: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     return mapped, ignored
 
 
+def _convert_like(default: Any) -> Callable[[str], Any]:
+    if isinstance(default, bool):
+        return lambda v: v if isinstance(v, bool) else str(v).strip().lower() in (
+            "1", "true", "yes", "on")
+    if isinstance(default, (int, float)):
+        return type(default)
+    return str
+
+
+def declare_theano_only_flags(config: Any) -> None:
+    """Declare :data:`THEANO_ONLY_FLAGS` (owner ``theano-compat``) where opcore has no such flag."""
+    declared = config.flags()
+    for name, default in THEANO_ONLY_FLAGS.items():
+        if name not in declared:
+            config.add(name, "Theano flag accepted for compatibility; no effect in opcore",
+                       default, convert=_convert_like(default), owner="theano-compat")
+
+
 def apply(config: Any, environ: dict | None = None) -> dict[str, str]:
     """Read Theano's flags and set the opcore flags they mean; returns what was set.
 
@@ -161,11 +203,19 @@ def apply(config: Any, environ: dict | None = None) -> dict[str, str]:
     value.  Unknown Theano flags warn once each (:class:`TheanoFlagWarning`).
     """
     raw = theano_flags(environ)
+    declare_theano_only_flags(config)
     mapped, ignored = translate({k: v for k, (v, _) in raw.items()})
+    declared = config.flags()
     for name in ignored:
         _warn_once(name, f"Theano flag {name.replace('__', '.')!r} (set in {raw[name][1]}) has "
                    "no meaning in opcore and is ignored")
-    declared = config.flags()
+        flag = declared.get(name)
+        if flag is not None and flag.owner == "theano-compat":
+            try:  # kept so that code reading it back sees the value it set
+                flag.value = flag.check(raw[name][0])
+                flag.source = "THEANO_FLAGS"
+            except ValueError:
+                pass
     done: dict[str, str] = {}
     for k, v in mapped.items():
         flag = declared.get(k)
@@ -178,4 +228,9 @@ def apply(config: Any, environ: dict | None = None) -> dict[str, str]:
         flag.value = flag.check(v)
         flag.source = "THEANO_FLAGS"
         done[k] = v
+    # Theano's debugprint has no placement marks; users' tests compare its text
+    flag = declared.get("print_placement")
+    if flag is not None and flag.source == "default":
+        flag.value = False
+        flag.source = "theano-compat"
     return done

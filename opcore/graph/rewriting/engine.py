@@ -307,8 +307,11 @@ def _run_phase(fgraph: FunctionGraph, phase: str, rules: list[Rewrite], report: 
                           f"{', '.join(str(n) for _, n in pairs)}")
                 budget -= 1
                 if budget <= 0:
-                    warnings.warn(f"rewrite phase {phase!r} stopped after too many changes "
-                                  f"(last: {rw.name}); some rewrites may cycle", RewriteWarning)
+                    msg = (f"rewrite phase {phase!r} stopped after too many changes "
+                           f"(last: {rw.name}); some rewrites may cycle")
+                    if raise_errors:  # a cycle is a rewrite bug too (rewrite_raise=True)
+                        raise RewriteError(msg)
+                    warnings.warn(msg, RewriteWarning)
                     return
                 if node not in apply_nodes:
                     break

@@ -9,15 +9,34 @@
 >>> bool(np.all(a != b))
 True
 
+The submodules load on first use, so ``import opcore`` does not import ``numpy.random``.
 See ``docs/random.md``.
 """
 
 from __future__ import annotations
 
-from opcore.tensor.random.basic import *  # noqa: F401,F403
-from opcore.tensor.random.basic import DISTRIBUTIONS, RandomVariable, draw  # noqa: F401
-from opcore.tensor.random.type import (RandomGeneratorSharedVariable,  # noqa: F401
-                                       RandomGeneratorType, RandomStateSharedVariable,
-                                       RandomStateType, RandomType, random_generator_type,
-                                       random_state_type)
-from opcore.tensor.random.utils import RandomStream  # noqa: F401
+import importlib
+
+_BASIC = ("uniform", "normal", "integers", "binomial", "bernoulli", "poisson", "gamma", "beta",
+          "exponential", "choice", "permutation", "multinomial", "categorical", "dirichlet",
+          "multivariate_normal", "DISTRIBUTIONS", "RandomVariable", "draw", "fresh_rng_variable",
+          "UniformRV", "NormalRV", "IntegersRV", "RandomIntegersRV", "BinomialRV", "BernoulliRV",
+          "PoissonRV", "GammaRV", "BetaRV", "ExponentialRV", "MultinomialRV", "CategoricalRV",
+          "DirichletRV", "MultivariateNormalRV", "ChoiceRV", "PermutationRV")
+_TYPE = ("RandomGeneratorSharedVariable", "RandomGeneratorType", "RandomStateSharedVariable",
+         "RandomStateType", "RandomType", "random_generator_type", "random_state_type")
+_WHERE = {**{n: "basic" for n in _BASIC}, **{n: "type" for n in _TYPE},
+          "RandomStream": "utils"}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -360,73 +360,73 @@ def draw(op: RandomVariable, *params, size=None, rng=None) -> Variable:
     return out
 
 
-def uniform(low=0.0, high=1.0, size=None, rng=None, dtype=None):
+def uniform(low=0.0, high=1.0, size=None, rng=None, dtype=None) -> Variable:
     """Floats uniform in ``[low, high)``; shape ``size`` or the broadcast shape of low/high."""
     return draw(UniformRV(dtype), low, high, size=size, rng=rng)
 
 
-def normal(loc=0.0, scale=1.0, size=None, rng=None, dtype=None):
+def normal(loc=0.0, scale=1.0, size=None, rng=None, dtype=None) -> Variable:
     """Normal draws with mean ``loc`` and standard deviation ``scale``."""
     return draw(NormalRV(dtype), loc, scale, size=size, rng=rng)
 
 
-def integers(low, high=None, size=None, rng=None, dtype="int64"):
+def integers(low, high=None, size=None, rng=None, dtype="int64") -> Variable:
     """Ints in ``[low, high)`` (``integers(high)`` means ``[0, high)``)."""
     if high is None:
         low, high = 0, low
     return draw(IntegersRV(dtype), low, high, size=size, rng=rng)
 
 
-def binomial(n, p, size=None, rng=None, dtype="int64"):
+def binomial(n, p, size=None, rng=None, dtype="int64") -> Variable:
     return draw(BinomialRV(dtype), n, p, size=size, rng=rng)
 
 
-def bernoulli(p, size=None, rng=None, dtype="int64"):
+def bernoulli(p, size=None, rng=None, dtype="int64") -> Variable:
     return draw(BernoulliRV(dtype), p, size=size, rng=rng)
 
 
-def poisson(lam=1.0, size=None, rng=None, dtype="int64"):
+def poisson(lam=1.0, size=None, rng=None, dtype="int64") -> Variable:
     return draw(PoissonRV(dtype), lam, size=size, rng=rng)
 
 
-def gamma(shape, scale=1.0, size=None, rng=None, dtype=None, rate=None):
+def gamma(shape, scale=1.0, size=None, rng=None, dtype=None, rate=None) -> Variable:
     """Gamma draws; give ``scale`` (NumPy) or ``rate`` (= 1/scale)."""
     if rate is not None:
         scale = 1.0 / as_tensor_variable(rate) if isinstance(rate, Variable) else 1.0 / rate
     return draw(GammaRV(dtype), shape, scale, size=size, rng=rng)
 
 
-def beta(alpha, beta, size=None, rng=None, dtype=None):
+def beta(alpha, beta, size=None, rng=None, dtype=None) -> Variable:
     return draw(BetaRV(dtype), alpha, beta, size=size, rng=rng)
 
 
-def exponential(scale=1.0, size=None, rng=None, dtype=None):
+def exponential(scale=1.0, size=None, rng=None, dtype=None) -> Variable:
     return draw(ExponentialRV(dtype), scale, size=size, rng=rng)
 
 
-def choice(a, size=None, replace=True, p=None, rng=None, dtype=None):
+def choice(a, size=None, replace=True, p=None, rng=None, dtype=None) -> Variable:
     """Elements of ``a`` (or of ``range(a)``), with probabilities ``p``; shape ``size``."""
     if p is None:
         p = np.zeros((0,), dtype="float64")
     return draw(ChoiceRV(dtype, replace=replace), a, p, size=size, rng=rng)
 
 
-def permutation(x, size=None, rng=None, dtype=None):
+def permutation(x, size=None, rng=None, dtype=None) -> Variable:
     """A shuffled copy of the vector ``x``, or a permutation of ``range(x)``."""
     return draw(PermutationRV(dtype), x, size=size, rng=rng)
 
 
-def multinomial(n, pvals, size=None, rng=None, dtype="int64"):
+def multinomial(n, pvals, size=None, rng=None, dtype="int64") -> Variable:
     return draw(MultinomialRV(dtype), n, pvals, size=size, rng=rng)
 
 
-def categorical(p, size=None, rng=None, dtype="int64"):
+def categorical(p, size=None, rng=None, dtype="int64") -> Variable:
     return draw(CategoricalRV(dtype), p, size=size, rng=rng)
 
 
-def dirichlet(alpha, size=None, rng=None, dtype=None):
+def dirichlet(alpha, size=None, rng=None, dtype=None) -> Variable:
     return draw(DirichletRV(dtype), alpha, size=size, rng=rng)
 
 
-def multivariate_normal(mean, cov, size=None, rng=None, dtype=None):
+def multivariate_normal(mean, cov, size=None, rng=None, dtype=None) -> Variable:
     return draw(MultivariateNormalRV(dtype), mean, cov, size=size, rng=rng)

@@ -118,7 +118,8 @@ class RandomVariable(Op):
             self.destroy_map = {0: [0]}
 
     def __str__(self) -> str:
-        return f"{type(self).__name__}{{{self.name}, {self.dtype}{', inplace' if self.inplace else ''}}}"
+        inplace = ", inplace" if self.inplace else ""
+        return f"{type(self).__name__}{{{self.name}, {self.dtype}{inplace}}}"
 
     # -- building -----------------------------------------------------------------------------
     def out_dtype(self, params: Sequence[Variable]) -> str:
@@ -192,7 +193,7 @@ class RandomVariable(Op):
         rng, size, *params = inputs
         if not self.inplace:
             rng = copy.deepcopy(rng)
-        size = tuple(int(s) for s in size) if len(size) else None
+        size = tuple(size.tolist()) if len(size) else None
         draws = self.draw_values(rng, params, size, node.outputs[1].dtype)
         outputs[0][0] = rng
         outputs[1][0] = np.asarray(draws, dtype=node.outputs[1].dtype)

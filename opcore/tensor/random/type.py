@@ -8,6 +8,7 @@ makes a shared variable that random-variable ops read and return advanced (``(ne
 from __future__ import annotations
 
 import copy
+import sys
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,13 @@ from opcore.graph.type import Type
 class RandomType(Type):
     """Base of the generator types; values are compared by their bit-generator state."""
 
-    value_class: type = object
     kind = "random"
+    value_class_name = ""
+
+    @property
+    def value_class(self) -> type:
+        # looked up on use: importing opcore does not import numpy.random
+        return getattr(np.random, self.value_class_name)
 
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
         if isinstance(data, self.value_class):
@@ -46,8 +52,7 @@ class RandomType(Type):
 
 
 def _state(rng):
-    return rng.bit_generator.state if isinstance(rng, np.random.Generator) else rng.get_state(
-        legacy=False)
+    return rng.get_state(legacy=False) if hasattr(rng, "get_state") else rng.bit_generator.state
 
 
 def _states_equal(a, b) -> bool:
@@ -62,14 +67,14 @@ def _states_equal(a, b) -> bool:
 class RandomGeneratorType(RandomType):
     """The type of a :class:`numpy.random.Generator` value."""
 
-    value_class = np.random.Generator
+    value_class_name = "Generator"
     kind = "RandomGeneratorType"
 
 
 class RandomStateType(RandomType):
     """The type of a legacy :class:`numpy.random.RandomState` value (Theano's ``RandomStreams``)."""
 
-    value_class = np.random.RandomState
+    value_class_name = "RandomState"
     kind = "RandomStateType"
 
 
@@ -99,6 +104,8 @@ class RandomStateSharedVariable(SharedVariable):
 def random_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False,
                        **kwargs):
     """Shared generators; the value is deep-copied unless ``borrow=True``."""
+    if "numpy.random" not in sys.modules:  # then value cannot be a NumPy generator
+        raise TypeError("not a NumPy generator")
     if isinstance(value, np.random.Generator):
         cls, t = RandomGeneratorSharedVariable, random_generator_type
     elif isinstance(value, np.random.RandomState):

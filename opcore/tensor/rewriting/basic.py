@@ -99,22 +99,48 @@ def constant_folding(fgraph, node):
     if not node.inputs or not _foldable(node):
         return None
     storage = [[None] for _ in node.outputs]
-    node.op.perform(node, [np.asarray(i.data) if not isinstance(i.data, np.ndarray) else i.data
-                           for i in node.inputs], storage, *perform_params(node.op, node))
+    node.op.perform(node, [_const_input(i) for i in node.inputs], storage,
+                    *perform_params(node.op, node))
     out = []
     for cell, var in zip(storage, node.outputs):
-        val = cell[0]
-        if not hasattr(var.type, "dtype"):
-            return None
-        val = np.asarray(val)
-        if val.size > MAX_FOLD_SIZE:
-            return None
-        if val.dtype != var.type.numpy_dtype:
-            val = val.astype(var.type.numpy_dtype)
-        if any(i is not None and i.data is val for i in node.inputs):
-            val = val.copy()
-        c = TensorType(var.dtype, shape=val.shape).make_constant(val)
-        if not (var.type == c.type or var.type.is_super(c.type)):
+        if isinstance(var.type, TensorType):
+            c = _tensor_constant(cell[0], var, node)
+        else:
+            # any other type (sparse, ...) folds through its own filter and constant class
+            c = _other_constant(cell[0], var, node)
+        if c is None:
             return None
         out.append(c)
     return out
+
+
+def _const_input(c: Constant):
+    if isinstance(c.type, TensorType) and not isinstance(c.data, np.ndarray):
+        return np.asarray(c.data)
+    return c.data
+
+
+def _tensor_constant(val, var, node):
+    val = np.asarray(val)
+    if val.size > MAX_FOLD_SIZE:
+        return None
+    if val.dtype != var.type.numpy_dtype:
+        val = val.astype(var.type.numpy_dtype)
+    if any(i is not None and i.data is val for i in node.inputs):
+        val = val.copy()
+    c = TensorType(var.dtype, shape=val.shape).make_constant(val)
+    if not (var.type == c.type or var.type.is_super(c.type)):
+        return None
+    return c
+
+
+def _other_constant(val, var, node):
+    make = getattr(var.type, "make_constant", None)
+    if make is None or val is None:
+        return None
+    if any(i is not None and i.data is val for i in node.inputs):
+        return None  # a view of an input: keep the computation rather than alias constants
+    try:
+        return make(var.type.filter(val))
+    except (TypeError, ValueError, NotImplementedError):
+        return None

@@ -65,7 +65,10 @@ def add_canonizer(fgraph, node):
     for var, sign in leaves:
         c = const_value(var)
         if c is not None:
-            const = (const + sign * np.asarray(c)).astype(out.dtype)
+            # in the output dtype, wrapping around as the graph itself would (uint8: 0 - 1 = 255)
+            with np.errstate(over="ignore"):
+                const = np.asarray((np.subtract if sign < 0 else np.add)(
+                    const, np.asarray(c).astype(out.dtype), dtype=out.dtype))
             n_const += 1
             continue
         if var not in coef:
@@ -85,6 +88,10 @@ def add_canonizer(fgraph, node):
         if c > 0:
             t = v if c == 1 else M.mul(_typed_const(c, v.dtype), v)
             res = t if res is None else M.add(res, t)
+    if res is None and has_const:
+        # only subtracted terms: c - v (one op), not neg(v) + c, which is what we started from
+        res = _typed_const(const, out.dtype)
+        has_const = False
     for v, c in terms:
         if c < 0:
             t = v if c == -1 else M.mul(_typed_const(-c, v.dtype), v)

@@ -8,6 +8,7 @@ import numpy as np
 from opcore.graph.basic import Constant
 from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast
 from opcore.tensor.elemwise import DimShuffle, Elemwise
+from opcore.tensor.gradient_ops import GradientViewOp
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import const_value, fit
 from opcore.tensor.shape import Reshape
@@ -177,3 +178,10 @@ def elemwise_of_allocs(fgraph, node):
 
     new = alloc(small, *full.owner.inputs[1:]) if small.type != out.type else small
     return [fit(new, out, fgraph)]
+
+
+@register_rewrite("remove_gradient_ops", "fast_run", "fast_compile", tracks=(GradientViewOp,))
+def remove_gradient_ops(fgraph, node):
+    """``zero_grad``, ``disconnected_grad``, ``grad_clip``, ``grad_scale``: identities once the
+    gradient is built."""
+    return [node.inputs[0]]

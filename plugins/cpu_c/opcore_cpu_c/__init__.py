@@ -1,6 +1,6 @@
 """opcore's C backend: whole-function C extension modules and the Theano C Op protocol."""
 
-from opcore_cpu_c.compiler import CompileError
+from opcore.cbuild import CompileError
 from opcore_cpu_c.external import ExternalCOp
 from opcore_cpu_c.linker import CLinker
 

@@ -1,31 +1,27 @@
-"""Shared C snippets and dtype helpers for generated modules."""
+"""The prelude of generated modules (the C helpers are in opcore.cbuild); the dtype helpers are
+:mod:`opcore.cbuild.ctypes`'s.
+
+``ctype(dtype)`` is the NumPy C-API type the C backend computes ``dtype`` in (``KeyError`` when
+the C backend cannot handle the dtype); ``C_DTYPES`` are the dtypes it handles.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-C_TYPES = {
-    "bool": "npy_bool", "int8": "npy_int8", "int16": "npy_int16", "int32": "npy_int32",
-    "int64": "npy_int64", "uint8": "npy_uint8", "uint16": "npy_uint16", "uint32": "npy_uint32",
-    "uint64": "npy_uint64", "float32": "npy_float32", "float64": "npy_float64",
-}
+from opcore.cbuild.ctypes import NPY_DTYPES as C_DTYPES
+from opcore.cbuild.ctypes import c_string, typenum
+from opcore.cbuild.ctypes import npy_ctype as ctype
+
+#: dtype name -> the NumPy C-API type the C backend computes it in (a view of the one table).
+C_TYPES: dict[str, str] = {d: ctype(d) for d in sorted(C_DTYPES)}
+
+__all__ = ["C_DTYPES", "C_TYPES", "PRELUDE", "c_string", "ctype", "params_struct", "typenum",
+           "var_typedefs"]
 
 
-def ctype(dtype: str) -> str:
-    """The C type of a NumPy dtype name (KeyError when the C backend cannot handle it)."""
-    return C_TYPES[np.dtype(dtype).name]
-
-
-def typenum(dtype: str) -> str:
-    """The NumPy C type-number macro of a dtype name (``NPY_FLOAT64``)."""
-    return "NPY_" + np.dtype(dtype).name.upper()
-
-
-def c_string(s: str) -> str:
-    """``s`` as a C string literal."""
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
+#: The includes every module starts with; ``opcore_helpers.h`` (``oc_in``, ``oc_alloc``,
+#: ``oc_store``, ``oc_cur``) is documented in ``opcore/cbuild/include``.
 PRELUDE = r"""
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -35,88 +31,7 @@ PRELUDE = r"""
 #include <math.h>
 #include <tgmath.h>
 #include <string.h>
-"""
-
-HELPERS = r"""
-static int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape,
-                 PyArrayObject** out, const char* who)
-{
-    PyObject* o = PyList_GET_ITEM(cell, 0);
-    PyArrayObject* a;
-    int d;
-    if (o == NULL || o == Py_None) {
-        PyErr_Format(PyExc_RuntimeError, "%s: the input value is missing", who);
-        return -1;
-    }
-    if (PyArray_Check(o)) {
-        a = (PyArrayObject*)o;
-        if (PyArray_TYPE(a) != typenum && !PyArray_EquivTypenums(PyArray_TYPE(a), typenum)) {
-            PyArray_Descr* want = PyArray_DescrFromType(typenum);
-            PyErr_Format(PyExc_TypeError, "%s: expected dtype %S, got an array of dtype %S",
-                         who, (PyObject*)want, (PyObject*)PyArray_DESCR(a));
-            Py_XDECREF(want);
-            return -1;
-        }
-        if (PyArray_ISBYTESWAPPED(a) || !PyArray_ISALIGNED(a)) {
-            a = (PyArrayObject*)PyArray_FromAny(o, PyArray_DescrFromType(typenum), 0, 0,
-                                                NPY_ARRAY_ALIGNED | NPY_ARRAY_NOTSWAPPED, NULL);
-            if (a == NULL) return -1;
-        } else {
-            Py_INCREF(o);
-        }
-    } else {
-        a = (PyArrayObject*)PyArray_FromAny(o, PyArray_DescrFromType(typenum), 0, 0,
-                                            NPY_ARRAY_FORCECAST | NPY_ARRAY_ALIGNED, NULL);
-        if (a == NULL) return -1;
-    }
-    if (PyArray_NDIM(a) != nd) {
-        PyErr_Format(PyExc_TypeError, "%s: expected a %d-d array, got %d-d (shape %R)", who, nd,
-                     PyArray_NDIM(a), PyObject_GetAttrString((PyObject*)a, "shape"));
-        Py_DECREF(a);
-        return -1;
-    }
-    for (d = 0; d < nd; d++) {
-        if (sshape[d] >= 0 && PyArray_DIMS(a)[d] != sshape[d]) {
-            PyErr_Format(PyExc_ValueError,
-                         "%s: dimension %d has length %zd, but the variable's type says %zd",
-                         who, d, (Py_ssize_t)PyArray_DIMS(a)[d], (Py_ssize_t)sshape[d]);
-            Py_DECREF(a);
-            return -1;
-        }
-    }
-    *out = a;
-    return 0;
-}
-
-/* (re)allocate *o unless it already is a writeable C-contiguous array of this shape/type */
-static int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum)
-{
-    PyArrayObject* a = *o;
-    int d;
-    if (a != NULL && PyArray_NDIM(a) == nd && PyArray_TYPE(a) == typenum
-        && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISWRITEABLE(a) && PyArray_ISALIGNED(a)
-        && PyArray_BASE(a) == NULL) {
-        for (d = 0; d < nd; d++) if (PyArray_DIMS(a)[d] != dims[d]) break;
-        if (d == nd) return 0;
-    }
-    Py_XDECREF(a);
-    *o = (PyArrayObject*)PyArray_EMPTY(nd, (npy_intp*)dims, typenum, 0);
-    return *o == NULL ? -1 : 0;
-}
-
-static void oc_store(PyObject* cell, PyArrayObject* v)
-{
-    PyObject* old = PyList_GET_ITEM(cell, 0);
-    PyList_SET_ITEM(cell, 0, (PyObject*)v);
-    Py_XDECREF(old);
-}
-
-static PyArrayObject* oc_cur(PyObject* cell)
-{
-    PyObject* o = PyList_GET_ITEM(cell, 0);
-    if (o != NULL && PyArray_CheckExact(o)) { Py_INCREF(o); return (PyArrayObject*)o; }
-    return NULL;
-}
+#include "opcore_helpers.h"
 """
 
 

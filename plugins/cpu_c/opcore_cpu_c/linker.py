@@ -2,9 +2,11 @@
 
 Every node whose op has C (its own ``c_code``, an impl registered for backend ``"c"`` through
 ``opcore_register_impls``, this package's own in ``opcore_cpu_c/impls/`` included) becomes a static C function; the module's
-``run(cells, thunks, params, err)`` walks the schedule, calling those functions and, for the
+``run(cells, thunks, params, err, names)`` walks the schedule, calling those functions and, for the
 nodes without C, their Python thunks.  ``cells`` is the tuple of storage cells (one-element
-lists), so a call costs one C entry and no per-node Python overhead.
+lists), so a call costs one C entry and no per-node Python overhead.  ``names`` holds the
+variable and op descriptions used in error messages: they are given at run time so that two
+graphs differing only in names share one module (and one cache entry).
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from typing import Any, Callable
 
 import numpy as np
 
+from opcore.cbuild import compile_module
 from opcore.compile.linker import Linker
+from opcore.config import config
 from opcore.plugins import get_host
 
 from opcore.graph.params import ParamsType, params_of
 
-from opcore_cpu_c.ccode import (HELPERS, PRELUDE, C_TYPES, c_string, params_struct, typenum,
-                                var_typedefs)
-from opcore_cpu_c.compiler import compile_module
+from opcore_cpu_c.ccode import C_DTYPES, PRELUDE, params_struct, typenum, var_typedefs
 
 __all__ = ["CLinker", "c_provider", "node_supported"]
 
@@ -30,7 +32,7 @@ _METHODS = ("c_support_code", "c_headers", "c_header_dirs", "c_libraries", "c_li
 
 def _tensor_ok(v: Any) -> bool:
     t = v.type
-    return hasattr(t, "dtype") and hasattr(t, "broadcastable") and np.dtype(t.dtype).name in C_TYPES
+    return hasattr(t, "dtype") and hasattr(t, "broadcastable") and np.dtype(t.dtype).name in C_DTYPES
 
 
 def c_provider(node: Any) -> Any:
@@ -82,7 +84,20 @@ class _Gen:
         self.libs: list[str] = []
         self.funcs: list[str] = []
         self.versions: list[Any] = []
+        self.names: list[str] = []
+        self.ops: list[str] = []
         self.cacheable = True
+
+    def runtime_string(self, text: str) -> str:
+        """A C expression (a borrowed ``PyObject*`` str, for ``%U``) holding ``text`` at run
+        time: messages naming variables use it, so names stay out of the module's source."""
+        return f"PyTuple_GET_ITEM(__names, {self.name(text)})"
+
+    def name(self, text: str) -> int:
+        """Index of ``text`` in the run-time names tuple: variable names and op descriptions
+        reach the module at run time, so they are not part of its source or cache key."""
+        self.names.append(text)
+        return len(self.names) - 1
 
     def add_unique(self, lst: list, items: Any) -> None:
         for it in items:
@@ -101,6 +116,7 @@ class _Gen:
         if not ver:
             self.cacheable = False
         self.versions.append((type(node.op).__name__, ver))
+        self.ops.append(str(node.op)[:60])  # what `opcore cache list` shows
         self.add_unique(self.support, [_call(prov, "c_support_code", node)])
         apply_code = getattr(prov, "c_support_code_apply", None)
         if apply_code is not None:
@@ -119,7 +135,7 @@ class _Gen:
         ins = [f"V{k}_i{j}" for j in range(len(node.inputs))]
         outs = [f"V{k}_o{j}" for j in range(len(node.outputs))]
         sub = {"fail": "{ __failure = 1; goto __label_fail; }", "params": "__params",
-               "id": str(k), "name": name}
+               "id": str(k), "name": name, "runtime_string": self.runtime_string}
         pt = getattr(node.op, "params_type", None)
         if isinstance(pt, ParamsType):
             # sub['params'] points to a struct with one C member per field (Theano's protocol)
@@ -128,7 +144,8 @@ class _Gen:
         body = prov.c_code(node, name, ins, outs, sub)
         cleanup_f = getattr(prov, "c_code_cleanup", None)
         cleanup = cleanup_f(node, name, ins, outs, sub) if cleanup_f is not None else ""
-        lines = [f"static int {name}(PyObject** cells, PyObject* __params)", "{",
+        lines = [f"static int {name}(PyObject** cells, PyObject* __params, PyObject* __names)",
+                 "{",
                  "    int __failure = 0;"]
         for j, v in enumerate(node.inputs):
             lines.append(f"    PyArrayObject* {ins[j]} = NULL;")
@@ -142,17 +159,19 @@ class _Gen:
                       f"    if ({pt.struct_name}_fill(__params, __pparams)) goto __label_fail;"]
         for j, v in enumerate(node.inputs):
             shp = ", ".join(str(-1 if s is None else s) for s in v.type.shape) or "0"
-            who = c_string(f"opcore C backend: {node.op} input {j} ({v})")
+            who = self.name(f"opcore C backend: {node.op} input {j} ({v})")
             lines.append(f"    {{ static const npy_intp sshape[] = {{{shp}}};")
             lines.append(f"      if (oc_in(cells[{cell_index[v]}], {typenum(v.type.dtype)}, "
-                         f"{v.type.ndim}, sshape, &{ins[j]}, {who})) goto __label_fail; }}")
+                         f"{v.type.ndim}, sshape, &{ins[j]}, __names, {who})) "
+                         "goto __label_fail; }")
         for j, v in enumerate(node.outputs):
             lines.append(f"    {outs[j]} = oc_cur(cells[{cell_index[v]}]);")
         lines += ["    {", body, "    }", "    {", cleanup, "    }"]
         for j, v in enumerate(node.outputs):
-            who = c_string(f"opcore C backend: {node.op} produced no output {j}")
+            who = self.name(f"opcore C backend: {node.op} produced no output {j}")
             lines.append(f"    if ({outs[j]} == NULL) {{ if (!PyErr_Occurred()) "
-                         f"PyErr_SetString(PyExc_RuntimeError, {who}); goto __label_fail2; }}")
+                         f"PyErr_SetObject(PyExc_RuntimeError, PyTuple_GET_ITEM(__names, {who}));"
+                         " goto __label_fail2; }")
         for j, v in enumerate(node.outputs):
             lines.append(f"    oc_store(cells[{cell_index[v]}], {outs[j]});")
         for j in range(len(node.inputs)):
@@ -160,13 +179,15 @@ class _Gen:
         lines += ["    return 0;", "__label_fail:", "    {", cleanup, "    }", "__label_fail2:"]
         for x in ins + outs:
             lines.append(f"    Py_XDECREF({x});")
-        lines += ["    if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "
-                  f"{c_string(f'opcore C backend: {node.op} failed')});",
-                  "    (void)__failure; (void)__params;", "    return -1;", "}"]
+        failed = self.name(f"opcore C backend: {node.op} failed")
+        lines += ["    if (!PyErr_Occurred()) PyErr_SetObject(PyExc_RuntimeError, "
+                  f"PyTuple_GET_ITEM(__names, {failed}));",
+                  "    (void)__failure; (void)__params; (void)__names;", "    return -1;", "}"]
         self.funcs.append("\n".join(lines))
 
     def source(self, steps: list[str]) -> str:
-        # run(cells, thunks, params, err[, times]): ``times``, a float64 array with one slot per
+        # run(cells, thunks, params, err, names[, times]): ``names`` is the tuple of run-time
+        # strings (see _Gen.name); ``times``, a float64 array with one slot per
         # step, makes the same module a profiled one (each step's seconds are added to its slot)
         run = ["#include <time.h>",
                "#define OC_T0 if (prof) clock_gettime(CLOCK_MONOTONIC, &oc_t0)",
@@ -176,14 +197,19 @@ class _Gen:
                "static PyObject* oc_run(PyObject* self, PyObject* const* args, Py_ssize_t n)",
                "{", "    PyObject** cells; PyObject* thunks; PyObject* params; PyObject* r;",
                "    int step = 0; double* prof = NULL; struct timespec oc_t0, oc_t1;",
-               "    if ((n != 4 && n != 5) || !PyTuple_CheckExact(args[0])"
+               "    PyObject* names;",
+               "    if ((n != 5 && n != 6) || !PyTuple_CheckExact(args[0])"
                " || !PyTuple_CheckExact(args[1])"
-               " || !PyTuple_CheckExact(args[2]) || !PyList_CheckExact(args[3])) {",
-               "        PyErr_SetString(PyExc_TypeError, \"run(cells, thunks, params, err[, times])\");",
+               " || !PyTuple_CheckExact(args[2]) || !PyList_CheckExact(args[3])"
+               f" || !PyTuple_CheckExact(args[4]) || PyTuple_GET_SIZE(args[4]) != {len(self.names)})"
+               " {",
+               "        PyErr_SetString(PyExc_TypeError, "
+               "\"run(cells, thunks, params, err, names[, times])\");",
                "        return NULL; }",
-               "    if (n == 5 && args[4] != Py_None) {",
-               "        PyArrayObject* t = (PyArrayObject*)args[4];",
-               "        if (!PyArray_Check(args[4]) || PyArray_TYPE(t) != NPY_FLOAT64",
+               "    names = args[4];",
+               "    if (n == 6 && args[5] != Py_None) {",
+               "        PyArrayObject* t = (PyArrayObject*)args[5];",
+               "        if (!PyArray_Check(args[5]) || PyArray_TYPE(t) != NPY_FLOAT64",
                "            || !PyArray_IS_C_CONTIGUOUS(t) || !PyArray_ISWRITEABLE(t)",
                "            || PyArray_SIZE(t) < PyTuple_GET_SIZE(args[2])) {",
                "            PyErr_SetString(PyExc_TypeError, \"run: times must be a writeable "
@@ -191,7 +217,8 @@ class _Gen:
                "            return NULL; }",
                "        prof = (double*)PyArray_DATA(t); }",
                "    cells = &PyTuple_GET_ITEM(args[0], 0); thunks = args[1]; params = args[2];",
-               "    (void)r; (void)thunks; (void)params; (void)cells; (void)oc_t0; (void)oc_t1;"]
+               "    (void)r; (void)thunks; (void)params; (void)cells; (void)oc_t0; (void)oc_t1;",
+               "    (void)names;"]
         run += steps
         run += ["    Py_RETURN_NONE;", "fail:",
                 "    { PyObject* e = PyLong_FromLong(step);",
@@ -216,7 +243,7 @@ PyMODINIT_FUNC PyInit_@MODNAME@(void)
     return m;
 }
 """ % "\n".join(self.init)
-        return "\n".join([PRELUDE, *self.headers, HELPERS, *self.support, *self.funcs,
+        return "\n".join([PRELUDE, *self.headers, *self.support, *self.funcs,
                           "\n".join(run), tail])
 
 
@@ -241,7 +268,7 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
         steps.append(f"    step = {k}; OC_T0;")
         if prov is not None:
             gen.node_function(k, node, prov, cell_index)
-            steps.append(f"    if (node{k}(cells, PyTuple_GET_ITEM(params, {k}))) goto fail;")
+            steps.append(f"    if (node{k}(cells, PyTuple_GET_ITEM(params, {k}), names)) goto fail;")
             thunks.append(None)
             c_nodes.append(node)
         else:
@@ -256,8 +283,11 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
         return None, []
     src = gen.source(steps)
     mod = compile_module(src, "ocmod", gen.versions, cached=gen.cacheable,
-                         extra=gen.flags + gen.libs)
+                         cflags=[*config.cpu_c__optimization.split(), *gen.flags],
+                         ldflags=gen.libs, pch=bool(config.cpu_c__pch), ops=gen.ops,
+                         lock_timeout=float(config.cpu_c__cache_timeout))
     run = mod.run
+    names_t = tuple(gen.names)
     cells_t = tuple(cells)
     thunks_t = tuple(thunks)
     params_t = tuple(params)
@@ -265,7 +295,7 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
 
     def program() -> None:
         try:
-            run(cells_t, thunks_t, params_t, err)
+            run(cells_t, thunks_t, params_t, err, names_t)
         except Exception as exc:
             try:
                 exc.node = nodes[err[0]]
@@ -276,7 +306,7 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
     def run_profiled(times: Any) -> None:
         """Run the same module, adding each step's seconds to ``times[k]`` (float64 array)."""
         try:
-            run(cells_t, thunks_t, params_t, err, times)
+            run(cells_t, thunks_t, params_t, err, names_t, times)
         except Exception as exc:
             try:
                 exc.node = nodes[err[0]]

@@ -1,9 +1,11 @@
-"""The ``cpu_c`` plugin's hooks: the ``c`` backend, its flags and ``opcore cache``."""
+"""The ``cpu_c`` plugin's hooks: the ``c`` backend and its flags (``opcore cache`` is the core's)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from opcore.cbuild import compiler_ok
+from opcore.config import parse_bool
 from opcore.plugins.hookspecs import hookimpl
 from opcore.plugins.registries import Backend
 
@@ -15,13 +17,22 @@ def _linker(mode: Any) -> Any:
 
 
 def _available() -> tuple[bool, str]:
-    from opcore_cpu_c.compiler import compiler_ok
-
     return compiler_ok()
 
 
 def _supports(op: Any) -> tuple[bool, str]:
     return True, ""  # every op runs: C where it has C, else its Python thunk in the schedule
+
+
+def _implements(op: Any) -> tuple[bool, str]:
+    """Whether backend ``c`` has C for ``op`` (what ``OPCORE_TEST_BACKEND=c`` tests; the ops
+    without C xfail with this reason)."""
+    from opcore.plugins import get_host
+
+    if get_host().impls.lookup("c", op) is not None:
+        return True, ""
+    return False, (f"no C implementation of {type(op).__name__} (opcore-cpu-c runs its "
+                   "Python perform inside the compiled module)")
 
 
 @hookimpl
@@ -32,9 +43,10 @@ def opcore_register_config(config: Any) -> None:
                "'scipy' (scipy.linalg.cython_blas function pointers)", "numpy",
                choices=("numpy", "scipy"))
     config.add("cpu_c__pch", "Precompile the Python/NumPy headers once (GCC)", True,
-               convert=lambda v: v if isinstance(v, bool) else str(v).lower() in ("1", "true"))
-    config.add("cpu_c__cache_timeout", "Seconds after which a cache lock is stale", 120.0,
-               convert=float)
+               convert=parse_bool)
+    config.add("cpu_c__cache_timeout", "Seconds to wait for another process's build of the same "
+               "module before building it unlocked (the owner's lock is never taken)", 120.0,
+               convert=float, bounds=(0.0, None))
 
 
 @hookimpl
@@ -49,40 +61,7 @@ def opcore_register_backends(backends: Any) -> None:
     backends.register(Backend(
         name="c", priority=10, available=_available, linker_factory=_linker,
         doc="C: one compiled CPython extension per function (system C compiler + NumPy C-API)",
-        supports=_supports))
-
-
-def _cache_configure(parser: Any) -> None:
-    parser.add_argument("action", choices=("list", "clear", "purge"),
-                        help="list entries, clear them (--older-than DAYS) or purge the directory")
-    parser.add_argument("--older-than", type=float, default=None, metavar="DAYS")
-
-
-def _cache_run(args: Any) -> int:
-    from opcore_cpu_c import compiler
-
-    if args.action == "list":
-        entries = compiler.list_entries()
-        for key, size, mtime in entries:
-            import time
-
-            print(f"{key[:16]}  {size / 1024:8.1f} KiB  "
-                  f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(mtime))}")
-        print(f"{len(entries)} entries in {compiler.cache_root()}")
-    elif args.action == "clear":
-        n = compiler.clear(args.older_than)
-        print(f"removed {n} entries from {compiler.cache_root()}")
-    else:
-        root = compiler.cache_root()
-        compiler.purge()
-        print(f"purged {root}")
-    return 0
-
-
-@hookimpl
-def opcore_register_commands(commands: Any) -> None:
-    commands.add("cache", "list, clear or purge the C backend's compiled-module cache",
-                 _cache_run, _cache_configure)
+        supports=_supports, implements=_implements))
 
 
 @hookimpl

@@ -23,7 +23,7 @@ def _compiledir(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _need_compiler():
-    from opcore_cpu_c.compiler import compiler_ok
+    from opcore.cbuild import compiler_ok
 
     ok, why = compiler_ok()
     if not ok:

@@ -147,7 +147,7 @@ def test_backend_registered_and_healthy():
 
 def test_no_compiler_means_unhealthy_with_reason():
     from opcore.config import change_flags
-    from opcore_cpu_c.compiler import compiler_ok
+    from opcore.cbuild import compiler_ok
 
     with change_flags(cxx=""):
         ok, why = compiler_ok()

@@ -6,32 +6,23 @@ generated ``<kernel>_call(nd, gs, ls, shmem, ...)`` per kernel.  Allocation and 
 into the Python driver layer, so the same module serves CUDA and OpenCL, and the kernels
 themselves go through the driver's compiler (NVRTC / OpenCL) with the dialect preamble.
 
-Modules are cached on disk under ``config.compiledir/gpu_cuda`` by the sha256 of their source
-(written atomically: build in a temporary directory, then rename) and in memory per process.
+Modules are built by :mod:`opcore.cbuild` (``config.cxx``, the one crash-safe cache under
+``config.compiledir`` that ``opcore cache`` lists and clears) and kept in memory per process.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib.machinery
-import importlib.util
 import os
-import shutil
-import subprocess
-import sysconfig
-import tempfile
 from typing import Any
+
+from opcore.cbuild import CompileError, compile_module
+from opcore.cbuild.ctypes import plain_ctype
 
 from opcore_gpu_cuda.dialect import (
     GA_BUFFER, GA_SIZE, GA_SSIZE, typecode_to_dtype,
 )
 
 INCLUDE_DIR = os.path.join(os.path.dirname(__file__), "include")
-_C_OF_DTYPE = {"bool": "unsigned char", "int8": "signed char", "uint8": "unsigned char",
-               "int16": "short", "uint16": "unsigned short", "int32": "int",
-               "uint32": "unsigned int", "int64": "long long", "uint64": "unsigned long long",
-               "float32": "float", "float64": "double", "float16": "unsigned short"}
-_MODULES: dict[str, Any] = {}
 
 
 class HostCodeError(RuntimeError):
@@ -50,7 +41,7 @@ def _c_param(code: int) -> str:
         return "size_t "
     if code == GA_SSIZE:
         return "ssize_t "
-    return _C_OF_DTYPE[typecode_to_dtype(code).name] + " "
+    return plain_ctype(typecode_to_dtype(code)) + " "
 
 
 def _py_value(code: int, var: str) -> str:
@@ -139,47 +130,18 @@ def host_source(node: Any, name: str, modname: str) -> tuple[str, list]:
     return "\n".join(L), kernels
 
 
-def _cache_dir() -> str:
-    from opcore.config import config
-
-    base = str(getattr(config, "compiledir", "") or "") or os.path.join(
-        tempfile.gettempdir(), "opcore-cache")
-    return os.path.join(base, "gpu_cuda")
-
-
 def compile_host_module(source_fn, key_hint: str) -> Any:
-    """Compile (or load from the cache) the module whose source ``source_fn(modname)`` returns."""
-    probe, _ = source_fn("MODNAME")
-    digest = hashlib.sha256(probe.encode()).hexdigest()[:20]
-    modname = f"gpuhost_{digest}"
-    if modname in _MODULES:
-        return _MODULES[modname]
-    src, _ = source_fn(modname)
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    final = os.path.join(_cache_dir(), modname, modname + suffix)
-    if not os.path.exists(final):
-        os.makedirs(os.path.dirname(os.path.dirname(final)), exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=modname + ".", dir=os.path.dirname(os.path.dirname(final)))
-        cfile = os.path.join(tmp, modname + ".c")
-        with open(cfile, "w") as fh:
-            fh.write(src)
-        cc = os.environ.get("CC") or "cc"
-        cmd = [cc, "-shared", "-fPIC", "-O1", "-w", f"-I{sysconfig.get_paths()['include']}",
-               f"-I{INCLUDE_DIR}", cfile, "-o", os.path.join(tmp, modname + suffix)]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise HostCodeError(f"host code of {key_hint} failed to compile:\n{proc.stderr}\n"
-                                f"command: {' '.join(cmd)}\nsource kept at {cfile}")
-        try:
-            os.replace(tmp, os.path.dirname(final))
-        except OSError:  # another process won the race: use its module
-            shutil.rmtree(tmp, ignore_errors=True)
-    loader = importlib.machinery.ExtensionFileLoader(modname, final)
-    spec = importlib.util.spec_from_file_location(modname, final, loader=loader)
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    _MODULES[modname] = mod
-    return mod
+    """Compile (or load from the cache) the module whose source ``source_fn(modname)`` returns.
+
+    Raises :class:`HostCodeError` with the compiler's message and the kept source."""
+    src, _ = source_fn("@MODNAME@")
+    try:
+        return compile_module(src, "gpuhost", ("gpu_host", 1), cflags=["-O1"],
+                              include_dirs=[INCLUDE_DIR], ops=[key_hint])
+    except CompileError as exc:
+        raise HostCodeError(f"host code of {key_hint} failed to compile:\n{exc.output}\n"
+                            f"command: {' '.join(exc.command)}\nsource kept at "
+                            f"{exc.source_path}") from None
 
 
 def make_host_thunk(node: Any, storage_map: dict, name: str) -> Any:

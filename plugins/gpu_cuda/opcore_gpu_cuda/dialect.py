@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 
+from opcore.cbuild.ctypes import ga_ctype
+
 # Type codes, numbered as in libgpuarray's ``gpuarray/types.h`` for the common types.
 GA_BOOL, GA_BYTE, GA_UBYTE, GA_SHORT, GA_USHORT, GA_INT, GA_UINT = 0, 1, 2, 3, 4, 5, 6
 GA_LONG, GA_ULONG, GA_FLOAT, GA_DOUBLE, GA_HALF = 7, 8, 11, 12, 23
@@ -27,11 +29,6 @@ _CODE_TO_DTYPE = {v: k for k, v in _DTYPE_TO_CODE.items()}
 _CODE_TO_DTYPE[GA_SIZE] = "uint64"
 _CODE_TO_DTYPE[GA_SSIZE] = "int64"
 
-_DTYPE_TO_CTYPE = {
-    "bool": "ga_bool", "int8": "ga_byte", "uint8": "ga_ubyte", "int16": "ga_short",
-    "uint16": "ga_ushort", "int32": "ga_int", "uint32": "ga_uint", "int64": "ga_long",
-    "uint64": "ga_ulong", "float32": "ga_float", "float64": "ga_double", "float16": "ga_half",
-}
 
 
 def dtype_to_typecode(dtype) -> int:
@@ -55,7 +52,7 @@ def dtype_to_ctype(dtype) -> str:
     """Kernel C type of a NumPy dtype (``'float32'`` -> ``'ga_float'``)."""
     name = np.dtype(dtype).name
     try:
-        return _DTYPE_TO_CTYPE[name]
+        return ga_ctype(name)
     except KeyError:
         raise TypeError(f"dtype_to_ctype: no GPU type for dtype {name!r}") from None
 
@@ -98,6 +95,8 @@ CUDA_PREAMBLE = _TYPES_CUDA + r"""
 #define GDIM_2 gridDim.z
 #define local_barrier() __syncthreads()
 #define ga_isnan(x) isnan(x)
+#define GA_NAN __int_as_float(0x7fc00000)
+#define GA_INFINITY __int_as_float(0x7f800000)
 WITHIN_KERNEL float ga_half2float(ga_half h) {
   float r; asm("{ cvt.f32.f16 %0, %1; }\n" : "=f"(r) : "h"(h.data)); return r;
 }
@@ -140,6 +139,8 @@ OPENCL_PREAMBLE = r"""
 #define GDIM_2 get_num_groups(2)
 #define local_barrier() barrier(CLK_LOCAL_MEM_FENCE)
 #define ga_isnan(x) isnan(x)
+#define GA_NAN NAN
+#define GA_INFINITY INFINITY
 typedef uchar ga_bool;
 typedef char ga_byte;
 typedef uchar ga_ubyte;

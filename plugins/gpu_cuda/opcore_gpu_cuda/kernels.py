@@ -11,6 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from opcore.cbuild import render
+
 from opcore_gpu_cuda.array import GpuArray, empty
 from opcore_gpu_cuda.dialect import (
     GA_BUFFER, GA_SIZE, GA_SSIZE, dtype_to_ctype, dtype_to_typecode,
@@ -146,7 +148,7 @@ def elemwise_source(name: str, nd: int, in_dtypes: Sequence[str], out_dtypes: Se
 def compute_ctype(dtype: str) -> str:
     """The C type a kernel computes ``dtype`` values in: float16 is stored as ``ga_half`` and
     computed in ``ga_float`` (``load_half``/``store_half``), as libgpuarray kernels do."""
-    return "ga_float" if dtype == "float16" else dtype_to_ctype(dtype)
+    return render.CUDA.compute_ctype(dtype)
 
 
 def load(dtype: str, ptr: str) -> str:
@@ -164,30 +166,17 @@ def store(dtype: str, ptr: str, expr: str) -> str:
     return f"*(GLOBAL_MEM {ct} *)({ptr}) = ({ct})({expr});"
 
 
-def _cast(expr: str, dtype: str) -> str:
-    return f"(({compute_ctype(dtype)})({expr}))"
-
-
-def scalar_body(scalar_op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str]) -> str:
-    """Kernel statements computing ``o*`` from ``v*`` with the scalar op's C template(s) (the same
-    templates the C backend uses); raises ``NotImplementedError`` when an op has none."""
+def scalar_body(scalar_op: Any, in_dtypes: Sequence[str], out_dtypes: Sequence[str],
+                dialect: render.Dialect = render.CUDA) -> str:
+    """Kernel statements computing ``o*`` from ``v*``, rendered by the one renderer of fused
+    scalar expressions (:mod:`opcore.cbuild.render`, the C backend's too, so the kernels have
+    NumPy's casts, NaN propagation and integer wrapping; the libgpuarray dialect's CUDA and OpenCL
+    tables are the same names); raises ``NotImplementedError`` when a scalar op has no C for these
+    dtypes."""
     names = [f"v{k}" for k in range(len(in_dtypes))]
-    stores = []
-    if hasattr(scalar_op, "c_exprs"):
-        lines = []
-        for k, (op, vals, dt) in enumerate(scalar_op.c_exprs(names, _cast)):
-            if not op.c_expr:
-                raise NotImplementedError(f"scalar op {op.name} has no C template")
-            expr = op.c_expr.format(*vals, odtype=compute_ctype(dt))
-            lines.append(f"{compute_ctype(dt)} s{k} = {expr};")
-        exprs = [f"s{k}" for k in scalar_op.outputs]
-    else:
-        if not getattr(scalar_op, "c_expr", None):
-            raise NotImplementedError(f"scalar op {scalar_op} has no C template")
-        lines = []
-        exprs = [scalar_op.c_expr.format(*names, odtype=compute_ctype(out_dtypes[0]))]
-    for k, (e, dt) in enumerate(zip(exprs, out_dtypes)):
-        stores.append(store(dt, f"o{k}", e))
+    lines, results = render.scalar_lines(scalar_op, names, list(in_dtypes), list(out_dtypes),
+                                         dialect)
+    stores = [store(dt, f"o{k}", e) for k, (e, dt) in enumerate(zip(results, out_dtypes))]
     return "\n".join(lines + stores)
 
 

@@ -281,19 +281,24 @@ def conv_geometry(op, xshape: Sequence[int], wshape: Sequence[int]) -> dict:
                 sh=sh, sw=sw, dh=dh, dw=dw, flip=int(op.filter_flip))
 
 
-def conv_run(kind: str, geom: dict, a: GpuArray, b: GpuArray, out: GpuArray) -> GpuArray:
-    """Launch the ``kind`` (``fwd``, ``gw``, ``gi``) kernel over ``out``'s elements."""
+def conv_run(kind: str, geom: dict, a: GpuArray, b: GpuArray, out: GpuArray,
+             sources: dict | None = None, keys: Sequence[str] = _GEOM, nd: int = 4,
+             label: str = "conv") -> GpuArray:
+    """Launch the ``kind`` (``fwd``, ``gw``, ``gi``) kernel over ``out``'s elements.
+
+    ``sources``/``keys``/``nd``/``label`` select another family of the same shape (the 3-d
+    kernels pass theirs); by default the 2-d kernels above."""
     ctx = out.context
     if out.size == 0:
         return out
     dt = out.dtype.name
     if a.dtype != out.dtype or b.dtype != out.dtype:
-        raise TypeError(f"GPU conv2d: one float dtype expected, got {a.dtype}, {b.dtype}, {dt}")
-    name = f"conv_{kind}_{dt}"
-    src = _CONV_SOURCES[kind](name, dt)
+        raise TypeError(f"GPU {label}: one float dtype expected, got {a.dtype}, {b.dtype}, {dt}")
+    name = f"{label}_{kind}_{dt}"
+    src = (sources or _CONV_SOURCES)[kind](name, dt)
     K.GENERATED[name] = src
-    params = [GA_SSIZE] * len(_GEOM) + _arr_params(4) * 3
-    args = [geom[g] for g in _GEOM] + _arr_args(a) + _arr_args(b) + _arr_args(out)
+    params = [GA_SSIZE] * len(keys) + _arr_params(nd) * 3
+    args = [geom[g] for g in keys] + _arr_args(a) + _arr_args(b) + _arr_args(out)
     K._launch1d(ctx, K.Kernel(src, name, params), out.size, args)
     return out
 

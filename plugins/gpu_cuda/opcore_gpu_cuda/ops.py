@@ -146,7 +146,9 @@ def _reduce_supports(op: CAReduce, node: Apply) -> str:
 
 def _run_reduce(op: CAReduce, node: Apply, inputs: list) -> list:
     out_dt = node.outputs[0].type.dtype
-    acc = op.acc_dtype if op.acc_dtype else None
+    acc = op.acc_dtype or None
+    if op.kind in ("sum", "prod"):  # float32 data accumulates in float64, as on the CPU
+        acc = op.accumulator_dtype(node.inputs[0].type.dtype, out_dt)
     if acc is None and op.kind in ("sum", "prod") and np.dtype(out_dt).kind == "f":
         acc = out_dt
     return [K.reduce(inputs[0], op.kind, op.axis, out_dt, acc)]

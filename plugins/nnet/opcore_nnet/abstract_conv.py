@@ -20,6 +20,9 @@ from opcore_nnet.conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, Conv3
                               Conv3dGradInputs, Conv3dGradWeights, _ConvBase, _no_unshared,
                               conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv3d,
                               conv3d_grad_wrt_inputs, conv3d_grad_wrt_weights)
+from opcore_nnet.conv_extra import (bilinear_kernel_1D, bilinear_kernel_2D,  # noqa: F401
+                                    bilinear_upsampling, causal_conv1d, separable_conv2d,
+                                    separable_conv3d)
 
 __all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWeights",
            "AbstractConv3d", "AbstractConv3d_gradInputs", "AbstractConv3d_gradWeights",
@@ -27,7 +30,8 @@ __all__ = ["AbstractConv2d", "AbstractConv2d_gradInputs", "AbstractConv2d_gradWe
            "conv3d", "conv3d_grad_wrt_inputs", "conv3d_grad_wrt_weights",
            "get_conv_output_shape", "get_conv_shape_1axis", "get_conv_gradinputs_shape",
            "get_conv_gradinputs_shape_1axis", "get_conv_gradweights_shape",
-           "get_conv_gradweights_shape_1axis"]
+           "get_conv_gradweights_shape_1axis", "bilinear_kernel_1D", "bilinear_kernel_2D",
+           "bilinear_upsampling", "causal_conv1d", "separable_conv2d", "separable_conv3d"]
 
 
 class BaseAbstractConv(_ConvBase):

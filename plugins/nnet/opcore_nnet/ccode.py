@@ -1,21 +1,26 @@
 """C bodies (Theano ``c_code`` protocol) for the softmax family and the fused crossentropy.
 
 The ``cpu_c`` backend passes ``PyArrayObject*`` names for inputs and outputs; an output name may
-hold NULL or a previous result, which ``oc_alloc`` (the backend's helper) reuses when it fits.
-Inputs are made C-contiguous first, so the loops below read plain row-major memory.
+hold NULL or a previous result, which ``oc_alloc`` reuses when it fits.  ``oc_alloc`` is one of
+the shared C helpers documented in ``opcore/cbuild/include/opcore_helpers.h``; the ops list that
+header in ``c_headers`` (:data:`HEADERS`), and the build layer puts its directory on the include
+path.  Inputs are made C-contiguous first, so the loops below read plain row-major memory.
 """
 
 from __future__ import annotations
 
-_CT = {"float32": "npy_float32", "float64": "npy_float64"}
-_TN = {"float32": "NPY_FLOAT32", "float64": "NPY_FLOAT64"}
+from opcore.cbuild.ctypes import npy_ctype, typenum
+
+#: The headers these C bodies need (``oc_alloc``).
+HEADERS = ("opcore_helpers.h",)
+
 _EXP = {"float32": "expf", "float64": "exp"}
 _LOG = {"float32": "logf", "float64": "log"}
 
 
 def softmax_c(x: str, z: str, dtype: str, fail: str, log: bool) -> str:
     """Row-wise (log-)softmax of the 2-d array ``x`` into ``z``."""
-    ct, tn, ex, lg = _CT[dtype], _TN[dtype], _EXP[dtype], _LOG[dtype]
+    ct, tn, ex, lg = npy_ctype(dtype), typenum(dtype), _EXP[dtype], _LOG[dtype]
     if log:
         write = f"for (j = 0; j < M; j++) zr[j] = (xr[j] - mx) - ({ct}){lg}(s);"
         accum = f"for (j = 0; j < M; j++) s += {ex}(xr[j] - mx);"
@@ -47,7 +52,7 @@ def softmax_c(x: str, z: str, dtype: str, fail: str, log: bool) -> str:
 
 def softmax_grad_c(dy: str, sm: str, z: str, dtype: str, fail: str) -> str:
     """``z = (dy - sum(dy * sm, row)) * sm`` for 2-d arrays."""
-    ct, tn = _CT[dtype], _TN[dtype]
+    ct, tn = npy_ctype(dtype), typenum(dtype)
     return f"""
     PyArrayObject* dc = PyArray_GETCONTIGUOUS({dy});
     PyArrayObject* sc = PyArray_GETCONTIGUOUS({sm});
@@ -90,7 +95,7 @@ def _labels(y: str, n: str, fail: str, extra_decref: str) -> str:
 
 def xent_c(x: str, y: str, nll: str, sm: str, dtype: str, fail: str) -> str:
     """Fused softmax + negative log-likelihood of integer labels: ``nll[i] = lse(x_i) - x_iy``."""
-    ct, tn, ex, lg = _CT[dtype], _TN[dtype], _EXP[dtype], _LOG[dtype]
+    ct, tn, ex, lg = npy_ctype(dtype), typenum(dtype), _EXP[dtype], _LOG[dtype]
     return f"""
     PyArrayObject* xc = PyArray_GETCONTIGUOUS({x});
     npy_intp N, M, i, j;
@@ -129,7 +134,7 @@ def xent_c(x: str, y: str, nll: str, sm: str, dtype: str, fail: str) -> str:
 
 def xent_dx_c(dnll: str, sm: str, y: str, dx: str, dtype: str, fail: str) -> str:
     """``dx = dnll[:, None] * (sm - onehot(y))``."""
-    ct, tn = _CT[dtype], _TN[dtype]
+    ct, tn = npy_ctype(dtype), typenum(dtype)
     return f"""
     PyArrayObject* gc = PyArray_GETCONTIGUOUS({dnll});
     PyArrayObject* sc = PyArray_GETCONTIGUOUS({sm});
@@ -226,7 +231,7 @@ def _tap_loop(op: object, dtype: str, tap: str) -> str:
             if (jhi > nc) jhi = nc;
             for (j = jlo; j < jhi; j++) {{
                 const npy_intp k = rowk + j * {s1} + off, o = orow + j;
-                const {_CT[dtype]} v = xd[k];
+                const {npy_ctype(dtype)} v = xd[k];
                 (void)k; (void)o;
                 {tap}
             }}
@@ -283,7 +288,7 @@ def _max_rows(op: object, dtype: str, z: str, zi: str, after: str = "") -> str:
     NaN propagates as in np.maximum; since that check stops GCC from using ``maxsd`` (a branch
     per element, mispredicted on random data), one branch-free pass looks for NaN first and the
     common NaN-free case runs the select-only loop."""
-    ct = _CT[dtype]
+    ct = npy_ctype(dtype)
     init = f"for (j = 0; j < nc; j++) {z}[{'orow + j' if zi == 'o' else 'j'}] = -NPY_INFINITY;"
     fast = _rows(op, dtype, init, f"{{ const {ct} m = {z}[{zi}]; {z}[{zi}] = m < v ? v : m; }}",
                  after)
@@ -303,7 +308,7 @@ def _max_rows(op: object, dtype: str, z: str, zi: str, after: str = "") -> str:
 def pool_c(op: object, x: str, z: str, dtype: str, fail: str) -> str:
     """Max / sum / average pooling of the last ``op.ndim`` (2 or 3) axes of ``x`` (any rank >=
     ``op.ndim``) into ``z``."""
-    ct, tn = _CT[dtype], _TN[dtype]
+    ct, tn = npy_ctype(dtype), typenum(dtype)
     if op.mode == "max":
         loops = _max_rows(op, dtype, "zd", "o")
     else:
@@ -328,7 +333,7 @@ def pool_c(op: object, x: str, z: str, dtype: str, fail: str) -> str:
 def pool_grad_c(op: object, x: str, gz: str, gx: str, dtype: str, fail: str) -> str:
     """The gradient of :func:`pool_c`: ``gz`` routed to each window's maxima (every tie) or
     spread over the window (divided by the mode's count for the averages)."""
-    ct, tn = _CT[dtype], _TN[dtype]
+    ct, tn = npy_ctype(dtype), typenum(dtype)
     # non-overlapping windows without padding (the usual CNN case): every element is in at most
     # one window, so the gradient is assigned (no zero-fill of the whole output, no re-read);
     # only the border rows/columns no window covers are zeroed

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -39,35 +40,46 @@ def _ntuple(v: Any, n: int, what: str, who: str = "conv") -> tuple[int, ...]:
 
 
 def _norm_border(mode: Any, n: int, who: str) -> Any:
+    """``'valid'``/``'full'``/``'half'``, or per axis an int or a ``(before, after)`` pair.
+
+    Symmetric paddings become a tuple of ints; a tuple with any asymmetric axis keeps a
+    ``(before, after)`` pair for every axis."""
+    bad = (f"{who}: border_mode must be 'valid', 'full', 'half', an int, or {n} entries each "
+           f"an int or a (before, after) pair of ints, got {mode!r}")
     if isinstance(mode, str):
         if mode not in ("valid", "full", "half"):
-            raise ValueError(f"{who}: border_mode must be 'valid', 'full', 'half', an int or a "
-                             f"tuple of {n} ints, got {mode!r}")
+            raise ValueError(bad)
         return mode
+    if isinstance(mode, (int, np.integer)):
+        mode = (mode,) * n
     try:
-        pad = _ntuple(mode, n, "border_mode", who)
+        pairs = [(int(e), int(e)) if isinstance(e, (int, np.integer)) else
+                 tuple(int(v) for v in e) for e in mode]
     except TypeError:
-        raise ValueError(f"{who}: border_mode must be 'valid', 'full', 'half', an int or a tuple "
-                         f"of {n} ints (asymmetric padding is not supported), got {mode!r}") \
-            from None
-    if min(pad) < 0:
-        raise ValueError(f"{who}: padding must be >= 0, got {pad}")
-    return pad
+        raise ValueError(bad) from None
+    if len(pairs) != n or any(len(p) != 2 for p in pairs):
+        raise ValueError(bad)
+    if min(min(p) for p in pairs) < 0:
+        raise ValueError(f"{who}: padding must be >= 0, got {mode!r}")
+    if all(lo == hi for lo, hi in pairs):
+        return tuple(lo for lo, _ in pairs)
+    return tuple(pairs)
 
 
-def _padding(mode: Any, fshape: tuple, dil: tuple) -> tuple[int, ...]:
+def _padding(mode: Any, fshape: tuple, dil: tuple) -> tuple[tuple[int, int], ...]:
+    """The (before, after) padding of each spatial axis."""
     dk = [(f - 1) * d + 1 for f, d in zip(fshape, dil)]
     if mode == "valid":
-        return (0,) * len(dk)
+        return ((0, 0),) * len(dk)
     if mode == "full":
-        return tuple(k - 1 for k in dk)
+        return tuple((k - 1, k - 1) for k in dk)
     if mode == "half":
-        return tuple(k // 2 for k in dk)
-    return mode
+        return tuple((k // 2, k // 2) for k in dk)
+    return tuple(p if isinstance(p, tuple) else (p, p) for p in mode)
 
 
-def _out_len(n: int, f: int, pad: int, st: int, dil: int) -> int:
-    return (n + 2 * pad - ((f - 1) * dil + 1)) // st + 1
+def _out_len(n: int, f: int, pad: tuple, st: int, dil: int) -> int:
+    return (n + pad[0] + pad[1] - ((f - 1) * dil + 1)) // st + 1
 
 
 def _windows(xp: np.ndarray, fshape: tuple, oshape: tuple, st: tuple, dil: tuple) -> np.ndarray:
@@ -129,7 +141,8 @@ class _ConvBase(Op):
         elif self.border_mode == "half":
             span = n + 2 * (dk // 2) - dk
         else:
-            span = n + 2 * self.border_mode[axis] - dk
+            p = self.border_mode[axis]
+            span = n + (p[0] + p[1] if isinstance(p, tuple) else 2 * p) - dk
         return span // st + 1
 
     def _weights(self, w: np.ndarray) -> np.ndarray:
@@ -137,7 +150,7 @@ class _ConvBase(Op):
             if self.filter_flip else w
 
     def _cols(self, x: np.ndarray, pad: tuple, fshape: tuple, oshape: tuple) -> np.ndarray:
-        xp = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in pad)) if any(pad) else x
+        xp = np.pad(x, ((0, 0), (0, 0)) + tuple(pad)) if any(map(any, pad)) else x
         return _windows(xp, fshape, oshape, self.subsample, self.filter_dilation)
 
     # Layout: the columns of one group are (b, cg*prod(f), prod(o)), so each GEMM is a batched
@@ -188,7 +201,7 @@ class _ConvBase(Op):
         kg, kk, pp = k // g, cg * math.prod(fshape), math.prod(oshape)
         wk = self._weights(w)
         st, dil = self.subsample, self.filter_dilation
-        padded = tuple(max(n + 2 * p, (f - 1) * d + (o - 1) * s + 1)
+        padded = tuple(max(n + p[0] + p[1], (f - 1) * d + (o - 1) * s + 1)
                        for n, p, f, d, o, s in zip(sp, pad, fshape, dil, oshape, st))
         dxp = np.zeros((b, c) + padded, dtype=np.result_type(w.dtype, dy.dtype))
         lead = (slice(None), slice(None))
@@ -202,7 +215,7 @@ class _ConvBase(Op):
                 where = tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
                               for t, d, s, o in zip(tap, dil, st, oshape))
                 target[lead + where] += dcols[lead + tap]
-        return dxp[lead + tuple(slice(p, p + n) for p, n in zip(pad, sp))]
+        return dxp[lead + tuple(slice(p[0], p[0] + n) for p, n in zip(pad, sp))]
 
     def _check_float(self, *vs: Any) -> list:
         out, nd = [], self.convdim + 2
@@ -226,6 +239,20 @@ class _ConvBase(Op):
             raise ValueError(f"{type(self).__name__}: {what} must have {self.convdim} entries "
                              f"(the spatial shape), got {shape.type.shape[0]}")
         return shape
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Every conv op is bilinear in its two tensor inputs:
+        ``R(op(a, b)) = op(ea, b) + op(a, eb)`` (the shape input is constant)."""
+        a, b, *rest = inputs
+        ea, eb = eval_points[:2]
+        terms = []
+        if ea is not None:
+            terms.append(self(ea, b, *rest))
+        if eb is not None:
+            terms.append(self(a, eb, *rest))
+        if not terms:
+            return [None]
+        return [terms[0] if len(terms) == 1 else terms[0] + terms[1]]
 
     def _out_type(self, *vs: Any) -> Any:
         dt = np.result_type(*(v.dtype for v in vs)).name
@@ -366,14 +393,21 @@ def conv2d(input: Any, filters: Any, input_shape: Any = None, filter_shape: Any 
 
     ``input`` (b, c, h, w) and ``filters`` (k, c // num_groups, fh, fw), float (integer inputs
     are cast to float64); returns (b, k, oh, ow).  ``border_mode``: ``'valid'``, ``'full'``,
-    ``'half'``, an int or an ``(rows, cols)`` padding; ``subsample``: strides;
+    ``'half'``, an int, or an ``(rows, cols)`` padding whose entries may be ``(before, after)``
+    pairs (asymmetric padding, as Theano's abstract_conv allows); ``subsample``: strides;
     ``filter_dilation``: dilation; ``num_groups``: grouped convolution; ``filter_flip``: flip
     the filters (a true convolution, Theano's default).  ``input_shape``/``filter_shape`` are
-    accepted for compatibility (shapes are read at run time).  Raises ``ValueError`` at run time
-    when the channels or sizes do not fit, ``NotImplementedError`` for ``unshared=True``.
+    accepted for compatibility (shapes are read at run time); the legacy ConvOp keywords
+    (``unroll_kern``, ...) warn and are ignored, as in Theano.  Raises ``ValueError`` at run
+    time when the channels or sizes do not fit, ``NotImplementedError`` for ``unshared=True``.
     """
+    if "imshp_logical" in kwargs or "kshp_logical" in kwargs:
+        raise ValueError("conv2d: imshp_logical and kshp_logical (the legacy ConvOp's logical "
+                         "shapes) are not supported")
     if kwargs:
-        raise TypeError(f"conv2d: unexpected arguments {sorted(kwargs)}")
+        # the legacy ConvOp tuning keywords (unroll_batch, unroll_kern, openmp, ...), as Theano
+        warnings.warn(f"conv2d: {sorted(kwargs)} are deprecated ConvOp keywords and are "
+                      f"ignored", stacklevel=2)
     _no_unshared(unshared, "conv2d")
     return Conv2d(border_mode, subsample, filter_dilation, num_groups, filter_flip)(input, filters)
 

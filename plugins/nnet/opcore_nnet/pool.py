@@ -23,13 +23,15 @@ from numpy.lib.stride_tricks import as_strided
 
 import opcore.tensor as T
 from opcore.graph.basic import Apply, Constant, Variable
-from opcore.graph.null import disconnected_type, grad_not_implemented
+from opcore.graph.null import disconnected_type
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 
 from opcore_nnet import ccode
 
-__all__ = ["Pool", "PoolGrad", "pool_2d", "pool_3d", "max_pool_2d", "max_pool_3d",
+__all__ = ["Pool", "PoolGrad", "MaxPoolGrad", "AveragePoolGrad", "DownsampleFactorMaxGradGrad",
+           "MaxPoolRop",
+           "pool_2d", "pool_3d", "max_pool_2d", "max_pool_3d",
            "max_pool_2d_same_size"]
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
@@ -84,6 +86,41 @@ def _static(v: Any) -> Any:
 _SYMBOLIC = object()
 
 
+def theano_out_shape(imgshape: Any, ws: Any = None, ignore_border: bool = False,
+                     stride: Any = None, pad: Any = None, ndim: int = 2, ds: Any = None,
+                     st: Any = None, padding: Any = None) -> list:
+    """Theano's static ``Pool.out_shape(imgshape, ws, ignore_border, stride, pad, ndim)``: the
+    shape ``imgshape`` (ints or symbolic scalars) with its last ``ndim`` entries pooled."""
+    ws = ws if ws is not None else ds
+    if ws is None:
+        raise ValueError("Pool.out_shape: ws (the window size) is required")
+    stride = stride if stride is not None else (st if st is not None else ws)
+    pad = pad if pad is not None else (padding if padding is not None else (0,) * ndim)
+    imgshape = list(imgshape)
+    if len(imgshape) < ndim:
+        raise TypeError(f"Pool.out_shape: imgshape must have at least {ndim} entries, got "
+                        f"{imgshape}")
+    lead, sizes = imgshape[:-ndim], imgshape[-ndim:]
+    out = []
+    for n, w, s, p in zip(sizes, ws, stride, pad):
+        if all(isinstance(v, (int, np.integer)) for v in (n, w, s, p)):
+            out.append(_out_len(int(n), int(w), int(s), int(p), bool(ignore_border)))
+        else:
+            out.append(_sym_out_len(n, w, s, p, bool(ignore_border)))
+    return lead + out
+
+
+class _OutShape:
+    """``Pool.out_shape``: Theano's static function on the class and on symbolic-form ops
+    (:func:`theano_out_shape`); on a fixed-form op, ``op.out_shape(*sizes)`` gives the pooled
+    lengths of those sizes."""
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None or obj.ws is None:
+            return theano_out_shape
+        return obj._out_lengths
+
+
 class _PoolBase(Op):
     __props__ = ("ws", "ignore_border", "stride", "pad", "mode", "ndim")
 
@@ -127,10 +164,14 @@ class _PoolBase(Op):
         """Whether ws/stride/pad are inputs of the node (Theano's form) rather than props."""
         return self.ws is None
 
+    #: the class of the fixed-parameter op this one computes as (``None``: its own class)
+    fixed_class: type | None = None
+
     def _fixed(self, ws: Any, stride: Any, pad: Any) -> _PoolBase:
-        """The fixed-parameter op of the same class for run-time values of ws/stride/pad."""
-        return type(self)(tuple(ws), self.ignore_border, tuple(stride), tuple(pad), self.mode,
-                          ndim=self.ndim)
+        """The fixed-parameter op of the same kind for run-time values of ws/stride/pad."""
+        cls = self.fixed_class or type(self)
+        return cls(tuple(ws), self.ignore_border, tuple(stride), tuple(pad), self.mode,
+                   ndim=self.ndim)
 
     def _param_inputs(self, ws: Any, stride: Any, pad: Any) -> list:
         """The symbolic form's int64 vectors ws, stride (default ws), pad (default zeros)."""
@@ -146,10 +187,12 @@ class _PoolBase(Op):
             out.append(v)
         return out
 
-    def out_shape(self, *sizes: int) -> tuple[int, ...]:
+    def _out_lengths(self, *sizes: int) -> tuple[int, ...]:
         """The pooled lengths of the last ``ndim`` axes of sizes ``sizes`` (fixed form)."""
         return tuple(_out_len(n, w, s, p, self.ignore_border)
                      for n, w, s, p in zip(sizes, self.ws, self.stride, self.pad))
+
+    out_shape = _OutShape()
 
     def _layout(self, x: np.ndarray) -> tuple:
         """(padded input, out shape, valid-count array or None)."""
@@ -223,6 +266,9 @@ class _PoolBase(Op):
     def c_support_code(self, *args: Any) -> str:
         return ccode.POOL_SUPPORT
 
+    def c_headers(self, *args: Any) -> list[str]:
+        return list(ccode.HEADERS)  # oc_alloc: the documented helpers of opcore.cbuild
+
     def c_code_cache_version(self) -> tuple:
         return (6,)
 
@@ -276,6 +322,17 @@ class Pool(_PoolBase):
         x, params = inputs[0], inputs[1:]
         gx = PoolGrad(**self._props_dict())(x, grads[0], *params)
         return [gx] + [disconnected_type() for _ in params]
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Sum/average pooling is linear: pool the eval point.  Max pooling takes the eval
+        point's value at each window's (first, row-major) maximum (:class:`MaxPoolRop`)."""
+        x, params, ev = inputs[0], inputs[1:], eval_points[0]
+        if ev is None:
+            return [None]
+        props = self._props_dict()
+        if self.mode == "max":
+            return [MaxPoolRop(**props)(x, ev, *params)]
+        return [Pool(**props)(ev, *params)]
 
     def c_code(self, node: Any, name: str, inames: list, onames: list, sub: dict) -> str:
         return ccode.pool_c(self, inames[0], onames[0], node.inputs[0].dtype, sub["fail"])
@@ -348,15 +405,152 @@ class PoolGrad(_PoolBase):
         x, gz, params = inputs[0], inputs[1], inputs[2:]
         (g,) = grads
         rest = [disconnected_type() for _ in params]
+        props = self._props_dict()
         if self.mode == "max":
-            return [T.zeros_like(x), grad_not_implemented(self, 1, gz, "second derivative of "
-                                                          "max pooling")] + rest
+            # linear in gz: its transpose gathers g at each window's maxima (x's own gradient
+            # is zero almost everywhere)
+            maxout = Pool(**props)(x, *params)
+            return [T.zeros_like(x),
+                    DownsampleFactorMaxGradGrad(**props)(x, maxout, g, *params)] + rest
         # the average/sum gradient is linear in gz: its transpose is the pooling itself
-        return [T.zeros_like(x), Pool(**self._props_dict())(g, *params)] + rest
+        return [T.zeros_like(x), Pool(**props)(g, *params)] + rest
+
+    def R_op(self, inputs: list, eval_points: list) -> list:
+        """Linear in ``gz``; ``x`` only selects where it goes (its derivative is zero almost
+        everywhere)."""
+        egz = eval_points[1]
+        if egz is None:
+            return [None if eval_points[0] is None else T.zeros_like(inputs[0])]
+        return [self(inputs[0], egz, *inputs[2:])]
 
     def c_code(self, node: Any, name: str, inames: list, onames: list, sub: dict) -> str:
         return ccode.pool_grad_c(self, inames[0], inames[1], onames[0], node.inputs[0].dtype,
                                  sub["fail"])
+
+
+class MaxPoolRop(_PoolBase):
+    """The R-op of max pooling (Theano's op of this name): inputs ``(x, eval_point)`` (then
+    ``ws, stride, pad`` in the symbolic form); output shaped like the pooling of ``x``: the
+    eval point's value at each window's maximum (the first one in row-major order on ties, as
+    Theano's)."""
+
+    def make_node(self, x: Any, eval_point: Any, ws: Any = None, stride: Any = None,
+                  pad: Any = None) -> Apply:
+        x, ev = self._check_x(x), as_tensor_variable(eval_point)
+        if ev.ndim != x.ndim:
+            raise TypeError(f"{self}: eval_point ({ev.type}) and x ({x.type}) differ in rank")
+        params = self._param_inputs(ws, stride, pad) if self.symbolic else []
+        shape = x.type.shape[:-self.ndim] + (None,) * self.ndim
+        return Apply(self, [x, ev] + params, [T.TensorType(ev.dtype, shape=shape)()])
+
+    def perform(self, node: Apply, inputs: list, out: list) -> None:
+        if self.symbolic:
+            return self._fixed(*inputs[2:]).perform(node, inputs[:2], out)
+        x, ev = inputs
+        if ev.shape != x.shape:
+            raise ValueError(f"{self}: eval_point has shape {ev.shape}, x {x.shape}")
+        nd = self.ndim
+        xp, outs, _ = self._layout(x)
+        evp = np.zeros(xp.shape, dtype=ev.dtype)
+        evp[(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(self.pad, x.shape[-nd:]))] = ev
+        if 0 in outs:
+            out[0][0] = np.zeros(x.shape[:-nd] + outs, dtype=node.outputs[0].type.dtype)
+            return
+        taps, etaps = self._taps(xp, outs), self._taps(evp, outs)
+        best, val = np.array(next(taps)), np.array(next(etaps))
+        for t, e in zip(taps, etaps):
+            better = t > best
+            best = np.where(better, t, best)
+            val = np.where(better, e, val)
+        out[0][0] = val.astype(node.outputs[0].type.dtype, copy=False)
+
+    def infer_shape(self, node: Apply, shapes: list) -> list:
+        params = node.inputs[2:] if self.symbolic else None
+        return [self._infer_pooled(shapes[0], params)]
+
+    def c_supports(self, node: Any) -> bool:
+        return False
+
+
+class MaxPoolGrad(PoolGrad):
+    """Theano's ``MaxPoolGrad(ignore_border, ndim=2)(x, maxout, gz, ws, stride=None, pad=None)``:
+    :class:`PoolGrad` in max mode (``maxout`` is accepted and not needed: the maxima are
+    recomputed)."""
+
+    fixed_class = PoolGrad
+
+    def __init__(self, ignore_border: bool = False, ndim: int = 2, openmp: Any = None) -> None:
+        super().__init__(None, ignore_border, mode="max", ndim=ndim)
+
+    def make_node(self, x: Any, maxout: Any, gz: Any, ws: Any = None, stride: Any = None,
+                  pad: Any = None) -> Apply:
+        return super().make_node(x, gz, ws, stride, pad)
+
+
+class AveragePoolGrad(PoolGrad):
+    """Theano's ``AveragePoolGrad(ignore_border, mode='average_inc_pad', ndim=2)(x, gz, ws,
+    stride=None, pad=None)``: :class:`PoolGrad` in an average or sum mode."""
+
+    fixed_class = PoolGrad
+
+    def __init__(self, ignore_border: bool = False, mode: str = "average_inc_pad",
+                 ndim: int = 2, openmp: Any = None) -> None:
+        if mode not in ("sum", "average_inc_pad", "average_exc_pad", "average"):
+            raise ValueError(f"AveragePoolGrad: mode must be sum or an average, got {mode!r}")
+        super().__init__(None, ignore_border, mode=mode, ndim=ndim)
+
+
+class DownsampleFactorMaxGradGrad(_PoolBase):
+    """The gradient of max pooling's gradient w.r.t. its ``gz`` (Theano's op of this name):
+    inputs ``(x, maxout, ggx)`` (then ``ws, stride, pad`` in the symbolic form), ``ggx`` shaped
+    like ``x``; output shaped like ``maxout``: for each window, the sum of ``ggx`` over the
+    window's elements equal to its maximum (every tie).  Makes second derivatives and
+    Hessian-vector products through max pooling work."""
+
+    def make_node(self, x: Any, maxout: Any, ggx: Any, ws: Any = None, stride: Any = None,
+                  pad: Any = None) -> Apply:
+        x = self._check_x(x)
+        maxout, ggx = as_tensor_variable(maxout), as_tensor_variable(ggx)
+        if maxout.ndim != x.ndim or ggx.ndim != x.ndim:
+            raise TypeError(f"{self}: x ({x.type}), maxout ({maxout.type}) and ggx "
+                            f"({ggx.type}) must have the same rank")
+        params = self._param_inputs(ws, stride, pad) if self.symbolic else []
+        return Apply(self, [x, maxout, ggx] + params, [maxout.type()])
+
+    def perform(self, node: Apply, inputs: list, out: list) -> None:
+        if self.symbolic:
+            return self._fixed(*inputs[3:]).perform(node, inputs[:3], out)
+        x, maxout, ggx = inputs
+        nd = self.ndim
+        xp, outs, _ = self._layout(x)
+        if maxout.shape != x.shape[:-nd] + outs or ggx.shape != x.shape:
+            raise ValueError(f"{self}: maxout {maxout.shape} / ggx {ggx.shape} do not fit x "
+                             f"{x.shape} (pooled {x.shape[:-nd] + outs})")
+        res = np.zeros(maxout.shape, dtype=np.result_type(ggx.dtype, x.dtype))
+        if 0 not in outs:
+            gp = np.zeros(xp.shape, dtype=ggx.dtype)
+            gp[(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(self.pad, x.shape[-nd:]))] \
+                = ggx
+            for t, gt in zip(self._taps(xp, outs), self._taps(gp, outs)):
+                res += np.where(t == maxout, gt, 0)
+        out[0][0] = res.astype(node.outputs[0].type.dtype, copy=False)
+
+    def infer_shape(self, node: Apply, shapes: list) -> list:
+        return [shapes[1]]
+
+    def L_op(self, inputs: list, outputs: list, grads: list) -> list:
+        x, maxout, ggx, params = inputs[0], inputs[1], inputs[2], inputs[3:]
+        props = self._props_dict()
+        # linear in ggx: its transpose routes the gradient to the maxima (PoolGrad, max mode)
+        return ([T.zeros_like(x), T.zeros_like(maxout), PoolGrad(**props)(x, grads[0], *params)]
+                + [disconnected_type() for _ in params])
+
+    def connection_pattern(self, node: Any) -> list:
+        n = len(node.inputs) - (3 if self.symbolic else 0)
+        return [[True]] * n + [[False]] * (len(node.inputs) - n)
+
+    def c_supports(self, node: Any) -> bool:
+        return False
 
 
 def _pool_nd(who: str, nd: int, input: Any, ws: Any, ignore_border: Any, stride: Any, pad: Any,

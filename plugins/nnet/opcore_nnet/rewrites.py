@@ -22,7 +22,7 @@ from opcore.tensor.basic import ARange, Shape, Shape_i
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.subtensor import Subtensor
 
-from opcore_nnet.pool import Pool, PoolGrad
+from opcore_nnet.pool import DownsampleFactorMaxGradGrad, MaxPoolRop, Pool, PoolGrad
 from opcore_nnet.softmax import LogSoftmax, Softmax, SoftmaxGrad, SoftmaxWithBias
 from opcore_nnet.xent import (CrossentropyCategorical1Hot, CrossentropyCategorical1HotGrad,
                               CrossentropySoftmax1Hot, CrossentropySoftmax1HotDx)
@@ -236,11 +236,13 @@ stable_softmax_grad.tracks = (SoftmaxGrad,)
 
 def pool_constant_params(fgraph: Any, node: Any) -> Any:
     """Theano's ``Pool(...)(x, ws, stride, pad)`` with constant parameters -> the fixed-form
-    op (which has C code); the same for ``PoolGrad``."""
+    op (which has C code); the same for ``PoolGrad``, ``DownsampleFactorMaxGradGrad`` and
+    ``MaxPoolRop``."""
     op = node.op
-    if not isinstance(op, (Pool, PoolGrad)) or not op.symbolic:
+    kinds = (Pool, PoolGrad, DownsampleFactorMaxGradGrad, MaxPoolRop)
+    if not isinstance(op, kinds) or not op.symbolic:
         return None
-    n_data = 1 if isinstance(op, Pool) else 2
+    n_data = len(node.inputs) - 3  # ws, stride, pad come last
     params = node.inputs[n_data:]
     if not all(isinstance(p, Constant) for p in params):
         return None
@@ -251,7 +253,7 @@ def pool_constant_params(fgraph: Any, node: Any) -> Any:
     return [fixed(*node.inputs[:n_data])]
 
 
-pool_constant_params.tracks = (Pool, PoolGrad)
+pool_constant_params.tracks = (Pool, PoolGrad, DownsampleFactorMaxGradGrad, MaxPoolRop)
 
 RULES = (
     ("nnet_pool_constant_params", pool_constant_params),

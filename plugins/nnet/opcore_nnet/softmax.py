@@ -67,6 +67,9 @@ class _AxisOp(Op):
         x = node.inputs[0]
         return x.ndim == 2 and self.axis in (1, -1) and x.dtype in ("float32", "float64")
 
+    def c_headers(self, *args: Any) -> list[str]:
+        return list(ccode.HEADERS)  # oc_alloc: the documented helpers of opcore.cbuild
+
     def c_code_cache_version(self) -> tuple:
         return (1,)
 

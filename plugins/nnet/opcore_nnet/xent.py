@@ -47,6 +47,9 @@ class _C2d(Op):
         fl = [v.dtype for v in node.inputs + node.outputs if not v.dtype.startswith(("int", "u"))]
         return len(set(fl)) == 1 and fl[0] in ("float32", "float64")
 
+    def c_headers(self, *args: Any) -> list[str]:
+        return list(ccode.HEADERS)  # oc_alloc: the documented helpers of opcore.cbuild
+
     def c_code_cache_version(self) -> tuple:
         return (1,)
 

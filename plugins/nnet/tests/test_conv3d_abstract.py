@@ -200,3 +200,94 @@ def test_signal_conv2d_shapes_and_values(rng, xnd, wnd, mode):
     if wnd == 2:
         ref = ref[..., 0, :, :] if xnd == 3 else ref[0]
     np.testing.assert_allclose(got, ref, atol=1e-12)
+
+
+def test_asymmetric_padding_2d_and_3d(rng):
+    from opcore.tensor.nnet import abstract_conv as ac
+
+    xv, wv = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    mode = ((1, 2), (0, 1))
+    y = T.nnet.conv2d(x, w, border_mode=mode, subsample=(2, 1))
+    got = opcore.function([x, w], y)(xv, wv)
+    # reference: pad explicitly, then a valid convolution
+    xp = np.pad(xv, ((0, 0), (0, 0), (1, 2), (0, 1)))
+    ref = opcore.function([x, w], T.nnet.conv2d(x, w, subsample=(2, 1)))(xp, wv)
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+    assert got.shape == ac.get_conv_output_shape(xv.shape, wv.shape, mode, (2, 1))
+    gx, gw = opcore.grad((y ** 2).sum(), [x, w])
+    check = opcore.function([x, w], [gx, gw])(xv, wv)
+    xpad = T.dtensor4("xp")
+    yp = T.nnet.conv2d(xpad, w, subsample=(2, 1))
+    gxp, gwp = opcore.function([xpad, w], opcore.grad((yp ** 2).sum(), [xpad, w]))(xp, wv)
+    np.testing.assert_allclose(check[0], gxp[:, :, 1:7, 0:5], atol=1e-10)
+    np.testing.assert_allclose(check[1], gwp, atol=1e-10)
+    # symmetric pairs collapse to ints (the same op as the int form)
+    assert T.nnet.conv2d(x, w, border_mode=((1, 1), 2)).owner.op.border_mode == (1, 2)
+    x5, w5 = T5("x"), T5("w")
+    xv5, wv5 = rng.standard_normal((1, 2, 4, 4, 3)), rng.standard_normal((2, 2, 2, 2, 2))
+    y5 = opcore.function([x5, w5], T.nnet.conv3d(x5, w5, border_mode=(0, (1, 0), (0, 2))))(
+        xv5, wv5)
+    ref5 = _ref_conv3d(np.pad(xv5, ((0, 0), (0, 0), (0, 0), (1, 0), (0, 2))), wv5, "valid", True)
+    np.testing.assert_allclose(y5, ref5, atol=1e-12)
+    check_op_contract(Conv3d(border_mode=((1, 0), 0, (0, 1))), [xv5, wv5], [T5("a"), T5("b")])
+    with pytest.raises(ValueError, match="before, after"):
+        T.nnet.conv2d(x, w, border_mode=((1, 2, 3), 0))
+
+
+def test_conv_and_neighbours_rop_vs_finite_differences(rng):
+    from opcore.gradient import Rop
+
+    x, w, vx, vw = T5("x"), T5("w"), T5("vx"), T5("vw")
+    xv, wv = rng.standard_normal((1, 2, 4, 4, 3)), rng.standard_normal((2, 2, 2, 2, 2))
+    ex, ew = rng.standard_normal(xv.shape), rng.standard_normal(wv.shape)
+    y = T.nnet.conv3d(x, w, border_mode="half", subsample=(1, 2, 1))
+    f = opcore.function([x, w], y)
+    got = opcore.function([x, w, vx, vw], Rop(y, [x, w], [vx, vw]))(xv, wv, ex, ew)
+    eps = 1e-6
+    fd = (f(xv + eps * ex, wv + eps * ew) - f(xv - eps * ex, wv - eps * ew)) / (2 * eps)
+    np.testing.assert_allclose(got, fd, rtol=1e-6, atol=1e-6)
+    m, vm = T.dtensor4("m"), T.dtensor4("vm")
+    mv, ev = rng.standard_normal((1, 2, 4, 7)), rng.standard_normal((1, 2, 4, 7))
+    n = T.nnet.images2neibs(m, (2, 3), (1, 3), mode="half")
+    rn = opcore.function([m, vm], Rop(n, m, vm), on_unused_input="ignore")(mv, ev)
+    np.testing.assert_allclose(rn, opcore.function([m], n)(ev))
+
+
+def test_conv2d_legacy_convop_keywords_warn_and_are_ignored(rng):
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    with pytest.warns(UserWarning, match="unroll_kern"):
+        y = T.nnet.conv.conv2d(x, w, image_shape=(1, 2, 5, 5), unroll_kern=4)
+    xv, wv = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 2, 2))
+    np.testing.assert_allclose(opcore.function([x, w], y)(xv, wv),
+                               _ref_conv3d(xv[:, :, None], wv[:, :, None], "valid", True)[:, :, 0])
+    with pytest.raises(ValueError, match="imshp_logical"):
+        T.nnet.conv2d(x, w, imshp_logical=(2, 5, 5))
+
+
+@pytest.mark.parametrize("mode", ["valid", "full", (1, 2)])
+def test_corrmm_classes_theano_style(rng, mode):
+    from opcore.tensor.nnet.corr import CorrMM, CorrMM_gradInputs, CorrMM_gradWeights
+    from opcore.tensor.nnet.corr3d import Corr3dMM, Corr3dMM_gradInputs
+
+    x, w, top = T.dtensor4("x"), T.dtensor4("w"), T.dtensor4("top")
+    xv, wv = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
+    y = CorrMM(mode)(x, w)
+    ref = T.nnet.conv2d(x, w, border_mode=mode, filter_flip=False)
+    yv, rv = opcore.function([x, w], [y, ref])(xv, wv)
+    np.testing.assert_allclose(yv, rv, atol=1e-12)
+    tv = rng.standard_normal(yv.shape)
+    # shape=None: the spatial shape is implied when subsample is all ones
+    gi = CorrMM_gradInputs(mode)(w, top)
+    gw = CorrMM_gradWeights(mode)(x, top)
+    ggx, ggw = opcore.grad((ref * top).sum(), [x, w])
+    got = opcore.function([x, w, top], [gi, gw, ggx, ggw])(xv, wv, tv)
+    np.testing.assert_allclose(got[0], got[2], atol=1e-12)
+    np.testing.assert_allclose(got[1], got[3], atol=1e-12)
+    with pytest.raises(ValueError, match="shape must be given"):
+        CorrMM_gradInputs(mode, subsample=(2, 1))(w, top)
+    x5, w5 = T5("x"), T5("w")
+    xv5, wv5 = rng.standard_normal((1, 2, 4, 4, 3)), rng.standard_normal((2, 2, 2, 2, 2))
+    np.testing.assert_allclose(opcore.function([x5, w5], Corr3dMM()(x5, w5))(xv5, wv5),
+                               _ref_conv3d(xv5, wv5, "valid", False), atol=1e-12)
+    assert Corr3dMM_gradInputs()(w5, T5("t")).ndim == 5

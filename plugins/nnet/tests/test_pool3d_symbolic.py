@@ -180,3 +180,116 @@ def test_pool_2d_ignore_border_default_is_theano_1_0(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         T.nnet.pool_2d(x, (2, 2), ignore_border=True)
+
+
+@pytest.mark.parametrize("ws,st,pad,ib", [((2, 2), (2, 2), (0, 0), True),
+                                          ((3, 2), (1, 2), (1, 0), True),
+                                          ((2, 2, 2), (1, 2, 2), (0, 0, 0), False)])
+def test_second_derivative_of_max_pooling(rng, ws, st, pad, ib):
+    from opcore.tensor.signal.pool import DownsampleFactorMaxGradGrad
+
+    xv = rng.standard_normal((2, 5, 6, 5))
+    op = Pool(ws, ib, st, pad, "max")
+    gz = rng.standard_normal(xv.shape[:4 - len(ws)] + op.out_shape(*xv.shape[4 - len(ws):]))
+    # the gradient of PoolGrad w.r.t. gz, checked by finite differences (x fixed, no ties)
+    verify_grad(lambda g: PoolGrad(ws, ib, st, pad, "max")(xv, g), [gz],
+                rng=np.random.RandomState(0))
+    # values: for each window, the sum of ggx over the elements equal to its maximum
+    x, m, gg = T.dtensor4("x"), T.dtensor4("m"), T.dtensor4("gg")
+    ggv = rng.standard_normal(xv.shape)
+    maxout = opcore.function([x], op(x))(xv)
+    got = opcore.function([x, m, gg], DownsampleFactorMaxGradGrad(ws, ib, st, pad)(x, m, gg))(
+        xv, maxout, ggv)
+    # reference: <PoolGrad(x, e_o), ggx> for each unit vector e_o of the pooled shape
+    pg = opcore.function([x, m], PoolGrad(ws, ib, st, pad, "max")(x, m))
+    ref = np.zeros(maxout.shape)
+    for idx in np.ndindex(*maxout.shape):
+        e = np.zeros(maxout.shape)
+        e[idx] = 1
+        ref[idx] = np.sum(pg(xv, e) * ggv)
+    np.testing.assert_allclose(got, ref, atol=1e-12)
+    check_op_contract(DownsampleFactorMaxGradGrad(ws, ib, st, pad), [xv, maxout, ggv],
+                      check_grad=False)
+
+
+def test_gradient_penalty_through_max_pooling(rng):
+    # d/dW of |d cost / d x|^2 needs the derivative of max pooling's gradient w.r.t. gz
+    x, W = T.dmatrix("x"), T.dmatrix("W")
+    h = T.dot(x, W).reshape((2, 1, 4, 4))
+    cost = (T.nnet.pool_2d(h, (2, 2), ignore_border=True) ** 2).sum()
+    penalty = (opcore.grad(cost, x) ** 2).sum()
+    xv, wv = rng.standard_normal((2, 3)), rng.standard_normal((3, 16))
+    verify_grad(lambda w: (opcore.grad((T.nnet.pool_2d(T.dot(xv, w).reshape((2, 1, 4, 4)),
+                                                       (2, 2), ignore_border=True) ** 2).sum(),
+                                       w) ** 2).sum(), [wv], rng=np.random.RandomState(0))
+    g = opcore.function([x, W], opcore.grad(penalty, W))(xv, wv)
+    assert g.shape == wv.shape and np.all(np.isfinite(g))
+
+
+def test_theano_gradient_op_classes(rng):
+    from opcore.tensor.signal.pool import AveragePoolGrad, DownsampleFactorMaxGradGrad, MaxPoolGrad
+
+    x, gz, mo = T.dtensor4("x"), T.dtensor4("gz"), T.dtensor4("mo")
+    xv = rng.standard_normal((1, 2, 6, 5))
+    ws = T.as_tensor_variable(np.array([2, 2]))
+    gv, ga = rng.standard_normal((1, 2, 3, 3)), rng.standard_normal((1, 2, 4, 3))
+    maxg = MaxPoolGrad(False)(x, mo, gz, [2, 2])
+    avgg = AveragePoolGrad(True, "average_exc_pad")(x, gz, [2, 1], [2, 2], [1, 0])
+    got = [opcore.function([x, mo, gz], maxg, on_unused_input="ignore")(
+        xv, np.zeros((1, 2, 3, 3)), gv), opcore.function([x, gz], avgg)(xv, ga)]
+    ref_max = opcore.function([x, gz], PoolGrad((2, 2), False, mode="max")(x, gz))(xv, gv)
+    ref_avg = opcore.function([x, gz], PoolGrad((2, 1), True, (2, 2), (1, 0),
+                                                "average_exc_pad")(x, gz))(xv, ga)
+    np.testing.assert_allclose(got[0], ref_max)
+    np.testing.assert_allclose(got[1], ref_avg)
+    with pytest.raises(ValueError, match="average"):
+        AveragePoolGrad(True, "max")
+    # the symbolic second-derivative op becomes the fixed one for constant parameters
+    dd = DownsampleFactorMaxGradGrad(True, "max", 2)(x, mo, x, ws)
+    f = opcore.function([x, mo], dd)
+    assert not any(getattr(n.op, "symbolic", False) for n in f.maker.fgraph.toposort())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pool_rop_vs_finite_differences(rng, mode):
+    from opcore.gradient import Rop
+
+    x, v = T.dtensor4("x"), T.dtensor4("v")
+    xv, vv = rng.standard_normal((2, 2, 5, 6)), rng.standard_normal((2, 2, 5, 6))
+    y = T.nnet.pool_2d(x, (2, 3), ignore_border=False, stride=(2, 2), mode=mode)
+    f = opcore.function([x], y)
+    got = opcore.function([x, v], Rop(y, x, v), on_unused_input="ignore")(xv, vv)
+    eps = 1e-6
+    np.testing.assert_allclose(got, (f(xv + eps * vv) - f(xv - eps * vv)) / (2 * eps),
+                               rtol=1e-6, atol=1e-6)
+    # 3-d pooling through the symbolic form as well
+    ws = T.lvector("ws")
+    y3 = T.nnet.pool_3d(x, ws, ignore_border=True, mode=mode)
+    f3 = opcore.function([x, ws], y3)
+    r3 = opcore.function([x, v, ws], Rop(y3, x, v), on_unused_input="ignore")(xv, vv, [2, 2, 2])
+    fd3 = (f3(xv + eps * vv, [2, 2, 2]) - f3(xv - eps * vv, [2, 2, 2])) / (2 * eps)
+    np.testing.assert_allclose(r3, fd3, rtol=1e-6, atol=1e-6)
+    # the max R-op takes the first maximum on ties, as Theano's MaxPoolRop
+    if mode == "max":
+        tie = np.zeros((1, 1, 2, 2))
+        ev = np.arange(4.0).reshape(1, 1, 2, 2) + 1
+        r = opcore.function([x, v], Rop(T.nnet.pool_2d(x, (2, 2), True), x, v))(tie, ev)
+        assert r.ravel().tolist() == [1.0]
+
+
+def test_theano_static_out_shape(rng):
+    from opcore.tensor.signal.pool import Pool as TPool
+
+    assert TPool.out_shape((2, 3, 7, 6), (2, 2), False) == [2, 3, 4, 3]
+    assert TPool.out_shape((2, 3, 7, 6), (3, 2), True, (2, 1), (1, 0)) == [2, 3, 4, 5]
+    assert TPool.out_shape((5, 7, 6, 5), (2, 2, 2), ignore_border=True, ndim=3) == [5, 3, 3, 2]
+    assert Pool(True, "max", 2).out_shape((1, 1, 5, 5), (2, 2), True) == [1, 1, 2, 2]
+    x = T.dtensor4("x")
+    sym = TPool.out_shape(tuple(x.shape[i] for i in range(4)), (3, 3), False, (2, 2))
+    xv = rng.standard_normal((2, 1, 9, 8))
+    got = opcore.function([x], list(sym))(xv)
+    ref = opcore.function([x], T.nnet.pool_2d(x, (3, 3), ignore_border=False,
+                                              stride=(2, 2)))(xv).shape
+    assert tuple(int(v) for v in got) == ref
+    with pytest.raises(ValueError, match="ws"):
+        TPool.out_shape((1, 2, 3, 4))

@@ -9,14 +9,15 @@ no C backend is installed.  ``c_code`` is the glue a C backend inlines: it valid
 from __future__ import annotations
 
 import ctypes
-import os
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 
-VERSION = 5
+from opcore.cbuild import CompileError, build_library
+from opcore.cbuild.ctypes import plain_ctype
+from opcore.cbuild.ctypes import typenum as c_typenum
+
+VERSION = 6
 
 # OPCORE_SPARSE_API is `static` when inlined in a backend's module and empty in the ctypes build.
 SUPPORT_CODE = r"""
@@ -25,15 +26,16 @@ SUPPORT_CODE = r"""
 #ifndef OPCORE_SPARSE_API
 #define OPCORE_SPARSE_API static
 #endif
-/* OpenMP only on request: on a busy or small machine the thread start-up costs more than the
-   product (measured: slower than one thread on 2 shared cores) */
-#if defined(OPCORE_SPARSE_OPENMP) && defined(_OPENMP)
+/* OpenMP only on request (config.openmp, which makes the build layer pass -fopenmp): on a busy
+   or small machine the thread start-up costs more than the product (measured: slower than one
+   thread on 2 shared cores) */
+#if defined(_OPENMP)
 #define OPCORE_OMP(x) _Pragma(x)
 #else
 #define OPCORE_OMP(x)
 #endif
 /* CSC scatters into z: threads take blocks of 16 columns of z; one thread takes them all */
-#if defined(OPCORE_SPARSE_OPENMP) && defined(_OPENMP)
+#if defined(_OPENMP)
 #define OPCORE_CSC_BLOCK(k) 16
 #else
 #define OPCORE_CSC_BLOCK(k) (k)
@@ -106,35 +108,13 @@ OPCORE_SPMM_CSC(opcore_spmm_csc_float64, double)
 OPCORE_SPMM_CSC(opcore_spmm_csc_float32, float)
 """
 
-_NPY = {"float64": ("NPY_FLOAT64", "double"), "float32": ("NPY_FLOAT32", "float")}
-
-
-def openmp_wanted() -> bool:
-    """OpenMP threads for the kernels: ``OPCORE_SPARSE_OPENMP=1`` or opcore's ``config.openmp``."""
-    if os.environ.get("OPCORE_SPARSE_OPENMP", "") not in ("", "0"):
-        return True
-    try:
-        from opcore.config import config
-
-        return bool(getattr(config, "openmp", False))
-    except Exception:
-        return False
-
-
-def compile_args() -> list[str]:
-    """Flags for the kernels (OpenMP only when :func:`openmp_wanted`)."""
-    return ["-fopenmp", "-DOPCORE_SPARSE_OPENMP"] if openmp_wanted() else []
-
-
-def libraries() -> list[str]:
-    return ["gomp"] if compile_args() else []
 
 
 def c_code(format: str, dtype: str, inputs: list[str], outputs: list[str], sub: dict) -> str:
     """The glue for one node: check the arrays, (re)allocate the output, call the kernel."""
     data, indices, indptr, shape, b = inputs
     (z,) = outputs
-    typenum, ctype = _NPY[dtype]
+    typenum, ctype = c_typenum(dtype), plain_ctype(dtype)
     fail = sub["fail"]
     if format == "csr":
         call = (f"opcore_spmm_csr_{dtype}(({ctype}*)PyArray_DATA({data}), idx, ptr, n_rows, "
@@ -203,27 +183,19 @@ _LIB: dict[str, object] = {}
 
 
 def build_standalone(openmp: bool = True) -> ctypes.CDLL:
-    """Compile ``SUPPORT_CODE`` alone into a shared library (cached per process) and load it.
+    """Compile ``SUPPORT_CODE`` alone into a shared library (in opcore's compile cache) and load it.
 
     Raises ``RuntimeError`` with the compiler's message when no C compiler works.
     """
     key = f"omp={openmp}"
     if key in _LIB:
         return _LIB[key]  # type: ignore[return-value]
-    cc = os.environ.get("CC", "cc")
-    tmp = tempfile.mkdtemp(prefix="opcore_sparse_")
-    src, lib = os.path.join(tmp, "k.c"), os.path.join(tmp, "k.so")
-    with open(src, "w") as fh:
-        fh.write(SUPPORT_CODE)
-    cmd = [cc, "-O2", "-shared", "-fPIC", "-DOPCORE_SPARSE_API=", src, "-o", lib]
-    if openmp:
-        cmd[1:1] = ["-fopenmp", "-DOPCORE_SPARSE_OPENMP"]
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RuntimeError(f"cannot run the C compiler {cc!r}: {exc}") from None
-    if res.returncode != 0:
-        raise RuntimeError(f"compiling the sparse kernels failed ({' '.join(cmd)}):\n{res.stderr}")
+        lib = build_library(SUPPORT_CODE, "opcore_sparse_kernels",
+                            cflags=["-O2", "-DOPCORE_SPARSE_API=", *(["-fopenmp"] if openmp else [])],
+                            ops=["SparseDenseDotKernel"])
+    except CompileError as exc:
+        raise RuntimeError(f"compiling the sparse kernels failed: {exc}") from None
     handle = ctypes.CDLL(lib)
     _LIB[key] = handle
     return handle

@@ -251,12 +251,6 @@ class SparseDenseDotKernel(SparseOp):
     def c_support_code(self, **kwargs):
         return ckernels.SUPPORT_CODE
 
-    def c_compile_args(self, **kwargs):
-        return ckernels.compile_args()
-
-    def c_libraries(self, **kwargs):
-        return ckernels.libraries()
-
     def c_code_cache_version(self):
         return (1, ckernels.VERSION)
 

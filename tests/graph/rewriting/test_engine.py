@@ -99,7 +99,9 @@ def test_a_failing_rewrite_is_reported_and_skipped_or_raised():
 
     x = T.dvector("x")
     fg = FunctionGraph([x], [T.exp(x)])
-    with pytest.warns(RewriteWarning, match="rewrite 'boom'.*kaput"):
+    # the default reports and skips; CI (scripts/test.sh) runs with rewrite_raise=True
+    with config.change_flags(rewrite_raise=False), \
+            pytest.warns(RewriteWarning, match="rewrite 'boom'.*kaput"):
         rewrite_graph(fg, include=("t",), entries=[Entry("boom", boom, ("t",))])
     assert fg.outputs[0].owner.op.scalar_op.name == "exp"
     with config.change_flags(rewrite_raise=True):

@@ -292,3 +292,48 @@ def test_float32_uniform_and_normal_draw_in_float32():
     u = opcore.function([], RandomStream(3).uniform(-2.0, np.array([1.0, 5.0]),
                                                      dtype="float32"))()
     assert u.shape == (2,) and u.dtype == np.float32 and (u >= -2).all() and u[0] < 1
+
+
+def test_default_update_sees_the_givens():
+    # the draw's size is the shape of x, which only givens supply
+    data = opcore.shared(np.ones((6, 3)))
+    i = T.lscalar("i")
+    x = T.dmatrix("x")
+    srng = RandomStream(0)
+    out = x * srng.uniform(size=x.shape)
+    f = opcore.function([i], out, givens={x: data[i * 2:(i + 1) * 2]})
+    a, b = f(0), f(1)
+    assert a.shape == b.shape == (2, 3) and not np.array_equal(a, b)
+
+
+def test_debugmode_gives_the_same_stream():
+    from opcore.compile.debugmode import DebugMode
+    from opcore.sandbox.rng_mrg import MRG_RandomStreams
+
+    x = T.dmatrix("x")
+    runs = []
+    for mode in (DebugMode(), None):
+        s, r = RandomStream(0), MRG_RandomStreams(1)
+        f = opcore.function([x], [x * s.normal(size=x.shape), x * r.uniform(size=x.shape)],
+                            mode=mode)
+        runs.append([f(np.ones((2, 3))) for _ in range(2)])
+    for a, b in zip(*runs):
+        for u, v in zip(a, b):
+            np.testing.assert_array_equal(u, v)
+
+
+def test_import_opcore_does_not_import_numpy_random():
+    import subprocess
+    import sys
+
+    code = "import sys, opcore; print('numpy.random' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "False", out.stderr[-2000:]
+
+
+def test_distribution_function_without_rng_owns_an_advancing_generator():
+    x = R.normal(0.0, 1.0, size=(4,))
+    assert isinstance(x.rng.type, R.RandomGeneratorType)
+    assert x.rng.default_update is x.owner.outputs[0]
+    f = opcore.function([], x)
+    assert not np.array_equal(f(), f())

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from opcore.config import config
 from opcore.tensor.blas import Gemm, Gemv, Ger
 from opcore.tensor.math import Dot
@@ -20,6 +22,11 @@ def _blas() -> str:
         return str(config.cpu_c__blas)
     except AttributeError:
         return "numpy"
+
+
+#: the largest dimension or leading dimension handed to BLAS (its integers are 32-bit); larger
+#: products run through NumPy's ``PyArray_MatrixProduct2`` instead
+BLAS_INT_MAX = 2**31 - 1
 
 
 class _Base:
@@ -51,13 +58,13 @@ static void* oc_blas_fn(const char* fname)
     return p;
 }
 /* operand layout for column-major BLAS on a row-major 2-d array: 'N' when rows are contiguous */
-static int oc_layout(PyArrayObject* a, char* tr, int* ld)
+static int oc_layout(PyArrayObject* a, char* tr, int* ld, npy_intp lim)
 {
     npy_intp s0 = PyArray_STRIDES(a)[0], s1 = PyArray_STRIDES(a)[1], it = PyArray_ITEMSIZE(a);
     npy_intp r = PyArray_DIMS(a)[0], c = PyArray_DIMS(a)[1];
-    if ((s1 == it || c == 1) && s0 % it == 0 && s0 / it >= (c > 1 ? c : 1)) {
+    if ((s1 == it || c == 1) && s0 % it == 0 && s0 / it >= (c > 1 ? c : 1) && s0 / it <= lim) {
         *tr = 'N'; *ld = (int)(s0 / it); return 1; }
-    if ((s0 == it || r == 1) && s1 % it == 0 && s1 / it >= (r > 1 ? r : 1)) {
+    if ((s0 == it || r == 1) && s1 % it == 0 && s1 / it >= (r > 1 ? r : 1) && s1 / it <= lim) {
         *tr = 'T'; *ld = (int)(s1 / it); return 1; }
     return 0;
 }
@@ -73,7 +80,7 @@ class DotC(_Base):
         return _BLAS_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (3,)
+        return (4, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (a, b), (z,) = inputs, outputs
@@ -111,6 +118,7 @@ if (oc_alloc(&{z}, 2, zdims, {typenum(zd)})) {fail}
 """
         t = ctype(zd)
         pre = "d" if zd == "float64" else "s"
+        lim = int(BLAS_INT_MAX)
         return f"""
 npy_intp m = PyArray_DIMS({a})[0], k = PyArray_DIMS({a})[1], n = PyArray_DIMS({b})[1];
 npy_intp zdims[2]; char ta, tb; int lda, ldb;
@@ -121,16 +129,21 @@ if (PyArray_DIMS({b})[0] != k) {{
 zdims[0] = m; zdims[1] = n;
 if (oc_alloc(&{z}, 2, zdims, {typenum(zd)})) {fail}
 if (m > 0 && n > 0) {{
-  if (k == 0 || m > 2147483647 || n > 2147483647 || k > 2147483647) {{
+  if (k == 0) {{
     memset(PyArray_DATA({z}), 0, m * n * sizeof({t}));
+  }} else if (m > {lim} || n > {lim} || k > {lim}) {{
+    /* too large for BLAS's 32-bit integers: NumPy's product, into our buffer */
+    PyObject* r = PyArray_MatrixProduct2((PyObject*){a}, (PyObject*){b}, {z});
+    if (r == NULL) {fail}
+    Py_DECREF(r);
   }} else {{
     Py_INCREF(A); Py_INCREF(B);
-    if (!oc_layout(A, &ta, &lda)) {{ PyArrayObject* c =
+    if (!oc_layout(A, &ta, &lda, {lim})) {{ PyArrayObject* c =
         (PyArrayObject*)PyArray_NewCopy(A, NPY_CORDER);
-        Py_DECREF(A); A = c; if (!A) {{ Py_DECREF(B); {fail} }} oc_layout(A, &ta, &lda); }}
-    if (!oc_layout(B, &tb, &ldb)) {{ PyArrayObject* c =
+        Py_DECREF(A); A = c; if (!A) {{ Py_DECREF(B); {fail} }} oc_layout(A, &ta, &lda, {lim}); }}
+    if (!oc_layout(B, &tb, &ldb, {lim})) {{ PyArrayObject* c =
         (PyArrayObject*)PyArray_NewCopy(B, NPY_CORDER);
-        Py_DECREF(B); B = c; if (!B) {{ Py_DECREF(A); {fail} }} oc_layout(B, &tb, &ldb); }}
+        Py_DECREF(B); B = c; if (!B) {{ Py_DECREF(A); {fail} }} oc_layout(B, &tb, &ldb, {lim}); }}
     if (oc_{pre}gemm == NULL) oc_{pre}gemm = (oc_{pre}gemm_t)oc_blas_fn("{pre}gemm");
     if (oc_{pre}gemm == NULL) {{ Py_DECREF(A); Py_DECREF(B); {fail} }}
     {{ int M = (int)m, N = (int)n, K = (int)k, ldc = (int)n; {t} one = 1, zero = 0;
@@ -163,7 +176,7 @@ class GemvC(_Base):
         return _BLAS_SUPPORT + _GEMV_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (2, _blas())
+        return (3, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (y, a, A, x, b), (z,) = inputs, outputs
@@ -171,6 +184,7 @@ class GemvC(_Base):
         zd = node.outputs[0].type.dtype
         t = ctype(zd)
         pre = "d" if zd == "float64" else "s"
+        lim = int(BLAS_INT_MAX)
         if _blas() == "numpy":
             return f"""
 npy_intp m = PyArray_DIMS({A})[0], i; PyArrayObject* r;
@@ -199,16 +213,27 @@ if (PyArray_DIMS({x})[0] != k || PyArray_DIMS({y})[0] != m) {{
 if (oc_alloc(&{z}, 1, &m, {typenum(zd)})) {fail}
 if (PyArray_CopyInto({z}, {y}) < 0) {fail}
 if (m > 0) {{
-  if (k == 0 || m > 2147483647 || k > 2147483647) {{
+  if (k == 0) {{
     npy_intp i; {t}* q = ({t}*)PyArray_DATA({z});
     for (i = 0; i < m; i++) q[i] = (beta == 0 ? 0 : beta * q[i]);
+  }} else if (m > {lim} || k > {lim}) {{
+    /* too large for BLAS's 32-bit integers: NumPy's product, combined here */
+    npy_intp i; {t}* q = ({t}*)PyArray_DATA({z}); const {t}* rv;
+    PyArrayObject* r = (PyArrayObject*)PyArray_MatrixProduct2((PyObject*){A}, (PyObject*){x},
+                                                              NULL);
+    if (r == NULL) {fail}
+    rv = (const {t}*)PyArray_DATA(r);
+    for (i = 0; i < m; i++) q[i] = alpha * rv[i] + (beta == 0 ? 0 : beta * q[i]);
+    Py_DECREF(r);
   }} else {{
     int M = (int)m, K = (int)k, incx, one = 1; char tr;
     Py_INCREF(AA); Py_INCREF(X);
-    if (!oc_layout(AA, &ta, &lda)) {{ PyArrayObject* c =
+    if (!oc_layout(AA, &ta, &lda, {lim})) {{ PyArrayObject* c =
         (PyArrayObject*)PyArray_NewCopy(AA, NPY_CORDER);
-        Py_DECREF(AA); AA = c; if (!AA) {{ Py_DECREF(X); {fail} }} oc_layout(AA, &ta, &lda); }}
-    if (PyArray_STRIDES(X)[0] <= 0 || PyArray_STRIDES(X)[0] % sizeof({t})) {{
+        Py_DECREF(AA); AA = c; if (!AA) {{ Py_DECREF(X); {fail} }}
+        oc_layout(AA, &ta, &lda, {lim}); }}
+    if (PyArray_STRIDES(X)[0] <= 0 || PyArray_STRIDES(X)[0] % sizeof({t})
+        || PyArray_STRIDES(X)[0] / (npy_intp)sizeof({t}) > {lim}) {{
         PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(X, NPY_CORDER);
         Py_DECREF(X); X = c; if (!X) {{ Py_DECREF(AA); {fail} }} }}
     incx = (int)(PyArray_STRIDES(X)[0] / sizeof({t}));
@@ -292,9 +317,79 @@ if (oc_alloc(&{z}, 2, PyArray_DIMS({A}), {typenum(zd)})) {fail}
 """
 
 
+# -- the SciPy BLAS fast path of the py backend -----------------------------------------------
+# The core's Gemm/Gemv/Ger perform() use NumPy only; this plugin gives the ``py`` backend (and
+# the C backend's Python thunks, for the nodes its C declines) SciPy's BLAS routines, which
+# scale and accumulate in one call.  SciPy is imported at the first such thunk, never at
+# registration or compile time.
+
+def _scipy_blas() -> Any:
+    try:
+        from scipy.linalg import blas
+    except ImportError:
+        return None
+    return blas
+
+
+def _scipy_gemm(blas: Any, dt: Any, z: Any, a: Any, x: Any, y: Any, b: Any) -> Any:
+    fn = blas.get_blas_funcs("gemm", (x, y, z))
+    return fn(alpha=a, a=x, b=y, beta=b, c=np.array(z, dtype=dt, order="F"), overwrite_c=True)
+
+
+def _scipy_gemv(blas: Any, dt: Any, y: Any, a: Any, A: Any, x: Any, b: Any) -> Any:
+    fn = blas.get_blas_funcs("gemv", (A, x, y))
+    return fn(alpha=a, a=A, x=x, beta=b, y=np.array(y, dtype=dt), overwrite_y=True)
+
+
+def _scipy_ger(blas: Any, dt: Any, A: Any, a: Any, x: Any, y: Any) -> Any:
+    fn = blas.get_blas_funcs("ger", (x, y, A))
+    return fn(alpha=a, x=x, y=y, a=np.array(A, dtype=dt, order="F"), overwrite_a=True)
+
+
+class ScipyBlasThunk:
+    """``impl(node, storage_map)`` for the ``py`` backend: the node through SciPy's BLAS when
+    every array operand has the output's float/complex dtype and is non-empty, and the values
+    pass the BLAS integer width; else the op's NumPy ``perform``."""
+
+    def __init__(self, call: Any, arrays: tuple[int, ...], shapes_ok: Any) -> None:
+        self.call = call
+        self.arrays = arrays  # positions of the array operands
+        self.shapes_ok = shapes_ok  # (*values) -> bool; else perform() raises NumPy's error
+
+    def __call__(self, node: Any, storage_map: dict) -> Any:
+        fallback = node.op.make_py_thunk(node, storage_map)
+        blas = _scipy_blas()
+        dt = node.outputs[0].type.numpy_dtype
+        if blas is None or dt.char not in "fdFD":
+            return fallback
+        cells = [storage_map[v] for v in node.inputs]
+        out = storage_map[node.outputs[0]]
+        call, arrays, shapes_ok = self.call, self.arrays, self.shapes_ok
+
+        def thunk() -> None:
+            vals = [c[0] for c in cells]
+            ok = all(vals[k].dtype == dt and 0 < vals[k].size and max(vals[k].shape) < 2 ** 31
+                     for k in arrays)
+            if not ok or not shapes_ok(*vals):
+                fallback()
+                return
+            out[0] = np.asarray(call(blas, dt, *vals), dtype=dt)
+        thunk.inputs = cells
+        thunk.outputs = [out]
+        return thunk
+
+
 def register(impls: Any) -> None:
     """Give backend ``c`` these implementations (``impls`` is the host's ImplRegistry)."""
     impls.register("c", Dot, DotC())
     impls.register("c", Gemv, GemvC())
     impls.register("c", Gemm, GemmC())
     impls.register("c", Ger, GerC())
+    impls.register("py", Gemm, ScipyBlasThunk(
+        _scipy_gemm, (0, 2, 3),
+        lambda z, a, x, y, b: x.shape[1] == y.shape[0] and z.shape == (x.shape[0], y.shape[1])))
+    impls.register("py", Gemv, ScipyBlasThunk(
+        _scipy_gemv, (0, 2, 3),
+        lambda y, a, A, x, b: A.shape[1] == x.shape[0] and y.shape == (A.shape[0],)))
+    impls.register("py", Ger, ScipyBlasThunk(
+        _scipy_ger, (0, 2, 3), lambda A, a, x, y: A.shape == (x.shape[0], y.shape[0])))

@@ -1,5 +1,7 @@
 """C implementations of ``Elemwise`` (fused ``Composite`` loops included) and ``DimShuffle``.
 
+The scalar expressions inside the loops come from the one renderer, :mod:`opcore.cbuild.render`.
+
 Registered for backend ``c`` by :func:`register` (called from the plugin's
 ``opcore_register_impls``).
 """
@@ -8,67 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from opcore.cbuild import render
 from opcore.config import config
-from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import DimShuffle, Elemwise
 
 from opcore_cpu_c.ccode import c_string, ctype, typenum
-
-
-def _cast(expr: str, dtype: str) -> str:
-    return f"(({ctype(dtype)})({expr}))"
-
-
-def _scalar_lines(so: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list[str]) -> tuple:
-    """C statements computing the outputs of scalar op ``so`` from C values ``xs``."""
-    if isinstance(so, Composite):
-        lines = []
-        for k, (op, vals, dt) in enumerate(so.c_exprs(xs, _cast)):
-            ct = ctype(dt)
-            expr = _powi(so.steps[k], vals, ct) or op.c_expr.format(*vals, odtype=ct)
-            lines.append(f"const {ct} s{k} = ({ct})({expr});")
-        return lines, [f"s{k}" for k in so.outputs]
-    ct = ctype(out_dtypes[0])
-    return [f"const {ct} s0 = ({ct})({so.c_expr.format(*xs, odtype=ct)});"], ["s0"]
-
-
-def _powi_expr(x: str, n: int) -> str:
-    if n == 1:
-        return x
-    half = _powi_expr(x, n // 2)
-    sq = f"({half} * {half})"
-    return f"({sq} * {x})" if n % 2 else sq
-
-
-def _powi(step: tuple, vals: list, ct: str) -> str | None:
-    """``x ** n`` for a small constant integer ``n`` as multiplications (libm's pow is slow)."""
-    op, args, dt = step
-    if op.name != "pow" or args[1][0] != "c" or "float" not in dt:
-        return None
-    try:
-        n = float(args[1][1])
-    except (TypeError, ValueError):
-        return None
-    if not n.is_integer() or not 0 <= n <= 64:
-        return None
-    return "1" if n == 0 else _powi_expr(f"(({ct}){vals[0]})", int(n))
-
-
-def _composite_ok(so: Any) -> bool:
-    if isinstance(so, Composite):
-        return all(getattr(op, "c_expr", None) not in (None, "composite") and not isinstance(
-            op, Composite) for op, _, _ in so.steps)
-    return getattr(so, "c_expr", None) is not None
 
 
 class ElemwiseC:
     """Fused loops: a contiguous fast path (OpenMP when ``config.openmp``) and a strided one."""
 
     def c_supports(self, node: Any) -> bool:
-        return _composite_ok(node.op.scalar_op)
+        return not render.supports(node.op.scalar_op, [v.type.dtype for v in node.inputs],
+                                   [v.type.dtype for v in node.outputs], render.C)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (7, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (8, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -92,11 +49,13 @@ class ElemwiseC:
             for d, bc in enumerate(v.type.broadcastable):
                 if bc:
                     continue
-                what = c_string(f"{op}: input {j} ({v}) has length 1 in dimension {d} at run "
-                                f"time but its type {v.type} does not declare that dimension "
-                                "broadcastable")
+                msg = (f"{op}: input {j} ({v}) has length 1 in dimension {d} at run time but "
+                       f"its type {v.type} does not declare that dimension broadcastable")
+                # the variable's name reaches the module at run time (not in its cache key)
+                fmt, what = (("%U", sub["runtime_string"](msg)) if "runtime_string" in sub
+                             else ("%s", c_string(msg)))
                 L.append(f"if (PyArray_DIMS({x})[{d}] == 1 && dims[{d}] != 1) {{ PyErr_Format("
-                         f"PyExc_ValueError, \"%s (the other inputs have length %zd); use a "
+                         f"PyExc_ValueError, \"{fmt} (the other inputs have length %zd); use a "
                          f"row/col type, T.addbroadcast, or dimshuffle('x', ...)\", {what}, "
                          f"(Py_ssize_t)dims[{d}]); {fail} }}")
         for o, out in enumerate(outputs):
@@ -120,7 +79,7 @@ class ElemwiseC:
         for o, out in enumerate(outputs):
             L.append(f"{ctype(outd[o])}* q{o} = ({ctype(outd[o])}*)PyArray_DATA({out});")
         xs = [f"x{j}" for j in range(nin)]
-        body, res = _scalar_lines(op.scalar_op, xs, ind, outd)
+        body, res = render.scalar_lines(op.scalar_op, xs, ind, outd, render.C)
         store = [f"q{o}[i] = ({ctype(outd[o])})({res[o]});" for o in range(nout)]
         omp = ""
         if config.openmp:

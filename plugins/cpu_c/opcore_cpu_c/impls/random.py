@@ -19,7 +19,8 @@ _SUPPORT = r"""
 #ifndef OC_MRG31K3P
 #define OC_MRG31K3P
 /* -(cond) as an all-ones mask: branch-free corrections the compiler can vectorise */
-#define OC_FIX(v, m) ((v) - ((m) & (0u - (npy_uint32)(((npy_int32)(v) < 0) | ((npy_int32)(v) >= (npy_int32)(m))))))
+#define OC_FIX(v, m) ((v) - ((m) & (0u - (npy_uint32)(((npy_int32)(v) < 0) \
+                                                   | ((npy_int32)(v) >= (npy_int32)(m))))))
 /* k draws, one from each of the streams s = 0..k-1 (state in structure-of-arrays form) */
 static void oc_mrg_round(npy_int32* restrict x1a, npy_int32* restrict x1b, npy_int32* restrict x1c,
                          npy_int32* restrict x2a, npy_int32* restrict x2b, npy_int32* restrict x2c,

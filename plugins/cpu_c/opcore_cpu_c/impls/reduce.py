@@ -24,7 +24,7 @@ class CAReduceC:
     """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (7, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (8, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -37,10 +37,16 @@ class CAReduceC:
         if op.kind in ("all", "any"):
             accd = "bool"
         elif op.kind in ("sum", "prod"):
-            accd = op.acc_dtype or zd
+            accd = op.accumulator_dtype(xd, zd)
         else:
             accd = xd
         init, step = _RED[op.kind]
+        # all/any test truth as NumPy does (a C cast of 0.5 or NaN to npy_bool is not that)
+        conv = "(({0}) != 0)" if accd == "bool" else f"(({ctype(accd)})({{0}}))"
+        if op.kind in ("sum", "prod") and accd in ("int8", "int16", "int32", "int64"):
+            # wrap on overflow as NumPy does (signed overflow is undefined in C)
+            sym = "+" if op.kind == "sum" else "*"
+            step = f"acc = ({ctype(accd)})((npy_uint64)acc {sym} (npy_uint64)v);"
         fail = sub["fail"]
         perm = ", ".join(str(d) for d in kept + axes) or "0"
         L = [f"npy_intp m = 1, nout = 1, i, j; npy_intp zdims[{len(kept) + 1}];",
@@ -65,9 +71,9 @@ class CAReduceC:
             L.append(f"  {at}* acc = ({at}*)PyMem_Malloc((nout > 0 ? nout : 1) * sizeof({at}));")
             L.append(f"  if (acc == NULL) {{ PyErr_NoMemory(); {fail} }}")
             L.append("  for (i = 0; i < nout; i++) acc[i] = " +
-                     (f"({at}){init};" if init is not None else f"({at})p[i];"))
+                     (f"({at}){init};" if init is not None else f"{conv.format('p[i]')};"))
             L.append(f"  for (j = {first}; j < m; j++) {{ const {xt}* row = p + j * nout;")
-            L.append(f"    for (i = 0; i < nout; i++) {{ const {at} v = ({at})row[i]; "
+            L.append(f"    for (i = 0; i < nout; i++) {{ const {at} v = {conv.format('row[i]')}; "
                      f"{step.replace('acc', 'acc[i]')} }} }}")
             L.append(f"  for (i = 0; i < nout; i++) q[i] = ({zt})acc[i];")
             L.append("  PyMem_Free(acc);")
@@ -83,8 +89,9 @@ class CAReduceC:
         L.append("  for (i = 0; i < nout; i++) {")
         L.append(f"    const {xt}* row = p + i * m;")
         L.append(f"    {at} acc = " + (f"({at}){init};" if init is not None else
-                                        f"({at})row[0];"))
-        L.append(f"    for (j = {first}; j < m; j++) {{ const {at} v = ({at})row[j]; {step} }}")
+                                        f"{conv.format('row[0]')};"))
+        L.append(f"    for (j = {first}; j < m; j++) {{ const {at} v = {conv.format('row[j]')}; "
+                 f"{step} }}")
         L.append(f"    q[i] = ({zt})acc;")
         L.append("  }")
         L.append("}")

@@ -1,0 +1,105 @@
+"""The C compiler driver: which compiler, which flags, and running it.
+
+One place decides how C is compiled for every plugin: the compiler is ``config.cxx`` (``''``
+switches C off), the include paths and ABI come from :mod:`sysconfig` and NumPy, and OpenMP is
+switched on by the one flag ``config.openmp`` (``-fopenmp`` on the command line, so sources test
+``_OPENMP``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sysconfig
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from opcore.config import config
+
+__all__ = ["CompileError", "INCLUDE_DIR", "base_flags", "compiler_command", "compiler_ok",
+           "openmp_enabled", "run_compiler"]
+
+#: Directory of the shared C headers (``opcore_helpers.h``); on the include path of every build.
+INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+
+#: Optimisation flags used when the caller gives none.
+DEFAULT_OPTIMIZATION = ("-O2",)
+
+
+class CompileError(Exception):
+    """The C compiler failed.
+
+    ``.command`` (argv list), ``.output`` (the compiler's own message, unchanged) and
+    ``.source_path`` (a kept copy of the source) say how and where.
+    """
+
+    def __init__(self, message: str, command: Sequence[str] = (), output: str = "",
+                 source_path: str = "") -> None:
+        super().__init__(message)
+        self.command = list(command)
+        self.output = output
+        self.source_path = source_path
+
+
+def compiler_command() -> list[str]:
+    """``config.cxx`` split into argv words (``[]`` when C compilation is switched off)."""
+    return str(config.cxx or "").split()
+
+
+@lru_cache(maxsize=8)
+def _compiler_ok(cxx: str) -> tuple[bool, str]:
+    if not cxx:
+        return False, "config.cxx is '' (C compilation switched off)"
+    exe = shutil.which(cxx.split()[0])
+    if exe is None:
+        return False, f"no C compiler found (config.cxx={cxx!r}): install gcc or set config.cxx"
+    inc = np.get_include()
+    if not os.path.isfile(os.path.join(inc, "numpy", "arrayobject.h")):
+        return False, f"NumPy C headers missing under {inc}"
+    pyinc = sysconfig.get_paths()["include"]
+    if not os.path.isfile(os.path.join(pyinc, "Python.h")):
+        return False, f"Python.h missing under {pyinc}: install the python3-dev package"
+    try:
+        r = subprocess.run([*cxx.split(), "--version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"C compiler {cxx!r} does not run: {exc}"
+    if r.returncode != 0:
+        return False, f"C compiler {cxx!r} --version failed: {r.stderr.strip()[:200]}"
+    return True, r.stdout.splitlines()[0] if r.stdout else cxx
+
+
+def compiler_ok() -> tuple[bool, str]:
+    """``(ok, reason)``: a working ``config.cxx`` and the Python and NumPy headers."""
+    return _compiler_ok(str(config.cxx or ""))
+
+
+def openmp_enabled() -> bool:
+    """The one OpenMP switch, ``config.openmp``."""
+    return bool(config.openmp)
+
+
+def base_flags(shared: bool = True) -> list[str]:
+    """Flags of every build: position-independent shared object, Python and NumPy includes,
+    the shared header directory, and ``-fopenmp`` when :func:`openmp_enabled`."""
+    flags = ["-shared", "-fPIC"] if shared else ["-fPIC"]
+    flags += ["-fno-strict-aliasing", "-w", "-I" + sysconfig.get_paths()["include"],
+              "-I" + np.get_include(), "-I" + INCLUDE_DIR]
+    if openmp_enabled():
+        flags.append("-fopenmp")
+    return flags
+
+
+def run_compiler(argv: Sequence[str], timeout: float | None = None) -> tuple[int, str]:
+    """Run ``config.cxx argv...``; ``(returncode, the compiler's stderr or stdout)``.
+
+    A compiler that cannot be started gives returncode 127 and the reason as output.
+    """
+    cmd = [*compiler_command(), *argv]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 127, f"cannot run the C compiler {config.cxx!r}: {exc}"
+    return r.returncode, (r.stderr or r.stdout).strip()

@@ -1,0 +1,113 @@
+/* opcore_helpers.h: the C helpers shared by every module opcore builds (opcore.cbuild).
+ *
+ * Include it after Python.h and numpy/arrayobject.h (the C backend's modules do; ops that use the
+ * helpers list "opcore_helpers.h" in c_headers(); the directory is on the include path of every
+ * build). The module must call import_array() in its init function. All helpers are static.
+ *
+ *   int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum)
+ *       Make *o a writeable, aligned, C-contiguous array of shape dims[0..nd) and type typenum
+ *       that owns its data. An *o that already is one is kept (its contents are NOT cleared);
+ *       otherwise *o is released (Py_XDECREF) and replaced by a new uninitialised array.
+ *       Returns 0, or -1 with a Python exception set (MemoryError).
+ *
+ *   int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape, PyArrayObject** out,
+ *             PyObject* names, Py_ssize_t who)
+ *       Read the value in storage cell `cell` (a one-element list) as an ndarray of type
+ *       typenum and rank nd; sshape[d] >= 0 requires that length of dimension d. Non-arrays are
+ *       converted, byte-swapped or unaligned arrays copied. On success *out is a new reference
+ *       and 0 is returned; else -1 with TypeError/ValueError naming names[who] (a str: the
+ *       variable's description, given at run time so that names are not part of the module).
+ *
+ *   void oc_store(PyObject* cell, PyArrayObject* v)
+ *       Put v (a reference that is stolen) in storage cell `cell`, releasing the old value.
+ *
+ *   PyArrayObject* oc_cur(PyObject* cell)
+ *       The ndarray currently in `cell` as a new reference (to be reused as an output buffer),
+ *       or NULL when the cell holds no exact ndarray.
+ */
+#ifndef OPCORE_HELPERS_H
+#define OPCORE_HELPERS_H
+
+static int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape,
+                 PyArrayObject** out, PyObject* names, Py_ssize_t who_index)
+{
+    PyObject* o = PyList_GET_ITEM(cell, 0);
+    PyObject* who = PyTuple_GET_ITEM(names, who_index);
+    PyArrayObject* a;
+    int d;
+    if (o == NULL || o == Py_None) {
+        PyErr_Format(PyExc_RuntimeError, "%U: the input value is missing", who);
+        return -1;
+    }
+    if (PyArray_Check(o)) {
+        a = (PyArrayObject*)o;
+        if (PyArray_TYPE(a) != typenum && !PyArray_EquivTypenums(PyArray_TYPE(a), typenum)) {
+            PyArray_Descr* want = PyArray_DescrFromType(typenum);
+            PyErr_Format(PyExc_TypeError, "%U: expected dtype %S, got an array of dtype %S",
+                         who, (PyObject*)want, (PyObject*)PyArray_DESCR(a));
+            Py_XDECREF(want);
+            return -1;
+        }
+        if (PyArray_ISBYTESWAPPED(a) || !PyArray_ISALIGNED(a)) {
+            a = (PyArrayObject*)PyArray_FromAny(o, PyArray_DescrFromType(typenum), 0, 0,
+                                                NPY_ARRAY_ALIGNED | NPY_ARRAY_NOTSWAPPED, NULL);
+            if (a == NULL) return -1;
+        } else {
+            Py_INCREF(o);
+        }
+    } else {
+        a = (PyArrayObject*)PyArray_FromAny(o, PyArray_DescrFromType(typenum), 0, 0,
+                                            NPY_ARRAY_FORCECAST | NPY_ARRAY_ALIGNED, NULL);
+        if (a == NULL) return -1;
+    }
+    if (PyArray_NDIM(a) != nd) {
+        PyObject* shape = PyObject_GetAttrString((PyObject*)a, "shape");
+        PyErr_Format(PyExc_TypeError, "%U: expected a %d-d array, got %d-d (shape %R)", who, nd,
+                     PyArray_NDIM(a), shape ? shape : Py_None);
+        Py_XDECREF(shape);
+        Py_DECREF(a);
+        return -1;
+    }
+    for (d = 0; d < nd; d++) {
+        if (sshape[d] >= 0 && PyArray_DIMS(a)[d] != sshape[d]) {
+            PyErr_Format(PyExc_ValueError,
+                         "%U: dimension %d has length %zd, but the variable's type says %zd",
+                         who, d, (Py_ssize_t)PyArray_DIMS(a)[d], (Py_ssize_t)sshape[d]);
+            Py_DECREF(a);
+            return -1;
+        }
+    }
+    *out = a;
+    return 0;
+}
+
+static int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum)
+{
+    PyArrayObject* a = *o;
+    int d;
+    if (a != NULL && PyArray_NDIM(a) == nd && PyArray_TYPE(a) == typenum
+        && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISWRITEABLE(a) && PyArray_ISALIGNED(a)
+        && PyArray_BASE(a) == NULL) {
+        for (d = 0; d < nd; d++) if (PyArray_DIMS(a)[d] != dims[d]) break;
+        if (d == nd) return 0;
+    }
+    Py_XDECREF(a);
+    *o = (PyArrayObject*)PyArray_EMPTY(nd, (npy_intp*)dims, typenum, 0);
+    return *o == NULL ? -1 : 0;
+}
+
+static void oc_store(PyObject* cell, PyArrayObject* v)
+{
+    PyObject* old = PyList_GET_ITEM(cell, 0);
+    PyList_SET_ITEM(cell, 0, (PyObject*)v);
+    Py_XDECREF(old);
+}
+
+static PyArrayObject* oc_cur(PyObject* cell)
+{
+    PyObject* o = PyList_GET_ITEM(cell, 0);
+    if (o != NULL && PyArray_CheckExact(o)) { Py_INCREF(o); return (PyArrayObject*)o; }
+    return NULL;
+}
+
+#endif /* OPCORE_HELPERS_H */
