@@ -9,7 +9,7 @@ import pytest
 
 import opcore
 import opcore.tensor as T
-from tests.tensor.family_cases import Case, check_grad, check_values, ids
+from tests.tensor.family_cases import Case, family_tests
 
 rng = np.random.default_rng(8)
 M = rng.random((3, 5))
@@ -60,18 +60,7 @@ def _inverse_permuted(x, p):
     return out
 
 
-@pytest.mark.opcore_backend
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_values(case):
-    check_values(case)
-
-
-GRAD = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", GRAD, ids=ids(GRAD))
-def test_grad(case):
-    check_grad(case)
+test_values, test_infer_shape, test_grad = family_tests(CASES)
 
 
 def test_dtype_lists_and_type_tuples():
