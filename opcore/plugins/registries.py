@@ -297,9 +297,9 @@ class ImplRegistry(_Registry):
     def lookup(self, backend_name: str, op: Any) -> Any | None:
         """The implementation for ``backend_name`` of ``op`` (an op, an op class or a node).
 
-        Given a node (anything with ``.op`` and ``.inputs``), returns ``None`` when another
-        backend owns one of its variable types (see :meth:`owner`)."""
-        if hasattr(op, "op") and hasattr(op, "inputs"):
+        Given a node (anything with ``.op``, ``.inputs`` and ``.outputs``), returns ``None`` when
+        another backend owns one of its variable types (see :meth:`owner`)."""
+        if hasattr(op, "op") and hasattr(op, "inputs") and hasattr(op, "outputs"):
             owner = self.owner(op)
             if owner is not None and owner != backend_name:
                 return None

@@ -40,9 +40,12 @@ def _linker(mode: Any) -> Any:
 
 
 def _supports(op: Any) -> tuple[bool, str]:
-    from opcore_gpu_cuda.ops import rule_for
+    from opcore.plugins.manager import get_host
 
-    return (True, "") if rule_for(op) is not None else (False, f"no GPU kernel for {op}")
+    # a GpuRule (core and nnet ops), or the op's own gpu_kernels + c_code (host code)
+    if get_host().impls.lookup("gpu", op) is not None:
+        return True, ""
+    return False, f"no GPU kernel for {op}"
 
 
 def _owns_type(vtype: Any) -> bool:
