@@ -133,8 +133,22 @@ def iround(x):
     return cast(round(x), "int64")
 
 
+_real = _make("real")
+imag = _make("imag")
+conj = _make("conj")
+angle = _make("angle")
+complex = _make("complex")
+
+
 def real(x):
-    return x
+    """The real part (``x`` itself for a real tensor; float32/float64 for complex64/128)."""
+    x = as_tensor_variable(x)
+    return _real(x) if x.dtype.startswith("complex") else x
+
+
+def complex_from_polar(abs, angle):  # noqa: A002  (Theano's argument names)
+    """``abs * exp(1j * angle)`` as a complex tensor."""
+    return complex(abs * cos(angle), abs * sin(angle))
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8):
