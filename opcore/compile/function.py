@@ -625,14 +625,18 @@ class Function:
                 pass
 
     def __reduce__(self):
-        return (_rebuild_function, (self.maker.spec,))
+        # the stored input values (In(value=, update=)) travel with their current contents
+        return (_rebuild_function, (self.maker.spec, [st.storage[0] for st in self.input_storage]))
 
     def __repr__(self):
         return f"<opcore.Function {self.name or ''} inputs={[str(s.variable) for s in self.maker.inputs]}>"
 
 
-def _rebuild_function(spec):
-    return function(**spec)
+def _rebuild_function(spec, stored=None):
+    fn = function(**spec)
+    for state, value in zip(fn.input_storage, stored or ()):
+        state.storage[0] = value
+    return fn
 
 
 def copy_function(fn: Function, share_memory: bool = False, swap: dict | None = None,

@@ -15,6 +15,8 @@ import functools
 
 import numpy as np
 
+from opcore.optional import require
+
 __all__ = ["ScalarOp", "Composite", "upcast", "ALL_OPS", "get_scalar_op", "c_literal"]
 
 _FLOATS = ("float16", "float32", "float64")
@@ -178,6 +180,20 @@ def _erf_ref(x):
     return _erf(x)
 
 
+def _scipy_special(name):
+    """``scipy.special.<name>`` as the op's NumPy function; SciPy is imported on the first call
+    (``opcore.optional.require``: a clear ImportError naming scipy when it is missing)."""
+    def fn(*args):
+        return getattr(require("scipy.special", f"the {name} op"), name)(*args)
+
+    fn.__name__ = name
+    return fn
+
+
+def _trigamma(x):
+    return require("scipy.special", "the tri_gamma op").polygamma(1, x)
+
+
 def _safe_floor_div(a, b):
     return np.floor_divide(a, b)
 
@@ -267,6 +283,68 @@ _def("log1mexp", 1, _log1mexp,
      grad=lambda T, i, o, g: [-g * T.exp(i[0]) / -T.expm1(i[0])])
 _def("erf", 1, _erf_ref, "erf({0})", out="float",
      grad=lambda T, i, o, g: [g * 2.0 / np.sqrt(np.pi) * T.exp(-i[0] * i[0])])
+# -- special functions (Theano's names); SciPy is imported when one first runs -------------------
+_def("arccosh", 1, np.arccosh, "acosh({0})", out="float",
+     grad=lambda T, i, o, g: [g / T.sqrt(i[0] * i[0] - 1)])
+_def("arcsinh", 1, np.arcsinh, "asinh({0})", out="float",
+     grad=lambda T, i, o, g: [g / T.sqrt(i[0] * i[0] + 1)])
+_def("arctanh", 1, np.arctanh, "atanh({0})", out="float",
+     grad=lambda T, i, o, g: [g / (1 - i[0] * i[0])])
+_SQRT_PI = float(np.sqrt(np.pi))
+_def("erfc", 1, _scipy_special("erfc"), "erfc({0})", out="float",
+     grad=lambda T, i, o, g: [-g * (2.0 / _SQRT_PI) * T.exp(-i[0] * i[0])])
+_def("erfcx", 1, _scipy_special("erfcx"), None, out="float",
+     grad=lambda T, i, o, g: [g * (2 * i[0] * o - 2.0 / _SQRT_PI)])
+_def("erfinv", 1, _scipy_special("erfinv"), None, out="float",
+     grad=lambda T, i, o, g: [g * (_SQRT_PI / 2) * T.exp(o * o)])
+_def("erfcinv", 1, _scipy_special("erfcinv"), None, out="float",
+     grad=lambda T, i, o, g: [-g * (_SQRT_PI / 2) * T.exp(o * o)])
+_def("gammaln", 1, _scipy_special("gammaln"), "lgamma({0})", out="float",
+     grad=lambda T, i, o, g: [g * T.psi(i[0])])
+_def("gamma", 1, _scipy_special("gamma"), "tgamma({0})", out="float",
+     grad=lambda T, i, o, g: [g * o * T.psi(i[0])])
+_def("psi", 1, _scipy_special("psi"), None, out="float",
+     grad=lambda T, i, o, g: [g * T.tri_gamma(i[0])])
+_def("tri_gamma", 1, _trigamma, None, out="float")
+_def("j0", 1, _scipy_special("j0"), None, out="float",
+     grad=lambda T, i, o, g: [-g * T.j1(i[0])])
+_def("j1", 1, _scipy_special("j1"), None, out="float",
+     grad=lambda T, i, o, g: [g * (T.j0(i[0]) - o / i[0])])
+_def("i0", 1, _scipy_special("i0"), None, out="float",
+     grad=lambda T, i, o, g: [g * T.i1(i[0])])
+_def("i1", 1, _scipy_special("i1"), None, out="float",
+     grad=lambda T, i, o, g: [g * (T.i0(i[0]) - o / i[0])])
+# regularized incomplete gamma functions of (k, x); d/dx only, as Theano
+_def("gammainc", 2, _scipy_special("gammainc"), None, out="float",
+     grad=lambda T, i, o, g: [None,
+                              g * T.exp((i[0] - 1) * T.log(i[1]) - i[1] - T.gammaln(i[0]))])
+_def("gammaincc", 2, _scipy_special("gammaincc"), None, out="float",
+     grad=lambda T, i, o, g: [None,
+                              -g * T.exp((i[0] - 1) * T.log(i[1]) - i[1] - T.gammaln(i[0]))])
+# -- complex numbers (Theano's real/imag/conj/angle/complex; gradients in Theano's convention) ---
+_REAL_OF = {"complex64": "float32", "complex128": "float64"}
+
+
+def _complex_out(a: str, b: str) -> str:
+    return "complex64" if _float_of(upcast(a, b)) in ("float16", "float32") else "complex128"
+
+
+def _complex(a, b):
+    dt = np.result_type(np.asarray(a), np.asarray(b), np.complex64)
+    out = np.empty(np.broadcast_shapes(np.shape(a), np.shape(b)), dtype=dt)
+    out.real, out.imag = a, b
+    return out
+
+
+_def("real", 1, np.real, None, out=lambda d: _REAL_OF.get(d, d),
+     grad=lambda T, i, o, g: [T.complex(g, T.zeros_like(g)) if i[0].dtype in _REAL_OF else g])
+_def("imag", 1, np.imag, None, out=lambda d: _REAL_OF.get(d, d),
+     grad=lambda T, i, o, g: [T.complex(T.zeros_like(g), g) if i[0].dtype in _REAL_OF
+                              else T.zeros_like(g)])
+_def("conj", 1, np.conj, None, grad=lambda T, i, o, g: [T.conj(g)])
+_def("angle", 1, np.angle, None, out=lambda d: _REAL_OF.get(d, _float_of(d)))
+_def("complex", 2, _complex, None, out=_complex_out,
+     grad=lambda T, i, o, g: [T.real(g), T.imag(g)])
 _def("floor", 1, np.floor, "floor({0})", grad=_zero_grads)
 _def("ceil", 1, np.ceil, "ceil({0})", grad=_zero_grads)
 _def("round_half_to_even", 1, np.round, "nearbyint({0})", grad=_zero_grads)

@@ -9,7 +9,7 @@ import pytest
 import opcore
 import opcore.tensor as T
 from opcore.tensor import extra_ops as E
-from tests.tensor.family_cases import Case, check_grad, check_infer_shape, check_values, ids
+from tests.tensor.family_cases import Case, check_grad, family_tests
 
 rng = np.random.default_rng(42)
 M = rng.random((3, 4)) + 0.5
@@ -128,26 +128,7 @@ def _filled_offset(x, v, o):
     return x
 
 
-@pytest.mark.opcore_backend
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_values(case):
-    check_values(case)
-
-
-SHAPE_CASES = [c for c in CASES if c.op is not None]
-
-
-@pytest.mark.parametrize("case", SHAPE_CASES, ids=ids(SHAPE_CASES))
-def test_infer_shape(case):
-    check_infer_shape(case)
-
-
-GRAD_CASES = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", GRAD_CASES, ids=ids(GRAD_CASES))
-def test_grad(case):
-    check_grad(case)
+test_values, test_infer_shape, test_grad = family_tests(CASES)
 
 
 @pytest.mark.parametrize("axis", [None, 0])

@@ -34,6 +34,7 @@ from types import ModuleType
 from typing import Any
 
 from opcore.compat.theano import flags as theano_flags
+from opcore.config import config
 from opcore.compat.theano.modmap import (CONTAINER_PACKAGES, OPCORE_SPELLING_RENAMED,
                                          missing_why, opcore_name, refused)
 
@@ -182,8 +183,6 @@ def install(shadow: bool | None = None, read_flags: bool = True) -> None:
             if not _is_ours(sys.modules[name]):
                 del sys.modules[name]
     if read_flags:
-        from opcore.config import config
-
         theano_flags.apply(config)
     sys.meta_path.insert(0, TheanoFinder())
     sys.meta_path.append(_MissingFinder())
