@@ -9,7 +9,7 @@ import pytest
 
 import opcore
 import opcore.tensor as T
-from tests.tensor.family_cases import Case, family_tests
+from tests.tensor.family_cases import Case, check_grad, family_tests
 
 sp = pytest.importorskip("scipy.special")
 
@@ -60,3 +60,36 @@ def test_missing_scipy_names_the_package(monkeypatch):
     f = opcore.function([x], T.gammaln(x), mode=opcore.compile.Mode(backend="py"))
     with pytest.raises(ImportError, match="gammaln op needs scipy.special.*pip install scipy"):
         f(np.ones(2))
+
+
+ZV = np.array([1 + 2j, -3 + 0.5j, 0 - 1j])
+
+
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("name,ref", [("real", np.real), ("imag", np.imag), ("conj", np.conj),
+                                      ("angle", np.angle), ("abs", np.abs)])
+def test_complex_parts_match_numpy(name, ref, dtype):
+    z = T.TensorType(dtype, shape=(None,))("z")
+    out = getattr(T, name)(z)
+    got = opcore.function([z], out)(ZV.astype(dtype))
+    want = ref(ZV.astype(dtype))
+    assert out.dtype == got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_complex_of_real_inputs():
+    a, b = T.dvector("a"), T.dvector("b")
+    assert T.complex(a, b).dtype == "complex128"
+    assert T.complex(T.fvector(), T.fvector()).dtype == "complex64"
+    assert T.real(a) is a and T.imag(a).dtype == "float64"
+    av, bv = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+    f = opcore.function([a, b], [T.complex(a, b), T.complex_from_polar(a, b)])
+    z, p = f(av, bv)
+    np.testing.assert_array_equal(z, av + 1j * bv)
+    np.testing.assert_allclose(p, av * np.exp(1j * bv))
+
+
+def test_gradients_through_complex_parts():
+    # Theano's convention: d real(z) = complex(g, 0), d imag(z) = complex(0, g)
+    check_grad(Case("real_imag_of_complex", lambda x, y: T.real(T.complex(x, y)) * x
+                    + 2 * T.imag(T.complex(x, y)), [POS[0], UNIT[0]], None))
