@@ -11,6 +11,7 @@ from opcore.config import config
 from opcore.d3viz import d3viz  # noqa: F401  (Theano's printing.d3viz spelling)
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.op import Op
+from opcore.graph.traversal import graph_inputs, io_toposort
 
 #: the operators pprint writes infix, as Theano's printer does (every other op, comparisons
 #: included, is written as a function call: ``gt(x, y)``); every infix term is parenthesised
@@ -34,8 +35,6 @@ def pprint(var, max_depth: int = 200) -> str:
     if hasattr(var, "maker"):
         return "\n".join(pprint(o) for o in var.maker.fgraph.outputs)
     out: dict = {}
-    from opcore.graph.traversal import graph_inputs, io_toposort
-
     prec: dict = {}
     for r in graph_inputs([var]):
         out[r], prec[r] = _var_str(r), 10
@@ -233,11 +232,7 @@ def pydotprint(fct, outfile=None, format="png", compact=True, with_ids=False, **
     except ImportError:
         raise ImportError("pydotprint needs graphviz: pip install graphviz (and apt-get install "
                           "graphviz for the 'dot' program)") from None
-    from opcore.graph.traversal import io_toposort
-
     outputs = _outputs_of(fct)
-    from opcore.graph.traversal import graph_inputs
-
     g = graphviz.Digraph(format=format)
     names: dict = {}
 

@@ -13,8 +13,9 @@ standalone repro script.
 
 Cases run in worker subprocesses, so a crash (a segfault) is a failure rather than the end of
 the run: a batch of cases is compiled into one function per mode (one C compile per batch); when
-a batch raises, it is split in halves until the raising case runs alone, and a crashing batch is re-run case by case in fresh
-subprocesses to find the crashing case.  Results must agree: both modes raise the same exception
+a batch raises, it is split in halves until the raising case runs alone; a worker that crashes
+(or runs out of time) has its remaining cases re-run in halves, each in a fresh subprocess, down
+to the crashing case.  Results must agree: both modes raise the same exception
 type, or both return values of the same dtype and shape, equal (integers, booleans) or close
 (floats: a few ulps, NaN in the same places).  FAST_RUN's rewrites also run on the Python backend:
 a C-vs-Python difference is a failure; a difference both FAST_RUN backends share against
@@ -352,10 +353,16 @@ def run(cases: int, seed: int, batch: int, timeout: float, out_dir: str | None,
         done, rc, err = _spawn(seed, ids, timeout)
         res = dict(done)
         missing = [i for i in ids if i not in done]
-        if missing:  # the worker died: isolate the crashing case(s), one subprocess each
-            for i in missing:
-                d, rc1, err1 = _spawn(seed, [i], timeout)
-                res[i] = d[i] if i in d else (f"CRASH (exit {rc1}): {err1[-800:]}", None)
+        if not missing:
+            return res
+        if len(missing) == 1:  # the case that killed (or hung) the worker
+            what = "TIMEOUT" if rc == "timeout" else "CRASH"
+            res[missing[0]] = (f"{what} (exit {rc}): {err[-800:]}", None)
+            return res
+        # the worker died or ran out of time: the rest again, in halves, to isolate the case
+        half = len(missing) // 2
+        res.update(one(missing[:half]))
+        res.update(one(missing[half:]))
         return res
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -363,7 +370,7 @@ def run(cases: int, seed: int, batch: int, timeout: float, out_dir: str | None,
             for i, (why, rw) in sorted(res.items()):
                 if why:
                     failures[i] = why
-                    if why.startswith("CRASH"):
+                    if why.startswith(("CRASH", "TIMEOUT")):
                         crashes.append(i)
                 elif rw:
                     rewrites[i] = rw
@@ -389,9 +396,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--cases", type=int, default=200)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch", type=int, default=25, help="cases per subprocess and compile")
+    p.add_argument("--batch", type=int, default=40, help="cases per subprocess and compile")
     p.add_argument("--jobs", type=int, default=1, help="worker subprocesses at once")
-    p.add_argument("--timeout", type=float, default=600, help="seconds per worker subprocess")
+    p.add_argument("--timeout", type=float, default=1800, help="seconds per worker subprocess")
     p.add_argument("--out", help="write each failing case's repro script into this folder")
     p.add_argument("--strict-rewrites", action="store_true",
                    help="also fail on FAST_RUN-vs-FAST_COMPILE differences that the Python "

@@ -411,6 +411,31 @@ def _load(path: str, modname: str) -> Any:
     return mod
 
 
+def _build_uncached(src: str, modname: str, cflags: Sequence[str], ldflags: Sequence[str],
+                    pch: bool, timeout: float) -> Any:
+    """Build and import a module in a throw-away directory (a node without a cache version)."""
+    for _ in range(2):
+        root = _usable_root()
+        try:
+            tmp = tempfile.mkdtemp(prefix="nocache-", dir=root)
+            try:
+                _build(root, tmp, src, modname, "module", cflags, ldflags, pch, timeout, {})
+                return _load(os.path.join(tmp, "mod.so"), modname)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except (_EnvFailure, OSError) as exc:
+            if root == _state["private"] or not (isinstance(exc, _EnvFailure)
+                                                  or _is_env_error(exc)):
+                if isinstance(exc, _EnvFailure):
+                    raise CompileError(f"C compilation of {modname} failed:\n{exc}", (),
+                                       str(exc)) from None
+                raise
+            _private_root(f"{type(exc).__name__}: {str(exc).strip()[-300:]}", root)
+        except _Retry:
+            continue
+    raise CompileError(f"could not build {modname}: the compile cache kept changing")
+
+
 def compile_module(source: str, name: str, versions: Sequence[Any] = (), *,
                    cflags: Sequence[str] = (), ldflags: Sequence[str] = (),
                    include_dirs: Sequence[str] = (), pch: bool = False, cached: bool = True,
@@ -430,19 +455,7 @@ def compile_module(source: str, name: str, versions: Sequence[Any] = (), *,
     modname = f"{name}_{key[:20]}"
     src = source.replace("@MODNAME@", modname)
     if not cached:
-        root = _usable_root()
-        try:
-            tmp = tempfile.mkdtemp(prefix="nocache-", dir=root)
-        except OSError as exc:
-            if not _is_env_error(exc) or root == _state["private"]:
-                raise
-            root = _private_root(f"{type(exc).__name__}: {exc}", root)
-            tmp = tempfile.mkdtemp(prefix="nocache-", dir=root)
-        try:
-            _build(root, tmp, src, modname, "module", cflags, ldflags, pch, lock_timeout, {})
-            return _load(os.path.join(tmp, "mod.so"), modname)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        return _build_uncached(src, modname, cflags, ldflags, pch, lock_timeout)
     entry = _entry_for(key, src, modname, "module", cflags, ldflags, pch, lock_timeout, ops)
     mod = _load(os.path.join(entry, "mod.so"), modname)
     _touch(entry)

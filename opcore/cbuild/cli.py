@@ -155,7 +155,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{e['key'][:16]}  {e['kind']:7s}  {e['size'] / 1024:8.1f} KiB  "
                   f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(e['last_use']))}  {ops}{state}")
         total = sum(e["size"] for e in entries)
-        print(f"{len(entries)} entries, {total / 1024:.1f} KiB in {root}")
+        other = _size(root) - total if os.path.isdir(root) else 0
+        print(f"{len(entries)} entries, {total / 1024:.1f} KiB in {root} (plus "
+              f"{other / 1024:.1f} KiB of precompiled headers, locks and leftovers)")
     elif args.action == "clear":
         n, m = clear(args.older_than, root)
         print(f"removed {n} entries and {m} leftovers from {root}")

@@ -360,15 +360,31 @@ def copy_unsafe_destroyed(destroyed: list, cells: list) -> None:
         a = cell[0]
         if not isinstance(a, np.ndarray) or a.size == 0:
             continue
-        unsafe = not a.flags.writeable or not a.flags.aligned or _may_self_overlap(a)
+        flags = a.flags
+        unsafe = not flags.writeable or not flags.aligned or _may_self_overlap(a)
         if not unsafe:
+            ra = _owner(a)
             for other in cells:
                 b = other[0]
-                if other is not cell and isinstance(b, np.ndarray) and np.may_share_memory(a, b):
+                if other is cell or not isinstance(b, np.ndarray):
+                    continue
+                rb = _owner(b)
+                # arrays owning their data, or views of different owners, cannot overlap;
+                # views of one owner, or of a foreign buffer, are checked by address range
+                if (rb is ra or ra.base is not None or rb.base is not None) and \
+                        np.may_share_memory(a, b):
                     unsafe = True
                     break
         if unsafe:
             cell[0] = np.array(a, copy=True, order="K")
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    """The ndarray at the end of ``a``'s chain of views (its ``base`` is None, or a buffer that
+    is not an ndarray)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
 
 
 class Function:

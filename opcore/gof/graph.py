@@ -7,10 +7,7 @@ from opcore.graph.basic import Apply, Constant, Node, Variable, as_variable  # n
 from opcore.graph.traversal import (ancestors, applys_between, clone,  # noqa: F401
                                     clone_get_equiv, graph_inputs, io_toposort)
 
-try:  # the graph utilities module (equal_computations, is_same_graph, Theano's inputs order)
-    from opcore.graph.utils import equal_computations, inputs, is_same_graph  # noqa: F401
-except ImportError:  # an opcore without it: the plain walk
-    inputs = graph_inputs
+from opcore.graph.utils import equal_computations, inputs, is_same_graph  # noqa: F401
 
 
 def variables(i, o):

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from opcore.graph.testvalue import get_test_value
 
 _ids = itertools.count()
+
+#: ``compile(inputs, output)`` -> callable, used by :meth:`Variable.eval`.  The graph layer does
+#: not compile: :mod:`opcore.compile` installs ``function`` here with :func:`set_eval_compiler`.
+_EVAL_COMPILER: list[Callable[..., Callable[..., Any]]] = []
+
+
+def set_eval_compiler(compile_fn: Callable[..., Callable[..., Any]]) -> None:
+    """Install the function :meth:`Variable.eval` compiles with (``opcore.compile`` does)."""
+    _EVAL_COMPILER[:] = [compile_fn]
 
 
 class Node:
@@ -21,7 +30,7 @@ class Variable(Node):
     position among the owner's outputs.
     """
 
-    __slots__ = ("type", "owner", "index", "name", "tag", "auto_name", "__weakref__")
+    __slots__ = ("type", "owner", "index", "name", "tag", "auto_name", "fgraph", "__weakref__")
 
     def __init__(self, type, owner=None, index=None, name: str | None = None) -> None:
         self.type = type
@@ -58,8 +67,10 @@ class Variable(Node):
 
     def eval(self, inputs_to_values: dict | None = None):
         """Compile (cached) and evaluate this variable: ``(x + 1).eval({x: 2.0})``."""
-        from opcore.compile.function import function  # lazy: graph does not depend on compile
-
+        if not _EVAL_COMPILER:
+            raise RuntimeError("Variable.eval needs a compiler: import opcore (opcore.compile "
+                               "installs opcore.function)")
+        function = _EVAL_COMPILER[0]
         inputs_to_values = inputs_to_values or {}
         inputs = list(inputs_to_values)
         key = tuple(id(i) for i in inputs)
@@ -71,13 +82,25 @@ class Variable(Node):
         return cache[key](*[inputs_to_values[i] for i in inputs])
 
     def __getstate__(self):
-        state = {s: getattr(self, s) for s in Variable.__slots__ if s != "__weakref__"}
+        state = {s: getattr(self, s) for s in Variable.__slots__
+                 if s not in ("__weakref__", "fgraph")}
         state["tag"] = self.tag.copy()
         state["tag"].__dict__.pop("_eval_cache", None)
         extra = getattr(self, "__dict__", None)
         if extra:
             state["__dict__"] = dict(extra)
         return state
+
+    @property
+    def clients(self) -> list:
+        """Theano 1.0's ``var.clients``: the ``(node, input index)`` pairs (``'output'`` for a
+        graph output) of the FunctionGraph this variable last joined; ``fgraph.clients[var]`` is
+        the same list."""
+        fgraph = getattr(self, "fgraph", None)
+        if fgraph is None:
+            raise AttributeError(f"{self} is in no FunctionGraph, so it has no clients; build "
+                                 "one (or compile a function) and read fgraph.clients[var]")
+        return fgraph.clients.get(self, [])
 
     def __setstate__(self, state):
         extra = state.pop("__dict__", None)

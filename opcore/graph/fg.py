@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.describe import as_string
 from opcore.graph.traversal import clone_get_equiv, io_toposort
 
 
@@ -67,6 +68,13 @@ class FunctionGraph:
             self.attach_feature(f)
 
     # -- structure --------------------------------------------------------------------------
+    def _own(self, var: Variable) -> None:
+        # Theano 1.0's var.fgraph, which var.clients reads (see Variable.clients)
+        try:
+            var.fgraph = self
+        except AttributeError:  # a Variable subclass without a __dict__
+            pass
+
     def add_input(self, var: Variable) -> None:
         if var in self.variables:
             return
@@ -74,6 +82,7 @@ class FunctionGraph:
         self._input_set.add(var)
         self.variables.add(var)
         self.clients.setdefault(var, [])
+        self._own(var)
 
     def add_output(self, var: Variable, reason=None) -> None:
         self.outputs.append(var)
@@ -91,6 +100,7 @@ class FunctionGraph:
                 pass
             self.variables.add(var)
             self.clients.setdefault(var, [])
+            self._own(var)
 
     def import_node(self, node: Apply, reason=None) -> None:
         """Add ``node`` and every ancestor not yet in the graph (cost: the new nodes only)."""
@@ -102,10 +112,12 @@ class FunctionGraph:
             for out in n.outputs:
                 self.variables.add(out)
                 self.clients.setdefault(out, [])
+                self._own(out)
             for i, inp in enumerate(n.inputs):
                 if inp not in self.variables:
                     self.variables.add(inp)
                     self.clients.setdefault(inp, [])
+                    self._own(inp)
                 self.clients[inp].append((n, i))
             for f in self._features:
                 f.on_import(self, n, reason)
@@ -278,7 +290,10 @@ class FunctionGraph:
         return fg, equiv
 
     def __str__(self) -> str:
-        return f"FunctionGraph({', '.join(map(str, self.outputs))})"
+        # Theano's form: the outputs as expressions, shared nodes marked *n
+        return "[" + ", ".join(as_string(self.inputs, self.outputs)) + "]"
+
+    __repr__ = __str__
 
     def __getstate__(self):
         d = dict(self.__dict__)

@@ -15,6 +15,8 @@ import functools
 
 import numpy as np
 
+from opcore.optional import require
+
 __all__ = ["ScalarOp", "Composite", "upcast", "ALL_OPS", "get_scalar_op", "c_literal"]
 
 _FLOATS = ("float16", "float32", "float64")
@@ -83,8 +85,9 @@ class ScalarOp:
         return self.out
 
     def check_input_dtypes(self, *dtypes: str) -> None:
-        """Raise NumPy's ``TypeError`` when NumPy's ufunc rejects these input dtypes (``-b`` and
-        ``b - b`` on bool, ``~`` on floats, ``sign`` of bool), so the graph is refused when built."""
+        """Raise NumPy's ``TypeError`` when NumPy's ufunc rejects these input dtypes (``-b``
+        and ``b - b`` on bool, ``~`` on floats, ``sign`` of bool): the graph is refused when
+        built."""
         _check_numpy_accepts(self, tuple(dtypes))
 
     def compute_dtypes(self, in_dtypes: tuple, out_dtype: str) -> tuple:
@@ -121,7 +124,8 @@ class ScalarOp:
             return None
         try:
             cds = self.compute_dtypes(tuple(in_dtypes), out_dtype)
-            vals = [a if d == c else f"(({ctype(c)})({a}))" for a, d, c in zip(args, in_dtypes, cds)]
+            vals = [a if d == c else f"(({ctype(c)})({a}))"
+                    for a, d, c in zip(args, in_dtypes, cds)]
             special = _C_SPECIAL.get(self.name)
             if special is not None:
                 return special(vals, list(in_dtypes), cds, out_dtype, ctype, list(args))
@@ -176,6 +180,20 @@ def _erf_ref(x):
     return _erf(x)
 
 
+def _scipy_special(name):
+    """``scipy.special.<name>`` as the op's NumPy function; SciPy is imported on the first call
+    (``opcore.optional.require``: a clear ImportError naming scipy when it is missing)."""
+    def fn(*args):
+        return getattr(require("scipy.special", f"the {name} op"), name)(*args)
+
+    fn.__name__ = name
+    return fn
+
+
+def _trigamma(x):
+    return require("scipy.special", "the tri_gamma op").polygamma(1, x)
+
+
 def _safe_floor_div(a, b):
     return np.floor_divide(a, b)
 
@@ -188,8 +206,9 @@ _def("mul", 2, np.multiply, "({0} * {1})", commutative=True, associative=True, i
      grad=lambda T, i, o, g: [g * i[1], g * i[0]], py_op="*")
 _def("true_div", 2, np.true_divide, "(({odtype}){0} / ({odtype}){1})", out="float",
      grad=lambda T, i, o, g: [g / i[1], -g * i[0] / (i[1] * i[1])], py_op="/")
-_def("int_div", 2, _safe_floor_div, None, out="same", grad=_zero_grads, py_op="//")
-_def("mod", 2, np.mod, None, grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
+_def("int_div", 2, _safe_floor_div, "floor_divide({0}, {1})", out="same", grad=_zero_grads, py_op="//")
+_def("mod", 2, np.mod, "remainder({0}, {1})",
+     grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
 _def("pow", 2, np.power, "pow({0}, {1})",
      grad=lambda T, i, o, g: [g * i[1] * i[0] ** (i[1] - 1), g * o * T.log(i[0])], py_op="**")
 _def("maximum", 2, np.maximum, "(({0}) > ({1}) ? ({0}) : ({1}))", commutative=True,
@@ -199,7 +218,9 @@ _def("minimum", 2, np.minimum, "(({0}) < ({1}) ? ({0}) : ({1}))", commutative=Tr
      associative=True,
      grad=lambda T, i, o, g: [g * T.eq(o, i[0]), g * T.neq(o, i[0])])
 _def("neg", 1, np.negative, "(-{0})", grad=lambda T, i, o, g: [-g], py_op="-")
-_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])])
+# |z| of a complex number is real (NumPy's and Theano's rule)
+_def("abs", 1, np.abs, "fabs({0})", grad=lambda T, i, o, g: [g * T.sgn(i[0])],
+     out=lambda d: {"complex64": "float32", "complex128": "float64"}.get(d, d))
 _def("sgn", 1, np.sign, "(({0}) > 0 ? 1 : (({0}) < 0 ? -1 : 0))", grad=_zero_grads)
 _def("sqr", 1, np.square, "({0} * {0})", grad=lambda T, i, o, g: [g * 2 * i[0]])
 _def("sqrt", 1, np.sqrt, "sqrt({0})", out="float", grad=lambda T, i, o, g: [g * 0.5 / o])
@@ -262,6 +283,68 @@ _def("log1mexp", 1, _log1mexp,
      grad=lambda T, i, o, g: [-g * T.exp(i[0]) / -T.expm1(i[0])])
 _def("erf", 1, _erf_ref, "erf({0})", out="float",
      grad=lambda T, i, o, g: [g * 2.0 / np.sqrt(np.pi) * T.exp(-i[0] * i[0])])
+# -- special functions (Theano's names); SciPy is imported when one first runs -------------------
+_def("arccosh", 1, np.arccosh, "acosh({0})", out="float",
+     grad=lambda T, i, o, g: [g / T.sqrt(i[0] * i[0] - 1)])
+_def("arcsinh", 1, np.arcsinh, "asinh({0})", out="float",
+     grad=lambda T, i, o, g: [g / T.sqrt(i[0] * i[0] + 1)])
+_def("arctanh", 1, np.arctanh, "atanh({0})", out="float",
+     grad=lambda T, i, o, g: [g / (1 - i[0] * i[0])])
+_SQRT_PI = float(np.sqrt(np.pi))
+_def("erfc", 1, _scipy_special("erfc"), "erfc({0})", out="float",
+     grad=lambda T, i, o, g: [-g * (2.0 / _SQRT_PI) * T.exp(-i[0] * i[0])])
+_def("erfcx", 1, _scipy_special("erfcx"), None, out="float",
+     grad=lambda T, i, o, g: [g * (2 * i[0] * o - 2.0 / _SQRT_PI)])
+_def("erfinv", 1, _scipy_special("erfinv"), None, out="float",
+     grad=lambda T, i, o, g: [g * (_SQRT_PI / 2) * T.exp(o * o)])
+_def("erfcinv", 1, _scipy_special("erfcinv"), None, out="float",
+     grad=lambda T, i, o, g: [-g * (_SQRT_PI / 2) * T.exp(o * o)])
+_def("gammaln", 1, _scipy_special("gammaln"), "lgamma({0})", out="float",
+     grad=lambda T, i, o, g: [g * T.psi(i[0])])
+_def("gamma", 1, _scipy_special("gamma"), "tgamma({0})", out="float",
+     grad=lambda T, i, o, g: [g * o * T.psi(i[0])])
+_def("psi", 1, _scipy_special("psi"), None, out="float",
+     grad=lambda T, i, o, g: [g * T.tri_gamma(i[0])])
+_def("tri_gamma", 1, _trigamma, None, out="float")
+_def("j0", 1, _scipy_special("j0"), None, out="float",
+     grad=lambda T, i, o, g: [-g * T.j1(i[0])])
+_def("j1", 1, _scipy_special("j1"), None, out="float",
+     grad=lambda T, i, o, g: [g * (T.j0(i[0]) - o / i[0])])
+_def("i0", 1, _scipy_special("i0"), None, out="float",
+     grad=lambda T, i, o, g: [g * T.i1(i[0])])
+_def("i1", 1, _scipy_special("i1"), None, out="float",
+     grad=lambda T, i, o, g: [g * (T.i0(i[0]) - o / i[0])])
+# regularized incomplete gamma functions of (k, x); d/dx only, as Theano
+_def("gammainc", 2, _scipy_special("gammainc"), None, out="float",
+     grad=lambda T, i, o, g: [None,
+                              g * T.exp((i[0] - 1) * T.log(i[1]) - i[1] - T.gammaln(i[0]))])
+_def("gammaincc", 2, _scipy_special("gammaincc"), None, out="float",
+     grad=lambda T, i, o, g: [None,
+                              -g * T.exp((i[0] - 1) * T.log(i[1]) - i[1] - T.gammaln(i[0]))])
+# -- complex numbers (Theano's real/imag/conj/angle/complex; gradients in Theano's convention) ---
+_REAL_OF = {"complex64": "float32", "complex128": "float64"}
+
+
+def _complex_out(a: str, b: str) -> str:
+    return "complex64" if _float_of(upcast(a, b)) in ("float16", "float32") else "complex128"
+
+
+def _complex(a, b):
+    dt = np.result_type(np.asarray(a), np.asarray(b), np.complex64)
+    out = np.empty(np.broadcast_shapes(np.shape(a), np.shape(b)), dtype=dt)
+    out.real, out.imag = a, b
+    return out
+
+
+_def("real", 1, np.real, None, out=lambda d: _REAL_OF.get(d, d),
+     grad=lambda T, i, o, g: [T.complex(g, T.zeros_like(g)) if i[0].dtype in _REAL_OF else g])
+_def("imag", 1, np.imag, None, out=lambda d: _REAL_OF.get(d, d),
+     grad=lambda T, i, o, g: [T.complex(T.zeros_like(g), g) if i[0].dtype in _REAL_OF
+                              else T.zeros_like(g)])
+_def("conj", 1, np.conj, None, grad=lambda T, i, o, g: [T.conj(g)])
+_def("angle", 1, np.angle, None, out=lambda d: _REAL_OF.get(d, _float_of(d)))
+_def("complex", 2, _complex, None, out=_complex_out,
+     grad=lambda T, i, o, g: [T.real(g), T.imag(g)])
 _def("floor", 1, np.floor, "floor({0})", grad=_zero_grads)
 _def("ceil", 1, np.ceil, "ceil({0})", grad=_zero_grads)
 _def("round_half_to_even", 1, np.round, "nearbyint({0})", grad=_zero_grads)
@@ -355,7 +438,8 @@ def _c_clip(vals, in_dts, cds, out, ctype, raw=None):
     when ``lo > hi``.  Written without repeating sub-expressions so the loop vectorizes; the
     bounds' NaN tests fold away when the bounds are constants."""
     x, lo, hi = vals
-    body = f"(({x}) < ({lo}) ? (({lo}) > ({hi}) ? ({hi}) : ({lo})) : (({x}) > ({hi}) ? ({hi}) : ({x})))"
+    body = (f"(({x}) < ({lo}) ? (({lo}) > ({hi}) ? ({hi}) : ({lo})) : "
+            f"(({x}) > ({hi}) ? ({hi}) : ({x})))")
     if out in _FLOATS:
         return f"(({lo}) != ({lo}) ? ({lo}) : (({hi}) != ({hi}) ? ({hi}) : {body}))"
     return body
@@ -395,6 +479,31 @@ def _c_pow(vals, in_dts, cds, out, ctype, raw=None):
     return "pow({0}, {1})".format(*vals)
 
 
+def _c_int_div(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's floor division of integers: x // 0 is 0, INT_MIN // -1 wraps to INT_MIN, the
+    quotient rounds toward minus infinity.  Floats run in NumPy (its divmod rules)."""
+    a, b = vals
+    if out in _UNSIGNED:
+        return f"(({b}) == 0 ? 0 : ({a}) / ({b}))"
+    if out not in _SIGNED:
+        return None
+    neg = _wrap("(0 - {0})", [a], out, ctype)
+    return (f"(({b}) == 0 ? 0 : (({b}) == -1 ? {neg} : (({a}) / ({b}) - "
+            f"((({a}) % ({b}) != 0) & ((({a}) < 0) != (({b}) < 0))))))")
+
+
+def _c_mod(vals, in_dts, cds, out, ctype, raw=None):
+    """NumPy's integer remainder: the sign of the divisor, x % 0 is 0."""
+    a, b = vals
+    if out in _UNSIGNED:
+        return f"(({b}) == 0 ? 0 : ({a}) % ({b}))"
+    if out not in _SIGNED:
+        return None
+    r = f"(({a}) % ({b}))"
+    return (f"((({b}) == 0 || ({b}) == -1) ? 0 : (({r} != 0 && (({r} < 0) != (({b}) < 0))) ? "
+            f"{r} + ({b}) : {r}))")
+
+
 _MIRROR = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "neq": "neq"}
 _C_CMP = {"lt": "<", "gt": ">", "le": "<=", "ge": ">=", "eq": "==", "neq": "!="}
 
@@ -417,7 +526,7 @@ def _c_compare(name: str):
 
 _C_SPECIAL = {
     "maximum": _c_minmax(">"), "minimum": _c_minmax("<"), "sgn": _c_sgn, "clip": _c_clip,
-    "abs": _c_abs, "pow": _c_pow,
+    "abs": _c_abs, "pow": _c_pow, "int_div": _c_int_div, "mod": _c_mod,
     "floor": _c_int_identity("floor({0})"), "ceil": _c_int_identity("ceil({0})"),
     "trunc": _c_int_identity("trunc({0})"),
     "round_half_to_even": _c_int_identity("nearbyint({0})"),

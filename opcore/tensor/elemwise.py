@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from opcore.graph.basic import Apply
+from opcore.graph.null import grad_not_implemented
 from opcore.graph.op import Op
 from opcore.scalar.basic import Composite, ScalarOp
 from opcore.tensor.type import TensorType
@@ -181,11 +182,12 @@ class Elemwise(Op):
         gz = output_grads[0]
         grads = so.grad(T, inputs, outputs[0], gz)
         if grads is None:
-            from opcore.graph.null import grad_not_implemented
-
             return [grad_not_implemented(self, i, x) for i, x in enumerate(inputs)]
         res = []
-        for x, g in zip(inputs, grads):
+        for i, (x, g) in enumerate(zip(inputs, grads)):
+            if g is None:  # the scalar op defines no gradient for this input
+                res.append(grad_not_implemented(self, i, x))
+                continue
             if x.dtype not in ("float16", "float32", "float64", "complex64", "complex128"):
                 res.append(T.zeros_like(x, dtype=T.config.floatX))
                 continue

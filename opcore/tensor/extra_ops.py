@@ -28,9 +28,9 @@ from opcore.tensor.index_ops import (FillDiagonal, FillDiagonalOffset, RavelMult
                                      ToOneHot, UnravelIndex, fill_diagonal, fill_diagonal_,
                                      fill_diagonal_offset, fill_diagonal_offset_,
                                      ravel_multi_index, to_one_hot, unravel_index)
-from opcore.tensor.math import maximum, prod
+from opcore.tensor.math import maximum, neq, prod
 from opcore.tensor.math import sum as tsum
-from opcore.tensor.shape import flatten
+from opcore.tensor.shape import concatenate, flatten
 from opcore.tensor.subtensor import inc_subtensor, take
 from opcore.tensor.type import TensorType
 
@@ -83,7 +83,7 @@ class CumOp(Op):
     """Cumulative sum (``mode='add'``) or product (``mode='mul'``) along ``axis``.
 
     ``axis=None`` works on the flattened array and returns a vector.  Output dtype: that of ``x``
-    (Theano's rule; NumPy would widen small integers).
+    (Theano's rule; NumPy would widen small integers), int64 for booleans (NumPy's count).
     """
 
     __props__ = ("axis", "mode")
@@ -96,12 +96,14 @@ class CumOp(Op):
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
+        # Theano keeps the input dtype; booleans count as NumPy does (int64), not as logical or
+        dt = "int64" if x.dtype == "bool" else x.dtype
         if self.axis is None:
-            return Apply(self, [x], [TensorType(x.dtype, shape=(None,))()])
+            return Apply(self, [x], [TensorType(dt, shape=(None,))()])
         if not -x.ndim <= self.axis < x.ndim:
             raise ValueError(f"{self}: axis {self.axis} is out of bounds for {x} "
                              f"({x.ndim} dimension(s))")
-        return Apply(self, [x], [x.type()])
+        return Apply(self, [x], [TensorType(dt, shape=x.type.shape)()])
 
     def perform(self, node, inputs, out):
         fn = np.cumsum if self.mode == "add" else np.cumprod
@@ -181,7 +183,8 @@ def diff(x: Any, n: int = 1, axis: int = -1):
     lo[axis] = slice(None, -1)
     hi[axis] = slice(1, None)
     for _ in range(int(n)):
-        x = x[tuple(hi)] - x[tuple(lo)]
+        # booleans: NumPy's diff is not_equal
+        x = neq(x[tuple(hi)], x[tuple(lo)]) if x.dtype == "bool" else x[tuple(hi)] - x[tuple(lo)]
     return x
 
 
@@ -197,7 +200,9 @@ def bincount(x: Any, weights: Any = None, minlength: Any = None, assert_nonneg: 
     if x.dtype not in INT_DTYPES:
         raise TypeError(f"bincount: {x} must have an integer dtype, got {x.dtype}")
     x = CheckNonNegative("bincount")(x)
-    n = maximum(cast(x.max() + 1, "int64"), 0)
+    # max(x) + 1 bins; an empty x has none (a -1 sentinel keeps max defined)
+    n = cast(concatenate([cast(x, "int64"), as_tensor_variable(np.array([-1], "int64"))]).max(),
+             "int64") + 1
     if minlength is not None:
         n = maximum(n, cast(as_tensor_variable(minlength), "int64"))
     if weights is None:
@@ -437,25 +442,14 @@ class Unique(Op):
             cell[0] = val
 
     def infer_shape(self, node, shapes):
-        x = node.inputs[0]
-        outs = [None] * len(node.outputs)
-        uniq = Unique(axis=self.axis)(x)
-        if self.axis is None:
-            outs[0] = (uniq.shape[0],)
-        else:
-            a = self.axis % x.ndim
-            outs[0] = tuple(uniq.shape[a] if d == a else shapes[0][d] for d in range(x.ndim))
-        k = 1
-        if self.return_index:
-            outs[k] = (uniq.shape[0] if self.axis is None else uniq.shape[self.axis % x.ndim],)
-            k += 1
+        # only the inverse's length is known without the values; None: taken from the value
+        outs: list = [None] * len(node.outputs)
         if self.return_inverse:
-            outs[k] = ((prod(as_tensor_variable(list(shapes[0]) or [1]).astype("int64")),)
-                       if self.axis is None else (shapes[0][self.axis % x.ndim],))
-            k += 1
-        if self.return_counts:
-            outs[k] = outs[1] if self.return_index else (
-                uniq.shape[0] if self.axis is None else uniq.shape[self.axis % x.ndim],)
+            k = 1 + int(self.return_index)
+            if self.axis is None:
+                outs[k] = (prod(as_tensor_variable(list(shapes[0]) or [1]).astype("int64")),)
+            else:
+                outs[k] = (shapes[0][self.axis % node.inputs[0].ndim],)
         return outs
 
     def L_op(self, inputs, outputs, gz):

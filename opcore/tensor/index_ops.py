@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from opcore.config import config
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import grad_undefined_for
 from opcore.graph.op import Op
 from opcore.scalar.basic import upcast
@@ -180,6 +180,12 @@ def ravel_multi_index(multi_index: Any, dims: Any, mode: str = "raise", order: s
 
 
 def _check_fill_value(op: Op, a: Any, val: Any) -> Any:
+    if not isinstance(val, Variable) and np.ndim(val) == 0:
+        # a Python or NumPy number: take it in the array's dtype when it is exactly representable
+        # (fill_diagonal(int8_matrix, 1), fill_diagonal(float32_matrix, 0.5))
+        conv = np.asarray(val).astype(a.dtype)
+        if conv == np.asarray(val):
+            return as_tensor_variable(conv)
     val = as_tensor_variable(val)
     if val.ndim != 0:
         raise TypeError(f"{op}: the value {val} must be a scalar, got {val.ndim} dimension(s)")

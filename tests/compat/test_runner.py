@@ -191,3 +191,37 @@ def test_theano_only_flags_are_readable_and_settable(run_theano):
     """, env={"THEANO_FLAGS": "blas.ldflags=-lopenblas"})
     assert proc.stdout.split() == ["True", "-lopenblas", "8", "False"]
     assert proc.stderr.count("'blas.ldflags'") == 1
+
+
+THEANO_MODULES = [
+    "theano.tensor.nnet.abstract_conv", "theano.tensor.nnet.conv", "theano.tensor.nnet.nnet",
+    "theano.tensor.nnet.bn", "theano.tensor.nnet.neighbours", "theano.tensor.signal.pool",
+    "theano.tensor.signal.conv", "theano.tensor.shared_randomstreams", "theano.sandbox.rng_mrg",
+    "theano.tensor.extra_ops", "theano.tensor.nlinalg", "theano.tensor.slinalg",
+    "theano.tensor.fft", "theano.tensor.sort", "theano.tensor.inplace", "theano.tensor.utils",
+    "theano.tensor.opt", "theano.tensor.basic", "theano.tensor.var", "theano.tensor.type",
+    "theano.tensor.elemwise", "theano.tensor.subtensor", "theano.tensor.blas",
+    "theano.compile.ops", "theano.compile.mode", "theano.compile.function_module",
+    "theano.compile.sharedvalue", "theano.compile.io", "theano.scan_module.scan_utils",
+    "theano.scan_module.scan_op", "theano.gof", "theano.gof.graph", "theano.gof.opt",
+    "theano.gof.toolbox", "theano.gof.type", "theano.gof.params_type", "theano.typed_list",
+    "theano.gpuarray", "theano.gpuarray.dnn", "theano.sandbox.gpuarray", "theano.misc.pkl_utils",
+    "theano.printing", "theano.gradient", "theano.ifelse", "theano.sparse", "theano.compat",
+    "theano.configparser", "theano.tests.unittest_tools", "theano.updates", "theano.d3viz",
+]
+
+
+def test_every_module_of_the_map_imports_through_the_runner(run_theano):
+    out = run_theano(f"""
+        import importlib
+        import opcore
+        bad = []
+        for name in {THEANO_MODULES!r}:
+            try:
+                mod = importlib.import_module(name)
+                assert mod.__name__.startswith(('opcore', 'opcore_')), mod
+            except Exception as exc:
+                bad.append((name, repr(exc)))
+        print(bad)
+    """).stdout
+    assert out.strip() == "[]"

@@ -88,3 +88,15 @@ def test_input_computed_from_other_variables_cuts_the_graph():
     assert float(f(5.0)) == 6.0
     g = opcore.function([a, b], [c, a])
     assert [float(v) for v in g(1.0, 10.0)] == [11.0, 1.0]
+
+
+def test_pickled_function_keeps_its_stored_values():
+    import pickle
+
+    x, s = T.dscalars("x", "s")
+    f = opcore.function([x, In(s, update=s + x, value=0.0)], s)
+    f(2.0)
+    g = pickle.loads(pickle.dumps(f))
+    # the unpickled function has its own variables: look the input up by name
+    assert float(g["s"]) == 2.0 and float(g(1.0)) == 2.0 and float(g["s"]) == 3.0
+    assert float(f[s]) == 2.0

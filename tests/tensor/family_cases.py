@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
+import pytest
 
 import opcore.tensor as T
 from opcore.compile import Mode
@@ -96,3 +97,32 @@ def check_grad(case: Case) -> None:
 
 def ids(cases: Sequence[Case]) -> list[str]:
     return [c.id for c in cases]
+
+
+def family_tests(cases: Sequence[Case]) -> tuple:
+    """The table tests of an op-family module, parametrized over ``cases``::
+
+        test_values, test_infer_shape, test_grad = family_tests(CASES)
+
+    ``test_values`` runs every case on the backend under test (``opcore_backend``);
+    ``test_infer_shape`` the cases naming an op class; ``test_grad`` those with ``grad=True``
+    (``None`` when there are none, so pytest collects nothing instead of an empty set).
+    """
+    shape_cases = [c for c in cases if c.op is not None]
+    grad_cases = [c for c in cases if c.grad]
+
+    @pytest.mark.opcore_backend
+    @pytest.mark.parametrize("case", cases, ids=ids(cases))
+    def test_values(case: Case) -> None:
+        check_values(case)
+
+    @pytest.mark.parametrize("case", shape_cases, ids=ids(shape_cases))
+    def test_infer_shape(case: Case) -> None:
+        check_infer_shape(case)
+
+    @pytest.mark.parametrize("case", grad_cases, ids=ids(grad_cases))
+    def test_grad(case: Case) -> None:
+        check_grad(case)
+
+    return (test_values, test_infer_shape if shape_cases else None,
+            test_grad if grad_cases else None)

@@ -11,7 +11,7 @@ import opcore
 import opcore.tensor as T
 from opcore.tensor import construct as C
 from opcore.tensor import special as SP
-from tests.tensor.family_cases import Case, check_grad, check_infer_shape, check_values, ids
+from tests.tensor.family_cases import Case, family_tests
 
 rng = np.random.default_rng(5)
 M = rng.random((3, 4)) + 0.1
@@ -90,26 +90,7 @@ CASES = [
 ]
 
 
-@pytest.mark.opcore_backend
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_values(case):
-    check_values(case)
-
-
-SHAPES = [c for c in CASES if c.op is not None]
-
-
-@pytest.mark.parametrize("case", SHAPES, ids=ids(SHAPES))
-def test_infer_shape(case):
-    check_infer_shape(case)
-
-
-GRAD = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", GRAD, ids=ids(GRAD))
-def test_grad(case):
-    check_grad(case)
+test_values, test_infer_shape, test_grad = family_tests(CASES)
 
 
 def test_chi2sf_against_scipy():

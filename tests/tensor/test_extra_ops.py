@@ -9,7 +9,7 @@ import pytest
 import opcore
 import opcore.tensor as T
 from opcore.tensor import extra_ops as E
-from tests.tensor.family_cases import Case, check_grad, check_infer_shape, check_values, ids
+from tests.tensor.family_cases import Case, check_grad, family_tests
 
 rng = np.random.default_rng(42)
 M = rng.random((3, 4)) + 0.5
@@ -25,11 +25,26 @@ CASES = [
     Case("cumprod_none", lambda x: E.cumprod(x), [M], lambda x: np.cumprod(x), E.CumOp),
     Case("cumprod_neg_axis", lambda x: E.cumprod(x, -1), [T3], lambda x: np.cumprod(x, -1),
          E.CumOp),
+    Case("cumsum_bool_counts", lambda x: E.cumsum(x, 1), [M > 0.9],
+         lambda x: np.cumsum(x, 1), E.CumOp, grad=False),
+    Case("cumprod_bool", lambda x: E.cumprod(x), [M > 0.6], lambda x: np.cumprod(x), E.CumOp,
+         grad=False),
+    Case("diff_bool_is_not_equal", lambda x: E.diff(x), [M > 0.9], lambda x: np.diff(x),
+         grad=False),
     Case("diff_n2", lambda x: E.diff(x, 2, 1), [M], lambda x: np.diff(x, 2, 1)),
     Case("diff_axis0", lambda x: E.diff(x, axis=0), [T3], lambda x: np.diff(x, axis=0)),
     Case("bincount", lambda x: E.bincount(x), [IV], lambda x: np.bincount(x), grad=False),
     Case("bincount_weights_minlength", lambda x, w: E.bincount(x, w, minlength=9),
          [IV, rng.random(5)], lambda x, w: np.bincount(x, w, 9), grad_args=[1]),
+    Case("bincount_empty", lambda x: E.bincount(x), [IV[:0]], lambda x: np.bincount(x),
+         grad=False),
+    Case("bincount_empty_minlength", lambda x: E.bincount(x, minlength=4), [IV[:0]],
+         lambda x: np.bincount(x, minlength=4), grad=False),
+    Case("unique_empty_inverse", lambda x: E.unique(x, return_inverse=True), [M[:0]],
+         lambda x: [np.unique(x), np.unique(x, return_inverse=True)[1].ravel()], grad=False),
+    Case("unique_inverse_shape", lambda x: E.unique(x, False, True, True), [IV.reshape(1, 5)],
+         lambda x: [a.ravel() if k else a for k, a in enumerate(
+             np.unique(x, return_inverse=True, return_counts=True))], grad=False),
     Case("repeat_scalar_axis0", lambda x: E.repeat(x, 2, 0), [M], lambda x: np.repeat(x, 2, 0),
          E.RepeatOp),
     Case("repeat_none", lambda x: E.repeat(x, 3), [M], lambda x: np.repeat(x, 3), E.RepeatOp),
@@ -62,6 +77,11 @@ CASES = [
          lambda x: _filled(x, 5.0), E.FillDiagonal),
     Case("fill_diagonal_val_grad", lambda x, v: E.fill_diagonal(x, v), [M.T, np.array(2.0)],
          lambda x, v: _filled(x, v), E.FillDiagonal),
+    Case("fill_diagonal_python_int_on_int8", lambda x: E.fill_diagonal(x, 3),
+         [IV[:4].reshape(2, 2).astype("int8")], lambda x: _filled(x, 3), E.FillDiagonal,
+         grad=False),
+    Case("fill_diagonal_python_float_on_float32", lambda x: E.fill_diagonal(x, 0.5),
+         [M.astype("float32")], lambda x: _filled(x, 0.5), E.FillDiagonal, grad=False),
     Case("fill_diagonal_3d", lambda x: E.fill_diagonal(x, 1.0), [np.zeros((3, 3, 3))],
          lambda x: _filled(x, 1.0), E.FillDiagonal, grad=False),
     *[Case(f"fill_diagonal_offset_{o}_{s}", lambda x, v, o=o: E.fill_diagonal_offset(x, v, o),
@@ -108,26 +128,19 @@ def _filled_offset(x, v, o):
     return x
 
 
-@pytest.mark.opcore_backend
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_values(case):
-    check_values(case)
+test_values, test_infer_shape, test_grad = family_tests(CASES)
 
 
-SHAPE_CASES = [c for c in CASES if c.op is not None]
-
-
-@pytest.mark.parametrize("case", SHAPE_CASES, ids=ids(SHAPE_CASES))
-def test_infer_shape(case):
-    check_infer_shape(case)
-
-
-GRAD_CASES = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", GRAD_CASES, ids=ids(GRAD_CASES))
-def test_grad(case):
-    check_grad(case)
+@pytest.mark.parametrize("axis", [None, 0])
+def test_unique_inverse_shape_needs_no_unique(axis):
+    # the inverse's length is the input's size: the shape graph must not run Unique (the other
+    # outputs' lengths depend on the values)
+    x = T.lmatrix("x")
+    inv = E.unique(x, return_inverse=True, axis=axis)[1]
+    f = opcore.function([x], inv.shape)
+    assert not any(isinstance(n.op, E.Unique) for n in f.maker.fgraph.toposort())
+    xv = np.array([[1, 2], [1, 2], [0, 3]])
+    assert tuple(f(xv)) == np.unique(xv, return_inverse=True, axis=axis)[1].ravel().shape
 
 
 def test_broadcast_shape():
@@ -175,6 +188,8 @@ BAD = [
      "at least 2 dimensions"),
     ("fill_diagonal_upcast", lambda: E.fill_diagonal(T.imatrix(), T.dscalar()), TypeError,
      "without upcasting"),
+    ("fill_diagonal_inexact_python_value", lambda: E.fill_diagonal(T.bmatrix(), 1.5),
+     TypeError, "without upcasting"),
     ("fill_diagonal_offset_float", lambda: E.fill_diagonal_offset(T.dmatrix(), 1.0, 0.5),
      TypeError, "integer scalar"),
     ("to_one_hot_float", lambda: E.to_one_hot(T.dvector(), 3), TypeError, "integer vector"),

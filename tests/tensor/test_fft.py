@@ -8,7 +8,7 @@ import pytest
 import opcore
 import opcore.tensor as T
 from opcore.tensor import fft
-from tests.tensor.family_cases import Case, check_grad, check_infer_shape, check_values, ids
+from tests.tensor.family_cases import Case, family_tests
 
 rng = np.random.default_rng(17)
 
@@ -57,23 +57,7 @@ CASES = [
 ]
 
 
-@pytest.mark.opcore_backend
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_values(case):
-    check_values(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_infer_shape(case):
-    check_infer_shape(case)
-
-
-GRAD = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", GRAD, ids=ids(GRAD))
-def test_grad(case):
-    check_grad(case)
+test_values, test_infer_shape, test_grad = family_tests(CASES)
 
 
 @pytest.mark.parametrize("x,odd", [(X2, False), (X2ODD, True), (X3, False)])

@@ -8,7 +8,7 @@ import pytest
 import opcore
 import opcore.tensor as T
 from opcore.tensor import nlinalg as NL
-from tests.tensor.family_cases import Case, check_grad, check_infer_shape, check_values, ids
+from tests.tensor.family_cases import Case, check_grad, family_tests
 
 rng = np.random.default_rng(11)
 A = rng.random((4, 4)) + 4 * np.eye(4)
@@ -90,26 +90,18 @@ CASES = [
 ]
 
 
-@pytest.mark.opcore_backend
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_values(case):
-    check_values(case)
+test_values, test_infer_shape, test_grad = family_tests(CASES)
 
 
-SHAPES = [c for c in CASES if c.op is not None]
-
-
-@pytest.mark.parametrize("case", SHAPES, ids=ids(SHAPES))
-def test_infer_shape(case):
-    check_infer_shape(case)
-
-
-GRAD = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", GRAD, ids=ids(GRAD))
-def test_grad(case):
-    check_grad(case)
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_norm_and_abs_of_complex_are_real(dtype):
+    z = T.TensorType(dtype, shape=(None, None))("z")
+    zv = (R + 1j * R[::-1]).astype(dtype)
+    assert abs(z).dtype == {"complex64": "float32", "complex128": "float64"}[dtype]
+    for o in ("fro", 1, np.inf):
+        got = opcore.function([z], NL.norm(z, o))(zv)
+        np.testing.assert_allclose(got, np.linalg.norm(zv, o), rtol=1e-5)
+        assert got.dtype == np.linalg.norm(zv, o).dtype
 
 
 def test_eig_reconstructs():

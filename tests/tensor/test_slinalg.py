@@ -12,7 +12,7 @@ import pytest
 import opcore
 import opcore.tensor as T
 from opcore.tensor import slinalg as SL
-from tests.tensor.family_cases import Case, check_grad, check_infer_shape, check_values, ids
+from tests.tensor.family_cases import Case, family_tests
 
 sl = pytest.importorskip("scipy.linalg")
 
@@ -72,27 +72,7 @@ CASES = [
 ]
 
 
-@pytest.mark.opcore_backend
-@pytest.mark.parametrize("case", [c for c in CASES if c.reference is not None],
-                         ids=ids([c for c in CASES if c.reference is not None]))
-def test_values(case):
-    check_values(case)
-
-
-SHAPES = [c for c in CASES if c.op is not None]
-
-
-@pytest.mark.parametrize("case", SHAPES, ids=ids(SHAPES))
-def test_infer_shape(case):
-    check_infer_shape(case)
-
-
-GRAD = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", GRAD, ids=ids(GRAD))
-def test_grad(case):
-    check_grad(case)
+test_values, test_infer_shape, test_grad = family_tests(CASES)
 
 
 def test_cholesky_on_error():

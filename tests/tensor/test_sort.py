@@ -8,7 +8,7 @@ import pytest
 import opcore
 import opcore.tensor as T
 from opcore.tensor.sort import ArgSortOp, SortOp, TopKOp
-from tests.tensor.family_cases import Case, check_grad, check_infer_shape, check_values, ids
+from tests.tensor.family_cases import Case, family_tests
 
 rng = np.random.default_rng(3)
 M = rng.permutation(12).reshape(3, 4).astype("float64") + rng.random((3, 4)) * 0.1
@@ -53,23 +53,7 @@ CASES = [
 ]
 
 
-@pytest.mark.opcore_backend
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_values(case):
-    check_values(case)
-
-
-@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
-def test_infer_shape(case):
-    check_infer_shape(case)
-
-
-GRAD = [c for c in CASES if c.grad]
-
-
-@pytest.mark.parametrize("case", GRAD, ids=ids(GRAD))
-def test_grad(case):
-    check_grad(case)
+test_values, test_infer_shape, test_grad = family_tests(CASES)
 
 
 def test_symbolic_axis_values_and_gradient_needs_constant():

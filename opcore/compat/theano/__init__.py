@@ -34,7 +34,9 @@ from types import ModuleType
 from typing import Any
 
 from opcore.compat.theano import flags as theano_flags
-from opcore.compat.theano.modmap import CONTAINER_PACKAGES, missing_why, opcore_name, refused
+from opcore.config import config
+from opcore.compat.theano.modmap import (CONTAINER_PACKAGES, OPCORE_SPELLING_RENAMED,
+                                         missing_why, opcore_name, refused)
 
 __all__ = ["TheanoModuleUnavailable", "TheanoShadowError", "TheanoFinder", "install", "installed", "uninstall",
            "real_theano_location"]
@@ -120,11 +122,12 @@ class TheanoFinder(importlib.abc.MetaPathFinder):
             why = refused(theano_name)
             if why:
                 return importlib.machinery.ModuleSpec(fullname, _RefusingLoader(why))
-            target_name = opcore_name(theano_name)
-            if target_name != fullname:
-                spec = importlib.machinery.ModuleSpec(fullname, _AliasLoader(target_name))
-                spec.submodule_search_locations = []
-                return spec
+            for prefix, target in OPCORE_SPELLING_RENAMED.items():
+                if fullname == prefix or fullname.startswith(prefix + "."):
+                    target_name = target + fullname[len(prefix):]
+                    spec = importlib.machinery.ModuleSpec(fullname, _AliasLoader(target_name))
+                    spec.submodule_search_locations = []
+                    return spec
             return None
         if fullname != "theano" and not fullname.startswith("theano."):
             return None
@@ -180,8 +183,6 @@ def install(shadow: bool | None = None, read_flags: bool = True) -> None:
             if not _is_ours(sys.modules[name]):
                 del sys.modules[name]
     if read_flags:
-        from opcore.config import config
-
         theano_flags.apply(config)
     sys.meta_path.insert(0, TheanoFinder())
     sys.meta_path.append(_MissingFinder())

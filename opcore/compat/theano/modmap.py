@@ -20,6 +20,10 @@ RENAMED: dict[str, str] = {
     "theano.sandbox.linalg": "opcore.tensor.nlinalg",
 }
 
+#: renamings that also apply under opcore's spelling: ``from theano.sandbox import gpuarray``
+#: imports ``opcore.sandbox.gpuarray`` (the parent module's own name), which is opcore.gpuarray
+OPCORE_SPELLING_RENAMED: dict[str, str] = {"opcore.sandbox.gpuarray": "opcore.gpuarray"}
+
 #: Theano packages that are only containers: when opcore has no such package, an empty one is
 #: made so that their modules can be served (``theano.sandbox.rng_mrg``) or refused one by one
 CONTAINER_PACKAGES = frozenset({"theano.sandbox", "theano.misc", "theano.tensor.signal"})

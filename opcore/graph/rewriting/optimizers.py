@@ -5,7 +5,7 @@ Code written for Theano's ``theano.gof.opt`` runs unchanged: a :class:`LocalOpti
 :class:`GlobalOptimizer` (``apply(fgraph)``) becomes a whole-graph rewrite run once per phase;
 :class:`TopoOptimizer` and :class:`EquilibriumOptimizer` run their local optimizers through the
 engine's worklist (which already repeats until nothing changes).  Registration into the phases
-(``optdb``, ``register_specialize``...) is in :mod:`opcore.graph.rewriting.db`.
+(``optdb``, ``register_specialize``...) is in :mod:`opcore.compile.rewritedb`.
 
 >>> import opcore, opcore.tensor as T
 >>> from opcore.graph.fg import FunctionGraph
@@ -23,6 +23,7 @@ engine's worklist (which already repeats until nothing changes).  Registration i
 from __future__ import annotations
 
 import inspect
+import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -135,7 +136,7 @@ class LocalOptimizer:
 
     def _tracks_node(self, node: Any) -> bool:
         tracked = self.tracks()
-        if tracked is None:
+        if not tracked:  # None, or Theano's "[]" of an optimizer that never set it: every node
             return True
         op = node.op
         for t in tracked:
@@ -419,7 +420,7 @@ def as_rewrite(opt: Any, name: str | None = None) -> Callable:
         return res
 
     tracked = lopt.tracks()
-    if tracked is not None:
+    if tracked:
         keys: list = []
         for t in tracked:
             t = _op_of(t)
@@ -558,5 +559,10 @@ class SeqOptimizer(Optimizer, list):
 class MergeOptimizer(Optimizer):
     """Merge identical subgraphs (opcore's ``merge`` rewrite, run once over the graph)."""
 
-    def apply(self, fgraph: FunctionGraph) -> None:
+    def apply(self, fgraph: FunctionGraph) -> tuple:
+        """Merge; returns Theano's profile tuple ``(nb_fail, replace_time, validate_time,
+        callback_time, callbacks_time, nb_merged, nb_constant)`` (times measured as one)."""
+        before = len(fgraph.apply_nodes)
+        t0 = time.perf_counter()
         rewrite_graph(fgraph, include=("merge",))
+        return (0, time.perf_counter() - t0, None, None, {}, before - len(fgraph.apply_nodes), 0)

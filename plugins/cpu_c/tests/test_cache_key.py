@@ -47,3 +47,53 @@ def test_broadcast_error_names_its_own_input(tmp_path):
             msgs.append(str(info.value))
         assert len(list_entries()) == 1
     assert "left_operand" in msgs[0] and "other_name" in msgs[1], msgs
+
+
+def _elemwise(n):
+    x = T.dmatrix(n)
+    return [x], T.tanh(x) ** 2 + 1, [np.ones((2, 3))]
+
+
+def _reduce(n):
+    x = T.dmatrix(n)
+    return [x], [x.sum(axis=0), x.max(axis=1), x.mean()], [np.arange(6.0).reshape(2, 3)]
+
+
+def _dot(n):
+    a, b = T.dmatrix(n + "_a"), T.dvector(n + "_b")
+    return [a, b], T.dot(a, b) + T.dot(a.T, a).sum(), [np.ones((2, 3)), np.ones(3)]
+
+
+def _subtensor(n):
+    x, i = T.dvector(n), T.lscalar(n + "_i")
+    return [x, i], T.set_subtensor(x[1:i], 0.0)[::-1] + x[i], [np.arange(5.0), 3]
+
+
+def _shape(n):
+    x = T.dmatrix(n)
+    return [x], T.concatenate([x.reshape((3, 2)), x.T], axis=0).dimshuffle(1, 0), [np.ones((2, 3))]
+
+
+def _softmax(n):
+    x = T.dmatrix(n)
+    return [x], T.nnet.softmax(x), [np.ones((2, 3))]
+
+
+@pytest.mark.parametrize("build", [_elemwise, _reduce, _dot, _subtensor, _shape, _softmax],
+                         ids=lambda b: b.__name__[1:])
+def test_every_op_family_keys_without_names(build, tmp_path):
+    results = []
+    with change_flags(compiledir=str(tmp_path)):
+        for n in ("first_name", "second_name", "x"):
+            if build is _softmax and not hasattr(T, "nnet"):
+                pytest.skip("the nnet plugin is not installed")
+            ins, out, vals = build(n)
+            f = opcore.function(ins, out, mode=Mode(backend="c"))
+            assert f.linker.c_nodes
+            results.append(f(*vals))
+        n_entries = len(list_entries())
+    assert n_entries == 1
+    for r in results[1:]:
+        for a, b in zip(r if isinstance(r, list) else [r], results[0] if isinstance(
+                results[0], list) else [results[0]]):
+            np.testing.assert_allclose(a, b)

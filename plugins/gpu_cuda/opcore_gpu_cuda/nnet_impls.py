@@ -11,6 +11,8 @@
   inputs of the gradient ops stay on the host;
 * ``Conv3d``, ``Conv3dGradWeights``, ``Conv3dGradInputs``: the same with a depth axis
   (:mod:`opcore_gpu_cuda.nnet_conv3d_kernels`);
+* ``Images2Neibs`` / ``Neibs2ImagesGrad`` (every mode): a gather and a per-pixel sum over the
+  patches that read it (:mod:`opcore_gpu_cuda.nnet_neibs_kernels`);
 * ``Pool`` / ``PoolGrad`` (fixed parameters, 2 or 3 pooled axes, every mode): one thread per
   output / input element (:mod:`opcore_gpu_cuda.nnet_pool_kernels`).
 """
@@ -24,6 +26,7 @@ import numpy as np
 from opcore_gpu_cuda import kernels as K
 from opcore_gpu_cuda import nnet_kernels as NK
 from opcore_gpu_cuda import nnet_conv3d_kernels as C3
+from opcore_gpu_cuda import nnet_neibs_kernels as NB
 from opcore_gpu_cuda import nnet_pool_kernels as PK
 from opcore_gpu_cuda.array import GpuArray, empty
 from opcore_gpu_cuda.dialect import dtype_to_ctype
@@ -214,6 +217,24 @@ def register(impls: Any) -> None:
                                           supports=conv))
         impls.register("gpu", gi, GpuRule(run_gi, device_inputs=lambda op, n: [0, 1],
                                           supports=conv))
+    neighbours = importlib.import_module("opcore_nnet.api.neighbours")
+    grid = neighbours.patch_grid
+
+    def _neibs(op: Any, node: Any, inputs: list) -> list:
+        x, shp, step = inputs
+        return [NB.neibs_run(grid, op.mode, x, shp, step, node.outputs[0].type.dtype)]
+
+    def _neibs_grad(op: Any, node: Any, inputs: list) -> list:
+        g, shp, step, shape = inputs
+        return [NB.neibs_grad_run(grid, op.mode, g, shp, step, shape,
+                                  node.outputs[0].type.dtype)]
+
+    neibs = _one_float("images2neibs")
+    # the neighbourhood shape/step (and the image shape of the gradient) stay on the host
+    impls.register("gpu", neighbours.Images2Neibs,
+                   GpuRule(_neibs, device_inputs=lambda op, n: [0], supports=neibs))
+    impls.register("gpu", neighbours.Neibs2ImagesGrad,
+                   GpuRule(_neibs_grad, device_inputs=lambda op, n: [0], supports=neibs))
     pool = importlib.import_module("opcore_nnet.api.pool")
     impls.register("gpu", pool.Pool, GpuRule(_pool, supports=_pool_supports))
     impls.register("gpu", pool.PoolGrad, GpuRule(_pool_grad, supports=_pool_supports))

@@ -40,9 +40,12 @@ def _linker(mode: Any) -> Any:
 
 
 def _supports(op: Any) -> tuple[bool, str]:
-    from opcore_gpu_cuda.ops import rule_for
+    from opcore.plugins.manager import get_host
 
-    return (True, "") if rule_for(op) is not None else (False, f"no GPU kernel for {op}")
+    # a GpuRule (core and nnet ops), or the op's own gpu_kernels + c_code (host code)
+    if get_host().impls.lookup("gpu", op) is not None:
+        return True, ""
+    return False, f"no GPU kernel for {op}"
 
 
 def _owns_type(vtype: Any) -> bool:
@@ -78,6 +81,8 @@ def opcore_register_backends(backends: Any) -> None:
 def opcore_register_rewrites(rewrites: Any) -> None:
     from opcore_gpu_cuda.rewrites import cancel_transfers, lift_to_gpu
 
+    # after fusion: a fused group becomes one kernel
+    rewrites.declare_phase("gpu_lift", after="fusion")
     rewrites.register("gpu_lift_nodes", lift_to_gpu, "gpu", phase="gpu_lift")
     rewrites.register("gpu_cancel_transfers", cancel_transfers, "gpu", phase="gpu_lift",
                       after=("gpu_lift_nodes",))

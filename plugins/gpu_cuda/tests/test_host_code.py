@@ -137,3 +137,19 @@ def test_host_code_op_with_explicit_context_runs_inside_a_cpu_function(ctx):
         assert not any(isinstance(n.op, AXPBGpuC) for n in f.linker.c_nodes)
     xv = np.random.default_rng(1).random((4, 6), dtype="float32")
     np.testing.assert_allclose(f(xv), 2 * (3 * xv), rtol=1e-6)
+
+
+def test_gpu_backend_supports_ops_with_host_code():
+    from opcore.plugins import get_host
+    from opcore.scalar import basic as S
+    from opcore.tensor.elemwise import Elemwise
+
+    gpu = get_host().ensure_loaded().backends["gpu"]
+    assert gpu.supports_op(AXPBGpuC(1, 2)) == (True, "")  # through the gpu_kernels adapter
+    assert gpu.supports_op(Elemwise(S.exp)) == (True, "")  # a GpuRule
+
+    class NoKernel(Op):
+        pass
+
+    ok, reason = gpu.supports_op(NoKernel())
+    assert not ok and "no GPU kernel" in reason

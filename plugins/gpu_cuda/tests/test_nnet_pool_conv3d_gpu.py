@@ -1,5 +1,6 @@
-"""opcore-nnet's Pool / PoolGrad (2-d and 3-d, every mode) and Conv3d with its gradients on the
-``gpu`` backend (OpenCL/PoCL) against the Python backend."""
+"""opcore-nnet's Pool / PoolGrad (2-d and 3-d, every mode), Conv3d with its gradients and
+Images2Neibs with its gradient on the ``gpu`` backend (OpenCL/PoCL) against the Python
+backend."""
 
 from __future__ import annotations
 
@@ -94,8 +95,9 @@ def test_asymmetric_padding_stays_on_the_cpu(gpu_flags):
 
 
 def test_cpu_only_nnet_ops_inside_gpu_graphs(gpu_flags):
-    """Second derivatives through max pooling, the symbolic Pool form and images2neibs have no
-    kernels: they run on the host inside a gpu graph and give the Python backend's values."""
+    """Second derivatives through max pooling and the symbolic Pool form have no kernels: they
+    run on the host inside a gpu graph (next to images2neibs on the device) and give the Python
+    backend's values."""
     nnet = pytest.importorskip("opcore_nnet.api")
     x, W, ws = T.dmatrix("x"), T.dmatrix("W"), T.lvector("ws")
     h = T.dot(x, W).reshape((2, 1, 4, 4))
@@ -110,3 +112,27 @@ def test_cpu_only_nnet_ops_inside_gpu_graphs(gpu_flags):
     ref = opcore.function([x, W, ws], outs, mode=opcore.Mode(backend="py"))(xv, wv, [2, 3])
     for a, b in zip(f(xv, wv, [2, 3]), ref):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+NEIBS = [("valid", (2, 3), (2, 1), (2, 1, 4, 6)), ("ignore_borders", (3, 2), (2, 3), (1, 2, 7, 8)),
+         ("half", (3, 3), (1, 1), (1, 2, 4, 5)), ("full", (2, 3), (1, 1), (2, 1, 3, 4)),
+         ("wrap_centered", (3, 1), (2, 3), (2, 1, 5, 7)),
+         ("wrap_centered", (3, 3), (1, 1), (1, 1, 4, 5))]
+
+
+@pytest.mark.parametrize("mode,shape,step,ishape", NEIBS)
+def test_images2neibs_and_gradient_on_gpu(gpu_flags, mode, shape, step, ishape):
+    nnet = pytest.importorskip("opcore_nnet.api")
+    x, g = T.dtensor4("x"), T.dmatrix("g")
+    n = nnet.images2neibs(x, shape, step, mode=mode)
+    gx = opcore.grad((n * g).sum(), x)
+    xv = rng.standard_normal(ishape)
+    nv = opcore.function([x], n, mode=opcore.Mode(backend="py"))(xv)
+    gv = rng.standard_normal(nv.shape)
+    f = opcore.function([x, g], [n, gx])
+    names = _gpu_op_names(f)
+    assert any(s.startswith("GpuImages2Neibs") for s in names) and \
+        any(s.startswith("GpuNeibs2ImagesGrad") for s in names), names
+    ref = opcore.function([x, g], [n, gx], mode=opcore.Mode(backend="py"))(xv, gv)
+    for a, b in zip(f(xv, gv), ref):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

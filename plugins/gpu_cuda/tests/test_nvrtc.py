@@ -24,7 +24,10 @@ def _scalar_op_kernels():
         for dt in dts:
             ins = ["bool"] + [dt] * (op.nin - 1) if name == "switch" else [dt] * op.nin
             odt = op.output_dtype(*ins)
-            body = K.scalar_body(op, ins, [odt])
+            try:
+                body = K.scalar_body(op, ins, [odt])
+            except NotImplementedError:  # no C for these dtypes (float // runs in NumPy)
+                continue
             out.append((f"{name}_{dt}", K.elemwise_source(f"k_{name}_{dt}", 3, ins, [odt],
                                                           body)))
     return out
@@ -77,12 +80,14 @@ def _other_kernels():
     out.append(("op_guide_axpb", AXPB_GUIDE))
     from opcore_gpu_cuda.nnet_conv3d_kernels import conv3d_kernel_sources
     from opcore_gpu_cuda.nnet_kernels import nnet_kernel_sources
+    from opcore_gpu_cuda.nnet_neibs_kernels import neibs_kernel_sources
     from opcore_gpu_cuda.nnet_pool_kernels import pool_kernel_sources
     from opcore_gpu_cuda.random_impls import mrg_kernel_source
 
     out += nnet_kernel_sources()
     out += pool_kernel_sources()
     out += conv3d_kernel_sources()
+    out += neibs_kernel_sources()
     out += [(f"mrg_{dt}", mrg_kernel_source(f"k_mrg_{dt}", dt)) for dt in ("float32", "float64")]
     return out
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 import opcore.tensor as T
 from opcore.tensor.basic import as_tensor_variable
 
@@ -38,10 +40,16 @@ def hard_sigmoid(x: Any) -> Any:
 
 
 def relu(x: Any, alpha: float | Any = 0) -> Any:
-    """``max(x, 0)``; with ``alpha``, the leaky form ``x if x > 0 else alpha * x``."""
-    x = as_tensor_variable(x)
+    """``max(x, 0)``; with ``alpha``, the leaky form ``x if x > 0 else alpha * x``.
+
+    As in Theano, ``relu`` of a NumPy array (``alpha=0``) is computed at once and returns an
+    array (Theano's relu is plain arithmetic; Lasagne's tests rely on it).
+    """
     if isinstance(alpha, (int, float)) and alpha == 0:
+        if not isinstance(x, (np.ndarray, np.generic)):
+            x = as_tensor_variable(x)
         return 0.5 * (x + abs(x))
+    x = as_tensor_variable(x)
     f1 = 0.5 * (1 + alpha)
     f2 = 0.5 * (1 - alpha)
     return f1 * x + f2 * abs(x)

@@ -29,17 +29,19 @@ from opcore.graph.null import disconnected_type
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 
-__all__ = ["Images2Neibs", "Neibs2ImagesGrad", "images2neibs", "neibs2images"]
+__all__ = ["Images2Neibs", "Neibs2ImagesGrad", "images2neibs", "neibs2images", "patch_grid"]
 
 MODES = ("valid", "ignore_borders", "wrap_centered", "half", "full")
 
 
-def _axis_index(n: int, p: int, s: int, mode: str, axis: int) -> np.ndarray:
-    """(count, p) input positions along one axis; ``n`` marks a padding position."""
+def patch_grid(n: int, p: int, s: int, mode: str, axis: int = 0) -> tuple[int, int]:
+    """``(count, shift)`` of the patches along one axis of length ``n`` for a patch size ``p``
+    and step ``s`` in ``mode``: patch ``a`` starts at ``a * s - shift`` (modulo ``n`` for
+    ``'wrap_centered'``).  Raises as :class:`Images2Neibs` does for inconsistent sizes
+    (``TypeError``) and non-positive sizes (``ValueError``)."""
     if p <= 0 or s <= 0:
         raise ValueError(f"Images2Neibs: neib_shape and neib_step must be > 0, got patch size "
                          f"{p} and step {s} on axis {axis}")
-    shift = {"half": p // 2, "full": p - 1}.get(mode, 0)
     if mode == "wrap_centered":
         if p % 2 != 1:
             raise TypeError("Images2Neibs: in mode wrap_centered the patch shape must be odd, "
@@ -47,16 +49,22 @@ def _axis_index(n: int, p: int, s: int, mode: str, axis: int) -> np.ndarray:
         if n < p:
             raise TypeError(f"Images2Neibs: in mode wrap_centered the image ({n} on axis "
                             f"{axis}) must not be smaller than the patch ({p})")
-        count = -(-n // s)
-        idx = (np.arange(count)[:, None] * s + np.arange(p)[None, :] - p // 2) % n
-        return idx
+        return -(-n // s), p // 2
+    shift = {"half": p // 2, "full": p - 1}.get(mode, 0)
     span = n + 2 * shift - p
     if mode in ("valid", "half", "full") and (n < p or span % s):
         raise TypeError(f"Images2Neibs: neib_shape[{axis}]={p}, neib_step[{axis}]={s} and the "
                         f"image size {n} are not consistent in mode {mode!r} (the padded size "
                         f"minus the patch must be a multiple of the step)")
-    count = max(span // s + 1, 0)
+    return max(span // s + 1, 0), shift
+
+
+def _axis_index(n: int, p: int, s: int, mode: str, axis: int) -> np.ndarray:
+    """(count, p) input positions along one axis; ``n`` marks a padding position."""
+    count, shift = patch_grid(n, p, s, mode, axis)
     idx = np.arange(count)[:, None] * s + np.arange(p)[None, :] - shift
+    if mode == "wrap_centered":
+        return idx % n
     return np.where((idx < 0) | (idx >= n), n, idx)
 
 

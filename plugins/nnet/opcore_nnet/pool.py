@@ -86,6 +86,41 @@ def _static(v: Any) -> Any:
 _SYMBOLIC = object()
 
 
+def theano_out_shape(imgshape: Any, ws: Any = None, ignore_border: bool = False,
+                     stride: Any = None, pad: Any = None, ndim: int = 2, ds: Any = None,
+                     st: Any = None, padding: Any = None) -> list:
+    """Theano's static ``Pool.out_shape(imgshape, ws, ignore_border, stride, pad, ndim)``: the
+    shape ``imgshape`` (ints or symbolic scalars) with its last ``ndim`` entries pooled."""
+    ws = ws if ws is not None else ds
+    if ws is None:
+        raise ValueError("Pool.out_shape: ws (the window size) is required")
+    stride = stride if stride is not None else (st if st is not None else ws)
+    pad = pad if pad is not None else (padding if padding is not None else (0,) * ndim)
+    imgshape = list(imgshape)
+    if len(imgshape) < ndim:
+        raise TypeError(f"Pool.out_shape: imgshape must have at least {ndim} entries, got "
+                        f"{imgshape}")
+    lead, sizes = imgshape[:-ndim], imgshape[-ndim:]
+    out = []
+    for n, w, s, p in zip(sizes, ws, stride, pad):
+        if all(isinstance(v, (int, np.integer)) for v in (n, w, s, p)):
+            out.append(_out_len(int(n), int(w), int(s), int(p), bool(ignore_border)))
+        else:
+            out.append(_sym_out_len(n, w, s, p, bool(ignore_border)))
+    return lead + out
+
+
+class _OutShape:
+    """``Pool.out_shape``: Theano's static function on the class and on symbolic-form ops
+    (:func:`theano_out_shape`); on a fixed-form op, ``op.out_shape(*sizes)`` gives the pooled
+    lengths of those sizes."""
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None or obj.ws is None:
+            return theano_out_shape
+        return obj._out_lengths
+
+
 class _PoolBase(Op):
     __props__ = ("ws", "ignore_border", "stride", "pad", "mode", "ndim")
 
@@ -152,10 +187,12 @@ class _PoolBase(Op):
             out.append(v)
         return out
 
-    def out_shape(self, *sizes: int) -> tuple[int, ...]:
+    def _out_lengths(self, *sizes: int) -> tuple[int, ...]:
         """The pooled lengths of the last ``ndim`` axes of sizes ``sizes`` (fixed form)."""
         return tuple(_out_len(n, w, s, p, self.ignore_border)
                      for n, w, s, p in zip(sizes, self.ws, self.stride, self.pad))
+
+    out_shape = _OutShape()
 
     def _layout(self, x: np.ndarray) -> tuple:
         """(padded input, out shape, valid-count array or None)."""

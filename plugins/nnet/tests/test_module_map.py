@@ -26,6 +26,7 @@ PATHS = {
     "opcore.tensor.nnet.bn": ["batch_normalization_train", "batch_normalization_test"],
     "opcore.tensor.nnet.sigm": ["sigmoid", "softplus", "ultra_fast_sigmoid", "hard_sigmoid"],
     "opcore.tensor.nnet.blocksparse": ["sparse_block_dot", "SparseBlockGemv", "SparseBlockOuter"],
+    "opcore.tensor.nnet.ctc": ["ctc", "ctc_available", "ConnectionistTemporalClassification"],
     "opcore.tensor.nnet.corr": ["CorrMM", "CorrMM_gradInputs", "CorrMM_gradWeights"],
     "opcore.tensor.nnet.corr3d": ["Corr3dMM", "Corr3dMM_gradInputs", "Corr3dMM_gradWeights"],
     "opcore.tensor.nnet.neighbours": ["images2neibs", "neibs2images", "Images2Neibs"],
@@ -78,3 +79,17 @@ def test_softmax_of_a_vector_is_one_row(rng, dtype):
                                else 1e-10, atol=1e-6)
     with pytest.raises(ValueError):
         T.nnet.softmax_with_bias(v, v)
+
+
+def test_relu_of_a_numpy_array_is_an_array_as_in_theano():
+    import numpy as np
+
+    import opcore.tensor as T
+    from opcore_nnet.activations import relu
+
+    a = np.array([-1.5, 0.0, 2.0])
+    out = relu(a)
+    assert isinstance(out, np.ndarray) and out.tolist() == [0.0, 0.0, 2.0]
+    x = T.dvector("x")
+    assert relu(x).owner is not None
+    assert np.allclose(relu(x).eval({x: a}), np.maximum(a, 0))

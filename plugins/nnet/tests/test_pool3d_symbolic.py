@@ -275,3 +275,21 @@ def test_pool_rop_vs_finite_differences(rng, mode):
         ev = np.arange(4.0).reshape(1, 1, 2, 2) + 1
         r = opcore.function([x, v], Rop(T.nnet.pool_2d(x, (2, 2), True), x, v))(tie, ev)
         assert r.ravel().tolist() == [1.0]
+
+
+def test_theano_static_out_shape(rng):
+    from opcore.tensor.signal.pool import Pool as TPool
+
+    assert TPool.out_shape((2, 3, 7, 6), (2, 2), False) == [2, 3, 4, 3]
+    assert TPool.out_shape((2, 3, 7, 6), (3, 2), True, (2, 1), (1, 0)) == [2, 3, 4, 5]
+    assert TPool.out_shape((5, 7, 6, 5), (2, 2, 2), ignore_border=True, ndim=3) == [5, 3, 3, 2]
+    assert Pool(True, "max", 2).out_shape((1, 1, 5, 5), (2, 2), True) == [1, 1, 2, 2]
+    x = T.dtensor4("x")
+    sym = TPool.out_shape(tuple(x.shape[i] for i in range(4)), (3, 3), False, (2, 2))
+    xv = rng.standard_normal((2, 1, 9, 8))
+    got = opcore.function([x], list(sym))(xv)
+    ref = opcore.function([x], T.nnet.pool_2d(x, (3, 3), ignore_border=False,
+                                              stride=(2, 2)))(xv).shape
+    assert tuple(int(v) for v in got) == ref
+    with pytest.raises(ValueError, match="ws"):
+        TPool.out_shape((1, 2, 3, 4))

@@ -1,7 +1,7 @@
 """``opcore.tensor.nnet``: what Theano users call ``T.nnet`` (``theano.tensor.nnet``).
 
 Its submodules follow Theano's module map: ``opcore.tensor.nnet.{nnet, conv, abstract_conv,
-conv3d2d, corr, corr3d, blocksparse, bn, neighbours, pool, sigm}``;
+conv3d2d, corr, corr3d, blocksparse, bn, ctc, neighbours, pool, sigm}``;
 ``opcore.tensor.signal.{pool, conv}`` is the sibling namespace :mod:`opcore_nnet.api.signal`.
 """
 
@@ -23,4 +23,4 @@ from opcore_nnet.neighbours import Images2Neibs, images2neibs, neibs2images  # n
 from opcore_nnet.pool import pool_2d, pool_3d  # noqa: F401
 
 from opcore_nnet.api import (abstract_conv, blocksparse, bn, conv, conv3d2d,  # noqa: F401,E402
-                             corr, corr3d, neighbours, nnet, pool, sigm)
+                             corr, corr3d, ctc, neighbours, nnet, pool, sigm)

@@ -1,3 +1,4 @@
 """``opcore.tensor.nnet.neighbours`` (Theano's ``theano.tensor.nnet.neighbours``)."""
 
-from opcore_nnet.neighbours import Images2Neibs, images2neibs, neibs2images  # noqa: F401
+from opcore_nnet.neighbours import (Images2Neibs, Neibs2ImagesGrad, images2neibs,  # noqa: F401
+                                    neibs2images, patch_grid)
