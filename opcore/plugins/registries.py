@@ -409,6 +409,21 @@ class RewriteRegistry(_Registry):
         self.entries: list[RewriteEntry] = []
         self._names: dict[str, str] = {}
         self.listeners: list[Callable[[RewriteEntry], None]] = []
+        #: plugin phase -> the phase it runs after (see :meth:`declare_phase`)
+        self.phase_slots: dict[str, str] = {}
+
+    def declare_phase(self, phase: str, after: str) -> None:
+        """Declare a plugin's own phase ``phase``, run right after phase ``after``.
+
+        The core's phases are ``canonicalize``, ``stabilize``, ``specialize``, ``fusion``,
+        ``inplace``; an undeclared phase runs just before ``fusion``.  Declaring a phase again
+        with another slot raises ``ValueError``.
+        """
+        known = self.phase_slots.get(phase)
+        if known is not None and known != after:
+            raise ValueError(f"rewrites.declare_phase({phase!r}, after={after!r}): already "
+                             f"declared to run after {known!r}")
+        self.phase_slots[phase] = after
 
     def register(self, name: str, fn: Callable, *tags: str, phase: str = "canonicalize",
                  after: tuple[str, ...] | list[str] = (),
