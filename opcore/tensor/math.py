@@ -238,8 +238,12 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     out_dt = dtype or (x.dtype if x.dtype.startswith(("float", "complex")) else "float64")
-    s = sum(x, ax, dtype=out_dt, keepdims=keepdims)
-    return true_div(s, cast(_count(x, ax), out_dt))
+    # float16: sum and divide in float32 (the element count overflows float16 above 65504),
+    # then cast back, as Theano does
+    work_dt = "float32" if out_dt == "float16" else out_dt
+    s = sum(x, ax, dtype=work_dt, keepdims=keepdims, acc_dtype=acc_dtype)
+    r = true_div(s, cast(_count(x, ax), work_dt))
+    return r if work_dt == out_dt else cast(r, out_dt)
 
 
 def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
