@@ -12,6 +12,7 @@ Each op carries everything a backend needs to evaluate it, side by side:
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -703,7 +704,6 @@ def _erf(x):
     try:
         from scipy.special import erf
     except ImportError:  # scipy is optional for the core
-        import math
 
         return np.vectorize(math.erf, otypes=[_float_of(np.asarray(x).dtype.name)])(x)
     return erf(x)
