@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from opcore.graph.testvalue import get_test_value
 
 _ids = itertools.count()
@@ -152,7 +154,6 @@ class Constant(Variable):
 
 def _hashable(data):
     try:
-        import numpy as np
 
         if isinstance(data, np.ndarray):
             return (data.dtype.str, data.shape, data.tobytes())
