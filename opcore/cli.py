@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from opcore.cbuild.trust import check_path
+from opcore.graph.op import Op
 from opcore.plugins import WELL_KNOWN_COMMANDS, flag_install_hint, install_hint
 from opcore.plugins.manager import SLOW_IMPORT_SECONDS
 
@@ -93,6 +94,7 @@ def plugins_document() -> dict[str, Any]:
     host = get_host()
     plugins = host.report()
     impls = host.impls.by_backend()
+    own = _ops_defining({d["adapter"] for d in impls.values() if d.get("adapter")}, host)
     return {
         "schema_version": PLUGINS_JSON_SCHEMA_VERSION,
         "opcore_version": _version(),
@@ -101,10 +103,36 @@ def plugins_document() -> dict[str, Any]:
             {"name": b.name, "priority": b.priority, "plugin": host.backends.plugin_of(b.name),
              "ok": host.health(b)[0], "reason": host.health(b)[1],
              "impls": impls.get(b.name, {}).get("ops", []),
-             "adapter": impls.get(b.name, {}).get("adapter")}
+             "adapter": impls.get(b.name, {}).get("adapter"),
+             "own_impls": own.get(impls.get(b.name, {}).get("adapter") or "", [])}
             for b in host.backends.by_priority()
         ],
     }
+
+
+def _ops_defining(methods: set[str], host: Any) -> dict[str, list[str]]:
+    """Per adapter method (``c_code``), the op classes of the core and of the plugins'
+    namespaces that define it themselves (their own implementation for that backend)."""
+    for namespace in host.namespaces.names():
+        try:
+            host.namespaces.resolve(namespace)
+        except Exception:  # a broken plugin namespace is reported by the plugin's own line
+            continue
+    out: dict[str, list[str]] = {m: [] for m in methods}
+    seen: set[type] = set()
+    todo = list(Op.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        todo.extend(cls.__subclasses__())
+        if "<locals>" in cls.__qualname__ or cls.__module__.startswith(("test", "__main__")):
+            continue
+        for method in methods:
+            if method in vars(cls):
+                out[method].append(f"{cls.__module__}.{cls.__qualname__}")
+    return {m: sorted(names) for m, names in out.items()}
 
 
 def _summary(registers: dict[str, list[str]]) -> str:
@@ -135,9 +163,11 @@ def run_plugins(args: argparse.Namespace) -> int:
             print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[5])
         print("\nIMPLEMENTATIONS (by backend; an op's own method named by the adapter comes first)")
         for b in doc["backends"]:
-            own = f"ops defining {b['adapter']}; " if b["adapter"] else ""
             names = ", ".join(name.rpartition(".")[2] for name in b["impls"]) or "-"
-            print(f"  {b['name']} ({len(b['impls'])}): {own}{names}")
+            print(f"  {b['name']} ({len(b['impls'])} registered): {names}")
+            if b["own_impls"]:
+                own = ", ".join(name.rpartition(".")[2] for name in b["own_impls"])
+                print(f"    + {len(b['own_impls'])} ops defining {b['adapter']}: {own}")
         for p in doc["plugins"]:
             if p["error"]:
                 print(f"\n{p['name']}: {p['error']}")

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/_install.sh all
 . scripts/_python.sh
 export OPCORE_STRICT_PLUGINS=1
+# every first-party plugin must load here (tests/plugins/test_first_party_loaded.py)
+export OPCORE_REQUIRE_PLUGINS=1
 # a private compile cache so runs never share state with the user's
 # rewrite_raise: a rewrite that raises on a valid graph is a bug, so in CI it fails the test
 export OPCORE_FLAGS="compiledir=$(mktemp -d)/opcore-cache,rewrite_raise=True${OPCORE_FLAGS:+,$OPCORE_FLAGS}"

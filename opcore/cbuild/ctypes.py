@@ -61,7 +61,8 @@ def npy_ctype(dtype: object) -> str:
     Raises ``KeyError`` for a dtype without one (``float16``, ``complex64``, object)."""
     t = _row(dtype).npy
     if t is None:
-        raise KeyError(f"no NumPy C-API compute type for dtype {np.dtype(dtype).name!r}")  # type: ignore[call-overload]
+        name = np.dtype(dtype).name  # type: ignore[call-overload]
+        raise KeyError(f"no NumPy C-API compute type for dtype {name!r}")
     return t
 
 

@@ -9,10 +9,13 @@ from opcore.compile.monitormode import MonitorMode  # noqa: F401
 from opcore.compile.nanguardmode import NanGuardMode  # noqa: F401
 from opcore.compile.debugmode import DebugMode  # noqa: F401
 from opcore.compile.sharedvalue import SharedVariable, shared, shared_constructor  # noqa: F401
+from opcore.graph.basic import set_eval_compiler
+
+set_eval_compiler(function)  # Variable.eval compiles with opcore.function
 
 
 def __getattr__(name):
     # Theano's theano.compile.optdb: the optimizer database loads on first use
     if name == "optdb":
-        return importlib.import_module("opcore.graph.rewriting.db").optdb
+        return importlib.import_module("opcore.compile.rewritedb").optdb
     raise AttributeError(f"module 'opcore.compile' has no attribute {name!r}")

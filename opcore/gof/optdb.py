@@ -1,4 +1,4 @@
 """Theano's ``theano.gof.optdb``: optimizer databases and ``Query``."""
 
-from opcore.graph.rewriting.db import (DB, EquilibriumDB, LocalGroupDB, ProxyDB,  # noqa: F401
+from opcore.compile.rewritedb import (DB, EquilibriumDB, LocalGroupDB, ProxyDB,  # noqa: F401
                                        Query, SequenceDB)

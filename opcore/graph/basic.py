@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
+
+import numpy as np
 
 from opcore.graph.testvalue import get_test_value
 
 _ids = itertools.count()
+
+#: ``compile(inputs, output)`` -> callable, used by :meth:`Variable.eval`.  The graph layer does
+#: not compile: :mod:`opcore.compile` installs ``function`` here with :func:`set_eval_compiler`.
+_EVAL_COMPILER: list[Callable[..., Callable[..., Any]]] = []
+
+
+def set_eval_compiler(compile_fn: Callable[..., Callable[..., Any]]) -> None:
+    """Install the function :meth:`Variable.eval` compiles with (``opcore.compile`` does)."""
+    _EVAL_COMPILER[:] = [compile_fn]
 
 
 class Node:
@@ -58,8 +69,10 @@ class Variable(Node):
 
     def eval(self, inputs_to_values: dict | None = None):
         """Compile (cached) and evaluate this variable: ``(x + 1).eval({x: 2.0})``."""
-        from opcore.compile.function import function  # lazy: graph does not depend on compile
-
+        if not _EVAL_COMPILER:
+            raise RuntimeError("Variable.eval needs a compiler: import opcore (opcore.compile "
+                               "installs opcore.function)")
+        function = _EVAL_COMPILER[0]
         inputs_to_values = inputs_to_values or {}
         inputs = list(inputs_to_values)
         key = tuple(id(i) for i in inputs)
@@ -141,7 +154,6 @@ class Constant(Variable):
 
 def _hashable(data):
     try:
-        import numpy as np
 
         if isinstance(data, np.ndarray):
             return (data.dtype.str, data.shape, data.tobytes())

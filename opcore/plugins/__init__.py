@@ -20,6 +20,8 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from opcore.graph.rewriting.engine import set_rule_source
+
 if TYPE_CHECKING:
     from opcore.plugins.manager import PluginHost
     from opcore.plugins.registries import Backend
@@ -90,6 +92,14 @@ def get_host() -> PluginHost:
     from opcore.plugins.manager import get_host as _get_host
 
     return _get_host()
+
+
+def loaded_rewrites() -> Any:
+    """The rewrite registry of the loaded host: what the rewrite engine runs by default."""
+    return get_host().ensure_loaded().rewrites
+
+
+set_rule_source(loaded_rewrites)
 
 
 def select_backend(name: str | None = None) -> Backend:

@@ -297,9 +297,9 @@ class ImplRegistry(_Registry):
     def lookup(self, backend_name: str, op: Any) -> Any | None:
         """The implementation for ``backend_name`` of ``op`` (an op, an op class or a node).
 
-        Given a node (anything with ``.op`` and ``.inputs``), returns ``None`` when another
-        backend owns one of its variable types (see :meth:`owner`)."""
-        if hasattr(op, "op") and hasattr(op, "inputs"):
+        Given a node (anything with ``.op``, ``.inputs`` and ``.outputs``), returns ``None`` when
+        another backend owns one of its variable types (see :meth:`owner`)."""
+        if hasattr(op, "op") and hasattr(op, "inputs") and hasattr(op, "outputs"):
             owner = self.owner(op)
             if owner is not None and owner != backend_name:
                 return None
@@ -409,6 +409,21 @@ class RewriteRegistry(_Registry):
         self.entries: list[RewriteEntry] = []
         self._names: dict[str, str] = {}
         self.listeners: list[Callable[[RewriteEntry], None]] = []
+        #: plugin phase -> the phase it runs after (see :meth:`declare_phase`)
+        self.phase_slots: dict[str, str] = {}
+
+    def declare_phase(self, phase: str, after: str) -> None:
+        """Declare a plugin's own phase ``phase``, run right after phase ``after``.
+
+        The core's phases are ``canonicalize``, ``stabilize``, ``specialize``, ``fusion``,
+        ``inplace``; an undeclared phase runs just before ``fusion``.  Declaring a phase again
+        with another slot raises ``ValueError``.
+        """
+        known = self.phase_slots.get(phase)
+        if known is not None and known != after:
+            raise ValueError(f"rewrites.declare_phase({phase!r}, after={after!r}): already "
+                             f"declared to run after {known!r}")
+        self.phase_slots[phase] = after
 
     def register(self, name: str, fn: Callable, *tags: str, phase: str = "canonicalize",
                  after: tuple[str, ...] | list[str] = (),

@@ -12,6 +12,7 @@ Each op carries everything a backend needs to evaluate it, side by side:
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -314,6 +315,11 @@ _def("i0", 1, _scipy_special("i0"), None, out="float",
      grad=lambda T, i, o, g: [g * T.i1(i[0])])
 _def("i1", 1, _scipy_special("i1"), None, out="float",
      grad=lambda T, i, o, g: [g * (T.i0(i[0]) - o / i[0])])
+# Bessel functions of real order v (first kind, modified first kind); d/dx only, as Theano
+_def("jv", 2, _scipy_special("jv"), None, out="float",
+     grad=lambda T, i, o, g: [None, g * (T.jv(i[0] - 1, i[1]) - T.jv(i[0] + 1, i[1])) / 2])
+_def("iv", 2, _scipy_special("iv"), None, out="float",
+     grad=lambda T, i, o, g: [None, g * (T.iv(i[0] - 1, i[1]) + T.iv(i[0] + 1, i[1])) / 2])
 # regularized incomplete gamma functions of (k, x); d/dx only, as Theano
 _def("gammainc", 2, _scipy_special("gammainc"), None, out="float",
      grad=lambda T, i, o, g: [None,
@@ -321,6 +327,30 @@ _def("gammainc", 2, _scipy_special("gammainc"), None, out="float",
 _def("gammaincc", 2, _scipy_special("gammaincc"), None, out="float",
      grad=lambda T, i, o, g: [None,
                               -g * T.exp((i[0] - 1) * T.log(i[1]) - i[1] - T.gammaln(i[0]))])
+# -- complex numbers (Theano's real/imag/conj/angle/complex; gradients in Theano's convention) ---
+_REAL_OF = {"complex64": "float32", "complex128": "float64"}
+
+
+def _complex_out(a: str, b: str) -> str:
+    return "complex64" if _float_of(upcast(a, b)) in ("float16", "float32") else "complex128"
+
+
+def _complex(a, b):
+    dt = np.result_type(np.asarray(a), np.asarray(b), np.complex64)
+    out = np.empty(np.broadcast_shapes(np.shape(a), np.shape(b)), dtype=dt)
+    out.real, out.imag = a, b
+    return out
+
+
+_def("real", 1, np.real, None, out=lambda d: _REAL_OF.get(d, d),
+     grad=lambda T, i, o, g: [T.complex(g, T.zeros_like(g)) if i[0].dtype in _REAL_OF else g])
+_def("imag", 1, np.imag, None, out=lambda d: _REAL_OF.get(d, d),
+     grad=lambda T, i, o, g: [T.complex(T.zeros_like(g), g) if i[0].dtype in _REAL_OF
+                              else T.zeros_like(g)])
+_def("conj", 1, np.conj, None, grad=lambda T, i, o, g: [T.conj(g)])
+_def("angle", 1, np.angle, None, out=lambda d: _REAL_OF.get(d, _float_of(d)))
+_def("complex", 2, _complex, None, out=_complex_out,
+     grad=lambda T, i, o, g: [T.real(g), T.imag(g)])
 _def("floor", 1, np.floor, "floor({0})", grad=_zero_grads)
 _def("ceil", 1, np.ceil, "ceil({0})", grad=_zero_grads)
 _def("round_half_to_even", 1, np.round, "nearbyint({0})", grad=_zero_grads)
@@ -674,7 +704,6 @@ def _erf(x):
     try:
         from scipy.special import erf
     except ImportError:  # scipy is optional for the core
-        import math
 
         return np.vectorize(math.erf, otypes=[_float_of(np.asarray(x).dtype.name)])(x)
     return erf(x)

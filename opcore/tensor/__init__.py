@@ -26,7 +26,7 @@ from opcore.tensor.type import TensorType  # noqa: F401
 from opcore.tensor.variable import TensorConstant, TensorVariable  # noqa: F401
 
 # -- op families: extra_ops, sorting, construction, special functions, linalg, fft -----------
-from opcore.tensor import extra_ops, fft, nlinalg, slinalg  # noqa: F401,E402
+from opcore.tensor import extra_ops  # noqa: F401,E402
 from opcore.tensor.construct import *  # noqa: F401,F403,E402
 from opcore.tensor.extra_ops import (bartlett, bincount, cumprod, cumsum, diff,  # noqa: F401,E402
                                      fill_diagonal, fill_diagonal_offset, ravel_multi_index,
@@ -38,6 +38,7 @@ from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
 from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
 _FROM_GRADIENT = ("Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
+_LAZY_MODULES = ("nlinalg", "slinalg", "fft")  # T.nlinalg, ...: imported on first access
 
 globals().update(_SHORTCUTS)
 
@@ -136,6 +137,8 @@ def __getattr__(name):
         value = getattr(importlib.import_module("opcore.gradient"), name)
         globals()[name] = value
         return value
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"opcore.tensor.{name}")
     # opcore.tensor.nnet and opcore.tensor.signal are contributed by a plugin (opcore-nnet),
     # found on first access.
     if name in ("nnet", "signal"):

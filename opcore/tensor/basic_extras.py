@@ -12,14 +12,18 @@ from typing import Any
 
 import numpy as np
 
-from opcore.tensor.basic import as_tensor_variable, cast, zeros_like
-from opcore.tensor.math import dot, max as tmax, mean, min as tmin, switch
+from opcore.graph.basic import Constant
+from opcore.scalar.basic import upcast
+from opcore.tensor.basic import (MakeVector, NotScalarConstantError, Shape, as_tensor_variable,
+                                 cast, get_scalar_constant_value, zeros_like)
+from opcore.tensor.math import abs as tabs
+from opcore.tensor.math import dot, floor, max as tmax, mean, min as tmin, neq, sgn, switch
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.construct import specify_shape
 from opcore.tensor.extra_ops import squeeze
 from opcore.tensor.shape import concatenate, flatten, stack
 from opcore.tensor.sort import argsort, axis_grid_index
-from opcore.tensor.subtensor import set_subtensor
+from opcore.tensor.subtensor import inc_subtensor, set_subtensor
 from opcore.tensor.type import SHORTCUTS
 
 # -- Theano's dtype lists (theano.tensor.basic) -------------------------------------------------
@@ -100,6 +104,83 @@ def rad2deg(a: Any):
     return _scaled(a, 180.0 / np.pi)
 
 
+# -- Theano's spellings of indexing ----------------------------------------------------------------
+def advanced_subtensor1(x: Any, ilist: Any):
+    """``x[ilist]`` for an integer vector ``ilist`` (Theano's ``advanced_subtensor1``)."""
+    return as_tensor_variable(x)[as_tensor_variable(ilist)]
+
+
+def advanced_inc_subtensor1(x: Any, y: Any, ilist: Any):
+    """``x`` with ``y`` added at rows ``ilist`` (repeated indices accumulate)."""
+    return inc_subtensor(as_tensor_variable(x)[as_tensor_variable(ilist)], y)
+
+
+def advanced_set_subtensor1(x: Any, y: Any, ilist: Any):
+    """``x`` with rows ``ilist`` set to ``y``."""
+    return set_subtensor(as_tensor_variable(x)[as_tensor_variable(ilist)], y)
+
+
+def advanced_subtensor(x: Any, *args: Any):
+    """``x[args]`` with advanced (integer array) indices (Theano's ``advanced_subtensor``)."""
+    return as_tensor_variable(x)[tuple(args)]
+
+
+def advanced_inc_subtensor(x: Any, y: Any, *args: Any):
+    """``x`` with ``y`` added at ``x[args]``."""
+    return inc_subtensor(as_tensor_variable(x)[tuple(args)], y)
+
+
+def advanced_set_subtensor(x: Any, y: Any, *args: Any):
+    """``x`` with ``x[args]`` set to ``y``."""
+    return set_subtensor(as_tensor_variable(x)[tuple(args)], y)
+
+
+# -- small arithmetic helpers ---------------------------------------------------------------------
+def ceil_intdiv(a: Any, b: Any):
+    """``ceil(a / b)`` for integers, without floats (Theano's ``ceil_intdiv``)."""
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    return a // b + cast(neq(a % b, 0), upcast(a.dtype, b.dtype))
+
+
+def divmod(x: Any, y: Any) -> tuple:  # noqa: A001  (Theano's name)
+    """``(x // y, x % y)`` (Python's and Theano's ``divmod``)."""
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    return x // y, x % y
+
+
+def round_half_away_from_zero(a: Any):
+    """Round to the nearest integer, halves away from zero (C's ``round``; NumPy rounds them
+    to even)."""
+    a = as_tensor_variable(a)
+    return sgn(a) * floor(tabs(a) + 0.5)
+
+
+def get_vector_length(v: Any) -> int:
+    """The static length of the vector ``v``; ``ValueError`` when it is not known."""
+    v = as_tensor_variable(v)
+    if v.ndim != 1:
+        raise TypeError(f"get_vector_length: {v} must be a vector, got {v.ndim} dimension(s)")
+    if v.type.shape[0] is not None:
+        return int(v.type.shape[0])
+    if isinstance(v, Constant):
+        return len(v.data)
+    if v.owner is not None and isinstance(v.owner.op, MakeVector):
+        return len(v.owner.inputs)
+    if v.owner is not None and isinstance(v.owner.op, Shape):
+        return v.owner.inputs[0].ndim
+    raise ValueError(f"get_vector_length: the length of {v} is not known before run time")
+
+
+def extract_constant(x: Any, elemwise: bool = True, only_process_constants: bool = False):
+    """The value of ``x`` as a constant when it is a constant scalar (through casts and
+    dimshuffles), else ``x`` itself (Theano's ``extract_constant``)."""
+    try:
+        return as_tensor_variable(get_scalar_constant_value(
+            x, only_process_constants=only_process_constants))
+    except NotScalarConstantError:
+        return x
+
+
 def split(x: Any, splits_size: Any, n_splits: int, axis: int = 0) -> list:
     """``n_splits`` consecutive pieces of ``x`` along ``axis``, of lengths ``splits_size`` (a
     list of ints or an integer vector; Theano's ``split``).  The lengths must add up to the
@@ -178,6 +259,9 @@ def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: in
 
 
 __all__ = [
+    "advanced_inc_subtensor", "advanced_inc_subtensor1", "advanced_set_subtensor",
+    "advanced_set_subtensor1", "advanced_subtensor", "advanced_subtensor1", "ceil_intdiv",
+    "divmod", "extract_constant", "get_vector_length", "round_half_away_from_zero",
     "all_dtypes", "complex_dtypes", "complex_matrix_types", "complex_scalar_types",
     "complex_types", "complex_vector_types", "continuous_dtypes", "cov", "deg2rad",
     "discrete_dtypes", "flatnonzero", "float_dtypes", "float_matrix_types",

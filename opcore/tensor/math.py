@@ -85,6 +85,18 @@ i0 = _make("i0")
 i1 = _make("i1")
 gammainc = _make("gammainc")
 gammaincc = _make("gammaincc")
+jv = _make("jv")
+iv = _make("iv")
+
+
+def gammau(k, x):
+    """Upper incomplete gamma function (not regularized): ``gammaincc(k, x) * gamma(k)``."""
+    return gammaincc(k, x) * gamma(k)
+
+
+def gammal(k, x):
+    """Lower incomplete gamma function (not regularized): ``gammainc(k, x) * gamma(k)``."""
+    return gammainc(k, x) * gamma(k)
 floor = _make("floor")
 ceil = _make("ceil")
 round_half_to_even = _make("round_half_to_even")
@@ -133,8 +145,22 @@ def iround(x):
     return cast(round(x), "int64")
 
 
+_real = _make("real")
+imag = _make("imag")
+conj = _make("conj")
+angle = _make("angle")
+complex = _make("complex")
+
+
 def real(x):
-    return x
+    """The real part (``x`` itself for a real tensor; float32/float64 for complex64/128)."""
+    x = as_tensor_variable(x)
+    return _real(x) if x.dtype.startswith("complex") else x
+
+
+def complex_from_polar(abs, angle):  # noqa: A002  (Theano's argument names)
+    """``abs * exp(1j * angle)`` as a complex tensor."""
+    return complex(abs * cos(angle), abs * sin(angle))
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8):
@@ -224,8 +250,12 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     out_dt = dtype or (x.dtype if x.dtype.startswith(("float", "complex")) else "float64")
-    s = sum(x, ax, dtype=out_dt, keepdims=keepdims)
-    return true_div(s, cast(_count(x, ax), out_dt))
+    # float16: sum and divide in float32 (the element count overflows float16 above 65504),
+    # then cast back, as Theano does
+    work_dt = "float32" if out_dt == "float16" else out_dt
+    s = sum(x, ax, dtype=work_dt, keepdims=keepdims, acc_dtype=acc_dtype)
+    r = true_div(s, cast(_count(x, ax), work_dt))
+    return r if work_dt == out_dt else cast(r, out_dt)
 
 
 def var(x, axis=None, ddof=0, keepdims=False, corrected=False):

@@ -3,11 +3,11 @@
 ``register_canonicalize``, ``register_stabilize``, ``register_specialize`` and
 ``register_uncanonicalize`` take a Theano local optimizer (or a ``fn(node)``), optionally tags and
 ``name=``, and register it with tag ``'fast_run'`` into that phase of ``opcore.function``'s
-rewriting (see :mod:`opcore.graph.rewriting.db`).  The optimizer classes of ``theano.gof.opt`` are
+rewriting (see :mod:`opcore.compile.rewritedb`).  The optimizer classes of ``theano.gof.opt`` are
 re-exported, as Theano's module did.
 """
 
-from opcore.graph.rewriting.db import (optdb, register_canonicalize,  # noqa: F401
+from opcore.compile.rewritedb import (optdb, register_canonicalize,  # noqa: F401
                                        register_specialize, register_specialize_device,
                                        register_stabilize, register_uncanonicalize)
 from opcore.graph.rewriting.optimizers import (EquilibriumOptimizer, LocalOptGroup,  # noqa: F401

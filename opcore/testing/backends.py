@@ -73,9 +73,9 @@ def compare_backends(inputs: Sequence[Any], outputs: Any, values: Sequence[Any],
 
     ``backends=None`` means every healthy backend; a backend that does not support an op of the
     graph is then listed in ``result.skipped`` (except the backend under test of the pytest
-    plugin, ``OPCORE_TEST_BACKEND``: it raises, so the test xfails with the backend's reason).  A backend named explicitly must be available and
-    must support the graph (else :class:`~opcore.plugins.BackendError` /
-    :class:`~opcore.plugins.UnsupportedOp`).
+    plugin, ``OPCORE_TEST_BACKEND``: it raises, so the test xfails with the backend's reason).
+    A backend named explicitly must be available and must support the graph (else
+    :class:`~opcore.plugins.BackendError` / :class:`~opcore.plugins.UnsupportedOp`).
 
     >>> import numpy as np, opcore.tensor as T
     >>> from opcore.testing import compare_backends

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+import opcore.tensor as T
+from opcore.graph.fg import FunctionGraph
+from opcore.graph.rewriting import rewrite_graph
 from opcore.plugins import Backend, RegistrationClash
 from opcore.plugins.registries import (
     BackendRegistry,
@@ -204,3 +207,24 @@ def test_by_backend_lists_each_backends_implementations_by_op_type():
     assert table["ops"] == [f"{__name__}.Child"]
     assert table["plugins"] == {f"{__name__}.Child": "plug"}
     assert table["adapter"] == "c_code"
+
+
+def test_a_plugin_declares_where_its_rewrite_phase_runs():
+    seen: list[str] = []
+
+    def note(name):
+        def fn(fgraph, node):
+            seen.append(name)
+        return fn
+
+    rewrites = RewriteRegistry()
+    rewrites.declare_phase("my_lift", after="fusion")
+    rewrites.declare_phase("my_lift", after="fusion")  # same slot again: fine
+    with pytest.raises(ValueError, match="already declared to run after 'fusion'"):
+        rewrites.declare_phase("my_lift", after="canonicalize")
+    rewrites.register("lift", note("lift"), "t", phase="my_lift")
+    rewrites.register("fuse", note("fuse"), "t", phase="fusion")
+    x = T.dvector("x")
+    rewrite_graph(FunctionGraph([x], [T.exp(x)]), include=("t",), entries=rewrites.entries,
+                  phase_slots=rewrites.phase_slots)
+    assert seen == ["fuse", "lift"]

@@ -45,6 +45,27 @@ CASES = [
          [M, PERM[1]], lambda x, p: x[:, p], grad_args=[0]),
     Case("permute_row_elements_inverse", lambda x, p: T.permute_row_elements(x, p, True),
          [M, PERM], lambda x, p: _inverse_permuted(x, p), grad_args=[0]),
+    Case("advanced_subtensor1", lambda x, i: T.advanced_subtensor1(x, i), [M, np.array([2, 0, 2])],
+         lambda x, i: x[i], grad_args=[0]),
+    Case("advanced_inc_subtensor1", lambda x, y, i: T.advanced_inc_subtensor1(x, y, i),
+         [M, M2[:2], np.array([1, 1])], lambda x, y, i: _inc_at(x, y, i), grad_args=[0, 1]),
+    Case("advanced_set_subtensor1", lambda x, y, i: T.advanced_set_subtensor1(x, y, i),
+         [M, M2[:2], np.array([2, 0])], lambda x, y, i: _set_at(x, y, i), grad_args=[0, 1]),
+    Case("advanced_subtensor", lambda x, i, j: T.advanced_subtensor(x, i, j),
+         [M, np.array([0, 2]), np.array([4, 1])], lambda x, i, j: x[i, j], grad_args=[0]),
+    Case("advanced_inc_subtensor", lambda x, y, i, j: T.advanced_inc_subtensor(x, y, i, j),
+         [M, np.array([1.0, 2.0]), np.array([0, 0]), np.array([1, 1])],
+         lambda x, y, i, j: _inc_at2(x, y, i, j), grad_args=[0, 1]),
+    Case("advanced_set_subtensor", lambda x, y, i, j: T.advanced_set_subtensor(x, y, i, j),
+         [M, np.array([1.0, 2.0]), np.array([0, 2]), np.array([1, 3])],
+         lambda x, y, i, j: _set_at2(x, y, i, j), grad_args=[0, 1]),
+    Case("ceil_intdiv", T.ceil_intdiv, [np.array([7, -7, 6, 0]), np.array([2, 2, 3, 5])],
+         lambda a, b: -(-a // b), grad=False),
+    Case("divmod", lambda a, b: list(T.divmod(a, b)), [np.array([7, -7, 6]), np.array([2, 3, -4])],
+         lambda a, b: list(np.divmod(a, b)), grad=False),
+    Case("round_half_away_from_zero", T.round_half_away_from_zero,
+         [np.array([0.5, 1.5, -0.5, -2.5, 2.4])], lambda a: np.array([1.0, 2.0, -1.0, -3.0, 2.0]),
+         grad=False),
     Case("cov_rows", lambda x: T.cov(x), [M], np.cov),
     Case("cov_cols_bias", lambda x: T.cov(x, rowvar=False, bias=True), [M],
          lambda x: np.cov(x, rowvar=False, bias=True)),
@@ -52,6 +73,30 @@ CASES = [
          lambda x, y: np.cov(x, y, ddof=2)),
     Case("cov_vector", lambda v: T.cov(v), [M[0]], np.cov),
 ]
+
+
+def _inc_at(x, y, i):
+    out = x.copy()
+    np.add.at(out, i, y)
+    return out
+
+
+def _set_at(x, y, i):
+    out = x.copy()
+    out[i] = y
+    return out
+
+
+def _inc_at2(x, y, i, j):
+    out = x.copy()
+    np.add.at(out, (i, j), y)
+    return out
+
+
+def _set_at2(x, y, i, j):
+    out = x.copy()
+    out[i, j] = y
+    return out
 
 
 def _inverse_permuted(x, p):
@@ -70,6 +115,19 @@ def test_dtype_lists_and_type_tuples():
     assert T.float_vector_types == (T.fvector, T.dvector)
     assert T.int_matrix_types[-1] is T.lmatrix
     assert T.tensor6("x").ndim == 6 and T.tensor7(dtype="int8").dtype == "int8"
+
+
+def test_get_vector_length_and_extract_constant():
+    x = T.dmatrix("x")
+    assert T.get_vector_length(x.shape) == 2
+    assert T.get_vector_length(T.as_tensor_variable([1, 2, 3])) == 3
+    assert T.get_vector_length(T.stack([T.dscalar(), T.dscalar()])) == 2
+    with pytest.raises(ValueError, match="not known"):
+        T.get_vector_length(T.dvector())
+    c = T.extract_constant(T.cast(T.constant(3), "float64"))
+    assert float(c.data) == 3.0
+    v = T.dscalar()
+    assert T.extract_constant(v) is v
 
 
 def test_split_lengths_must_cover_the_axis():

@@ -19,15 +19,16 @@ import time
 import warnings
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from opcore.config import config
 from opcore.graph.basic import Apply, Variable
 from opcore.graph.fg import Feature, FunctionGraph
 
 #: the core's phases, in the order they run
 CORE_PHASES = ("canonicalize", "stabilize", "specialize", "fusion", "inplace")
-#: plugin phases we know where to place; other unknown phases run just before ``fusion``
-KNOWN_PHASE_SLOTS = {"gpu_lift": "fusion"}  # after fusion: fused groups become one kernel
+#: a plugin declares where its own phases run (``rewrites.declare_phase(name, after=...)``); the
+#: engine receives these as ``phase_slots``; an undeclared phase runs just before ``fusion``
 #: phases whose worklist starts from the outputs (fusion grows groups upward in one visit)
 REVERSE_PHASES = {"fusion"}
 #: a phase name meaning "run at every node visit of every phase except inplace" (merge)
@@ -64,6 +65,17 @@ class Rewrite:
 TYPE_ADAPTERS: list[Callable[[Variable, Variable], Variable | None]] = []
 
 
+#: ``() -> registry`` with ``entries`` (and ``phase_slots``): where :func:`rewrite_graph` finds
+#: the registered rewrites when none are given.  The engine imports no registry: the plugin host
+#: (:mod:`opcore.plugins`) installs its own with :func:`set_rule_source`.
+_RULE_SOURCE: list[Callable[[], Any]] = []
+
+
+def set_rule_source(source: Callable[[], Any]) -> None:
+    """Install where :func:`rewrite_graph` reads rewrites from when none are passed."""
+    _RULE_SOURCE[:] = [source]
+
+
 # -- selection --------------------------------------------------------------------------------
 def select(entries: Iterable[Any], include: Sequence[str] = (), exclude: Sequence[str] = (),
            require: Sequence[str] = ()) -> list[Rewrite]:
@@ -87,15 +99,21 @@ def select(entries: Iterable[Any], include: Sequence[str] = (), exclude: Sequenc
     return out
 
 
-def order_phases(rewrites: Sequence[Rewrite]) -> list[tuple[str, list[Rewrite]]]:
-    """Group rewrites by phase, phases in run order, each phase ordered by after/before."""
+def order_phases(rewrites: Sequence[Rewrite], phase_slots: Mapping[str, str] | None = None
+                 ) -> list[tuple[str, list[Rewrite]]]:
+    """Group rewrites by phase, phases in run order, each phase ordered by after/before.
+
+    ``phase_slots`` maps a plugin's phase to the phase it runs after (``{'gpu_lift': 'fusion'}``);
+    a phase not in it runs just before ``fusion``.
+    """
+    phase_slots = phase_slots or {}
     phases: dict[str, list[Rewrite]] = {}
     for r in rewrites:
         phases.setdefault(r.phase, []).append(r)
     names = list(CORE_PHASES)
     extra = [p for p in phases if p not in names and p != EVERY_PHASE]
     for p in extra:
-        slot = KNOWN_PHASE_SLOTS.get(p)
+        slot = phase_slots.get(p)
         idx = names.index(slot) + 1 if slot in names else names.index("fusion")
         names.insert(idx, p)
     return [(p, _order_within(phases.get(p, []))) for p in names]
@@ -322,14 +340,16 @@ def _run_phase(fgraph: FunctionGraph, phase: str, rules: list[Rewrite], report: 
 def rewrite_graph(fgraph: FunctionGraph, include: Sequence[str] = (),
                   exclude: Sequence[str] = (), require: Sequence[str] = (),
                   backend: str | None = None, trace: bool | None = None,
-                  entries: Iterable[Any] | None = None) -> FunctionGraph:
+                  entries: Iterable[Any] | None = None,
+                  phase_slots: Mapping[str, str] | None = None) -> FunctionGraph:
     """Rewrite ``fgraph`` in place with every registered rewrite matching the query.
 
     ``include``/``exclude``/``require`` are tag (or rewrite-name) queries, as set by
     ``Mode.including``/``excluding``/``requiring``; ``backend`` is the backend's name (rewrites
     tagged with another backend's name only run when that tag is included).  ``trace`` (default
     ``config.rewrite_trace``) prints each firing and a timing table.  ``entries`` overrides the
-    plugin host's registry (tests).
+    rule source installed with :func:`set_rule_source` (the plugin host's registry, whose
+    ``phase_slots`` say where plugin phases run); ``phase_slots`` overrides those.
 
     >>> import opcore.tensor as T
     >>> from opcore.graph.fg import FunctionGraph
@@ -339,16 +359,16 @@ def rewrite_graph(fgraph: FunctionGraph, include: Sequence[str] = (),
     >>> fg.outputs[0] is fg.inputs[0]
     True
     """
-    from opcore.config import config
-
     if not include:
         return fgraph
     if entries is None:
-        from opcore.plugins import get_host
-
-        host = get_host()
-        host.ensure_loaded()
-        entries = host.rewrites.entries
+        if not _RULE_SOURCE:
+            raise RuntimeError("rewrite_graph: no rewrites given and no rule source installed "
+                               "(import opcore: the plugin host installs its registry)")
+        registry = _RULE_SOURCE[0]()
+        entries = registry.entries
+        if phase_slots is None:
+            phase_slots = getattr(registry, "phase_slots", None)
     if trace is None:
         trace = bool(getattr(config, "rewrite_trace", False))
     raise_errors = bool(getattr(config, "rewrite_raise", False)) or (
@@ -357,14 +377,14 @@ def rewrite_graph(fgraph: FunctionGraph, include: Sequence[str] = (),
     selected = select(entries, include, exclude, require)
     every = [r for r in selected if r.phase == EVERY_PHASE]
     report = RewriteReport()
-    for phase, rules in order_phases(selected):
+    for phase, rules in order_phases(selected, phase_slots):
         if not rules:
             continue
         t0 = time.perf_counter()
         _run_phase(fgraph, phase, (every if phase != "inplace" else []) + rules, report,
                    raise_errors, trace)
         report.phase_seconds[phase] = time.perf_counter() - t0
-    if every and not any(rules for _, rules in order_phases(selected)):
+    if every and not any(rules for _, rules in order_phases(selected, phase_slots)):
         t0 = time.perf_counter()
         _run_phase(fgraph, "merge", every, report, raise_errors, trace)
         report.phase_seconds["merge"] = time.perf_counter() - t0

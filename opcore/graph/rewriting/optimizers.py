@@ -5,7 +5,7 @@ Code written for Theano's ``theano.gof.opt`` runs unchanged: a :class:`LocalOpti
 :class:`GlobalOptimizer` (``apply(fgraph)``) becomes a whole-graph rewrite run once per phase;
 :class:`TopoOptimizer` and :class:`EquilibriumOptimizer` run their local optimizers through the
 engine's worklist (which already repeats until nothing changes).  Registration into the phases
-(``optdb``, ``register_specialize``...) is in :mod:`opcore.graph.rewriting.db`.
+(``optdb``, ``register_specialize``...) is in :mod:`opcore.compile.rewritedb`.
 
 >>> import opcore, opcore.tensor as T
 >>> from opcore.graph.fg import FunctionGraph

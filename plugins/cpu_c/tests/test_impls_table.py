@@ -20,6 +20,8 @@ def test_plugins_json_lists_the_c_backends_implementations_by_op_type():
     backends = {b["name"]: b for b in json.loads(out)["backends"]}
     c = backends["c"]
     assert c["adapter"] == "c_code"
+    # the op classes carrying their own c_code are listed too (plugin namespaces resolved)
+    assert "opcore_cpu_c.external.ExternalCOp" in c["own_impls"]
     for name in ("opcore.tensor.elemwise.Elemwise", "opcore.tensor.elemwise.CAReduce",
                  "opcore.tensor.elemwise.DimShuffle", "opcore.tensor.basic.Alloc",
                  "opcore.tensor.shape.Reshape", "opcore.tensor.subtensor.Subtensor",

@@ -81,6 +81,8 @@ def opcore_register_backends(backends: Any) -> None:
 def opcore_register_rewrites(rewrites: Any) -> None:
     from opcore_gpu_cuda.rewrites import cancel_transfers, lift_to_gpu
 
+    # after fusion: a fused group becomes one kernel
+    rewrites.declare_phase("gpu_lift", after="fusion")
     rewrites.register("gpu_lift_nodes", lift_to_gpu, "gpu", phase="gpu_lift")
     rewrites.register("gpu_cancel_transfers", cancel_transfers, "gpu", phase="gpu_lift",
                       after=("gpu_lift_nodes",))

@@ -61,14 +61,22 @@ def test_phase_order_and_after_before():
          Entry("fuse", _exp_to_log, ("t",), phase="fusion"),
          Entry("lift", _exp_to_log, ("t",), phase="gpu_lift"),
          Entry("odd", _exp_to_log, ("t",), phase="my_phase")]
-    phases = [(p, [r.name for r in rs]) for p, rs in order_phases(select(e, ("t",))) if rs]
-    # gpu_lift runs after fusion (a fused group becomes one kernel); unknown phases before fusion
+    slots = {"gpu_lift": "fusion"}
+    phases = [(p, [r.name for r in rs]) for p, rs in order_phases(select(e, ("t",)), slots) if rs]
+    # a declared phase runs after its slot (gpu_lift after fusion); undeclared ones before fusion
     assert phases == [("canonicalize", ["first", "early", "late"]), ("my_phase", ["odd"]),
                       ("fusion", ["fuse"]), ("gpu_lift", ["lift"])]
     cyc = [Entry("p", _exp_to_log, ("t",), after=("q",)), Entry("q", _exp_to_log, ("t",),
                                                                 after=("p",))]
     with pytest.raises(RewriteError, match="contradictory"):
         order_phases(select(cyc, ("t",)))
+
+
+def test_the_engine_names_no_plugin_phase():
+    e = [Entry("lift", _exp_to_log, ("t",), phase="gpu_lift"),
+         Entry("fuse", _exp_to_log, ("t",), phase="fusion")]
+    # undeclared, a plugin phase runs before fusion: the core knows none of them by name
+    assert [p for p, rs in order_phases(select(e, ("t",))) if rs] == ["gpu_lift", "fusion"]
 
 
 def test_a_registered_rule_runs_and_can_be_excluded():

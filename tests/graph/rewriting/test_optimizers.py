@@ -11,7 +11,7 @@ import opcore.tensor as T
 from opcore.graph.basic import Apply
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.op import Op
-from opcore.graph.rewriting.db import Query, optdb, phase_of_position, register_canonicalize
+from opcore.compile.rewritedb import Query, optdb, phase_of_position, register_canonicalize
 from opcore.graph.rewriting.optimizers import (EquilibriumOptimizer, LocalOptGroup,
                                                LocalOptimizer, MergeOptimizer, OpRemove, OpSub,
                                                Optimizer, PatternSub, SeqOptimizer,

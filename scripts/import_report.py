@@ -1,0 +1,64 @@
+"""Print the number of function-local imports in ``opcore/`` and the import cycles between its
+modules (strongly connected components of grimp's import graph, local imports included).
+
+    python scripts/import_report.py [-v]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import grimp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from test_layering import local_imports  # noqa: E402  (one counter, shared with the test)
+
+
+def cycles(graph: grimp.ImportGraph) -> list[set[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out: list[set[str]] = []
+    sys.setrecursionlimit(10_000)
+
+    def visit(m: str) -> None:
+        index[m] = low[m] = len(index)
+        stack.append(m)
+        for d in graph.find_modules_directly_imported_by(m):
+            if d not in index:
+                visit(d)
+                low[m] = min(low[m], low[d])
+            elif d in stack:
+                low[m] = min(low[m], index[d])
+        if low[m] == index[m]:
+            comp = set()
+            while True:
+                w = stack.pop()
+                comp.add(w)
+                if w == m:
+                    break
+            if len(comp) > 1:
+                out.append(comp)
+
+    for m in sorted(graph.modules):
+        if m not in index:
+            visit(m)
+    return out
+
+
+def main() -> None:
+    graph = grimp.build_graph("opcore", cache_dir=None)
+    comps = cycles(graph)
+    print(f"function-local imports in opcore/: {len(local_imports(ROOT / 'opcore'))}")
+    print(f"import cycles (strongly connected components): {len(comps)}, sizes "
+          f"{sorted((len(c) for c in comps), reverse=True)}")
+    if "-v" in sys.argv:
+        for c in comps:
+            print("  " + " ".join(sorted(c)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""The core's layering holds: import-linter's contracts (``[tool.importlinter]`` in the root
+pyproject.toml) pass, they cover every package of ``opcore``, and the number of function-local
+imports in ``opcore/`` stays within its budget (a local import usually hides an upward import)."""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from importlinter.cli import lint_imports
+
+ROOT = Path(__file__).resolve().parents[1]
+#: function-local imports allowed in opcore/ (imports inside a def); lower it as they go, never
+#: raise it: a new one needs a reason better than an import cycle
+LOCAL_IMPORT_BUDGET = 135
+
+
+def local_imports(root: Path) -> list[str]:
+    """``path:line`` of every import statement inside a function body under ``root``."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for stmt in ast.walk(fn):
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    found.append(f"{path.relative_to(root.parent)}:{stmt.lineno}")
+    return sorted(set(found))
+
+
+def test_import_contracts_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    assert lint_imports(no_cache=True, no_logo=True) == 0, "an import breaks a layering contract"
+
+
+def test_contracts_name_every_package_above_graph() -> None:
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+        "contracts"]
+    above = {c["id"]: set(c["forbidden_modules"]) for c in contracts}["graph-imports-nothing-above-it"]
+    present = {f"opcore.{p.stem if p.suffix == '.py' else p.name}"
+               for p in (ROOT / "opcore").iterdir()
+               if (p.suffix == ".py" or (p / "__init__.py").exists()) and not p.name.startswith("_")}
+    assert present - {"opcore.graph", "opcore.config"} == above
+
+
+def test_function_local_imports_stay_within_budget() -> None:
+    found = local_imports(ROOT / "opcore")
+    assert len(found) <= LOCAL_IMPORT_BUDGET, (
+        f"{len(found)} function-local imports in opcore/ (budget {LOCAL_IMPORT_BUDGET}); move the "
+        "concept to the layer that owns it instead of importing upward:\n" + "\n".join(found))
+
+
+def test_the_counter_sees_a_local_import(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "m.py").write_text("import os\n\ndef f():\n    import sys\n    return sys\n")
+    assert local_imports(pkg) == ["pkg/m.py:4"]
