@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import Iterable, Sequence
 
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.describe import as_string
-from opcore.graph.traversal import clone_get_equiv, io_toposort
+from opcore.graph.traversal import clone_get_equiv, graph_inputs, io_toposort
 
 
 class InconsistencyError(Exception):
@@ -37,7 +38,6 @@ class FunctionGraph:
             raise ValueError("FunctionGraph needs outputs")
         outputs = list(outputs)
         if inputs is None:
-            from opcore.graph.traversal import graph_inputs
 
             inputs = [v for v in graph_inputs(outputs) if not isinstance(v, Constant)]
         inputs = list(inputs)
@@ -314,7 +314,6 @@ def _toposort_with_orderings(order, orderings):
     for n, ds in deps.items():
         for d in ds:
             rev[d].append(n)
-    import heapq
 
     indeg = {n: len(ds) for n, ds in deps.items()}
     ready = [(pos[n], n.__hash__(), n) for n in order if indeg[n] == 0]

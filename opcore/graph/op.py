@@ -7,6 +7,7 @@ which understands them calls; the core never does.  See ``docs/op-contract.md``.
 from __future__ import annotations
 
 import functools
+import importlib
 from typing import Any, Sequence
 
 from opcore.config import config
@@ -194,7 +195,6 @@ class _FromFunctionOp(Op):
 
 
 def _rebuild_as_op(mod, qual, itypes, otypes, infer_shape):
-    import importlib
 
     obj = importlib.import_module(mod)
     for part in qual.split("."):

@@ -10,6 +10,8 @@ from opcore.tensor.basic import (_static_dims, as_shape_vector, as_tensor_variab
                                  constant, shape, shape_i)
 from opcore.tensor.elemwise import DimShuffle
 from opcore.tensor.type import TensorType
+from opcore.graph.null import disconnected_type
+from opcore.scalar.basic import upcast
 
 
 class Reshape(Op):
@@ -56,7 +58,6 @@ class Reshape(Op):
                       else M.switch(M.eq(e, -1), missing, e) for d, e in zip(dims, entries))]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.graph.null import disconnected_type
 
         x = inputs[0]
         return [reshape(gz[0], shape(x), ndim=x.ndim), disconnected_type()]
@@ -151,7 +152,6 @@ class Join(Op):
         return f"Join{{axis={self.axis}}}"
 
     def make_node(self, *tensors):
-        from opcore.scalar.basic import upcast
 
         tensors = [as_tensor_variable(t) for t in tensors]
         if not tensors:

@@ -14,6 +14,7 @@ from opcore.graph.op import Op
 from opcore.tensor.basic import (NotScalarConstantError, as_tensor_variable,
                                  get_scalar_constant_value, zeros_like)
 from opcore.tensor.type import TensorType
+from opcore.graph.null import ShapeUnknown, disconnected_type
 
 _INT = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -204,7 +205,6 @@ class Subtensor(Op):
         if all(s is not None for s in static):
             return [tuple(constant(np.int64(s)) for s in static)]
         if _is_advanced(self.idx_spec):
-            from opcore.graph.null import ShapeUnknown
 
             raise ShapeUnknown(self)
         it = iter(ins)
@@ -224,7 +224,6 @@ class Subtensor(Op):
         return [tuple(out)]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.graph.null import disconnected_type
 
         x, *ins = inputs
         gx = IncSubtensor(self.idx_spec, set_instead_of_inc=False)(zeros_like(x), gz[0], *ins)
@@ -311,7 +310,6 @@ class IncSubtensor(Op):
         return [shapes[0]]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.graph.null import disconnected_type
         from opcore.tensor.elemwise import _sum_to_broadcast
         import opcore.tensor as T
 
