@@ -625,14 +625,18 @@ class Function:
                 pass
 
     def __reduce__(self):
-        # the stored input values (In(value=, update=)) travel with their current contents
-        return (_rebuild_function, (self.maker.spec, [st.storage[0] for st in self.input_storage]))
+        # the graph as the user wrote it (inputs, outputs, updates, givens, mode) plus the values
+        # stored now: shared variables pickle with their current value, and each input's stored
+        # value (In(value=..., update=...), f[x] = v) is copied; the receiver rewrites and links
+        # again, and its compiled backend finds the module in its compile cache when it has one
+        return (_rebuild_function, (self.maker.spec, [s.storage[0] for s in self.input_storage]))
 
     def __repr__(self):
         return f"<opcore.Function {self.name or ''} inputs={[str(s.variable) for s in self.maker.inputs]}>"
 
 
-def _rebuild_function(spec, stored=None):
+def _rebuild_function(spec: dict, stored: list | None = None) -> Function:
+    """Unpickle a :class:`Function`: compile ``spec`` again and restore the stored input values."""
     fn = function(**spec)
     for state, value in zip(fn.input_storage, stored or ()):
         state.storage[0] = value

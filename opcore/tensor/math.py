@@ -85,6 +85,18 @@ i0 = _make("i0")
 i1 = _make("i1")
 gammainc = _make("gammainc")
 gammaincc = _make("gammaincc")
+jv = _make("jv")
+iv = _make("iv")
+
+
+def gammau(k, x):
+    """Upper incomplete gamma function (not regularized): ``gammaincc(k, x) * gamma(k)``."""
+    return gammaincc(k, x) * gamma(k)
+
+
+def gammal(k, x):
+    """Lower incomplete gamma function (not regularized): ``gammainc(k, x) * gamma(k)``."""
+    return gammainc(k, x) * gamma(k)
 floor = _make("floor")
 ceil = _make("ceil")
 round_half_to_even = _make("round_half_to_even")
