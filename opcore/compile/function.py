@@ -475,6 +475,8 @@ class Function:
         self.single = maker.single
         # cells emptied after each call: returned buffers must not be reused by the next call
         self.clear_cells = self.recycle_cells + self.input_cells
+        #: True: inputs are stored as given, without type checks or conversion (Theano's
+        #: ``trust_input``: a value of the wrong dtype or rank is then undefined behaviour)
         self.trust_input = False
 
     def _link_input_storage(self) -> None:
@@ -519,8 +521,13 @@ class Function:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self.n_in:
             args = self._bind(args, kwargs)
-        for cell, filt, a in zip(self.input_cells, self.filters, args):
-            cell[0] = filt(a)
+        if self.trust_input:
+            # the caller guarantees values of the inputs' types: stored as given, unchecked
+            for cell, a in zip(self.input_cells, args):
+                cell[0] = a
+        else:
+            for cell, filt, a in zip(self.input_cells, self.filters, args):
+                cell[0] = filt(a)
         if self.destroyed_cells:
             copy_unsafe_destroyed(self.destroyed_cells, self.value_cells)
         if self.profile is not None:
