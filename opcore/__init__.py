@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
 from opcore.config import change_flags, config  # noqa: F401
@@ -40,20 +42,14 @@ dot = tensor.dot
 def __getattr__(name):
     # heavier or optional pieces load on first use
     if name in _LAZY:
-        import importlib
-
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
     if name == "scan":
         # the package module itself: callable (opcore.scan(fn, ...)) and holding Scan, until, ...
-        import importlib
-
         return importlib.import_module("opcore.scan")
     if name in ("scan_module", "ifelse", "sparse", "printing", "gradient", "testing", "plugins",
                 "gof", "typed_list", "gpuarray", "misc"):
-        import importlib
-
         if name == "sparse":
             from opcore.plugins import resolve_namespace
 

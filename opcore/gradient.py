@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from opcore.graph.basic import Variable
@@ -74,8 +76,6 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             if disconnected_inputs == "raise":
                 raise DisconnectedInputError(msg)
             if disconnected_inputs == "warn":
-                import warnings
-
                 warnings.warn(msg, stacklevel=2)
             if return_disconnected == "None":
                 out.append(None)

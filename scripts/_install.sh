@@ -28,7 +28,7 @@ case "$what" in
   core) pkgs=(-e .) ;;
   demo) pkgs=(-e ".[demo]" -e plugins/cpu_c -e plugins/nnet) ;;
   all)
-    pkgs=(-e ".[test,templates,demo,docs]")
+    pkgs=(-e ".[test,templates,demo,docs,dask]")
     for p in cpu_c nnet sparse gpu_cuda; do
       if [ -f "plugins/$p/pyproject.toml" ]; then
         extra=""

@@ -475,6 +475,8 @@ class Function:
         self.single = maker.single
         # cells emptied after each call: returned buffers must not be reused by the next call
         self.clear_cells = self.recycle_cells + self.input_cells
+        #: True: inputs are stored as given, without type checks or conversion (Theano's
+        #: ``trust_input``: a value of the wrong dtype or rank is then undefined behaviour)
         self.trust_input = False
 
     def _link_input_storage(self) -> None:
@@ -520,8 +522,13 @@ class Function:
         t_call = time.perf_counter()
         if kwargs or len(args) != self.n_in:
             args = self._bind(args, kwargs)
-        for cell, filt, a in zip(self.input_cells, self.filters, args):
-            cell[0] = filt(a)
+        if self.trust_input:
+            # the caller guarantees values of the inputs' types: stored as given, unchecked
+            for cell, a in zip(self.input_cells, args):
+                cell[0] = a
+        else:
+            for cell, filt, a in zip(self.input_cells, self.filters, args):
+                cell[0] = filt(a)
         if self.destroyed_cells:
             copy_unsafe_destroyed(self.destroyed_cells, self.value_cells)
         if self.profile is not None:
@@ -628,14 +635,18 @@ class Function:
                 pass
 
     def __reduce__(self):
-        # the stored input values (In(value=, update=)) travel with their current contents
-        return (_rebuild_function, (self.maker.spec, [st.storage[0] for st in self.input_storage]))
+        # the graph as the user wrote it (inputs, outputs, updates, givens, mode) plus the values
+        # stored now: shared variables pickle with their current value, and each input's stored
+        # value (In(value=..., update=...), f[x] = v) is copied; the receiver rewrites and links
+        # again, and its compiled backend finds the module in its compile cache when it has one
+        return (_rebuild_function, (self.maker.spec, [s.storage[0] for s in self.input_storage]))
 
     def __repr__(self):
         return f"<opcore.Function {self.name or ''} inputs={[str(s.variable) for s in self.maker.inputs]}>"
 
 
-def _rebuild_function(spec, stored=None):
+def _rebuild_function(spec: dict, stored: list | None = None) -> Function:
+    """Unpickle a :class:`Function`: compile ``spec`` again and restore the stored input values."""
     fn = function(**spec)
     for state, value in zip(fn.input_storage, stored or ()):
         state.storage[0] = value

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import heapq
+from typing import Any, Iterable, Sequence
 
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.describe import as_string
-from opcore.graph.traversal import clone_get_equiv, io_toposort
+from opcore.graph.traversal import clone_get_equiv, graph_inputs, io_toposort
 
 
 class InconsistencyError(Exception):
@@ -30,6 +31,9 @@ class FunctionGraph:
     ``clients[var]`` lists ``(node, i)`` pairs (``node == 'output'`` for a graph output).
     """
 
+    #: what the last ``rewrite_graph`` did (a ``RewriteReport``; absent before any rewrite)
+    rewrite_report: Any
+
     def __init__(self, inputs: Sequence[Variable] | None = None,
                  outputs: Sequence[Variable] | None = None, features: Iterable[Feature] = (),
                  clone: bool = True, update_mapping=None) -> None:
@@ -37,7 +41,6 @@ class FunctionGraph:
             raise ValueError("FunctionGraph needs outputs")
         outputs = list(outputs)
         if inputs is None:
-            from opcore.graph.traversal import graph_inputs
 
             inputs = [v for v in graph_inputs(outputs) if not isinstance(v, Constant)]
         inputs = list(inputs)
@@ -314,7 +317,6 @@ def _toposort_with_orderings(order, orderings):
     for n, ds in deps.items():
         for d in ds:
             rev[d].append(n)
-    import heapq
 
     indeg = {n: len(ds) for n, ds in deps.items()}
     ready = [(pos[n], n.__hash__(), n) for n in order if indeg[n] == 0]

@@ -7,6 +7,7 @@ which understands them calls; the core never does.  See ``docs/op-contract.md``.
 from __future__ import annotations
 
 import functools
+import importlib
 from typing import Any, Sequence
 
 from opcore.config import config
@@ -49,12 +50,12 @@ class Op:
         if not self.__props__:
             # an explicit empty __props__ makes every instance equal (Theano); an op that
             # declares no __props__ at all keeps identity equality
-            return self is other or _declares_props(type(self))
+            return self is other or _declares_props(type(self))  # type: ignore[arg-type]
         return self._props() == other._props()
 
     def __hash__(self) -> int:
         if not self.__props__:
-            if _declares_props(type(self)):
+            if _declares_props(type(self)):  # type: ignore[arg-type]
                 return hash(type(self))
             return object.__hash__(self)
         try:
@@ -137,8 +138,8 @@ class Op:
         else:
             def thunk():
                 perform(node, [c[0] for c in inputs], outputs)
-        thunk.inputs = inputs
-        thunk.outputs = outputs
+        thunk.inputs = inputs  # type: ignore[attr-defined]  # the VM reads its storage
+        thunk.outputs = outputs  # type: ignore[attr-defined]
         return thunk
 
     # -- differentiation (optional) --------------------------------------------------------
@@ -194,7 +195,6 @@ class _FromFunctionOp(Op):
 
 
 def _rebuild_as_op(mod, qual, itypes, otypes, infer_shape):
-    import importlib
 
     obj = importlib.import_module(mod)
     for part in qual.split("."):

@@ -6,6 +6,8 @@ behind the same hooks means a third-party plugin can do everything the core does
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Any
 
 from opcore.cbuild import cli as cache_cli
@@ -68,8 +70,6 @@ def opcore_register_commands(commands: CommandRegistry) -> None:
 
 
 def _optional_command(module_name: str) -> Any:
-    import importlib
-    import importlib.util
 
     try:
         if importlib.util.find_spec(module_name) is None:

@@ -33,6 +33,8 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from typing import Any, Callable
 
 import pluggy
@@ -246,7 +248,6 @@ class PluginHost:
                 + "\n  ".join(problems))
 
     def _register_builtin(self) -> None:
-        from importlib import import_module
 
         builtin = self._builtin or import_module("opcore.plugins.builtin")
         record = PluginRecord("core", "opcore", _core_version(), builtin.__name__, "loaded")
@@ -254,7 +255,6 @@ class PluginHost:
         self.pm.register(builtin, name="core")
 
     def _entry_points(self) -> list[Any]:
-        from importlib.metadata import entry_points
 
         eps = list(entry_points(group=ENTRY_POINT_GROUP))
         return sorted(eps, key=lambda ep: (not _first_party(ep), ep.name))
@@ -569,7 +569,6 @@ def _report_slow(name: str, value: str) -> None:
 
 def _core_version() -> str:
     try:
-        from importlib.metadata import PackageNotFoundError, version
 
         return version("opcore")
     except (ImportError, PackageNotFoundError):

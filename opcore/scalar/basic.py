@@ -12,6 +12,7 @@ Each op carries everything a backend needs to evaluate it, side by side:
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -314,6 +315,11 @@ _def("i0", 1, _scipy_special("i0"), None, out="float",
      grad=lambda T, i, o, g: [g * T.i1(i[0])])
 _def("i1", 1, _scipy_special("i1"), None, out="float",
      grad=lambda T, i, o, g: [g * (T.i0(i[0]) - o / i[0])])
+# Bessel functions of real order v (first kind, modified first kind); d/dx only, as Theano
+_def("jv", 2, _scipy_special("jv"), None, out="float",
+     grad=lambda T, i, o, g: [None, g * (T.jv(i[0] - 1, i[1]) - T.jv(i[0] + 1, i[1])) / 2])
+_def("iv", 2, _scipy_special("iv"), None, out="float",
+     grad=lambda T, i, o, g: [None, g * (T.iv(i[0] - 1, i[1]) + T.iv(i[0] + 1, i[1])) / 2])
 # regularized incomplete gamma functions of (k, x); d/dx only, as Theano
 _def("gammainc", 2, _scipy_special("gammainc"), None, out="float",
      grad=lambda T, i, o, g: [None,
@@ -698,7 +704,6 @@ def _erf(x):
     try:
         from scipy.special import erf
     except ImportError:  # scipy is optional for the core
-        import math
 
         return np.vectorize(math.erf, otypes=[_float_of(np.asarray(x).dtype.name)])(x)
     return erf(x)

@@ -13,6 +13,7 @@ from opcore.scalar import basic as S
 from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
+from opcore.graph.null import disconnected_type
 
 def _python_scalar_dtype(x) -> str:
     """The dtype of a constant made from a Python scalar (opcore's literal-dtype policy).
@@ -259,7 +260,6 @@ class Shape(Op):
         return [(as_tensor_variable(np.int64(node.inputs[0].ndim)),)]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.graph.null import disconnected_type
 
         return [disconnected_type()]
 
@@ -297,7 +297,6 @@ class Shape_i(Op):
         return [()]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.graph.null import disconnected_type
 
         return [disconnected_type()]
 
@@ -422,7 +421,6 @@ class Alloc(Op):
         return [tuple(node.inputs[1:])]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.graph.null import disconnected_type
         from opcore.tensor.math import sum as _sum
 
         v = inputs[0]

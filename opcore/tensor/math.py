@@ -13,6 +13,7 @@ from opcore.scalar import basic as S
 from opcore.tensor.basic import as_tensor_variable, cast, constant, shape_i
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise, restore_reduced_dims
 from opcore.tensor.type import TensorType
+from opcore.tensor.basic import specify_broadcastable_as, zeros_like
 
 # -- elementwise ----------------------------------------------------------------------------
 ELEMWISE: dict[str, Elemwise] = {}
@@ -85,6 +86,18 @@ i0 = _make("i0")
 i1 = _make("i1")
 gammainc = _make("gammainc")
 gammaincc = _make("gammaincc")
+jv = _make("jv")
+iv = _make("iv")
+
+
+def gammau(k, x):
+    """Upper incomplete gamma function (not regularized): ``gammaincc(k, x) * gamma(k)``."""
+    return gammaincc(k, x) * gamma(k)
+
+
+def gammal(k, x):
+    """Lower incomplete gamma function (not regularized): ``gammainc(k, x) * gamma(k)``."""
+    return gammainc(k, x) * gamma(k)
 floor = _make("floor")
 ceil = _make("ceil")
 round_half_to_even = _make("round_half_to_even")
@@ -238,8 +251,12 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     out_dt = dtype or (x.dtype if x.dtype.startswith(("float", "complex")) else "float64")
-    s = sum(x, ax, dtype=out_dt, keepdims=keepdims)
-    return true_div(s, cast(_count(x, ax), out_dt))
+    # float16: sum and divide in float32 (the element count overflows float16 above 65504),
+    # then cast back, as Theano does
+    work_dt = "float32" if out_dt == "float16" else out_dt
+    s = sum(x, ax, dtype=work_dt, keepdims=keepdims, acc_dtype=acc_dtype)
+    r = true_div(s, cast(_count(x, ax), work_dt))
+    return r if work_dt == out_dt else cast(r, out_dt)
 
 
 def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
@@ -288,7 +305,6 @@ class Argmax(Op):
         return [tuple(s for d, s in enumerate(shapes[0]) if d != self.axis)]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.tensor.basic import zeros_like
 
         return [zeros_like(inputs[0])]
 
@@ -333,7 +349,6 @@ class Nonzero(Op):
             cell[0] = idx.astype("int64")
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.tensor.basic import zeros_like
 
         return [zeros_like(inputs[0], dtype=config.floatX)]
 
@@ -414,7 +429,6 @@ class Dot(Op):
         out = []
         for v, gv in ((x, gx), (y, gy)):
             if gv.broadcastable != v.broadcastable:
-                from opcore.tensor.basic import specify_broadcastable_as
 
                 gv = specify_broadcastable_as(gv, v.type) if gv.type.is_super(v.type) else gv
             out.append(cast(gv, v.dtype) if gv.dtype != v.dtype and v.dtype.startswith("float") else gv)

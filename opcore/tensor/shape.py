@@ -10,6 +10,9 @@ from opcore.tensor.basic import (_static_dims, as_shape_vector, as_tensor_variab
                                  constant, shape, shape_i)
 from opcore.tensor.elemwise import DimShuffle
 from opcore.tensor.type import TensorType
+from opcore.graph.null import disconnected_type
+from opcore.scalar.basic import upcast
+from opcore.tensor import math as M
 
 
 class Reshape(Op):
@@ -41,7 +44,6 @@ class Reshape(Op):
                              f"{tuple(int(s) for s in shp)}: {exc}") from None
 
     def infer_shape(self, node, shapes):
-        from opcore.tensor import math as M
         from opcore.tensor.subtensor import subtensor_getitem
 
         x, shp = node.inputs
@@ -56,7 +58,6 @@ class Reshape(Op):
                       else M.switch(M.eq(e, -1), missing, e) for d, e in zip(dims, entries))]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.graph.null import disconnected_type
 
         x = inputs[0]
         return [reshape(gz[0], shape(x), ndim=x.ndim), disconnected_type()]
@@ -151,7 +152,6 @@ class Join(Op):
         return f"Join{{axis={self.axis}}}"
 
     def make_node(self, *tensors):
-        from opcore.scalar.basic import upcast
 
         tensors = [as_tensor_variable(t) for t in tensors]
         if not tensors:
@@ -181,7 +181,6 @@ class Join(Op):
             raise ValueError(f"{self}: input shapes {[a.shape for a in inputs]}: {exc}") from None
 
     def infer_shape(self, node, shapes):
-        from opcore.tensor import math as M
 
         out = list(shapes[0])
         total = shapes[0][self.axis]

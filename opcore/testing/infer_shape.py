@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -56,7 +57,6 @@ class InferShapeTester:
                 raise AssertionError(f"output {k}: inferred shape {tuple(shape)} but the value "
                                      f"has shape {real}")
             if warn and real and all(s == 1 for s in real):
-                import warnings
 
                 warnings.warn(f"output {k} has shape {real}: use inputs whose dimensions differ "
                               f"and are not 1, or shape bugs can hide", stacklevel=2)

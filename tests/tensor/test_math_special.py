@@ -1,5 +1,5 @@
 """Theano's special functions (arccosh, arcsinh, arctanh, erfc, erfcx, erfinv, erfcinv,
-gammaln, gamma, psi, tri_gamma, j0, j1, i0, i1, gammainc, gammaincc) against SciPy: values and
+gammaln, gamma, psi, tri_gamma, j0, j1, i0, i1, jv, iv, gammainc, gammaincc, gammau, gammal) against SciPy: values and
 dtypes on every backend, gradients by finite differences."""
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ CASES += [
          lambda x: sp.gammaln(x).astype("float64"), grad=False),
     Case("gammainc", T.gammainc, [POS, POS[::-1]], sp.gammainc, grad_args=[1]),
     Case("gammaincc", T.gammaincc, [POS, POS[::-1]], sp.gammaincc, grad_args=[1]),
+    Case("gammau", T.gammau, [POS, POS[::-1]], lambda k, x: sp.gammaincc(k, x) * sp.gamma(k),
+         grad_args=[1]),
+    Case("gammal", T.gammal, [POS, POS[::-1]], lambda k, x: sp.gammainc(k, x) * sp.gamma(k),
+         grad_args=[1]),
+    Case("jv", T.jv, [np.array([0.0, 1.5, 2.0, 3.0]), POS[0]], sp.jv, grad_args=[1]),
+    Case("iv", T.iv, [np.array([0.0, 1.5, 2.0, 3.0]), POS[0]], sp.iv, grad_args=[1]),
 ]
 
 

@@ -69,4 +69,5 @@ def _import_families() -> None:
         specialize,
         stabilize,
         useless,
+        zeros,
     )

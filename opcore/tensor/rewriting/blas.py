@@ -72,7 +72,8 @@ def dot_to_gemv(fgraph, node):
 @register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add",),
                   after=("dot_to_gemv",))
 def add_to_gemm(fgraph, node):
-    """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)``; ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv."""
+    """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)`` (``b*w + a*dot(x, y)`` -> ``Gemm(w, a, x, y,
+    b)``); ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv."""
     out = node.outputs[0]
     if out.dtype not in _BLAS or out.ndim not in (1, 2):
         return None
@@ -91,7 +92,14 @@ def add_to_gemm(fgraph, node):
         if isinstance(p.op, Dot) and out.ndim == 2:
             x, y = p.inputs
             if x.ndim == 2 and y.ndim == 2 and _same_float(x, y, z):
-                return [gemm(z, a, x, y, _one(out.dtype))]
+                # b*w + a*dot(x, y): the scale of z becomes Gemm's beta (one loop fewer)
+                b, w = _scaled(fgraph, z)
+                if (b is None or w.type.broadcastable != out.type.broadcastable
+                        or w.dtype != out.dtype):
+                    b, w = _one(out.dtype), z
+                elif b.dtype != out.dtype:
+                    b = cast(b, out.dtype)
+                return [gemm(w, a, x, y, b)]
         if isinstance(p.op, Gemv) and out.ndim == 1:
             _, c, A, v, beta = p.inputs
             bv = const_value(beta)

@@ -7,7 +7,7 @@ import numpy as np
 
 from opcore.graph.basic import Constant
 from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast
-from opcore.tensor.elemwise import DimShuffle, Elemwise
+from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.gradient_ops import GradientViewOp
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import const_value, fit
@@ -185,3 +185,22 @@ def remove_gradient_ops(fgraph, node):
     """``zero_grad``, ``disconnected_grad``, ``grad_clip``, ``grad_scale``: identities once the
     gradient is built."""
     return [node.inputs[0]]
+
+
+@register_rewrite("reduce_length_one_axes", "fast_run", tracks=(CAReduce,))
+def reduce_length_one_axes(fgraph, node):
+    """Reducing over an axis of length 1 changes no value: ``Sum{axis=0}(DimShuffle{x,0}(v))``
+    -> ``v``; the other reduced axes stay reduced (the result is cast to the reduction's dtype)."""
+    x = node.inputs[0]
+    op = node.op
+    axes = tuple(range(x.ndim)) if op.axis is None else op.axis
+    ones = [a for a in axes if x.type.shape[a] == 1]
+    if not ones:
+        return None
+    keep = [d for d in range(x.ndim) if d not in ones]
+    new = DimShuffle(x.broadcastable, keep)(x)
+    rest = [keep.index(a) for a in axes if a not in ones]
+    if rest:
+        new = CAReduce(op.kind, axis=rest, dtype=op.dtype, acc_dtype=op.acc_dtype)(new)
+    new = fit(new, node.outputs[0], fgraph)
+    return None if new is None else [new]

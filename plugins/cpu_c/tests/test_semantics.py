@@ -279,3 +279,15 @@ def test_float32_sum_accumulates_in_float64():
         assert abs(float(mu) - exact / a.size) / (exact / a.size) < 1e-7
         np.testing.assert_allclose(p, np.float32(np.prod(np.full(50, 1.0001, "float32"),
                                                          dtype="float64")), rtol=1e-7)
+
+
+def test_float16_sum_and_mean_accumulate_beyond_float16():
+    """100,000 float16 values: the sum is exact to float16 rounding and the mean is not 0 (the
+    element count overflows float16; Theano divides in float32)."""
+    x = T.vector("x", dtype="float16")
+    a = (np.full(100_000, 1.0) * np.float16(0.1)).astype("float16")
+    for m in (C, PY):
+        s, mu = opcore.function([x], [T.sum(x), T.mean(x)], mode=m)(a)
+        assert s.dtype == np.float16 and mu.dtype == np.float16
+        assert s == np.float16(a.astype("float64").sum())
+        assert mu == np.float16(a.astype("float64").mean())
