@@ -9,7 +9,7 @@ import numpy as np
 
 from opcore.config import config
 from opcore.d3viz import d3viz  # noqa: F401  (Theano's printing.d3viz spelling)
-from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.basic import Apply, Constant, Variable, op_str
 from opcore.graph.op import Op
 from opcore.graph.traversal import graph_inputs, io_toposort
 
@@ -190,7 +190,7 @@ def _debugprint_var(root, buf, depth, print_type, ids, stop_on_name, done, used,
         if print_view_map and getattr(node.op, "view_map", None):
             vm = f"v={node.op.view_map}"
         pos = str(order.index(node)) if order and node in order else ""
-        line = f"{prefix}{node.op}{idx} {nid}{ty} '{v.name or ''}' {dm} {vm} {pos}"
+        line = f"{prefix}{op_str(node)}{idx} {nid}{ty} '{v.name or ''}' {dm} {vm} {pos}"
         if placement is not None:
             backend, how = placement(node)
             line += f" [{backend}]" if how in ("compiled", "python") else f" [{backend}: {how}]"

@@ -148,3 +148,14 @@ def test_pp_spelling_as_theano():
     # comparisons are function calls, dot is \\dot, abs is |x|, infix terms parenthesised
     assert pp((T.exp(-T.dot(v, w)) + x) > x) == "gt((exp((-(v \\dot w))) + x), x)"
     assert pp(abs(x) * x * x) == "((|x| * x) * x)"
+
+
+def test_reduction_names_show_theanos_accumulator():
+    x = T.dvector("x")
+    m = T.fmatrix("m")
+    i = T.ivector("i")
+    assert str(x.sum()) == "Sum{acc_dtype=float64}.0"
+    assert str(m.sum(axis=0)) == "Sum{axis=[0], acc_dtype=float64}.0"  # float32 accumulates in 64
+    assert str(i.prod().owner) == "Prod{acc_dtype=int64}(i)"
+    assert str((m > 0).all(axis=1).owner.op) == "All{axis=[1]}"  # the op alone: opcore's form
+    assert debugprint(x.sum(), file="str").splitlines()[0] == "Sum{acc_dtype=float64} [id A] ''   "

@@ -33,6 +33,7 @@ class Variable(Node):
     """
 
     __slots__ = ("type", "owner", "index", "name", "tag", "auto_name", "fgraph", "__weakref__")
+    fgraph: Any  # the FunctionGraph holding this variable, set by FunctionGraph (absent before)
 
     def __init__(self, type, owner=None, index=None, name: str | None = None) -> None:
         self.type = type
@@ -46,7 +47,7 @@ class Variable(Node):
         if self.name is not None:
             return self.name
         if self.owner is not None:
-            op = self.owner.op
+            op = op_str(self.owner)
             if len(self.owner.outputs) == 1:
                 return f"{op}.0"
             return f"{op}.{self.index}"
@@ -114,6 +115,11 @@ class Variable(Node):
 
 class _Tag:
     """Free-form annotations attached to a variable (test values, traces)."""
+
+    # attributes the core itself sets (declared for type checkers; absent until set)
+    _eval_cache: dict[tuple[int, ...], Callable[..., Any]]
+    values_eq_approx: Callable[..., bool]
+    test_value: Any
 
     def copy(self):
         t = _Tag()
@@ -234,7 +240,7 @@ class Apply(Node):
         return node
 
     def __str__(self) -> str:
-        return f"{self.op}({', '.join(map(str, self.inputs))})"
+        return f"{op_str(self)}({', '.join(map(str, self.inputs))})"
 
     def __repr__(self) -> str:
         return str(self)
@@ -245,6 +251,13 @@ class Apply(Node):
     def __setstate__(self, state):
         for k, v in state.items():
             object.__setattr__(self, k, v)
+
+
+def op_str(node: "Apply") -> str:
+    """How ``node``'s op is printed: ``op.node_str(node)`` when the op defines it (a name that
+    depends on the node's types, e.g. Theano's ``Sum{acc_dtype=float64}``), else ``str(op)``."""
+    named = getattr(node.op, "node_str", None)
+    return named(node) if named is not None else str(node.op)
 
 
 def as_variable(x: Any, name: str | None = None) -> Variable:

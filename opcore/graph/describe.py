@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from opcore.graph.basic import Apply, Variable
+from opcore.graph.basic import Apply, Variable, op_str
 from opcore.graph.traversal import graph_inputs, io_toposort
 
 __all__ = ["as_string", "default_leaf_formatter", "default_node_formatter"]
@@ -25,7 +25,7 @@ def default_leaf_formatter(v: Variable) -> str:
 
 
 def default_node_formatter(node: Apply, argstrings: Sequence[str]) -> str:
-    return f"{node.op}({', '.join(argstrings)})"
+    return f"{op_str(node)}({', '.join(argstrings)})"
 
 
 def as_string(inputs: Sequence[Variable], outputs: Sequence[Variable],

@@ -50,12 +50,12 @@ class Op:
         if not self.__props__:
             # an explicit empty __props__ makes every instance equal (Theano); an op that
             # declares no __props__ at all keeps identity equality
-            return self is other or _declares_props(type(self))
+            return self is other or _declares_props(type(self))  # type: ignore[arg-type]
         return self._props() == other._props()
 
     def __hash__(self) -> int:
         if not self.__props__:
-            if _declares_props(type(self)):
+            if _declares_props(type(self)):  # type: ignore[arg-type]
                 return hash(type(self))
             return object.__hash__(self)
         try:
@@ -138,8 +138,8 @@ class Op:
         else:
             def thunk():
                 perform(node, [c[0] for c in inputs], outputs)
-        thunk.inputs = inputs
-        thunk.outputs = outputs
+        thunk.inputs = inputs  # type: ignore[attr-defined]  # the VM reads its storage
+        thunk.outputs = outputs  # type: ignore[attr-defined]
         return thunk
 
     # -- differentiation (optional) --------------------------------------------------------

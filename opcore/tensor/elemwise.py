@@ -442,6 +442,17 @@ class CAReduce(Op):
         ax = "" if self.axis is None else f"{{axis={list(self.axis)}}}"
         return f"{self.name}{ax}"
 
+    def node_str(self, node):
+        """Theano's names, which show the accumulator: ``Sum{axis=[0], acc_dtype=float64}``,
+        ``Prod{acc_dtype=int64}``; ``All{0, 1}``/``Any`` list the axes only."""
+        if self.kind in ("sum", "prod"):
+            acc = self.accumulator_dtype(node.inputs[0].type.dtype, node.outputs[0].type.dtype)
+            ax = "" if self.axis is None else f"axis=[{', '.join(map(str, self.axis))}], "
+            return f"{self.name}{{{ax}acc_dtype={acc}}}"
+        if self.kind in ("all", "any") and self.axis is not None:
+            return f"{self.name}{{{', '.join(map(str, self.axis))}}}"
+        return str(self)
+
     def make_node(self, x):
         x = _T().as_tensor_variable(x)
         axis = self.axis

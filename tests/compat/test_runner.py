@@ -225,3 +225,14 @@ def test_every_module_of_the_map_imports_through_the_runner(run_theano):
         print(bad)
     """).stdout
     assert out.strip() == "[]"
+
+
+def test_uninstall_restores_the_flags_install_set(monkeypatch):
+    monkeypatch.setenv("THEANO_FLAGS", "floatX=float32")
+    before = (opcore.config.floatX, opcore.config.print_placement)
+    install()
+    try:
+        assert opcore.config.floatX == "float32" and opcore.config.print_placement is False
+    finally:
+        uninstall()
+    assert (opcore.config.floatX, opcore.config.print_placement) == before

@@ -189,7 +189,9 @@ def install(shadow: bool | None = None, read_flags: bool = True) -> None:
 
 
 def uninstall() -> None:
-    """Undo :func:`install`: ``import theano`` is no longer served by opcore."""
+    """Undo :func:`install`: ``import theano`` is no longer served by opcore, and the flags it
+    set from ``THEANO_FLAGS`` get their previous values back."""
+    theano_flags.restore()
     sys.meta_path[:] = [f for f in sys.meta_path
                         if not isinstance(f, (TheanoFinder, _MissingFinder))]
     for name in [n for n in sys.modules if n == "theano" or n.startswith("theano.")]:

@@ -196,6 +196,24 @@ def declare_theano_only_flags(config: Any) -> None:
                        default, convert=_convert_like(default), owner="theano-compat")
 
 
+#: (flag, previous value, previous source) for every flag :func:`apply` changed
+_CHANGED: list[tuple[Any, Any, str]] = []
+
+
+def _set(flag: Any, value: Any, source: str) -> None:
+    _CHANGED.append((flag, flag.value, flag.source))
+    flag.value = value
+    flag.source = source
+
+
+def restore() -> None:
+    """Undo what :func:`apply` set (``uninstall()`` calls it)."""
+    while _CHANGED:
+        flag, value, source = _CHANGED.pop()
+        flag.value = value
+        flag.source = source
+
+
 def apply(config: Any, environ: dict | None = None) -> dict[str, str]:
     """Read Theano's flags and set the opcore flags they mean; returns what was set.
 
@@ -212,8 +230,7 @@ def apply(config: Any, environ: dict | None = None) -> dict[str, str]:
         flag = declared.get(name)
         if flag is not None and flag.owner == "theano-compat":
             try:  # kept so that code reading it back sees the value it set
-                flag.value = flag.check(raw[name][0])
-                flag.source = "THEANO_FLAGS"
+                _set(flag, flag.check(raw[name][0]), "THEANO_FLAGS")
             except ValueError:
                 pass
     done: dict[str, str] = {}
@@ -225,12 +242,10 @@ def apply(config: Any, environ: dict | None = None) -> dict[str, str]:
             continue
         if flag.source not in ("default",):
             continue
-        flag.value = flag.check(v)
-        flag.source = "THEANO_FLAGS"
+        _set(flag, flag.check(v), "THEANO_FLAGS")
         done[k] = v
     # Theano's debugprint has no placement marks; users' tests compare its text
     flag = declared.get("print_placement")
     if flag is not None and flag.source == "default":
-        flag.value = False
-        flag.source = "theano-compat"
+        _set(flag, False, "theano-compat")
     return done

@@ -69,10 +69,20 @@ def dot_to_gemv(fgraph, node):
     return [gemv(y0, _one(out.dtype), A, x, constant(np.zeros((), dtype=out.dtype)))]
 
 
+def _beta(fgraph, z, out):
+    """``(b, w)`` when ``z`` is ``b * w`` with scalar b (the scale becomes the BLAS call's beta,
+    one elementwise loop fewer), else ``(1, z)``."""
+    b, w = _scaled(fgraph, z)
+    if b is None or w.type.broadcastable != out.type.broadcastable or w.dtype != out.dtype:
+        return _one(out.dtype), z
+    return (cast(b, out.dtype) if b.dtype != out.dtype else b), w
+
+
 @register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add",),
                   after=("dot_to_gemv",))
 def add_to_gemm(fgraph, node):
-    """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)``; ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv."""
+    """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)``; ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv; a
+    scaled ``z = b*w`` gives ``Gemm(w, a, x, y, b)`` / ``Gemv(w, a*c, A, v, b)``."""
     out = node.outputs[0]
     if out.dtype not in _BLAS or out.ndim not in (1, 2):
         return None
@@ -91,13 +101,15 @@ def add_to_gemm(fgraph, node):
         if isinstance(p.op, Dot) and out.ndim == 2:
             x, y = p.inputs
             if x.ndim == 2 and y.ndim == 2 and _same_float(x, y, z):
-                return [gemm(z, a, x, y, _one(out.dtype))]
+                b, w = _beta(fgraph, z, out)
+                return [gemm(w, a, x, y, b)]
         if isinstance(p.op, Gemv) and out.ndim == 1:
             _, c, A, v, beta = p.inputs
             bv = const_value(beta)
             if bv is not None and bv == 0 and _same_float(A, v, z):
                 scale = a if const_value(c) == 1 else a * c
-                return [gemv(z, as_tensor_variable(scale), A, v, _one(out.dtype))]
+                b, w = _beta(fgraph, z, out)
+                return [gemv(w, as_tensor_variable(scale), A, v, b)]
     return None
 
 

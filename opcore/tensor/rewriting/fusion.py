@@ -8,8 +8,9 @@ The phase walks the graph from the outputs; at each elementwise node (the root) 
   downward, an elementwise consumer of a group result: these results become extra outputs of a
   multi-output Composite, so ``y = exp(x); [y, y * 2]`` or ``[x ** 10, x ** 3]`` run as one loop.
   Extra outputs must have the root's broadcast pattern (one loop shape for all outputs), and the
-  group must not close a cycle through a non-fused node; otherwise the rewrite falls back to the
-  single-output group.
+  group must not close a cycle through a non-fused node; otherwise the rewrite tries the
+  producers alone (their shared results as extra outputs: a residual layer's ``tanh`` and
+  ``tanh + 0.5 * h`` in a deep gradient), then the single-output group.
 
 The Composite keeps the scalar ops and their dtypes step by step, which is what the C and GPU
 backends turn into a single loop (``Composite.c_exprs``); both generate one store per output.
@@ -77,9 +78,9 @@ def _grow_single(fgraph, node) -> dict:
     return group
 
 
-def _grow_multi(fgraph, node) -> tuple:
-    """The group including producers and consumers whose results become extra outputs, and
-    whether a consumer was taken in."""
+def _grow_multi(fgraph, node, consumers: bool = True) -> tuple:
+    """The group including producers (and, with ``consumers``, consumers) whose results become
+    extra outputs, and whether a consumer was taken in."""
     out = node.outputs[0]
     bc = out.type.broadcastable
     group = {node: None}  # insertion-ordered: the generated code is deterministic
@@ -95,7 +96,7 @@ def _grow_multi(fgraph, node) -> tuple:
                 continue
             group[p] = None
             frontier.append(p)
-        for c, _ in fgraph.clients.get(n.outputs[0], ()):
+        for c, _ in (fgraph.clients.get(n.outputs[0], ()) if consumers else ()):
             if c == "output" or c in group or not _fusable(c):
                 continue
             if c.outputs[0].type.broadcastable != bc:
@@ -221,8 +222,12 @@ def elemwise_fusion(fgraph, node):
     elsewhere and sibling consumers) into one Composite node."""
     if not _fusable(node):
         return None
-    group, down = _grow_multi(fgraph, node)
-    if len(group) >= 2:
+    # the widest group first; when it would close a cycle (a deep model's forward and backward
+    # loops meet through a Dot), the producers alone, their shared results as extra outputs
+    for consumers in (True, False):
+        group, down = _grow_multi(fgraph, node, consumers)
+        if len(group) < 2:
+            continue
         outs = _exported(fgraph, group, node)
         ext = {v for n in group for v in n.inputs
                if v.owner not in group and _scalar_const(v) is None}
@@ -231,6 +236,8 @@ def elemwise_fusion(fgraph, node):
             rep = _replacements(group, outs)
             if rep is not None:
                 return rep
+        if not down:
+            break  # no consumer was taken in: the producers-only group is the same
     group = _grow_single(fgraph, node)
     if len(group) < 2:
         return None

@@ -162,3 +162,21 @@ def test_fused_composite_is_deterministic():
     first = build()
     for _ in range(6):
         assert build() == first
+
+
+def test_residual_layers_fuse_forward_results_when_the_widest_group_closes_a_cycle(mode, rng):
+    """In the gradient of ``h = tanh(h @ W + b) + 0.5 * h`` the forward and backward loops meet
+    through Dots, so the group of all elementwise nodes around a layer would close a cycle; the
+    producers-only group still fuses: each ``tanh`` is computed by a node that also gives the
+    layer's residual sum or the backward factor (no single-output node computes ``tanh`` alone)."""
+    x = T.dmatrix("x")
+    W = T.dmatrix("W")
+    b = T.dvector("b")
+    h = x
+    for _ in range(3):
+        h = T.tanh(T.dot(h, W) + b) + 0.5 * h
+    outs = [h.sum(), *T.grad(h.sum(), [W, b])]
+    vals = [rng.standard_normal((4, 5)), rng.standard_normal((5, 5)) * 0.3, rng.random(5)]
+    f = _compile_and_compare([x, W, b], outs, vals, mode)
+    tanh_nodes = [n for n in _nodes(f) if isinstance(n.op, Elemwise) and "tanh" in str(n.op)]
+    assert tanh_nodes and all(_composite_outputs(n) >= 2 for n in tanh_nodes)
