@@ -17,6 +17,10 @@ from opcore.graph.testvalue import compute_test_values
 
 
 @functools.lru_cache(maxsize=None)
+class ShapeUnknown(Exception):
+    """Raised by infer_shape when the op cannot tell its output shape symbolically."""
+
+
 def _declares_props(cls: type) -> bool:
     """Whether ``cls`` or a base below :class:`Op` sets ``__props__`` itself."""
     return any("__props__" in c.__dict__ for c in cls.__mro__ if c is not Op and c is not object)
@@ -185,8 +189,6 @@ class _FromFunctionOp(Op):
 
     def infer_shape(self, fgraph_or_node, *args):
         if self.infer_shape_fn is None:
-            from opcore.graph.null import ShapeUnknown
-
             raise ShapeUnknown(self)
         node, shapes = (args[0], args[1]) if len(args) == 2 else (fgraph_or_node, args[0])
         return self.infer_shape_fn(node, shapes)
