@@ -20,6 +20,7 @@ from opcore.compile.mode import Mode, get_mode
 from opcore.compile.progress import compile_progress
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.compile.vm import VM, ProfileStats
+from opcore.graph.rewriting import rewrite_graph
 
 
 #: the Mode of the function being linked, so inner graphs (scan) compile with the same one
@@ -258,7 +259,6 @@ class FunctionMaker:
         t1 = time.perf_counter()
         self.backend = self.mode.select_backend()
         config.check_unknown()  # plugins are loaded now: a flag nobody declared is a typo
-        from opcore.graph.rewriting import rewrite_graph
 
         include = self.mode.include + tuple(self.backend.requires)
         exclude = self.mode.exclude + tuple(self.backend.incompatible)

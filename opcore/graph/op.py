@@ -124,7 +124,8 @@ class Op:
             params = extra[0]
 
             def thunk():
-                perform(node, [c[0] for c in inputs], outputs, params)
+                # an op with params takes them as a fourth argument
+                perform(node, [c[0] for c in inputs], outputs, params)  # type: ignore[call-arg]
         elif len(inputs) == 1:
             i0 = inputs[0]
 
@@ -162,6 +163,8 @@ class _FromFunctionOp(Op):
     """The op made by :func:`as_op`: a Python function with fixed input/output types."""
 
     __props__ = ("fn", "itypes", "otypes", "infer_shape_fn")
+    itypes: tuple[Any, ...]
+    otypes: tuple[Any, ...]
 
     def __init__(self, fn, itypes, otypes, infer_shape):
         self.fn = fn
