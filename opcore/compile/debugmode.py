@@ -29,6 +29,7 @@ import numpy as np
 from opcore.compile.linker import Linker
 from opcore.graph.params import perform_params
 from opcore.compile.mode import Mode
+from opcore.graph.traversal import clone_replace
 
 
 class DebugModeError(Exception):
@@ -95,7 +96,6 @@ class _ShapeChecker:
     def _build(self):
         import opcore.tensor as T
         from opcore.compile.function import function
-        from opcore.graph.traversal import clone_replace
 
         node = self.node
         fn = getattr(node.op, "infer_shape", None)

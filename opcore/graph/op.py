@@ -50,12 +50,12 @@ class Op:
         if not self.__props__:
             # an explicit empty __props__ makes every instance equal (Theano); an op that
             # declares no __props__ at all keeps identity equality
-            return self is other or _declares_props(type(self))
+            return self is other or _declares_props(type(self))  # type: ignore[arg-type]
         return self._props() == other._props()
 
     def __hash__(self) -> int:
         if not self.__props__:
-            if _declares_props(type(self)):
+            if _declares_props(type(self)):  # type: ignore[arg-type]
                 return hash(type(self))
             return object.__hash__(self)
         try:
@@ -124,7 +124,8 @@ class Op:
             params = extra[0]
 
             def thunk():
-                perform(node, [c[0] for c in inputs], outputs, params)
+                # an op with params takes them as a fourth argument
+                perform(node, [c[0] for c in inputs], outputs, params)  # type: ignore[call-arg]
         elif len(inputs) == 1:
             i0 = inputs[0]
 
@@ -138,8 +139,8 @@ class Op:
         else:
             def thunk():
                 perform(node, [c[0] for c in inputs], outputs)
-        thunk.inputs = inputs
-        thunk.outputs = outputs
+        thunk.inputs = inputs  # type: ignore[attr-defined]  # the VM reads its storage
+        thunk.outputs = outputs  # type: ignore[attr-defined]
         return thunk
 
     # -- differentiation (optional) --------------------------------------------------------
@@ -162,6 +163,8 @@ class _FromFunctionOp(Op):
     """The op made by :func:`as_op`: a Python function with fixed input/output types."""
 
     __props__ = ("fn", "itypes", "otypes", "infer_shape_fn")
+    itypes: tuple[Any, ...]
+    otypes: tuple[Any, ...]
 
     def __init__(self, fn, itypes, otypes, infer_shape):
         self.fn = fn

@@ -13,6 +13,9 @@ from __future__ import annotations
 import importlib
 
 from opcore.config import config  # noqa: F401
+# Theano's module theano.tensor.var is imported before the functions, as Theano's __init__ does:
+# importing a submodule binds its name on the package, and the T.var function must win.
+from opcore.tensor import var as _var_module  # noqa: F401,E402
 from opcore.tensor.basic import *  # noqa: F401,F403
 from opcore.tensor.basic import (Alloc, ARange, Cast, MakeVector, Shape, Shape_i,  # noqa: F401
                                  SpecifyShape, as_tensor_variable, cast, constant)
@@ -129,7 +132,7 @@ def grad(cost, wrt, **kwargs):
 
 
 #: submodules reachable as attributes before they are imported, as in Theano
-_SUBMODULES = ("opt", "inplace", "utils", "var", "shared_randomstreams", "random", "sharedvar")
+_SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar")
 
 
 def __getattr__(name):

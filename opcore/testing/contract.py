@@ -13,6 +13,7 @@ import numpy as np
 from opcore.graph.params import perform_params
 from opcore.plugins import UnsupportedOp
 from opcore.testing.backends import _assert_close, run_on_backend
+from opcore.graph.op import Op
 
 
 @dataclass
@@ -50,7 +51,6 @@ def call_infer_shape(op: Any, node: Any, shapes: list[tuple]) -> list[tuple]:
 
 
 def _has_own(op: Any, method: str) -> bool:
-    from opcore.graph.op import Op
 
     impl = getattr(type(op), method, None)
     return impl is not None and impl is not getattr(Op, method, None)

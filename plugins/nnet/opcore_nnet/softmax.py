@@ -31,13 +31,13 @@ def _float_input(op: Any, x: Any, what: str = "x") -> Any:
 
 
 def _np_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e = np.exp(x - x.max(axis=axis, keepdims=True, initial=-np.inf))
     e /= e.sum(axis=axis, keepdims=True)
     return e
 
 
 def _np_log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    z = x - x.max(axis=axis, keepdims=True)
+    z = x - x.max(axis=axis, keepdims=True, initial=-np.inf)
     return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 

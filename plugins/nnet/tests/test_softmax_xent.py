@@ -152,3 +152,18 @@ def test_c_kernels_match_perform(rng, c_mode, dtype):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
     with pytest.raises(IndexError, match="outside"):
         fc(xv, np.full(9, 7, dtype="int32"), gv)
+
+
+@pytest.mark.parametrize("backend", ["py", "c"])
+@pytest.mark.parametrize("shape", [(2, 0), (0, 0), (0, 3)])
+def test_softmax_of_empty_arrays_is_empty(backend, shape):
+    """A zero-size input gives a zero-size output of its shape, on both backends (found by
+    scripts/fuzz_c.py: perform's max over an empty row raised, the C code returned)."""
+    if backend == "c" and not c_backend_ok()[0]:
+        pytest.skip("no C backend")
+    from opcore.compile import Mode
+
+    x = T.dmatrix("x")
+    f = opcore.function([x], [Softmax(-1)(x), LogSoftmax(-1)(x)], mode=Mode(backend=backend))
+    for got in f(np.zeros(shape)):
+        assert got.shape == shape and got.dtype == np.float64
