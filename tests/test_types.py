@@ -1,6 +1,7 @@
 """mypy type-checks the core's graph, compile and tensor layers with the settings in the root
-pyproject.toml (``[tool.mypy]``: lenient, unannotated bodies unchecked; modules still listed in
-its override carry known errors and are being fixed)."""
+pyproject.toml (``[tool.mypy]``: lenient, unannotated bodies unchecked, except in
+``opcore.graph`` where every body is checked; modules still listed in its ``ignore_errors``
+override carry known errors and are being fixed)."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from opcore.config import config
+from opcore.plugins import get_host
 
 # Theano's linker names and what they mean here: a backend name, or 'auto' (best healthy).
 LINKER_NAMES = {
@@ -52,7 +53,6 @@ class Mode:
         if linker in LINKER_NAMES:
             target = LINKER_NAMES[linker]
         else:
-            from opcore.plugins import get_host
 
             host = get_host()
             host.ensure_loaded()
@@ -100,7 +100,6 @@ class Mode:
         return self._copy(require=tuple(dict.fromkeys(self.require + tags)))
 
     def select_backend(self):
-        from opcore.plugins import get_host
 
         host = get_host()
         if self.backend is not None:

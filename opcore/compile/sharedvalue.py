@@ -6,6 +6,7 @@ import copy
 
 from opcore.graph.basic import Variable
 from opcore.config import config
+from opcore.plugins import get_host
 
 _constructors: list = []
 
@@ -81,7 +82,6 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **
         raise TypeError(f"shared() takes a value, not the symbolic variable {value}")
 
     if str(config.device) != "cpu":  # a GPU plugin registers its constructor when it loads
-        from opcore.plugins import get_host
 
         get_host().ensure_loaded()
     for ctor in _constructors:

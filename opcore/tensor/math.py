@@ -20,7 +20,9 @@ ELEMWISE: dict[str, Elemwise] = {}
 
 
 def _make(name, scalar_name=None):
-    op = Elemwise(S.ALL_OPS[scalar_name or name])
+    # named as Theano named its tensor functions' ops (T.mul's op.name is Elemwise{mul,no_inplace})
+    op = Elemwise(S.ALL_OPS[scalar_name or name],
+                  name=f"Elemwise{{{S.ALL_OPS[scalar_name or name]},no_inplace}}")
     ELEMWISE[name] = op
 
     def fn(*args):

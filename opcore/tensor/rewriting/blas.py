@@ -8,10 +8,10 @@ import numpy as np
 from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
 from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemv, ger
 from opcore.tensor.elemwise import DimShuffle
-from opcore.tensor.math import Dot
+from opcore.tensor.math import Dot, neg
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
-from opcore.tensor.rewriting.utils import const_value, owner_is, single_client
+from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
 
 _BLAS = ("float32", "float64")
 
@@ -78,15 +78,17 @@ def _beta(fgraph, z, out):
     return (cast(b, out.dtype) if b.dtype != out.dtype else b), w
 
 
-@register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add",),
+@register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add", "sub"),
                   after=("dot_to_gemv",))
 def add_to_gemm(fgraph, node):
     """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)``; ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv; a
-    scaled ``z = b*w`` gives ``Gemm(w, a, x, y, b)`` / ``Gemv(w, a*c, A, v, b)``."""
+    scaled ``z = b*w`` gives ``Gemm(w, a, x, y, b)`` / ``Gemv(w, a*c, A, v, b)``; ``z - a*dot``
+    (a gradient step ``W - lr * dot(x.T, g)``) is ``Gemm(z, -a, x, y, 1)``."""
     out = node.outputs[0]
-    if out.dtype not in _BLAS or out.ndim not in (1, 2):
+    name = scalar_name(node)
+    if out.dtype not in _BLAS or out.ndim not in (1, 2) or name not in ("add", "sub"):
         return None
-    for k in (0, 1):
+    for k in ((0, 1) if name == "add" else (0,)):
         z, term = node.inputs[k], node.inputs[1 - k]
         if z.type.broadcastable != out.type.broadcastable or z.dtype != out.dtype:
             continue
@@ -98,6 +100,10 @@ def add_to_gemm(fgraph, node):
             a = _one(out.dtype)
         if a.dtype != out.dtype:
             a = cast(a, out.dtype)
+        if name == "sub":
+            av = const_value(a)
+            a = (constant(np.asarray(-np.asarray(av), dtype=out.dtype)) if av is not None
+                 else neg(a))
         if isinstance(p.op, Dot) and out.ndim == 2:
             x, y = p.inputs
             if x.ndim == 2 and y.ndim == 2 and _same_float(x, y, z):
