@@ -18,6 +18,7 @@ from opcore.cbuild.trust import check_path
 from opcore.graph.op import Op
 from opcore.plugins import WELL_KNOWN_COMMANDS, flag_install_hint, install_hint
 from opcore.plugins.manager import SLOW_IMPORT_SECONDS
+from opcore.plugins import get_host
 
 # The first-party plugins `opcore doctor` mentions when they are not loaded, with what they add.
 FIRST_PARTY = {"opcore-cpu-c": "C backend", "opcore-nnet": "nnet ops",
@@ -39,7 +40,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] in (["--version"], ["-V"]):
         print(f"opcore {_version()}")
         return 0
-    from opcore.plugins import get_host
 
     host = get_host().ensure_loaded(strict=False, warn=False)
     parser = argparse.ArgumentParser(prog="opcore", description="opcore command line tools")
@@ -89,7 +89,6 @@ def configure_plugins(parser: argparse.ArgumentParser) -> None:
 
 def plugins_document() -> dict[str, Any]:
     """The ``opcore plugins --json`` document (a public, versioned schema)."""
-    from opcore.plugins import get_host
 
     host = get_host()
     plugins = host.report()
@@ -269,7 +268,6 @@ def _check_plugins(host: Any) -> list[Check]:
 
 def doctor_checks() -> list[Check]:
     """Every ``opcore doctor`` check, in display order."""
-    from opcore.plugins import get_host
 
     host = get_host().ensure_loaded(strict=False, warn=False)
     config = host.config.config

@@ -277,9 +277,9 @@ class DataParallel:
             try:
                 if self._fn_future is None or self._fn_future.status != "finished":
                     self.scatter_function()
-                futures = []
-                pv = self.client.scatter(values, broadcast=True, hash=False, timeout=self.timeout)
-                futures = [self.client.submit(_shard_grads, self._fn_future, pv, w, *shard,
+                # the parameter values travel inside each shard's task (not a broadcast scatter:
+                # that can wait forever on a worker that dies during it)
+                futures = [self.client.submit(_shard_grads, self._fn_future, values, w, *shard,
                                               pure=False, retries=self.retries)
                            for w, shard in self._shards(batch)]
                 distributed.wait(futures, timeout=self.timeout)

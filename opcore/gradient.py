@@ -12,6 +12,7 @@ from opcore.graph.traversal import io_toposort
 from opcore.tensor.gradient_ops import (ConsiderConstant, DisconnectedGrad, GradClip,  # noqa: F401
                                         GradScale, ZeroGrad, consider_constant,
                                         disconnected_grad, grad_clip, grad_scale, zero_grad)
+from opcore.scalar.basic import second
 
 
 class DisconnectedInputError(ValueError):
@@ -58,7 +59,6 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
         if cost not in seeds:
             # second(cost, 1): a 1 shaped like the cost that still depends on it, as in Theano,
             # so function([x], grad(x + 1, x)) does not see x as unused
-            from opcore.scalar.basic import second
 
             # an integer-valued cost gets a float seed: its gradients are float (zero), as in Theano
             seed_dt = cost.dtype if cost.dtype.startswith(("float", "complex")) else T.config.floatX
@@ -109,7 +109,6 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
 def _zeros_connected(T, w):
     """Zeros shaped like ``w`` that still depend on it (Theano's fill(w, 0)), so a function
     returning a disconnected gradient does not report ``w`` as an unused input."""
-    from opcore.scalar.basic import second
 
     dt = w.dtype if w.dtype.startswith(("float", "complex")) else T.config.floatX
     return T.Elemwise(second)(w, T.constant(np.zeros((), dtype=dt)))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -195,3 +197,37 @@ def test_a_worker_lost_during_training_leaves_parameters_consistent(client):
     np.testing.assert_allclose(losses, ref_losses, rtol=1e-10)
     np.testing.assert_allclose(W.get_value(), ref_W, rtol=1e-10, atol=1e-13)
     np.testing.assert_allclose(b.get_value(), ref_b, rtol=1e-10, atol=1e-13)
+
+
+def test_map_blocks_says_which_array_does_not_fit():
+    x, m = T.dmatrix("x"), T.dvector("m")
+    f = opcore.function([x, m], x * m.dimshuffle(0, "x"))
+    with pytest.raises(TypeError, match="array 1 has 2 dimension"):
+        map_blocks(f, da.ones((4, 3), chunks=2), da.ones((4, 3), chunks=2))
+    with pytest.raises(ValueError, match="array 1 has 5 rows, array 0 has 4"):
+        map_blocks(f, da.ones((4, 3), chunks=2), da.ones(5, chunks=2))
+    with pytest.raises(TypeError, match=r"takes 2 input\(s\)"):
+        map_blocks(f, da.ones((4, 3), chunks=2))
+
+
+def test_import_opcore_does_not_import_dask():
+    code = "import sys, opcore, opcore.tensor; print('dask' in sys.modules, 'distributed' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_data_parallel_with_a_summed_loss_equals_single_process_sgd(client):
+    batches = _batches(5, seed=8)
+    x, y, W, b, _ = _model()
+    p = T.nnet.softmax(T.dot(x, W) + b)
+    loss = -T.sum(T.log(p[T.arange(y.shape[0]), y]))
+    gW, gb = opcore.grad(loss, [W, b])
+    W0, b0 = W.get_value(), b.get_value()
+    train = opcore.function([x, y], loss, updates=[(W, W - 0.01 * gW), (b, b - 0.01 * gb)])
+    ref = [float(train(*bt)) for bt in batches]
+    ref_W = W.get_value()
+    W.set_value(W0)
+    b.set_value(b0)
+    dp = DataParallel(loss, [W, b], [x, y], client, lr=0.01, reduction="sum")
+    np.testing.assert_allclose([dp.step(*bt) for bt in batches], ref, rtol=1e-10)
+    np.testing.assert_allclose(W.get_value(), ref_W, rtol=1e-10, atol=1e-13)

@@ -159,3 +159,11 @@ def test_reduction_names_show_theanos_accumulator():
     assert str(i.prod().owner) == "Prod{acc_dtype=int64}(i)"
     assert str((m > 0).all(axis=1).owner.op) == "All{axis=[1]}"  # the op alone: opcore's form
     assert debugprint(x.sum(), file="str").splitlines()[0] == "Sum{acc_dtype=float64} [id A] ''   "
+
+
+def test_tensor_function_ops_carry_theanos_name():
+    x = T.dvector("x")
+    assert (x * 2).owner.op.name == "Elemwise{mul,no_inplace}"
+    f = opcore.function([x], T.exp(x) + x, mode=opcore.Mode(linker="py").excluding("fusion"))
+    names = [str(n.op) for n in f.maker.fgraph.toposort()]
+    assert "Elemwise{add}[(0, 0)]" in names  # the in-place op does not keep the no_inplace name

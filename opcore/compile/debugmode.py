@@ -29,6 +29,8 @@ import numpy as np
 from opcore.compile.linker import Linker
 from opcore.graph.params import perform_params
 from opcore.compile.mode import Mode
+from opcore.graph.traversal import clone_replace
+from opcore.plugins import get_host
 
 
 class DebugModeError(Exception):
@@ -95,7 +97,6 @@ class _ShapeChecker:
     def _build(self):
         import opcore.tensor as T
         from opcore.compile.function import function
-        from opcore.graph.traversal import clone_replace
 
         node = self.node
         fn = getattr(node.op, "infer_shape", None)
@@ -136,7 +137,6 @@ class DebugLinker(Linker):
     def other_linkers(self):
         """``[(backend name, linker)]`` for every healthy backend except pure Python."""
         if self._others is None:
-            from opcore.plugins import get_host
 
             host = get_host()
             host.ensure_loaded()

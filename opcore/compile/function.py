@@ -20,6 +20,7 @@ from opcore.compile.mode import Mode, get_mode
 from opcore.compile.progress import compile_progress
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.compile.vm import VM, ProfileStats
+from opcore.graph.rewriting import rewrite_graph
 
 
 #: the Mode of the function being linked, so inner graphs (scan) compile with the same one
@@ -258,7 +259,6 @@ class FunctionMaker:
         t1 = time.perf_counter()
         self.backend = self.mode.select_backend()
         config.check_unknown()  # plugins are loaded now: a flag nobody declared is a typo
-        from opcore.graph.rewriting import rewrite_graph
 
         include = self.mode.include + tuple(self.backend.requires)
         exclude = self.mode.exclude + tuple(self.backend.incompatible)
@@ -475,6 +475,8 @@ class Function:
         self.single = maker.single
         # cells emptied after each call: returned buffers must not be reused by the next call
         self.clear_cells = self.recycle_cells + self.input_cells
+        #: True: inputs are stored as given, without type checks or conversion (Theano's
+        #: ``trust_input``: a value of the wrong dtype or rank is then undefined behaviour)
         self.trust_input = False
 
     def _link_input_storage(self) -> None:
@@ -517,10 +519,16 @@ class Function:
         return fast
 
     def __call__(self, *args, **kwargs):
+        t_call = time.perf_counter()
         if kwargs or len(args) != self.n_in:
             args = self._bind(args, kwargs)
-        for cell, filt, a in zip(self.input_cells, self.filters, args):
-            cell[0] = filt(a)
+        if self.trust_input:
+            # the caller guarantees values of the inputs' types: stored as given, unchecked
+            for cell, a in zip(self.input_cells, args):
+                cell[0] = a
+        else:
+            for cell, filt, a in zip(self.input_cells, self.filters, args):
+                cell[0] = filt(a)
         if self.destroyed_cells:
             copy_unsafe_destroyed(self.destroyed_cells, self.value_cells)
         if self.profile is not None:
@@ -545,6 +553,8 @@ class Function:
                 shared_cell[0] = val
         for c in self.clear_cells:
             c[0] = None
+        # Theano's counter of the time spent in calls of the mode's functions
+        self.maker.mode.call_time += time.perf_counter() - t_call
         return outs
 
     def placement(self, node) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from opcore.config import config
+from opcore.plugins import get_host
 
 # Theano's linker names and what they mean here: a backend name, or 'auto' (best healthy).
 LINKER_NAMES = {
@@ -30,7 +31,14 @@ class Mode:
     >>> from opcore.compile import Mode
     >>> Mode(linker='py', optimizer='fast_run').excluding('fusion').exclude
     ('fusion',)
+
+    ``call_time`` (float, seconds) adds up the time spent in calls of the functions compiled with
+    this mode, as Theano's ``Mode.call_time`` does; ``fn_time`` is kept at 0.0 for Theano code that
+    reads it.
     """
+
+    call_time = 0.0
+    fn_time = 0.0
 
     def __init__(self, linker=None, optimizer="fast_run", backend=None, include=(), exclude=(),
                  require=(), name=None, debug=False):
@@ -45,7 +53,6 @@ class Mode:
         if linker in LINKER_NAMES:
             target = LINKER_NAMES[linker]
         else:
-            from opcore.plugins import get_host
 
             host = get_host()
             host.ensure_loaded()
@@ -70,11 +77,14 @@ class Mode:
         self.require = tuple(require)
         self.name = name
         self.debug = debug
+        self.call_time = 0.0
+        self.fn_time = 0.0
 
     def _copy(self, **kw):
         m = Mode.__new__(Mode)
         m.__dict__.update(self.__dict__)
         m.__dict__.update(kw)
+        m.call_time = m.fn_time = 0.0
         return m
 
     def including(self, *tags):
@@ -90,7 +100,6 @@ class Mode:
         return self._copy(require=tuple(dict.fromkeys(self.require + tags)))
 
     def select_backend(self):
-        from opcore.plugins import get_host
 
         host = get_host()
         if self.backend is not None:
@@ -119,23 +128,30 @@ def register_mode(name: str, factory) -> None:
     PREDEFINED_MODES[name.upper()] = factory
 
 
+#: the Mode objects FAST_RUN / FAST_COMPILE / Mode resolve to, per flag setting (see get_mode)
+_NAMED_MODES: dict = {}
+
+
 def get_mode(mode) -> Mode:
-    """Resolve None / a mode name / a Mode instance."""
+    """Resolve None / a mode name / a Mode instance.
+
+    As in Theano, a name resolves to the same ``Mode`` object each time while the flags it
+    depends on (``linker``, ``optimizer``, ``optimizer_including``/``_excluding``/``_requiring``)
+    stay the same, so ``get_default_mode().call_time`` counts the calls of every function
+    compiled with the default mode.
+    """
     if mode is None:
         mode = config.mode
     if isinstance(mode, Mode):
         return mode
     if isinstance(mode, str):
         key = mode.upper()
-        if key == "FAST_RUN":
-            return _with_config_tags(Mode(optimizer="fast_run", name="FAST_RUN"))
-        if key == "FAST_COMPILE":
-            return _with_config_tags(Mode(linker="py", optimizer="fast_compile",
-                                          name="FAST_COMPILE"))
-        if key == "MODE":
-            # Theano's default: the linker and optimizer flags
-            opt = None if config.optimizer == "None" else config.optimizer
-            return _with_config_tags(Mode(linker=config.linker, optimizer=opt, name="Mode"))
+        if key in ("FAST_RUN", "FAST_COMPILE", "MODE"):
+            flags = (key, config.linker, config.optimizer, config.optimizer_including,
+                     config.optimizer_excluding, config.optimizer_requiring)
+            if flags not in _NAMED_MODES:
+                _NAMED_MODES[flags] = _named_mode(key)
+            return _NAMED_MODES[flags]
         if key in ("DEBUGMODE", "DEBUG_MODE"):
             from opcore.compile.debugmode import DebugMode
 
@@ -145,6 +161,18 @@ def get_mode(mode) -> Mode:
         raise ValueError(f"unknown mode {mode!r}; valid: FAST_RUN, FAST_COMPILE, DebugMode, "
                          f"{', '.join(sorted(PREDEFINED_MODES))} or a Mode")
     raise TypeError(f"mode must be a string or a Mode, got {type(mode).__name__}")
+
+
+def _named_mode(key: str) -> Mode:
+    """A new Mode for FAST_RUN, FAST_COMPILE or Mode (upper-cased) under the current flags."""
+    if key == "FAST_RUN":
+        return _with_config_tags(Mode(optimizer="fast_run", name="FAST_RUN"))
+    if key == "FAST_COMPILE":
+        return _with_config_tags(Mode(linker="py", optimizer="fast_compile",
+                                      name="FAST_COMPILE"))
+    # "MODE": Theano's default, built from the linker and optimizer flags
+    opt = None if config.optimizer == "None" else config.optimizer
+    return _with_config_tags(Mode(linker=config.linker, optimizer=opt, name="Mode"))
 
 
 def _with_config_tags(mode: Mode) -> Mode:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 from opcore.graph.basic import Variable
+from opcore.config import config
+from opcore.plugins import get_host
 
 _constructors: list = []
 
@@ -78,10 +80,8 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False, **
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared() takes a value, not the symbolic variable {value}")
-    from opcore.config import config
 
     if str(config.device) != "cpu":  # a GPU plugin registers its constructor when it loads
-        from opcore.plugins import get_host
 
         get_host().ensure_loaded()
     for ctor in _constructors:

@@ -33,6 +33,7 @@ class Variable(Node):
     """
 
     __slots__ = ("type", "owner", "index", "name", "tag", "auto_name", "fgraph", "__weakref__")
+    fgraph: Any  # the FunctionGraph holding this variable, set by FunctionGraph (absent before)
 
     def __init__(self, type, owner=None, index=None, name: str | None = None) -> None:
         self.type = type
@@ -114,6 +115,11 @@ class Variable(Node):
 
 class _Tag:
     """Free-form annotations attached to a variable (test values, traces)."""
+
+    # attributes the core itself sets (declared for type checkers; absent until set)
+    _eval_cache: dict[tuple[int, ...], Callable[..., Any]]
+    values_eq_approx: Callable[..., bool]
+    test_value: Any
 
     def copy(self):
         t = _Tag()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.describe import as_string
@@ -30,6 +30,9 @@ class FunctionGraph:
 
     ``clients[var]`` lists ``(node, i)`` pairs (``node == 'output'`` for a graph output).
     """
+
+    #: what the last ``rewrite_graph`` did (a ``RewriteReport``; absent before any rewrite)
+    rewrite_report: Any
 
     def __init__(self, inputs: Sequence[Variable] | None = None,
                  outputs: Sequence[Variable] | None = None, features: Iterable[Feature] = (),

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from opcore.graph.basic import Apply, Variable
-from opcore.graph.op import Op
+from opcore.graph.op import Op, ShapeUnknown  # noqa: F401  (ShapeUnknown: its old home)
 from opcore.graph.type import Type
-
-
-class ShapeUnknown(Exception):
-    """Raised by infer_shape when the op cannot tell its output shape symbolically."""
 
 
 class NullType(Type):

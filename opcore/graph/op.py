@@ -17,6 +17,10 @@ from opcore.graph.testvalue import compute_test_values
 
 
 @functools.lru_cache(maxsize=None)
+class ShapeUnknown(Exception):
+    """Raised by infer_shape when the op cannot tell its output shape symbolically."""
+
+
 def _declares_props(cls: type) -> bool:
     """Whether ``cls`` or a base below :class:`Op` sets ``__props__`` itself."""
     return any("__props__" in c.__dict__ for c in cls.__mro__ if c is not Op and c is not object)
@@ -50,12 +54,12 @@ class Op:
         if not self.__props__:
             # an explicit empty __props__ makes every instance equal (Theano); an op that
             # declares no __props__ at all keeps identity equality
-            return self is other or _declares_props(type(self))
+            return self is other or _declares_props(type(self))  # type: ignore[arg-type]
         return self._props() == other._props()
 
     def __hash__(self) -> int:
         if not self.__props__:
-            if _declares_props(type(self)):
+            if _declares_props(type(self)):  # type: ignore[arg-type]
                 return hash(type(self))
             return object.__hash__(self)
         try:
@@ -124,7 +128,8 @@ class Op:
             params = extra[0]
 
             def thunk():
-                perform(node, [c[0] for c in inputs], outputs, params)
+                # an op with params takes them as a fourth argument
+                perform(node, [c[0] for c in inputs], outputs, params)  # type: ignore[call-arg]
         elif len(inputs) == 1:
             i0 = inputs[0]
 
@@ -138,8 +143,8 @@ class Op:
         else:
             def thunk():
                 perform(node, [c[0] for c in inputs], outputs)
-        thunk.inputs = inputs
-        thunk.outputs = outputs
+        thunk.inputs = inputs  # type: ignore[attr-defined]  # the VM reads its storage
+        thunk.outputs = outputs  # type: ignore[attr-defined]
         return thunk
 
     # -- differentiation (optional) --------------------------------------------------------
@@ -162,6 +167,8 @@ class _FromFunctionOp(Op):
     """The op made by :func:`as_op`: a Python function with fixed input/output types."""
 
     __props__ = ("fn", "itypes", "otypes", "infer_shape_fn")
+    itypes: tuple[Any, ...]
+    otypes: tuple[Any, ...]
 
     def __init__(self, fn, itypes, otypes, infer_shape):
         self.fn = fn
@@ -182,8 +189,6 @@ class _FromFunctionOp(Op):
 
     def infer_shape(self, fgraph_or_node, *args):
         if self.infer_shape_fn is None:
-            from opcore.graph.null import ShapeUnknown
-
             raise ShapeUnknown(self)
         node, shapes = (args[0], args[1]) if len(args) == 2 else (fgraph_or_node, args[0])
         return self.infer_shape_fn(node, shapes)

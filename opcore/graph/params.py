@@ -118,7 +118,7 @@ class EnumType(Type, dict):
         return (type(self) is type(other) and self.ctype == other.ctype
                 and dict.__eq__(self, other) and self.aliases == other.aliases)
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]  # dict's is None
         return hash((type(self), self.ctype, tuple(sorted(self.items())),
                      tuple(sorted(self.aliases.items()))))
 
@@ -188,7 +188,7 @@ class Params(dict):
     def __setattr__(self, key: str, value: Any) -> None:
         raise AttributeError("Params are read-only")
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]  # dict's is None
         return hash((type(self), self.__params_type__,
                      tuple(_hashable(self[f]) for f in self.__params_type__.fields)))
 

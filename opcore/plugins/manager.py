@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import pluggy
 
-from opcore.config import FlagValueError
+from opcore.config import FlagValueError, config as global_config
 from opcore.plugins import WELL_KNOWN_BACKENDS, flag_install_hint, hookspecs, install_hint
 from opcore.plugins.registries import (
     Backend,
@@ -156,7 +156,6 @@ class PluginHost:
 
     def __init__(self, config: Any = None, builtin: Any = None) -> None:
         if config is None:
-            from opcore.config import config as global_config
 
             config = global_config
         self.pm = _Manager(hookspecs.PROJECT)
@@ -382,10 +381,9 @@ class PluginHost:
             if found is None:
                 return False, f"unknown backend {backend!r}"
             backend = found
-        from opcore.config import config
 
         # a GPU backend's health depends on config.device, which tests and users change
-        key = (backend.name, str(getattr(config, "device", "")))
+        key = (backend.name, str(getattr(global_config, "device", "")))
         if key not in self._health:
             self._health[key] = backend.check()
         return self._health[key]

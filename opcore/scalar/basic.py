@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from opcore.optional import require
+from opcore.config import config
 
 __all__ = ["ScalarOp", "Composite", "upcast", "ALL_OPS", "get_scalar_op", "c_literal"]
 
@@ -49,7 +50,6 @@ def _float_of(dtype: str) -> str:
 
 
 def _floatx() -> str:
-    from opcore.config import config
 
     return config.floatX
 

@@ -20,6 +20,9 @@ import numpy as np
 
 from opcore.graph.basic import Apply, Variable
 from opcore.graph.op import Op
+from opcore.graph.fg import FunctionGraph
+from opcore.graph.null import ShapeUnknown
+from opcore.graph.traversal import clone_replace, graph_inputs
 
 
 class ScanInfo:
@@ -81,7 +84,6 @@ class Scan(Op):
 
     def __init__(self, inner_inputs: Sequence[Variable], inner_outputs: Sequence[Variable],
                  info: ScanInfo) -> None:
-        from opcore.graph.fg import FunctionGraph
 
         self.info = info
         # an isolated copy: rewrites of the outer graph never touch the loop body
@@ -277,7 +279,6 @@ class Scan(Op):
     # -- shapes and derivatives -----------------------------------------------------------------
     def infer_shape(self, node: Apply, shapes: list) -> list:
         import opcore.tensor as T
-        from opcore.graph.null import ShapeUnknown
 
         info = self.info
         if info.has_until:
@@ -312,7 +313,6 @@ class Scan(Op):
 def _nit_shape(op: Scan, node: Apply, q: int):
     """Trailing shape of nit output ``q`` when it depends only on non-sequences and constants."""
     import opcore.tensor as T
-    from opcore.graph.traversal import clone_replace, graph_inputs
 
     info = op.info
     inner = op.inner_outputs[info.n_states + q]

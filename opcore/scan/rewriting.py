@@ -17,6 +17,7 @@ from opcore.graph.basic import Apply, Constant
 from opcore.graph.traversal import ancestors
 from opcore.ifelse import IfElse
 from opcore.scan.op import Scan
+from opcore.graph.destroyhandler import view_root
 
 
 def _branches(node: Apply):
@@ -138,7 +139,6 @@ def ifelse_view(fgraph, node):
     """Let an ifelse return its taken branch's buffer instead of a copy (Theano's in-place
     ifelse), when every branch value is a fresh, non-aliased result read by the ifelse alone: then
     nothing else can observe the aliasing, whichever branch is taken."""
-    from opcore.graph.destroyhandler import view_root
 
     if not isinstance(node.op, IfElse) or node.op.as_view:
         return None

@@ -13,13 +13,16 @@ from opcore.scalar import basic as S
 from opcore.tensor.basic import as_tensor_variable, cast, constant, shape_i
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise, restore_reduced_dims
 from opcore.tensor.type import TensorType
+from opcore.tensor.basic import specify_broadcastable_as, zeros_like
 
 # -- elementwise ----------------------------------------------------------------------------
 ELEMWISE: dict[str, Elemwise] = {}
 
 
 def _make(name, scalar_name=None):
-    op = Elemwise(S.ALL_OPS[scalar_name or name])
+    # named as Theano named its tensor functions' ops (T.mul's op.name is Elemwise{mul,no_inplace})
+    op = Elemwise(S.ALL_OPS[scalar_name or name],
+                  name=f"Elemwise{{{S.ALL_OPS[scalar_name or name]},no_inplace}}")
     ELEMWISE[name] = op
 
     def fn(*args):
@@ -304,7 +307,6 @@ class Argmax(Op):
         return [tuple(s for d, s in enumerate(shapes[0]) if d != self.axis)]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.tensor.basic import zeros_like
 
         return [zeros_like(inputs[0])]
 
@@ -349,7 +351,6 @@ class Nonzero(Op):
             cell[0] = idx.astype("int64")
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.tensor.basic import zeros_like
 
         return [zeros_like(inputs[0], dtype=config.floatX)]
 
@@ -430,7 +431,6 @@ class Dot(Op):
         out = []
         for v, gv in ((x, gx), (y, gy)):
             if gv.broadcastable != v.broadcastable:
-                from opcore.tensor.basic import specify_broadcastable_as
 
                 gv = specify_broadcastable_as(gv, v.type) if gv.type.is_super(v.type) else gv
             out.append(cast(gv, v.dtype) if gv.dtype != v.dtype and v.dtype.startswith("float") else gv)

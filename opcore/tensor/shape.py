@@ -12,6 +12,7 @@ from opcore.tensor.elemwise import DimShuffle
 from opcore.tensor.type import TensorType
 from opcore.graph.null import disconnected_type
 from opcore.scalar.basic import upcast
+from opcore.tensor import math as M
 
 
 class Reshape(Op):
@@ -43,7 +44,6 @@ class Reshape(Op):
                              f"{tuple(int(s) for s in shp)}: {exc}") from None
 
     def infer_shape(self, node, shapes):
-        from opcore.tensor import math as M
         from opcore.tensor.subtensor import subtensor_getitem
 
         x, shp = node.inputs
@@ -181,7 +181,6 @@ class Join(Op):
             raise ValueError(f"{self}: input shapes {[a.shape for a in inputs]}: {exc}") from None
 
     def infer_shape(self, node, shapes):
-        from opcore.tensor import math as M
 
         out = list(shapes[0])
         total = shapes[0][self.axis]

@@ -7,6 +7,7 @@ import numpy as np
 from opcore.compile.sharedvalue import SharedVariable, shared_constructor
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import _TensorMethods
+from opcore.config import config
 
 
 class TensorSharedVariable(_TensorMethods, SharedVariable):
@@ -29,7 +30,6 @@ def tensor_constructor(value, name=None, strict=False, allow_downcast=None, borr
     elif isinstance(value, (int, float, complex, bool, list, tuple)):
         arr = np.asarray(value)
         if isinstance(value, float) or arr.dtype == np.float64 and not isinstance(value, (list, tuple)):
-            from opcore.config import config
 
             arr = arr.astype(config.floatX) if config.floatX != "float64" and isinstance(value, float) else arr
     else:

@@ -15,6 +15,10 @@ from opcore.tensor.basic import (NotScalarConstantError, as_tensor_variable,
                                  get_scalar_constant_value, zeros_like)
 from opcore.tensor.type import TensorType
 from opcore.graph.null import ShapeUnknown, disconnected_type
+from opcore.tensor import math as M
+from opcore.tensor.basic import cast, constant, shape as _shape, shape_i
+from opcore.tensor.elemwise import _sum_to_broadcast
+from opcore.tensor.math import nonzero_values_indices
 
 _INT = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -54,7 +58,6 @@ def _parse(x, idx):
             spec.append(("slice",) + tuple(parts))
         else:
             if _is_bool_array(e):
-                from opcore.tensor.math import nonzero_values_indices
 
                 for part in nonzero_values_indices(e):
                     ins.append(part)
@@ -197,8 +200,6 @@ class Subtensor(Op):
         out[0][0] = r if isinstance(r, np.ndarray) else np.asarray(r)
 
     def infer_shape(self, node, shapes):
-        from opcore.tensor import math as M
-        from opcore.tensor.basic import constant, shape as _shape, shape_i
 
         x, *ins = node.inputs
         static = node.outputs[0].type.shape
@@ -240,7 +241,6 @@ class Subtensor(Op):
 
 def _slice_len(M, n, start, stop, step):
     """Symbolic len(range(*slice(start, stop, step).indices(n)))."""
-    from opcore.tensor.basic import cast, constant
 
     if start is None and stop is None and step is None:
         return n
@@ -310,7 +310,6 @@ class IncSubtensor(Op):
         return [shapes[0]]
 
     def L_op(self, inputs, outputs, gz):
-        from opcore.tensor.elemwise import _sum_to_broadcast
         import opcore.tensor as T
 
         x, y, *ins = inputs
@@ -362,7 +361,6 @@ def set_subtensor(x, y, inplace=False, tolerate_inplace_aliasing=False):
     spec, base, ins = _target(x)
     y = as_tensor_variable(y)
     if y.dtype != base.dtype:
-        from opcore.tensor.basic import cast
 
         y = cast(y, base.dtype)
     return IncSubtensor(spec, set_instead_of_inc=True)(base, y, *ins)
@@ -373,7 +371,6 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, tolerate_inplac
     spec, base, ins = _target(x)
     y = as_tensor_variable(y)
     if y.dtype != base.dtype:
-        from opcore.tensor.basic import cast
 
         y = cast(y, base.dtype)
     return IncSubtensor(spec, set_instead_of_inc=set_instead_of_inc)(base, y, *ins)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from opcore.graph.type import Type
+from opcore.config import config
 
 _ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                "float16", "float32", "float64", "complex64", "complex128")
@@ -56,7 +57,6 @@ class TensorType(Type):
         if isinstance(shape, str):  # Theano's positional order: (dtype, broadcastable, name)
             name, shape = shape, None
         if dtype == "floatX":
-            from opcore.config import config
 
             dtype = config.floatX
         if dtype not in _ALL_DTYPES:  # fast path: already a canonical name

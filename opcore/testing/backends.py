@@ -8,6 +8,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from opcore.plugins import BackendError, UnsupportedOp
+from opcore.plugins import get_host
 
 
 #: Backends made strict by :func:`strict_backend` (the pytest plugin's backend under test).
@@ -51,7 +52,6 @@ def run_on_backend(inputs: Sequence[Any], outputs: Any, values: Sequence[Any], n
     ``supports`` callback) that it cannot run one of the compiled graph's ops.
     """
     import opcore
-    from opcore.plugins import get_host
 
     backend = get_host().select_backend(name)
     outs, _ = _as_list(outputs)
@@ -85,7 +85,6 @@ def compare_backends(inputs: Sequence[Any], outputs: Any, values: Sequence[Any],
     >>> doubled.tolist()
     [0.0, 2.0, 4.0]
     """
-    from opcore.plugins import get_host
 
     host = get_host().ensure_loaded()
     explicit = backends is not None
@@ -162,7 +161,6 @@ def strict_backend(name: str) -> Any:
     Used by the pytest plugin so that an op the backend lacks xfails instead of silently running
     a fallback.
     """
-    from opcore.plugins import get_host
 
     host = get_host().ensure_loaded()
     backend = host.backends.get(name)

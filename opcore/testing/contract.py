@@ -13,6 +13,8 @@ import numpy as np
 from opcore.graph.params import perform_params
 from opcore.plugins import UnsupportedOp
 from opcore.testing.backends import _assert_close, run_on_backend
+from opcore.graph.op import Op
+from opcore.plugins import get_host
 
 
 @dataclass
@@ -50,7 +52,6 @@ def call_infer_shape(op: Any, node: Any, shapes: list[tuple]) -> list[tuple]:
 
 
 def _has_own(op: Any, method: str) -> bool:
-    from opcore.graph.op import Op
 
     impl = getattr(type(op), method, None)
     return impl is not None and impl is not getattr(Op, method, None)
@@ -128,7 +129,6 @@ def _check_identity(op: Any, report: ContractReport) -> None:
 def _check_backends(op: Any, node: Any, inputs: list, values: Sequence[Any], expected: list,
                     backends: Sequence[str] | None, rtol: float | None, atol: float | None,
                     report: ContractReport) -> None:
-    from opcore.plugins import get_host
 
     host = get_host().ensure_loaded()
     names = list(backends) if backends is not None else [b.name for b in host.healthy_backends()]

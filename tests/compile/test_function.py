@@ -324,3 +324,23 @@ def test_wrong_rank_update_does_not_suggest_a_cast():
     wf = opcore.shared(np.zeros(3, dtype="float32"), name="wf")
     with pytest.raises(TypeError, match=r"cast it: T.cast\(expr, 'float32'\)"):
         opcore.function([m], [], updates=[(wf, m.sum(axis=0))])
+
+
+def test_trust_input_stores_values_without_filtering():
+    """``f.trust_input = True`` (Theano's attribute): inputs of the right type give the same
+    results and skip the per-input check and conversion; switching it off checks again."""
+    a, b = T.dvector("a"), T.dvector("b")
+    f = opcore.function([a, b], a * b + 1)
+    x, y = np.arange(3.0), np.full(3, 2.0)
+    want = x * y + 1
+
+    def refuse(v):
+        raise AssertionError("an input was filtered")
+
+    f.trust_input = True
+    f.filters = [refuse, refuse]
+    np.testing.assert_array_equal(f(x, y), want)
+    np.testing.assert_array_equal(f(b=y, a=x), want)
+    f.trust_input = False
+    with pytest.raises(AssertionError, match="filtered"):
+        f(x, y)

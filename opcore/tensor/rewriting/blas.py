@@ -8,10 +8,10 @@ import numpy as np
 from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
 from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemv, ger
 from opcore.tensor.elemwise import DimShuffle
-from opcore.tensor.math import Dot
+from opcore.tensor.math import Dot, neg
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
-from opcore.tensor.rewriting.utils import const_value, owner_is, single_client
+from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
 
 _BLAS = ("float32", "float64")
 
@@ -69,15 +69,26 @@ def dot_to_gemv(fgraph, node):
     return [gemv(y0, _one(out.dtype), A, x, constant(np.zeros((), dtype=out.dtype)))]
 
 
-@register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add",),
+def _beta(fgraph, z, out):
+    """``(b, w)`` when ``z`` is ``b * w`` with scalar b (the scale becomes the BLAS call's beta,
+    one elementwise loop fewer), else ``(1, z)``."""
+    b, w = _scaled(fgraph, z)
+    if b is None or w.type.broadcastable != out.type.broadcastable or w.dtype != out.dtype:
+        return _one(out.dtype), z
+    return (cast(b, out.dtype) if b.dtype != out.dtype else b), w
+
+
+@register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add", "sub"),
                   after=("dot_to_gemv",))
 def add_to_gemm(fgraph, node):
-    """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)`` (``b*w + a*dot(x, y)`` -> ``Gemm(w, a, x, y,
-    b)``); ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv."""
+    """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)``; ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv; a
+    scaled ``z = b*w`` gives ``Gemm(w, a, x, y, b)`` / ``Gemv(w, a*c, A, v, b)``; ``z - a*dot``
+    (a gradient step ``W - lr * dot(x.T, g)``) is ``Gemm(z, -a, x, y, 1)``."""
     out = node.outputs[0]
-    if out.dtype not in _BLAS or out.ndim not in (1, 2):
+    name = scalar_name(node)
+    if out.dtype not in _BLAS or out.ndim not in (1, 2) or name not in ("add", "sub"):
         return None
-    for k in (0, 1):
+    for k in ((0, 1) if name == "add" else (0,)):
         z, term = node.inputs[k], node.inputs[1 - k]
         if z.type.broadcastable != out.type.broadcastable or z.dtype != out.dtype:
             continue
@@ -89,23 +100,22 @@ def add_to_gemm(fgraph, node):
             a = _one(out.dtype)
         if a.dtype != out.dtype:
             a = cast(a, out.dtype)
+        if name == "sub":
+            av = const_value(a)
+            a = (constant(np.asarray(-np.asarray(av), dtype=out.dtype)) if av is not None
+                 else neg(a))
         if isinstance(p.op, Dot) and out.ndim == 2:
             x, y = p.inputs
             if x.ndim == 2 and y.ndim == 2 and _same_float(x, y, z):
-                # b*w + a*dot(x, y): the scale of z becomes Gemm's beta (one loop fewer)
-                b, w = _scaled(fgraph, z)
-                if (b is None or w.type.broadcastable != out.type.broadcastable
-                        or w.dtype != out.dtype):
-                    b, w = _one(out.dtype), z
-                elif b.dtype != out.dtype:
-                    b = cast(b, out.dtype)
+                b, w = _beta(fgraph, z, out)
                 return [gemm(w, a, x, y, b)]
         if isinstance(p.op, Gemv) and out.ndim == 1:
             _, c, A, v, beta = p.inputs
             bv = const_value(beta)
             if bv is not None and bv == 0 and _same_float(A, v, z):
                 scale = a if const_value(c) == 1 else a * c
-                return [gemv(z, as_tensor_variable(scale), A, v, _one(out.dtype))]
+                b, w = _beta(fgraph, z, out)
+                return [gemv(w, as_tensor_variable(scale), A, v, b)]
     return None
 
 

@@ -33,7 +33,9 @@ def elemwise_inplace(fgraph, node):
             continue
         if not dh.can_destroy(fgraph, node, i):
             continue
-        new_op = Elemwise(op.scalar_op, {0: i}, name=op.name)
+        # a user-chosen name is kept; Theano's ",no_inplace}" name would now be wrong
+        name = None if (op.name or "").endswith(",no_inplace}") else op.name
+        new_op = Elemwise(op.scalar_op, {0: i}, name=name)
         try:
             return [new_op(*node.inputs)]
         except TypeError:  # e.g. the input's static shape is less precise than the output's

@@ -14,6 +14,7 @@ from opcore.tensor.basic import (
 )
 from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.type import TensorType
+from opcore.graph.traversal import ancestors
 
 FLOATS = ("float16", "float32", "float64", "complex64", "complex128")
 
@@ -99,7 +100,6 @@ def fit(new: Variable, old: Variable, fgraph=None) -> Variable | None:
 
 
 def _mentions(dims, var) -> bool:
-    from opcore.graph.traversal import ancestors
 
     return var in set(ancestors(list(dims)))
 

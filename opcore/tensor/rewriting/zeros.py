@@ -46,7 +46,7 @@ def _zeros_like_output(fgraph, node):
 @register_rewrite("mul_by_zero", "fast_run", tracks=("mul",))
 def mul_by_zero(fgraph, node):
     """``x * alloc(0, ...)`` (any operand all zeros) -> zeros of the product's shape."""
-    if len(node.outputs) != 1 or not any(is_zeros(i) for i in node.inputs):
+    if scalar_name(node) != "mul" or not any(is_zeros(i) for i in node.inputs):
         return None
     return _zeros_like_output(fgraph, node)
 

@@ -316,6 +316,49 @@ def test_scaled_z_becomes_gemms_beta(dtype, rng):
     assert Gemm in [type(op) for op in ops(f)]
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scaled_y_becomes_gemvs_beta(dtype, rng):
+    """``b*u + dot(A, v)`` (L2 weight decay plus a gradient) is one Gemv with beta b."""
+    u, v = T.vector("u", dtype=dtype), T.vector("v", dtype=dtype)
+    A = T.matrix("A", dtype=dtype)
+    b = T.scalar("b", dtype=dtype)
+    vals = [rng.random(3).astype(dtype), rng.random(4).astype(dtype),
+            rng.random((3, 4)).astype(dtype), np.asarray(0.3, dtype)]
+    mode = FAST.excluding("fusion")
+    for y in (0.02 * u, b * u):
+        out = y + T.dot(A, v)
+        f = opcore.function([u, v, A, b], out, mode=mode, on_unused_input="ignore")
+        g = opcore.function([u, v, A, b], out, mode=NONE, on_unused_input="ignore")
+        np.testing.assert_allclose(f(*vals), g(*vals), rtol=1e-6 if dtype == "float32" else 1e-13)
+        assert [type(op) for op in ops(f)].count(Gemv) == 1
+        assert not any(isinstance(op, Elemwise) for op in ops(f)), ops(f)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gradient_step_subtracting_a_dot_is_one_blas_call(dtype, rng):
+    """``W - lr*dot(x, g)`` (constant or symbolic lr) is one Gemm, ``u - lr*dot(A, v)`` one Gemv;
+    ``dot(x, y) - W`` keeps its Dot; the inputs are left unchanged."""
+    W, x, y = (T.matrix(n, dtype=dtype) for n in "Wxy")
+    u, v = T.vector("u", dtype=dtype), T.vector("v", dtype=dtype)
+    lr = T.scalar("lr", dtype=dtype)
+    vals = [rng.random((3, 5)).astype(dtype), rng.random((3, 4)).astype(dtype),
+            rng.random((4, 5)).astype(dtype), rng.random(3).astype(dtype),
+            rng.random(4).astype(dtype), np.asarray(0.3, dtype)]
+    ins = [W, x, y, u, v, lr]
+    mode = FAST.excluding("fusion")
+    cases = [(W - 0.1 * T.dot(x, y), Gemm), (W - lr * T.dot(x, y), Gemm), (W - T.dot(x, y), Gemm),
+             (u - 0.1 * T.dot(x, v), Gemv), (T.dot(x, y) - W, Dot)]
+    for out, kind in cases:
+        f = opcore.function(ins, out, mode=mode, on_unused_input="ignore")
+        g = opcore.function(ins, out, mode=NONE, on_unused_input="ignore")
+        given = [np.copy(a) for a in vals]
+        np.testing.assert_allclose(f(*given), g(*vals), rtol=1e-6 if dtype == "float32" else 1e-13)
+        for a, b in zip(given, vals):
+            np.testing.assert_array_equal(a, b)
+        kinds = [type(op) for op in ops(f)]
+        assert kinds.count(kind) == 1 and (kind is Dot or Dot not in kinds), kinds
+
+
 def test_blas_ops_float32_and_errors(rng):
     z = T.fmatrix("z")
     x = T.fmatrix("x")
