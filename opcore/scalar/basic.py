@@ -372,8 +372,8 @@ _def("and_", 2, np.bitwise_and, "({0} & {1})", grad=_zero_grads, commutative=Tru
 _def("or_", 2, np.bitwise_or, "({0} | {1})", grad=_zero_grads, commutative=True, py_op="|")
 _def("xor", 2, np.bitwise_xor, "({0} ^ {1})", grad=_zero_grads, commutative=True, py_op="^")
 _def("invert", 1, np.invert, None, grad=_zero_grads, py_op="~")
-_def("isnan", 1, np.isnan, "isnan({0})", out="bool", grad=_zero_grads)
-_def("isinf", 1, np.isinf, "isinf({0})", out="bool", grad=_zero_grads)
+_def("isnan", 1, np.isnan, "(isnan({0}) != 0)", out="bool", grad=_zero_grads)
+_def("isinf", 1, np.isinf, "(isinf({0}) != 0)", out="bool", grad=_zero_grads)
 
 
 def _switch_dtype(c, a, b):
