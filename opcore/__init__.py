@@ -51,8 +51,6 @@ def __getattr__(name):
     if name in ("scan_module", "ifelse", "sparse", "printing", "gradient", "testing", "plugins",
                 "gof", "typed_list", "gpuarray", "misc"):
         if name == "sparse":
-            from opcore.plugins import resolve_namespace
-
-            return resolve_namespace("opcore.sparse")
+            return _plugins.resolve_namespace("opcore.sparse")
         return importlib.import_module(f"opcore.{name}")
     raise AttributeError(f"module 'opcore' has no attribute {name!r}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 
 from opcore.config import config  # noqa: F401
+from opcore.plugins import get_host as _get_host
 # Theano's module theano.tensor.var is imported before the functions, as Theano's __init__ does:
 # importing a submodule binds its name on the package, and the T.var function must win.
 from opcore.tensor import var as _var_module  # noqa: F401,E402
@@ -145,9 +146,7 @@ def __getattr__(name):
     # opcore.tensor.nnet and opcore.tensor.signal are contributed by a plugin (opcore-nnet),
     # found on first access.
     if name in ("nnet", "signal"):
-        from opcore.plugins import get_host
-
-        return get_host().namespaces.resolve("opcore.tensor." + name)
+        return _get_host().namespaces.resolve("opcore.tensor." + name)
     if name in _SUBMODULES:  # Theano's T.opt, T.shared_randomstreams... without an import
         return importlib.import_module("opcore.tensor." + name)
     raise AttributeError(f"module 'opcore.tensor' has no attribute {name!r}")
