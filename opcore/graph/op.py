@@ -16,11 +16,11 @@ from opcore.graph.params import perform_params
 from opcore.graph.testvalue import compute_test_values
 
 
-@functools.lru_cache(maxsize=None)
 class ShapeUnknown(Exception):
     """Raised by infer_shape when the op cannot tell its output shape symbolically."""
 
 
+@functools.lru_cache(maxsize=None)
 def _declares_props(cls: type) -> bool:
     """Whether ``cls`` or a base below :class:`Op` sets ``__props__`` itself."""
     return any("__props__" in c.__dict__ for c in cls.__mro__ if c is not Op and c is not object)

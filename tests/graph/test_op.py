@@ -248,3 +248,13 @@ def test_empty_props_make_all_instances_equal():
     check_op_contract(DoubleOp(), [xv])
     g = opcore.function([x], [_Stateful(2)(x), _Stateful(3)(x)])
     np.testing.assert_array_equal(g(xv)[1], 3 * xv)
+
+
+def test_shape_unknown_is_an_exception_class_that_can_be_caught():
+    from opcore.graph.op import ShapeUnknown
+
+    assert isinstance(ShapeUnknown, type) and issubclass(ShapeUnknown, Exception)
+    try:
+        raise ShapeUnknown("op")
+    except (ValueError, ShapeUnknown) as exc:  # as the shape feature catches it
+        assert isinstance(exc, ShapeUnknown)
