@@ -148,9 +148,16 @@ class Elemwise(Op):
         else:
             if self.inplace_pattern and so.numpy is not None and isinstance(so.numpy, np.ufunc):
                 o, i = self.inplace_pattern[0]
-                so.numpy(*inputs, out=inputs[i])
-                output_storage[0][0] = inputs[i]
-                return
+                try:
+                    so.numpy(*inputs, out=inputs[i])
+                except TypeError:
+                    # the ufunc's own loop gives another dtype than the op's output (NumPy's
+                    # square of bool is int8): NumPy refuses before writing anything, so compute
+                    # through numpy_impl below and store the result into the input
+                    pass
+                else:
+                    output_storage[0][0] = inputs[i]
+                    return
             results = [so.numpy_impl(list(inputs), node.outputs[0].type.dtype)]
         for cell, r, out in zip(output_storage, results, node.outputs):
             dt = out.type.numpy_dtype

@@ -282,3 +282,23 @@ def test_elemwise_r_op():
     xv, vv = np.array([0.1, 0.5]), np.array([1.0, 2.0])
     np.testing.assert_allclose(opcore.function([x, v], jv)(xv, vv),
                                (np.exp(xv) * xv + np.exp(xv)) * vv)
+
+
+def test_inplace_elemwise_whose_ufunc_changes_dtype_matches_the_copying_op():
+    """NumPy's square of bool is int8, which cannot be stored back into the bool input: the
+    in-place op on the Python backend must give what the non-in-place op gives (found by
+    scripts/fuzz_c.py, seed 54321, case 1965)."""
+    import opcore
+    from opcore.compile import Mode
+
+    b = T.TensorType("bool", (False,))("b")
+    x = T.lvector("x")
+    y = T.sqr(T.all(T.eq(x, x[::-1]) | b.dimshuffle(0), axis=None)) + 0 * x.sum()
+    outs = []
+    for mode in (Mode(backend="py", optimizer="fast_run"), Mode(backend="py", optimizer=None)):
+        f = opcore.function([b, x], [T.sqr(b), y], mode=mode)
+        outs.append(f(np.array([True, False, True]), np.array([1, 2, 1])))
+    for got, want in zip(outs[0], outs[1]):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(outs[0][0], np.square(np.array([True, False, True])) != 0)
