@@ -8,12 +8,17 @@ from typing import Iterable, Sequence
 from opcore.graph.basic import Apply, Constant, Variable
 
 
-def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
-    """Every variable the outputs depend on (including them), stopping at ``blockers``."""
-    block = set(blockers)
+def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] | None = (),
+              last_first: bool = False) -> list[Variable]:
+    """Every variable the outputs depend on (including them), stopping at ``blockers``.
+
+    Depth-first, each node's inputs left to right, from the first output (``last_first=True``:
+    from the last, Theano's ``gof.graph`` order).
+    """
+    block = set(blockers or ())
     seen: set[int] = set()
     out: list[Variable] = []
-    stack = list(outputs)[::-1]
+    stack = list(outputs) if last_first else list(outputs)[::-1]
     while stack:
         v = stack.pop()
         if id(v) in seen:

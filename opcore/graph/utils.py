@@ -13,6 +13,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from opcore.graph.basic import Constant, Variable
+from opcore.graph.traversal import ancestors as _core_ancestors
 from opcore.graph.traversal import clone_get_equiv, graph_inputs, io_toposort
 
 
@@ -20,19 +21,7 @@ def ancestors(variable_list: Iterable[Variable],
               blockers: Iterable[Variable] | None = None) -> list[Variable]:
     """Every variable ``variable_list`` depends on (inclusive), in Theano's depth-first order;
     the walk does not go above ``blockers``."""
-    block = set(blockers or ())
-    seen: set[int] = set()
-    out: list[Variable] = []
-    stack = list(variable_list)
-    while stack:
-        v = stack.pop()
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        out.append(v)
-        if v.owner is not None and v not in block:
-            stack.extend(reversed(v.owner.inputs))
-    return out
+    return _core_ancestors(variable_list, blockers, last_first=True)
 
 
 def inputs(variable_list: Iterable[Variable],
