@@ -79,7 +79,10 @@ class _EnvFailure(Exception):
     """The build failed because of the cache directory (full, read-only), not the source."""
 
 
-_state: dict[str, Any] = {"private": None, "warned": set(), "trusted": set(), "pch": {}}
+# "private": this process's private temporary cache, used for the configured roots in
+# "private_for" (those that cannot be used); another root (compiledir changed) is tried afresh
+_state: dict[str, Any] = {"private": None, "private_for": set(), "warned": set(),
+                          "trusted": set(), "pch": {}}
 _loaded: dict[str, Any] = {}
 _digests: dict[str, str] = {}
 
@@ -99,17 +102,19 @@ def _private_root(reason: str, root: str) -> str:
         d = tempfile.mkdtemp(prefix=f"opcore-private-{os.getpid()}-")
         atexit.register(shutil.rmtree, d, True)
         _state["private"] = d
+    if root not in _state["private_for"]:
+        _state["private_for"].add(root)
         warnings.warn(f"opcore: the compile cache {root} cannot be used ({reason}); compiling "
-                      f"into a private temporary cache {d} for this process", CacheWarning,
-                      stacklevel=4)
+                      f"into a private temporary cache {_state['private']} for this process",
+                      CacheWarning, stacklevel=4)
     return _state["private"]
 
 
 def _usable_root() -> str:
     """The trusted root to build in (the configured one, else this process's private one)."""
-    if _state["private"] is not None:
-        return _state["private"]
     root = cache_root()
+    if _state["private"] is not None and root in _state["private_for"]:
+        return _state["private"]
     if root in _state["trusted"] and os.path.isdir(root):
         return root
     try:

@@ -340,3 +340,29 @@ def test_cache_cli_lists_ops_and_clears_leftovers(tmp_path, capsys):
     # leftovers: the killed build's directory, its lock and the entry's own (unheld) lock
     assert "removed 1 entries and 3 leftovers" in out, out
     assert os.listdir(parent) == [], os.listdir(parent)
+
+
+def test_private_fallback_is_for_the_unusable_root_only(tmp_path):
+    """A process that fell back to a private cache for an unusable compiledir uses the next
+    compiledir it is given (the fallback does not stick to the process)."""
+    bad = tmp_path / "shared"
+    bad.mkdir()
+    os.chmod(bad, 0o777)  # group/world-writable: refused
+    good = tmp_path / "mine"
+    code = (
+        "import os, sys, warnings\n"
+        "sys.path.insert(0, %r)\n"
+        "from _cache_worker import SOURCE\n"
+        "from opcore.cbuild import compile_module\n"
+        "from opcore.cbuild.cli import list_entries\n"
+        "from opcore.config import change_flags\n"
+        "warnings.simplefilter('ignore')\n"
+        "with change_flags(compiledir=%r):\n"
+        "    assert compile_module(SOURCE %% 3, 'octest', ('test', 1), ops=['T3']).f(7) == 21\n"
+        "    assert list_entries() == []\n"
+        "with change_flags(compiledir=%r):\n"
+        "    assert compile_module(SOURCE %% 4, 'octest', ('test', 1), ops=['T4']).f(7) == 28\n"
+        "    print(len(list_entries()))\n" % (HERE, str(bad), str(good)))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "1"
