@@ -512,9 +512,18 @@ class Function:
         if simple_dt is None or static or static_b:
             return slow
 
+        # a 0-d input given as a NumPy scalar of its exact dtype (np.float64(1.5)), or a Python
+        # float for float64, needs no checks either: it only becomes a 0-d array
+        scalar_types = ((simple_dt.type,) + ((float,) if simple_dt == np.float64 else ())
+                        if nd == 0 else ())
+        asarray = np.asarray
+
         def fast(a):
-            if type(a) is ndarray and a.dtype == simple_dt and a.ndim == nd:
+            ta = type(a)
+            if ta is ndarray and a.dtype == simple_dt and a.ndim == nd:
                 return a
+            if ta in scalar_types:
+                return asarray(a, dtype=simple_dt)
             return slow(a)
         return fast
 

@@ -344,3 +344,17 @@ def test_trust_input_stores_values_without_filtering():
     f.trust_input = False
     with pytest.raises(AssertionError, match="filtered"):
         f(x, y)
+
+
+def test_scalar_inputs_given_as_numpy_or_python_scalars():
+    """0-d inputs given as NumPy scalars of their dtype (or Python floats for float64) take the
+    unchecked path and give the same values; other scalars are still checked."""
+    x, y = T.dscalar("x"), T.dscalar("y")
+    f = opcore.function([x, y], x + y)
+    assert float(f(np.float64(1.5), 2.5)) == 4.0
+    assert float(f(np.float32(1.5), 2)) == 3.5  # converted by the checked path
+    i = T.iscalar("i")
+    g = opcore.function([i], i * 2)
+    assert int(g(np.int32(3))) == 6 and g(np.int32(3)).dtype == np.int32
+    with pytest.raises(TypeError):
+        g(np.int64(2 ** 40))
