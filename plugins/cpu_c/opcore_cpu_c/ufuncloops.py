@@ -17,13 +17,18 @@ nodes without such a step keep the plain loops of :mod:`opcore_cpu_c.impls.elemw
 
 from __future__ import annotations
 
+import ctypes.util
+import functools
+import glob
 import hashlib
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from opcore.cbuild import render
+from opcore.config import config
 
 from opcore_cpu_c.ccode import c_string, ctype
 
@@ -39,6 +44,11 @@ UFUNC_OPS = frozenset({
     "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2",
 })
 _FLOAT_DTYPES = ("float32", "float64")
+
+#: ``config.cpu_c__vector_math = "sleef"``: the (op, dtype) steps computed by SLEEF's 1-ulp SIMD
+#: functions instead, where NumPy's own loop is scalar libm (float64 sin and cos, about 20x
+#: slower than NumPy's SIMD float64 exp); the other steps keep NumPy's loops.
+SLEEF_STEPS = {("sin", "float64"): "sin", ("cos", "float64"): "cos"}
 
 #: The helper every kernel uses: ``oc_uloop_get(name, nargs, types, &loop)`` looks up the inner
 #: loop of ``numpy.<name>`` for the type numbers ``types[0..nargs)``.
@@ -84,6 +94,83 @@ static int oc_uloop_get(const char* name, int nargs, const int* types, oc_uloop*
 """
 
 
+#: ``oc_sleef_<f>_f64``: NumPy-loop-shaped wrappers of SLEEF's ``Sleef_<f>d8_u10avx512f``,
+#: ``Sleef_<f>d4_u10avx2`` (AVX2 with FMA) and ``Sleef_<f>_u10`` (scalar),
+#: chosen by the CPU at run time (the module itself is compiled for the baseline ISA).
+SLEEF_SUPPORT = r"""
+#ifndef OC_SLEEF_DEFINED
+#define OC_SLEEF_DEFINED
+#include <immintrin.h>
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#include <sleef.h>
+#pragma GCC pop_options
+#define OC_SLEEF_FN(F) \
+__attribute__((target("avx512f"))) \
+static void oc_sleef_##F##_f64_8(const double* x, double* y, npy_intp n) \
+{ npy_intp i; for (i = 0; i + 8 <= n; i += 8) \
+      _mm512_storeu_pd(y + i, Sleef_##F##d8_u10avx512f(_mm512_loadu_pd(x + i))); }
+#define OC_SLEEF_FN4(F) \
+__attribute__((target("avx2,fma"))) \
+static void oc_sleef_##F##_f64_4(const double* x, double* y, npy_intp n) \
+{ npy_intp i; for (i = 0; i + 4 <= n; i += 4) \
+      _mm256_storeu_pd(y + i, Sleef_##F##d4_u10avx2(_mm256_loadu_pd(x + i))); }
+OC_SLEEF_FN(sin)
+OC_SLEEF_FN(cos)
+OC_SLEEF_FN4(sin)
+OC_SLEEF_FN4(cos)
+#define OC_SLEEF_LOOP(F) \
+static void oc_sleef_##F##_f64(char** args, npy_intp const* dims, npy_intp const* st, void* d) \
+{ \
+    const npy_intp n = dims[0]; npy_intp i = 0; \
+    (void)d; \
+    if (st[0] == sizeof(double) && st[1] == sizeof(double)) { \
+        if (__builtin_cpu_supports("avx512f")) { \
+            oc_sleef_##F##_f64_8((const double*)args[0], (double*)args[1], n); \
+            i = n - n % 8; } \
+        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) { \
+            oc_sleef_##F##_f64_4((const double*)args[0], (double*)args[1], n); \
+            i = n - n % 4; } \
+    } \
+    for (; i < n; i++) \
+        *(double*)(args[1] + i * st[1]) = Sleef_##F##_u10(*(const double*)(args[0] + i * st[0])); \
+}
+OC_SLEEF_LOOP(sin)
+OC_SLEEF_LOOP(cos)
+#endif
+"""
+
+
+@functools.lru_cache(maxsize=1)
+def sleef_available() -> str:
+    """``""`` when SLEEF's header and library are installed (Debian/Ubuntu: ``libsleef-dev``),
+    else why not."""
+    if ctypes.util.find_library("sleef") is None:
+        return "libsleef is not installed (apt-get install libsleef-dev)"
+    if not any(glob.glob(d + "/sleef.h") for d in
+               ("/usr/include", "/usr/include/*-linux-gnu", "/usr/local/include")):
+        return "sleef.h is not installed (apt-get install libsleef-dev)"
+    return ""
+
+
+def use_sleef() -> bool:
+    """True when ``config.cpu_c__vector_math`` is ``"sleef"`` and SLEEF is installed (else a
+    warning, once, and NumPy's loops)."""
+    if config.cpu_c__vector_math != "sleef":
+        return False
+    why = sleef_available()
+    if why:
+        _warn_once(why)
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_once(why: str) -> None:
+    warnings.warn(f"cpu_c__vector_math='sleef': {why}; using NumPy's loops", RuntimeWarning,
+                  stacklevel=3)
+
+
 @dataclass
 class Plan:
     """How one fused loop is evaluated: ``steps``/``outs`` as :func:`render.render_steps` gives
@@ -95,6 +182,7 @@ class Plan:
     in_dtypes: list
     out_dtypes: list
     scalar: list  # input j is broadcastable in every dimension (one value for the whole loop)
+    sleef: dict  # ufunc step index -> SLEEF function name (config.cpu_c__vector_math='sleef')
 
 
 def ufunc_step(step: Any) -> bool:
@@ -129,7 +217,11 @@ def plan(node: Any) -> Plan | None:
         return None
     nd = node.outputs[0].type.ndim
     scalar = [all(v.type.broadcastable) and nd > 0 for v in node.inputs]
-    return Plan(steps, outs, vec, ind, outd, scalar)
+    sleef = {}
+    if any((steps[k].op.name, steps[k].dtype) in SLEEF_STEPS for k in vec) and use_sleef():
+        sleef = {k: SLEEF_STEPS[steps[k].op.name, steps[k].dtype] for k in vec
+                 if (steps[k].op.name, steps[k].dtype) in SLEEF_STEPS}
+    return Plan(steps, outs, vec, ind, outd, scalar, sleef)
 
 
 def _typenum_c(dtype: str) -> str:
@@ -342,18 +434,23 @@ def kernel(p: Plan) -> tuple[str, str]:
     kern = _Kernel(p)
     body = kern.source("@NAME@")
     # the loops called are part of the name: exp and exp2 kernels differ only in their table
-    sig = body + "".join(f"\n{p.steps[k].op.numpy.__name__}:{p.steps[k].dtype}" for k in p.ufunc)
+    sig = body + "".join(f"\n{p.steps[k].op.numpy.__name__}:{p.steps[k].dtype}:"
+                         f"{p.sleef.get(k, 'numpy')}" for k in p.ufunc)
     name = "oc_vk_" + hashlib.sha1(sig.encode()).hexdigest()[:16]
     init = [f"static int {name}_init(void)", "{", f"    static int ready = 0;",
             "    if (ready) return 0;"]
     for idx, k in enumerate(p.ufunc):
         st = p.steps[k]
+        if k in p.sleef:
+            init.append(f"    {name}_L[{idx}].fn = oc_sleef_{p.sleef[k]}_f64; "
+                        f"{name}_L[{idx}].data = NULL;")
+            continue
         types = ", ".join([_typenum_c(st.dtype)] * (len(st.args) + 1))
         init.append(f"    {{ static const int ty[] = {{{types}}};")
         init.append(f"      if (oc_uloop_get({c_string(st.op.numpy.__name__)}, "
                     f"{len(st.args) + 1}, ty, &{name}_L[{idx}])) return -1; }}")
     init += ["    ready = 1;", "    return 0;", "}"]
-    code = "\n".join([SUPPORT, f"#ifndef {name.upper()}", f"#define {name.upper()}",
+    code = "\n".join([SUPPORT, SLEEF_SUPPORT if p.sleef else "", f"#ifndef {name.upper()}", f"#define {name.upper()}",
                       f"static oc_uloop {name}_L[{len(p.ufunc)}];",
                       body.replace("@NAME@", name), *init, "#endif"])
     return name, code

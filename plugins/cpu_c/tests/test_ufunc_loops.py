@@ -165,3 +165,42 @@ def test_loops_without_ufunc_steps_keep_the_plain_loop():
     assert "oc_vk_" not in f.vm.program.source
     g = opcore.function([x], T.exp(x) * 2 + 1, mode=C)
     assert "oc_uloop_get" in g.vm.program.source
+
+
+def _sleef_or_skip():
+    why = ufuncloops.sleef_available()
+    if why:
+        pytest.skip(why)
+
+
+def test_sleef_sin_cos_within_one_ulp_of_numpy():
+    """``cpu_c__vector_math='sleef'``: float64 sin and cos from SLEEF's 1-ulp functions (NumPy's
+    own float64 sin/cos loops are scalar libm); NaN, infinities and -0.0 as NumPy's; the other
+    steps still NumPy's loops bit for bit."""
+    _sleef_or_skip()
+    x = T.dvector("x")
+    with change_flags(cpu_c__vector_math="sleef"):
+        f = opcore.function([x], [T.sin(x), T.cos(x), T.exp(x) + T.sin(x)], mode=C)
+    assert "= oc_sleef_sin_f64;" in f.vm.program.source
+    for n in (1, 7, B + 3, 4 * B + 1):
+        a = values("float64", n)
+        for layout, v in views(a):
+            got = call(f, v)
+            for g, fn in zip(got[:2], (np.sin, np.cos)):
+                want = call(fn, a)
+                np.testing.assert_array_equal(np.isnan(g), np.isnan(want), err_msg=layout)
+                ok = ~np.isnan(want)
+                np.testing.assert_array_max_ulp(g[ok], want[ok], maxulp=1)
+                np.testing.assert_array_equal(np.signbit(g[ok & (want == 0)]),
+                                              np.signbit(want[ok & (want == 0)]))
+            np.testing.assert_array_equal(got[2], call(np.exp, a) + got[0], err_msg=layout)
+
+
+def test_sleef_missing_warns_and_uses_numpys_loops(monkeypatch):
+    monkeypatch.setattr(ufuncloops, "sleef_available", lambda: "libsleef is not installed")
+    x = T.dvector("x")
+    with change_flags(cpu_c__vector_math="sleef"), pytest.warns(RuntimeWarning, match="libsleef"):
+        f = opcore.function([x], T.sin(x) * 3, mode=C)
+    assert "Sleef" not in f.vm.program.source
+    a = values("float64", 100)
+    np.testing.assert_array_equal(call(f, a), call(np.sin, a) * 3)

@@ -33,6 +33,10 @@ class ElemwiseC:
         p = ufuncloops.plan(node) if node is not None else None
         return ufuncloops.kernel(p)[1] if p is not None else ""
 
+    def c_libraries(self, node: Any = None) -> list:
+        p = ufuncloops.plan(node) if node is not None else None
+        return ["sleef"] if p is not None and p.sleef else []
+
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
         nd = node.outputs[0].type.ndim
