@@ -3,6 +3,7 @@
     python benchmarks/run_all.py                    # all rows; writes benchmarks/results.{md,json}
     python benchmarks/run_all.py --rows mlp,logreg  # some rows
     python benchmarks/run_all.py --out /tmp/perf    # /tmp/perf.md and /tmp/perf.json
+    python benchmarks/run_all.py --rows chain_compile,chain_compile_warm,chain_run --depth 50
 
 Each (row, framework) pair runs in a fresh interpreter, so compile times include what a new
 process pays (imports, plugin discovery) and "cold" means an empty compile cache (opcore's
@@ -30,7 +31,7 @@ from typing import Any, Callable
 import numpy as np
 
 FRAMEWORKS = ("numpy", "opcore", "pytensor", "jax")
-DEPTH = 100
+DEPTH = int(os.environ.get("OPCORE_BENCH_DEPTH", "100"))  # --depth sets it
 
 
 def median_time(fn: Callable[[], Any], repeat: int = 7, min_time: float = 0.05) -> float:
@@ -558,8 +559,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frameworks", default=",".join(FRAMEWORKS))
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     ap.add_argument("--timeout", type=float, default=600.0, help="per measurement, seconds")
+    ap.add_argument("--depth", type=int, default=DEPTH,
+                    help="depth of the chain rows (chain_compile, chain_run); default 100")
     ap.add_argument("--worker", nargs=2, metavar=("ROW", "FRAMEWORK"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    os.environ["OPCORE_BENCH_DEPTH"] = str(args.depth)  # read by the workers
     if args.worker:
         print(json.dumps(measure(*args.worker)))
         return 0
@@ -596,7 +600,8 @@ def main(argv: list[str] | None = None) -> int:
         others = [v for fw, v in vals.items() if fw != "opcore" and v]
         ratio = (f"{vals['opcore'] / min(others):.2f}x" if vals.get("opcore") and others
                  else "-")
-        lines.append(f"| {ROWS[row][0]} | " + " | ".join(_fmt(vals[fw], row) for fw in FRAMEWORKS)
+        label = ROWS[row][0].replace("depth-100", f"depth-{args.depth}")
+        lines.append(f"| {label} | " + " | ".join(_fmt(vals[fw], row) for fw in FRAMEWORKS)
                      + f" | {ratio} |")
     md = "\n".join(lines) + "\n"
     with open(args.out + ".md", "w") as fh:
