@@ -11,7 +11,7 @@ from collections import OrderedDict
 import numpy as np
 
 from opcore.config import config
-from opcore.graph.basic import Constant, Variable
+from opcore.graph.basic import Constant, Variable, as_symbolic
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.traversal import clone_replace, graph_inputs
 from opcore.compile.io import (FunctionContainers, FunctionValues, In, InputState, Out,
@@ -91,10 +91,8 @@ def _update_type_fix(want, got) -> str:
 
 def _value_as_variable(target, value):
     """A plain value given for ``target`` (an update or a given) as a constant variable."""
-    from opcore.tensor.basic import as_tensor_variable
-
     if hasattr(target.type, "dtype"):
-        return as_tensor_variable(value)
+        return as_symbolic(value)
     return target.type.make_constant(value)
 
 
@@ -104,8 +102,6 @@ class FunctionMaker:
     def __init__(self, inputs, outputs, mode=None, updates=None, givens=None,
                  no_default_updates=False, accept_inplace=False, name=None, rebuild_strict=True,
                  allow_input_downcast=None, profile=None, on_unused_input=None):
-        from opcore.tensor.basic import as_tensor_variable
-
         t0 = time.perf_counter()
         self.spec = dict(inputs=inputs, outputs=outputs, mode=mode, updates=updates, givens=givens,
                          no_default_updates=no_default_updates, name=name,
@@ -153,7 +149,7 @@ class FunctionMaker:
             v = spec.variable
             if not isinstance(v, Variable):
                 try:
-                    v = as_tensor_variable(v)
+                    v = as_symbolic(v)
                 except TypeError:
                     raise TypeError(f"function output {i} is {type(v).__name__}, not a variable") from None
             spec.variable = v
@@ -490,10 +486,8 @@ class Function:
         strict = spec.strict
         fname = self.name
         name = spec.name or str(spec.variable)
-        from opcore.tensor.type import TensorType
-
-        # the ndarray fast path is for tensor inputs only (other types filter every value)
-        simple_dt = t.numpy_dtype if type(t) is TensorType else None
+        # the ndarray fast path: types whose filter keeps such ndarrays as they are (tensors)
+        simple_dt = t.filter_passthrough_dtype
         nd = getattr(t, "ndim", None)
         static = any(s is not None and s != 1 for s in getattr(t, "shape", ()) or ())
         static_b = any(getattr(t, "broadcastable", ()) or ())

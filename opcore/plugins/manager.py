@@ -567,12 +567,9 @@ def _report_slow(name: str, value: str) -> None:
 
 def _core_version() -> str:
     try:
-
         return version("opcore")
-    except (ImportError, PackageNotFoundError):
-        import opcore
-
-        return str(getattr(opcore, "__version__", "0+unknown"))
+    except (ImportError, PackageNotFoundError):  # not installed: the package's own __version__
+        return str(getattr(sys.modules.get("opcore"), "__version__", "0+unknown"))
 
 
 _host: PluginHost | None = None
