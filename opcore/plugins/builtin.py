@@ -2,18 +2,14 @@
 plugin's (a third-party plugin can do everything the core does).
 
 This module is the top of the core's layers: it wires the layers below (the compile layer's
-Python linker, the tensor and scan rewrites, the command line) into the plugin host, which loads
+Python linker, the tensor and scan rewrites, the commands) into the plugin host, which loads
 it by name (``importlib``) when plugins load, so nothing below imports it.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
-from opcore import cli
-from opcore.cbuild import cli as cache_cli
 from opcore.compile.linker import PyLinker
 from opcore.plugins.hookspecs import hookimpl
 from opcore.plugins.manager import get_host
@@ -53,25 +49,12 @@ def opcore_register_rewrites(rewrites: RewriteRegistry) -> None:
 
 @hookimpl
 def opcore_register_commands(commands: CommandRegistry) -> None:
+    # named as "module:function": a command's module is imported only when the command runs
     commands.add("plugins", "list plugins, what they register and their health",
-                 cli.run_plugins, cli.configure_plugins)
+                 "opcore.cli:run_plugins", "opcore.cli:configure_plugins")
     commands.add("doctor", "check Python, NumPy, compilers, BLAS, GPU drivers and the cache",
-                 cli.run_doctor, cli.configure_doctor)
+                 "opcore.cli:run_doctor", "opcore.cli:configure_doctor")
     commands.add("cache", "list, clear or purge the compile cache (config.compiledir) of every "
-                 "plugin that compiles C", cache_cli.run, cache_cli.configure)
-    # `opcore new-op` (render the Op template) is registered here once the template package
-    # exists: it must provide `configure(parser)` and `run(args) -> int`.
-    new_op = _optional_command("opcore.templates.cli")
-    if new_op is not None:
-        commands.add("new-op", "render the Op template into a new plugin package",
-                     new_op.run, new_op.configure)
-
-
-def _optional_command(module_name: str) -> Any:
-
-    try:
-        if importlib.util.find_spec(module_name) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(module_name)
+                 "plugin that compiles C", "opcore.cbuild.cli:run", "opcore.cbuild.cli:configure")
+    commands.add("new-op", "render the Op template into a new plugin package",
+                 "opcore.templates.cli:run", "opcore.templates.cli:configure")

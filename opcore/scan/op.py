@@ -172,8 +172,18 @@ class Scan(Op):
         self._loop(fn, node, inputs, output_storage)
 
     def _loop(self, fn, node: Apply, inputs: list, output_storage: list) -> None:
+        state = self.loop_begin(fn, node, inputs)
+        self.loop_end(state, self._steps(fn, state), output_storage)
+
+    def loop_begin(self, fn, node: Apply, inputs: list) -> "LoopState":
+        """Check the outer values, allocate the output buffers and bind the inner function's
+        non-sequence cells: what a loop over the steps needs (a backend's compiled loop uses it
+        with :meth:`loop_end`, so both loops give the same results and errors).
+
+        Raises ``ValueError`` for a negative ``n_steps``, a scalar or too short sequence, or an
+        initial value with fewer entries than its taps need."""
         info = self.info
-        ns, nst, nnit = info.n_seqs, info.n_states, info.n_nit
+        ns, nst = info.n_seqs, info.n_states
         n = int(inputs[0])
         seqs = inputs[1:1 + ns]
         inits = inputs[1 + ns:1 + ns + nst]
@@ -191,9 +201,7 @@ class Scan(Op):
                     f"taps) but the loop needs {n} steps (n_steps)")
         cells = fn.input_cells
         outcells = fn.output_cells
-        run = fn._run
-        bufs = []
-        ms = []
+        st = LoopState(n)
         for k, taps in enumerate(info.state_taps):
             m = -taps[0]
             init = inits[k]
@@ -204,25 +212,53 @@ class Scan(Op):
             size = m if info.save_last[k] else m + n
             buf = np.empty((size,) + init.shape[1:], dtype=node.outputs[k].dtype)
             buf[:m] = init[init.shape[0] - m:]
-            bufs.append(buf)
-            ms.append(m)
-        nit_bufs: list = [None] * nnit
+            st.bufs.append(buf)
+            st.ms.append(m)
+        st.nit_bufs = [None] * info.n_nit
+        st.nit_dtypes = [np.dtype(node.outputs[nst + q].dtype) for q in range(info.n_nit)]
+        st.nit_ndims = [node.outputs[nst + q].ndim for q in range(info.n_nit)]
         j0 = ns + sum(len(t) for t in info.state_taps)
         for j, v in enumerate(nsv):
             cells[j0 + j][0] = v
-        n_done = n
-        # (cell, buffer, m, tap, ring) per state tap, and (cell, buffer, m, ring) per state output
-        reads = []
         j = ns
         for k, taps in enumerate(info.state_taps):
             for tap in taps:
-                reads.append((cells[j], bufs[k], ms[k], tap, info.save_last[k]))
+                st.reads.append((cells[j], st.bufs[k], st.ms[k], tap, info.save_last[k]))
                 j += 1
-        writes = [(outcells[k], bufs[k], ms[k], info.save_last[k], bufs[k].shape[1:], k)
-                  for k in range(nst)]
-        seq_cells = list(zip(cells[:ns], seqs))
-        nit_cells = [(q, outcells[nst + q], info.save_last[nst + q]) for q in range(nnit)]
-        until_cell = outcells[-1] if info.has_until else None
+        st.writes = [(outcells[k], st.bufs[k], st.ms[k], info.save_last[k], st.bufs[k].shape[1:], k)
+                     for k in range(nst)]
+        st.seq_cells = list(zip(cells[:ns], seqs))
+        st.nit_cells = [(q, outcells[nst + q], info.save_last[nst + q])
+                        for q in range(info.n_nit)]
+        st.until_cell = outcells[-1] if info.has_until else None
+        return st
+
+    def step_error(self, exc: BaseException, t: int) -> BaseException:
+        """The exception a failure of the inner function at step ``t`` raises: ``exc``'s type,
+        naming this scan and the step (``exc`` is its ``__cause__``)."""
+        new = type(exc)(f"{self}: error at step {t}: {exc}")
+        new.__cause__ = exc
+        return new
+
+    def state_shape_error(self, k: int, val: Any, t: int, shp: tuple) -> ValueError:
+        """A recurrent output ``k`` whose value at step ``t`` lost the state's shape ``shp``."""
+        return ValueError(
+            f"{self}: {self.info.out_names[k]} has shape {np.shape(val)} at step {t} but "
+            f"its initial value has shape {shp}; a recurrent output must keep its "
+            "shape across steps")
+
+    def nit_shape_error(self, q: int, shape: tuple, t: int, first: tuple) -> ValueError:
+        """A nit output ``q`` whose shape at step ``t`` differs from its shape at step 0."""
+        return ValueError(
+            f"{self}: {self.info.out_names[self.info.n_states + q]} has shape {shape} at step "
+            f"{t} but {first} at step 0; outputs must keep their shape")
+
+    def _steps(self, fn, st: "LoopState") -> int:
+        """Run the steps in Python; returns how many ran (fewer than ``n`` after ``until``)."""
+        run = fn._run
+        reads, writes, seq_cells = st.reads, st.writes, st.seq_cells
+        nit_cells, until_cell, nit_bufs = st.nit_cells, st.until_cell, st.nit_bufs
+        n = st.n
         for t in range(n):
             for cell, s in seq_cells:
                 cell[0] = s[t, ...]
@@ -231,14 +267,11 @@ class Scan(Op):
             try:
                 run()
             except Exception as exc:
-                raise type(exc)(f"{self}: error at step {t}: {exc}") from exc
+                raise self.step_error(exc, t) from exc
             for cell, buf, m, ring, shp, k in writes:
                 val = cell[0]
                 if getattr(val, "shape", ()) != shp:
-                    raise ValueError(
-                        f"{self}: {info.out_names[k]} has shape {np.shape(val)} at step {t} but "
-                        f"its initial value has shape {shp}; a recurrent output must keep its "
-                        "shape across steps")
+                    raise self.state_shape_error(k, val, t, shp)
                 buf[t % m if ring else m + t] = val
             for q, cell, last in nit_cells:
                 val = np.asarray(cell[0])
@@ -246,17 +279,21 @@ class Scan(Op):
                     nit_bufs[q] = val.copy()
                     continue
                 if nit_bufs[q] is None:
-                    nit_bufs[q] = np.empty((n,) + val.shape, dtype=node.outputs[nst + q].dtype)
+                    nit_bufs[q] = np.empty((n,) + val.shape, dtype=st.nit_dtypes[q])
                 elif val.shape != nit_bufs[q].shape[1:]:
-                    raise ValueError(
-                        f"{self}: {info.out_names[nst + q]} has shape {val.shape} at step {t} but "
-                        f"{nit_bufs[q].shape[1:]} at step 0; outputs must keep their shape")
+                    raise self.nit_shape_error(q, val.shape, t, nit_bufs[q].shape[1:])
                 nit_bufs[q][t] = val
             if until_cell is not None and until_cell[0]:
-                n_done = t + 1
-                break
+                return t + 1
+        return n
+
+    def loop_end(self, st: "LoopState", n_done: int, output_storage: list) -> None:
+        """Store the outputs of a loop that ran ``n_done`` steps into ``output_storage``."""
+        info = self.info
+        nst, n = info.n_states, st.n
+        bufs, nit_bufs = st.bufs, st.nit_bufs
         for k in range(nst):
-            m = ms[k]
+            m = st.ms[k]
             if info.save_last[k]:
                 if n_done == 0 and info.empty_if_no_steps[k]:
                     output_storage[k][0] = bufs[k][:0].copy()
@@ -265,10 +302,10 @@ class Scan(Op):
                 output_storage[k][0] = last[None].copy()
             else:
                 output_storage[k][0] = bufs[k][m:m + n_done]
-        for q in range(nnit):
-            out = node.outputs[nst + q]
+        for q in range(info.n_nit):
             if nit_bufs[q] is None:
-                output_storage[nst + q][0] = np.zeros((0,) * out.ndim, dtype=out.dtype)
+                output_storage[nst + q][0] = np.zeros((0,) * st.nit_ndims[q],
+                                                      dtype=st.nit_dtypes[q])
             elif info.save_last[nst + q]:
                 output_storage[nst + q][0] = nit_bufs[q][None]
             else:
@@ -304,6 +341,32 @@ class Scan(Op):
 
     def connection_pattern(self, node: Apply) -> list:
         return [[True] * len(node.outputs) for _ in node.inputs]
+
+
+class LoopState:
+    """The buffers and inner storage cells of one run of a Scan (:meth:`Scan.loop_begin`).
+
+    ``bufs[k]``: state ``k``'s buffer (``ms[k]`` initial entries, then one per step, or a ring of
+    ``ms[k]`` entries when only the last is kept); ``reads``: ``(cell, buffer, m, tap, ring)`` per
+    state tap; ``writes``: ``(cell, buffer, m, ring, shape, k)`` per state; ``seq_cells``:
+    ``(cell, sequence)``; ``nit_cells``: ``(q, cell, keep_last)``; ``nit_bufs[q]``: nit output
+    ``q``'s buffer, allocated at step 0; ``until_cell``: the condition's cell or ``None``."""
+
+    __slots__ = ("n", "bufs", "ms", "reads", "writes", "seq_cells", "nit_cells", "nit_bufs",
+                 "nit_dtypes", "nit_ndims", "until_cell")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.bufs: list = []
+        self.ms: list = []
+        self.reads: list = []
+        self.writes: list = []
+        self.seq_cells: list = []
+        self.nit_cells: list = []
+        self.nit_bufs: list = []
+        self.nit_dtypes: list = []
+        self.nit_ndims: list = []
+        self.until_cell = None
 
 
 def _nit_shape(op: Scan, node: Apply, q: int):

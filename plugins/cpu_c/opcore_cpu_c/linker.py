@@ -315,6 +315,8 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
             raise
 
     program.run_profiled = run_profiled
+    #: what ``module.run`` takes, for a caller running the schedule from C (a Scan's loop)
+    program.run_args = (cells_t, thunks_t, params_t, err, names_t)
     program.nodes = list(nodes)
     program.module = mod
     program.source = src
