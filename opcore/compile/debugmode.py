@@ -26,7 +26,9 @@ import copy
 
 import numpy as np
 
+from opcore.compile.function import function
 from opcore.compile.linker import Linker
+from opcore.graph.basic import as_symbolic
 from opcore.graph.params import perform_params
 from opcore.compile.mode import Mode
 from opcore.graph.traversal import clone_replace
@@ -95,14 +97,12 @@ class _ShapeChecker:
         return self.fn(*args)
 
     def _build(self):
-        import opcore.tensor as T
-        from opcore.compile.function import function
-
         node = self.node
         fn = getattr(node.op, "infer_shape", None)
         if fn is None or not all(hasattr(i.type, "ndim") for i in node.inputs):
             return None
-        dims = [[T.lscalar(f"s{k}_{d}") for d in range(i.ndim)] for k, i in enumerate(node.inputs)]
+        length = as_symbolic(np.int64(0)).type  # the type of a symbolic int64 scalar (a length)
+        dims = [[length(f"s{k}_{d}") for d in range(i.ndim)] for k, i in enumerate(node.inputs)]
         try:
             try:
                 shapes = fn(node, [tuple(d) for d in dims])
@@ -112,7 +112,7 @@ class _ShapeChecker:
             return None
         outs = []
         for s in shapes:
-            outs.extend(T.as_tensor_variable(d) for d in (s or ()))
+            outs.extend(as_symbolic(d) for d in (s or ()))
         if not outs:
             return None
         fresh = [i.type() for i in node.inputs]

@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 
+from opcore.printing import debugprint
+
 
 class RunError(Exception):
     pass
@@ -35,8 +37,6 @@ def node_error(exc, node, storage_map, fgraph=None):
         shapes.append(getattr(val, "shape", "?") if val is not None else "not computed")
         dtypes.append(str(getattr(val, "dtype", type(val).__name__)))
     try:
-        from opcore.printing import debugprint
-
         dp = debugprint(shown.outputs[0], file="str", print_type=True)
     except Exception:  # printing must never hide the real error
         dp = str(shown)

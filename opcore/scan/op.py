@@ -20,10 +20,16 @@ import numpy as np
 
 from opcore.compile.io import In
 from opcore.graph.basic import Apply, Variable
+from opcore import tensor as T
+from opcore.compile.function import function
 from opcore.graph.op import Op
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.null import ShapeUnknown
-from opcore.graph.traversal import clone_replace, graph_inputs
+from opcore.graph.traversal import ancestors, clone_replace, graph_inputs
+from opcore.scan.utils import inner_mode
+from opcore.tensor.basic import MakeVector, Shape, Shape_i
+from opcore.tensor.rewriting.shape import ShapeFeature
+from opcore.tensor.type import TensorType
 
 
 class ScanInfo:
@@ -114,8 +120,6 @@ class Scan(Op):
         return node.inputs[1 + self.info.n_seqs + self.info.n_states:]
 
     def make_node(self, n_steps: Any, *inputs: Any) -> Apply:
-        import opcore.tensor as T
-
         info = self.info
         n_steps = T.as_tensor_variable(n_steps)
         if n_steps.ndim != 0 or n_steps.dtype not in ("int8", "int16", "int32", "int64",
@@ -153,9 +157,6 @@ class Scan(Op):
         the outer function being linked).  ``mutable``: indices of inner inputs the function may
         overwrite (``In(mutable=True)``); a loop giving it values it owns (a backend's loop over
         a state whose last value only is kept) lets in-place rewrites update the state."""
-        from opcore.compile.function import function
-        from opcore.scan.utils import inner_mode
-
         mut = set(mutable)
         ins = [In(v, mutable=True) if i in mut else v for i, v in enumerate(self.inner_inputs)]
         fn = function(ins, list(self.inner_outputs), mode=inner_mode(self.info.mode),
@@ -324,8 +325,6 @@ class Scan(Op):
 
     # -- shapes and derivatives -----------------------------------------------------------------
     def infer_shape(self, node: Apply, shapes: list) -> list:
-        import opcore.tensor as T
-
         info = self.info
         if info.has_until:
             raise ShapeUnknown(self)
@@ -341,7 +340,7 @@ class Scan(Op):
         for q in range(info.n_nit):
             k = info.n_states + q
             lead = one if info.save_last[k] else n
-            rest = _nit_shape(self, node, q)
+            rest = _nit_shape(self, node, q, shapes)
             if rest is None:
                 raise ShapeUnknown(self)
             out.append((lead,) + tuple(rest))
@@ -382,18 +381,47 @@ class LoopState:
         self.until_cell = None
 
 
-def _nit_shape(op: Scan, node: Apply, q: int):
-    """Trailing shape of nit output ``q`` when it depends only on non-sequences and constants."""
-    import opcore.tensor as T
-
+def _nit_shape(op: Scan, node: Apply, q: int, shapes: list):
+    """Trailing shape of nit output ``q``, from the inner graph's ``infer_shape`` given the shape
+    of every inner input (a sequence slice: the sequence's shape without its first axis; a state
+    tap: the initial buffer's shape without its first axis, a state keeping its shape across
+    steps; a non-sequence: its own), or None when it depends on inner values."""
     info = op.info
     inner = op.inner_outputs[info.n_states + q]
-    shp = [T.shape_i(inner, d) for d in range(inner.ndim)]
-    if not shp:
+    if inner.ndim == 0:
         return ()
-    n_before = len(op.inner_inputs) - info.n_ns
-    ns_inner = op.inner_inputs[n_before:]
-    roots = set(graph_inputs(shp))
-    if roots & set(op.inner_inputs[:n_before]):
+    feat = ShapeFeature()
+    seq_shapes = shapes[1:1 + info.n_seqs]
+    init_shapes = shapes[1 + info.n_seqs:1 + info.n_seqs + info.n_states]
+    ns_shapes = shapes[1 + info.n_seqs + info.n_states:]
+    given = [shp[1:] if shp is not None else None for shp in seq_shapes]
+    for k, taps in enumerate(info.state_taps):
+        shp = init_shapes[k]
+        given.extend([shp[1:] if shp is not None else None] * len(taps))
+    given.extend(ns_shapes)
+    for ph, shp in zip(op.inner_inputs, given):
+        if shp is not None and isinstance(ph.type, TensorType):
+            feat.cache[ph] = tuple(shp)
+    dims = list(feat.shape_of(inner))
+    inner_ins = set(op.inner_inputs)
+    # an op's infer_shape may read another inner variable's shape (a sample of size p.shape):
+    # those become the shapes inferred above, until nothing inner is left
+    for _ in range(8):
+        repl = {}
+        for v in ancestors(dims):
+            nd = v.owner
+            if nd is None or not isinstance(nd.op, (Shape, Shape_i)):
+                continue
+            x = nd.inputs[0]
+            if not (set(graph_inputs([x])) & inner_ins):
+                continue
+            xs = feat.shape_of(x)
+            repl[v] = xs[nd.op.i] if isinstance(nd.op, Shape_i) else (
+                MakeVector("int64")(*xs) if xs else v)
+        repl = {k: w for k, w in repl.items() if w is not k}
+        if not repl:
+            break
+        dims = list(clone_replace(dims, repl, strict=False))
+    if set(graph_inputs(dims)) & inner_ins:
         return None
-    return clone_replace(shp, dict(zip(ns_inner, op.outer_non_seqs(node))))
+    return dims

@@ -151,18 +151,19 @@ class _Worklist(Feature):
     """Collects nodes to (re)visit: new nodes and clients whose inputs changed."""
 
     def __init__(self) -> None:
-        self.queue: deque = deque()
-        self.queued: set = set()
+        self.queue: deque[Apply] = deque()
+        self.queued: set[Apply] = set()
 
-    def push(self, node) -> None:
-        if node != "output" and node not in self.queued:
+    def push(self, node: Apply | str) -> None:
+        if not isinstance(node, str) and node not in self.queued:  # str: "output"
             self.queued.add(node)
             self.queue.append(node)
 
-    def on_import(self, fgraph, node, reason):
+    def on_import(self, fgraph: FunctionGraph, node: Apply, reason: str | None) -> None:
         self.push(node)
 
-    def on_change_input(self, fgraph, node, i, old, new, reason):
+    def on_change_input(self, fgraph: FunctionGraph, node: Apply | str, i: int, old: Variable,
+                        new: Variable, reason: str | None) -> None:
         self.push(node)
 
 
@@ -182,7 +183,7 @@ class RewriteReport:
         return rows
 
 
-def _dispatch_key(node: Apply):
+def _dispatch_key(node: Apply) -> tuple[type, str | None]:
     op = node.op
     so = getattr(op, "scalar_op", None)
     return type(op), getattr(so, "name", None)
@@ -219,7 +220,7 @@ class _Dispatcher:
         return out
 
 
-def _normalise(rw: Rewrite, node: Apply, result) -> list[tuple[Variable, Variable]]:
+def _normalise(rw: Rewrite, node: Apply, result: Any) -> list[tuple[Variable, Variable]]:
     if isinstance(result, dict):
         return list(result.items())
     if isinstance(result, Variable):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TextIO
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class Optimizer:
     def add_requirements(self, fgraph: FunctionGraph) -> None:
         """Attach the features ``apply`` relies on (Theano's ``ReplaceValidate`` is built in)."""
 
-    def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
+    def print_summary(self, stream: TextIO | None = None, level: int = 0, depth: int = -1) -> None:
         print(f"{' ' * level}{type(self).__name__} {self.name or ''} id={id(self)}", file=stream)
 
     def __str__(self) -> str:
@@ -131,7 +131,7 @@ class LocalOptimizer:
         if not self._tracks_node(node):
             return None
         if _takes_fgraph(self.transform, 1):
-            return self.transform(fgraph, node)
+            return self.transform(fgraph, node)  # type: ignore[call-arg]  # PyTensor form
         return self.transform(node)
 
     def _tracks_node(self, node: Any) -> bool:
@@ -148,7 +148,7 @@ class LocalOptimizer:
                 return True
         return False
 
-    def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
+    def print_summary(self, stream: TextIO | None = None, level: int = 0, depth: int = -1) -> None:
         print(f"{' ' * level}{type(self).__name__} {self} id={id(self)}", file=stream)
 
     def __str__(self) -> str:
@@ -222,7 +222,7 @@ class LocalOptGroup(LocalOptimizer):
             out.extend(t)
         return out
 
-    def transform(self, fgraph: FunctionGraph, node: Any) -> Any:
+    def transform(self, fgraph: FunctionGraph, node: Any) -> Any:  # type: ignore[override]  # PyTensor form
         for o in self.opts:
             res = o._transform(fgraph, node)
             if res:
@@ -313,7 +313,7 @@ class PatternSub(LocalOptimizer):
     def tracks(self) -> list:
         return self._tracks or [self.op]
 
-    def transform(self, fgraph: FunctionGraph, node: Any) -> Any:
+    def transform(self, fgraph: FunctionGraph, node: Any) -> Any:  # type: ignore[override]  # PyTensor form
         if self._tracks is None and node.op != self.op:
             return False
         bound: dict = {}
@@ -407,8 +407,8 @@ def as_rewrite(opt: Any, name: str | None = None) -> Callable:
             opt.apply(fgraph)
             return True
 
-        graph_fn.graph_rewrite = True
-        graph_fn.theano_optimizer = opt
+        graph_fn.graph_rewrite = True  # type: ignore[attr-defined]
+        graph_fn.theano_optimizer = opt  # type: ignore[attr-defined]
         graph_fn.__name__ = name or str(opt)
         return graph_fn
     lopt = as_local(opt)
@@ -429,8 +429,8 @@ def as_rewrite(opt: Any, name: str | None = None) -> Callable:
             else:
                 sname = getattr(getattr(t, "scalar_op", None), "name", None)
                 keys.append(sname if sname is not None else type(t))
-        node_fn.tracks = tuple(keys)
-    node_fn.theano_optimizer = lopt
+        node_fn.tracks = tuple(keys)  # type: ignore[attr-defined]
+    node_fn.theano_optimizer = lopt  # type: ignore[attr-defined]
     node_fn.__name__ = name or str(lopt)
     return node_fn
 
@@ -552,7 +552,7 @@ class SeqOptimizer(Optimizer, list):
             else:
                 _run_locals(fgraph, [as_local(o)], "seq")
 
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # type: ignore[assignment]
     __eq__ = object.__eq__
 
 

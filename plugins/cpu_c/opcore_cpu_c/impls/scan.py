@@ -275,7 +275,8 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
     PyObject* on_error = PyTuple_GET_ITEM(plan, 9);
     PyObject* on_shape = PyTuple_GET_ITEM(plan, 10);
     PyObject* swaps = PyTuple_GET_ITEM(plan, 12);
-    PyObject* run_args[5];
+    PyObject* run_args[8];
+    Py_ssize_t n_args = PyTuple_GET_SIZE(run_args_t);
     Py_ssize_t n_seq = PyTuple_GET_SIZE(seqs), n_read = PyTuple_GET_SIZE(reads);
     Py_ssize_t n_write = PyTuple_GET_SIZE(writes), n_nit = PyTuple_GET_SIZE(nits);
     Py_ssize_t n_swap = PyTuple_GET_SIZE(swaps);
@@ -285,7 +286,8 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
     npy_intp t;
     int status = -1;
     if (n < 0 && PyErr_Occurred()) return -1;
-    for (j = 0; j < 5; j++) run_args[j] = PyTuple_GET_ITEM(run_args_t, j);
+    if (n_args > 8) { PyErr_SetString(PyExc_RuntimeError, "scan: run takes at most 8 arguments"); return -1; }
+    for (j = 0; j < n_args; j++) run_args[j] = PyTuple_GET_ITEM(run_args_t, j);
     *n_done = n;
     if (n_swap) {
         cur = (PyArrayObject**)PyMem_Calloc((size_t)n_swap, sizeof(PyArrayObject*));
@@ -323,7 +325,7 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
             Py_INCREF(cur[j]);
             oc_scan_set(PyTuple_GET_ITEM(PyTuple_GET_ITEM(swaps, j), 0), (PyObject*)cur[j]);
         }
-        r = PyObject_Vectorcall(run, run_args, 5, NULL);
+        r = PyObject_Vectorcall(run, run_args, (size_t)n_args, NULL);
         if (r == NULL) {
             PyObject *et, *ev, *etb;
             PyErr_Fetch(&et, &ev, &etb);
