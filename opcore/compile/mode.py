@@ -22,6 +22,20 @@ OPTIMIZERS = {
 }
 
 
+def rewrite_settings() -> dict[str, bool]:
+    """The rewrite engine's settings from the config flags, read when a function compiles:
+    ``trace`` is ``config.rewrite_trace``; ``raise_errors`` is ``config.rewrite_raise`` or
+    Theano's ``config.on_opt_error == 'raise'`` (keyword arguments of ``rewrite_graph``).
+
+    >>> import opcore
+    >>> with opcore.config.change_flags(on_opt_error='raise'):
+    ...     rewrite_settings()['raise_errors']
+    True
+    """
+    return {"trace": bool(config.rewrite_trace),
+            "raise_errors": bool(config.rewrite_raise) or str(config.on_opt_error) == "raise"}
+
+
 class Mode:
     """A rewrite query plus a backend.
 
