@@ -23,6 +23,7 @@ difference.  It is slow by design: use it to test ops and backends.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -31,6 +32,10 @@ from opcore.graph.params import perform_params
 from opcore.compile.mode import Mode
 from opcore.graph.traversal import clone_replace
 from opcore.plugins import get_host
+
+if TYPE_CHECKING:
+    from opcore.compile.linker import StorageMap
+    from opcore.graph.basic import Apply
 
 
 class DebugModeError(Exception):
@@ -132,9 +137,9 @@ class DebugLinker(Linker):
     def __init__(self, mode: "DebugMode") -> None:
         super().__init__(None)
         self.mode = mode
-        self._others = None
+        self._others: list[tuple[str, Linker]] | None = None
 
-    def other_linkers(self):
+    def other_linkers(self) -> list[tuple[str, Linker]]:
         """``[(backend name, linker)]`` for every healthy backend except pure Python."""
         if self._others is None:
 
@@ -150,12 +155,12 @@ class DebugLinker(Linker):
                     continue
         return self._others
 
-    def make_thunk(self, node, storage_map):
+    def make_thunk(self, node: Apply, storage_map: StorageMap) -> Callable[[], Any]:
         ins = [storage_map[v] for v in node.inputs]
         outs = [storage_map[v] for v in node.outputs]
         op = node.op
         destroyed = {i for ii in (getattr(op, "destroy_map", None) or {}).values() for i in ii}
-        allowed_alias = {}
+        allowed_alias: dict[int, set[int]] = {}
         for m in (getattr(op, "destroy_map", None) or {}, getattr(op, "view_map", None) or {}):
             for o, ii in m.items():
                 allowed_alias.setdefault(o, set()).update(ii)
@@ -164,10 +169,10 @@ class DebugLinker(Linker):
         for name, linker in (self.other_linkers() if self.mode.check_c_code else ()):
             local = {v: [None] for v in list(node.inputs) + list(node.outputs)}
             try:
-                thunk = linker.make_thunk(node, local)
+                other = linker.make_thunk(node, local)
             except Exception:
                 continue  # this backend has no implementation for the node
-            others.append((name, thunk, local))
+            others.append((name, other, local))
 
         def thunk():
             values = [c[0] for c in ins]
@@ -265,10 +270,12 @@ class DebugMode(Mode):
     (compare ``infer_shape`` with the real shapes).
     """
 
-    def __init__(self, optimizer="fast_run", check_shapes: bool = True, check_c_code: bool = True,
-                 check_py_code: bool = True, check_isfinite: bool = True,
-                 stability_patience=None, check_preallocated_output=None,
-                 require_matching_strides=None, linker=None, **kw) -> None:
+    def __init__(self, optimizer: str | None = "fast_run", check_shapes: bool = True,
+                 check_c_code: bool = True, check_py_code: bool = True,
+                 check_isfinite: bool = True, stability_patience: int | None = None,
+                 check_preallocated_output: Sequence[str] | None = None,
+                 require_matching_strides: int | None = None, linker: Any = None,
+                 **kw: Any) -> None:
         # Theano's stability_patience, check_preallocated_output, require_matching_strides and
         # linker are accepted and have no effect (see docs/porting-differences.md)
         self.check_shapes = check_shapes

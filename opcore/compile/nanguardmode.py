@@ -19,10 +19,15 @@ NaN detected in output 0 of Elemwise{log}(x)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from opcore.compile.mode import register_mode
 from opcore.compile.monitormode import MonitorMode
+
+if TYPE_CHECKING:
+    from opcore.compile.linker import Linker
 
 #: the magnitude above which ``big_is_error`` reports a value (Theano's threshold)
 BIG = 1e10
@@ -50,8 +55,8 @@ class NanGuardMode(MonitorMode):
     """See the module docstring."""
 
     def __init__(self, nan_is_error: bool = True, inf_is_error: bool = True,
-                 big_is_error: bool = True, optimizer: str | None = "fast_run", linker=None,
-                 **kw) -> None:
+                 big_is_error: bool = True, optimizer: str | None = "fast_run",
+                 linker: str | Linker | None = None, **kw: Any) -> None:
         self.nan_is_error = nan_is_error
         self.inf_is_error = inf_is_error
         self.big_is_error = big_is_error

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from opcore.compile.linker import StorageMap
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
 
 
 class RunError(Exception):
     pass
 
 
-def node_error(exc, node, storage_map, fgraph=None):
+def node_error(exc: BaseException, node: Apply, storage_map: StorageMap,
+               fgraph: FunctionGraph | None = None) -> BaseException:
     """Re-raise ``exc`` with the node, its input shapes/dtypes and a debugprint of it.
 
     When ``node`` is a rewrite's product (``tag.origin``: the node the user wrote, such as the
@@ -49,11 +56,12 @@ def node_error(exc, node, storage_map, fgraph=None):
     except Exception:
         new = RunError(msg)
     new.__cause__ = exc
-    new.node = node
+    new.node = node  # type: ignore[attr-defined]  # for debuggers: the failing node
     return new
 
 
-def _origin_error(origin, storage_map):
+def _origin_error(origin: Apply, storage_map: StorageMap
+                  ) -> tuple[BaseException | None, list[Any] | None]:
     """``(exception, input values)``: the exception the user's node ``origin`` raises on the
     current input values (its reference ``perform``); None when its inputs are gone from the
     graph, when it would write in place, or when it succeeds."""
@@ -83,8 +91,9 @@ class VM:
     on demand from the outputs, so an ifelse runs only the branch it takes.
     """
 
-    def __init__(self, fgraph, order, thunks, storage_map, program=None, profile=None,
-                 lazy_nodes=()):
+    def __init__(self, fgraph: FunctionGraph, order: list[Apply], thunks: list[Callable[[], Any]],
+                 storage_map: StorageMap, program: Callable[[], Any] | None = None,
+                 profile: ProfileStats | None = None, lazy_nodes: Iterable[Apply] = ()) -> None:
         self.fgraph = fgraph
         self.order = order
         self.thunks = thunks
@@ -212,7 +221,7 @@ class VM:
 class ProfileStats:
     """Per-node timings collected when a function is compiled with ``profile=True``."""
 
-    def __init__(self, name=None):
+    def __init__(self, name: str | None = None) -> None:
         self.name = name
         self.node_times: dict = {}
         self.node_calls: dict = {}
@@ -223,11 +232,11 @@ class ProfileStats:
         self.call_time = 0.0
         self.placement: dict = {}  # node -> (backend, how), filled when the function is linked
 
-    def add(self, node, dt):
+    def add(self, node: Apply, dt: float) -> None:
         self.node_times[node] = self.node_times.get(node, 0.0) + dt
         self.node_calls[node] = self.node_calls.get(node, 0) + 1
 
-    def summary(self, file=None, n_apply_to_print=20):
+    def summary(self, file: IO[str] | str | None = None, n_apply_to_print: int = 20) -> str | None:
         """Print a table of the most expensive ops and nodes to ``file`` (default stdout).
 
         Compile time (rewriting and linking, which includes building and caching the backend's
@@ -255,11 +264,11 @@ class ProfileStats:
             lines.append(f"    {100 * t / total:6.1f}%  {t:.6f}s  {self.node_calls[n]:5d}  "
                          f"[{where_s}]  {n}")
         text = "\n".join(lines)
-        if file == "str":
+        if isinstance(file, str):  # "str"
             return text
         print(text, file=sys.stdout if file is None else file)
         return None
 
 
-def np_copy_if_alias(x):
+def np_copy_if_alias(x: Any) -> Any:
     return np.array(x, copy=True) if isinstance(x, np.ndarray) else x
