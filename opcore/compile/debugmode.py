@@ -23,7 +23,7 @@ difference.  It is slow by design: use it to test ops and backends.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Self, Sequence
 
 import numpy as np
 
@@ -34,8 +34,9 @@ from opcore.graph.traversal import clone_replace
 from opcore.plugins import get_host
 
 if TYPE_CHECKING:
+    from opcore.compile.function import Function
     from opcore.compile.linker import StorageMap
-    from opcore.graph.basic import Apply
+    from opcore.graph.basic import Apply, Variable
 
 
 class DebugModeError(Exception):
@@ -46,17 +47,17 @@ class InvalidValueError(DebugModeError):
     """A node produced NaN or Inf while ``DebugMode(check_isfinite=True)``."""
 
 
-def _copy(v):
+def _copy(v: Any) -> Any:
     if isinstance(v, (np.random.Generator, np.random.RandomState)):
         return copy.deepcopy(v)  # each implementation draws from the same generator state
     return v.copy() if isinstance(v, np.ndarray) else (np.array(v) if np.isscalar(v) else v)
 
 
-def _shares(a, b) -> bool:
+def _shares(a: Any, b: Any) -> bool:
     return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.may_share_memory(a, b)
 
 
-def _same(var, a, b) -> bool:
+def _same(var: Variable, a: Any, b: Any) -> bool:
     t = var.type
     if hasattr(t, "values_eq_approx"):
         try:
@@ -66,7 +67,7 @@ def _same(var, a, b) -> bool:
     return bool(np.all(a == b))
 
 
-def _diff(a, b) -> str:
+def _diff(a: Any, b: Any) -> str:
     try:
         a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape:
@@ -80,12 +81,12 @@ def _diff(a, b) -> str:
 class _ShapeChecker:
     """Evaluates a node's ``infer_shape`` for concrete input shapes (compiled lazily, once)."""
 
-    def __init__(self, node) -> None:
+    def __init__(self, node: Apply) -> None:
         self.node = node
-        self.fn = None
+        self.fn: Function | None = None
         self.failed = False
 
-    def __call__(self, input_values):
+    def __call__(self, input_values: list[Any]) -> Any:
         if self.failed:
             return None
         if self.fn is None:
@@ -93,13 +94,13 @@ class _ShapeChecker:
             if self.fn is None:
                 self.failed = True
                 return None
-        args = []
+        args: list[Any] = []
         for v in input_values:
             args.extend(np.int64(s) for s in np.shape(v))
         args.extend(input_values)
         return self.fn(*args)
 
-    def _build(self):
+    def _build(self) -> Function | None:
         import opcore.tensor as T
         from opcore.compile.function import function
 
@@ -107,7 +108,7 @@ class _ShapeChecker:
         fn = getattr(node.op, "infer_shape", None)
         if fn is None or not all(hasattr(i.type, "ndim") for i in node.inputs):
             return None
-        dims = [[T.lscalar(f"s{k}_{d}") for d in range(i.ndim)] for k, i in enumerate(node.inputs)]
+        dims = [[T.lscalar(f"s{k}_{d}") for d in range(i.type.ndim)] for k, i in enumerate(node.inputs)]
         try:
             try:
                 shapes = fn(node, [tuple(d) for d in dims])
@@ -115,7 +116,7 @@ class _ShapeChecker:
                 shapes = fn(None, node, [tuple(d) for d in dims])
         except Exception:
             return None
-        outs = []
+        outs: list[Variable] = []
         for s in shapes:
             outs.extend(T.as_tensor_variable(d) for d in (s or ()))
         if not outs:
@@ -174,12 +175,12 @@ class DebugLinker(Linker):
                 continue  # this backend has no implementation for the node
             others.append((name, other, local))
 
-        def thunk():
+        def thunk() -> None:
             values = [c[0] for c in ins]
             originals = [_copy(v) for v in values]
             # the reference: perform on private copies, so destroy_map can be checked
             work = [_copy(v) for v in values]
-            ref = [[None] for _ in node.outputs]
+            ref: list[list[Any]] = [[None] for _ in node.outputs]
             compare = others
             if self.mode.check_py_code or not others:
                 op.perform(node, work, ref, *perform_params(op, node))
@@ -286,7 +287,7 @@ class DebugMode(Mode):
         self.backend = "py"
         self.linker_obj = DebugLinker(self)
 
-    def _copy(self, **kw):
+    def _copy(self, **kw: Any) -> Self:
         m = super()._copy(**kw)
         m.linker_obj = DebugLinker(m)
         return m

@@ -125,8 +125,8 @@ class FunctionContainers:
             raise KeyError(f"{key!r} is not an input of this function (inputs: {names})")
         return state
 
-    def __contains__(self, key: object) -> bool:
-        return self.find(key) is not None  # type: ignore[arg-type]  # any key: False
+    def __contains__(self, key: Variable | In | str) -> bool:
+        return self.find(key) is not None
 
 
 class FunctionValues(FunctionContainers):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Self, Sequence
 
 from opcore.config import config
 from opcore.plugins import get_host
@@ -87,23 +87,24 @@ class Mode:
         self.call_time = 0.0
         self.fn_time = 0.0
 
-    def _copy(self, **kw: Any) -> Mode:
-        m = Mode.__new__(Mode)
+    def _copy(self, **kw: Any) -> Self:
+        # the same class: a MonitorMode / NanGuardMode / DebugMode stays one (Theano's clone)
+        m = type(self).__new__(type(self))
         m.__dict__.update(self.__dict__)
         m.__dict__.update(kw)
         m.call_time = m.fn_time = 0.0
         return m
 
-    def including(self, *tags: str) -> Mode:
+    def including(self, *tags: str) -> Self:
         """The same mode with rewrites carrying ``tags`` switched on."""
         return self._copy(include=tuple(dict.fromkeys(self.include + tags)),
                           exclude=tuple(t for t in self.exclude if t not in tags))
 
-    def excluding(self, *tags: str) -> Mode:
+    def excluding(self, *tags: str) -> Self:
         """The same mode without rewrites carrying ``tags`` (or named so)."""
         return self._copy(exclude=tuple(dict.fromkeys(self.exclude + tags)))
 
-    def requiring(self, *tags: str) -> Mode:
+    def requiring(self, *tags: str) -> Self:
         return self._copy(require=tuple(dict.fromkeys(self.require + tags)))
 
     def select_backend(self) -> Backend:

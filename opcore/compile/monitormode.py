@@ -47,7 +47,7 @@ class MonitoringLinker(Linker):
         self._count += 1
         pre, post = self.pre, self.post
 
-        def thunk():
+        def thunk() -> Any:
             if pre is not None:
                 pre(i, node, thunk)
             r = inner()
@@ -86,9 +86,6 @@ class MonitorMode(Mode):
     def wrap_linker(self, linker: Linker) -> Linker:
         """The linker ``function`` uses: the backend's, wrapped (see the module docstring)."""
         return MonitoringLinker(linker, self.pre_func, self.post_func)
-
-    def _copy(self, **kw):
-        return super()._copy(**kw)
 
 
 register_mode("MonitorMode", MonitorMode)

@@ -10,7 +10,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from opcore.compile.linker import StorageMap
-    from opcore.graph.basic import Apply
+    from opcore.graph.basic import Apply, Variable
     from opcore.graph.fg import FunctionGraph
 
 
@@ -98,7 +98,9 @@ class VM:
         self.order = order
         self.thunks = thunks
         self.storage_map = storage_map
-        self.program = program
+        #: the backend's whole-graph program: a callable; a compiled one may also carry ``nodes``
+        #: and ``run_profiled(times)`` (read by the profiled run)
+        self.program: Any = program
         self.profile = profile
         self.lazy = bool(lazy_nodes)
         if self.lazy:
@@ -112,12 +114,12 @@ class VM:
         else:
             self.run = self._make_eager()
 
-    def _make_eager(self):
+    def _make_eager(self) -> Callable[[], None]:
         thunks = self.thunks
         order = self.order
         storage_map = self.storage_map
 
-        def run():
+        def run() -> None:
             i = 0
             try:
                 for i, t in enumerate(thunks):  # noqa: B007
@@ -126,19 +128,20 @@ class VM:
                 raise node_error(exc, order[i], storage_map) from exc.__cause__
         return run
 
-    def _run_program(self):
+    def _run_program(self) -> None:
         try:
             self.program()
         except Exception as exc:
             node = getattr(exc, "node", None)
             if node is not None and not getattr(exc, "_opcore_wrapped", False):
                 err = node_error(exc, node, self.storage_map)
-                err._opcore_wrapped = True
+                err._opcore_wrapped = True  # type: ignore[attr-defined]
                 raise err from exc
             raise
 
-    def _run_profiled(self):
+    def _run_profiled(self) -> None:
         prof = self.profile
+        assert prof is not None  # chosen only when profiling
         run_profiled = getattr(self.program, "run_profiled", None)
         if run_profiled is not None and not self.lazy:
             # the module an unprofiled call runs, timing each step inside it
@@ -164,43 +167,44 @@ class VM:
         prof.calls += 1
 
     # -- lazy evaluation -------------------------------------------------------------------------
-    def _prepare_lazy(self):
+    def _prepare_lazy(self) -> None:
         self.index = {n: i for i, n in enumerate(self.order)}
-        self.node_of = {}
+        self.node_of: dict[Variable, Apply] = {}
         for n in self.order:
             for o in n.outputs:
                 self.node_of[o] = n
         # in-place safety: a destroyer runs after the other readers of what it overwrites
-        self.prereqs: dict = {}
+        self.prereqs: dict[Apply, set[Apply]] = {}
         for f in getattr(self.fgraph, "_features", ()):
             for node, before in (f.orderings(self.fgraph) if hasattr(f, "orderings") else {}).items():
                 self.prereqs.setdefault(node, set()).update(b for b in before if b in self.index)
 
-    def _run_lazy(self):
-        computed = set()
+    def _run_lazy(self) -> None:
+        computed: set[Apply] = set()
         storage_map = self.storage_map
         node_of = self.node_of
         thunks = self.thunks
         index = self.index
         stack = [node_of[o] for o in self.fgraph.outputs if o in node_of]
-        pending_lazy: dict = {}
+        pending_lazy: dict[Apply, Any] = {}
         while stack:
             node = stack[-1]
             if node in computed:
                 stack.pop()
                 continue
             lazy = getattr(node.op, "lazy", False)
+            op: Any = node.op  # a lazy op (ifelse) has lazy_needs
             if lazy:
                 needs = pending_lazy.get(node)
                 if needs is None:
-                    needs = node.op.lazy_needs(node, storage_map, None)
+                    needs = op.lazy_needs(node, storage_map, None)
                 missing = [node.inputs[k] for k in needs
                            if node.inputs[k] in node_of and node_of[node.inputs[k]] not in computed]
                 if missing:
                     pending_lazy[node] = needs
                     stack.extend(node_of[v] for v in missing)
                     continue
-                more = node.op.lazy_needs(node, storage_map, needs)
+                more = op.lazy_needs(node, storage_map, needs)
                 if more and set(more) - set(needs):
                     pending_lazy[node] = sorted(set(more) | set(needs))
                     continue
