@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any, Callable, Self, Sequence
 
 import numpy as np
 
+from opcore.compile.function import function
 from opcore.compile.linker import Linker
+from opcore.graph.basic import as_symbolic
 from opcore.graph.params import perform_params
 from opcore.compile.mode import Mode
 from opcore.graph.traversal import clone_replace
@@ -101,14 +103,12 @@ class _ShapeChecker:
         return self.fn(*args)
 
     def _build(self) -> Function | None:
-        import opcore.tensor as T
-        from opcore.compile.function import function
-
         node = self.node
         fn = getattr(node.op, "infer_shape", None)
         if fn is None or not all(hasattr(i.type, "ndim") for i in node.inputs):
             return None
-        dims = [[T.lscalar(f"s{k}_{d}") for d in range(i.type.ndim)] for k, i in enumerate(node.inputs)]
+        length = as_symbolic(np.int64(0)).type  # the type of a symbolic int64 scalar (a length)
+        dims = [[length(f"s{k}_{d}") for d in range(i.type.ndim)] for k, i in enumerate(node.inputs)]
         try:
             try:
                 shapes = fn(node, [tuple(d) for d in dims])
@@ -118,7 +118,7 @@ class _ShapeChecker:
             return None
         outs: list[Variable] = []
         for s in shapes:
-            outs.extend(T.as_tensor_variable(d) for d in (s or ()))
+            outs.extend(as_symbolic(d) for d in (s or ()))
         if not outs:
             return None
         fresh = [i.type() for i in node.inputs]

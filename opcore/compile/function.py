@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from opcore.config import config
-from opcore.graph.basic import Constant, Variable
+from opcore.graph.basic import Constant, Variable, as_symbolic
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.traversal import clone_replace, graph_inputs
 from opcore.compile.io import (FunctionContainers, FunctionValues, In, InputState, Out,
@@ -105,10 +105,8 @@ def _update_type_fix(want: Any, got: Any) -> str:
 
 def _value_as_variable(target: Variable, value: Any) -> Variable:
     """A plain value given for ``target`` (an update or a given) as a constant variable."""
-    from opcore.tensor.basic import as_tensor_variable
-
     if hasattr(target.type, "dtype"):
-        return as_tensor_variable(value)
+        return as_symbolic(value)
     return target.type.make_constant(value)
 
 
@@ -124,8 +122,6 @@ class FunctionMaker:
                  rebuild_strict: bool = True, allow_input_downcast: bool | None = None,
                  profile: bool | ProfileStats | None = None,
                  on_unused_input: str | None = None) -> None:
-        from opcore.tensor.basic import as_tensor_variable
-
         t0 = time.perf_counter()
         self.spec: dict[str, Any] = dict(inputs=inputs, outputs=outputs, mode=mode, updates=updates, givens=givens,
                          no_default_updates=no_default_updates, name=name,
@@ -173,7 +169,7 @@ class FunctionMaker:
             v = ospec.variable
             if not isinstance(v, Variable):
                 try:
-                    v = as_tensor_variable(v)
+                    v = as_symbolic(v)
                 except TypeError:
                     raise TypeError(f"function output {i} is {type(v).__name__}, not a variable") from None
             ospec.variable = v
@@ -499,14 +495,64 @@ class Function:
         self.single = maker.single
         # cells emptied after each call: returned buffers must not be reused by the next call
         self.clear_cells = self.recycle_cells + self.input_cells
-        #: True: inputs are stored as given, without type checks or conversion (Theano's
-        #: ``trust_input``: a value of the wrong dtype or rank is then undefined behaviour)
-        self.trust_input = False
+        self._trusted_call: Any = None
+        self._trust_input = False
+
+    @property
+    def trust_input(self) -> bool:
+        """True: inputs are stored as given, without type checks or conversion (Theano's
+        ``trust_input``: a value of the wrong dtype or rank is then undefined behaviour).  A call
+        with every input given positionally then takes a shorter path built for this function."""
+        return self._trust_input
+
+    @trust_input.setter
+    def trust_input(self, value: bool) -> None:
+        self._trust_input = bool(value)
+        self._trusted_call = self._make_trusted_call() if self._trust_input else None
+
+    def _make_trusted_call(self) -> Any:
+        """``call(*args)`` doing what :meth:`__call__` does for trusted positional inputs, with
+        everything fixed at link time looked up once; ``None`` when the general path is needed
+        (profiling, inputs the graph destroys, outputs that must be copied)."""
+        if self.profile is not None or self.destroyed_cells or self.any_copy:
+            return None
+        input_cells = tuple(self.input_cells)
+        run = self._run
+        clear_cells = tuple(self.clear_cells)
+        update_cells = tuple(self.update_cells)
+        output_cells = tuple(self.output_cells)
+        single_cell = output_cells[0] if self.single else None
+        mode = self.maker.mode
+        perf_counter = time.perf_counter
+
+        # straight-line code for this function's number of inputs and cells (no loops, every
+        # name a closure constant), the way namedtuple and dataclasses generate their methods
+        n_in, n_clear = len(input_cells), len(clear_cells)
+        args = ", ".join(f"a{i}" for i in range(n_in))
+        lines = [f"def call({args}):", "    t_call = perf_counter()"]
+        lines += [f"    i{i}[0] = a{i}" for i in range(n_in)]
+        lines += ["    run()",
+                  "    outs = single_cell[0]" if single_cell is not None
+                  else "    outs = [c[0] for c in output_cells]"]
+        if update_cells:
+            lines += ["    new_vals = [cell[0] for _, cell in update_cells]",
+                      "    for (shared_cell, _), val in zip(update_cells, new_vals):",
+                      "        shared_cell[0] = val"]
+        lines += [f"    k{j}[0] = None" for j in range(n_clear)]
+        lines += ["    mode.call_time += perf_counter() - t_call", "    return outs"]
+        scope = {"perf_counter": perf_counter, "run": run, "single_cell": single_cell,
+                 "output_cells": output_cells, "update_cells": update_cells, "mode": mode,
+                 **{f"i{i}": c for i, c in enumerate(input_cells)},
+                 **{f"k{j}": c for j, c in enumerate(clear_cells)}}
+        exec("\n".join(lines), scope)  # noqa: S102  (source built above from fixed pieces)
+        return scope["call"]
 
     def _link_input_storage(self) -> None:
         """Point the update step at the current stored-value cells (after ``copy``)."""
         self.update_cells = self._shared_update_cells + [
             (self.input_storage[i].storage, cell) for i, cell in self._input_update_cells]
+        if getattr(self, "_trust_input", False):
+            self._trusted_call = self._make_trusted_call()
 
     def _make_filter(self, i: int, spec: In, var: Variable) -> Callable[[Any], Any]:
         t = var.type
@@ -514,10 +560,8 @@ class Function:
         strict = spec.strict
         fname = self.name
         name = spec.name or str(spec.variable)
-        from opcore.tensor.type import TensorType
-
-        # the ndarray fast path is for tensor inputs only (other types filter every value)
-        simple_dt = t.numpy_dtype if type(t) is TensorType else None
+        # the ndarray fast path: types whose filter keeps such ndarrays as they are (tensors)
+        simple_dt = t.filter_passthrough_dtype
         nd = getattr(t, "ndim", None)
         static = any(s is not None and s != 1 for s in getattr(t, "shape", ()) or ())
         static_b = any(getattr(t, "broadcastable", ()) or ())
@@ -552,6 +596,9 @@ class Function:
         return fast
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        trusted = self._trusted_call
+        if trusted is not None and not kwargs and len(args) == self.n_in:
+            return trusted(*args)
         t_call = time.perf_counter()
         if kwargs or len(args) != self.n_in:
             args = self._bind(args, kwargs)

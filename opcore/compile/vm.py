@@ -8,6 +8,8 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
+from opcore.printing import debugprint
+
 if TYPE_CHECKING:
     from opcore.compile.linker import StorageMap
     from opcore.graph.basic import Apply, Variable
@@ -42,8 +44,6 @@ def node_error(exc: BaseException, node: Apply, storage_map: StorageMap,
         shapes.append(getattr(val, "shape", "?") if val is not None else "not computed")
         dtypes.append(str(getattr(val, "dtype", type(val).__name__)))
     try:
-        from opcore.printing import debugprint
-
         dp = debugprint(shown.outputs[0], file="str", print_type=True)
     except Exception:  # printing must never hide the real error
         dp = str(shown)

@@ -19,10 +19,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from opcore.graph.basic import Apply, Variable
+from opcore import tensor as T
+from opcore.compile.function import function
 from opcore.graph.op import Op
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.null import ShapeUnknown
 from opcore.graph.traversal import ancestors, clone_replace, graph_inputs
+from opcore.scan.utils import inner_mode
 from opcore.tensor.basic import MakeVector, Shape, Shape_i
 from opcore.tensor.rewriting.shape import ShapeFeature
 from opcore.tensor.type import TensorType
@@ -116,8 +119,6 @@ class Scan(Op):
         return node.inputs[1 + self.info.n_seqs + self.info.n_states:]
 
     def make_node(self, n_steps: Any, *inputs: Any) -> Apply:
-        import opcore.tensor as T
-
         info = self.info
         n_steps = T.as_tensor_variable(n_steps)
         if n_steps.ndim != 0 or n_steps.dtype not in ("int8", "int16", "int32", "int64",
@@ -151,9 +152,6 @@ class Scan(Op):
 
     # -- running ------------------------------------------------------------------------------
     def _compile_inner(self):
-        from opcore.compile.function import function
-        from opcore.scan.utils import inner_mode
-
         fn = function(self.inner_inputs, list(self.inner_outputs), mode=inner_mode(self.info.mode),
                       on_unused_input="ignore", name=f"{self}.inner")
         return fn
@@ -318,8 +316,6 @@ class Scan(Op):
 
     # -- shapes and derivatives -----------------------------------------------------------------
     def infer_shape(self, node: Apply, shapes: list) -> list:
-        import opcore.tensor as T
-
         info = self.info
         if info.has_until:
             raise ShapeUnknown(self)

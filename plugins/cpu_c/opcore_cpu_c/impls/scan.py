@@ -204,13 +204,15 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
     PyObject* until = PyTuple_GET_ITEM(plan, 8);
     PyObject* on_error = PyTuple_GET_ITEM(plan, 9);
     PyObject* on_shape = PyTuple_GET_ITEM(plan, 10);
-    PyObject* run_args[5];
+    PyObject* run_args[8];
+    Py_ssize_t n_args = PyTuple_GET_SIZE(run_args_t);
     Py_ssize_t n_seq = PyTuple_GET_SIZE(seqs), n_read = PyTuple_GET_SIZE(reads);
     Py_ssize_t n_write = PyTuple_GET_SIZE(writes), n_nit = PyTuple_GET_SIZE(nits);
     Py_ssize_t j;
     npy_intp t;
     if (n < 0 && PyErr_Occurred()) return -1;
-    for (j = 0; j < 5; j++) run_args[j] = PyTuple_GET_ITEM(run_args_t, j);
+    if (n_args > 8) { PyErr_SetString(PyExc_RuntimeError, "scan: run takes at most 8 arguments"); return -1; }
+    for (j = 0; j < n_args; j++) run_args[j] = PyTuple_GET_ITEM(run_args_t, j);
     *n_done = n;
     for (t = 0; t < n; t++) {
         PyObject* r;
@@ -230,7 +232,7 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
             if (v == NULL) return -1;
             oc_scan_set(PyTuple_GET_ITEM(it, 0), v);
         }
-        r = PyObject_Vectorcall(run, run_args, 5, NULL);
+        r = PyObject_Vectorcall(run, run_args, (size_t)n_args, NULL);
         if (r == NULL) {
             PyObject *et, *ev, *etb;
             PyErr_Fetch(&et, &ev, &etb);
@@ -327,7 +329,7 @@ class ScanC:
     """The C backend's ``Scan``: the steps loop in C around the inner function's C module."""
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (1,)
+        return (2,)
 
     def c_supports(self, node: Any) -> bool:
         """True when the inner function compiled to a C module (see :func:`why_python`)."""
