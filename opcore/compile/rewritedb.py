@@ -25,7 +25,7 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.rewriting.engine import rewrite_graph
@@ -147,7 +147,7 @@ class DB:
         exc = [t[1:] for t in tags if t.startswith("-")]
         return _QueryOptimizer(Query(inc, kwtags.get("require"), exc))
 
-    def print_summary(self, stream=None) -> None:
+    def print_summary(self, stream: IO[str] | None = None) -> None:
         print(f"{type(self).__name__} ({self.name}): {sorted(self.__db__)}", file=stream)
 
 

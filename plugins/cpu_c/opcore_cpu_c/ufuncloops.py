@@ -33,8 +33,10 @@ from opcore.config import config
 from opcore_cpu_c.ccode import c_string, ctype
 
 #: Elements per block: the block buffers of a loop (one per value that crosses a NumPy loop call)
-#: stay in the L1/L2 cache.
+#: stay in the L1/L2 cache.  A loop with many buffers uses smaller blocks, so that its buffers
+#: (on the stack) stay under :data:`STACK_BYTES`.
 BLOCK = 1024
+STACK_BYTES = 128 * 1024
 #: Elements per OpenMP work item of the contiguous path.
 CHUNK = 16384
 
@@ -42,6 +44,7 @@ CHUNK = 16384
 UFUNC_OPS = frozenset({
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin",
     "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2",
+    "pow",  # float ** float; a constant integer exponent 0..64 stays multiplications
 })
 _FLOAT_DTYPES = ("float32", "float64")
 
@@ -197,6 +200,8 @@ def ufunc_step(step: Any) -> bool:
         return False
     if tuple(op.compute_dtypes(step.dts, dt)) != (dt,) * uf.nin:
         return False
+    if render.powi((op, step.args, dt), list(step.vals), dt) is not None:
+        return False
     ch = np.dtype(dt).char
     return ch * uf.nin + "->" + ch in uf.types
 
@@ -276,19 +281,24 @@ class _Kernel:
         nin, nout = self.nin, self.nout
         L = [f"static void {name}(npy_intp m, char* const* a, const npy_intp* s)", "{"]
         L.append("    npy_intp o, i;")
-        for k in sorted(self.temps):
-            L.append(f"    {self.ct(p.steps[k].dtype)} t{k}[{BLOCK}];")
         # per ufunc step: a buffer for each argument that needs a cast or a copy
-        for k in p.ufunc:
-            for q in range(len(p.steps[k].args)):
-                L.append(f"    {self.ct(p.steps[k].dtype)} u{k}_{q}[{BLOCK}];")
+        bufs = [(f"t{k}", p.steps[k].dtype) for k in sorted(self.temps)]
+        bufs += [(f"u{k}_{q}", p.steps[k].dtype) for k in p.ufunc
+                 for q, a in enumerate(p.steps[k].args) if self._arg_direct(p.steps[k], a)
+                 in (None, "x")]
+        per_elem = sum(np.dtype(d).itemsize for _, d in bufs)
+        blk = BLOCK
+        while blk > 64 and blk * per_elem > STACK_BYTES:
+            blk //= 2
+        self.block = blk
+        L += [f"    {self.ct(d)} {b}[{blk}];" for b, d in bufs]
         conds = [f"s[{j}] == (npy_intp)sizeof({self.ct(p.in_dtypes[j])})"
                  for j in range(nin) if not p.scalar[j]]
         conds += [f"s[{nin + o}] == (npy_intp)sizeof({self.ct(p.out_dtypes[o])})"
                   for o in range(nout)]
         L.append(f"    const int ct = {' && '.join(conds) or '1'};")
-        L.append(f"    for (o = 0; o < m; o += {BLOCK}) {{")
-        L.append(f"        npy_intp b = m - o < {BLOCK} ? m - o : {BLOCK};")
+        L.append(f"    for (o = 0; o < m; o += {blk}) {{")
+        L.append(f"        npy_intp b = m - o < {blk} ? m - o : {blk};")
         for j in range(nin):
             L.append(f"        char* const b{j} = a[{j}] + o * s[{j}];")
         for o in range(nout):
