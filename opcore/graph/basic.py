@@ -130,6 +130,7 @@ class _Tag:
     _eval_cache: dict[tuple[int, ...], Callable[..., Any]]
     values_eq_approx: Callable[..., bool]
     test_value: Any
+    is_rng: bool  # on a random stream's state variable
     origin: Apply  # on a node a rewrite made: the node the user wrote that it replaces
 
     def copy(self) -> _Tag:
