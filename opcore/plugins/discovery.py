@@ -22,7 +22,6 @@ writable by others, or it is ignored; every error reading or writing it falls ba
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import time
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
+from opcore.cbuild.trust import read_private_json, write_private_json
 from opcore.config import config
 
 #: Bumped when the file's layout changes.
@@ -150,46 +150,20 @@ def _cache_file(group: str) -> str:
     return os.path.join(root, "plugins", f"entry-points-{where}.json")
 
 
-def _trusted(path: str) -> bool:
-    """Owned by us, not a symbolic link, not writable by group or others."""
-    st = os.lstat(path)
-    return (hasattr(os, "geteuid") and st.st_uid == os.geteuid() and not st.st_mode & 0o022
-            and not os.path.islink(path))
-
-
 def _read(path: str, key: str) -> Discovery | None:
+    doc = read_private_json(path)
     try:
-        if not _trusted(path) or not _trusted(os.path.dirname(path)):
-            return None
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
         if doc.get("format") != FORMAT or doc.get("key") != key:
             return None
         eps = tuple(FoundEntryPoint(str(e["name"]), str(e["value"]), e["distribution"],
                                     e["version"]) for e in doc["entry_points"])
         return Discovery(eps, doc["core_version"], from_cache=True)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def _write(path: str, key: str, found: Discovery) -> None:
-    """Store ``found`` atomically (temporary file + rename); silently nothing when impossible."""
-    doc = {"format": FORMAT, "key": key, "core_version": found.core_version,
-           "entry_points": [{"name": e.name, "value": e.value, "distribution": e.distribution,
-                             "version": e.version} for e in found.entry_points]}
-    folder = os.path.dirname(path)
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if not _trusted(folder):
-            return
-        tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        return
+    write_private_json(path, {
+        "format": FORMAT, "key": key, "core_version": found.core_version,
+        "entry_points": [{"name": e.name, "value": e.value, "distribution": e.distribution,
+                          "version": e.version} for e in found.entry_points]})
