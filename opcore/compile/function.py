@@ -17,7 +17,7 @@ from opcore.graph.fg import FunctionGraph
 from opcore.graph.traversal import clone_replace, graph_inputs
 from opcore.compile.io import (FunctionContainers, FunctionValues, In, InputState, Out,
                                convert_function_input)
-from opcore.compile.mode import Mode, get_mode
+from opcore.compile.mode import Mode, get_mode, rewrite_settings
 from opcore.compile.progress import compile_progress
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.compile.vm import VM, ProfileStats
@@ -283,7 +283,7 @@ class FunctionMaker:
         # as in Theano, rewrites build their nodes without test values
         with config.change_flags(compute_test_value="off"):
             rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
-                          backend=self.backend.name)
+                          backend=self.backend.name, **rewrite_settings())
         self.rewrite_time = time.perf_counter() - t1
         self.compile_start = t0
 

@@ -20,6 +20,10 @@ from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
 from opcore.graph.null import disconnected_type
 
+#: the bounds of int64 and uint64 (np.iinfo builds a new object at every call)
+_INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2 ** 63), 2 ** 63 - 1, 2 ** 64 - 1
+
+
 def _python_scalar_dtype(x) -> str:
     """The dtype of a constant made from a Python scalar (opcore's literal-dtype policy).
 
@@ -32,9 +36,9 @@ def _python_scalar_dtype(x) -> str:
     if isinstance(x, (bool, np.bool_)):
         return "bool"
     if isinstance(x, numbers.Integral):
-        if np.iinfo("int64").min <= x <= np.iinfo("int64").max:
+        if _INT64_MIN <= x <= _INT64_MAX:
             return "int64"
-        if 0 <= x <= np.iinfo("uint64").max:
+        if 0 <= x <= _UINT64_MAX:
             return "uint64"
         raise OverflowError(f"Python integer {x} is out of bounds for int64 and uint64")
     if isinstance(x, numbers.Real):

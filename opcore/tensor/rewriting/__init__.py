@@ -65,6 +65,7 @@ def _import_families() -> None:
         fusion,
         inplace,
         random,
+        reduce,
         shape,
         specialize,
         stabilize,

@@ -13,7 +13,7 @@ from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant
 from opcore.tensor.elemwise import CAReduce
 from opcore.tensor.rewriting import register_rewrite
-from opcore.tensor.rewriting.utils import fit, is_const, owner_is
+from opcore.tensor.rewriting.utils import fit, is_const, mul_factors, owner_is, product
 
 import numpy as np
 
@@ -57,30 +57,6 @@ def log1p_exp_to_softplus(fgraph, node):
     return _done(M.softplus(e.inputs[0]), node, fgraph)
 
 
-def _mul_factors(var) -> list:
-    """The factors of a tree of binary ``mul`` nodes rooted at ``var`` (``[var]`` when it is not
-    a product)."""
-    out, stack = [], [var]
-    while stack:
-        v = stack.pop()
-        node = owner_is(v, "mul")
-        if node is None:
-            out.append(v)
-        else:
-            stack.extend(reversed(node.inputs))
-    return out
-
-
-def _product(factors, like):
-    """``mul`` of ``factors`` (1 of ``like``'s dtype when there is none)."""
-    if not factors:
-        return constant(np.asarray(1, dtype=like.dtype))
-    out = factors[0]
-    for f in factors[1:]:
-        out = M.mul(out, f)
-    return out
-
-
 def _exp_arg(var):
     node = owner_is(var, "exp")
     return None if node is None else node.inputs[0]
@@ -104,12 +80,12 @@ def sigmoid_from_exp(fgraph, node):
     a = _exp_arg(y) if y is not None else None
     if a is None:
         return None
-    factors = [] if num is None or is_const(num, 1) else _mul_factors(num)
+    factors = [] if num is None or is_const(num, 1) else mul_factors(num)
     for k, f in enumerate(factors):
         if f is y or _exp_arg(f) is a:
             rest = factors[:k] + factors[k + 1:]
-            return _done(_product(rest + [M.sigmoid(a)], node.outputs[0]), node, fgraph)
-    return _done(_product(factors + [M.sigmoid(M.neg(a))], node.outputs[0]), node, fgraph)
+            return _done(product(rest + [M.sigmoid(a)], node.outputs[0]), node, fgraph)
+    return _done(product(factors + [M.sigmoid(M.neg(a))], node.outputs[0]), node, fgraph)
 
 
 def _neg_arg(var):
@@ -124,7 +100,7 @@ def sigmoid_times_exp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     ``sigmoid(-a)`` among the factors of a product (Theano's ``local_sigm_times_exp``): what
     ``sigmoid_from_exp`` leaves of the gradient of ``log(1 + exp(a))``, which overflows to
     ``inf * 0`` for large ``a``."""
-    factors = _mul_factors(node.outputs[0])
+    factors = mul_factors(node.outputs[0])
     if len(factors) < 2:
         return None
     for i, e in enumerate(factors):
@@ -144,7 +120,7 @@ def sigmoid_times_exp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
             else:
                 continue
             rest = [f for k, f in enumerate(factors) if k not in (i, j)]
-            return _done(_product(rest + [new], node.outputs[0]), node, fgraph)
+            return _done(product(rest + [new], node.outputs[0]), node, fgraph)
     return None
 
 

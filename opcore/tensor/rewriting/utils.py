@@ -11,11 +11,13 @@ if TYPE_CHECKING:
 import numpy as np
 
 from opcore.graph.basic import Constant, Variable
+from opcore.tensor import math as M
 from opcore.tensor.basic import (
     NotScalarConstantError,
     SpecifyShape,
     alloc,
     cast,
+    constant,
     get_scalar_constant_value,
 )
 from opcore.tensor.elemwise import DimShuffle, Elemwise
@@ -125,3 +127,27 @@ def adapt_type(old: Variable, new: Variable) -> Variable | None:
 
 def is_constant(var: Variable) -> bool:
     return isinstance(var, Constant)
+
+
+def mul_factors(var) -> list:
+    """The factors of a tree of binary ``mul`` nodes rooted at ``var`` (``[var]`` when it is not
+    a product)."""
+    out, stack = [], [var]
+    while stack:
+        v = stack.pop()
+        node = owner_is(v, "mul")
+        if node is None:
+            out.append(v)
+        else:
+            stack.extend(reversed(node.inputs))
+    return out
+
+
+def product(factors, like):
+    """``mul`` of ``factors`` (1 of ``like``'s dtype when there is none)."""
+    if not factors:
+        return constant(np.asarray(1, dtype=like.dtype))
+    out = factors[0]
+    for f in factors[1:]:
+        out = M.mul(out, f)
+    return out

@@ -264,6 +264,12 @@ def test_gemm_and_ger_c_match_numpy():
         g, h = f(zz, xx, Y, zz, uu, W, 0.5, 2.0)
         np.testing.assert_allclose(g, 2.0 * zz + 0.5 * xx @ Y)
         np.testing.assert_allclose(h, zz + 0.5 * np.outer(uu, W))
+    # Ger's unit-stride loop (rows of A further apart than their length) and its strided one
+    big = rng.rand(8, 5)
+    for AA, ww in [(big[::2], W), (big[::2], W[::-1].copy()[::-1]), (big[::2, ::-1], W),
+                   (np.asfortranarray(big[:4]), W)]:
+        h = f(Z, X, Y, AA, U, ww, -1.5, 2.0)[1]
+        np.testing.assert_allclose(h, AA - 1.5 * np.outer(U, ww))
 
 
 def test_names_with_quotes_and_percent_compile():

@@ -240,3 +240,26 @@ def test_many_steps_use_smaller_blocks_and_0d():
         np.testing.assert_array_equal(got, [call(np.tanh, np.float64(v)),
                                             call(np.power, np.float64(v), np.float64(v)),
                                             call(np.exp, np.float64(v)) * 2])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_is_its_numpy_rule_bit_for_bit(dtype):
+    """``sigmoid`` runs its NumPy rule's ``exp(-|x|)`` through NumPy's loop and the same
+    arithmetic in the output dtype: the C backend's values are the Python backend's exactly (an
+    integer input is converted first; the op used alone, fused, and twice in one loop)."""
+    x = T.TensorType(dtype, (False,))("x")
+    i = T.bvector("i")
+    sig = ALL_OPS["sigmoid"]
+    outs = [T.sigmoid(x), T.sigmoid(x * 2) + T.sigmoid(-x), T.sigmoid(i)]
+    f = opcore.function([x, i], outs, mode=C)
+    assert 'oc_uloop_get("exp"' in f.vm.program.source
+    a = values(dtype, 2 * B + 3)
+    ia = np.arange(2 * B + 3).astype("int8")
+    idt = sig.output_dtype("int8")
+    with np.errstate(all="ignore"):
+        want = [sig.numpy(a), sig.numpy(a * np.asarray(2, dtype)) + sig.numpy(-a),
+                sig.numpy(ia.astype(idt))]
+    for layout, v in views(a):
+        for k, (g, w) in enumerate(zip(call(f, v, ia), want)):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w, err_msg=f"output {k} {layout}")

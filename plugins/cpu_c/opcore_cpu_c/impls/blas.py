@@ -309,10 +309,21 @@ if (oc_alloc(&{z}, 2, PyArray_DIMS({A}), {typenum(zd)})) {fail}
   const char* yp = (const char*)PyArray_DATA({y});
   npy_intp a0 = PyArray_STRIDES({A})[0], a1 = PyArray_STRIDES({A})[1];
   npy_intp xs = PyArray_STRIDES({x})[0], ys = PyArray_STRIDES({y})[0];
-  for (i = 0; i < PyArray_DIMS({A})[0]; i++) {{
-    const {t} xi = alpha * *(const {t}*)(xp + i * xs);
-    for (j = 0; j < n1; j++)
-      q[i * n1 + j] = *(const {t}*)(ap + i * a0 + j * a1) + xi * *(const {t}*)(yp + j * ys);
+  if (a1 == (npy_intp)sizeof({t}) && ys == (npy_intp)sizeof({t})) {{
+    /* unit-stride rows of A and y: a loop the compiler vectorises */
+    const {t}* yv = (const {t}*)yp;
+    for (i = 0; i < PyArray_DIMS({A})[0]; i++) {{
+      const {t} xi = alpha * *(const {t}*)(xp + i * xs);
+      const {t}* ar = (const {t}*)(ap + i * a0);
+      {t}* qr = q + i * n1;
+      for (j = 0; j < n1; j++) qr[j] = ar[j] + xi * yv[j];
+    }}
+  }} else {{
+    for (i = 0; i < PyArray_DIMS({A})[0]; i++) {{
+      const {t} xi = alpha * *(const {t}*)(xp + i * xs);
+      for (j = 0; j < n1; j++)
+        q[i * n1 + j] = *(const {t}*)(ap + i * a0 + j * a1) + xi * *(const {t}*)(yp + j * ys);
+    }}
   }} }}
 """
 
