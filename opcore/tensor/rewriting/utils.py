@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
     from opcore.graph.basic import Apply
@@ -129,7 +129,7 @@ def is_constant(var: Variable) -> bool:
     return isinstance(var, Constant)
 
 
-def mul_factors(var) -> list:
+def mul_factors(var: Variable) -> list[Variable]:
     """The factors of a tree of binary ``mul`` nodes rooted at ``var`` (``[var]`` when it is not
     a product)."""
     out, stack = [], [var]
@@ -143,7 +143,7 @@ def mul_factors(var) -> list:
     return out
 
 
-def product(factors, like):
+def product(factors: Sequence[Variable], like: Variable) -> Variable:
     """``mul`` of ``factors`` (1 of ``like``'s dtype when there is none)."""
     if not factors:
         return constant(np.asarray(1, dtype=like.dtype))
