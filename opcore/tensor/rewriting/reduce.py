@@ -11,14 +11,21 @@ a (batch, n_in, n_hidden) product summed away.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from opcore.graph.basic import Constant
+from opcore.graph.basic import Constant, Variable
 from opcore.tensor import math as M
 from opcore.tensor.basic import constant
 from opcore.tensor.elemwise import CAReduce, DimShuffle
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit, mul_factors, owner_is, product
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 
 def _constant_along(var, axes) -> bool:
@@ -31,7 +38,7 @@ def _without(var, axes):
 
 
 @register_rewrite("sum_of_broadcast_factor", "fast_run", phase="specialize", tracks=(CAReduce,))
-def sum_of_broadcast_factor(fgraph, node):
+def sum_of_broadcast_factor(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``sum(a * X, axis)`` -> ``a' * sum(X, axis)`` and ``sum(X / a, axis)`` ->
     ``sum(X, axis) / a'`` for factors ``a`` broadcastable along every summed axis (float and
     complex sums; integer products may wrap around, so they stay)."""
@@ -51,7 +58,8 @@ def sum_of_broadcast_factor(fgraph, node):
     factors = mul_factors(num)
     if any(f.ndim != x.ndim or f.dtype != x.dtype for f in factors):
         return None
-    outside, inside = [], []
+    outside: list[Variable] = []
+    inside: list[Variable] = []
     for f in factors:
         c = const_value(f) if isinstance(f, Constant) else None
         if c is not None:  # a folded fill of one value: that value, broadcast

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
+
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant
 from opcore.tensor.elemwise import CAReduce
@@ -88,7 +95,7 @@ def _neg_arg(var):
 
 @register_rewrite("sigmoid_times_exp", "fast_run", phase="stabilize", tracks=("mul",),
                   after=("sigmoid_from_exp",))
-def sigmoid_times_exp(fgraph, node):
+def sigmoid_times_exp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``exp(a) * sigmoid(-a)`` -> ``sigmoid(a)`` and ``exp(-a) * sigmoid(a)`` ->
     ``sigmoid(-a)`` among the factors of a product (Theano's ``local_sigm_times_exp``): what
     ``sigmoid_from_exp`` leaves of the gradient of ``log(1 + exp(a))``, which overflows to
@@ -119,7 +126,7 @@ def sigmoid_times_exp(fgraph, node):
 
 @register_rewrite("one_minus_sigmoid", "fast_run", phase="stabilize", tracks=("sub",),
                   after=("sigmoid_from_exp",))
-def one_minus_sigmoid(fgraph, node):
+def one_minus_sigmoid(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``1 - sigmoid(x)`` -> ``sigmoid(-x)``: no cancellation, so ``1 / (1 - p)`` stays finite."""
     y = _one_minus(node.outputs[0])
     s = owner_is(y, "sigmoid") if y is not None else None
@@ -151,7 +158,7 @@ def log_sigmoid(fgraph, node):
 
 @register_rewrite("log1p_form", "fast_run", phase="stabilize", tracks=("log",),
                   after=("log1p_exp_to_softplus", "log_sigmoid"))
-def log1p_form(fgraph, node):
+def log1p_form(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``log(1 + x)`` -> ``log1p(x)`` (accurate for small x)."""
     y = _one_plus(node.inputs[0])
     if y is None:
@@ -178,7 +185,7 @@ def expm1_form(fgraph, node):
 
 
 @register_rewrite("logsumexp", "fast_run", phase="stabilize", tracks=("log",))
-def logsumexp(fgraph, node):
+def logsumexp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``log(sum(exp(x), axis))`` -> ``m + log(sum(exp(x - m), axis))`` with ``m = max(x)``."""
     s = node.inputs[0].owner
     if s is None or not isinstance(s.op, CAReduce) or s.op.kind != "sum":
