@@ -46,7 +46,14 @@ import numpy as np
 
 from opcore._lazy import LazyModule
 from opcore.cbuild import trust
-from opcore.cbuild.driver import INCLUDE_DIR, CompileError, base_flags, compiler_command, run_compiler
+from opcore.cbuild.driver import (
+    INCLUDE_DIR,
+    CompileError,
+    base_flags,
+    compiler_command,
+    resolve_native,
+    run_compiler,
+)
 from opcore.config import ConfigError, config
 
 __all__ = ["CacheWarning", "build_library", "cache_key", "cache_root", "compile_module"]
@@ -418,7 +425,7 @@ def compile_module(source: str, name: str, versions: Sequence[Any] = (), *,
     ``ops`` names what the module holds (``opcore cache list``); ``cached=False`` builds in a
     throw-away directory.  Raises :class:`CompileError` with the compiler's message.
     """
-    cflags = [*cflags, *("-I" + d for d in include_dirs)]
+    cflags = [*resolve_native(cflags), *("-I" + d for d in include_dirs)]
     key = cache_key(source, versions, cflags, ldflags, include_dirs)
     if key in _loaded:
         return _loaded[key]
@@ -438,6 +445,7 @@ def build_library(source: str, name: str, *, cflags: Sequence[str] = (),
                   lock_timeout: float = 120.0) -> str:
     """Compile ``source`` into a plain shared library (for :mod:`ctypes`) in the cache; returns
     the verified path of the ``.so``.  Raises :class:`CompileError` with the compiler's message."""
+    cflags = resolve_native(cflags)
     key = cache_key(source, ("library", name), cflags, ldflags)
     entry = _entry_for(key, source, name, "library", cflags, ldflags, False, lock_timeout, ops)
     _touch(entry)

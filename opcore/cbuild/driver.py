@@ -22,8 +22,8 @@ import numpy as np
 from opcore.cbuild.trust import read_private_json, write_private_json
 from opcore.config import config
 
-__all__ = ["CompileError", "INCLUDE_DIR", "base_flags", "compiler_command", "compiler_ok",
-           "openmp_enabled", "run_compiler"]
+__all__ = ["CompileError", "INCLUDE_DIR", "NATIVE", "base_flags", "compiler_command",
+           "compiler_ok", "native_flags", "openmp_enabled", "resolve_native", "run_compiler"]
 
 #: Directory of the shared C headers (``opcore_helpers.h``); on the include path of every build.
 INCLUDE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
@@ -89,10 +89,14 @@ def _compiler_ok(cxx: str) -> tuple[bool, str]:
 
 
 def _version_memo(cxx: str, exe: str) -> str | None:
-    """Where the outcome of ``cxx --version`` is remembered: a file in the compile cache named by
-    the command, the executable's real path, size and time, and the interpreter (a new or
-    replaced compiler gets a new name, so it is run again).  ``None`` when the cache is not
-    usable."""
+    """Where the outcome of ``cxx --version`` is remembered (see :func:`_memo_path`)."""
+    return _memo_path("version", cxx, exe)
+
+
+def _memo_path(kind: str, cxx: str, exe: str, *extra: str) -> str | None:
+    """A file in ``compiledir/compilers/`` named by ``kind``, the command, the executable's real
+    path, size and time, the interpreter and ``extra`` (a new or replaced compiler gets a new
+    name, so it is asked again).  ``None`` when the cache is not usable."""
     try:
         real = os.path.realpath(exe)
         st = os.stat(real)
@@ -101,9 +105,81 @@ def _version_memo(cxx: str, exe: str) -> str | None:
         return None
     if not os.path.isabs(root):
         return None
-    h = hashlib.sha256(repr((cxx, real, st.st_size, st.st_mtime_ns, sys.executable,
-                             np.get_include())).encode("utf-8", "surrogateescape"))
-    return os.path.join(root, "compilers", h.hexdigest()[:20] + ".json")
+    h = hashlib.sha256(repr((kind, cxx, real, st.st_size, st.st_mtime_ns, sys.executable,
+                             np.get_include(), *extra)).encode("utf-8", "surrogateescape"))
+    prefix = "" if kind == "version" else kind + "-"
+    return os.path.join(root, "compilers", prefix + h.hexdigest()[:20] + ".json")
+
+
+#: the flag meaning "this machine's instruction set"; see :func:`resolve_native`
+NATIVE = "-march=native"
+
+
+def resolve_native(cflags: Sequence[str]) -> list[str]:
+    """``cflags`` with ``-march=native`` replaced by the explicit flags it stands for on this
+    machine (``-march=cooperlake -mavx2 ... -mtune=...``), as PyTensor does: the flags, hence
+    the cache key, then name the instruction set, so a compile cache shared between machines
+    never hands a module built for one CPU to another.  When they cannot be had (no GCC-style
+    ``-v`` output, no CPU description), ``-march=native`` is dropped: a baseline build."""
+    if NATIVE not in cflags:
+        return list(cflags)
+    explicit = native_flags(str(config.cxx or ""))
+    out: list[str] = []
+    for flag in cflags:
+        out.extend(explicit if flag == NATIVE else (flag,))
+    return out
+
+
+def _cpu_identity() -> str | None:
+    """A digest of this CPU's model and feature flags (Linux ``/proc/cpuinfo``), or None."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return None
+    lines = [ln for ln in head.splitlines() if ln.startswith(("model name", "flags"))][:2]
+    if len(lines) < 2:
+        return None
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+
+
+def parse_native_flags(verbose: str) -> tuple[str, ...]:
+    """The ``-march=``/``-mtune=``/``-m...`` flags GCC's compiler proper (``cc1``) was given in
+    the ``-v`` output of ``cc -march=native -E -v -``; ``()`` when there is no such line or it
+    still says ``native``."""
+    for line in verbose.splitlines():
+        words = line.split()
+        if not words or not os.path.basename(words[0]).startswith("cc1"):
+            continue
+        flags = tuple(w for w in words[1:] if w.startswith("-m"))
+        if any(w.startswith("-march=") for w in flags) and not any(
+                w.endswith("=native") for w in flags):
+            return flags
+    return ()
+
+
+@lru_cache(maxsize=8)
+def native_flags(cxx: str) -> tuple[str, ...]:
+    """What ``-march=native`` stands for with compiler ``cxx`` on this CPU (see
+    :func:`resolve_native`); asked once per compiler and CPU, then remembered in the cache."""
+    exe = shutil.which(cxx.split()[0]) if cxx else None
+    cpu = _cpu_identity()
+    if exe is None or cpu is None:
+        return ()
+    memo = _memo_path("native", cxx, exe, cpu)
+    known = read_private_json(memo) if memo else None
+    if isinstance(known, dict) and isinstance(known.get("flags"), list) and all(
+            isinstance(f, str) and f.startswith("-m") for f in known["flags"]):
+        return tuple(known["flags"])
+    try:
+        r = subprocess.run([*cxx.split(), NATIVE, "-E", "-v", "-"], input="",
+                           capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    flags = parse_native_flags(r.stderr) if r.returncode == 0 else ()
+    if flags and memo:
+        write_private_json(memo, {"cxx": cxx, "exe": exe, "cpu": cpu, "flags": list(flags)})
+    return flags
 
 
 def compiler_ok() -> tuple[bool, str]:

@@ -82,3 +82,65 @@ def test_a_failing_compiler_is_never_remembered_as_working(tmp_path, runs, monke
             ok, why = driver.compiler_ok()
             assert not ok and "broken" in why
     assert len(runs) == 2
+
+
+GCC_V = (" /usr/lib/gcc/x86_64-linux-gnu/12/cc1 -E -quiet -v -imultiarch x86_64-linux-gnu - "
+         "-march=cooperlake -mmmx -mavx2 -mno-sse4a -mavx512f --param l1-cache-size=32 "
+         "-mtune=cooperlake -dumpbase -\n")
+
+
+def test_native_flags_are_gccs_explicit_target_flags():
+    assert driver.parse_native_flags("Using built-in specs.\n" + GCC_V) == (
+        "-march=cooperlake", "-mmmx", "-mavx2", "-mno-sse4a", "-mavx512f", "-mtune=cooperlake")
+    # no cc1 line (another compiler), or a target still called native: nothing usable
+    assert driver.parse_native_flags("clang version 17\n \"/usr/bin/clang\" -cc1 -E\n") == ()
+    assert driver.parse_native_flags(GCC_V.replace("cooperlake", "native")) == ()
+
+
+def test_march_native_becomes_explicit_flags_or_is_dropped(monkeypatch):
+    monkeypatch.setattr(driver, "native_flags", lambda cxx: ("-march=znver4", "-mavx2"))
+    flags = ["-O2", driver.NATIVE, "-ffp-contract=off"]
+    assert driver.resolve_native(flags) == ["-O2", "-march=znver4", "-mavx2", "-ffp-contract=off"]
+    assert driver.resolve_native(["-O2"]) == ["-O2"]
+    monkeypatch.setattr(driver, "native_flags", lambda cxx: ())  # unknown: a baseline build
+    assert driver.resolve_native(flags) == ["-O2", "-ffp-contract=off"]
+
+
+def test_the_native_target_is_asked_once_per_compiler_and_cpu(tmp_path, runs, monkeypatch):
+    if driver._cpu_identity() is None:
+        pytest.skip("no /proc/cpuinfo")
+    driver.native_flags.cache_clear()
+    with change_flags(compiledir=str(tmp_path), cxx="cc"):
+        first = driver.native_flags("cc")
+        assert any(f.startswith("-march=") and f != driver.NATIVE for f in first)
+        driver.native_flags.cache_clear()
+        assert driver.native_flags("cc") == first
+        assert len(runs) == 1  # the second process reads the memo
+        # another CPU (a cache shared between machines) is asked again, under another name
+        monkeypatch.setattr(driver, "_cpu_identity", lambda: "another-cpu")
+        driver.native_flags.cache_clear()
+        driver.native_flags("cc")
+        assert len(runs) == 2
+        assert len(list((tmp_path / "compilers").glob("native-*.json"))) == 2
+    driver.native_flags.cache_clear()
+
+
+def test_compile_module_keys_and_builds_with_the_explicit_flags(monkeypatch):
+    """The flags reaching the cache key (and the compiler) name the CPU, never 'native'."""
+    from opcore.cbuild import cache
+
+    seen = []
+
+    def key(source, versions=(), cflags=(), ldflags=(), include_dirs=()):
+        seen.append(list(cflags))
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(cache, "cache_key", key)
+    for target in ("-march=a", "-march=b"):
+        monkeypatch.setattr(driver, "native_flags", lambda cxx, t=target: (t, "-mavx2"))
+        with pytest.raises(RuntimeError, match="stop here"):
+            cache.compile_module("src", "m", cflags=["-O2", driver.NATIVE])
+        with pytest.raises(RuntimeError, match="stop here"):
+            cache.build_library("src", "m", cflags=[driver.NATIVE])
+    assert seen == [["-O2", "-march=a", "-mavx2"], ["-march=a", "-mavx2"],
+                    ["-O2", "-march=b", "-mavx2"], ["-march=b", "-mavx2"]]

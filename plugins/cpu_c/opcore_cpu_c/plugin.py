@@ -37,8 +37,11 @@ def _implements(op: Any) -> tuple[bool, str]:
 
 @hookimpl
 def opcore_register_config(config: Any) -> None:
+    # -march=native: this machine's vector instructions (the cache key names the CPU's explicit
+    # flags, opcore.cbuild.driver.resolve_native); -ffp-contract=off: no fused multiply-add, so
+    # a*b+c rounds twice as NumPy does
     config.add("cpu_c__optimization", "C compiler optimisation flags",
-               "-O2 -ftree-vectorize -fno-math-errno")
+               "-O2 -ftree-vectorize -fno-math-errno -march=native -ffp-contract=off")
     config.add("cpu_c__blas", "BLAS for 2-d Dot: 'numpy' (NumPy's, sharing its thread pool) or "
                "'scipy' (scipy.linalg.cython_blas function pointers)", "numpy",
                choices=("numpy", "scipy"))
