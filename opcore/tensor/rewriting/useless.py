@@ -5,11 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
-    from opcore.tensor.hints import RewriteResult
-
 import numpy as np
 
 from opcore.graph.basic import Constant
@@ -20,6 +15,11 @@ from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import const_value, fit
 from opcore.tensor.shape import Reshape
 from opcore.tensor.subtensor import Subtensor
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 
 @register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", tracks=(DimShuffle,))
