@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -42,6 +43,12 @@ class Variable(Node):
     #: code reads its concrete subclass's attributes (``TensorType.ndim``, ``.dtype``) through plain
     #: ``node.inputs[i]`` Variables; ``TensorVariable`` declares it as ``TensorType``.
     type: Any
+
+    if TYPE_CHECKING:
+        # For type checkers only: a variable also carries the attributes of its type's variable
+        # class (``TensorVariable.dtype``, ``.ndim``, ``.T``...) that code reads through plain
+        # ``node.inputs[i]`` / ``inputs`` Variables; they are Any to the checker.
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, type: Type, owner: Apply | None = None, index: int | None = None,
                  name: str | None = None) -> None:
@@ -129,6 +136,7 @@ class _Tag:
     _eval_cache: dict[tuple[int, ...], Callable[..., Any]]
     values_eq_approx: Callable[..., bool]
     test_value: Any
+    is_rng: bool  # on a random stream's state variable
     origin: Apply  # on a node a rewrite made: the node the user wrote that it replaces
 
     def copy(self) -> _Tag:
@@ -276,3 +284,27 @@ def as_variable(x: Any, name: str | None = None) -> Variable:
     if isinstance(x, Apply):
         return x.default_output()
     raise TypeError(f"cannot convert {x!r} to a Variable")
+
+
+@functools.singledispatch
+def as_symbolic(x: Any) -> Variable:
+    """``x`` as a symbolic variable: a :class:`Variable` as it is, an :class:`Apply` as its
+    default output, a plain value (number, array, list...) as a constant of the type family that
+    registered its class (``as_symbolic.register(cls, convert)``; :mod:`opcore.tensor` registers
+    ``as_tensor_variable`` for every other value). Layers below that family (``compile``) turn
+    values into variables through it without importing the family.
+
+    Raises ``TypeError`` when no family takes ``x``.
+    """
+    raise TypeError(f"cannot turn a {type(x).__name__} into a symbolic variable: no type "
+                    "family is registered for it (import opcore.tensor)")
+
+
+@as_symbolic.register
+def _(x: Variable) -> Variable:
+    return x
+
+
+@as_symbolic.register
+def _(x: Apply) -> Variable:
+    return x.default_output()

@@ -44,6 +44,8 @@ class FunctionGraph:
     destroy_handler: DestroyHandler | None
     #: inputs the user can see, which no op may overwrite (set by the compiler; may be absent)
     protected_inputs: Sequence[Variable]
+    #: set by ``function``: how many of ``outputs`` the user asked for (updates follow them)
+    n_user_outputs: int
 
     def __init__(self, inputs: Sequence[Variable] | None = None,
                  outputs: Sequence[Variable] | None = None, features: Iterable[Feature] = (),

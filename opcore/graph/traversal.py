@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, overload
 
 from opcore.graph.basic import Apply, Constant, Variable
 
@@ -118,6 +118,14 @@ def clone(inputs: Sequence[Variable], outputs: Sequence[Variable], copy_inputs: 
     return [equiv[i] for i in inputs], [equiv[o] for o in outputs]
 
 
+@overload
+def clone_replace(outputs: Variable,
+                  replace: dict[Variable, Variable] | Iterable[tuple[Variable, Variable]] | None = None,
+                  strict: bool = True) -> Variable: ...
+@overload
+def clone_replace(outputs: Sequence[Variable],
+                  replace: dict[Variable, Variable] | Iterable[tuple[Variable, Variable]] | None = None,
+                  strict: bool = True) -> list[Variable]: ...
 def clone_replace(outputs: Variable | Sequence[Variable],
                   replace: dict[Variable, Variable] | Iterable[tuple[Variable, Variable]] | None = None,
                   strict: bool = True) -> Variable | list[Variable]:

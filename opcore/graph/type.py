@@ -17,6 +17,9 @@ class Type:
 
     variable_type: type | None = None  # set by subclasses: the Variable subclass to build
     constant_type: type | None = None
+    #: the NumPy dtype of the ndarrays that :meth:`filter` returns as they are (with ``ndim``
+    #: dimensions), which lets ``function`` skip ``filter`` for them; None: filter every value
+    filter_passthrough_dtype: Any = None
 
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
         """Return ``data`` converted to a valid value of this type, or raise TypeError."""

@@ -1,26 +1,29 @@
-"""The ``core`` plugin: opcore's own backend and CLI commands, registered like any plugin's.
+"""The ``core`` plugin: opcore's own backend, rewrites and CLI commands, registered like any
+plugin's (a third-party plugin can do everything the core does).
 
-The core's rewrites and impls join here as the rewrite engine and the tensor ops land; keeping them
-behind the same hooks means a third-party plugin can do everything the core does.
+This module is the top of the core's layers: it wires the layers below (the compile layer's
+Python linker, the tensor and scan rewrites, the commands) into the plugin host, which loads
+it by name (``importlib``) when plugins load, so nothing below imports it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from opcore.compile.linker import PyLinker
 from opcore.plugins.hookspecs import hookimpl
+from opcore.plugins.manager import get_host
 from opcore.plugins.registries import (
     Backend,
     BackendRegistry,
     CommandRegistry,
     RewriteRegistry,
 )
+from opcore.scan.rewriting import register_control_flow
+from opcore.tensor.rewriting import register_all
 
 
 def _py_linker(mode: Any) -> Any:
-    from opcore.compile.linker import PyLinker  # lazy: the compile layer imports the host
-    from opcore.plugins.manager import get_host
-
     # plugins may give the Python backend faster implementations of some ops
     return PyLinker(get_host().impls.lookup)
 
@@ -40,12 +43,8 @@ def opcore_register_backends(backends: BackendRegistry) -> None:
 
 @hookimpl
 def opcore_register_rewrites(rewrites: RewriteRegistry) -> None:
-    from opcore.tensor.rewriting import register_all  # lazy: the tensor layer imports the host
-
     register_all(rewrites)
-    from opcore.scan.rewriting import register_control_flow  # ifelse and scan rewrites
-
-    register_control_flow(rewrites)
+    register_control_flow(rewrites)  # ifelse and scan rewrites
 
 
 @hookimpl

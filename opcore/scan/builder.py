@@ -20,6 +20,7 @@ import numpy as np
 
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.config import config
+from opcore import tensor as T
 from opcore.graph.basic import Constant, Variable
 from opcore.graph.testvalue import TestValueError, compute_test_values, get_test_value
 from opcore.graph.traversal import clone_replace, graph_inputs, io_toposort
@@ -62,8 +63,6 @@ def _default_updates(outs, upds, cond) -> list:
 
 
 def _tensor(x, what: str):
-    import opcore.tensor as T
-
     if isinstance(x, Variable):
         return x
     try:
@@ -74,15 +73,11 @@ def _tensor(x, what: str):
 
 
 def _slice_type(var, generic: bool = False):
-    import opcore.tensor as T
-
     b = var.broadcastable[1:]
     return T.TensorType(var.dtype, broadcastable=(False,) * len(b) if generic else b)
 
 
 def _state_type(init, generic: bool):
-    import opcore.tensor as T
-
     b = init.broadcastable
     return T.TensorType(init.dtype, broadcastable=(False,) * len(b) if generic else b)
 
@@ -151,7 +146,6 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     >>> opcore.function([x], s)(np.array([1.0, 2.0, 3.0])).tolist()
     [1.0, 3.0, 6.0]
     """
-    import opcore.tensor as T
     seqs_in = _wrap(sequences)
     outs_info_given = outputs_info is not None
     outs_info = _wrap(outputs_info)

@@ -18,11 +18,15 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from opcore.compile.io import In
 from opcore.graph.basic import Apply, Variable
+from opcore import tensor as T
+from opcore.compile.function import function
 from opcore.graph.op import Op
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.null import ShapeUnknown
 from opcore.graph.traversal import ancestors, clone_replace, graph_inputs
+from opcore.scan.utils import inner_mode
 from opcore.tensor.basic import MakeVector, Shape, Shape_i
 from opcore.tensor.rewriting.shape import ShapeFeature
 from opcore.tensor.type import TensorType
@@ -116,8 +120,6 @@ class Scan(Op):
         return node.inputs[1 + self.info.n_seqs + self.info.n_states:]
 
     def make_node(self, n_steps: Any, *inputs: Any) -> Apply:
-        import opcore.tensor as T
-
         info = self.info
         n_steps = T.as_tensor_variable(n_steps)
         if n_steps.ndim != 0 or n_steps.dtype not in ("int8", "int16", "int32", "int64",
@@ -150,13 +152,18 @@ class Scan(Op):
         return Apply(self, [n_steps] + inputs, outs)
 
     # -- running ------------------------------------------------------------------------------
-    def _compile_inner(self):
-        from opcore.compile.function import function
-        from opcore.scan.utils import inner_mode
-
-        fn = function(self.inner_inputs, list(self.inner_outputs), mode=inner_mode(self.info.mode),
+    def compile_inner(self, mutable: Sequence[int] = ()):
+        """The inner graph compiled by ``opcore.function`` with the scan's mode (else the mode of
+        the outer function being linked).  ``mutable``: indices of inner inputs the function may
+        overwrite (``In(mutable=True)``); a loop giving it values it owns (a backend's loop over
+        a state whose last value only is kept) lets in-place rewrites update the state."""
+        mut = set(mutable)
+        ins = [In(v, mutable=True) if i in mut else v for i, v in enumerate(self.inner_inputs)]
+        fn = function(ins, list(self.inner_outputs), mode=inner_mode(self.info.mode),
                       on_unused_input="ignore", name=f"{self}.inner")
         return fn
+
+    _compile_inner = compile_inner
 
     def make_py_thunk(self, node: Apply, storage_map: dict):
         fn = self._compile_inner()  # once per outer compile
@@ -318,8 +325,6 @@ class Scan(Op):
 
     # -- shapes and derivatives -----------------------------------------------------------------
     def infer_shape(self, node: Apply, shapes: list) -> list:
-        import opcore.tensor as T
-
         info = self.info
         if info.has_until:
             raise ShapeUnknown(self)

@@ -435,6 +435,12 @@ def as_rewrite(opt: Any, name: str | None = None) -> Callable:
     return node_fn
 
 
+def _raise_errors() -> bool:
+    """Theano's optimizer classes read ``config.on_opt_error`` when they run, as Theano's do
+    (opcore's ``config.rewrite_raise`` too); they hand the setting to the engine."""
+    return bool(config.rewrite_raise) or config.on_opt_error == "raise"
+
+
 def _run_locals(fgraph: FunctionGraph, lopts: Sequence[LocalOptimizer], name: str,
                 reverse: bool = False) -> bool:
     """Run local optimizers to a fixed point with the engine's worklist; True if any fired."""
@@ -444,8 +450,7 @@ def _run_locals(fgraph: FunctionGraph, lopts: Sequence[LocalOptimizer], name: st
     rules = [Rewrite(str(lo), fn, (), name, tracks=getattr(fn, "tracks", None))
              for lo, fn in zip(lopts, fns)]
     report = RewriteReport()
-    raise_errors = bool(config.rewrite_raise) or config.on_opt_error == "raise"
-    _run_phase(fgraph, "fusion" if reverse else name, rules, report, raise_errors, False)
+    _run_phase(fgraph, "fusion" if reverse else name, rules, report, _raise_errors(), False)
     return any(r.fired for r in rules)
 
 
@@ -564,5 +569,5 @@ class MergeOptimizer(Optimizer):
         callback_time, callbacks_time, nb_merged, nb_constant)`` (times measured as one)."""
         before = len(fgraph.apply_nodes)
         t0 = time.perf_counter()
-        rewrite_graph(fgraph, include=("merge",))
+        rewrite_graph(fgraph, include=("merge",), raise_errors=_raise_errors())
         return (0, time.perf_counter() - t0, None, None, {}, before - len(fgraph.apply_nodes), 0)

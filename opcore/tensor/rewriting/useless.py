@@ -3,10 +3,17 @@ specify-shapes and allocs, and allocs feeding an elementwise op that broadcasts 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
+
 import numpy as np
 
 from opcore.graph.basic import Constant
-from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast
+from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast, alloc
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.gradient_ops import GradientViewOp
 from opcore.tensor.rewriting import register_rewrite
@@ -49,7 +56,7 @@ def useless_cast(fgraph, node):
 
 
 @register_rewrite("useless_specify_shape", "fast_run", tracks=(SpecifyShape, Unbroadcast))
-def useless_specify_shape(fgraph, node):
+def useless_specify_shape(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """A specify-shape that adds nothing the input's type does not already say."""
     x = node.inputs[0]
     out = node.outputs[0]
@@ -103,6 +110,40 @@ def useless_alloc(fgraph, node):
             continue
         return None
     return [fit(v, out, fgraph)]
+
+
+def _same_dim(a, b) -> bool:
+    if a is b:
+        return True
+    ca, cb = const_value(a), const_value(b)
+    return ca is not None and cb is not None and int(ca) == int(cb)
+
+
+@register_rewrite("alloc_of_alloc", "fast_run", tracks=(Alloc,), before=("alloc_into_elemwise",))
+def alloc_of_alloc(fgraph, node):
+    """``alloc(dimshuffle(alloc(s, *inner)), *shape)`` -> ``alloc(s, *shape)`` for a value ``s``
+    broadcastable everywhere, when each inner length is 1 or the very same length as the outer
+    one (so the outer alloc could not have failed): a gradient's ``mean`` fills one array, not
+    two, and ``alloc_into_elemwise`` can then pass ``s`` itself to the elementwise op."""
+    x, *shape = node.inputs
+    orders = []
+    while x.owner is not None and isinstance(x.owner.op, DimShuffle):
+        orders.append(x.owner.op.new_order)
+        x = x.owner.inputs[0]
+    if x.owner is None or not isinstance(x.owner.op, Alloc):
+        return None
+    val, *inner = x.owner.inputs
+    if not all(val.type.broadcastable) or val.dtype != node.outputs[0].dtype:
+        return None
+    one = None
+    for order in reversed(orders):
+        inner = [one if d == "x" else inner[d] for d in order]
+    if len(inner) > len(shape):
+        return None
+    for d, s in zip(inner, shape[len(shape) - len(inner):]):
+        if d is not None and const_value(d) != 1 and not _same_dim(d, s):
+            return None
+    return [fit(alloc(val, *shape), node.outputs[0], fgraph)]
 
 
 @register_rewrite("alloc_into_elemwise", "fast_run", tracks=(Elemwise,))
@@ -174,21 +215,20 @@ def elemwise_of_allocs(fgraph, node):
     if full is None:
         return None
     small = node.op(*values)
-    from opcore.tensor.basic import alloc
 
     new = alloc(small, *full.owner.inputs[1:]) if small.type != out.type else small
     return [fit(new, out, fgraph)]
 
 
 @register_rewrite("remove_gradient_ops", "fast_run", "fast_compile", tracks=(GradientViewOp,))
-def remove_gradient_ops(fgraph, node):
+def remove_gradient_ops(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``zero_grad``, ``disconnected_grad``, ``grad_clip``, ``grad_scale``: identities once the
     gradient is built."""
     return [node.inputs[0]]
 
 
 @register_rewrite("reduce_length_one_axes", "fast_run", tracks=(CAReduce,))
-def reduce_length_one_axes(fgraph, node):
+def reduce_length_one_axes(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Reducing over an axis of length 1 changes no value: ``Sum{axis=0}(DimShuffle{x,0}(v))``
     -> ``v``; the other reduced axes stay reduced (the result is cast to the reduction's dtype)."""
     x = node.inputs[0]

@@ -29,12 +29,15 @@ import numpy as np
 
 from opcore.cbuild import render
 from opcore.config import config
+from opcore.scalar.basic import get_scalar_op
 
 from opcore_cpu_c.ccode import c_string, ctype
 
 #: Elements per block: the block buffers of a loop (one per value that crosses a NumPy loop call)
-#: stay in the L1/L2 cache.
+#: stay in the L1/L2 cache.  A loop with many buffers uses smaller blocks, so that its buffers
+#: (on the stack) stay under :data:`STACK_BYTES`.
 BLOCK = 1024
+STACK_BYTES = 128 * 1024
 #: Elements per OpenMP work item of the contiguous path.
 CHUNK = 16384
 
@@ -42,6 +45,7 @@ CHUNK = 16384
 UFUNC_OPS = frozenset({
     "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin",
     "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2",
+    "pow",  # float ** float; a constant integer exponent 0..64 stays multiplications
 })
 _FLOAT_DTYPES = ("float32", "float64")
 
@@ -183,6 +187,8 @@ class Plan:
     out_dtypes: list
     scalar: list  # input j is broadcastable in every dimension (one value for the whole loop)
     sleef: dict  # ufunc step index -> SLEEF function name (config.cpu_c__vector_math='sleef')
+    order: list  # the steps in evaluation order (an expanded op's parts come before it)
+    prepped: set  # ufunc steps whose arguments are C expressions of their args, not the args
 
 
 def ufunc_step(step: Any) -> bool:
@@ -196,6 +202,8 @@ def ufunc_step(step: Any) -> bool:
     if not isinstance(uf, np.ufunc) or uf.nout != 1 or uf.nin != len(step.args):
         return False
     if tuple(op.compute_dtypes(step.dts, dt)) != (dt,) * uf.nin:
+        return False
+    if render.powi((op, step.args, dt), list(step.vals), dt) is not None:
         return False
     ch = np.dtype(dt).char
     return ch * uf.nin + "->" + ch in uf.types
@@ -212,7 +220,8 @@ def plan(node: Any) -> Plan | None:
                                           ind, outd, render.C)
     except (KeyError, NotImplementedError):
         return None
-    vec = [k for k, st in enumerate(steps) if ufunc_step(st)]
+    order, prepped = _expand(steps)
+    vec = [k for k in order if ufunc_step(steps[k])]
     if not vec:
         return None
     nd = node.outputs[0].type.ndim
@@ -221,7 +230,33 @@ def plan(node: Any) -> Plan | None:
     if any((steps[k].op.name, steps[k].dtype) in SLEEF_STEPS for k in vec) and use_sleef():
         sleef = {k: SLEEF_STEPS[steps[k].op.name, steps[k].dtype] for k in vec
                  if (steps[k].op.name, steps[k].dtype) in SLEEF_STEPS}
-    return Plan(steps, outs, vec, ind, outd, scalar, sleef)
+    return Plan(steps, outs, vec, ind, outd, scalar, sleef, order, prepped)
+
+
+def _expand(steps: list) -> tuple[list, set]:
+    """Splits the steps whose NumPy rule is built from ufuncs into those ufuncs (in place in
+    ``steps``; new parts appended) so that they run through NumPy's loops too, with the NumPy
+    rule's own arithmetic: ``sigmoid`` is ``_sigmoid``'s ``x >= 0 ? 1 / (1 + e) : e / (1 + e)``
+    with ``e = exp(-|x|)``, in the output dtype.  Returns the evaluation order and the parts
+    whose argument is an expression (``-|x|``)."""
+    order = list(range(len(steps)))
+    prepped: set = set()
+    for k, st in enumerate(list(steps)):
+        if getattr(st.op, "name", None) != "sigmoid" or st.dtype not in _FLOAT_DTYPES:
+            continue
+        if tuple(st.op.compute_dtypes(st.dts, st.dtype)) != (st.dtype,):
+            continue
+        ct = ctype(st.dtype)
+        v = f"(({ct})({st.vals[0]}))"
+        e = len(steps)
+        steps.append(render.Step(get_scalar_op("exp"), st.args, (f"(-fabs({v}))",), (st.dtype,),
+                                 st.dtype, ""))
+        prepped.add(e)
+        steps[k] = render.Step(st.op, st.args + (("s", e),), st.vals, st.dts, st.dtype,
+                               f"(({v}) >= 0 ? (({ct})1 / (({ct})1 + s{e})) : "
+                               f"(s{e} / (({ct})1 + s{e})))")
+        order.insert(order.index(k), e)
+    return order, prepped
 
 
 def _typenum_c(dtype: str) -> str:
@@ -239,7 +274,7 @@ class _Kernel:
         # groups: scalar step runs around each ufunc step (S V S V ... S)
         self.groups: list[list[int]] = [[]]
         self.vec_after: list[int] = []  # ufunc step after scalar group g
-        for k in range(len(p.steps)):
+        for k in p.order:
             if k in p.ufunc:
                 self.vec_after.append(k)
                 self.groups.append([])
@@ -251,7 +286,7 @@ class _Kernel:
                 self.home[k] = g
         for g, k in enumerate(self.vec_after):
             self.home[k] = g + 0.5  # between scalar groups g and g+1
-        last = len(p.steps) - 1
+        last = p.order[-1]
         # the last step, when a ufunc step and the only use of its value is output 0..: it may
         # write straight into that output
         self.direct = None
@@ -276,19 +311,24 @@ class _Kernel:
         nin, nout = self.nin, self.nout
         L = [f"static void {name}(npy_intp m, char* const* a, const npy_intp* s)", "{"]
         L.append("    npy_intp o, i;")
-        for k in sorted(self.temps):
-            L.append(f"    {self.ct(p.steps[k].dtype)} t{k}[{BLOCK}];")
         # per ufunc step: a buffer for each argument that needs a cast or a copy
-        for k in p.ufunc:
-            for q in range(len(p.steps[k].args)):
-                L.append(f"    {self.ct(p.steps[k].dtype)} u{k}_{q}[{BLOCK}];")
+        bufs = [(f"t{k}", p.steps[k].dtype) for k in sorted(self.temps)]
+        bufs += [(f"u{k}_{q}", p.steps[k].dtype) for k in p.ufunc
+                 for q, a in enumerate(p.steps[k].args) if self._arg_direct(k, a)
+                 in (None, "x")]
+        per_elem = sum(np.dtype(d).itemsize for _, d in bufs)
+        blk = BLOCK
+        while blk > 64 and blk * per_elem > STACK_BYTES:
+            blk //= 2
+        self.block = blk
+        L += [f"    {self.ct(d)} {b}[{blk}];" for b, d in bufs]
         conds = [f"s[{j}] == (npy_intp)sizeof({self.ct(p.in_dtypes[j])})"
                  for j in range(nin) if not p.scalar[j]]
         conds += [f"s[{nin + o}] == (npy_intp)sizeof({self.ct(p.out_dtypes[o])})"
                   for o in range(nout)]
         L.append(f"    const int ct = {' && '.join(conds) or '1'};")
-        L.append(f"    for (o = 0; o < m; o += {BLOCK}) {{")
-        L.append(f"        npy_intp b = m - o < {BLOCK} ? m - o : {BLOCK};")
+        L.append(f"    for (o = 0; o < m; o += {blk}) {{")
+        L.append(f"        npy_intp b = m - o < {blk} ? m - o : {blk};")
         for j in range(nin):
             L.append(f"        char* const b{j} = a[{j}] + o * s[{j}];")
         for o in range(nout):
@@ -327,7 +367,7 @@ class _Kernel:
             st = p.steps[k]
             ct = self.ct(st.dtype)
             for q, a in enumerate(st.args):
-                if self._arg_direct(st, a) is not None:
+                if self._arg_direct(k, a) is not None:
                     continue
                 if a[0] == "s" and self.home[a[1]] != g:
                     needs_s.add(a[1])
@@ -373,9 +413,12 @@ class _Kernel:
         out.append("}")
         return out
 
-    def _arg_direct(self, st: Any, a: tuple) -> str | None:
+    def _arg_direct(self, k: int, a: tuple) -> str | None:
         """The buffer a ufunc argument is read from without a conversion loop (``t<m>`` for a
         step of the same dtype; ``"x"`` for an input of the same dtype), or None."""
+        st = self.p.steps[k]
+        if k in self.p.prepped:
+            return None
         if a[0] == "s" and self.p.steps[a[1]].dtype == st.dtype:
             return f"t{a[1]}"
         if a[0] == "i" and self.p.in_dtypes[a[1]] == st.dtype and not self.p.scalar[a[1]]:
@@ -391,7 +434,7 @@ class _Kernel:
         L = ["{"]
         args, steps = [], []
         for q, a in enumerate(st.args):
-            d = self._arg_direct(st, a)
+            d = self._arg_direct(k, a)
             if d is None:
                 args.append(f"(char*)u{k}_{q}")
             elif d == "x":
@@ -405,7 +448,7 @@ class _Kernel:
             else:
                 args.append(f"(char*){d}")
             steps.append(f"(npy_intp)sizeof({ct})")
-        if self.direct is not None and k == len(p.steps) - 1:
+        if self.direct is not None and k == p.order[-1]:
             o = self.direct
             dst = f"c{o}"
             L.append(f"    char* d = s[{self.nin + o}] == (npy_intp)sizeof({ct}) ? {dst} : "
@@ -417,7 +460,7 @@ class _Kernel:
         L.append(f"    char* args[{len(args)}] = {{{', '.join(args)}}};")
         L.append(f"    const npy_intp st[{len(steps)}] = {{{', '.join(steps)}}};")
         L.append(f"    {name}_L[{idx}].fn(args, &b, st, {name}_L[{idx}].data);")
-        if self.direct is not None and k == len(p.steps) - 1:
+        if self.direct is not None and k == p.order[-1]:
             o = self.direct
             oc = self.ct(p.out_dtypes[o])
             L.append(f"    if (d != c{o}) for (i = 0; i < b; i++) "

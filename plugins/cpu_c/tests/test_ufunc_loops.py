@@ -8,6 +8,7 @@ opcore copies a non-contiguous block before calling the loop.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -86,13 +87,16 @@ def test_every_ufunc_op_is_numpys_in_every_layout(unary_fn, size):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_arctan2_and_broadcast_rows(dtype):
-    """A binary ufunc step; a row input broadcast over a matrix (stride 0 in the loop), a
-    transposed (column-major) input and a declared scalar."""
+def test_binary_steps_and_broadcast_rows(dtype):
+    """Binary ufunc steps (arctan2, float ``**``, a constant and a declared scalar exponent);
+    a row input broadcast over a matrix (stride 0 in the loop), a transposed (column-major)
+    input and a declared scalar."""
     x = T.TensorType(dtype, (False, False))("x")
     r = T.TensorType(dtype, (True, False))("r")
     c = T.TensorType(dtype, ())("c")
-    f = opcore.function([x, r, c], [T.arctan2(x, r), T.tanh(x + r), T.exp(x * c)], mode=C)
+    f = opcore.function([x, r, c], [T.arctan2(x, r), T.tanh(x + r), T.exp(x * c), x ** r,
+                                     abs(x) ** np.asarray(1.7, dtype), x ** c], mode=C)
+    assert f.vm.program.source.count('oc_uloop_get("power"') >= 2
     rng = np.random.default_rng(3)
     for shape in [(3, B + 1), (5, 7), (1, 1), (0, 4)]:
         xa = values(dtype, shape[0] * shape[1]).reshape(shape)
@@ -103,6 +107,9 @@ def test_arctan2_and_broadcast_rows(dtype):
             np.testing.assert_array_equal(got[0], ref("arctan2", xa, np.broadcast_to(ra, shape)))
             np.testing.assert_array_equal(got[1], ref("tanh", xa + ra))
             np.testing.assert_array_equal(got[2], ref("exp", xa * ca))
+            np.testing.assert_array_equal(got[3], ref("pow", xa, np.broadcast_to(ra, shape)))
+            np.testing.assert_array_equal(got[4], ref("pow", abs(xa), np.full(shape, 1.7, dtype)))
+            np.testing.assert_array_equal(got[5], ref("pow", xa, np.full(shape, ca)))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -204,3 +211,55 @@ def test_sleef_missing_warns_and_uses_numpys_loops(monkeypatch):
     assert "Sleef" not in f.vm.program.source
     a = values("float64", 100)
     np.testing.assert_array_equal(call(f, a), call(np.sin, a) * 3)
+
+
+def test_many_steps_use_smaller_blocks_and_0d():
+    """A loop with many NumPy-loop steps keeps its block buffers small (smaller blocks); 0-d
+    inputs and outputs."""
+    x = T.dvector("x")
+    acc = x
+    for k in range(1, 41):
+        acc = T.tanh(acc) + T.exp(x * float(k))
+    f = opcore.function([x], acc, mode=C)
+    src = f.vm.program.source
+    assert src.count("oc_uloop_get(") >= 80 and src.count("static void oc_vk_") == 1
+    blocks = {int(b) for b in re.findall(r"for \(o = 0; o < m; o \+= (\d+)\)", src)}
+    assert blocks and max(blocks) < B, blocks
+    a = values("float64", 3 * B + 1)
+    for layout, v in views(a):
+        want = a
+        with np.errstate(all="ignore"):
+            for k in range(1, 41):
+                want = np.tanh(want) + np.exp(a * float(k))
+        np.testing.assert_array_equal(call(f, v), want, err_msg=layout)
+    c = T.dscalar("c")
+    g = opcore.function([c], [T.tanh(c), c ** c, T.exp(c) * 2], mode=C)
+    for v in (0.5, -3.0, np.nan, np.inf):
+        got = call(g, np.asarray(v))
+        assert all(r.shape == () for r in got)
+        np.testing.assert_array_equal(got, [call(np.tanh, np.float64(v)),
+                                            call(np.power, np.float64(v), np.float64(v)),
+                                            call(np.exp, np.float64(v)) * 2])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_is_its_numpy_rule_bit_for_bit(dtype):
+    """``sigmoid`` runs its NumPy rule's ``exp(-|x|)`` through NumPy's loop and the same
+    arithmetic in the output dtype: the C backend's values are the Python backend's exactly (an
+    integer input is converted first; the op used alone, fused, and twice in one loop)."""
+    x = T.TensorType(dtype, (False,))("x")
+    i = T.bvector("i")
+    sig = ALL_OPS["sigmoid"]
+    outs = [T.sigmoid(x), T.sigmoid(x * 2) + T.sigmoid(-x), T.sigmoid(i)]
+    f = opcore.function([x, i], outs, mode=C)
+    assert 'oc_uloop_get("exp"' in f.vm.program.source
+    a = values(dtype, 2 * B + 3)
+    ia = np.arange(2 * B + 3).astype("int8")
+    idt = sig.output_dtype("int8")
+    with np.errstate(all="ignore"):
+        want = [sig.numpy(a), sig.numpy(a * np.asarray(2, dtype)) + sig.numpy(-a),
+                sig.numpy(ia.astype(idt))]
+    for layout, v in views(a):
+        for k, (g, w) in enumerate(zip(call(f, v, ia), want)):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w, err_msg=f"output {k} {layout}")
