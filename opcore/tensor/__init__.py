@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.tensor.hints import DTypeLike
-
 import importlib
 
 from opcore.config import config  # noqa: F401
@@ -46,6 +43,9 @@ from opcore.tensor.special import *  # noqa: F401,F403,E402
 from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
 from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import ShapeLike, DTypeLike
 _FROM_GRADIENT = ("grad", "Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
 _LAZY_MODULES = ("nlinalg", "slinalg", "fft")  # T.nlinalg, ...: imported on first access
 
