@@ -235,10 +235,11 @@ def test_nested_scan():
 
 def test_error_names_the_node_and_the_step():
     x = T.dvector("x")
-    n = T.lvector("n")
-    r, _ = opcore.scan(lambda a, k: T.reshape(a * T.ones((2,)), (k,)), sequences=[x, n])
+    n = T.lmatrix("n")  # one target shape per step
+    r, _ = opcore.scan(lambda a, k: T.reshape(a * T.ones((2,)), k, ndim=1), sequences=[x, n])
     fc, fp = _both([x, n], r)
-    ok = np.array([2, 2, 3, 2])
+    ok = np.array([[2], [2], [3], [2]])
+    np.testing.assert_allclose(fc(np.ones(2), ok[:2]), np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"(?s)error at step 2.*Reshape") as c_err:
         fc(np.ones(4), ok)
     with pytest.raises(ValueError, match=r"(?s)error at step 2.*Reshape") as py_err:

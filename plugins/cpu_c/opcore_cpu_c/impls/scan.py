@@ -290,7 +290,9 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
     npy_intp t;
     int status = -1;
     if (n < 0 && PyErr_Occurred()) return -1;
-    if (n_args > 8) { PyErr_SetString(PyExc_RuntimeError, "scan: run takes at most 8 arguments"); return -1; }
+    if (n_args > 8) {
+        PyErr_SetString(PyExc_RuntimeError, "scan: run takes at most 8 arguments");
+        return -1; }
     for (j = 0; j < n_args; j++) run_args[j] = PyTuple_GET_ITEM(run_args_t, j);
     *n_done = n;
     if (n_swap) {
