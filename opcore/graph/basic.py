@@ -44,6 +44,12 @@ class Variable(Node):
     #: ``node.inputs[i]`` Variables; ``TensorVariable`` declares it as ``TensorType``.
     type: Any
 
+    if TYPE_CHECKING:
+        # For type checkers only: a variable also carries the attributes of its type's variable
+        # class (``TensorVariable.dtype``, ``.ndim``, ``.T``...) that code reads through plain
+        # ``node.inputs[i]`` / ``inputs`` Variables; they are Any to the checker.
+        def __getattr__(self, name: str) -> Any: ...
+
     def __init__(self, type: Type, owner: Apply | None = None, index: int | None = None,
                  name: str | None = None) -> None:
         self.type = type

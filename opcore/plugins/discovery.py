@@ -114,7 +114,7 @@ def environment_key(group: str) -> tuple[str, float]:
         where = os.path.abspath(entry or os.curdir) if isinstance(entry, str) else repr(entry)
         h.update(where.encode("utf-8", "surrogateescape") + b"\0")
         try:
-            names = sorted(os.listdir(where))
+            names = sorted(n for n in os.listdir(where) if n.endswith(_DIST_SUFFIXES))
         except NotADirectoryError:  # a zip file: its own time covers its content
             st = os.stat(where)
             h.update(f"zip\0{st.st_mtime_ns}\0".encode())
@@ -123,20 +123,17 @@ def environment_key(group: str) -> tuple[str, float]:
         except (OSError, ValueError):
             h.update(b"-\0")
             continue
+        prefix = where + os.sep
         for name in names:
-            if not name.endswith(_DIST_SUFFIXES):
-                continue
-            h.update(name.encode("utf-8", "surrogateescape") + b"\0")
-            info = os.path.join(where, name)
-            for candidate in (os.path.join(info, "entry_points.txt"),
-                              os.path.join(info, "EGG-INFO", "entry_points.txt")):
-                try:
-                    mtime_ns = os.stat(candidate).st_mtime_ns
-                except OSError:
-                    continue
-                h.update(f"{candidate[len(info):]}\0{mtime_ns}\0".encode("utf-8",
-                                                                          "surrogateescape"))
-                youngest = max(youngest, mtime_ns / 1e9)
+            # an egg keeps its metadata in EGG-INFO/; the others directly
+            where_ep = ("/EGG-INFO/entry_points.txt" if name.endswith(".egg")
+                        else "/entry_points.txt")
+            try:
+                mtime_ns = os.stat(prefix + name + where_ep).st_mtime_ns
+            except OSError:
+                mtime_ns = -1
+            h.update(f"{name}\0{mtime_ns}\0".encode("utf-8", "surrogateescape"))
+            youngest = max(youngest, mtime_ns / 1e9)
     return h.hexdigest(), youngest
 
 

@@ -10,6 +10,11 @@ array(9.)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import DTypeLike
+
 import importlib
 
 from opcore.config import config  # noqa: F401
@@ -132,7 +137,7 @@ for _p in "bwilfdcz":
 _SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar")
 
 
-def __getattr__(name):
+def __getattr__(name: str | None):
     if name in _FROM_ABOVE:
         value = getattr(importlib.import_module(_FROM_ABOVE[name]), name)
         globals()[name] = value

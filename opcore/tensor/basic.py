@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
+
 import numbers
 
 import numpy as np
@@ -137,33 +142,33 @@ class NotScalarConstantError(ValueError):
 class Cast(Op):
     __props__ = ("dtype",)
 
-    def __init__(self, dtype):
+    def __init__(self, dtype: DTypeLike) -> None:
         self.dtype = np.dtype(dtype).name
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Cast{{{self.dtype}}}"
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         return Apply(self, [x], [TensorType(self.dtype, shape=x.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.asarray(inputs[0]).astype(self.dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         x = inputs[0]
         if x.dtype.startswith(("float", "complex")):
             return [cast(gz[0], x.dtype)]
         return [zeros_like(x, dtype=config.floatX)]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
-def cast(x, dtype):
+def cast(x: TensorLike, dtype: DTypeLike):
     """``x`` converted to ``dtype`` (``'floatX'`` means config.floatX)."""
     if dtype == "floatX":
         dtype = config.floatX
@@ -174,7 +179,7 @@ def cast(x, dtype):
     return Cast(dtype)(x)
 
 
-def specify_broadcastable_as(var, ttype):
+def specify_broadcastable_as(var: Variable, ttype):
     if var.type == ttype:
         return var
     return SpecifyShape(ttype.shape)(var)
@@ -186,32 +191,32 @@ class SpecifyShape(Op):
     __props__ = ("shape",)
     view_map = {0: [0]}
 
-    def __init__(self, shape):
+    def __init__(self, shape) -> None:
         self.shape = tuple(shape)
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim != len(self.shape):
             raise TypeError(f"SpecifyShape{self.shape}: {x} has {x.ndim} dimensions")
         shape = [s if s is not None else xs for s, xs in zip(self.shape, x.type.shape)]
         return Apply(self, [x], [TensorType(x.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         (x,) = inputs
         for d, s in enumerate(self.shape):
             if s is not None and x.shape[d] != s:
                 raise ValueError(f"{self}: expected length {s} in dimension {d}, got shape {x.shape}")
         out[0][0] = x
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [tuple(shapes[0][d] if s is None else as_tensor_variable(np.int64(s))
                       for d, s in enumerate(self.shape))]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [gz[0]]
 
 
-def addbroadcast(x, *axes):
+def addbroadcast(x: TensorLike, *axes):
     x = as_tensor_variable(x)
     shape = list(x.type.shape)
     for a in axes:
@@ -219,7 +224,7 @@ def addbroadcast(x, *axes):
     return SpecifyShape(shape)(x)
 
 
-def unbroadcast(x, *axes):
+def unbroadcast(x: TensorLike, *axes):
     x = as_tensor_variable(x)
     if not axes:
         return x
@@ -233,19 +238,19 @@ class Unbroadcast(Op):
     __props__ = ("shape",)
     view_map = {0: [0]}
 
-    def __init__(self, shape):
+    def __init__(self, shape) -> None:
         self.shape = shape
 
     def make_node(self, x):
         return Apply(self, [x], [TensorType(x.dtype, shape=self.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = inputs[0]
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [specify_broadcastable_as(gz[0], inputs[0].type) if gz[0].type.is_super(inputs[0].type)
                 else gz[0]]
 
@@ -256,27 +261,27 @@ class Shape(Op):
 
     __props__ = ()
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         return Apply(self, [x], [TensorType("int64", shape=(x.ndim,))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.asarray(np.shape(inputs[0]), dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(as_tensor_variable(np.int64(node.inputs[0].ndim)),)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
 
         return [disconnected_type()]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is Shape
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(Shape)
 
 
@@ -288,26 +293,26 @@ class Shape_i(Op):
 
     __props__ = ("i",)
 
-    def __init__(self, i):
+    def __init__(self, i) -> None:
         self.i = int(i)
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         if not 0 <= self.i < x.ndim:
             raise ValueError(f"Shape_i{{{self.i}}}: {x} has only {x.ndim} dimensions")
         return Apply(self, [x], [TensorType("int64", shape=())()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.asarray(inputs[0].shape[self.i], dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [()]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
 
         return [disconnected_type()]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
 
 
@@ -315,12 +320,12 @@ class ShapeTuple(tuple):
     """``x.shape``: a symbolic int64 vector that also indexes like a tuple (``x.shape[0]``)."""
 
 
-def shape(x):
+def shape(x: TensorLike):
     x = as_tensor_variable(x)
     return _shape(x)
 
 
-def shape_i(x, i):
+def shape_i(x: TensorLike, i):
     x = as_tensor_variable(x)
     s = x.type.shape[i]
     if s is not None:
@@ -333,7 +338,7 @@ class MakeVector(Op):
 
     __props__ = ("dtype",)
 
-    def __init__(self, dtype="int64"):
+    def __init__(self, dtype: DTypeLike="int64") -> None:
         self.dtype = dtype
 
     def make_node(self, *inputs):
@@ -344,10 +349,10 @@ class MakeVector(Op):
         inputs = [cast(i, self.dtype) if i.dtype != self.dtype else i for i in inputs]
         return Apply(self, inputs, [TensorType(self.dtype, shape=(len(inputs),))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.asarray(inputs, dtype=self.dtype).reshape(len(inputs))
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(as_tensor_variable(np.int64(len(node.inputs))),)]
 
     def L_op(self, inputs, outputs, gz):
@@ -424,10 +429,10 @@ class Alloc(Op):
             cell[0] = np.empty(shape, dtype=node.outputs[0].type.numpy_dtype)
             cell[0][...] = v
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [tuple(node.inputs[1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         from opcore.tensor.math import sum as _sum
 
         v = inputs[0]
@@ -440,13 +445,13 @@ class Alloc(Op):
             g = _sum(g, axis=tuple(axes), keepdims=True)
         return [g] + [disconnected_type() for _ in inputs[1:]]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True]] + [[False] for _ in node.inputs[1:]]
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is Alloc
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(Alloc)
 
 
@@ -471,15 +476,15 @@ def _shape_list(shape):
     return list(shape)
 
 
-def zeros(shape, dtype=None):
+def zeros(shape, dtype: DTypeLike=None):
     return alloc(constant(np.zeros((), dtype=dtype or config.floatX)), *_shape_list(shape))
 
 
-def ones(shape, dtype=None):
+def ones(shape, dtype: DTypeLike=None):
     return alloc(constant(np.ones((), dtype=dtype or config.floatX)), *_shape_list(shape))
 
 
-def full(shape, fill_value, dtype=None):
+def full(shape, fill_value, dtype: DTypeLike=None):
     v = as_tensor_variable(fill_value)
     if dtype is not None:
         v = cast(v, dtype)
@@ -500,29 +505,29 @@ def fill(model, value):
 second = fill
 
 
-def zeros_like(x, dtype=None):
+def zeros_like(x: TensorLike, dtype: DTypeLike=None):
     x = as_tensor_variable(x)
     return alloc_like(constant(np.zeros((), dtype=dtype or x.dtype)), x)
 
 
-def ones_like(x, dtype=None):
+def ones_like(x: TensorLike, dtype: DTypeLike=None):
     x = as_tensor_variable(x)
     return alloc_like(constant(np.ones((), dtype=dtype or x.dtype)), x)
 
 
-def full_like(x, fill_value, dtype=None):
+def full_like(x: TensorLike, fill_value, dtype: DTypeLike=None):
     x = as_tensor_variable(x)
     return alloc_like(constant(np.asarray(fill_value, dtype=dtype or x.dtype)), x)
 
 
-def empty(shape, dtype=None):
+def empty(shape, dtype: DTypeLike=None):
     return zeros(shape, dtype)
 
 
 class ARange(Op):
     __props__ = ("dtype",)
 
-    def __init__(self, dtype):
+    def __init__(self, dtype: DTypeLike) -> None:
         self.dtype = dtype
 
     def make_node(self, start, stop, step):
@@ -532,7 +537,7 @@ class ARange(Op):
                 raise TypeError(f"arange: {v} must be a scalar")
         return Apply(self, ins, [TensorType(self.dtype, shape=(None,))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         start, stop, step = (np.asarray(v).item() for v in inputs)
         out[0][0] = np.arange(start, stop, step, dtype=self.dtype)
 
@@ -543,11 +548,11 @@ class ARange(Op):
         n = M.ceil(M.true_div(stop - start, step))
         return [(cast(M.maximum(n, 0), "int64"),)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [zeros_like(i, config.floatX) for i in inputs]
 
 
-def arange(start, stop=None, step=1, dtype=None):
+def arange(start, stop=None, step=1, dtype: DTypeLike=None):
     if stop is None:
         start, stop = 0, start
     ins = [as_tensor_variable(v) for v in (start, stop, step)]

@@ -11,6 +11,11 @@ two axes), ``diagonal`` any ``axis1``/``axis2`` with gradients for any rank.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -57,17 +62,17 @@ class Eye(Op):
         return Apply(self, [n, m, k], [TensorType(self.dtype, shape=(_static_int(n),
                                                                       _static_int(m)))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         n, m, k = (int(v) for v in inputs)
         out[0][0] = np.eye(n, m, k, dtype=self.dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(node.inputs[0].astype("int64"), node.inputs[1].astype("int64"))]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False], [False], [False]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         # integer sizes: the output does not vary continuously with them
         return [disconnected_type() for _ in inputs]
 
@@ -75,7 +80,7 @@ class Eye(Op):
 class Tri(Eye):
     """``numpy.tri(N, M, k)``: ones at and below diagonal ``k``, of ``dtype``."""
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         n, m, k = (int(v) for v in inputs)
         out[0][0] = np.tri(n, m, k, dtype=self.dtype)
 
@@ -116,17 +121,17 @@ class TriangularPart(Op):
             raise ValueError(f"{self}: {x} must have at least 2 dimensions, got {x.ndim}")
         return Apply(self, [x], [x.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         fn = np.tril if self.lower else np.triu
         out[0][0] = fn(inputs[0], self.k)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [self(gz[0])]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
@@ -180,18 +185,18 @@ class ExtractDiag(Op):
         shape = [s for d, s in enumerate(x.type.shape) if d not in (a1, a2)] + [None]
         return Apply(self, [x], [TensorType(x.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         d = inputs[0].diagonal(self.offset, self.axis1, self.axis2)
         out[0][0] = d if self.view else d.copy()
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         (xs,) = shapes
         nd = len(xs)
         a1, a2 = self.axis1 % nd, self.axis2 % nd
         rest = [s for d, s in enumerate(xs) if d not in (a1, a2)]
         return [tuple(rest) + (_diag_len(xs[a1], xs[a2], self.offset),)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         (x,), g = inputs, gz[0]
         nd = x.ndim
         a1, a2 = self.axis1 % nd, self.axis2 % nd
@@ -205,7 +210,7 @@ class ExtractDiag(Op):
         gt = g.dimshuffle([g.ndim - 1] + list(range(g.ndim - 1)))
         return [set_subtensor(xt[i, j], gt).dimshuffle(back)]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
@@ -227,7 +232,7 @@ class AllocDiag(Op):
             raise ValueError(f"{self}: axis1 and axis2 must differ")
         return Apply(self, [x], [TensorType(x.dtype, shape=(None,) * nd)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         (x,) = inputs
         nd = x.ndim + 1
         a1, a2 = sorted((self.axis1 % nd, self.axis2 % nd))
@@ -249,10 +254,10 @@ class AllocDiag(Op):
         res.insert(a2, n)
         return [tuple(res)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [ExtractDiag(self.offset, self.axis1, self.axis2)(gz[0])]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
@@ -416,20 +421,20 @@ class SpecifyShapeDynamic(Op):
         shape = [s if s is not None else xs for s, xs in zip(static, x.type.shape)]
         return Apply(self, [x, *dims], [TensorType(x.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, *dims = inputs
         want = tuple(int(d) for d in dims)
         if x.shape != want:
             raise ValueError(f"specify_shape: expected shape {want}, got {x.shape}")
         out[0][0] = x
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [tuple(node.inputs[1:])]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True]] + [[False]] * (len(node.inputs) - 1)
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [gz[0]] + [grad_undefined_for(self, i + 1, d, "a shape") for i, d in
                           enumerate(inputs[1:])]
 

@@ -14,6 +14,12 @@ gives a 1-d inverse for ``axis=None`` whatever the input rank; index outputs are
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+
 from typing import Any
 
 import numpy as np
@@ -63,16 +69,16 @@ class CpuContiguous(Op):
         x = as_tensor_variable(x)
         return Apply(self, [x], [x.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.ascontiguousarray(inputs[0])
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return gz
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         return eval_points
 
 
@@ -86,7 +92,7 @@ class CumOp(Op):
     (Theano's rule; NumPy would widen small integers), int64 for booleans (NumPy's count).
     """
 
-    __props__ = ("axis", "mode")
+    __props__: tuple[str, ...] = ("axis", "mode")
 
     def __init__(self, axis: int | None = None, mode: str = "add") -> None:
         if mode not in ("add", "mul"):
@@ -105,11 +111,11 @@ class CumOp(Op):
                              f"({x.ndim} dimension(s))")
         return Apply(self, [x], [TensorType(dt, shape=x.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         fn = np.cumsum if self.mode == "add" else np.cumprod
         out[0][0] = fn(inputs[0], axis=self.axis, dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         if self.axis is None:
             return [(prod(as_tensor_variable(list(shapes[0]) or [1]).astype("int64")),)]
         return shapes
@@ -128,7 +134,7 @@ class CumOp(Op):
         # Theano's formula: exact where x has no zeros (the gradient divides by x)
         return [_reverse(cumsum(_reverse(outputs[0] * g, axis), axis), axis) / x]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         if self.mode == "add":
@@ -226,16 +232,16 @@ class CheckNonNegative(Op):
         x = as_tensor_variable(x)
         return Apply(self, [x], [x.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x = inputs[0]
         if x.size and x.min() < 0:
             raise ValueError(f"{self.who}: the input has negative values (min {x.min()})")
         out[0][0] = x
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return gz
 
 
@@ -304,14 +310,14 @@ class RepeatOp(Op):
                 shape[self.axis % x.ndim] = None
         return Apply(self, [x, repeats], [TensorType(x.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, repeats = inputs
         out[0][0] = np.repeat(x, repeats, axis=self.axis)
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         xs = list(shapes[0])
         r = node.inputs[1]
         total = r.astype("int64") if r.ndim == 0 else tsum(r, dtype="int64")
@@ -322,7 +328,7 @@ class RepeatOp(Op):
         xs[a] = xs[a] * total if r.ndim == 0 else total
         return [tuple(xs)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         x, repeats = inputs
         g = gz[0]
         if self.axis is None:
@@ -384,10 +390,10 @@ class SearchsortedOp(Op):
         out[0][0] = np.asarray(np.searchsorted(x, v, side=self.side, sorter=sorter),
                                dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[1]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         # piecewise constant: zero almost everywhere, as in Theano
         res = [zeros_like(i, dtype="float64" if i.dtype in INT_DTYPES else i.dtype)
                for i in inputs[:2]]
@@ -441,7 +447,7 @@ class Unique(Op):
                 val = val.reshape(-1).astype("int64", copy=False)
             cell[0] = val
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         # only the inverse's length is known without the values; None: taken from the value
         outs: list = [None] * len(node.outputs)
         if self.return_inverse:
@@ -452,7 +458,7 @@ class Unique(Op):
                 outs[k] = (shapes[0][self.axis % node.inputs[0].ndim],)
         return outs
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [grad_undefined_for(self, 0, inputs[0], "unique is not differentiable")]
 
 
@@ -476,14 +482,14 @@ class Bartlett(Op):
             raise TypeError(f"{self}: M must be an integer, got dtype {M.dtype}")
         return Apply(self, [M], [TensorType("float64", shape=(None,))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.bartlett(int(inputs[0]))
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         M = node.inputs[0]
         return [(maximum(M, 0).astype("int64"),)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [grad_undefined_for(self, 0, inputs[0], "M is an integer")]
 
 

@@ -9,6 +9,12 @@ nothing at run time.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+
 from typing import Any
 
 from opcore.graph.basic import Apply
@@ -21,30 +27,30 @@ from opcore.tensor.math import clip
 class GradientViewOp(Op):
     """Base: the identity in the forward pass, a different rule in the backward pass."""
 
-    __props__ = ()
+    __props__: tuple[str, ...] = ()
     view_map = {0: [0]}
 
     def make_node(self, x: Any) -> Apply:
         x = as_tensor_variable(x)
         return Apply(self, [x], [x.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = inputs[0]
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         return eval_points
 
 
 class ZeroGrad(GradientViewOp):
     """Gradient zero (still connected): ``zero_grad``."""
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [zeros_like(inputs[0], dtype=gz[0].dtype)]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         return [None if e is None else zeros_like(e) for e in eval_points]
 
 
@@ -55,13 +61,13 @@ class ConsiderConstant(ZeroGrad):
 class DisconnectedGrad(GradientViewOp):
     """Gradient disconnected: ``grad`` treats the input as not reaching the cost."""
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [disconnected_type()]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         return [None if e is None else zeros_like(e) for e in eval_points]
 
 
@@ -77,7 +83,7 @@ class GradClip(GradientViewOp):
         self.clip_lower_bound = clip_lower_bound
         self.clip_upper_bound = clip_upper_bound
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [clip(gz[0], self.clip_lower_bound, self.clip_upper_bound)]
 
 
@@ -91,16 +97,16 @@ class GradScale(GradientViewOp):
             raise TypeError(f"grad_scale: the multiplier {m} must be a scalar")
         return Apply(self, [x, m], [x.type()])
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
 
     def L_op(self, inputs, outputs, gz):
         return [gz[0] * inputs[1], disconnected_type()]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         return [eval_points[0]]
 
 

@@ -4,6 +4,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes
+
 from typing import Any
 
 import numpy as np
@@ -53,7 +58,7 @@ class ToOneHot(Op):
             nc = None
         return Apply(self, [y, nb_class], [TensorType(self.dtype, shape=(y.type.shape[0], nc))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         y, nc = inputs
         nc = int(nc)
         if y.size and (y.min() < 0 or y.max() >= nc):
@@ -63,10 +68,10 @@ class ToOneHot(Op):
         res[np.arange(y.shape[0]), y] = 1
         out[0][0] = res
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][0], node.inputs[1].astype("int64"))]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [_int_zeros(inputs[0]), grad_undefined_for(self, 1, inputs[1], "integer")]
 
 
@@ -112,10 +117,10 @@ class UnravelIndex(Op):
         for cell, r in zip(out, res):
             cell[0] = np.array(r, dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]] * len(node.outputs)
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [_int_zeros(inputs[0]), _int_zeros(inputs[1])]
 
 
@@ -164,10 +169,10 @@ class RavelMultiIndex(Op):
                                                     mode=self.mode, order=self.order),
                                dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [_int_zeros(i) for i in inputs]
 
 
@@ -206,7 +211,7 @@ class FillDiagonal(Op):
             raise TypeError(f"{self}: {a} must have at least 2 dimensions, got {a.ndim}")
         return Apply(self, [a, _check_fill_value(self, a, val)], [a.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a = inputs[0].copy()
         if a.ndim == 2:
             # rectangular matrices: the diagonal of length min(rows, cols), never wrapped
@@ -215,10 +220,10 @@ class FillDiagonal(Op):
             np.fill_diagonal(a, inputs[1])
         out[0][0] = a
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         a, val = inputs
         g = gz[0]
         if a.ndim != 2:
@@ -250,7 +255,7 @@ class FillDiagonalOffset(Op):
             raise TypeError(f"{self}: offset {offset} must be an integer scalar")
         return Apply(self, [a, _check_fill_value(self, a, val), offset], [a.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a = inputs[0].copy()
         val, offset = inputs[1], int(inputs[2])
         h, w = a.shape
@@ -262,7 +267,7 @@ class FillDiagonalOffset(Op):
             a.flat[start:start + (w + 1) * steps:w + 1] = val
         out[0][0] = a
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
     def L_op(self, inputs, outputs, gz):

@@ -9,6 +9,11 @@ Walter & Lehmann (2018) for the QR, both as PyTensor implements them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
+
 from typing import Any
 
 import numpy as np
@@ -29,11 +34,11 @@ class SVDGrad(Op):
 
     __props__ = ()
 
-    def make_node(self, a, u, s, vt, gu, gs, gvt) -> Apply:
+    def make_node(self, a: TensorLike, u: TensorLike, s: TensorLike, vt: TensorLike, gu: TensorLike, gs: TensorLike, gvt: TensorLike) -> Apply:
         ins = [as_tensor_variable(v) for v in (a, u, s, vt, gu, gs, gvt)]
         return Apply(self, ins, [TensorType(ins[0].dtype, shape=ins[0].type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a, u, s, vt, gu, gs, gvt = (np.asarray(v, dtype="float64") for v in inputs)
         m, n = a.shape
         k = min(m, n)
@@ -49,7 +54,7 @@ class SVDGrad(Op):
             res = res + (np.eye(m) - u @ u.T) @ (gu / s[None, :]) @ vt
         out[0][0] = res.astype(node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
 
@@ -68,11 +73,11 @@ class QRGrad(Op):
 
     __props__ = ()
 
-    def make_node(self, a, q, r, gq, gr) -> Apply:
+    def make_node(self, a: TensorLike, q: TensorLike, r: TensorLike, gq: TensorLike, gr: TensorLike) -> Apply:
         ins = [as_tensor_variable(v) for v in (a, q, r, gq, gr)]
         return Apply(self, ins, [TensorType(ins[0].dtype, shape=ins[0].type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a, q, r, gq, gr = (np.asarray(v, dtype="float64") for v in inputs)
         m, n = a.shape
         if m >= n:
@@ -85,7 +90,7 @@ class QRGrad(Op):
             res = np.hstack([gx, q @ gv])
         out[0][0] = res.astype(node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
 

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
+
 import builtins
 
 import numpy as np
@@ -92,12 +98,12 @@ jv = _make("jv")
 iv = _make("iv")
 
 
-def gammau(k, x):
+def gammau(k, x: TensorLike):
     """Upper incomplete gamma function (not regularized): ``gammaincc(k, x) * gamma(k)``."""
     return gammaincc(k, x) * gamma(k)
 
 
-def gammal(k, x):
+def gammal(k, x: TensorLike):
     """Lower incomplete gamma function (not regularized): ``gammainc(k, x) * gamma(k)``."""
     return gammainc(k, x) * gamma(k)
 floor = _make("floor")
@@ -132,7 +138,7 @@ round = round_half_to_even
 exponential = exp
 
 
-def switch(cond, ift, iff):
+def switch(cond: TensorLike, ift: TensorLike, iff: TensorLike):
     """``where``: elementwise choice; both branches are computed (see ifelse for lazy)."""
     return _switch(cond, ift, iff)
 
@@ -140,11 +146,11 @@ def switch(cond, ift, iff):
 where = switch
 
 
-def clip(x, min, max):
+def clip(x: TensorLike, min, max):
     return _clip(x, min, max)
 
 
-def iround(x):
+def iround(x: TensorLike):
     return cast(round(x), "int64")
 
 
@@ -155,7 +161,7 @@ angle = _make("angle")
 complex = _make("complex")
 
 
-def real(x):
+def real(x: TensorLike):
     """The real part (``x`` itself for a real tensor; float32/float64 for complex64/128)."""
     x = as_tensor_variable(x)
     return _real(x) if x.dtype.startswith("complex") else x
@@ -166,11 +172,11 @@ def complex_from_polar(abs, angle):  # noqa: A002  (Theano's argument names)
     return complex(abs * cos(angle), abs * sin(angle))
 
 
-def isclose(a, b, rtol=1e-5, atol=1e-8):
+def isclose(a: TensorLike, b: TensorLike, rtol: float=1e-5, atol: float=1e-8):
     return le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))
 
 
-def allclose(a, b, rtol=1e-5, atol=1e-8):
+def allclose(a: TensorLike, b: TensorLike, rtol: float=1e-5, atol: float=1e-8):
     return all(isclose(a, b, rtol, atol))
 
 
@@ -213,29 +219,29 @@ def _sum_dtype(x):
     return x.dtype
 
 
-def sum(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+def sum(x: TensorLike, axis: Axis=None, dtype: DTypeLike=None, keepdims: bool=False, acc_dtype: DTypeLike=None):
     x = as_tensor_variable(x)
     return _reduce("sum", x, axis, keepdims, dtype or _sum_dtype(x), acc_dtype)
 
 
-def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
+def prod(x: TensorLike, axis: Axis=None, dtype: DTypeLike=None, keepdims: bool=False, acc_dtype: DTypeLike=None, no_zeros_in_input=False):
     x = as_tensor_variable(x)
     return _reduce("prod", x, axis, keepdims, dtype or _sum_dtype(x), acc_dtype)
 
 
-def max(x, axis=None, keepdims=False):
+def max(x: TensorLike, axis: Axis=None, keepdims: bool=False):
     return _reduce("max", x, axis, keepdims)
 
 
-def min(x, axis=None, keepdims=False):
+def min(x: TensorLike, axis: Axis=None, keepdims: bool=False):
     return _reduce("min", x, axis, keepdims)
 
 
-def all(x, axis=None, keepdims=False):
+def all(x: TensorLike, axis: Axis=None, keepdims: bool=False):
     return _reduce("all", x, axis, keepdims)
 
 
-def any(x, axis=None, keepdims=False):
+def any(x: TensorLike, axis: Axis=None, keepdims: bool=False):
     return _reduce("any", x, axis, keepdims)
 
 
@@ -249,7 +255,7 @@ def _count(x, axis):
     return n if n is not None else constant(np.int64(1))
 
 
-def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+def mean(x: TensorLike, axis: Axis=None, dtype: DTypeLike=None, keepdims: bool=False, acc_dtype: DTypeLike=None):
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     out_dt = dtype or (x.dtype if x.dtype.startswith(("float", "complex")) else "float64")
@@ -261,7 +267,7 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     return r if work_dt == out_dt else cast(r, out_dt)
 
 
-def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
+def var(x: TensorLike, axis: Axis=None, ddof=0, keepdims: bool=False, corrected=False):
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     m = mean(x, ax, keepdims=True)
@@ -273,7 +279,7 @@ def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
     return true_div(sum(mul(d, d), ax, keepdims=keepdims), sub(n, ddof) if ddof else n)
 
 
-def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
+def std(x: TensorLike, axis: Axis=None, ddof=0, keepdims: bool=False, corrected=False):
     return sqrt(var(x, axis, ddof, keepdims, corrected))
 
 
@@ -282,14 +288,14 @@ class Argmax(Op):
 
     __props__ = ("axis", "kind")
 
-    def __init__(self, axis, kind="max"):
+    def __init__(self, axis: Axis, kind="max") -> None:
         self.axis = axis
         self.kind = kind
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Arg{self.kind}{{axis={self.axis}}}"
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         shape = () if self.axis is None else [s for d, s in enumerate(x.type.shape) if d != self.axis]
         return Apply(self, [x], [TensorType("int64", shape=shape)()])
@@ -301,17 +307,17 @@ class Argmax(Op):
         fn = np.argmax if self.kind == "max" else np.argmin
         out[0][0] = np.asarray(fn(x, axis=self.axis), dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         if self.axis is None:
             return [()]
         return [tuple(s for d, s in enumerate(shapes[0]) if d != self.axis)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
 
         return [zeros_like(inputs[0])]
 
 
-def argmax(x, axis=None, keepdims=False):
+def argmax(x: TensorLike, axis: Axis=None, keepdims: bool=False):
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     if ax is not None and len(ax) > 1:
@@ -321,7 +327,7 @@ def argmax(x, axis=None, keepdims=False):
     return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
-def argmin(x, axis=None, keepdims=False):
+def argmin(x: TensorLike, axis: Axis=None, keepdims: bool=False):
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     if ax is not None and len(ax) > 1:
@@ -331,7 +337,7 @@ def argmin(x, axis=None, keepdims=False):
     return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
-def max_and_argmax(x, axis=None):
+def max_and_argmax(x: TensorLike, axis: Axis=None):
     return max(x, axis), argmax(x, axis)
 
 
@@ -340,31 +346,31 @@ class Nonzero(Op):
 
     __props__ = ()
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim == 0:
             raise ValueError("nonzero: the input must have at least one dimension")
         return Apply(self, [x], [TensorType("int64", shape=(None,))() for _ in range(x.ndim)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         for cell, idx in zip(out, np.nonzero(inputs[0])):
             cell[0] = idx.astype("int64")
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
 
         return [zeros_like(inputs[0], dtype=config.floatX)]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False] * len(node.outputs)]
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is Nonzero
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(Nonzero)
 
 
-def nonzero(x, return_matrix=False):
+def nonzero(x: TensorLike, return_matrix=False):
     """The indices of the non-zero entries of ``x``, one vector per dimension."""
     outs = Nonzero()(x)
     outs = outs if isinstance(outs, list) else [outs]
@@ -378,7 +384,7 @@ def nonzero_values_indices(mask):
     return list(nonzero(mask))
 
 
-def nonzero_values(x):
+def nonzero_values(x: TensorLike):
     x = as_tensor_variable(x)
     from opcore.tensor.shape import flatten
     from opcore.tensor.subtensor import subtensor_getitem
@@ -393,7 +399,7 @@ class Dot(Op):
 
     __props__ = ()
 
-    def make_node(self, x, y):
+    def make_node(self, x: TensorLike, y: TensorLike) -> Apply:
         x, y = as_tensor_variable(x), as_tensor_variable(y)
         if x.ndim not in (1, 2) or y.ndim not in (1, 2):
             raise TypeError(f"Dot: inputs must be 1-d or 2-d, got {x.type} and {y.type}")
@@ -406,14 +412,14 @@ class Dot(Op):
         shape = [None if s == 1 else s for s in shape] if False else shape
         return Apply(self, [x, y], [TensorType(dt, shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, y = inputs
         if x.shape[-1] != y.shape[0]:
             raise ValueError(f"Dot: shapes {x.shape} and {y.shape} are not aligned "
                              f"({x.shape[-1]} != {y.shape[0]})")
         out[0][0] = np.asarray(np.dot(x, y), dtype=node.outputs[0].type.numpy_dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         sx, sy = shapes
         return [tuple(sx[:-1]) + tuple(sy[1:])]
 
@@ -436,7 +442,7 @@ class Dot(Op):
             out.append(cast(gv, v.dtype) if gv.dtype != v.dtype and v.dtype.startswith("float") else gv)
         return out
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         x, y = inputs
         ex, ey = eval_points
         terms = []
@@ -448,17 +454,17 @@ class Dot(Op):
             return [None]
         return [terms[0] if len(terms) == 1 else terms[0] + terms[1]]
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is Dot
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(Dot)
 
 
 _dot = Dot()
 
 
-def dot(a, b):
+def dot(a: TensorLike, b: TensorLike):
     """``numpy.dot`` semantics for any ranks (scalars multiply; n-d uses tensordot)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if a.ndim == 0 or b.ndim == 0:
@@ -468,7 +474,7 @@ def dot(a, b):
     return tensordot(a, b, [[a.ndim - 1], [builtins.max(0, b.ndim - 2)]])
 
 
-def matmul(a, b):
+def matmul(a: TensorLike, b: TensorLike):
     return dot(a, b)
 
 
@@ -485,7 +491,7 @@ def outer(x, y):
     return mul(x.dimshuffle(0, "x"), y.dimshuffle("x", 0))
 
 
-def tensordot(a, b, axes=2):
+def tensordot(a: TensorLike, b: TensorLike, axes=2):
     """``numpy.tensordot`` built from transpose, reshape and a 2-d dot."""
     from opcore.tensor.shape import reshape
 
@@ -520,7 +526,7 @@ def tensordot(a, b, axes=2):
     return reshape(r, out_shape, ndim=len(out_shape))
 
 
-def batched_dot(a, b):
+def batched_dot(a: TensorLike, b: TensorLike):
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     return sum(mul(a.dimshuffle(0, 1, 2, "x"), b.dimshuffle(0, "x", 1, 2)), axis=2)
 

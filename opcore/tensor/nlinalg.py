@@ -11,6 +11,12 @@ inputs give float64 as NumPy does (Theano kept the input dtype and failed at run
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+
 from typing import Any
 
 import numpy as np
@@ -59,18 +65,18 @@ class MatrixInverse(Op):
         x = _as_matrix(self, x, square=True)
         return Apply(self, [x], [_mat(_float_dtype(x.dtype), *x.type.shape)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         _check_square(self, inputs[0])
         out[0][0] = np.linalg.inv(inputs[0]).astype(node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         xi = outputs[0]
         return [-matrix_dot(xi.T, gz[0], xi.T)]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         xi = self(inputs[0])
@@ -96,14 +102,14 @@ class MatrixPinv(Op):
         m, n = x.type.shape
         return Apply(self, [x], [_mat(_float_dtype(x.dtype), n, m)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.linalg.pinv(inputs[0], hermitian=self.hermitian).astype(
             node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0][::-1]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         (x,), (z,), (g,) = inputs, outputs, gz
         xz = dot(x, z)
         zx = dot(z, x)
@@ -127,11 +133,11 @@ class Det(Op):
         x = _as_matrix(self, x, square=True)
         return Apply(self, [x], [TensorType(_float_dtype(x.dtype), shape=())()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         _check_square(self, inputs[0])
         out[0][0] = np.asarray(np.linalg.det(inputs[0]), dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [()]
 
     def L_op(self, inputs, outputs, gz):
@@ -153,17 +159,17 @@ class Eig(Op):
         n = x.type.shape[0]
         return Apply(self, [x], [TensorType(dt, shape=(n,))(), _mat(dt, n, n)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         _check_square(self, inputs[0])
         w, v = np.linalg.eig(inputs[0])
         out[0][0] = w.astype(node.outputs[0].dtype)
         out[1][0] = v.astype(node.outputs[1].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         n = shapes[0][0]
         return [(n,), (n, n)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [grad_not_implemented(self, 0, inputs[0], "eig of a general matrix")]
 
 
@@ -194,11 +200,11 @@ class Eigh(Op):
         out[0][0] = w.astype(node.outputs[0].dtype, copy=False)
         out[1][0] = v.astype(node.outputs[1].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         n = shapes[0][0]
         return [(n,), (n, n)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         (x,), (w, v) = inputs, outputs
         gw, gv = gz
         # dA = V (diag(gw) + F * (V^T gV)^T) V^T with F[n, m] = 1 / (w[n] - w[m]) off the
@@ -247,7 +253,7 @@ class SVD(Op):
         for cell, val, var in zip(out, res, node.outputs):
             cell[0] = val.astype(var.dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         m, n = shapes[0]
         k = minimum(m, n)
         if not self.compute_uv:
@@ -256,7 +262,7 @@ class SVD(Op):
             return [(m, m), (k,), (n, n)]
         return [(m, k), (k,), (k, n)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         x = inputs[0]
         if not self.compute_uv:
             u, _, vt = SVD(False, True)(x)
@@ -301,7 +307,7 @@ class QRFull(Op):
         for cell, val, var in zip(out, res, node.outputs):
             cell[0] = np.asarray(val).astype(var.dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         m, n = shapes[0]
         k = minimum(m, n)
         if self.mode == "reduced":
@@ -312,7 +318,7 @@ class QRFull(Op):
             return [(k, n)]
         return [(n, m), (k,)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         x = inputs[0]
         if self.mode in ("raw", "complete"):
             return [grad_not_implemented(self, 0, x, f"mode={self.mode!r}; use 'reduced' or 'r'")]
@@ -349,14 +355,14 @@ class Lstsq(Op):
                                            TensorType("int64", shape=())(),
                                            TensorType(dt, shape=(None,))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a, b, rcond = inputs
         rc = None if float(rcond) == -1 else float(rcond)
         res = np.linalg.lstsq(a, b, rcond=rc)
         for cell, val, var in zip(out, res, node.outputs):
             cell[0] = np.asarray(val).astype(var.dtype)
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [grad_not_implemented(self, i, v, "lstsq") for i, v in enumerate(inputs)]
 
 
@@ -452,14 +458,14 @@ class TensorInv(Op):
             raise ValueError(f"{self}: ind must be in 1..{a.ndim} for {a}")
         return Apply(self, [a], [TensorType(_float_dtype(a.dtype), shape=(None,) * a.ndim)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.linalg.tensorinv(inputs[0], self.ind).astype(node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         s = list(shapes[0])
         return [tuple(s[self.ind:] + s[:self.ind])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         # tensorinv is inv of a reshaped to (p, q), reshaped back: d inv(M) = -inv(M).T g inv(M).T
         (a,), (x,), (g,) = inputs, outputs, gz
         p = prod(a.shape[:self.ind])
@@ -491,12 +497,12 @@ class TensorSolve(Op):
         dt = _float_dtype(a.dtype if a.dtype == b.dtype else "float64")
         return Apply(self, [a, b], [TensorType(dt, shape=(None,) * nd)()])
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         a = shapes[0]
         order = self._order(len(a))
         return [tuple(a[d] for d in order[len(shapes[1]):])]
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.linalg.tensorsolve(inputs[0], inputs[1], self.axes).astype(
             node.outputs[0].dtype)
 
@@ -507,7 +513,7 @@ class TensorSolve(Op):
         ax = [a % nd for a in self.axes]
         return [d for d in range(nd) if d not in ax] + ax
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         # x = solve(M, b.ravel()) with M the (transposed) a reshaped square
         (a, b), (x,), (g,) = inputs, outputs, gz
         order = self._order(a.ndim)

@@ -14,6 +14,12 @@ section 10.6) and ``kron`` (built from elementwise ops).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+
 from typing import Any
 
 import numpy as np
@@ -76,7 +82,7 @@ class Cholesky(Op):
         x = _matrix(self, x)
         return Apply(self, [x], [TensorType(_float_dtype(x.dtype), shape=x.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         try:
             z = sl.cholesky(inputs[0], lower=self.lower)
@@ -86,10 +92,10 @@ class Cholesky(Op):
             z = np.full_like(inputs[0], np.nan, dtype=node.outputs[0].dtype)
         out[0][0] = z.astype(node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         L, g = outputs[0], gz[0]
         if not self.lower:
             L, g = L.T, g.T
@@ -139,7 +145,7 @@ class Solve(Op):
         return Apply(self, [a, b], [TensorType(_float_dtype(a.dtype, b.dtype),
                                                shape=(None,) * b.ndim)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         a, b = inputs
         if self.assume_a.endswith("triangular"):
@@ -148,10 +154,10 @@ class Solve(Op):
             x = sl.solve(a, b, assume_a=self.assume_a, lower=self.lower)
         out[0][0] = np.asarray(x, dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][1],) + tuple(shapes[1][1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         a, b = inputs
         c, cbar = outputs[0], gz[0]
         if self.assume_a.endswith("triangular"):
@@ -198,16 +204,16 @@ class SolveTriangular(Op):
         return Apply(self, [a, b], [TensorType(_float_dtype(a.dtype, b.dtype),
                                                shape=(None,) * b.ndim)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         x = sl.solve_triangular(inputs[0], inputs[1], trans=self.trans, lower=self.lower,
                                 unit_diagonal=self.unit_diagonal)
         out[0][0] = np.asarray(x, dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][1],) + tuple(shapes[1][1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         a, b = inputs
         c, cbar = outputs[0], gz[0]
         bbar = SolveTriangular(self.lower, 0 if self.trans else 1, self.unit_diagonal)(a, cbar)
@@ -238,15 +244,15 @@ class CholeskySolve(Op):
         return Apply(self, [c, b], [TensorType(_float_dtype(c.dtype, b.dtype),
                                                shape=(None,) * b.ndim)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         x = sl.cho_solve((inputs[0], self.lower), inputs[1])
         out[0][0] = np.asarray(x, dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][1],) + tuple(shapes[1][1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         c, b = inputs
         x, xbar = outputs[0], gz[0]
         bbar = self(c, xbar)
@@ -285,16 +291,16 @@ class Eigvalsh(Op):
         wdt = {"complex64": "float32", "complex128": "float64"}.get(dt, dt)
         return Apply(self, ins, [TensorType(wdt, shape=(a.type.shape[0],))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         b = inputs[1] if len(inputs) > 1 else None
         w = sl.eigh(inputs[0], b, lower=self.lower, eigvals_only=True)
         out[0][0] = w.astype(node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][0],)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         g = gz[0]
         if len(inputs) == 1:
             w, v = eigh(inputs[0], "L" if self.lower else "U")
@@ -324,12 +330,12 @@ class GeneralizedEigh(Op):
         return Apply(self, [a, b], [TensorType(dt, shape=(None,))(),
                                     TensorType(dt, shape=(None, None))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         w, v = _linalg(self).eigh(inputs[0], inputs[1], lower=self.lower)
         out[0][0] = w.astype(node.outputs[0].dtype, copy=False)
         out[1][0] = v.astype(node.outputs[1].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         n = shapes[0][0]
         return [(n,), (n, n)]
 
@@ -349,15 +355,15 @@ class Expm(Op):
         a = _matrix(self, a)
         return Apply(self, [a], [TensorType(_float_dtype(a.dtype), shape=a.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         if inputs[0].shape[0] != inputs[0].shape[1]:
             raise ValueError(f"{self}: the matrix must be square, got shape {inputs[0].shape}")
         out[0][0] = _linalg(self).expm(inputs[0]).astype(node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         # the adjoint of the Frechet derivative at A is the Frechet derivative at A^T:
         # expm([[A^T, G], [0, A^T]]) holds it in its upper-right block
         a, g = inputs[0], gz[0]

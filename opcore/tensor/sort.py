@@ -10,6 +10,11 @@ and, with ``sorted=False``, returns them in an unspecified order as Theano does.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes
+
 from typing import Any
 
 import numpy as np
@@ -88,10 +93,10 @@ class SortOp(Op):
         x, axis = inputs
         out[0][0] = np.sort(x, axis=int(axis), kind=self.kind)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         x, axis = inputs
         a = _static_axis(self, axis)
         idx = ArgSortOp(self.kind)(x, a)
@@ -130,10 +135,10 @@ class ArgSortOp(Op):
         x, axis = inputs
         out[0][0] = np.argsort(x, axis=int(axis), kind=self.kind).astype("int64", copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [zeros_like(inputs[0], dtype=inputs[0].dtype if inputs[0].dtype.startswith("float")
                            else "float64"),
                 grad_undefined_for(self, 1, inputs[1], "the axis is an integer")]
@@ -203,7 +208,7 @@ class TopKOp(Op):
             outs.append(TensorType(self.idx_dtype, shape=shape)())
         return Apply(self, [x, kth], outs)
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, k = inputs
         k = int(k)
         axis = self.axis % x.ndim
@@ -233,13 +238,13 @@ class TopKOp(Op):
         if self.return_indices:
             out[pos][0] = idx.astype(self.idx_dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         x, k = node.inputs
         shp = list(shapes[0])
         shp[self.axis % x.ndim] = abs(k).astype("int64")
         return [tuple(shp)] * len(node.outputs)
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         x, k = inputs
         kg = grad_undefined_for(self, 1, k, "k is an integer")
         if not self.return_values:

@@ -7,6 +7,12 @@ error naming the package when it is missing); as in Theano it has no gradient.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+
 from typing import Any
 
 import numpy as np
@@ -87,15 +93,15 @@ class Chi2SF(Op):
         shape = [1 if bx and bk else None for bx, bk in zip(x.broadcastable, k.broadcastable)]
         return Apply(self, [x, k], [TensorType(_float_dtype(x.dtype, k.dtype), shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         special = require("scipy.special", "chi2sf")
         x, k = inputs
         out[0][0] = np.asarray(special.chdtrc(k, x), dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [_broadcast_dims(node.inputs[0], node.inputs[1], shapes[0], shapes[1])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
         return [grad_not_implemented(self, 0, inputs[0]),
                 grad_not_implemented(self, 1, inputs[1])]
 

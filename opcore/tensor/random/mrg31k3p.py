@@ -25,6 +25,11 @@ matrices, modulo m1 and m2.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import TensorLike
+
 import functools
 
 import numpy as np

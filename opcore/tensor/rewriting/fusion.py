@@ -18,6 +18,13 @@ backends turn into a single loop (``Composite.c_exprs``); both generate one stor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
+
 import numpy as np
 
 from opcore.graph.basic import Constant
@@ -217,7 +224,7 @@ def _replacements(group, outs):
 
 
 @register_rewrite("elemwise_fusion", "fast_run", "fusion", phase="fusion", tracks=(Elemwise,))
-def elemwise_fusion(fgraph, node):
+def elemwise_fusion(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Fuse ``node`` with its elementwise producers (and, as extra outputs, results needed
     elsewhere and sibling consumers) into one Composite node."""
     if not _fusable(node):

@@ -8,6 +8,13 @@ f(x).shape)`` no longer computes ``f(x)``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
+
 import numpy as np
 
 from opcore.graph.basic import Constant, Variable

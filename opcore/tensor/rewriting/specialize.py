@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
+
 import numpy as np
 
 from opcore.tensor import math as M
@@ -60,7 +67,7 @@ def pow_specialize(fgraph, node):
 
 
 @register_rewrite("mul_minus_one", "fast_run", phase="specialize", tracks=("mul",))
-def mul_minus_one(fgraph, node):
+def mul_minus_one(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``-1 * x`` (either side) -> ``-x``."""
     a, b = node.inputs
     out = node.outputs[0]

@@ -3,6 +3,13 @@ specify-shapes and allocs, and allocs feeding an elementwise op that broadcasts 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
+
 import numpy as np
 
 from opcore.graph.basic import Constant
@@ -49,7 +56,7 @@ def useless_cast(fgraph, node):
 
 
 @register_rewrite("useless_specify_shape", "fast_run", tracks=(SpecifyShape, Unbroadcast))
-def useless_specify_shape(fgraph, node):
+def useless_specify_shape(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """A specify-shape that adds nothing the input's type does not already say."""
     x = node.inputs[0]
     out = node.outputs[0]
@@ -214,14 +221,14 @@ def elemwise_of_allocs(fgraph, node):
 
 
 @register_rewrite("remove_gradient_ops", "fast_run", "fast_compile", tracks=(GradientViewOp,))
-def remove_gradient_ops(fgraph, node):
+def remove_gradient_ops(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``zero_grad``, ``disconnected_grad``, ``grad_clip``, ``grad_scale``: identities once the
     gradient is built."""
     return [node.inputs[0]]
 
 
 @register_rewrite("reduce_length_one_axes", "fast_run", tracks=(CAReduce,))
-def reduce_length_one_axes(fgraph, node):
+def reduce_length_one_axes(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Reducing over an axis of length 1 changes no value: ``Sum{axis=0}(DimShuffle{x,0}(v))``
     -> ``v``; the other reduced axes stay reduced (the result is cast to the reduction's dtype)."""
     x = node.inputs[0]

@@ -272,6 +272,41 @@ def test_gemm_and_ger_c_match_numpy():
         np.testing.assert_allclose(h, AA - 1.5 * np.outer(U, ww))
 
 
+@pytest.mark.parametrize("which", ["numpy", "scipy"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gemm_both_blas(which, dtype):
+    """The product goes straight into the output (NumPy) or one ?gemm accumulates into a copy of
+    z (SciPy): NumPy's values for every layout, beta 0 ignoring z (NaN included), k = 0, empty
+    results, and z given as the previous call's output (a weight update fed back)."""
+    from opcore.config import change_flags
+
+    blas = pytest.importorskip("opcore.tensor.blas")
+    z, x, y = (T.matrix(n, dtype=dtype) for n in "zxy")
+    a, b = T.scalar("a", dtype=dtype), T.scalar("b", dtype=dtype)
+    with change_flags(cpu_c__blas=which):
+        f = opcore.function([z, a, x, y, b], blas.Gemm()(z, a, x, y, b), mode=C)
+        assert f.linker.c_nodes
+    rng = np.random.RandomState(11)
+    X, Y, Z = (rng.rand(*s).astype(dtype) for s in ((6, 4), (4, 5), (6, 5)))
+    tol = dict(rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6)
+    cases = [(Z, X, Y), (Z[::-1, ::-1], np.asfortranarray(X), Y[:, ::-1]),
+             (np.asfortranarray(Z), X.T.copy().T, Y), (Z[:, :0], X, Y[:, :0]),
+             (Z[:0], X[:0], Y), (Z, X[:, :0], Y[:0])]
+    for zz, xx, yy in cases:
+        for av, bv in ((0.5, 2.0), (-1.0, 1.0), (1.0, 0.0)):
+            got = f(zz, av, xx, yy, bv)
+            assert got.dtype == np.dtype(dtype) and got.shape == zz.shape
+            want = bv * zz.astype("float64") + av * (xx.astype("float64") @ yy)
+            np.testing.assert_allclose(got, want, **tol)
+    nan_z = np.full_like(Z, np.nan)
+    np.testing.assert_allclose(f(nan_z, 2.0, X, Y, 0.0), 2.0 * (X @ Y), **tol)
+    out = Z.copy()
+    for _ in range(3):  # the output fed back as z: read before it is overwritten
+        prev = out.copy()
+        out = f(out, -0.1, X, Y, 1.0)
+        np.testing.assert_allclose(out, prev - 0.1 * (X @ Y), **tol)
+
+
 def test_names_with_quotes_and_percent_compile():
     """Variable/op names end up in C error strings: they must be escaped."""
     x = T.dmatrix('we"ird%s\\name')

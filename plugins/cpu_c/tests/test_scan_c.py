@@ -34,8 +34,10 @@ def _both(inputs, outputs, updates=None, expect_c=True):
     nodes = _scans(fc)
     assert nodes, "the graph has no Scan node"
     for n in nodes:
-        want = "compiled" if expect_c else "python fallback"
-        assert fc.placement(n) == ("c", want), (n, why_python(n.op))
+        if expect_c:
+            assert fc.placement(n) == ("c", "compiled"), (n, why_python(n.op))
+        else:
+            assert fc.placement(n) == ("c", f"python fallback (Python loop: {why_python(n.op)})")
     return fc, fp
 
 
@@ -265,6 +267,8 @@ def test_lazy_inner_graph_falls_back_to_the_python_loop():
     fc, fp = _both([x, s0], r, expect_c=False)
     node = _scans(fc)[0]
     assert "ifelse" in why_python(node.op)
+    shown = opcore.printing.debugprint(fc, file="str")
+    assert "python fallback (Python loop: the inner graph has lazy nodes (ifelse)" in shown
     v = np.array([1.0, -2.0, 3.0])
     np.testing.assert_allclose(fc(v, 0.0), [1.0, 3.0, 6.0])
     _same(fc(v, 0.0), fp(v, 0.0))

@@ -68,6 +68,19 @@ static int oc_layout(PyArrayObject* a, char* tr, int* ld, npy_intp lim)
         *tr = 'T'; *ld = (int)(s1 / it); return 1; }
     return 0;
 }
+/* *a as a BLAS operand: a new reference to *a, or to a C-contiguous copy when BLAS cannot read
+   its layout; 0, or -1 with a Python exception set */
+static int oc_blas_operand(PyArrayObject** a, char* tr, int* ld, npy_intp lim)
+{
+    Py_INCREF(*a);
+    if (!oc_layout(*a, tr, ld, lim)) {
+        PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(*a, NPY_CORDER);
+        Py_DECREF(*a); *a = c;
+        if (c == NULL) return -1;
+        oc_layout(c, tr, ld, lim);
+    }
+    return 0;
+}
 #endif
 """
 
@@ -80,7 +93,7 @@ class DotC(_Base):
         return _BLAS_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (4, _blas(), int(BLAS_INT_MAX))
+        return (5, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (a, b), (z,) = inputs, outputs
@@ -137,13 +150,8 @@ if (m > 0 && n > 0) {{
     if (r == NULL) {fail}
     Py_DECREF(r);
   }} else {{
-    Py_INCREF(A); Py_INCREF(B);
-    if (!oc_layout(A, &ta, &lda, {lim})) {{ PyArrayObject* c =
-        (PyArrayObject*)PyArray_NewCopy(A, NPY_CORDER);
-        Py_DECREF(A); A = c; if (!A) {{ Py_DECREF(B); {fail} }} oc_layout(A, &ta, &lda, {lim}); }}
-    if (!oc_layout(B, &tb, &ldb, {lim})) {{ PyArrayObject* c =
-        (PyArrayObject*)PyArray_NewCopy(B, NPY_CORDER);
-        Py_DECREF(B); B = c; if (!B) {{ Py_DECREF(A); {fail} }} oc_layout(B, &tb, &ldb, {lim}); }}
+    if (oc_blas_operand(&A, &ta, &lda, {lim})) {fail}
+    if (oc_blas_operand(&B, &tb, &ldb, {lim})) {{ Py_DECREF(A); {fail} }}
     if (oc_{pre}gemm == NULL) oc_{pre}gemm = (oc_{pre}gemm_t)oc_blas_fn("{pre}gemm");
     if (oc_{pre}gemm == NULL) {{ Py_DECREF(A); Py_DECREF(B); {fail} }}
     {{ int M = (int)m, N = (int)n, K = (int)k, ldc = (int)n; {t} one = 1, zero = 0;
@@ -176,7 +184,7 @@ class GemvC(_Base):
         return _BLAS_SUPPORT + _GEMV_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (3, _blas(), int(BLAS_INT_MAX))
+        return (4, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (y, a, A, x, b), (z,) = inputs, outputs
@@ -227,11 +235,8 @@ if (m > 0) {{
     Py_DECREF(r);
   }} else {{
     int M = (int)m, K = (int)k, incx, one = 1; char tr;
-    Py_INCREF(AA); Py_INCREF(X);
-    if (!oc_layout(AA, &ta, &lda, {lim})) {{ PyArrayObject* c =
-        (PyArrayObject*)PyArray_NewCopy(AA, NPY_CORDER);
-        Py_DECREF(AA); AA = c; if (!AA) {{ Py_DECREF(X); {fail} }}
-        oc_layout(AA, &ta, &lda, {lim}); }}
+    Py_INCREF(X);
+    if (oc_blas_operand(&AA, &ta, &lda, {lim})) {{ Py_DECREF(X); {fail} }}
     if (PyArray_STRIDES(X)[0] <= 0 || PyArray_STRIDES(X)[0] % sizeof({t})
         || PyArray_STRIDES(X)[0] / (npy_intp)sizeof({t}) > {lim}) {{
         PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(X, NPY_CORDER);
@@ -254,18 +259,53 @@ def same_float(node: Any) -> bool:
     return len(dts) == 1 and dts.pop() in ("float32", "float64")
 
 
+_OVERLAP = r"""
+#ifndef OC_OVERLAP
+#define OC_OVERLAP
+/* whether the memory spanned by a and b may overlap (a conservative byte-range test) */
+static int oc_may_overlap(PyArrayObject* a, PyArrayObject* b)
+{
+    PyArrayObject* v[2]; npy_intp lo[2], hi[2]; int k, d;
+    if (PyArray_SIZE(a) == 0 || PyArray_SIZE(b) == 0) return 0;
+    v[0] = a; v[1] = b;
+    for (k = 0; k < 2; k++) {
+        lo[k] = hi[k] = (npy_intp)PyArray_DATA(v[k]);
+        for (d = 0; d < PyArray_NDIM(v[k]); d++) {
+            npy_intp span = PyArray_STRIDES(v[k])[d] * (PyArray_DIMS(v[k])[d] - 1);
+            if (span < 0) lo[k] += span; else hi[k] += span;
+        }
+        hi[k] += PyArray_ITEMSIZE(v[k]);
+    }
+    return lo[0] < hi[1] && lo[1] < hi[0];
+}
+#endif
+"""
+
+
 class GemmC(_Base):
-    """``b*z + a*dot(x, y)``: the product through NumPy's BLAS, combined in one pass."""
+    """``b*z + a*dot(x, y)``.  With ``cpu_c__blas=scipy``: ``z`` copied into the output and one
+    ``?gemm`` call scaling and accumulating in place.  With NumPy's BLAS (the default): the
+    product written straight into the output buffer (``PyArray_MatrixProduct2(x, y, out)``),
+    then ``out = a*out + b*z`` in one pass, with no temporary product array."""
 
     c_supports = staticmethod(same_float)
+
+    def c_support_code(self, node=None):
+        return _BLAS_SUPPORT + _OVERLAP
+
+    def c_code_cache_version(self, node=None):
+        return (5, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (z0, a, x, y, b), (z,) = inputs, outputs
         fail = sub["fail"]
         zd = node.outputs[0].type.dtype
         t = ctype(zd)
-        return f"""
-npy_intp dims[2]; npy_intp i, j; PyArrayObject* r;
+        tn = typenum(zd)
+        pre = "d" if zd == "float64" else "s"
+        lim = int(BLAS_INT_MAX)
+        head = f"""
+npy_intp dims[2]; npy_intp i, j;
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
 dims[0] = PyArray_DIMS({x})[0]; dims[1] = PyArray_DIMS({y})[1];
 if (PyArray_DIMS({x})[1] != PyArray_DIMS({y})[0] || PyArray_DIMS({z0})[0] != dims[0]
@@ -274,17 +314,48 @@ if (PyArray_DIMS({x})[1] != PyArray_DIMS({y})[0] || PyArray_DIMS({z0})[0] != dim
         (Py_ssize_t)PyArray_DIMS({z0})[0], (Py_ssize_t)PyArray_DIMS({z0})[1],
         (Py_ssize_t)PyArray_DIMS({x})[0], (Py_ssize_t)PyArray_DIMS({x})[1],
         (Py_ssize_t)PyArray_DIMS({y})[0], (Py_ssize_t)PyArray_DIMS({y})[1]); {fail} }}
-r = (PyArrayObject*)PyArray_MatrixProduct2((PyObject*){x}, (PyObject*){y}, NULL);
-if (r == NULL) {fail}
-if (oc_alloc(&{z}, 2, dims, {typenum(zd)})) {{ Py_DECREF(r); {fail} }}
-{{ const {t}* rv = (const {t}*)PyArray_DATA(r); {t}* q = ({t}*)PyArray_DATA({z});
+if (oc_alloc(&{z}, 2, dims, {tn})) {fail}
+if (oc_may_overlap({z}, {z0}) || oc_may_overlap({z}, {x}) || oc_may_overlap({z}, {y})) {{
+    Py_DECREF({z}); {z} = (PyArrayObject*)PyArray_EMPTY(2, dims, {tn}, 0);
+    if ({z} == NULL) {fail} }}
+"""
+        combine = f"""
+{{ {t}* q = ({t}*)PyArray_DATA({z});
   const char* zp = (const char*)PyArray_DATA({z0});
   npy_intp s0 = PyArray_STRIDES({z0})[0], s1 = PyArray_STRIDES({z0})[1];
-  for (i = 0; i < dims[0]; i++)
-    for (j = 0; j < dims[1]; j++)
-      q[i * dims[1] + j] = alpha * rv[i * dims[1] + j]
-          + (beta == 0 ? ({t})0 : beta * *(const {t}*)(zp + i * s0 + j * s1)); }}
-Py_DECREF(r);
+  for (i = 0; i < dims[0]; i++) {{
+    {t}* qr = q + i * dims[1]; const char* zr = zp + i * s0;
+    if (beta == 0) {{ for (j = 0; j < dims[1]; j++) qr[j] = alpha * qr[j]; }}
+    else if (s1 == sizeof({t})) {{ const {t}* zc = (const {t}*)zr;
+      for (j = 0; j < dims[1]; j++) qr[j] = alpha * qr[j] + beta * zc[j]; }}
+    else {{ for (j = 0; j < dims[1]; j++)
+      qr[j] = alpha * qr[j] + beta * *(const {t}*)(zr + j * s1); }}
+  }} }}
+"""
+        numpy_path = f"""
+{{ PyObject* r = PyArray_MatrixProduct2((PyObject*){x}, (PyObject*){y}, {z});
+  if (r == NULL) {fail}
+  Py_DECREF(r); }}
+{combine}"""
+        if _blas() == "numpy":
+            return head + numpy_path
+        return head + f"""
+if (dims[0] > {lim} || dims[1] > {lim} || PyArray_DIMS({x})[1] > {lim}
+    || PyArray_DIMS({x})[1] == 0) {{
+{numpy_path}
+}} else if (dims[0] > 0 && dims[1] > 0) {{
+  PyArrayObject* A = {x}; PyArrayObject* B = {y}; char ta, tb; int lda, ldb;
+  if (beta != 0 && PyArray_CopyInto({z}, {z0}) < 0) {fail}
+  if (oc_blas_operand(&A, &ta, &lda, {lim})) {fail}
+  if (oc_blas_operand(&B, &tb, &ldb, {lim})) {{ Py_DECREF(A); {fail} }}
+  if (oc_{pre}gemm == NULL) oc_{pre}gemm = (oc_{pre}gemm_t)oc_blas_fn("{pre}gemm");
+  if (oc_{pre}gemm == NULL) {{ Py_DECREF(A); Py_DECREF(B); {fail} }}
+  {{ int M = (int)dims[0], N = (int)dims[1], K = (int)PyArray_DIMS({x})[1], ldc = (int)dims[1];
+    /* row-major Z = a X Y + b Z  <=>  column-major Z^T = a Y^T X^T + b Z^T */
+    oc_{pre}gemm(&tb, &ta, &N, &M, &K, &alpha, ({t}*)PyArray_DATA(B), &ldb,
+                ({t}*)PyArray_DATA(A), &lda, &beta, ({t}*)PyArray_DATA({z}), &ldc); }}
+  Py_DECREF(A); Py_DECREF(B);
+}}
 """
 
 class GerC(_Base):

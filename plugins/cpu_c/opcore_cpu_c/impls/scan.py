@@ -19,7 +19,8 @@ An error at a step is raised as the Python loop raises it: the inner node's erro
 A Scan whose inner function has no compiled module (an inner graph with lazy ``ifelse`` nodes, a
 profiled inner function, a backend other than C for the inner graph) is declined
 (:meth:`ScanC.c_supports`): it runs the Python loop, and ``Function.placement`` reports it as
-``python fallback`` with the reason in :func:`why_python`.
+``python fallback (Python loop: <reason>)``, as ``debugprint`` and the profile do (the reason is
+:func:`why_python`'s).
 """
 
 from __future__ import annotations
@@ -478,6 +479,10 @@ class ScanC:
     def c_supports(self, node: Any) -> bool:
         """True when the inner function compiled to a C module (see :func:`why_python`)."""
         return not isinstance(_runner(node), str)
+
+    def c_declined(self, node: Any) -> str:
+        """Why this Scan runs the Python loop (what ``Function.placement`` shows)."""
+        return f"Python loop: {why_python(node.op)}" if why_python(node.op) else ""
 
     def c_support_code(self, node: Any = None) -> str:
         return SUPPORT
