@@ -47,6 +47,13 @@ class CompileError(Exception):
         self.source_path = source_path
 
 
+@lru_cache(maxsize=1)
+def python_include() -> str:
+    """The directory of ``Python.h`` (sysconfig's ``include`` path), computed once per process:
+    ``sysconfig.get_paths()`` expands the build configuration again at every call."""
+    return sysconfig.get_paths()["include"]
+
+
 def compiler_command() -> list[str]:
     """``config.cxx`` split into argv words (``[]`` when C compilation is switched off)."""
     return str(config.cxx or "").split()
@@ -62,7 +69,7 @@ def _compiler_ok(cxx: str) -> tuple[bool, str]:
     inc = np.get_include()
     if not os.path.isfile(os.path.join(inc, "numpy", "arrayobject.h")):
         return False, f"NumPy C headers missing under {inc}"
-    pyinc = sysconfig.get_paths()["include"]
+    pyinc = python_include()
     if not os.path.isfile(os.path.join(pyinc, "Python.h")):
         return False, f"Python.h missing under {pyinc}: install the python3-dev package"
     memo = _version_memo(cxx, exe)
@@ -113,7 +120,7 @@ def base_flags(shared: bool = True) -> list[str]:
     """Flags of every build: position-independent shared object, Python and NumPy includes,
     the shared header directory, and ``-fopenmp`` when :func:`openmp_enabled`."""
     flags = ["-shared", "-fPIC"] if shared else ["-fPIC"]
-    flags += ["-fno-strict-aliasing", "-w", "-I" + sysconfig.get_paths()["include"],
+    flags += ["-fno-strict-aliasing", "-w", "-I" + python_include(),
               "-I" + np.get_include(), "-I" + INCLUDE_DIR]
     if openmp_enabled():
         flags.append("-fopenmp")

@@ -10,10 +10,7 @@ array(9.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import DTypeLike
+from typing import TYPE_CHECKING, Any
 
 import importlib
 
@@ -46,6 +43,9 @@ from opcore.tensor.special import *  # noqa: F401,F403,E402
 from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
 from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import ShapeLike, DTypeLike
 #: Theano's T.grad, T.jacobian...: names of the layers above tensor, loaded on first use
 _FROM_ABOVE = {"grad": "opcore.gradient", "Rop": "opcore.gradient", "Lop": "opcore.gradient",
                "verify_grad": "opcore.gradient", "numeric_grad": "opcore.gradient",
@@ -137,7 +137,7 @@ for _p in "bwilfdcz":
 _SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar")
 
 
-def __getattr__(name: str | None):
+def __getattr__(name: str) -> Any:
     if name in _FROM_ABOVE:
         value = getattr(importlib.import_module(_FROM_ABOVE[name]), name)
         globals()[name] = value

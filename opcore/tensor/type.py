@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import DTypeLike, TensorLike
-
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from opcore.graph.type import Type
 from opcore.config import config
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import DTypeLike, TensorLike
 
 _ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                "float16", "float32", "float64", "complex64", "complex128")
@@ -153,7 +151,8 @@ class TensorType(Type):
     def values_eq(self, a: TensorLike, b: TensorLike) -> bool:
         return np.shape(a) == np.shape(b) and bool(np.all(a == b))
 
-    def values_eq_approx(self, a: TensorLike, b: TensorLike, rtol: float=None, atol: float=None) -> bool:
+    def values_eq_approx(self, a: TensorLike, b: TensorLike, rtol: float = None, atol: float = None
+                        ) -> bool:
         a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape:
             return False
@@ -200,12 +199,12 @@ class TensorType(Type):
     def __reduce__(self):
         return (TensorType, (self.dtype, None, self.shape, self.name))
 
-    def make_variable(self, name: str | None=None):
+    def make_variable(self, name: str | None = None):
         from opcore.tensor.variable import TensorVariable
 
         return TensorVariable(self, None, None, name)
 
-    def make_constant(self, value, name: str | None=None):
+    def make_constant(self, value, name: str | None = None):
         from opcore.tensor.variable import TensorConstant
 
         return TensorConstant(self, self.filter(value), name)

@@ -11,13 +11,7 @@ The sampling algorithms are NumPy's (``numpy.random.Generator``; ``RandomState``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +19,10 @@ from opcore.compile.sharedvalue import shared
 from opcore.graph.basic import Variable
 from opcore.tensor.basic import as_tensor_variable, cast
 from opcore.tensor.random.op import RandomVariable, sum_to_param
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
 
 
 def _as_generator_call(rng, numpy_name: str, legacy_name: str | None = None):
@@ -410,7 +408,8 @@ def exponential(scale=1.0, size=None, rng=None, dtype=None) -> Variable:
     return draw(ExponentialRV(dtype), scale, size=size, rng=rng)
 
 
-def choice(a: TensorLike, size=None, replace=True, p=None, rng=None, dtype: DTypeLike=None) -> Variable:
+def choice(a: TensorLike, size=None, replace=True, p=None, rng=None, dtype: DTypeLike = None
+          ) -> Variable:
     """Elements of ``a`` (or of ``range(a)``), with probabilities ``p``; shape ``size``."""
     if p is None:
         p = np.zeros((0,), dtype="float64")

@@ -17,10 +17,6 @@ from __future__ import annotations
 
 from typing import Any, TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import TensorLike
-
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -29,6 +25,10 @@ from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.random.type import RandomType
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import TensorLike
 
 _WORDS = 4  # 128-bit PCG64 integers as four little-endian uint32 words
 
@@ -88,7 +88,8 @@ class RandomToArray(Op):
     def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         outputs[0][0] = encode(inputs[0])
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
@@ -112,7 +113,8 @@ class ArrayToRandom(Op):
     def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         outputs[0][0] = self.rtype.filter(decode(inputs[0]))
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
-    from opcore.tensor.hints import RewriteResult
-
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant
 from opcore.tensor.elemwise import CAReduce
@@ -16,6 +11,11 @@ from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, mul_factors, owner_is, product
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 
 def _one_plus(var):

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
-
 import numpy as np
 
 from opcore.graph.basic import Constant, Variable
@@ -23,6 +19,10 @@ from opcore.tensor.basic import (
 from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.type import TensorType
 from opcore.graph.traversal import ancestors
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
 
 FLOATS = ("float16", "float32", "float64", "complex64", "complex128")
 
@@ -72,7 +72,7 @@ def single_client(fgraph: FunctionGraph, var: Variable) -> bool:
     return len(cl) == 1 and cl[0][0] != "output"
 
 
-def fit(new: Variable, old: Variable, fgraph: FunctionGraph=None) -> Variable | None:
+def fit(new: Variable, old: Variable, fgraph: FunctionGraph = None) -> Variable | None:
     """``new`` adjusted (cast, padded with broadcast dims, broadcast to ``old``'s shape) so it can
     replace ``old``; None when that is not possible without computing ``old`` itself."""
     from opcore.tensor.basic import as_tensor_variable

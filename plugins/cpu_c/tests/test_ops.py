@@ -197,10 +197,13 @@ def _gemv_check(blas):
     assert f.linker.c_nodes
     rng = np.random.RandomState(4)
     M = rng.rand(5, 4)
+    big = rng.rand(120, 90)  # 10800 entries: NumPy's product under cpu_c__blas=numpy
     for Am, xv in [(M, rng.rand(4)), (np.asfortranarray(M), rng.rand(8)[::2]),
-                   (M[::-1, ::-1], rng.rand(4)[::-1]), (M[:, :0], np.zeros(0))]:
+                   (M[::-1, ::-1], rng.rand(4)[::-1]), (M[:, :0], np.zeros(0)),
+                   (big, rng.rand(90)), (big[::-1].T, rng.rand(240)[::2])]:
         yv = rng.rand(Am.shape[0])
         np.testing.assert_allclose(f(yv, 0.5, Am, xv, 2.0), 2.0 * yv + 0.5 * Am.dot(xv))
+        np.testing.assert_allclose(f(yv, -1.5, Am, xv, 0.0), -1.5 * Am.dot(xv))
 
 
 def test_reductions_every_kind_and_axes():

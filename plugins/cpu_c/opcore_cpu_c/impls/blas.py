@@ -1,7 +1,10 @@
 """C implementations of ``Dot`` (2-d float through BLAS), ``Gemv``, ``Gemm`` and ``Ger``.
 
 ``config.cpu_c__blas`` picks the BLAS: ``numpy`` (NumPy's, through ``PyArray_MatrixProduct2``)
-or ``scipy`` (``?gemm``/``?gemv`` through ``scipy.linalg.cython_blas`` function pointers).
+or ``scipy`` (``?gemm``/``?gemv`` through ``scipy.linalg.cython_blas`` function pointers).  Under
+``numpy``, a ``Gemv`` of fewer than 9216 matrix entries (which OpenBLAS runs on one thread) still
+calls SciPy's ``?gemv`` directly: NumPy's product allocates and dispatches per call, which costs
+more than such a product (a scan step's ``h @ U``).
 """
 
 from __future__ import annotations
@@ -193,8 +196,7 @@ class GemvC(_Base):
         t = ctype(zd)
         pre = "d" if zd == "float64" else "s"
         lim = int(BLAS_INT_MAX)
-        if _blas() == "numpy":
-            return f"""
+        numpy_code = f"""
 npy_intp m = PyArray_DIMS({A})[0], i; PyArrayObject* r;
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
 if (PyArray_DIMS({x})[0] != PyArray_DIMS({A})[1] || PyArray_DIMS({y})[0] != m) {{
@@ -210,7 +212,7 @@ if (oc_alloc(&{z}, 1, &m, {typenum(zd)})) {{ Py_DECREF(r); {fail} }}
       q[i] = alpha * rv[i] + (beta == 0 ? ({t})0 : beta * *(const {t}*)(yp + i * ys)); }}
 Py_DECREF(r);
 """
-        return f"""
+        blas_code = f"""
 npy_intp m = PyArray_DIMS({A})[0], k = PyArray_DIMS({A})[1]; char ta; int lda;
 PyArrayObject* AA = {A}; PyArrayObject* X = {x};
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
@@ -249,6 +251,24 @@ if (m > 0) {{
     else {{ tr = 'N'; oc_{pre}gemv(&tr, &M, &K, &alpha, ({t}*)PyArray_DATA(AA), &lda,
                    ({t}*)PyArray_DATA(X), &incx, &beta, ({t}*)PyArray_DATA({z}), &one); }}
     Py_DECREF(AA); Py_DECREF(X);
+  }}
+}}
+"""
+        if _blas() != "numpy":
+            return blas_code
+        # NumPy's BLAS for the products it would thread; OpenBLAS runs a gemv of fewer than
+        # 9216 entries on one thread, so SciPy's ?gemv (no second thread pool busy) skips
+        # PyArray_MatrixProduct2's allocation and dispatch, which dominates small products (a
+        # scan step's h @ U)
+        return f"""
+{{ int oc_small_ = (double)PyArray_DIMS({A})[0] * (double)PyArray_DIMS({A})[1] < 9216.0;
+  if (oc_small_ && oc_{pre}gemv == NULL) {{
+      oc_{pre}gemv = (oc_{pre}gemv_t)oc_blas_fn("{pre}gemv");
+      if (oc_{pre}gemv == NULL) {{ PyErr_Clear(); oc_small_ = 0; }} }}
+  if (oc_small_) {{
+{blas_code}
+  }} else {{
+{numpy_code}
   }}
 }}
 """
