@@ -345,7 +345,7 @@ def argmin(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVa
     return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
-def max_and_argmax(x: TensorLike, axis: Axis = None):
+def max_and_argmax(x: TensorLike, axis: Axis = None) -> tuple[TensorVariable, TensorVariable]:
     return max(x, axis), argmax(x, axis)
 
 
@@ -379,14 +379,14 @@ class Nonzero(Op):
         return hash(Nonzero)
 
 
-def nonzero(x: TensorLike, return_matrix=False):
+def nonzero(x: TensorLike, return_matrix: bool = False) -> tuple[Variable, ...]:
     """The indices of the non-zero entries of ``x``, one vector per dimension."""
     outs = Nonzero()(x)
     outs = outs if isinstance(outs, list) else [outs]
     return tuple(outs)
 
 
-def nonzero_values_indices(mask):
+def nonzero_values_indices(mask: TensorLike) -> list[Variable]:
     """Index vectors selecting ``mask``'s True entries (constants for a NumPy mask)."""
     if isinstance(mask, np.ndarray):
         return [constant(i.astype("int64")) for i in np.nonzero(mask)]
