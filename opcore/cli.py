@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-V", "--version", action="store_true", help="print the version")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in sorted(host.commands.commands.items()):
+        command = command.resolved()
         helptext = command.help
         if command.plugin != "core":
             helptext += f" [{command.plugin}]"

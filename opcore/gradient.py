@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 
+from opcore import tensor as T
+from opcore.compile.function import function
 from opcore.graph.basic import Variable
 from opcore.graph.null import DisconnectedType, NullType
 from opcore.graph.traversal import io_toposort
@@ -23,12 +25,6 @@ class NullTypeGradError(TypeError):
     """A gradient needed by the result is undefined or not implemented."""
 
 
-def _T():
-    import opcore.tensor as T
-
-    return T
-
-
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_names=True,
          known_grads=None, return_disconnected="zero", null_gradients="raise"):
     """Gradient of the scalar ``cost`` with respect to ``wrt`` (a variable or a list).
@@ -38,7 +34,6 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     >>> float(opcore.function([x], T.grad(x ** 2, x))(3.0))
     6.0
     """
-    T = _T()
     if cost is not None:
         cost = T.as_tensor_variable(cost)
         if cost.ndim != 0:
@@ -134,7 +129,6 @@ def _backprop(sources, seeds, wrt, blockers):
     not connect to an output gets no gradient through it, so an undefined (NullType) gradient
     reaches an input only along connected paths (``Shape``, for instance, cuts them).
     """
-    T = _T()
     order = io_toposort(list(wrt) + list(blockers), sources)
     # nodes that actually lie on a connected path from wrt to the sources; a blocker
     # (consider_constant) stops the walk above it, but its own gradient is still computed when it
@@ -232,7 +226,6 @@ def _backprop(sources, seeds, wrt, blockers):
 
 def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
     """Vector-Jacobian product: ``eval_points`` times the Jacobian of ``f`` w.r.t. ``wrt``."""
-    T = _T()
     fs = f if isinstance(f, (list, tuple)) else [f]
     eps = eval_points if isinstance(eval_points, (list, tuple)) else [eval_points]
     known = {fv: T.as_tensor_variable(e) for fv, e in zip(fs, eps)}
@@ -242,7 +235,6 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
 
 def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
     """Jacobian-vector product (forward mode) using each op's ``R_op``."""
-    T = _T()
     single_f = not isinstance(f, (list, tuple))
     fs = [f] if single_f else list(f)
     wrts = wrt if isinstance(wrt, (list, tuple)) else [wrt]
@@ -285,7 +277,6 @@ def _is_continuous(v) -> bool:
 
 def _rop_via_lop(node, evs):
     """R-op from two L-ops (the double-transpose trick), for ops without R_op."""
-    T = _T()
     outs = node.outputs
     u = [T.zeros_like(o) for o in outs]
     # g(u) = J^T u is linear in u; its L-op with evs gives J evs
@@ -302,7 +293,6 @@ def _rop_via_lop(node, evs):
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
     """Jacobian of a vector ``expression`` w.r.t. ``wrt`` (one row per element)."""
-    T = _T()
     expression = T.as_tensor_variable(expression)
     single = not isinstance(wrt, (list, tuple))
     wrts = [wrt] if single else list(wrt)
@@ -365,9 +355,6 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     ``fun`` maps symbolic inputs (one per array in ``pt``) to a tensor; the check uses a random
     projection of the output to a scalar.  Raises :class:`GradientError` on disagreement.
     """
-    import opcore
-
-    T = _T()
     pt = [np.array(p, order="C") for p in pt]  # perturbed in place through reshape(-1)
     for i, p in enumerate(pt):
         if p.dtype.kind not in "fc":
@@ -386,15 +373,15 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     if isinstance(out, (list, tuple)):
         raise TypeError("verify_grad: fun must return one variable")
     out = T.as_tensor_variable(out)
-    f_out = opcore.function(ins, out, mode=mode, on_unused_input="ignore")
+    f_out = function(ins, out, mode=mode, on_unused_input="ignore")
     o_val = np.asarray(f_out(*pt))
     for _ in range(n_tests):
         proj_val = rng.random(o_val.shape).astype(out.dtype if out.dtype.startswith("float") else "float64") + 0.5
         proj = T.constant(proj_val)
         cost = T.sum(out * proj)
         gs = grad(cost, ins, disconnected_inputs="ignore")
-        f_cost = opcore.function(ins, cost, mode=mode, on_unused_input="ignore")
-        f_grad = opcore.function(ins, gs, mode=mode, on_unused_input="ignore")
+        f_cost = function(ins, cost, mode=mode, on_unused_input="ignore")
+        f_grad = function(ins, gs, mode=mode, on_unused_input="ignore")
         analytic = f_grad(*pt)
         for k, p in enumerate(pt):
             num = np.zeros(p.shape, dtype="float64")

@@ -22,6 +22,7 @@ import numpy as np
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.null import DisconnectedType
 from opcore.graph.op import Op
+from opcore import tensor as T
 
 __all__ = ["IfElse", "ifelse"]
 
@@ -48,8 +49,6 @@ class IfElse(Op):
         return f"if{{{self.name}}}" if self.name else "if{}"
 
     def make_node(self, cond: Any, *branches: Any) -> Apply:
-        import opcore.tensor as T
-
         if len(branches) != 2 * self.n_outs:
             raise TypeError(f"{self}: expected {2 * self.n_outs} branch inputs, "
                             f"got {len(branches)}")
@@ -110,8 +109,6 @@ class IfElse(Op):
         return out
 
     def L_op(self, inputs: list, outputs: list, output_grads: list) -> list:
-        import opcore.tensor as T
-
         n = self.n_outs
         cond = inputs[0]
         thens = inputs[1:1 + n]
@@ -128,8 +125,6 @@ class IfElse(Op):
         return [DisconnectedType()()] + g_then + g_else
 
     def R_op(self, inputs: list, eval_points: list) -> list:
-        import opcore.tensor as T
-
         n = self.n_outs
         cond = inputs[0]
         res = []
@@ -152,15 +147,11 @@ class IfElse(Op):
 
 
 def _as_var(v: Any) -> Variable:
-    import opcore.tensor as T
-
     return v if isinstance(v, Variable) else T.as_tensor_variable(v)
 
 
 def _unify(t: Variable, e: Variable):
     """Equal branch types when they differ only by a constant's dtype or static shape info."""
-    import opcore.tensor as T
-
     if getattr(t.type, "ndim", None) != getattr(e.type, "ndim", None):
         return None
     if t.dtype != e.dtype:

@@ -1,5 +1,7 @@
-"""Print the number of function-local imports in ``opcore/`` and the import cycles between its
-modules (strongly connected components of grimp's import graph, local imports included).
+"""Print the number of function-local imports in ``opcore/``, the import cycles between its
+modules (strongly connected components of grimp's import graph, local imports included) and the
+cycles between its packages (the same graph with each module folded into its top-level package
+``opcore.X``; the root module ``opcore`` apart).
 
     python scripts/import_report.py [-v]
 """
@@ -18,6 +20,26 @@ from test_layering import local_imports  # noqa: E402  (one counter, shared with
 
 def cycles(graph: grimp.ImportGraph) -> list[set[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
+    return _sccs(sorted(graph.modules), graph.find_modules_directly_imported_by)
+
+
+def package_of(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def package_cycles(graph: grimp.ImportGraph) -> list[set[str]]:
+    """Strongly connected components of the package graph (``opcore.X -> opcore.Y``)."""
+    edges: dict[str, set[str]] = {}
+    for m in graph.modules:
+        if not m.startswith("opcore"):
+            continue
+        out = edges.setdefault(package_of(m), set())
+        out.update(package_of(d) for d in graph.find_modules_directly_imported_by(m)
+                   if d.startswith("opcore") and package_of(d) != package_of(m))
+    return _sccs(sorted(edges), lambda p: edges.get(p, set()))
+
+
+def _sccs(nodes, successors) -> list[set[str]]:
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -27,7 +49,7 @@ def cycles(graph: grimp.ImportGraph) -> list[set[str]]:
     def visit(m: str) -> None:
         index[m] = low[m] = len(index)
         stack.append(m)
-        for d in graph.find_modules_directly_imported_by(m):
+        for d in successors(m):
             if d not in index:
                 visit(d)
                 low[m] = min(low[m], low[d])
@@ -43,7 +65,7 @@ def cycles(graph: grimp.ImportGraph) -> list[set[str]]:
             if len(comp) > 1:
                 out.append(comp)
 
-    for m in sorted(graph.modules):
+    for m in nodes:
         if m not in index:
             visit(m)
     return out
@@ -52,11 +74,16 @@ def cycles(graph: grimp.ImportGraph) -> list[set[str]]:
 def main() -> None:
     graph = grimp.build_graph("opcore", cache_dir=None)
     comps = cycles(graph)
+    pcomps = package_cycles(graph)
     print(f"function-local imports in opcore/: {len(local_imports(ROOT / 'opcore'))}")
     print(f"import cycles (strongly connected components): {len(comps)}, sizes "
           f"{sorted((len(c) for c in comps), reverse=True)}")
     if "-v" in sys.argv:
         for c in comps:
+            print("  " + " ".join(sorted(c)))
+    print(f"package cycles: {len(pcomps)}, sizes {sorted((len(c) for c in pcomps), reverse=True)}")
+    if "-v" in sys.argv:
+        for c in pcomps:
             print("  " + " ".join(sorted(c)))
 
 

@@ -2,11 +2,12 @@
 # System packages the tests use: PoCL (an OpenCL driver for the CPU, so the GPU plugin's tests run
 # without a GPU), the OpenCL ICD loader and headers, Oclgrind (an OpenCL simulator that finds
 # races and out-of-bounds accesses) when the distribution has it, and headless Chromium with its
-# driver (the d3viz graph page is tested in a real browser).  Run as root it apt-installs what is
+# driver (the d3viz graph page is tested in a real browser), and SLEEF (the C backend's optional
+# vector math, config.cpu_c__vector_math='sleef').  Run as root it apt-installs what is
 # missing and is silent when everything is there; otherwise it prints the command to run.
 set -euo pipefail
 
-want=(pocl-opencl-icd ocl-icd-libopencl1 ocl-icd-opencl-dev chromium chromium-driver)
+want=(pocl-opencl-icd ocl-icd-libopencl1 ocl-icd-opencl-dev chromium chromium-driver libsleef-dev)
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then

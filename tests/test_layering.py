@@ -15,7 +15,7 @@ from importlinter.cli import lint_imports
 ROOT = Path(__file__).resolve().parents[1]
 #: function-local imports allowed in opcore/ (imports inside a def); lower it as they go, never
 #: raise it: a new one needs a reason better than an import cycle
-LOCAL_IMPORT_BUDGET = 93
+LOCAL_IMPORT_BUDGET = 55
 
 
 def local_imports(root: Path) -> list[str]:
@@ -40,7 +40,8 @@ def test_import_contracts_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_contracts_name_every_package_above_graph() -> None:
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
         "contracts"]
-    above = {c["id"]: set(c["forbidden_modules"]) for c in contracts}["graph-imports-nothing-above-it"]
+    above = {c["id"]: set(c.get("forbidden_modules", ())) for c in contracts}[
+        "graph-imports-nothing-above-it"]
     present = {f"opcore.{p.stem if p.suffix == '.py' else p.name}"
                for p in (ROOT / "opcore").iterdir()
                if (p.suffix == ".py" or (p / "__init__.py").exists()) and not p.name.startswith("_")}

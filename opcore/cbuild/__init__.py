@@ -7,20 +7,32 @@ renderer of fused scalar expressions with a table per dialect (C, CUDA, OpenCL).
 
 It lives in the core, not in a plugin, so that both backends can depend on it without depending on
 each other; it imports nothing heavier than the standard library, NumPy and filelock, and importing
-``opcore`` does not import it.
+``opcore`` does not import it.  The names below are imported from their modules at first use, so
+``from opcore.cbuild import compiler_ok`` does not import the cache (and a cache hit never imports
+``filelock``: only a build takes a lock).
 """
 
-from opcore.cbuild.cache import CacheWarning, build_library, cache_key, cache_root, compile_module
-from opcore.cbuild.driver import (
-    INCLUDE_DIR,
-    CompileError,
-    base_flags,
-    compiler_ok,
-    openmp_enabled,
-    run_compiler,
-)
-from opcore.cbuild.trust import UntrustedCacheError
+from importlib import import_module
+from typing import Any
+
+_WHERE = {"CacheWarning": "cache", "build_library": "cache", "cache_key": "cache",
+          "cache_root": "cache", "compile_module": "cache", "INCLUDE_DIR": "driver",
+          "CompileError": "driver", "base_flags": "driver", "compiler_ok": "driver",
+          "openmp_enabled": "driver", "run_compiler": "driver", "UntrustedCacheError": "trust"}
 
 __all__ = ["INCLUDE_DIR", "CacheWarning", "CompileError", "UntrustedCacheError", "base_flags",
            "build_library", "cache_key", "cache_root", "compile_module", "compiler_ok",
            "openmp_enabled", "run_compiler"]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{where}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

@@ -35,23 +35,24 @@ import importlib.util
 import json
 import os
 import shutil
-import socket
 import sys
 import sysconfig
 import tempfile
 import time
 import warnings
-from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-from filelock import FileLock, Timeout
 
+from opcore._lazy import LazyModule
 from opcore.cbuild import trust
 from opcore.cbuild.driver import INCLUDE_DIR, CompileError, base_flags, compiler_command, run_compiler
 from opcore.config import ConfigError, config
 
 __all__ = ["CacheWarning", "build_library", "cache_key", "cache_root", "compile_module"]
+
+#: the build locks (and ``filelock``): imported by the first build, not by a cache hit
+_locks = LazyModule("opcore.cbuild.locks")
 
 _ENV_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 _ENV_TEXTS = ("No space left on device", "Read-only file system", "Permission denied",
@@ -232,42 +233,6 @@ def _discard(path: str) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-# -- locks ----------------------------------------------------------------------------------------
-def _owner_record(fd: int) -> None:
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()} {socket.gethostname()} {time.time():.0f}".encode(), 0)
-
-
-def lock_owner(lock_path: str) -> str:
-    """Who holds (or last held) a lock: ``"pid P on host H since T"``, or ``"unknown"``."""
-    try:
-        with open(lock_path) as f:
-            pid, host, t = f.read().split()
-        return f"pid {pid} on host {host} since {time.strftime('%H:%M:%S', time.localtime(int(t)))}"
-    except (OSError, ValueError):
-        return "unknown"
-
-
-@contextmanager
-def entry_lock(lock_path: str, timeout: float) -> Iterator[bool]:
-    """Hold the build lock of one entry; yields ``False`` when it was not had within ``timeout``
-    (after a warning naming the owner), and the caller builds unlocked."""
-    lock = FileLock(lock_path, timeout=timeout, mode=0o600, on_acquired=_owner_record)
-    try:
-        lock.acquire()
-    except Timeout:
-        warnings.warn(f"opcore: the compile cache lock {lock_path} is held by "
-                      f"{lock_owner(lock_path)} for more than {timeout:g} s; building this "
-                      "entry without it (the publishing rename keeps the cache whole)",
-                      CacheWarning, stacklevel=4)
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        lock.release()
-
-
 # -- building -------------------------------------------------------------------------------------
 def _pch_flags(root: str, cflags: Sequence[str], timeout: float) -> list[str]:
     """``-include`` flags of a verified precompiled Python+NumPy header for these flags (GCC),
@@ -283,7 +248,7 @@ def _pch_flags(root: str, cflags: Sequence[str], timeout: float) -> list[str]:
         return ["-include", header]
     try:
         if read_meta(d) is None:
-            with entry_lock(d + ".lock", timeout):
+            with _locks.entry_lock(d + ".lock", timeout):
                 if read_meta(d) is None:
                     tmp = tempfile.mkdtemp(prefix="tmp-pch-", dir=root)
                     try:
@@ -353,7 +318,7 @@ def _obtain(root: str, key: str, src: str, name: str, kind: str, cflags: Sequenc
         return entry
     trust.make_private_dirs(parent)
     trust.check_owned(parent)
-    with entry_lock(entry + ".lock", timeout):
+    with _locks.entry_lock(entry + ".lock", timeout):
         if read_meta(entry) is not None:
             return entry
         if os.path.lexists(entry):
@@ -477,3 +442,10 @@ def build_library(source: str, name: str, *, cflags: Sequence[str] = (),
     entry = _entry_for(key, source, name, "library", cflags, ldflags, False, lock_timeout, ops)
     _touch(entry)
     return os.path.join(entry, "mod.so")
+
+
+def __getattr__(name: str) -> Any:
+    # the lock helpers live in opcore.cbuild.locks (imported only when a build needs a lock)
+    if name in ("entry_lock", "lock_owner"):
+        return getattr(_locks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

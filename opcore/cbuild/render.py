@@ -151,26 +151,55 @@ def _check_helpers(op: Any, expr: str, dialect: Dialect) -> None:
                                   f"{dialect.name} code does not have")
 
 
-def _render(scalar_op: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list[str],
-            dialect: Dialect) -> tuple[list[str], list[str]]:
+@dataclass(frozen=True)
+class Step:
+    """One step of a rendered scalar expression: ``op`` applied to ``args`` (``("i", j)``: input
+    j, ``("s", k)``: step k, ``("c", value, dtype)``: a constant) of dtypes ``dts``, giving a
+    value of dtype ``dtype``; ``vals`` are the arguments as C values and ``expr`` the C expression
+    of the step (``powi`` or the op's ``c_render``)."""
+
+    op: Any
+    args: tuple
+    vals: tuple
+    dts: tuple
+    dtype: str
+    expr: str
+
+
+def render_steps(scalar_op: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list[str],
+                 dialect: Dialect = C) -> tuple[list[Step], list[int]]:
+    """The steps of ``scalar_op`` (one step for a plain scalar op) with their C expressions, and
+    the indices of the steps that are its outputs.  Step ``k``'s value is named ``s<k>`` in the
+    expressions of later steps.  Raises like :func:`scalar_lines`."""
     ctype = dialect.compute_ctype
     if is_composite(scalar_op):
-        lines = []
+        steps = []
         for k, (op, vals, dts, dt) in enumerate(scalar_op.c_steps(xs, ctype)):
-            ct = ctype(dt)
             expr = powi(scalar_op.steps[k], vals, dt, dialect) or op.c_render(vals, dts, dt, ctype)
             if expr is None:
                 raise NotImplementedError(f"scalar op {op} has no C for dtypes {dts} -> {dt}")
             _check_helpers(op, expr, dialect)
-            lines.append(dialect.spell(f"const {ct} s{k} = ({ct})({expr});"))
-        return lines, [f"s{k}" for k in scalar_op.outputs]
-    ct = ctype(out_dtypes[0])
+            steps.append(Step(op, scalar_op.steps[k][1], tuple(vals), tuple(dts), dt,
+                              dialect.spell(expr)))
+        return steps, list(scalar_op.outputs)
     expr = scalar_op.c_render(xs, tuple(in_dtypes), out_dtypes[0], ctype)
     if expr is None:
         raise NotImplementedError(f"scalar op {scalar_op} has no C for dtypes "
                                   f"{tuple(in_dtypes)} -> {out_dtypes[0]}")
     _check_helpers(scalar_op, expr, dialect)
-    return [dialect.spell(f"const {ct} s0 = ({ct})({expr});")], ["s0"]
+    args = tuple(("i", j) for j in range(len(xs)))
+    return ([Step(scalar_op, args, tuple(xs), tuple(in_dtypes), out_dtypes[0],
+                  dialect.spell(expr))], [0])
+
+
+def _render(scalar_op: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list[str],
+            dialect: Dialect) -> tuple[list[str], list[str]]:
+    steps, outs = render_steps(scalar_op, xs, in_dtypes, out_dtypes, dialect)
+    lines = []
+    for k, st in enumerate(steps):
+        ct = dialect.compute_ctype(st.dtype)
+        lines.append(f"const {ct} s{k} = ({ct})({st.expr});")
+    return lines, [f"s{k}" for k in outs]
 
 
 def raised_errors(scalar_op: Any, lines: Sequence[str],

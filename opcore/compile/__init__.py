@@ -1,6 +1,7 @@
 """Compiling graphs: function, Mode, shared variables, the Python VM."""
 
 import importlib
+from typing import Any
 
 from opcore.compile.function import Function, FunctionMaker, MissingInputError, UnusedInputError, function  # noqa: F401
 from opcore.compile.io import In, Out  # noqa: F401
@@ -14,7 +15,7 @@ from opcore.graph.basic import set_eval_compiler
 set_eval_compiler(function)  # Variable.eval compiles with opcore.function
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # Theano's theano.compile.optdb: the optimizer database loads on first use
     if name == "optdb":
         return importlib.import_module("opcore.compile.rewritedb").optdb

@@ -23,14 +23,22 @@ difference.  It is slow by design: use it to test ops and backends.
 from __future__ import annotations
 
 import copy
+from typing import TYPE_CHECKING, Any, Callable, Self, Sequence
 
 import numpy as np
 
+from opcore.compile.function import function
 from opcore.compile.linker import Linker
+from opcore.graph.basic import as_symbolic
 from opcore.graph.params import perform_params
 from opcore.compile.mode import Mode
 from opcore.graph.traversal import clone_replace
 from opcore.plugins import get_host
+
+if TYPE_CHECKING:
+    from opcore.compile.function import Function
+    from opcore.compile.linker import StorageMap
+    from opcore.graph.basic import Apply, Variable
 
 
 class DebugModeError(Exception):
@@ -41,17 +49,17 @@ class InvalidValueError(DebugModeError):
     """A node produced NaN or Inf while ``DebugMode(check_isfinite=True)``."""
 
 
-def _copy(v):
+def _copy(v: Any) -> Any:
     if isinstance(v, (np.random.Generator, np.random.RandomState)):
         return copy.deepcopy(v)  # each implementation draws from the same generator state
     return v.copy() if isinstance(v, np.ndarray) else (np.array(v) if np.isscalar(v) else v)
 
 
-def _shares(a, b) -> bool:
+def _shares(a: Any, b: Any) -> bool:
     return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.may_share_memory(a, b)
 
 
-def _same(var, a, b) -> bool:
+def _same(var: Variable, a: Any, b: Any) -> bool:
     t = var.type
     if hasattr(t, "values_eq_approx"):
         try:
@@ -61,7 +69,7 @@ def _same(var, a, b) -> bool:
     return bool(np.all(a == b))
 
 
-def _diff(a, b) -> str:
+def _diff(a: Any, b: Any) -> str:
     try:
         a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape:
@@ -75,12 +83,12 @@ def _diff(a, b) -> str:
 class _ShapeChecker:
     """Evaluates a node's ``infer_shape`` for concrete input shapes (compiled lazily, once)."""
 
-    def __init__(self, node) -> None:
+    def __init__(self, node: Apply) -> None:
         self.node = node
-        self.fn = None
+        self.fn: Function | None = None
         self.failed = False
 
-    def __call__(self, input_values):
+    def __call__(self, input_values: list[Any]) -> Any:
         if self.failed:
             return None
         if self.fn is None:
@@ -88,21 +96,19 @@ class _ShapeChecker:
             if self.fn is None:
                 self.failed = True
                 return None
-        args = []
+        args: list[Any] = []
         for v in input_values:
             args.extend(np.int64(s) for s in np.shape(v))
         args.extend(input_values)
         return self.fn(*args)
 
-    def _build(self):
-        import opcore.tensor as T
-        from opcore.compile.function import function
-
+    def _build(self) -> Function | None:
         node = self.node
         fn = getattr(node.op, "infer_shape", None)
         if fn is None or not all(hasattr(i.type, "ndim") for i in node.inputs):
             return None
-        dims = [[T.lscalar(f"s{k}_{d}") for d in range(i.ndim)] for k, i in enumerate(node.inputs)]
+        length = as_symbolic(np.int64(0)).type  # the type of a symbolic int64 scalar (a length)
+        dims = [[length(f"s{k}_{d}") for d in range(i.type.ndim)] for k, i in enumerate(node.inputs)]
         try:
             try:
                 shapes = fn(node, [tuple(d) for d in dims])
@@ -110,9 +116,9 @@ class _ShapeChecker:
                 shapes = fn(None, node, [tuple(d) for d in dims])
         except Exception:
             return None
-        outs = []
+        outs: list[Variable] = []
         for s in shapes:
-            outs.extend(T.as_tensor_variable(d) for d in (s or ()))
+            outs.extend(as_symbolic(d) for d in (s or ()))
         if not outs:
             return None
         fresh = [i.type() for i in node.inputs]
@@ -132,9 +138,9 @@ class DebugLinker(Linker):
     def __init__(self, mode: "DebugMode") -> None:
         super().__init__(None)
         self.mode = mode
-        self._others = None
+        self._others: list[tuple[str, Linker]] | None = None
 
-    def other_linkers(self):
+    def other_linkers(self) -> list[tuple[str, Linker]]:
         """``[(backend name, linker)]`` for every healthy backend except pure Python."""
         if self._others is None:
 
@@ -150,12 +156,12 @@ class DebugLinker(Linker):
                     continue
         return self._others
 
-    def make_thunk(self, node, storage_map):
+    def make_thunk(self, node: Apply, storage_map: StorageMap) -> Callable[[], Any]:
         ins = [storage_map[v] for v in node.inputs]
         outs = [storage_map[v] for v in node.outputs]
         op = node.op
         destroyed = {i for ii in (getattr(op, "destroy_map", None) or {}).values() for i in ii}
-        allowed_alias = {}
+        allowed_alias: dict[int, set[int]] = {}
         for m in (getattr(op, "destroy_map", None) or {}, getattr(op, "view_map", None) or {}):
             for o, ii in m.items():
                 allowed_alias.setdefault(o, set()).update(ii)
@@ -164,17 +170,17 @@ class DebugLinker(Linker):
         for name, linker in (self.other_linkers() if self.mode.check_c_code else ()):
             local = {v: [None] for v in list(node.inputs) + list(node.outputs)}
             try:
-                thunk = linker.make_thunk(node, local)
+                other = linker.make_thunk(node, local)
             except Exception:
                 continue  # this backend has no implementation for the node
-            others.append((name, thunk, local))
+            others.append((name, other, local))
 
-        def thunk():
+        def thunk() -> None:
             values = [c[0] for c in ins]
             originals = [_copy(v) for v in values]
             # the reference: perform on private copies, so destroy_map can be checked
             work = [_copy(v) for v in values]
-            ref = [[None] for _ in node.outputs]
+            ref: list[list[Any]] = [[None] for _ in node.outputs]
             compare = others
             if self.mode.check_py_code or not others:
                 op.perform(node, work, ref, *perform_params(op, node))
@@ -265,10 +271,12 @@ class DebugMode(Mode):
     (compare ``infer_shape`` with the real shapes).
     """
 
-    def __init__(self, optimizer="fast_run", check_shapes: bool = True, check_c_code: bool = True,
-                 check_py_code: bool = True, check_isfinite: bool = True,
-                 stability_patience=None, check_preallocated_output=None,
-                 require_matching_strides=None, linker=None, **kw) -> None:
+    def __init__(self, optimizer: str | None = "fast_run", check_shapes: bool = True,
+                 check_c_code: bool = True, check_py_code: bool = True,
+                 check_isfinite: bool = True, stability_patience: int | None = None,
+                 check_preallocated_output: Sequence[str] | None = None,
+                 require_matching_strides: int | None = None, linker: Any = None,
+                 **kw: Any) -> None:
         # Theano's stability_patience, check_preallocated_output, require_matching_strides and
         # linker are accepted and have no effect (see docs/porting-differences.md)
         self.check_shapes = check_shapes
@@ -279,7 +287,7 @@ class DebugMode(Mode):
         self.backend = "py"
         self.linker_obj = DebugLinker(self)
 
-    def _copy(self, **kw):
+    def _copy(self, **kw: Any) -> Self:
         m = super()._copy(**kw)
         m.linker_obj = DebugLinker(m)
         return m

@@ -7,20 +7,29 @@ import copy
 import time
 import warnings
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from opcore.config import config
-from opcore.graph.basic import Constant, Variable
+from opcore.graph.basic import Constant, Variable, as_symbolic
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.traversal import clone_replace, graph_inputs
 from opcore.compile.io import (FunctionContainers, FunctionValues, In, InputState, Out,
                                convert_function_input)
-from opcore.compile.mode import Mode, get_mode
+from opcore.compile.mode import Mode, get_mode, rewrite_settings
 from opcore.compile.progress import compile_progress
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.compile.vm import VM, ProfileStats
 from opcore.graph.rewriting import rewrite_graph
+
+if TYPE_CHECKING:
+    from opcore.compile.linker import Linker
+    from opcore.graph.basic import Apply
+
+#: ``function``'s ``updates`` / ``givens``: a dict or (variable, new value) pairs; a value is a
+#: variable or anything ``as_tensor_variable`` takes
+Pairs = Mapping[Variable, Any] | Iterable[tuple[Variable, Any]]
 
 
 #: the Mode of the function being linked, so inner graphs (scan) compile with the same one
@@ -35,9 +44,14 @@ class MissingInputError(ValueError):
     """An output depends on a variable that is neither an input, a constant nor shared."""
 
 
-def function(inputs, outputs=None, mode=None, updates=None, givens=None,
-             no_default_updates=False, accept_inplace=False, name=None, rebuild_strict=True,
-             allow_input_downcast=None, profile=None, on_unused_input=None):
+def function(inputs: Sequence[Variable | In | Sequence[Any]],
+             outputs: Variable | Out | Sequence[Variable | Out] | None = None,
+             mode: str | Mode | None = None, updates: Pairs | None = None,
+             givens: Pairs | None = None,
+             no_default_updates: bool | Sequence[Variable] = False, accept_inplace: bool = False,
+             name: str | None = None, rebuild_strict: bool = True,
+             allow_input_downcast: bool | None = None, profile: bool | ProfileStats | None = None,
+             on_unused_input: str | None = None) -> Function:
     """Compile a callable computing ``outputs`` from ``inputs``.
 
     ``outputs`` may be one variable (one value is returned) or a list (a list is returned).
@@ -53,8 +67,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"function: inputs must be a list of variables, got {type(inputs).__name__}"
                         " (wrap a single input in a list: function([x], ...))")
-    inputs = [convert_function_input(inp) for inp in inputs]
-    maker = FunctionMaker(inputs, outputs, mode=mode, updates=updates, givens=givens,
+    specs = [convert_function_input(inp) for inp in inputs]
+    maker = FunctionMaker(specs, outputs, mode=mode, updates=updates, givens=givens,
                           no_default_updates=no_default_updates, accept_inplace=accept_inplace,
                           name=name, rebuild_strict=rebuild_strict,
                           allow_input_downcast=allow_input_downcast, profile=profile,
@@ -62,21 +76,21 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     return maker.create()
 
 
-def _as_pairs(updates, what):
+def _as_pairs(updates: Pairs | None, what: str) -> list[tuple[Variable, Any]]:
     if updates is None:
         return []
     if isinstance(updates, dict):
         if not isinstance(updates, OrderedDict) and len(updates) > 1 and what == "givens":
             pass
         return list(updates.items())
-    pairs = list(updates)
+    pairs: list[Any] = list(updates)
     for p in pairs:
         if not (isinstance(p, (tuple, list)) and len(p) == 2):
             raise TypeError(f"{what} must be a dict or a list of (variable, value) pairs; got {p!r}")
     return pairs
 
 
-def _update_type_fix(want, got) -> str:
+def _update_type_fix(want: Any, got: Any) -> str:
     """What would make an update of type ``got`` fit a shared variable of type ``want``."""
     w_nd, g_nd = getattr(want, "ndim", None), getattr(got, "ndim", None)
     if w_nd is not None and g_nd is not None and w_nd != g_nd:
@@ -89,25 +103,27 @@ def _update_type_fix(want, got) -> str:
             f"{getattr(want, 'broadcastable', ())}) or T.specify_shape")
 
 
-def _value_as_variable(target, value):
+def _value_as_variable(target: Variable, value: Any) -> Variable:
     """A plain value given for ``target`` (an update or a given) as a constant variable."""
-    from opcore.tensor.basic import as_tensor_variable
-
     if hasattr(target.type, "dtype"):
-        return as_tensor_variable(value)
+        return as_symbolic(value)
     return target.type.make_constant(value)
 
 
 class FunctionMaker:
     """Builds the FunctionGraph of a ``function`` call, rewrites it and links it."""
 
-    def __init__(self, inputs, outputs, mode=None, updates=None, givens=None,
-                 no_default_updates=False, accept_inplace=False, name=None, rebuild_strict=True,
-                 allow_input_downcast=None, profile=None, on_unused_input=None):
-        from opcore.tensor.basic import as_tensor_variable
-
+    def __init__(self, inputs: Sequence[In],
+                 outputs: Variable | Out | Sequence[Variable | Out] | None,
+                 mode: str | Mode | None = None, updates: Pairs | None = None,
+                 givens: Pairs | None = None,
+                 no_default_updates: bool | Sequence[Variable] = False,
+                 accept_inplace: bool = False, name: str | None = None,
+                 rebuild_strict: bool = True, allow_input_downcast: bool | None = None,
+                 profile: bool | ProfileStats | None = None,
+                 on_unused_input: str | None = None) -> None:
         t0 = time.perf_counter()
-        self.spec = dict(inputs=inputs, outputs=outputs, mode=mode, updates=updates, givens=givens,
+        self.spec: dict[str, Any] = dict(inputs=inputs, outputs=outputs, mode=mode, updates=updates, givens=givens,
                          no_default_updates=no_default_updates, name=name,
                          allow_input_downcast=allow_input_downcast, profile=profile,
                          on_unused_input=on_unused_input)
@@ -149,32 +165,32 @@ class FunctionMaker:
             self.single = True
         out_specs = []
         for i, o in enumerate(outs):
-            spec = o if isinstance(o, Out) else Out(o)
-            v = spec.variable
+            ospec = o if isinstance(o, Out) else Out(o)
+            v = ospec.variable
             if not isinstance(v, Variable):
                 try:
-                    v = as_tensor_variable(v)
+                    v = as_symbolic(v)
                 except TypeError:
                     raise TypeError(f"function output {i} is {type(v).__name__}, not a variable") from None
-            spec.variable = v
-            out_specs.append(spec)
+            ospec.variable = v
+            out_specs.append(ospec)
         # -- updates ---------------------------------------------------------------------------
-        upd = []
-        for s, u in _as_pairs(updates, "updates"):
-            if not isinstance(s, SharedVariable):
-                raise TypeError(f"updates: {s} is not a shared variable; only shared variables can be updated")
+        upd: list[tuple[SharedVariable, Variable]] = []
+        for sv, u in _as_pairs(updates, "updates"):
+            if not isinstance(sv, SharedVariable):
+                raise TypeError(f"updates: {sv} is not a shared variable; only shared variables can be updated")
             if not isinstance(u, Variable):
-                u = _value_as_variable(s, u)
-            if u.type != s.type:
-                conv = s.type.convert_variable(u) if hasattr(s.type, "convert_variable") else None
+                u = _value_as_variable(sv, u)
+            if u.type != sv.type:
+                conv = sv.type.convert_variable(u) if hasattr(sv.type, "convert_variable") else None
                 if conv is None:
                     raise TypeError(
-                        f"updates: the update of shared variable {s.name or s} has type {u.type}, "
-                        f"but the variable has type {s.type}; {_update_type_fix(s.type, u.type)}"
+                        f"updates: the update of shared variable {sv.name or sv} has type {u.type}, "
+                        f"but the variable has type {sv.type}; {_update_type_fix(sv.type, u.type)}"
                     )
                 u = conv
-            upd.append((s, u))
-        if len({id(s) for s, _ in upd}) != len(upd):
+            upd.append((sv, u))
+        if len({id(sv) for sv, _ in upd}) != len(upd):
             raise ValueError("updates: a shared variable is updated twice in one function")
         # -- givens ----------------------------------------------------------------------------
         giv = []
@@ -199,7 +215,9 @@ class FunctionMaker:
         if not no_default_updates:
             updated = {s for s, _ in upd}
             for v in graph_inputs(all_outs + in_upd_vars):
-                du = getattr(v, "default_update", None) if isinstance(v, SharedVariable) else None
+                if not isinstance(v, SharedVariable):
+                    continue
+                du = getattr(v, "default_update", None)
                 if du is not None and v not in updated and (
                         no_default_updates is False or v not in no_default_updates):
                     if giv:  # e.g. a random draw whose size is the shape of a given input
@@ -236,9 +254,9 @@ class FunctionMaker:
                     raise UnusedInputError(msg)
                 if on_unused_input == "warn":
                     warnings.warn(msg, stacklevel=4)
-        for s, _ in upd:
-            if s not in shared_vars:
-                shared_vars.append(s)
+        for sv, _ in upd:
+            if sv not in shared_vars:
+                shared_vars.append(sv)
         self.inputs = ins
         self.outputs = out_specs
         self.updates = upd
@@ -265,11 +283,11 @@ class FunctionMaker:
         # as in Theano, rewrites build their nodes without test values
         with config.change_flags(compute_test_value="off"):
             rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
-                          backend=self.backend.name)
+                          backend=self.backend.name, **rewrite_settings())
         self.rewrite_time = time.perf_counter() - t1
         self.compile_start = t0
 
-    def create(self):
+    def create(self) -> Function:
         t0 = time.perf_counter()
         fn = Function(self)
         if self.profile is not None:
@@ -278,16 +296,18 @@ class FunctionMaker:
             self.profile.compile_time = time.perf_counter() - self.compile_start
         return fn
 
-    def linker(self):
+    def linker(self) -> Linker:
         mode = self.mode
         if mode.linker_obj is not None:
             return mode.linker_obj
+        if self.backend.linker_factory is None:
+            raise RuntimeError(f"backend {self.backend.name!r} provides no linker")
         linker = self.backend.linker_factory(mode)
         wrap = getattr(mode, "wrap_linker", None)  # MonitorMode, NanGuardMode
         return wrap(linker) if wrap is not None else linker
 
 
-def _view_roots(fgraph, var):
+def _view_roots(fgraph: FunctionGraph, var: Variable) -> list[Variable]:
     """Variables whose buffer ``var`` may share (following view_map/destroy_map)."""
     out = [var]
     stack = [var]
@@ -306,7 +326,7 @@ def _view_roots(fgraph, var):
     return out
 
 
-def _input_updates(ins) -> list:
+def _input_updates(ins: Sequence[In]) -> list[tuple[int, Variable]]:
     """(index, update variable) for each ``In(x, update=expr)``, with the update's type checked."""
     out = []
     for i, spec in enumerate(ins):
@@ -324,7 +344,7 @@ def _input_updates(ins) -> list:
     return out
 
 
-def _destroyed_roots(fgraph) -> list:
+def _destroyed_roots(fgraph: FunctionGraph) -> list[Variable]:
     """The graph inputs (explicit or shared) whose buffer some node overwrites in place."""
     inputs = set(fgraph.inputs)
     out = []
@@ -350,7 +370,7 @@ def _may_self_overlap(a: np.ndarray) -> bool:
     return False
 
 
-def copy_unsafe_destroyed(destroyed: list, cells: list) -> None:
+def copy_unsafe_destroyed(destroyed: list[list[Any]], cells: list[list[Any]]) -> None:
     """Before a call: each value in the ``destroyed`` cells (inputs the function overwrites in
     place) is replaced by a copy when it is read-only, may overlap itself, or may share memory
     with the value of another cell in ``cells`` (another input or a shared value), so the
@@ -390,12 +410,12 @@ def _owner(a: np.ndarray) -> np.ndarray:
 class Function:
     """A compiled function: call it with values for its inputs (positionally or by name)."""
 
-    def __init__(self, maker: FunctionMaker):
+    def __init__(self, maker: FunctionMaker) -> None:
         self.maker = maker
         self.name = maker.name
         fgraph = maker.fgraph
         self.profile = maker.profile
-        storage_map = {}
+        storage_map: dict[Variable, list[Any]] = {}
         for v in fgraph.variables:
             if isinstance(v, Constant):
                 storage_map[v] = [v.data]
@@ -432,7 +452,7 @@ class Function:
         self._run = self.vm.run
         self.storage_map = storage_map
         self.input_cells = [storage_map[v] for v in fgraph.inputs[:n_in]]
-        self.input_names = {}
+        self.input_names: dict[str, int] = {}
         for i, s in enumerate(maker.inputs):
             if s.name:
                 self.input_names.setdefault(s.name, i)
@@ -445,8 +465,8 @@ class Function:
         # outputs sharing memory with an input, constant, shared value or another output are copied
         protected_roots = set(fgraph.inputs) | {v for v in storage_map if isinstance(v, Constant)}
         copy_flags = []
-        seen = set()
-        no_recycle = set()
+        seen: set[Variable] = set()
+        no_recycle: set[Variable] = set()
         for spec, v in zip(maker.outputs, fgraph.outputs[:n_out]):
             roots = _view_roots(fgraph, v)
             alias = any(r in protected_roots for r in roots) or any(r in seen for r in roots)
@@ -475,31 +495,79 @@ class Function:
         self.single = maker.single
         # cells emptied after each call: returned buffers must not be reused by the next call
         self.clear_cells = self.recycle_cells + self.input_cells
-        #: True: inputs are stored as given, without type checks or conversion (Theano's
-        #: ``trust_input``: a value of the wrong dtype or rank is then undefined behaviour)
-        self.trust_input = False
+        self._trusted_call: Any = None
+        self._trust_input = False
+
+    @property
+    def trust_input(self) -> bool:
+        """True: inputs are stored as given, without type checks or conversion (Theano's
+        ``trust_input``: a value of the wrong dtype or rank is then undefined behaviour).  A call
+        with every input given positionally then takes a shorter path built for this function."""
+        return self._trust_input
+
+    @trust_input.setter
+    def trust_input(self, value: bool) -> None:
+        self._trust_input = bool(value)
+        self._trusted_call = self._make_trusted_call() if self._trust_input else None
+
+    def _make_trusted_call(self) -> Any:
+        """``call(*args)`` doing what :meth:`__call__` does for trusted positional inputs, with
+        everything fixed at link time looked up once; ``None`` when the general path is needed
+        (profiling, inputs the graph destroys, outputs that must be copied)."""
+        if self.profile is not None or self.destroyed_cells or self.any_copy:
+            return None
+        input_cells = tuple(self.input_cells)
+        run = self._run
+        clear_cells = tuple(self.clear_cells)
+        update_cells = tuple(self.update_cells)
+        output_cells = tuple(self.output_cells)
+        single_cell = output_cells[0] if self.single else None
+        mode = self.maker.mode
+        perf_counter = time.perf_counter
+
+        # straight-line code for this function's number of inputs and cells (no loops, every
+        # name a closure constant), the way namedtuple and dataclasses generate their methods
+        n_in, n_clear = len(input_cells), len(clear_cells)
+        args = ", ".join(f"a{i}" for i in range(n_in))
+        lines = [f"def call({args}):", "    t_call = perf_counter()"]
+        lines += [f"    i{i}[0] = a{i}" for i in range(n_in)]
+        lines += ["    run()",
+                  "    outs = single_cell[0]" if single_cell is not None
+                  else "    outs = [c[0] for c in output_cells]"]
+        if update_cells:
+            lines += ["    new_vals = [cell[0] for _, cell in update_cells]",
+                      "    for (shared_cell, _), val in zip(update_cells, new_vals):",
+                      "        shared_cell[0] = val"]
+        lines += [f"    k{j}[0] = None" for j in range(n_clear)]
+        lines += ["    mode.call_time += perf_counter() - t_call", "    return outs"]
+        scope = {"perf_counter": perf_counter, "run": run, "single_cell": single_cell,
+                 "output_cells": output_cells, "update_cells": update_cells, "mode": mode,
+                 **{f"i{i}": c for i, c in enumerate(input_cells)},
+                 **{f"k{j}": c for j, c in enumerate(clear_cells)}}
+        exec("\n".join(lines), scope)  # noqa: S102  (source built above from fixed pieces)
+        return scope["call"]
 
     def _link_input_storage(self) -> None:
         """Point the update step at the current stored-value cells (after ``copy``)."""
         self.update_cells = self._shared_update_cells + [
             (self.input_storage[i].storage, cell) for i, cell in self._input_update_cells]
+        if getattr(self, "_trust_input", False):
+            self._trusted_call = self._make_trusted_call()
 
-    def _make_filter(self, i, spec, var):
+    def _make_filter(self, i: int, spec: In, var: Variable) -> Callable[[Any], Any]:
         t = var.type
         downcast = spec.allow_downcast
         strict = spec.strict
         fname = self.name
         name = spec.name or str(spec.variable)
-        from opcore.tensor.type import TensorType
-
-        # the ndarray fast path is for tensor inputs only (other types filter every value)
-        simple_dt = t.numpy_dtype if type(t) is TensorType else None
+        # the ndarray fast path: types whose filter keeps such ndarrays as they are (tensors)
+        simple_dt = t.filter_passthrough_dtype
         nd = getattr(t, "ndim", None)
         static = any(s is not None and s != 1 for s in getattr(t, "shape", ()) or ())
         static_b = any(getattr(t, "broadcastable", ()) or ())
         ndarray = np.ndarray
 
-        def slow(a):
+        def slow(a: Any) -> Any:
             try:
                 v = t.filter(a, strict=strict, allow_downcast=downcast)
             except (TypeError, ValueError) as exc:
@@ -518,7 +586,7 @@ class Function:
                         if nd == 0 else ())
         asarray = np.asarray
 
-        def fast(a):
+        def fast(a: Any) -> Any:
             ta = type(a)
             if ta is ndarray and a.dtype == simple_dt and a.ndim == nd:
                 return a
@@ -527,7 +595,10 @@ class Function:
             return slow(a)
         return fast
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        trusted = self._trusted_call
+        if trusted is not None and not kwargs and len(args) == self.n_in:
+            return trusted(*args)
         t_call = time.perf_counter()
         if kwargs or len(args) != self.n_in:
             args = self._bind(args, kwargs)
@@ -566,7 +637,7 @@ class Function:
         self.maker.mode.call_time += time.perf_counter() - t_call
         return outs
 
-    def placement(self, node) -> tuple[str, str]:
+    def placement(self, node: Apply) -> tuple[str, str]:
         """Where ``node`` (an Apply of ``self.maker.fgraph``) runs: ``(backend, how)``.
 
         ``how`` is ``"compiled"`` (the backend's own code), ``"python fallback"`` (a compiled
@@ -579,7 +650,7 @@ class Function:
         """How errors name this function: ``function 'train'``, or ``the function`` unnamed."""
         return f"function {self.name!r}" if self.name else "the function"
 
-    def _bind(self, args, kwargs):
+    def _bind(self, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tuple[Any, ...]:
         n = self.n_in
         if len(args) > n:
             raise TypeError(f"{self._label} takes {n} argument(s), got {len(args)}"
@@ -604,7 +675,7 @@ class Function:
                         f"{self._label} takes {n} argument(s): missing input {i} "
                         f"({self.maker.inputs[i].variable}) (got {len(args)} positional)"
                     )
-        return vals
+        return tuple(vals)
 
     # -- stored input values (Theano's f[x], f.value, f.container) and copies -----------------
     @property
@@ -617,16 +688,16 @@ class Function:
         """``f.value[x]`` / ``f.value[x] = v``: the value stored for input ``x``."""
         return FunctionValues(self)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Variable | In | str) -> Any:
         return self.value[key]
 
-    def __setitem__(self, key, value) -> None:
+    def __setitem__(self, key: Variable | In | str, value: Any) -> None:
         self.value[key] = value
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: Variable | In | str) -> bool:
         return FunctionContainers(self).find(key) is not None
 
-    def copy(self, share_memory: bool = False, swap: dict | None = None,
+    def copy(self, share_memory: bool = False, swap: dict[Variable, Variable] | None = None,
              delete_updates: bool = False, name: str | None = None) -> "Function":
         """A new function computing the same outputs (Theano's ``Function.copy``).
 
@@ -638,23 +709,23 @@ class Function:
         """
         return copy_function(self, share_memory, swap, delete_updates, name)
 
-    def free(self):
+    def free(self) -> None:
         for cell in self.storage_map.values():
             if cell not in self.input_cells:
                 pass
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         # the graph as the user wrote it (inputs, outputs, updates, givens, mode) plus the values
         # stored now: shared variables pickle with their current value, and each input's stored
         # value (In(value=..., update=...), f[x] = v) is copied; the receiver rewrites and links
         # again, and its compiled backend finds the module in its compile cache when it has one
         return (_rebuild_function, (self.maker.spec, [s.storage[0] for s in self.input_storage]))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<opcore.Function {self.name or ''} inputs={[str(s.variable) for s in self.maker.inputs]}>"
 
 
-def _rebuild_function(spec: dict, stored: list | None = None) -> Function:
+def _rebuild_function(spec: dict[str, Any], stored: list[Any] | None = None) -> Function:
     """Unpickle a :class:`Function`: compile ``spec`` again and restore the stored input values."""
     fn = function(**spec)
     for state, value in zip(fn.input_storage, stored or ()):
@@ -662,10 +733,11 @@ def _rebuild_function(spec: dict, stored: list | None = None) -> Function:
     return fn
 
 
-def copy_function(fn: Function, share_memory: bool = False, swap: dict | None = None,
+def copy_function(fn: Function, share_memory: bool = False,
+                  swap: dict[Variable, Variable] | None = None,
                   delete_updates: bool = False, name: str | None = None) -> Function:
     """See :meth:`Function.copy`."""
-    spec = dict(fn.maker.spec)
+    spec: dict[str, Any] = dict(fn.maker.spec)
     swap = dict(swap or {})
     for old, new in swap.items():
         if not (isinstance(old, SharedVariable) and isinstance(new, SharedVariable)):
@@ -689,11 +761,11 @@ def copy_function(fn: Function, share_memory: bool = False, swap: dict | None = 
     if swap:
         spec["givens"] = _as_pairs(spec.get("givens"), "givens") + list(swap.items())
     spec["name"] = name if name is not None else (f"{fn.name} copy" if fn.name else None)
-    new = function(**spec)
+    copied = function(**spec)
     for i, state in enumerate(fn.input_storage):
         if share_memory:
-            new.input_storage[i] = state
+            copied.input_storage[i] = state
         else:
-            new.input_storage[i].storage[0] = copy.deepcopy(state.storage[0])
-    new._link_input_storage()
-    return new
+            copied.input_storage[i].storage[0] = copy.deepcopy(state.storage[0])
+    copied._link_input_storage()
+    return copied

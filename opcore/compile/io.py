@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.compile.function import Function
+    from opcore.compile.sharedvalue import SharedVariable
+
 
 class In:
     """An input with options: ``value`` (default), ``name`` (keyword), ``borrow``, ``mutable``.
@@ -9,8 +16,11 @@ class In:
     ``update`` (with ``value``) makes the input an implicit state updated after each call.
     """
 
-    def __init__(self, variable, name=None, value=None, update=None, mutable=None, strict=False,
-                 allow_downcast=None, autoname=True, implicit=None, borrow=None, shared=False):
+    def __init__(self, variable: Variable, name: str | None = None, value: Any = None,
+                 update: Variable | None = None, mutable: bool | None = None, strict: bool = False,
+                 allow_downcast: bool | None = None, autoname: bool = True,
+                 implicit: bool | None = None, borrow: bool | None = None,
+                 shared: bool = False) -> None:
         self.variable = variable
         self.name = name if name is not None else getattr(variable, "name", None)
         self.value = value
@@ -22,22 +32,22 @@ class In:
         self.implicit = implicit
         self.has_default = value is not None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"In({self.variable})"
 
 
 class Out:
     """An output; ``borrow=True`` may return the function's internal buffer."""
 
-    def __init__(self, variable, borrow=False):
+    def __init__(self, variable: Variable, borrow: bool = False) -> None:
         self.variable = variable
         self.borrow = borrow
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Out({self.variable}, borrow={self.borrow})"
 
 
-def convert_function_input(inp):
+def convert_function_input(inp: Any) -> In:
     """One entry of ``function``'s input list as an :class:`In` (Theano's input forms).
 
     Accepted: a variable; an ``In``; ``(x, default)``; ``((x, update), default)``; each tuple form
@@ -79,11 +89,11 @@ class InputState:
         self.storage = [spec.value]
 
     @property
-    def value(self):
+    def value(self) -> Any:
         return self.storage[0]
 
     @value.setter
-    def value(self, v) -> None:
+    def value(self, v: Any) -> None:
         self.storage[0] = v
 
     def __repr__(self) -> str:
@@ -94,10 +104,10 @@ class FunctionContainers:
     """``f.container``: look up an input's :class:`InputState` by variable, name or ``In``;
     a shared variable the function uses gives its own container."""
 
-    def __init__(self, fn) -> None:
+    def __init__(self, fn: Function) -> None:
         self.fn = fn
 
-    def find(self, key):
+    def find(self, key: Variable | In | str) -> InputState | _SharedState | None:
         fn = self.fn
         var = key.variable if isinstance(key, In) else key
         for spec, state in zip(fn.maker.inputs, fn.input_storage):
@@ -108,24 +118,24 @@ class FunctionContainers:
                 return _SharedState(sv)
         return None
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Variable | In | str) -> InputState | _SharedState:
         state = self.find(key)
         if state is None:
             names = [str(s.name or s.variable) for s in self.fn.maker.inputs]
             raise KeyError(f"{key!r} is not an input of this function (inputs: {names})")
         return state
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: Variable | In | str) -> bool:
         return self.find(key) is not None
 
 
 class FunctionValues(FunctionContainers):
     """``f.value``: read and set the value stored for an input (``f.value[x] = 3``)."""
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Variable | In | str) -> Any:  # type: ignore[override]  # the value
         return super().__getitem__(key).value
 
-    def __setitem__(self, key, value) -> None:
+    def __setitem__(self, key: Variable | In | str, value: Any) -> None:
         super().__getitem__(key).value = value
 
 
@@ -134,14 +144,14 @@ class _SharedState:
 
     __slots__ = ("variable", "storage")
 
-    def __init__(self, sv) -> None:
+    def __init__(self, sv: SharedVariable) -> None:
         self.variable = sv
         self.storage = sv.container
 
     @property
-    def value(self):
+    def value(self) -> Any:
         return self.storage[0]
 
     @value.setter
-    def value(self, v) -> None:
+    def value(self, v: Any) -> None:
         self.variable.set_value(v, borrow=True)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply, Variable
+    from opcore.graph.fg import FunctionGraph
+
+    #: the storage cells of a function's variables: one-element lists, by variable
+    StorageMap = dict[Variable, list[Any]]
 
 
 class Linker:
@@ -14,19 +21,20 @@ class Linker:
 
     backend_name = "py"
 
-    def __init__(self, impl_lookup: Callable | None = None) -> None:
+    def __init__(self, impl_lookup: Callable[..., Any] | None = None) -> None:
         self.impl_lookup = impl_lookup
 
-    def make_thunk(self, node, storage_map):
+    def make_thunk(self, node: Apply, storage_map: StorageMap) -> Callable[[], Any]:
         impl = self.impl_lookup(self.backend_name, node.op) if self.impl_lookup else None
         if impl is not None:
             return impl(node, storage_map)
         return node.op.make_py_thunk(node, storage_map)
 
-    def make_program(self, fgraph, order, storage_map):
+    def make_program(self, fgraph: FunctionGraph, order: list[Apply],
+                     storage_map: StorageMap) -> Callable[[], Any] | None:
         return None
 
-    def placement(self, node) -> tuple[str, str]:
+    def placement(self, node: Apply) -> tuple[str, str]:
         """Where ``node`` runs: ``(backend name, how)`` where ``how`` is ``"compiled"`` (the
         backend's own implementation) or ``"python fallback"`` (the op's ``perform``).
 
@@ -45,5 +53,5 @@ class PyLinker(Linker):
 
     backend_name = "py"
 
-    def placement(self, node) -> tuple[str, str]:
+    def placement(self, node: Apply) -> tuple[str, str]:
         return self.backend_name, "python"

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Callable, Self, Sequence
+
 from opcore.config import config
 from opcore.plugins import get_host
+
+if TYPE_CHECKING:
+    from opcore.compile.linker import Linker
+    from opcore.plugins.registries import Backend
 
 # Theano's linker names and what they mean here: a backend name, or 'auto' (best healthy).
 LINKER_NAMES = {
@@ -20,6 +26,20 @@ OPTIMIZERS = {
     "o1": (("fast_compile",), ()),
     "o4": (("fast_run",), ()),
 }
+
+
+def rewrite_settings() -> dict[str, bool]:
+    """The rewrite engine's settings from the config flags, read when a function compiles:
+    ``trace`` is ``config.rewrite_trace``; ``raise_errors`` is ``config.rewrite_raise`` or
+    Theano's ``config.on_opt_error == 'raise'`` (keyword arguments of ``rewrite_graph``).
+
+    >>> import opcore
+    >>> with opcore.config.change_flags(on_opt_error='raise'):
+    ...     rewrite_settings()['raise_errors']
+    True
+    """
+    return {"trace": bool(config.rewrite_trace),
+            "raise_errors": bool(config.rewrite_raise) or str(config.on_opt_error) == "raise"}
 
 
 class Mode:
@@ -40,16 +60,17 @@ class Mode:
     call_time = 0.0
     fn_time = 0.0
 
-    def __init__(self, linker=None, optimizer="fast_run", backend=None, include=(), exclude=(),
-                 require=(), name=None, debug=False):
+    def __init__(self, linker: str | Linker | None = None, optimizer: str | None = "fast_run",
+                 backend: str | None = None, include: Sequence[str] = (),
+                 exclude: Sequence[str] = (), require: Sequence[str] = (), name: str | None = None,
+                 debug: bool = False) -> None:
+        self.linker_obj: Linker | None = None
         if linker is not None and not isinstance(linker, str):
             # a linker object given directly
             self.linker_obj = linker
-            linker = getattr(linker, "backend_name", "py")
-        else:
-            self.linker_obj = None
+            linker = str(getattr(linker, "backend_name", "py"))
         if linker is None:
-            linker = config.linker
+            linker = str(config.linker)
         if linker in LINKER_NAMES:
             target = LINKER_NAMES[linker]
         else:
@@ -61,11 +82,11 @@ class Mode:
                 raise ValueError(f"unknown linker {linker!r}; valid names: {', '.join(known)}")
             target = linker
         self.linker = linker
-        self.backend = backend or (None if target in ("auto", "c|py") else target)
+        self.backend: str | None = backend or (None if target in ("auto", "c|py") else target)
         self.fallback_py = target == "c|py"
         if target == "c|py":
             self.backend = None
-            self._prefer = "c"
+            self._prefer: str | None = "c"
         else:
             self._prefer = None
         if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
@@ -80,26 +101,27 @@ class Mode:
         self.call_time = 0.0
         self.fn_time = 0.0
 
-    def _copy(self, **kw):
-        m = Mode.__new__(Mode)
+    def _copy(self, **kw: Any) -> Self:
+        # the same class: a MonitorMode / NanGuardMode / DebugMode stays one (Theano's clone)
+        m = type(self).__new__(type(self))
         m.__dict__.update(self.__dict__)
         m.__dict__.update(kw)
         m.call_time = m.fn_time = 0.0
         return m
 
-    def including(self, *tags):
+    def including(self, *tags: str) -> Self:
         """The same mode with rewrites carrying ``tags`` switched on."""
         return self._copy(include=tuple(dict.fromkeys(self.include + tags)),
                           exclude=tuple(t for t in self.exclude if t not in tags))
 
-    def excluding(self, *tags):
+    def excluding(self, *tags: str) -> Self:
         """The same mode without rewrites carrying ``tags`` (or named so)."""
         return self._copy(exclude=tuple(dict.fromkeys(self.exclude + tags)))
 
-    def requiring(self, *tags):
+    def requiring(self, *tags: str) -> Self:
         return self._copy(require=tuple(dict.fromkeys(self.require + tags)))
 
-    def select_backend(self):
+    def select_backend(self) -> Backend:
 
         host = get_host()
         if self.backend is not None:
@@ -111,7 +133,7 @@ class Mode:
                 return b
         return host.select_backend(config.backend or None)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, backend={self.backend!r},"
                 f" include={self.include}, exclude={self.exclude})")
 
@@ -120,10 +142,10 @@ FAST_RUN = "FAST_RUN"
 FAST_COMPILE = "FAST_COMPILE"
 
 #: mode names ``get_mode`` resolves besides FAST_RUN / FAST_COMPILE / DebugMode (upper-cased)
-PREDEFINED_MODES: dict = {}
+PREDEFINED_MODES: dict[str, Callable[[], Mode]] = {}
 
 
-def register_mode(name: str, factory) -> None:
+def register_mode(name: str, factory: Callable[[], Mode]) -> None:
     """Let ``mode=name`` (any case) build ``factory()`` (Theano's ``register_mode``)."""
     PREDEFINED_MODES[name.upper()] = factory
 
@@ -132,7 +154,7 @@ def register_mode(name: str, factory) -> None:
 _NAMED_MODES: dict = {}
 
 
-def get_mode(mode) -> Mode:
+def get_mode(mode: str | Mode | None) -> Mode:
     """Resolve None / a mode name / a Mode instance.
 
     As in Theano, a name resolves to the same ``Mode`` object each time while the flags it

@@ -19,10 +19,15 @@ True
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from opcore.compile.linker import Linker
 from opcore.compile.mode import OPTIMIZERS, Mode, register_mode
+
+if TYPE_CHECKING:
+    from opcore.compile.linker import StorageMap
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
 
 
 class MonitoringLinker(Linker):
@@ -36,13 +41,13 @@ class MonitoringLinker(Linker):
         self.post = post
         self._count = 0
 
-    def make_thunk(self, node, storage_map):
+    def make_thunk(self, node: Apply, storage_map: StorageMap) -> Callable[[], Any]:
         inner = self.inner.make_thunk(node, storage_map)
         i = self._count
         self._count += 1
         pre, post = self.pre, self.post
 
-        def thunk():
+        def thunk() -> Any:
             if pre is not None:
                 pre(i, node, thunk)
             r = inner()
@@ -50,12 +55,13 @@ class MonitoringLinker(Linker):
                 post(i, node, thunk)
             return r
 
-        thunk.inputs = [storage_map[v] for v in node.inputs]
-        thunk.outputs = [storage_map[v] for v in node.outputs]
-        thunk.lazy = getattr(inner, "lazy", False)
+        thunk.inputs = [storage_map[v] for v in node.inputs]  # type: ignore[attr-defined]
+        thunk.outputs = [storage_map[v] for v in node.outputs]  # type: ignore[attr-defined]
+        thunk.lazy = getattr(inner, "lazy", False)  # type: ignore[attr-defined]
         return thunk
 
-    def make_program(self, fgraph, order, storage_map):
+    def make_program(self, fgraph: FunctionGraph, order: list[Apply],
+                     storage_map: StorageMap) -> Callable[[], Any] | None:
         return None  # node by node, so every node is seen
 
     def describe(self) -> str:
@@ -66,7 +72,8 @@ class MonitorMode(Mode):
     """A mode whose functions call ``pre_func`` / ``post_func`` around every node."""
 
     def __init__(self, pre_func: Callable | None = None, post_func: Callable | None = None,
-                 optimizer: str | None = "fast_run", linker=None, **kw) -> None:
+                 optimizer: str | None = "fast_run", linker: str | Linker | None = None,
+                 **kw: Any) -> None:
         if optimizer == "default":
             optimizer = "fast_run"
         if optimizer not in OPTIMIZERS:
@@ -79,9 +86,6 @@ class MonitorMode(Mode):
     def wrap_linker(self, linker: Linker) -> Linker:
         """The linker ``function`` uses: the backend's, wrapped (see the module docstring)."""
         return MonitoringLinker(linker, self.pre_func, self.post_func)
-
-    def _copy(self, **kw):
-        return super()._copy(**kw)
 
 
 register_mode("MonitorMode", MonitorMode)

@@ -19,10 +19,16 @@ NaN detected in output 0 of Elemwise{log}(x)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from opcore.compile.mode import register_mode
 from opcore.compile.monitormode import MonitorMode
+
+if TYPE_CHECKING:
+    from opcore.compile.linker import Linker
+    from opcore.graph.basic import Apply, Variable
 
 #: the magnitude above which ``big_is_error`` reports a value (Theano's threshold)
 BIG = 1e10
@@ -32,7 +38,7 @@ class NanGuardError(AssertionError):
     """A node produced or received NaN / Inf / a value above :data:`BIG`."""
 
 
-def _problem(value, nan: bool, inf: bool, big: bool) -> str | None:
+def _problem(value: Any, nan: bool, inf: bool, big: bool) -> str | None:
     arr = value if isinstance(value, np.ndarray) else (
         np.asarray(value) if isinstance(value, (float, complex, np.generic)) else None)
     if arr is None or arr.dtype.kind not in "fc" or arr.size == 0:
@@ -50,25 +56,26 @@ class NanGuardMode(MonitorMode):
     """See the module docstring."""
 
     def __init__(self, nan_is_error: bool = True, inf_is_error: bool = True,
-                 big_is_error: bool = True, optimizer: str | None = "fast_run", linker=None,
-                 **kw) -> None:
+                 big_is_error: bool = True, optimizer: str | None = "fast_run",
+                 linker: str | Linker | None = None, **kw: Any) -> None:
         self.nan_is_error = nan_is_error
         self.inf_is_error = inf_is_error
         self.big_is_error = big_is_error
         super().__init__(pre_func=self._check_inputs, post_func=self._check_outputs,
                          optimizer=optimizer, linker=linker, name="NanGuardMode", **kw)
 
-    def _check(self, node, cells, variables, where: str) -> None:
+    def _check(self, node: Apply, cells: list[list[Any]], variables: list[Variable],
+               where: str) -> None:
         for k, (cell, var) in enumerate(zip(cells, variables)):
             what = _problem(cell[0], self.nan_is_error, self.inf_is_error, self.big_is_error)
             if what is not None:
                 raise NanGuardError(f"{what} detected in {where} {k} of {node}\n"
                                     f"variable: {var} ({var.type})")
 
-    def _check_inputs(self, i, node, fn) -> None:
+    def _check_inputs(self, i: int, node: Apply, fn: Any) -> None:
         self._check(node, fn.inputs, node.inputs, "input")
 
-    def _check_outputs(self, i, node, fn) -> None:
+    def _check_outputs(self, i: int, node: Apply, fn: Any) -> None:
         self._check(node, fn.outputs, node.outputs, "output")
 
 

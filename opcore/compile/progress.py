@@ -14,13 +14,13 @@ import contextlib
 import sys
 import threading
 import time
-from typing import Iterator
+from typing import IO, Iterator
 
 from opcore.config import config
 
 
 @contextlib.contextmanager
-def compile_progress(what: str, stream=None) -> Iterator[None]:
+def compile_progress(what: str, stream: IO[str] | None = None) -> Iterator[None]:
     """Show a progress line for the compile of ``what`` while the block runs (see module doc)."""
     stream = sys.stderr if stream is None else stream
     delay = float(config.compile_progress_delay)

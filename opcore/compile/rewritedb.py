@@ -25,11 +25,12 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import IO, Any, Callable, Sequence
 
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.rewriting.engine import rewrite_graph
 from opcore.graph.rewriting.optimizers import Optimizer, as_rewrite
+from opcore.compile.mode import rewrite_settings
 from opcore.plugins import get_host
 
 __all__ = ["DB", "EquilibriumDB", "LocalGroupDB", "ProxyDB", "Query", "SequenceDB", "optdb",
@@ -92,7 +93,7 @@ class _QueryOptimizer(Optimizer):
 
     def apply(self, fgraph: FunctionGraph) -> None:
         rewrite_graph(fgraph, include=self.query.include, exclude=self.query.exclude,
-                      require=self.query.require)
+                      require=self.query.require, **rewrite_settings())
 
 
 class DB:
@@ -146,7 +147,7 @@ class DB:
         exc = [t[1:] for t in tags if t.startswith("-")]
         return _QueryOptimizer(Query(inc, kwtags.get("require"), exc))
 
-    def print_summary(self, stream=None) -> None:
+    def print_summary(self, stream: IO[str] | None = None) -> None:
         print(f"{type(self).__name__} ({self.name}): {sorted(self.__db__)}", file=stream)
 
 

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
+
+from opcore.printing import debugprint
+
+if TYPE_CHECKING:
+    from opcore.compile.linker import StorageMap
+    from opcore.graph.basic import Apply, Variable
+    from opcore.graph.fg import FunctionGraph
 
 
 class RunError(Exception):
     pass
 
 
-def node_error(exc, node, storage_map, fgraph=None):
+def node_error(exc: BaseException, node: Apply, storage_map: StorageMap,
+               fgraph: FunctionGraph | None = None) -> BaseException:
     """Re-raise ``exc`` with the node, its input shapes/dtypes and a debugprint of it.
 
     When ``node`` is a rewrite's product (``tag.origin``: the node the user wrote, such as the
@@ -35,8 +44,6 @@ def node_error(exc, node, storage_map, fgraph=None):
         shapes.append(getattr(val, "shape", "?") if val is not None else "not computed")
         dtypes.append(str(getattr(val, "dtype", type(val).__name__)))
     try:
-        from opcore.printing import debugprint
-
         dp = debugprint(shown.outputs[0], file="str", print_type=True)
     except Exception:  # printing must never hide the real error
         dp = str(shown)
@@ -49,11 +56,12 @@ def node_error(exc, node, storage_map, fgraph=None):
     except Exception:
         new = RunError(msg)
     new.__cause__ = exc
-    new.node = node
+    new.node = node  # type: ignore[attr-defined]  # for debuggers: the failing node
     return new
 
 
-def _origin_error(origin, storage_map):
+def _origin_error(origin: Apply, storage_map: StorageMap
+                  ) -> tuple[BaseException | None, list[Any] | None]:
     """``(exception, input values)``: the exception the user's node ``origin`` raises on the
     current input values (its reference ``perform``); None when its inputs are gone from the
     graph, when it would write in place, or when it succeeds."""
@@ -83,13 +91,16 @@ class VM:
     on demand from the outputs, so an ifelse runs only the branch it takes.
     """
 
-    def __init__(self, fgraph, order, thunks, storage_map, program=None, profile=None,
-                 lazy_nodes=()):
+    def __init__(self, fgraph: FunctionGraph, order: list[Apply], thunks: list[Callable[[], Any]],
+                 storage_map: StorageMap, program: Callable[[], Any] | None = None,
+                 profile: ProfileStats | None = None, lazy_nodes: Iterable[Apply] = ()) -> None:
         self.fgraph = fgraph
         self.order = order
         self.thunks = thunks
         self.storage_map = storage_map
-        self.program = program
+        #: the backend's whole-graph program: a callable; a compiled one may also carry ``nodes``
+        #: and ``run_profiled(times)`` (read by the profiled run)
+        self.program: Any = program
         self.profile = profile
         self.lazy = bool(lazy_nodes)
         if self.lazy:
@@ -103,12 +114,12 @@ class VM:
         else:
             self.run = self._make_eager()
 
-    def _make_eager(self):
+    def _make_eager(self) -> Callable[[], None]:
         thunks = self.thunks
         order = self.order
         storage_map = self.storage_map
 
-        def run():
+        def run() -> None:
             i = 0
             try:
                 for i, t in enumerate(thunks):  # noqa: B007
@@ -117,19 +128,20 @@ class VM:
                 raise node_error(exc, order[i], storage_map) from exc.__cause__
         return run
 
-    def _run_program(self):
+    def _run_program(self) -> None:
         try:
             self.program()
         except Exception as exc:
             node = getattr(exc, "node", None)
             if node is not None and not getattr(exc, "_opcore_wrapped", False):
                 err = node_error(exc, node, self.storage_map)
-                err._opcore_wrapped = True
+                err._opcore_wrapped = True  # type: ignore[attr-defined]
                 raise err from exc
             raise
 
-    def _run_profiled(self):
+    def _run_profiled(self) -> None:
         prof = self.profile
+        assert prof is not None  # chosen only when profiling
         run_profiled = getattr(self.program, "run_profiled", None)
         if run_profiled is not None and not self.lazy:
             # the module an unprofiled call runs, timing each step inside it
@@ -155,43 +167,44 @@ class VM:
         prof.calls += 1
 
     # -- lazy evaluation -------------------------------------------------------------------------
-    def _prepare_lazy(self):
+    def _prepare_lazy(self) -> None:
         self.index = {n: i for i, n in enumerate(self.order)}
-        self.node_of = {}
+        self.node_of: dict[Variable, Apply] = {}
         for n in self.order:
             for o in n.outputs:
                 self.node_of[o] = n
         # in-place safety: a destroyer runs after the other readers of what it overwrites
-        self.prereqs: dict = {}
+        self.prereqs: dict[Apply, set[Apply]] = {}
         for f in getattr(self.fgraph, "_features", ()):
             for node, before in (f.orderings(self.fgraph) if hasattr(f, "orderings") else {}).items():
                 self.prereqs.setdefault(node, set()).update(b for b in before if b in self.index)
 
-    def _run_lazy(self):
-        computed = set()
+    def _run_lazy(self) -> None:
+        computed: set[Apply] = set()
         storage_map = self.storage_map
         node_of = self.node_of
         thunks = self.thunks
         index = self.index
         stack = [node_of[o] for o in self.fgraph.outputs if o in node_of]
-        pending_lazy: dict = {}
+        pending_lazy: dict[Apply, Any] = {}
         while stack:
             node = stack[-1]
             if node in computed:
                 stack.pop()
                 continue
             lazy = getattr(node.op, "lazy", False)
+            op: Any = node.op  # a lazy op (ifelse) has lazy_needs
             if lazy:
                 needs = pending_lazy.get(node)
                 if needs is None:
-                    needs = node.op.lazy_needs(node, storage_map, None)
+                    needs = op.lazy_needs(node, storage_map, None)
                 missing = [node.inputs[k] for k in needs
                            if node.inputs[k] in node_of and node_of[node.inputs[k]] not in computed]
                 if missing:
                     pending_lazy[node] = needs
                     stack.extend(node_of[v] for v in missing)
                     continue
-                more = node.op.lazy_needs(node, storage_map, needs)
+                more = op.lazy_needs(node, storage_map, needs)
                 if more and set(more) - set(needs):
                     pending_lazy[node] = sorted(set(more) | set(needs))
                     continue
@@ -212,7 +225,7 @@ class VM:
 class ProfileStats:
     """Per-node timings collected when a function is compiled with ``profile=True``."""
 
-    def __init__(self, name=None):
+    def __init__(self, name: str | None = None) -> None:
         self.name = name
         self.node_times: dict = {}
         self.node_calls: dict = {}
@@ -223,11 +236,11 @@ class ProfileStats:
         self.call_time = 0.0
         self.placement: dict = {}  # node -> (backend, how), filled when the function is linked
 
-    def add(self, node, dt):
+    def add(self, node: Apply, dt: float) -> None:
         self.node_times[node] = self.node_times.get(node, 0.0) + dt
         self.node_calls[node] = self.node_calls.get(node, 0) + 1
 
-    def summary(self, file=None, n_apply_to_print=20):
+    def summary(self, file: IO[str] | str | None = None, n_apply_to_print: int = 20) -> str | None:
         """Print a table of the most expensive ops and nodes to ``file`` (default stdout).
 
         Compile time (rewriting and linking, which includes building and caching the backend's
@@ -255,11 +268,11 @@ class ProfileStats:
             lines.append(f"    {100 * t / total:6.1f}%  {t:.6f}s  {self.node_calls[n]:5d}  "
                          f"[{where_s}]  {n}")
         text = "\n".join(lines)
-        if file == "str":
+        if isinstance(file, str):  # "str"
             return text
         print(text, file=sys.stdout if file is None else file)
         return None
 
 
-def np_copy_if_alias(x):
+def np_copy_if_alias(x: Any) -> Any:
     return np.array(x, copy=True) if isinstance(x, np.ndarray) else x

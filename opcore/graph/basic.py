@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
 from opcore.graph.testvalue import get_test_value
+
+if TYPE_CHECKING:
+    from opcore.graph.op import Op
+    from opcore.graph.type import Type
 
 _ids = itertools.count()
 
@@ -34,8 +39,13 @@ class Variable(Node):
 
     __slots__ = ("type", "owner", "index", "name", "tag", "auto_name", "fgraph", "__weakref__")
     fgraph: Any  # the FunctionGraph holding this variable, set by FunctionGraph (absent before)
+    #: a :class:`~opcore.graph.type.Type` instance.  Declared ``Any`` for type checkers on purpose:
+    #: code reads its concrete subclass's attributes (``TensorType.ndim``, ``.dtype``) through plain
+    #: ``node.inputs[i]`` Variables; ``TensorVariable`` declares it as ``TensorType``.
+    type: Any
 
-    def __init__(self, type, owner=None, index=None, name: str | None = None) -> None:
+    def __init__(self, type: Type, owner: Apply | None = None, index: int | None = None,
+                 name: str | None = None) -> None:
         self.type = type
         self.owner = owner
         self.index = index
@@ -56,19 +66,19 @@ class Variable(Node):
     def __repr__(self) -> str:
         return str(self)
 
-    def clone(self, **kwargs):
+    def clone(self, **kwargs: Any) -> Variable:
         cp = self.__class__(self.type, None, None, self.name)
         cp.tag = self.tag.copy()
         return cp
 
-    def get_parents(self):
+    def get_parents(self) -> list[Apply]:
         return [self.owner] if self.owner is not None else []
 
-    def get_test_value(self):
+    def get_test_value(self) -> Any:
         """This variable's test value (see :mod:`opcore.graph.testvalue`); TestValueError if none."""
         return get_test_value(self)
 
-    def eval(self, inputs_to_values: dict | None = None):
+    def eval(self, inputs_to_values: dict[Variable, Any] | None = None) -> Any:
         """Compile (cached) and evaluate this variable: ``(x + 1).eval({x: 2.0})``."""
         if not _EVAL_COMPILER:
             raise RuntimeError("Variable.eval needs a compiler: import opcore (opcore.compile "
@@ -84,7 +94,7 @@ class Variable(Node):
             cache[key] = function(inputs, self, on_unused_input="ignore")
         return cache[key](*[inputs_to_values[i] for i in inputs])
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = {s: getattr(self, s) for s in Variable.__slots__
                  if s not in ("__weakref__", "fgraph")}
         state["tag"] = self.tag.copy()
@@ -105,7 +115,7 @@ class Variable(Node):
                                  "one (or compile a function) and read fgraph.clients[var]")
         return fgraph.clients.get(self, [])
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         extra = state.pop("__dict__", None)
         for k, v in state.items():
             object.__setattr__(self, k, v)
@@ -120,8 +130,10 @@ class _Tag:
     _eval_cache: dict[tuple[int, ...], Callable[..., Any]]
     values_eq_approx: Callable[..., bool]
     test_value: Any
+    is_rng: bool  # on a random stream's state variable
+    origin: Apply  # on a node a rewrite made: the node the user wrote that it replaces
 
-    def copy(self):
+    def copy(self) -> _Tag:
         t = _Tag()
         t.__dict__.update(self.__dict__)
         return t
@@ -132,11 +144,11 @@ class Constant(Variable):
 
     __slots__ = ("data",)
 
-    def __init__(self, type, data, name: str | None = None) -> None:
+    def __init__(self, type: Type, data: Any, name: str | None = None) -> None:
         super().__init__(type, None, None, name)
         self.data = data
 
-    def signature(self):
+    def signature(self) -> tuple[Type, Any]:
         return (self.type, _hashable(self.data))
 
     def __str__(self) -> str:
@@ -147,18 +159,18 @@ class Constant(Variable):
             text = text[:10].strip() + "..." + text[-10:].strip()
         return f"{type(self).__name__}{{{text}}}"
 
-    def clone(self, **kwargs):
+    def clone(self, **kwargs: Any) -> Constant:
         cp = self.__class__(self.type, self.data, self.name)
         cp.tag = self.tag.copy()
         return cp
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         state["data"] = self.data
         return state
 
 
-def _hashable(data):
+def _hashable(data: Any) -> Any:
     try:
 
         if isinstance(data, np.ndarray):
@@ -177,7 +189,7 @@ class Apply(Node):
 
     __slots__ = ("op", "inputs", "outputs", "tag", "__weakref__")
 
-    def __init__(self, op, inputs: Sequence[Variable], outputs: Sequence[Variable]) -> None:
+    def __init__(self, op: Op, inputs: Sequence[Variable], outputs: Sequence[Variable]) -> None:
         self.op = op
         self.inputs: list[Variable] = []
         self.tag = _Tag()
@@ -245,10 +257,10 @@ class Apply(Node):
     def __repr__(self) -> str:
         return str(self)
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         return {"op": self.op, "inputs": self.inputs, "outputs": self.outputs, "tag": self.tag}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         for k, v in state.items():
             object.__setattr__(self, k, v)
 
@@ -266,3 +278,27 @@ def as_variable(x: Any, name: str | None = None) -> Variable:
     if isinstance(x, Apply):
         return x.default_output()
     raise TypeError(f"cannot convert {x!r} to a Variable")
+
+
+@functools.singledispatch
+def as_symbolic(x: Any) -> Variable:
+    """``x`` as a symbolic variable: a :class:`Variable` as it is, an :class:`Apply` as its
+    default output, a plain value (number, array, list...) as a constant of the type family that
+    registered its class (``as_symbolic.register(cls, convert)``; :mod:`opcore.tensor` registers
+    ``as_tensor_variable`` for every other value). Layers below that family (``compile``) turn
+    values into variables through it without importing the family.
+
+    Raises ``TypeError`` when no family takes ``x``.
+    """
+    raise TypeError(f"cannot turn a {type(x).__name__} into a symbolic variable: no type "
+                    "family is registered for it (import opcore.tensor)")
+
+
+@as_symbolic.register
+def _(x: Variable) -> Variable:
+    return x
+
+
+@as_symbolic.register
+def _(x: Apply) -> Variable:
+    return x.default_output()

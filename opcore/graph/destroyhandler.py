@@ -10,11 +10,13 @@ destroyed buffer) and re-checks the whole graph in :meth:`validate`.
 
 from __future__ import annotations
 
-from opcore.graph.basic import Constant
-from opcore.graph.fg import Feature, InconsistencyError
+from typing import Any
+
+from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.fg import Feature, FunctionGraph, InconsistencyError
 
 
-def view_root(var):
+def view_root(var: Variable) -> Variable:
     """The variable whose buffer ``var`` shares, following view_map and destroy_map."""
     while var.owner is not None:
         node = var.owner
@@ -31,7 +33,7 @@ def view_root(var):
     return var
 
 
-def _views_of(fgraph, root):
+def _views_of(fgraph: FunctionGraph, root: Variable) -> list[Variable]:
     """``root`` and every variable in the graph aliasing it (views and destroyed outputs)."""
     out = [root]
     stack = [root]
@@ -52,18 +54,18 @@ def _views_of(fgraph, root):
 class DestroyHandler(Feature):
     """Checks in-place safety for a FunctionGraph; see the module docstring."""
 
-    def on_attach(self, fgraph):
+    def on_attach(self, fgraph: FunctionGraph) -> None:
         if getattr(fgraph, "destroy_handler", None) not in (None, self):
             raise InconsistencyError("a FunctionGraph can have only one DestroyHandler")
         fgraph.destroy_handler = self
 
-    def on_detach(self, fgraph):
+    def on_detach(self, fgraph: FunctionGraph) -> None:
         fgraph.destroy_handler = None
 
-    def protected(self, fgraph):
+    def protected(self, fgraph: FunctionGraph) -> set[Variable]:
         return set(getattr(fgraph, "protected_inputs", ()) or ())
 
-    def can_destroy(self, fgraph, node, i) -> bool:
+    def can_destroy(self, fgraph: FunctionGraph, node: Apply, i: int) -> bool:
         """True when ``node`` may overwrite its input ``i`` in place."""
         var = node.inputs[i]
         root = view_root(var)
@@ -87,12 +89,13 @@ class DestroyHandler(Feature):
         v = var
         while v is not root:
             chain += 1
+            assert v.owner is not None  # v is a view of root: computed by a node
             v = v.owner.inputs[_view_input(v)]
         return readers == chain + 1 and sum(1 for x in node.inputs if x is var) == 1
 
-    def orderings(self, fgraph):
+    def orderings(self, fgraph: FunctionGraph) -> dict[Apply, set[Apply]]:
         """{destroyer: readers of the destroyed buffer that must run first}."""
-        out: dict = {}
+        out: dict[Apply, set[Apply]] = {}
         for node in fgraph.apply_nodes:
             dm = getattr(node.op, "destroy_map", None)
             if not dm:
@@ -113,7 +116,7 @@ class DestroyHandler(Feature):
                         out.setdefault(node, set()).update(before)
         return out
 
-    def validate(self, fgraph):
+    def validate(self, fgraph: FunctionGraph) -> None:
         prot = self.protected(fgraph)
         for node in fgraph.apply_nodes:
             dm = getattr(node.op, "destroy_map", None)
@@ -129,7 +132,7 @@ class DestroyHandler(Feature):
                             f"{node.op} would overwrite the protected input {root}")
 
 
-def _is_view_of(node, i) -> bool:
+def _is_view_of(node: Apply, i: int) -> bool:
     for m in (getattr(node.op, "view_map", None) or {},
               getattr(node.op, "destroy_map", None) or {}):
         if any(i in ins for ins in m.values()):
@@ -137,8 +140,10 @@ def _is_view_of(node, i) -> bool:
     return False
 
 
-def _view_input(v) -> int:
+def _view_input(v: Variable) -> int:
     node = v.owner
+    if node is None:
+        raise ValueError(f"{v} is not a view")
     idx = node.outputs.index(v)
     for m in (getattr(node.op, "view_map", None) or {},
               getattr(node.op, "destroy_map", None) or {}):
@@ -147,7 +152,7 @@ def _view_input(v) -> int:
     raise ValueError(f"{v} is not a view")
 
 
-def _depends_on(node, target) -> bool:
+def _depends_on(node: Apply, target: Apply) -> bool:
     """True when ``node`` is downstream of ``target`` (bounded walk up ``node``'s inputs)."""
     stack = [node]
     seen = set()

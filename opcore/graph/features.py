@@ -8,7 +8,8 @@
 
 from __future__ import annotations
 
-from opcore.graph.fg import Feature
+from opcore.graph.basic import Apply, Variable
+from opcore.graph.fg import Feature, FunctionGraph
 
 
 class ChangeTracker(Feature):
@@ -24,19 +25,20 @@ class ChangeTracker(Feature):
     """
 
     def __init__(self) -> None:
-        self.changed: dict = {}  # insertion-ordered set
+        self.changed: dict[Apply, None] = {}  # insertion-ordered set
 
-    def on_import(self, fgraph, node, reason):
+    def on_import(self, fgraph: FunctionGraph, node: Apply, reason: str | None) -> None:
         self.changed[node] = None
 
-    def on_change_input(self, fgraph, node, i, old, new, reason):
-        if node != "output":
+    def on_change_input(self, fgraph: FunctionGraph, node: Apply | str, i: int, old: Variable,
+                        new: Variable, reason: str | None) -> None:
+        if not isinstance(node, str):  # not "output"
             self.changed[node] = None
 
-    def on_prune(self, fgraph, node, reason):
+    def on_prune(self, fgraph: FunctionGraph, node: Apply, reason: str | None) -> None:
         self.changed.pop(node, None)
 
-    def take(self) -> list:
+    def take(self) -> list[Apply]:
         """The touched nodes still in the graph, in the order first touched; resets the record."""
         out = list(self.changed)
         self.changed = {}

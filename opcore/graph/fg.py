@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import heapq
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, TypeVar
 
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.describe import as_string
 from opcore.graph.traversal import clone_get_equiv, graph_inputs, io_toposort
+
+if TYPE_CHECKING:
+    from opcore.graph.destroyhandler import DestroyHandler
 
 
 class InconsistencyError(Exception):
@@ -17,12 +20,16 @@ class InconsistencyError(Exception):
 class Feature:
     """Listener attached to a FunctionGraph; every callback is optional."""
 
-    def on_attach(self, fgraph): ...
-    def on_detach(self, fgraph): ...
-    def on_import(self, fgraph, node, reason): ...
-    def on_prune(self, fgraph, node, reason): ...
-    def on_change_input(self, fgraph, node, i, old, new, reason): ...
-    def validate(self, fgraph): ...
+    def on_attach(self, fgraph: FunctionGraph) -> None: ...
+    def on_detach(self, fgraph: FunctionGraph) -> None: ...
+    def on_import(self, fgraph: FunctionGraph, node: Apply, reason: str | None) -> None: ...
+    def on_prune(self, fgraph: FunctionGraph, node: Apply, reason: str | None) -> None: ...
+    def on_change_input(self, fgraph: FunctionGraph, node: Apply | str, i: int, old: Variable,
+                        new: Variable, reason: str | None) -> None: ...
+    def validate(self, fgraph: FunctionGraph) -> None: ...
+
+
+_F = TypeVar("_F", bound=Feature)
 
 
 class FunctionGraph:
@@ -33,10 +40,17 @@ class FunctionGraph:
 
     #: what the last ``rewrite_graph`` did (a ``RewriteReport``; absent before any rewrite)
     rewrite_report: Any
+    #: the attached :class:`~opcore.graph.destroyhandler.DestroyHandler` (absent before one)
+    destroy_handler: DestroyHandler | None
+    #: inputs the user can see, which no op may overwrite (set by the compiler; may be absent)
+    protected_inputs: Sequence[Variable]
+    #: set by ``function``: how many of ``outputs`` the user asked for (updates follow them)
+    n_user_outputs: int
 
     def __init__(self, inputs: Sequence[Variable] | None = None,
                  outputs: Sequence[Variable] | None = None, features: Iterable[Feature] = (),
-                 clone: bool = True, update_mapping=None) -> None:
+                 clone: bool = True,
+                 update_mapping: dict[int, int] | None = None) -> None:
         if outputs is None:
             raise ValueError("FunctionGraph needs outputs")
         outputs = list(outputs)
@@ -87,12 +101,12 @@ class FunctionGraph:
         self.clients.setdefault(var, [])
         self._own(var)
 
-    def add_output(self, var: Variable, reason=None) -> None:
+    def add_output(self, var: Variable, reason: str | None = None) -> None:
         self.outputs.append(var)
         self.import_var(var, reason)
         self.clients[var].append(("output", len(self.outputs) - 1))
 
-    def import_var(self, var: Variable, reason=None) -> None:
+    def import_var(self, var: Variable, reason: str | None = None) -> None:
         if var in self.variables:
             return
         if var.owner is not None:
@@ -105,7 +119,7 @@ class FunctionGraph:
             self.clients.setdefault(var, [])
             self._own(var)
 
-    def import_node(self, node: Apply, reason=None) -> None:
+    def import_node(self, node: Apply, reason: str | None = None) -> None:
         """Add ``node`` and every ancestor not yet in the graph (cost: the new nodes only)."""
         new_nodes = self._new_nodes_toposort(node)
         for n in new_nodes:
@@ -150,7 +164,8 @@ class FunctionGraph:
                     stack.append((owner, False))
         return order
 
-    def _remove_client(self, var: Variable, client, reason=None) -> None:
+    def _remove_client(self, var: Variable, client: tuple[Apply | str, int],
+                       reason: str | None = None) -> None:
         stack = [(var, client)]
         while stack:
             v, c = stack.pop()
@@ -183,8 +198,9 @@ class FunctionGraph:
             for i, inp in enumerate(node.inputs):
                 stack.append((inp, (node, i)))
 
-    def change_node_input(self, node, i: int, new: Variable, reason=None) -> None:
-        if node == "output":
+    def change_node_input(self, node: Apply | str, i: int, new: Variable,
+                          reason: str | None = None) -> None:
+        if isinstance(node, str):  # "output": the graph's i-th output
             old = self.outputs[i]
             if old is new:
                 return
@@ -207,7 +223,8 @@ class FunctionGraph:
         for f in self._features:
             f.on_change_input(self, node, i, old, new, reason)
 
-    def replace(self, var: Variable, new: Variable, reason=None, verbose=None, import_missing=False) -> None:
+    def replace(self, var: Variable, new: Variable, reason: str | None = None,
+                verbose: bool | None = None, import_missing: bool = False) -> None:
         """Make every client of ``var`` use ``new`` instead (types must match)."""
         if var is new:
             return
@@ -242,11 +259,12 @@ class FunctionGraph:
             stack.extend(v.owner for v in node.inputs
                          if v.owner is not None and v not in self.variables)
 
-    def replace_all(self, pairs, reason=None) -> None:
+    def replace_all(self, pairs: Iterable[tuple[Variable, Variable]],
+                    reason: str | None = None) -> None:
         for old, new in pairs:
             self.replace(old, new, reason)
 
-    def replace_validate(self, var, new, reason=None) -> None:
+    def replace_validate(self, var: Variable, new: Variable, reason: str | None = None) -> None:
         self.replace(var, new, reason)
         self.validate()
 
@@ -265,7 +283,7 @@ class FunctionGraph:
         for f in self._features:
             f.validate(self)
 
-    def get_feature(self, cls):
+    def get_feature(self, cls: type[_F]) -> _F | None:
         for f in self._features:
             if isinstance(f, cls):
                 return f
@@ -286,7 +304,7 @@ class FunctionGraph:
     def clone(self, check_integrity: bool = True) -> "FunctionGraph":
         return self.clone_get_equiv()[0]
 
-    def clone_get_equiv(self):
+    def clone_get_equiv(self) -> tuple[FunctionGraph, dict[Any, Any]]:
         equiv = clone_get_equiv(self.inputs, self.outputs, copy_inputs=True, copy_orphans=False)
         fg = FunctionGraph([equiv[i] for i in self.inputs], [equiv[o] for o in self.outputs],
                            clone=False, update_mapping=dict(self.update_mapping))
@@ -298,13 +316,14 @@ class FunctionGraph:
 
     __repr__ = __str__
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["_features"] = []
         return d
 
 
-def _toposort_with_orderings(order, orderings):
+def _toposort_with_orderings(order: list[Apply],
+                             orderings: list[dict[Apply, set[Apply]]]) -> list[Apply]:
     """Stable toposort of ``order`` adding extra edges {node: [must-run-before nodes]}."""
     extra: dict = {}
     for o in orderings:

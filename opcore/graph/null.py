@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from opcore.graph.basic import Apply, Variable
 from opcore.graph.op import Op, ShapeUnknown  # noqa: F401  (ShapeUnknown: its old home)
 from opcore.graph.type import Type
@@ -13,54 +15,54 @@ class NullType(Type):
     def __init__(self, why: str = "") -> None:
         self.why = why
 
-    def filter(self, data, strict=False, allow_downcast=None):
+    def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
         raise ValueError(f"undefined gradient cannot hold a value: {self.why}")
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is NullType
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(NullType)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "NullType"
 
 
 class DisconnectedType(Type):
     """The type of the gradient of an output that does not depend on the input."""
 
-    def filter(self, data, strict=False, allow_downcast=None):
+    def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
         raise ValueError("a disconnected gradient holds no value")
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is DisconnectedType
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(DisconnectedType)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "DisconnectedType"
 
 
 class _GradUndefined(Op):
     __props__ = ("why",)
 
-    def __init__(self, why):
+    def __init__(self, why: str) -> None:
         self.why = why
 
-    def make_node(self, x):
+    def make_node(self, x: Variable) -> Apply:
         return Apply(self, [x], [NullType(self.why)()])
 
-    def perform(self, node, inputs, outputs):
+    def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         raise ValueError(self.why)
 
 
-def grad_undefined_for(op, i: int, x: Variable, why: str = "") -> Variable:
+def grad_undefined_for(op: Op, i: int, x: Variable, why: str = "") -> Variable:
     msg = f"{op}: the gradient with respect to input {i} is not defined" + (f" ({why})" if why else "")
     return NullType(msg)()
 
 
-def grad_not_implemented(op, i: int, x: Variable, why: str = "") -> Variable:
+def grad_not_implemented(op: Op, i: int, x: Variable, why: str = "") -> Variable:
     msg = f"{op}: the gradient with respect to input {i} is not implemented" + (f" ({why})" if why else "")
     return NullType(msg)()
 

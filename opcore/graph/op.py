@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import functools
 import importlib
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
 from opcore.config import config
 from opcore.graph.basic import Apply, Variable
 from opcore.graph.params import perform_params
 from opcore.graph.testvalue import compute_test_values
+
+if TYPE_CHECKING:
+    from opcore.graph.fg import FunctionGraph
+    from opcore.graph.type import Type
 
 
 class ShapeUnknown(Exception):
@@ -35,17 +39,17 @@ class Op:
     """
 
     __props__: tuple[str, ...] = ()
-    itypes: Sequence | None = None
-    otypes: Sequence | None = None
+    itypes: Sequence[Type] | None = None
+    otypes: Sequence[Type] | None = None
     default_output: int | None = None
     destroy_map: dict[int, list[int]] = {}
     view_map: dict[int, list[int]] = {}
 
     # -- identity --------------------------------------------------------------------------
-    def _props(self) -> tuple:
+    def _props(self) -> tuple[Any, ...]:
         return tuple(getattr(self, p) for p in self.__props__)
 
-    def _props_dict(self) -> dict:
+    def _props_dict(self) -> dict[str, Any]:
         return {p: getattr(self, p) for p in self.__props__}
 
     def __eq__(self, other: Any) -> bool:
@@ -97,7 +101,7 @@ class Op:
             conv.append(inp)
         return Apply(self, conv, [t() for t in self.otypes])
 
-    def __call__(self, *inputs: Any, **kwargs: Any):
+    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
         node = self.make_node(*inputs, **kwargs)
         if config.compute_test_value != "off":
             compute_test_values(self, node)
@@ -108,13 +112,15 @@ class Op:
         return node.outputs
 
     # -- running ---------------------------------------------------------------------------
-    def perform(self, node: Apply, inputs: list, output_storage: list) -> None:
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         raise NotImplementedError(f"{self} has no perform(); it can only run on a backend that implements it")
 
-    def prepare_node(self, node, storage_map=None, compute_map=None, impl=None) -> None:
+    def prepare_node(self, node: Apply, storage_map: dict[Variable, list[Any]] | None = None,
+                     compute_map: dict[Variable, list[bool]] | None = None,
+                     impl: str | None = None) -> None:
         """Hook called once before thunks are built."""
 
-    def make_py_thunk(self, node: Apply, storage_map: dict):
+    def make_py_thunk(self, node: Apply, storage_map: dict[Variable, list[Any]]) -> Callable[[], None]:
         """A thunk running ``perform`` on the storage cells of ``node``.
 
         An op with a ``params_type`` gets ``get_params(node)`` as a fourth argument (Theano's
@@ -127,39 +133,41 @@ class Op:
         if extra:
             params = extra[0]
 
-            def thunk():
+            def thunk() -> None:
                 # an op with params takes them as a fourth argument
                 perform(node, [c[0] for c in inputs], outputs, params)  # type: ignore[call-arg]
         elif len(inputs) == 1:
             i0 = inputs[0]
 
-            def thunk():
+            def thunk() -> None:
                 perform(node, [i0[0]], outputs)
         elif len(inputs) == 2:
             i0, i1 = inputs
 
-            def thunk():
+            def thunk() -> None:
                 perform(node, [i0[0], i1[0]], outputs)
         else:
-            def thunk():
+            def thunk() -> None:
                 perform(node, [c[0] for c in inputs], outputs)
         thunk.inputs = inputs  # type: ignore[attr-defined]  # the VM reads its storage
         thunk.outputs = outputs  # type: ignore[attr-defined]
         return thunk
 
     # -- differentiation (optional) --------------------------------------------------------
-    def L_op(self, inputs, outputs, output_grads):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable],
+             output_grads: list[Variable]) -> list[Variable]:
         return self.grad(inputs, output_grads)
 
-    def grad(self, inputs, output_grads):
+    def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Variable]:
         from opcore.graph.null import grad_undefined_for  # local: optional helper
 
         return [grad_undefined_for(self, i, x) for i, x in enumerate(inputs)]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable],
+             eval_points: list[Variable | None]) -> list[Variable | None]:
         raise NotImplementedError(f"{self} does not implement R_op")
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True] * len(node.outputs) for _ in node.inputs]
 
 
@@ -170,7 +178,8 @@ class _FromFunctionOp(Op):
     itypes: tuple[Any, ...]
     otypes: tuple[Any, ...]
 
-    def __init__(self, fn, itypes, otypes, infer_shape):
+    def __init__(self, fn: Callable[..., Any], itypes: Sequence[Type], otypes: Sequence[Type],
+                 infer_shape: Callable[..., Any] | None) -> None:
         self.fn = fn
         self.itypes = tuple(itypes)
         self.otypes = tuple(otypes)
@@ -178,7 +187,7 @@ class _FromFunctionOp(Op):
         self.__name__ = getattr(fn, "__name__", "as_op")
         self.name = self.__name__
 
-    def perform(self, node, inputs, outputs):
+    def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         out = self.fn(*inputs)
         if len(self.otypes) == 1:
             out = [out]
@@ -187,21 +196,22 @@ class _FromFunctionOp(Op):
         for cell, val, t in zip(outputs, out, self.otypes):
             cell[0] = t.filter(val, allow_downcast=True)
 
-    def infer_shape(self, fgraph_or_node, *args):
+    def infer_shape(self, fgraph_or_node: FunctionGraph | Apply, *args: Any) -> Any:
         if self.infer_shape_fn is None:
             raise ShapeUnknown(self)
         node, shapes = (args[0], args[1]) if len(args) == 2 else (fgraph_or_node, args[0])
         return self.infer_shape_fn(node, shapes)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         mod = getattr(self.fn, "__module__", None)
         qual = getattr(self.fn, "__qualname__", None)
         return (_rebuild_as_op, (mod, qual, self.itypes, self.otypes, self.infer_shape_fn))
 
 
-def _rebuild_as_op(mod, qual, itypes, otypes, infer_shape):
+def _rebuild_as_op(mod: str, qual: str, itypes: Sequence[Type], otypes: Sequence[Type],
+                   infer_shape: Callable[..., Any] | None) -> _FromFunctionOp:
 
-    obj = importlib.import_module(mod)
+    obj: Any = importlib.import_module(mod)
     for part in qual.split("."):
         obj = getattr(obj, part)
     if isinstance(obj, _FromFunctionOp):
@@ -209,7 +219,9 @@ def _rebuild_as_op(mod, qual, itypes, otypes, infer_shape):
     return _FromFunctionOp(obj, itypes, otypes, infer_shape)
 
 
-def as_op(itypes, otypes, infer_shape=None):
+def as_op(itypes: Type | Sequence[Type], otypes: Type | Sequence[Type],
+          infer_shape: Callable[..., Any] | None = None
+          ) -> Callable[[Callable[..., Any]], _FromFunctionOp]:
     """Decorator turning a NumPy function into an Op with fixed types (no gradient).
 
     >>> import opcore, opcore.tensor as T, numpy as np
@@ -220,12 +232,11 @@ def as_op(itypes, otypes, infer_shape=None):
     >>> opcore.function([x], flip(x))(np.eye(2)).tolist()
     [[0.0, 1.0], [1.0, 0.0]]
     """
-    if not isinstance(itypes, (list, tuple)):
-        itypes = [itypes]
-    if not isinstance(otypes, (list, tuple)):
-        otypes = [otypes]
+    # a list/tuple of Types, or one Type
+    its = cast("list[Type]", list(itypes) if isinstance(itypes, (list, tuple)) else [itypes])
+    ots = cast("list[Type]", list(otypes) if isinstance(otypes, (list, tuple)) else [otypes])
 
-    def wrap(fn):
-        return _FromFunctionOp(fn, itypes, otypes, infer_shape)
+    def wrap(fn: Callable[..., Any]) -> _FromFunctionOp:
+        return _FromFunctionOp(fn, its, ots, infer_shape)
 
     return wrap

@@ -20,12 +20,16 @@ warning, ``'raise'`` raises :class:`TestValueError`.  ``'off'`` (the default) do
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from opcore.config import config
 from opcore.graph.params import perform_params
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply, Variable
+    from opcore.graph.op import Op
 
 
 class TestValueError(ValueError):
@@ -37,7 +41,7 @@ class TestValueError(ValueError):
 _MISSING = object()
 
 
-def get_test_value(var) -> Any:
+def get_test_value(var: Variable) -> Any:
     """The test value of ``var`` (checked against its type), or raise :class:`TestValueError`."""
     v = _lookup(var)
     if v is _MISSING:
@@ -45,7 +49,7 @@ def get_test_value(var) -> Any:
     return v
 
 
-def _lookup(var):
+def _lookup(var: Variable) -> Any:
     data = getattr(var, "data", _MISSING)  # a constant
     if data is not _MISSING:
         return data
@@ -61,13 +65,13 @@ def _lookup(var):
     return _MISSING
 
 
-def _describe(v) -> str:
+def _describe(v: Any) -> str:
     shape = getattr(v, "shape", None)
     dtype = getattr(v, "dtype", None)
     return f"shape {tuple(shape)} {dtype}" if shape is not None else type(v).__name__
 
 
-def compute_test_values(op, node) -> None:
+def compute_test_values(op: Op, node: Apply) -> None:
     """Fill ``tag.test_value`` of ``node``'s outputs (see the module docstring)."""
     mode = str(config.compute_test_value)
     if mode == "off":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence, overload
 
 from opcore.graph.basic import Apply, Constant, Variable
 
@@ -67,13 +67,13 @@ def io_toposort(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> list
     return order
 
 
-def applys_between(inputs, outputs) -> list[Apply]:
+def applys_between(inputs: Sequence[Variable], outputs: Sequence[Variable]) -> list[Apply]:
     return io_toposort(inputs, outputs)
 
 
 def clone_get_equiv(inputs: Sequence[Variable], outputs: Sequence[Variable],
                     copy_inputs: bool = True, copy_orphans: bool = True,
-                    memo: dict | None = None) -> dict:
+                    memo: dict[Any, Any] | None = None) -> dict[Any, Any]:
     """Clone the graph between inputs and outputs; return the old -> new map (vars and nodes)."""
     memo = {} if memo is None else memo
     order = io_toposort(inputs, outputs)
@@ -90,7 +90,8 @@ def clone_get_equiv(inputs: Sequence[Variable], outputs: Sequence[Variable],
             gc.enable()
 
 
-def _clone_nodes(order, inputs, outputs, copy_inputs, copy_orphans, memo):
+def _clone_nodes(order: list[Apply], inputs: Sequence[Variable], outputs: Sequence[Variable],
+                 copy_inputs: bool, copy_orphans: bool, memo: dict[Any, Any]) -> dict[Any, Any]:
     for inp in inputs:
         if inp not in memo:
             memo[inp] = inp.clone() if copy_inputs else inp
@@ -111,17 +112,28 @@ def _clone_nodes(order, inputs, outputs, copy_inputs, copy_orphans, memo):
     return memo
 
 
-def clone(inputs, outputs, copy_inputs: bool = True, copy_orphans: bool = True):
+def clone(inputs: Sequence[Variable], outputs: Sequence[Variable], copy_inputs: bool = True,
+          copy_orphans: bool = True) -> tuple[list[Variable], list[Variable]]:
     equiv = clone_get_equiv(inputs, outputs, copy_inputs, copy_orphans)
     return [equiv[i] for i in inputs], [equiv[o] for o in outputs]
 
 
-def clone_replace(outputs, replace=None, strict: bool = True):
+@overload
+def clone_replace(outputs: Variable,
+                  replace: dict[Variable, Variable] | Iterable[tuple[Variable, Variable]] | None = None,
+                  strict: bool = True) -> Variable: ...
+@overload
+def clone_replace(outputs: Sequence[Variable],
+                  replace: dict[Variable, Variable] | Iterable[tuple[Variable, Variable]] | None = None,
+                  strict: bool = True) -> list[Variable]: ...
+def clone_replace(outputs: Variable | Sequence[Variable],
+                  replace: dict[Variable, Variable] | Iterable[tuple[Variable, Variable]] | None = None,
+                  strict: bool = True) -> Variable | list[Variable]:
     """Copy ``outputs`` with the variables in ``replace`` (dict or pairs) substituted."""
     single = isinstance(outputs, Variable)
-    outs = [outputs] if single else list(outputs)
+    outs: list[Variable] = [outputs] if isinstance(outputs, Variable) else list(outputs)
     items = list(replace.items()) if isinstance(replace, dict) else list(replace or [])
-    memo: dict = {}
+    memo: dict[Any, Any] = {}
     for old, new in items:
         if strict and hasattr(new, "type") and old.type != new.type:
             new = old.type.filter_variable(new)

@@ -1,29 +1,29 @@
-"""The ``core`` plugin: opcore's own backend and CLI commands, registered like any plugin's.
+"""The ``core`` plugin: opcore's own backend, rewrites and CLI commands, registered like any
+plugin's (a third-party plugin can do everything the core does).
 
-The core's rewrites and impls join here as the rewrite engine and the tensor ops land; keeping them
-behind the same hooks means a third-party plugin can do everything the core does.
+This module is the top of the core's layers: it wires the layers below (the compile layer's
+Python linker, the tensor and scan rewrites, the commands) into the plugin host, which loads
+it by name (``importlib``) when plugins load, so nothing below imports it.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import Any
 
-from opcore.cbuild import cli as cache_cli
+from opcore.compile.linker import PyLinker
 from opcore.plugins.hookspecs import hookimpl
+from opcore.plugins.manager import get_host
 from opcore.plugins.registries import (
     Backend,
     BackendRegistry,
     CommandRegistry,
     RewriteRegistry,
 )
+from opcore.scan.rewriting import register_control_flow
+from opcore.tensor.rewriting import register_all
 
 
 def _py_linker(mode: Any) -> Any:
-    from opcore.compile.linker import PyLinker  # lazy: the compile layer imports the host
-    from opcore.plugins.manager import get_host
-
     # plugins may give the Python backend faster implementations of some ops
     return PyLinker(get_host().impls.lookup)
 
@@ -43,37 +43,18 @@ def opcore_register_backends(backends: BackendRegistry) -> None:
 
 @hookimpl
 def opcore_register_rewrites(rewrites: RewriteRegistry) -> None:
-    from opcore.tensor.rewriting import register_all  # lazy: the tensor layer imports the host
-
     register_all(rewrites)
-    from opcore.scan.rewriting import register_control_flow  # ifelse and scan rewrites
-
-    register_control_flow(rewrites)
+    register_control_flow(rewrites)  # ifelse and scan rewrites
 
 
 @hookimpl
 def opcore_register_commands(commands: CommandRegistry) -> None:
-    from opcore import cli
-
+    # named as "module:function": a command's module is imported only when the command runs
     commands.add("plugins", "list plugins, what they register and their health",
-                 cli.run_plugins, cli.configure_plugins)
+                 "opcore.cli:run_plugins", "opcore.cli:configure_plugins")
     commands.add("doctor", "check Python, NumPy, compilers, BLAS, GPU drivers and the cache",
-                 cli.run_doctor, cli.configure_doctor)
+                 "opcore.cli:run_doctor", "opcore.cli:configure_doctor")
     commands.add("cache", "list, clear or purge the compile cache (config.compiledir) of every "
-                 "plugin that compiles C", cache_cli.run, cache_cli.configure)
-    # `opcore new-op` (render the Op template) is registered here once the template package
-    # exists: it must provide `configure(parser)` and `run(args) -> int`.
-    new_op = _optional_command("opcore.templates.cli")
-    if new_op is not None:
-        commands.add("new-op", "render the Op template into a new plugin package",
-                     new_op.run, new_op.configure)
-
-
-def _optional_command(module_name: str) -> Any:
-
-    try:
-        if importlib.util.find_spec(module_name) is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    return importlib.import_module(module_name)
+                 "plugin that compiles C", "opcore.cbuild.cli:run", "opcore.cbuild.cli:configure")
+    commands.add("new-op", "render the Op template into a new plugin package",
+                 "opcore.templates.cli:run", "opcore.templates.cli:configure")

@@ -25,7 +25,6 @@ opcore's; a second claim is an error on the later plugin naming both.
 
 from __future__ import annotations
 
-import difflib
 import os
 import signal
 import sys
@@ -34,13 +33,14 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, entry_points, version
 from typing import Any, Callable
 
 import pluggy
 
+from opcore._lazy import LazyModule
 from opcore.config import FlagValueError, config as global_config
 from opcore.plugins import WELL_KNOWN_BACKENDS, flag_install_hint, hookspecs, install_hint
+from opcore.plugins.discovery import FoundEntryPoint, discover
 from opcore.plugins.registries import (
     Backend,
     BackendError,
@@ -57,6 +57,9 @@ from opcore.plugins.registries import (
 )
 
 ENTRY_POINT_GROUP = "opcore"
+
+#: only a misspelt hook name needs it (a suggestion): imported then
+difflib = LazyModule("difflib")
 
 #: A plugin import slower than this (seconds) is reported by name (stderr, ``opcore doctor``).
 SLOW_IMPORT_SECONDS = 3.0
@@ -182,6 +185,8 @@ class PluginHost:
         self._health: dict[tuple[str, str], tuple[bool, str]] = {}
         self._noticed: set[str] = set()
         self._warned_failures = False
+        #: version of the ``opcore`` distribution (None: not installed, e.g. a bare checkout)
+        self.core_version: str | None = None
         for registry in self._registries().values():
             registry.clash_handler = self._on_clash
         self.namespaces.before_resolve = self.ensure_loaded
@@ -235,8 +240,10 @@ class PluginHost:
     def _load(self) -> None:
         pm = self.pm
         pm.hook.opcore_addhooks.call_historic(kwargs={"pluginmanager": pm})
+        found = discover(ENTRY_POINT_GROUP)
+        self.core_version = found.core_version
         self._register_builtin()
-        for ep in self._entry_points():
+        for ep in sorted(found.entry_points, key=lambda ep: (not _first_party(ep), ep.name)):
             self._load_entry_point(ep)
         self._check_pending()
         self._call_registration_hooks()
@@ -249,19 +256,13 @@ class PluginHost:
     def _register_builtin(self) -> None:
 
         builtin = self._builtin or import_module("opcore.plugins.builtin")
-        record = PluginRecord("core", "opcore", _core_version(), builtin.__name__, "loaded")
+        record = PluginRecord("core", "opcore", self.core_version or _fallback_version(),
+                              builtin.__name__, "loaded")
         self.records["core"] = record
         self.pm.register(builtin, name="core")
 
-    def _entry_points(self) -> list[Any]:
-
-        eps = list(entry_points(group=ENTRY_POINT_GROUP))
-        return sorted(eps, key=lambda ep: (not _first_party(ep), ep.name))
-
-    def _load_entry_point(self, ep: Any) -> None:
-        dist = getattr(ep, "dist", None)
-        dist_name = dist.metadata["Name"] if dist is not None else None
-        version = dist.version if dist is not None else None
+    def _load_entry_point(self, ep: FoundEntryPoint) -> None:
+        dist_name, version = ep.distribution, ep.version
         record = PluginRecord(ep.name, dist_name, version, ep.value)
         if ep.name in self.records:
             first = self.records[ep.name]
@@ -438,6 +439,7 @@ class PluginHost:
     def report(self) -> list[dict[str, Any]]:
         """One dict per plugin, the public schema of ``opcore plugins --json`` (docs/plugins.md)."""
         self.ensure_loaded(strict=False, warn=False)
+        self.impls.resolve_deferred()  # what each plugin registers, the deferred included
         out = []
         for key, record in self.records.items():
             owner = key if record.status == "loaded" else None
@@ -496,10 +498,8 @@ class PluginHost:
         return {"ok": not bad, "reason": "; ".join(bad)}
 
 
-def _first_party(ep: Any) -> bool:
-    dist = getattr(ep, "dist", None)
-    name = dist.metadata["Name"] if dist is not None else ""
-    return str(name or "").replace("_", "-").lower() in FIRST_PARTY_DISTRIBUTIONS
+def _first_party(ep: FoundEntryPoint) -> bool:
+    return str(ep.distribution or "").replace("_", "-").lower() in FIRST_PARTY_DISTRIBUTIONS
 
 
 class PluginImportTimeout(Exception):
@@ -565,14 +565,14 @@ def _report_slow(name: str, value: str) -> None:
           f"OPCORE_DISABLE_PLUGINS={name})", file=sys.stderr, flush=True)
 
 
+def _fallback_version() -> str:
+    """``opcore.__version__`` (the distribution is not installed: a bare checkout)."""
+    return str(getattr(sys.modules.get("opcore"), "__version__", "0+unknown"))
+
+
 def _core_version() -> str:
-    try:
-
-        return version("opcore")
-    except (ImportError, PackageNotFoundError):
-        import opcore
-
-        return str(getattr(opcore, "__version__", "0+unknown"))
+    """The installed ``opcore`` distribution's version (from the cached discovery)."""
+    return discover(ENTRY_POINT_GROUP).core_version or _fallback_version()
 
 
 _host: PluginHost | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import sys
+import warnings
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Iterator
@@ -243,6 +244,7 @@ class ImplRegistry(_Registry):
         self._table: dict[str, dict[type, tuple[Any, str]]] = {}
         self._adapters: dict[str, tuple[str, Callable[[Any], Any], str]] = {}
         self._cache: dict[tuple[str, type], Any] = {}
+        self._deferred: dict[str, list[tuple[Callable[[Any], None], str]]] = {}
         #: the backends registry names are checked against (``None``: no check, for tests)
         self.backends = backends
         #: set by the host once ``opcore_register_backends`` has run for every plugin
@@ -284,6 +286,32 @@ class ImplRegistry(_Registry):
         self._cache.clear()
         self._note(f"{backend_name}:<ops defining {method}>")
 
+    def defer(self, backend_name: str, register: Callable[[Any], None]) -> None:
+        """Call ``register(impls)`` when ``backend_name``'s implementations are first needed (a
+        lookup for that backend, a listing), not now: a backend whose implementations import a
+        lot (the GPU kernels) costs nothing to a process that never uses it.  What it registers
+        is attributed to the calling plugin; if it raises, a :class:`PluginWarning` names the
+        plugin and the backend goes on without those implementations."""
+        self._check_name(backend_name, f"impls.defer({backend_name!r}, ...)")
+        self._deferred.setdefault(backend_name, []).append((register, self._owner))
+        self._cache = {k: v for k, v in self._cache.items() if k[0] != backend_name}
+
+    def resolve_deferred(self, backend_name: str | None = None) -> None:
+        """Run the deferred registrations of ``backend_name`` (default: of every backend)."""
+        names = list(self._deferred) if backend_name is None else [backend_name]
+        for name in names:
+            pending = self._deferred.pop(name, ())
+            for register, plugin in pending:
+                with self.owned_by(plugin):
+                    try:
+                        register(self)
+                    except Exception as exc:
+                        warnings.warn(f"opcore: plugin {plugin!r}: the deferred implementations "
+                                      f"of backend {name!r} failed to register: "
+                                      f"{type(exc).__name__}: {exc}", PluginWarning, stacklevel=3)
+            if pending:
+                self._cache = {k: v for k, v in self._cache.items() if k[0] != name}
+
     def owner(self, node: Any) -> str | None:
         """The backend owning one of ``node``'s variable types (``Backend.owns_type``), or None."""
         if self.backends is None:
@@ -309,6 +337,8 @@ class ImplRegistry(_Registry):
         try:
             found = self._cache[key]
         except KeyError:
+            if backend_name in self._deferred:
+                self.resolve_deferred(backend_name)
             found = self._cache[key] = self._find(backend_name, cls)
         if found is _ADAPT:
             return None if isinstance(op, type) else self._adapters[backend_name][1](op)
@@ -326,6 +356,7 @@ class ImplRegistry(_Registry):
 
     def implementations(self, op: Any) -> dict[str, Any]:
         """Every backend's implementation of ``op`` (DebugMode compares them all)."""
+        self.resolve_deferred()
         out = {}
         for backend_name in self._table:
             impl = self.lookup(backend_name, op)
@@ -338,6 +369,7 @@ class ImplRegistry(_Registry):
 
         ``{"c": {"ops": ["opcore.tensor.elemwise.Elemwise", ...], "adapter": "c_code",
         "plugins": {"Elemwise": "cpu_c", ...}}}`` (shown by ``opcore plugins``)."""
+        self.resolve_deferred()
         out: dict[str, dict[str, Any]] = {}
         for name in sorted(set(self._table) | set(self._adapters)):
             table = self._table.get(name, {})
@@ -375,6 +407,8 @@ class ImplRegistry(_Registry):
             for op_type in [t for t, (_, p) in table.items() if p == plugin]:
                 del table[op_type]
         self._adapters = {n: a for n, a in self._adapters.items() if a[2] != plugin}
+        self._deferred = {n: [d for d in pending if d[1] != plugin]
+                          for n, pending in self._deferred.items()}
         self._cache.clear()
 
 
@@ -526,15 +560,35 @@ class NamespaceRegistry(_Registry):
 
 
 # -- CLI commands -----------------------------------------------------------------------------
+def resolve_reference(ref: Any) -> Any:
+    """``ref`` itself, or for a string ``"package.module:name"`` that module's attribute (imported
+    now): registrations can name code that is imported only when it is used."""
+    if not isinstance(ref, str):
+        return ref
+    module_name, _, attr = ref.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in filter(None, attr.split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
 @dataclass
 class Command:
-    """An ``opcore <name>`` subcommand: ``configure(parser)`` adds arguments, ``run(args)`` runs."""
+    """An ``opcore <name>`` subcommand: ``configure(parser)`` adds arguments, ``run(args)`` runs.
+
+    Both may be given as ``"module:function"`` strings, imported when the command is used
+    (:meth:`resolved`): listing the commands then imports nothing."""
 
     name: str
     help: str
-    run: Callable[[Any], int | None]
-    configure: Callable[[Any], None] | None = None
+    run: Callable[[Any], int | None] | str
+    configure: Callable[[Any], None] | str | None = None
     plugin: str = "core"
+
+    def resolved(self) -> Command:
+        """This command with ``run`` and ``configure`` imported (a string names its function)."""
+        return Command(self.name, self.help, resolve_reference(self.run),
+                       resolve_reference(self.configure), self.plugin)
 
 
 class CommandRegistry(_Registry):
@@ -546,9 +600,10 @@ class CommandRegistry(_Registry):
         super().__init__()
         self.commands: dict[str, Command] = {}
 
-    def add(self, name: str, help: str, run: Callable[[Any], int | None],
-            configure: Callable[[Any], None] | None = None) -> None:
-        """Add ``opcore <name>``; ``run(args)`` returns the exit status (``None`` = 0)."""
+    def add(self, name: str, help: str, run: Callable[[Any], int | None] | str,
+            configure: Callable[[Any], None] | str | None = None) -> None:
+        """Add ``opcore <name>``; ``run(args)`` returns the exit status (``None`` = 0).  ``run``
+        and ``configure`` may be ``"module:function"`` strings, imported when the command runs."""
         if name in self.commands:
             self._clash(repr(name), self.commands[name].plugin)
             return

@@ -20,13 +20,16 @@ import numpy as np
 
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.config import config
+from opcore import tensor as T
 from opcore.graph.basic import Constant, Variable
 from opcore.graph.testvalue import TestValueError, compute_test_values, get_test_value
 from opcore.graph.traversal import clone_replace, graph_inputs, io_toposort
 from opcore.scan.op import Scan, ScanInfo
 from opcore.scan.utils import until
+from opcore.tensor.basic import NotScalarConstantError, get_scalar_constant_value, unbroadcast
 from opcore.tensor.random.state import array_to_random, random_to_array
 from opcore.tensor.random.type import RandomType
+from opcore.tensor.shape import shape_padleft
 
 
 class ScanError(TypeError):
@@ -60,8 +63,6 @@ def _default_updates(outs, upds, cond) -> list:
 
 
 def _tensor(x, what: str):
-    import opcore.tensor as T
-
     if isinstance(x, Variable):
         return x
     try:
@@ -72,15 +73,11 @@ def _tensor(x, what: str):
 
 
 def _slice_type(var, generic: bool = False):
-    import opcore.tensor as T
-
     b = var.broadcastable[1:]
     return T.TensorType(var.dtype, broadcastable=(False,) * len(b) if generic else b)
 
 
 def _state_type(init, generic: bool):
-    import opcore.tensor as T
-
     b = init.broadcastable
     return T.TensorType(init.dtype, broadcastable=(False,) * len(b) if generic else b)
 
@@ -149,7 +146,6 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     >>> opcore.function([x], s)(np.array([1.0, 2.0, 3.0])).tolist()
     [1.0, 3.0, 6.0]
     """
-    import opcore.tensor as T
     seqs_in = _wrap(sequences)
     outs_info_given = outputs_info is not None
     outs_info = _wrap(outputs_info)
@@ -229,6 +225,9 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
         states.append(dict(init=init, taps=taps, sit=sit, index=i,
                            name=init.name or f"outputs_info[{i}]"))
 
+    if _is_one_step(n_steps):
+        return _single_step(fn, seq_args, outer_seqs, states, kinds, non_seqs, outs_info_given,
+                            return_list, name)
     generic: set = set()
     for _attempt in range(2):
         for st in states:
@@ -245,12 +244,7 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
             if kind == "state":
                 args.extend(states[k]["ph"][t] for t in states[k]["taps"])
         args.extend(non_seqs)
-        outs, upds, cond = _parse_return(fn(*args))
-        outs = [_tensor(v, f"output {j} of fn") for j, v in enumerate(outs)]
-        if outs_info_given and len(outs) != len(kinds):
-            raise ScanError(f"scan: fn returned {len(outs)} output(s) but outputs_info has "
-                            f"{len(kinds)} entries; give one entry (None for a non-recurrent "
-                            "output) per output of fn")
+        outs, upds, cond = _call_fn(fn, args, kinds, outs_info_given)
         if not outs_info_given:
             kinds = [("nit", None)] * len(outs)
         retry = False
@@ -383,6 +377,58 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     updates = OrderedDict((sv, array_to_random(results[n_user + q][-1], sv.type)
                            if sv in rng_states else results[n_user + q][-1])
                           for q, (sv, _, _) in enumerate(shared_states))
+    if return_list:
+        return user_out, updates
+    if len(user_out) == 1:
+        return user_out[0], updates
+    return (user_out if user_out else None), updates
+
+
+def _call_fn(fn, args, kinds, outs_info_given) -> tuple[list, list, Any]:
+    """Call the step function; its (tensor outputs, update pairs, until condition or None),
+    checking the outputs against ``outputs_info``."""
+    outs, upds, cond = _parse_return(fn(*args))
+    outs = [_tensor(v, f"output {j} of fn") for j, v in enumerate(outs)]
+    if outs_info_given and len(outs) != len(kinds):
+        raise ScanError(f"scan: fn returned {len(outs)} output(s) but outputs_info has "
+                        f"{len(kinds)} entries; give one entry (None for a non-recurrent "
+                        "output) per output of fn")
+    return outs, upds, cond
+
+
+def _is_one_step(n_steps) -> bool:
+    """Whether ``n_steps`` is the constant 1 (a Python int or a constant scalar)."""
+    if n_steps is None or isinstance(n_steps, bool):
+        return False
+    if isinstance(n_steps, (int, np.integer)):
+        return int(n_steps) == 1
+    try:
+        v = get_scalar_constant_value(_tensor(n_steps, "n_steps"))
+    except (NotScalarConstantError, ScanError):
+        return False
+    return np.asarray(v).dtype.kind in "iu" and int(v) == 1
+
+
+def _single_step(fn, seq_args, outer_seqs, states, kinds, non_seqs, outs_info_given,
+                 return_list, name):
+    """``scan`` with ``n_steps`` fixed at 1, as Theano builds it: no Scan node.  ``fn`` is called
+    once on the first step's values (sequence slices, the initial states, the non-sequences), each
+    output gets a leading axis of length 1 (not broadcastable, as a Scan output's), the updates
+    are ``fn``'s own (random streams keep their default updates), and an ``until`` condition has
+    nothing to stop."""
+    first = {ph: sq[0] for ph, sq in zip(seq_args, outer_seqs)}
+    args = [first[ph] for ph in seq_args]
+    for kind, k in kinds:
+        if kind == "state":
+            st = states[k]
+            args.extend(st["init"] if st["sit"] else st["init"][t] for t in st["taps"])
+    args.extend(non_seqs)
+    outs, upds, _cond = _call_fn(fn, args, kinds, outs_info_given)
+    user_out = [unbroadcast(shape_padleft(v), 0) for v in outs]
+    for v in user_out:
+        if name:
+            v.name = f"{name}_out"
+    updates = OrderedDict(upds)
     if return_list:
         return user_out, updates
     if len(user_out) == 1:

@@ -16,7 +16,11 @@ from __future__ import annotations
 import numpy as np
 
 from opcore.graph.null import DisconnectedType
+from opcore import tensor as T
+from opcore.gradient import grad
 from opcore.graph.traversal import clone_replace
+from opcore.scan.builder import hoist_invariants
+from opcore.scan.op import Scan
 
 
 def _is_float(v) -> bool:
@@ -25,11 +29,6 @@ def _is_float(v) -> bool:
 
 def scan_grad(op, inputs: list, outputs: list, output_grads: list) -> list:
     """``L_op`` of :class:`opcore.scan.op.Scan` (see the module docstring)."""
-    import opcore.tensor as T
-    from opcore.gradient import grad
-    from opcore.scan.builder import hoist_invariants
-    from opcore.scan.op import Scan
-
     info = op.info
     ns, nst, nnit = info.n_seqs, info.n_states, info.n_nit
     n_tap = sum(len(t) for t in info.state_taps)

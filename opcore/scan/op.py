@@ -19,10 +19,16 @@ from typing import Any, Sequence
 import numpy as np
 
 from opcore.graph.basic import Apply, Variable
+from opcore import tensor as T
+from opcore.compile.function import function
 from opcore.graph.op import Op
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.null import ShapeUnknown
-from opcore.graph.traversal import clone_replace, graph_inputs
+from opcore.graph.traversal import ancestors, clone_replace, graph_inputs
+from opcore.scan.utils import inner_mode
+from opcore.tensor.basic import MakeVector, Shape, Shape_i
+from opcore.tensor.rewriting.shape import ShapeFeature
+from opcore.tensor.type import TensorType
 
 
 class ScanInfo:
@@ -113,8 +119,6 @@ class Scan(Op):
         return node.inputs[1 + self.info.n_seqs + self.info.n_states:]
 
     def make_node(self, n_steps: Any, *inputs: Any) -> Apply:
-        import opcore.tensor as T
-
         info = self.info
         n_steps = T.as_tensor_variable(n_steps)
         if n_steps.ndim != 0 or n_steps.dtype not in ("int8", "int16", "int32", "int64",
@@ -148,9 +152,6 @@ class Scan(Op):
 
     # -- running ------------------------------------------------------------------------------
     def _compile_inner(self):
-        from opcore.compile.function import function
-        from opcore.scan.utils import inner_mode
-
         fn = function(self.inner_inputs, list(self.inner_outputs), mode=inner_mode(self.info.mode),
                       on_unused_input="ignore", name=f"{self}.inner")
         return fn
@@ -174,8 +175,18 @@ class Scan(Op):
         self._loop(fn, node, inputs, output_storage)
 
     def _loop(self, fn, node: Apply, inputs: list, output_storage: list) -> None:
+        state = self.loop_begin(fn, node, inputs)
+        self.loop_end(state, self._steps(fn, state), output_storage)
+
+    def loop_begin(self, fn, node: Apply, inputs: list) -> "LoopState":
+        """Check the outer values, allocate the output buffers and bind the inner function's
+        non-sequence cells: what a loop over the steps needs (a backend's compiled loop uses it
+        with :meth:`loop_end`, so both loops give the same results and errors).
+
+        Raises ``ValueError`` for a negative ``n_steps``, a scalar or too short sequence, or an
+        initial value with fewer entries than its taps need."""
         info = self.info
-        ns, nst, nnit = info.n_seqs, info.n_states, info.n_nit
+        ns, nst = info.n_seqs, info.n_states
         n = int(inputs[0])
         seqs = inputs[1:1 + ns]
         inits = inputs[1 + ns:1 + ns + nst]
@@ -193,9 +204,7 @@ class Scan(Op):
                     f"taps) but the loop needs {n} steps (n_steps)")
         cells = fn.input_cells
         outcells = fn.output_cells
-        run = fn._run
-        bufs = []
-        ms = []
+        st = LoopState(n)
         for k, taps in enumerate(info.state_taps):
             m = -taps[0]
             init = inits[k]
@@ -206,25 +215,53 @@ class Scan(Op):
             size = m if info.save_last[k] else m + n
             buf = np.empty((size,) + init.shape[1:], dtype=node.outputs[k].dtype)
             buf[:m] = init[init.shape[0] - m:]
-            bufs.append(buf)
-            ms.append(m)
-        nit_bufs: list = [None] * nnit
+            st.bufs.append(buf)
+            st.ms.append(m)
+        st.nit_bufs = [None] * info.n_nit
+        st.nit_dtypes = [np.dtype(node.outputs[nst + q].dtype) for q in range(info.n_nit)]
+        st.nit_ndims = [node.outputs[nst + q].ndim for q in range(info.n_nit)]
         j0 = ns + sum(len(t) for t in info.state_taps)
         for j, v in enumerate(nsv):
             cells[j0 + j][0] = v
-        n_done = n
-        # (cell, buffer, m, tap, ring) per state tap, and (cell, buffer, m, ring) per state output
-        reads = []
         j = ns
         for k, taps in enumerate(info.state_taps):
             for tap in taps:
-                reads.append((cells[j], bufs[k], ms[k], tap, info.save_last[k]))
+                st.reads.append((cells[j], st.bufs[k], st.ms[k], tap, info.save_last[k]))
                 j += 1
-        writes = [(outcells[k], bufs[k], ms[k], info.save_last[k], bufs[k].shape[1:], k)
-                  for k in range(nst)]
-        seq_cells = list(zip(cells[:ns], seqs))
-        nit_cells = [(q, outcells[nst + q], info.save_last[nst + q]) for q in range(nnit)]
-        until_cell = outcells[-1] if info.has_until else None
+        st.writes = [(outcells[k], st.bufs[k], st.ms[k], info.save_last[k], st.bufs[k].shape[1:], k)
+                     for k in range(nst)]
+        st.seq_cells = list(zip(cells[:ns], seqs))
+        st.nit_cells = [(q, outcells[nst + q], info.save_last[nst + q])
+                        for q in range(info.n_nit)]
+        st.until_cell = outcells[-1] if info.has_until else None
+        return st
+
+    def step_error(self, exc: BaseException, t: int) -> BaseException:
+        """The exception a failure of the inner function at step ``t`` raises: ``exc``'s type,
+        naming this scan and the step (``exc`` is its ``__cause__``)."""
+        new = type(exc)(f"{self}: error at step {t}: {exc}")
+        new.__cause__ = exc
+        return new
+
+    def state_shape_error(self, k: int, val: Any, t: int, shp: tuple) -> ValueError:
+        """A recurrent output ``k`` whose value at step ``t`` lost the state's shape ``shp``."""
+        return ValueError(
+            f"{self}: {self.info.out_names[k]} has shape {np.shape(val)} at step {t} but "
+            f"its initial value has shape {shp}; a recurrent output must keep its "
+            "shape across steps")
+
+    def nit_shape_error(self, q: int, shape: tuple, t: int, first: tuple) -> ValueError:
+        """A nit output ``q`` whose shape at step ``t`` differs from its shape at step 0."""
+        return ValueError(
+            f"{self}: {self.info.out_names[self.info.n_states + q]} has shape {shape} at step "
+            f"{t} but {first} at step 0; outputs must keep their shape")
+
+    def _steps(self, fn, st: "LoopState") -> int:
+        """Run the steps in Python; returns how many ran (fewer than ``n`` after ``until``)."""
+        run = fn._run
+        reads, writes, seq_cells = st.reads, st.writes, st.seq_cells
+        nit_cells, until_cell, nit_bufs = st.nit_cells, st.until_cell, st.nit_bufs
+        n = st.n
         for t in range(n):
             for cell, s in seq_cells:
                 cell[0] = s[t, ...]
@@ -233,14 +270,11 @@ class Scan(Op):
             try:
                 run()
             except Exception as exc:
-                raise type(exc)(f"{self}: error at step {t}: {exc}") from exc
+                raise self.step_error(exc, t) from exc
             for cell, buf, m, ring, shp, k in writes:
                 val = cell[0]
                 if getattr(val, "shape", ()) != shp:
-                    raise ValueError(
-                        f"{self}: {info.out_names[k]} has shape {np.shape(val)} at step {t} but "
-                        f"its initial value has shape {shp}; a recurrent output must keep its "
-                        "shape across steps")
+                    raise self.state_shape_error(k, val, t, shp)
                 buf[t % m if ring else m + t] = val
             for q, cell, last in nit_cells:
                 val = np.asarray(cell[0])
@@ -248,17 +282,21 @@ class Scan(Op):
                     nit_bufs[q] = val.copy()
                     continue
                 if nit_bufs[q] is None:
-                    nit_bufs[q] = np.empty((n,) + val.shape, dtype=node.outputs[nst + q].dtype)
+                    nit_bufs[q] = np.empty((n,) + val.shape, dtype=st.nit_dtypes[q])
                 elif val.shape != nit_bufs[q].shape[1:]:
-                    raise ValueError(
-                        f"{self}: {info.out_names[nst + q]} has shape {val.shape} at step {t} but "
-                        f"{nit_bufs[q].shape[1:]} at step 0; outputs must keep their shape")
+                    raise self.nit_shape_error(q, val.shape, t, nit_bufs[q].shape[1:])
                 nit_bufs[q][t] = val
             if until_cell is not None and until_cell[0]:
-                n_done = t + 1
-                break
+                return t + 1
+        return n
+
+    def loop_end(self, st: "LoopState", n_done: int, output_storage: list) -> None:
+        """Store the outputs of a loop that ran ``n_done`` steps into ``output_storage``."""
+        info = self.info
+        nst, n = info.n_states, st.n
+        bufs, nit_bufs = st.bufs, st.nit_bufs
         for k in range(nst):
-            m = ms[k]
+            m = st.ms[k]
             if info.save_last[k]:
                 if n_done == 0 and info.empty_if_no_steps[k]:
                     output_storage[k][0] = bufs[k][:0].copy()
@@ -267,10 +305,10 @@ class Scan(Op):
                 output_storage[k][0] = last[None].copy()
             else:
                 output_storage[k][0] = bufs[k][m:m + n_done]
-        for q in range(nnit):
-            out = node.outputs[nst + q]
+        for q in range(info.n_nit):
             if nit_bufs[q] is None:
-                output_storage[nst + q][0] = np.zeros((0,) * out.ndim, dtype=out.dtype)
+                output_storage[nst + q][0] = np.zeros((0,) * st.nit_ndims[q],
+                                                      dtype=st.nit_dtypes[q])
             elif info.save_last[nst + q]:
                 output_storage[nst + q][0] = nit_bufs[q][None]
             else:
@@ -278,8 +316,6 @@ class Scan(Op):
 
     # -- shapes and derivatives -----------------------------------------------------------------
     def infer_shape(self, node: Apply, shapes: list) -> list:
-        import opcore.tensor as T
-
         info = self.info
         if info.has_until:
             raise ShapeUnknown(self)
@@ -295,7 +331,7 @@ class Scan(Op):
         for q in range(info.n_nit):
             k = info.n_states + q
             lead = one if info.save_last[k] else n
-            rest = _nit_shape(self, node, q)
+            rest = _nit_shape(self, node, q, shapes)
             if rest is None:
                 raise ShapeUnknown(self)
             out.append((lead,) + tuple(rest))
@@ -310,18 +346,73 @@ class Scan(Op):
         return [[True] * len(node.outputs) for _ in node.inputs]
 
 
-def _nit_shape(op: Scan, node: Apply, q: int):
-    """Trailing shape of nit output ``q`` when it depends only on non-sequences and constants."""
-    import opcore.tensor as T
+class LoopState:
+    """The buffers and inner storage cells of one run of a Scan (:meth:`Scan.loop_begin`).
 
+    ``bufs[k]``: state ``k``'s buffer (``ms[k]`` initial entries, then one per step, or a ring of
+    ``ms[k]`` entries when only the last is kept); ``reads``: ``(cell, buffer, m, tap, ring)`` per
+    state tap; ``writes``: ``(cell, buffer, m, ring, shape, k)`` per state; ``seq_cells``:
+    ``(cell, sequence)``; ``nit_cells``: ``(q, cell, keep_last)``; ``nit_bufs[q]``: nit output
+    ``q``'s buffer, allocated at step 0; ``until_cell``: the condition's cell or ``None``."""
+
+    __slots__ = ("n", "bufs", "ms", "reads", "writes", "seq_cells", "nit_cells", "nit_bufs",
+                 "nit_dtypes", "nit_ndims", "until_cell")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.bufs: list = []
+        self.ms: list = []
+        self.reads: list = []
+        self.writes: list = []
+        self.seq_cells: list = []
+        self.nit_cells: list = []
+        self.nit_bufs: list = []
+        self.nit_dtypes: list = []
+        self.nit_ndims: list = []
+        self.until_cell = None
+
+
+def _nit_shape(op: Scan, node: Apply, q: int, shapes: list):
+    """Trailing shape of nit output ``q``, from the inner graph's ``infer_shape`` given the shape
+    of every inner input (a sequence slice: the sequence's shape without its first axis; a state
+    tap: the initial buffer's shape without its first axis, a state keeping its shape across
+    steps; a non-sequence: its own), or None when it depends on inner values."""
     info = op.info
     inner = op.inner_outputs[info.n_states + q]
-    shp = [T.shape_i(inner, d) for d in range(inner.ndim)]
-    if not shp:
+    if inner.ndim == 0:
         return ()
-    n_before = len(op.inner_inputs) - info.n_ns
-    ns_inner = op.inner_inputs[n_before:]
-    roots = set(graph_inputs(shp))
-    if roots & set(op.inner_inputs[:n_before]):
+    feat = ShapeFeature()
+    seq_shapes = shapes[1:1 + info.n_seqs]
+    init_shapes = shapes[1 + info.n_seqs:1 + info.n_seqs + info.n_states]
+    ns_shapes = shapes[1 + info.n_seqs + info.n_states:]
+    given = [shp[1:] if shp is not None else None for shp in seq_shapes]
+    for k, taps in enumerate(info.state_taps):
+        shp = init_shapes[k]
+        given.extend([shp[1:] if shp is not None else None] * len(taps))
+    given.extend(ns_shapes)
+    for ph, shp in zip(op.inner_inputs, given):
+        if shp is not None and isinstance(ph.type, TensorType):
+            feat.cache[ph] = tuple(shp)
+    dims = list(feat.shape_of(inner))
+    inner_ins = set(op.inner_inputs)
+    # an op's infer_shape may read another inner variable's shape (a sample of size p.shape):
+    # those become the shapes inferred above, until nothing inner is left
+    for _ in range(8):
+        repl = {}
+        for v in ancestors(dims):
+            nd = v.owner
+            if nd is None or not isinstance(nd.op, (Shape, Shape_i)):
+                continue
+            x = nd.inputs[0]
+            if not (set(graph_inputs([x])) & inner_ins):
+                continue
+            xs = feat.shape_of(x)
+            repl[v] = xs[nd.op.i] if isinstance(nd.op, Shape_i) else (
+                MakeVector("int64")(*xs) if xs else v)
+        repl = {k: w for k, w in repl.items() if w is not k}
+        if not repl:
+            break
+        dims = list(clone_replace(dims, repl, strict=False))
+    if set(graph_inputs(dims)) & inner_ins:
         return None
-    return clone_replace(shp, dict(zip(ns_inner, op.outer_non_seqs(node))))
+    return dims

@@ -17,6 +17,8 @@ from opcore.graph.basic import Apply, Constant
 from opcore.graph.traversal import ancestors
 from opcore.ifelse import IfElse
 from opcore.scan.op import Scan
+from opcore.tensor.elemwise import Elemwise
+from opcore.tensor.subtensor import Subtensor
 from opcore.graph.destroyhandler import view_root
 
 
@@ -103,8 +105,6 @@ def ifelse_lift_elemwise(fgraph, node):
     """``f(ifelse(c, a, b), const) -> ifelse(c, f(a, const), f(b, const))`` for an elementwise
     ``f`` whose only varying input is the ifelse's output and which is its only client, so ``f``
     runs only on the taken branch."""
-    from opcore.tensor.elemwise import Elemwise
-
     if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
         return None
     pos = [i for i, v in enumerate(node.inputs) if not isinstance(v, Constant)]
@@ -155,8 +155,6 @@ def ifelse_view(fgraph, node):
 
 # -- scan -----------------------------------------------------------------------------------------
 def _is_last_step_read(client) -> bool:
-    from opcore.tensor.subtensor import Subtensor
-
     if client == "output" or not isinstance(client.op, Subtensor):
         return False
     if client.op.idx_spec[:1] != (("int",),):
@@ -209,8 +207,6 @@ def register_control_flow(rewrites: Any) -> None:
     for name, fn, tags in IFELSE_REWRITES:
         fn.tracks = (IfElse,)
         rewrites.register(name, fn, *tags, phase="canonicalize")
-    from opcore.tensor.elemwise import Elemwise
-
     ifelse_lift_elemwise.tracks = (Elemwise,)
     rewrites.register("ifelse_lift_elemwise", ifelse_lift_elemwise, "fast_run", "ifelse",
                       phase="canonicalize")

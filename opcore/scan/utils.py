@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from opcore import tensor as T
+from opcore.compile.function import LINKING_MODE
+
 
 def inner_mode(mode: Any) -> Any:
     """The mode an inner graph compiles with: the scan's own, else the outer function's, else
     ``config.mode``."""
     if mode is not None:
         return mode
-    try:
-        from opcore.compile.function import LINKING_MODE
-    except ImportError:  # older compile layer: fall back to the configured mode
-        return None
     return LINKING_MODE.get()
 
 
@@ -24,8 +23,6 @@ class until:
     """
 
     def __init__(self, condition: Any) -> None:
-        import opcore.tensor as T
-
         c = T.as_tensor_variable(condition)
         if c.ndim != 0:
             raise TypeError(f"until: the condition must be a scalar, got {c} ({c.type})")

@@ -41,7 +41,7 @@ from opcore.tensor.special import *  # noqa: F401,F403,E402
 from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
 from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
-_FROM_GRADIENT = ("Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
+_FROM_GRADIENT = ("grad", "Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
 _LAZY_MODULES = ("nlinalg", "slinalg", "fft")  # T.nlinalg, ...: imported on first access
 
 globals().update(_SHORTCUTS)
@@ -125,19 +125,13 @@ for _p in "bwilfdcz":
     globals()[_p + "matrices"] = _shortcut_plural(_p + "matrix")
 
 
-def grad(cost, wrt, **kwargs):
-    """``T.grad`` as in Theano (see :func:`opcore.gradient.grad`)."""
-    from opcore.gradient import grad as _grad
-
-    return _grad(cost, wrt, **kwargs)
-
-
 #: submodules reachable as attributes before they are imported, as in Theano
 _SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar")
 
 
 def __getattr__(name):
-    if name in _FROM_GRADIENT:  # Theano's T.Rop, T.Lop, ...: opcore.gradient loads on first use
+    # Theano's T.grad, T.Rop, ...: opcore.gradient (the layer above tensor) loads on first use
+    if name in _FROM_GRADIENT:
         value = getattr(importlib.import_module("opcore.gradient"), name)
         globals()[name] = value
         return value

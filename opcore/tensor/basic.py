@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from opcore.config import config
-from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.basic import Apply, Constant, Variable, as_symbolic
 from opcore.graph.op import Op
 from opcore.scalar import basic as S
 from opcore.tensor.elemwise import DimShuffle, Elemwise
@@ -97,6 +97,9 @@ def _all_py_floats(x):
 
 
 as_tensor = as_tensor_variable
+# plain values (numbers, arrays, lists...) are tensors for the layers below that turn values into
+# variables without knowing tensors (opcore.compile's outputs, updates and givens)
+as_symbolic.register(object, lambda x: as_tensor_variable(x))
 
 
 def get_scalar_constant_value(v, only_process_constants=False):

@@ -84,6 +84,12 @@ class TensorType(Type):
         return TensorType(dtype or self.dtype, broadcastable, shape)
 
     # -- values ------------------------------------------------------------------------------
+    @property
+    def filter_passthrough_dtype(self) -> np.dtype | None:
+        """``filter`` returns an ndarray of this dtype with ``ndim`` dimensions as it is (when
+        no dimension has a static length); a subclass may filter more, so it gets None."""
+        return self.numpy_dtype if type(self) is TensorType else None
+
     def filter(self, data: Any, strict: bool = False, allow_downcast: bool | None = None) -> Any:
         if isinstance(data, np.ndarray) and data.dtype == self.numpy_dtype:
             arr = data

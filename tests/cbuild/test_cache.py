@@ -366,3 +366,22 @@ def test_private_fallback_is_for_the_unusable_root_only(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "1"
+
+
+def test_a_cache_hit_takes_no_lock_and_imports_no_filelock(tmp_path):
+    """Only a build locks: a process loading a module from the cache never imports filelock."""
+    code = ("import sys\nfrom opcore.cbuild import compile_module\n"
+            "src = open(sys.argv[1]).read()\n"
+            "mod = compile_module(src, 'ochit', ('test', 1))\n"
+            "print(mod.f(7), 'filelock' in sys.modules)\n")
+    src = tmp_path / "m.c"
+    src.write_text(open(WORKER).read().split('r"""')[1].split('"""')[0] % 5)
+    root = tmp_path / "cache"
+    first = subprocess.run([sys.executable, "-c", code, str(src)], env=_env(root),
+                           capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stdout.split() == ["35", "True"]  # built: locked
+    second = subprocess.run([sys.executable, "-c", code, str(src)], env=_env(root),
+                            capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert second.stdout.split() == ["35", "False"]  # found: no lock, no filelock import

@@ -115,6 +115,30 @@ def test_monitor_mode_sees_every_node():
     np.testing.assert_allclose(calls[-1][2], np.exp(xv) + np.log(xv))
 
 
+@pytest.mark.parametrize("derive", ["including", "excluding", "requiring"])
+def test_a_derived_debugging_mode_keeps_its_class_and_checks(derive):
+    """``mode.excluding('fusion')`` (Theano's ``Mode.clone``) keeps the mode's class: a
+    MonitorMode still monitors, a NanGuardMode still guards, a DebugMode still checks."""
+    x = T.dvector("x")
+    seen = []
+    monitor = MonitorMode(post_func=lambda i, node, fn: seen.append(str(node.op)))
+    derived = getattr(monitor, derive)("fusion") if derive != "requiring" else monitor.requiring()
+    assert type(derived) is MonitorMode
+    f = opcore.function([x], T.exp(x) + 1, mode=derived)
+    np.testing.assert_allclose(f(np.array([0.0, 1.0])), np.exp([0.0, 1.0]) + 1)
+    assert seen and len(seen) == len(f.maker.fgraph.apply_nodes)
+    guard = getattr(NanGuardMode(), derive)("fusion") if derive != "requiring" \
+        else NanGuardMode().requiring()
+    assert type(guard) is NanGuardMode
+    with pytest.raises(AssertionError, match="NaN detected in output 0"):
+        opcore.function([x], T.log(x), mode=guard)(np.array([-1.0]))
+    debug = getattr(DebugMode(), derive)("fusion") if derive != "requiring" \
+        else DebugMode().requiring()
+    assert type(debug) is DebugMode
+    with pytest.raises(InvalidValueError, match="NaN"):
+        opcore.function([x], T.log(x), mode=debug)(np.array([-1.0]))
+
+
 def test_debug_mode_switches():
     x = T.dvector("x")
     with pytest.raises(InvalidValueError, match="NaN"):

@@ -133,3 +133,53 @@ def test_variable_pickle_roundtrip_keeps_structure():
     (x2,) = [v for v in graph_inputs([y2]) if isinstance(v, Variable) and v.name == "x"]
     xv = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(opcore.function([x2], y2)(xv), xv.sum(0)[None] * 3)
+
+
+def test_as_symbolic_turns_values_into_variables_of_the_registered_family():
+    from opcore.graph.basic import as_symbolic
+    from opcore.graph.type import Type
+
+    x = T.dvector("x")
+    assert as_symbolic(x) is x
+    node = (x * 2).owner
+    assert as_symbolic(node) is node.outputs[0]
+    # plain values are tensors: opcore.tensor registers as_tensor_variable for them
+    for value in (3, 2.5, [1.0, 2.0], np.arange(6, dtype="int16").reshape(2, 3)):
+        v = as_symbolic(value)
+        ref = T.as_tensor_variable(value)
+        assert v.type == ref.type
+        np.testing.assert_array_equal(v.data, ref.data)
+
+    class Box:  # a family of its own registers its value class
+        pass
+
+    class BoxType(Type):
+        def filter(self, data, strict=False, allow_downcast=None):
+            if not isinstance(data, Box):
+                raise TypeError("not a Box")
+            return data
+
+        def __eq__(self, other):
+            return type(other) is BoxType
+
+        def __hash__(self):
+            return hash(BoxType)
+
+    as_symbolic.register(Box, lambda b: BoxType().make_constant(b))
+    b = Box()
+    c = as_symbolic(b)
+    assert isinstance(c, Constant) and c.data is b and c.type == BoxType()
+
+
+def test_function_turns_plain_outputs_updates_and_givens_into_tensors():
+    # compile imports no tensor module: plain values reach it through graph.basic.as_symbolic
+    x = T.dscalar("x")
+    s = opcore.shared(np.float64(1.0), name="s")
+    f = opcore.function([x], [x + 1, 7.5], updates={s: 4.0})
+    out = f(1.0)
+    assert float(out[0]) == 2.0 and float(out[1]) == 7.5
+    assert float(s.get_value()) == 4.0
+    g = opcore.function([], s * 2, givens={s: np.float64(3.0)})
+    assert float(g()) == 6.0
+    with pytest.raises(TypeError, match="function output 0 is object"):
+        opcore.function([x], object())

@@ -7,7 +7,7 @@ import pytest
 import opcore.tensor as T
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.rewriting import rewrite_graph
-from opcore.plugins import Backend, RegistrationClash
+from opcore.plugins import Backend, PluginWarning, RegistrationClash
 from opcore.plugins.registries import (
     BackendRegistry,
     ConfigView,
@@ -228,3 +228,48 @@ def test_a_plugin_declares_where_its_rewrite_phase_runs():
     rewrite_graph(FunctionGraph([x], [T.exp(x)]), include=("t",), entries=rewrites.entries,
                   phase_slots=rewrites.phase_slots)
     assert seen == ["fuse", "lift"]
+
+
+def test_deferred_impls_register_at_the_first_lookup_of_their_backend():
+    impls = ImplRegistry()
+    calls = []
+
+    def register(registry):
+        calls.append(registry)
+        registry.register("x", Child, "child-impl")
+
+    with impls.owned_by("later"):
+        impls.defer("x", register)
+    impls.register("y", Base, "y-impl")
+    assert impls.lookup("y", GrandChild()) == "y-impl"
+    assert calls == []  # another backend's lookup leaves it deferred
+    assert impls.lookup("x", GrandChild()) == "child-impl"
+    assert calls == [impls]
+    assert impls.by_plugin["later"] == ["x:Child"]  # attributed to the deferring plugin
+    assert impls.lookup("x", Child()) == "child-impl"
+    assert len(calls) == 1  # once
+
+
+def test_listings_include_deferred_impls_and_forget_drops_them():
+    impls = ImplRegistry()
+    with impls.owned_by("p"):
+        impls.defer("x", lambda r: r.register("x", Child, "c"))
+    assert impls.by_backend()["x"]["ops"] == [f"{Child.__module__}.Child"]
+    other = ImplRegistry()
+    with other.owned_by("p"):
+        other.defer("x", lambda r: r.register("x", Child, "c"))
+    other.forget("p")
+    assert other.lookup("x", Child()) is None
+
+
+def test_a_failing_deferred_registration_warns_naming_the_plugin():
+    impls = ImplRegistry()
+
+    def broken(registry):
+        raise RuntimeError("kernels missing")
+
+    with impls.owned_by("gpuish"):
+        impls.defer("x", broken)
+    with pytest.warns(PluginWarning, match="gpuish.*kernels missing"):
+        assert impls.lookup("x", Child()) is None
+    assert impls.lookup("x", Child()) is None  # reported once

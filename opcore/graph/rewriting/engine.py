@@ -21,7 +21,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from opcore.config import config
 from opcore.graph.basic import Apply, Variable
 from opcore.graph.fg import Feature, FunctionGraph
 
@@ -40,7 +39,8 @@ class RewriteError(Exception):
 
 
 class RewriteWarning(UserWarning):
-    """A rewrite raised and was skipped (set ``config.rewrite_raise`` to make it an error)."""
+    """A rewrite raised and was skipped (``rewrite_graph(raise_errors=True)``, which ``function``
+    passes under ``config.rewrite_raise``, makes it an error)."""
 
 
 @dataclass
@@ -151,18 +151,19 @@ class _Worklist(Feature):
     """Collects nodes to (re)visit: new nodes and clients whose inputs changed."""
 
     def __init__(self) -> None:
-        self.queue: deque = deque()
-        self.queued: set = set()
+        self.queue: deque[Apply] = deque()
+        self.queued: set[Apply] = set()
 
-    def push(self, node) -> None:
-        if node != "output" and node not in self.queued:
+    def push(self, node: Apply | str) -> None:
+        if not isinstance(node, str) and node not in self.queued:  # str: "output"
             self.queued.add(node)
             self.queue.append(node)
 
-    def on_import(self, fgraph, node, reason):
+    def on_import(self, fgraph: FunctionGraph, node: Apply, reason: str | None) -> None:
         self.push(node)
 
-    def on_change_input(self, fgraph, node, i, old, new, reason):
+    def on_change_input(self, fgraph: FunctionGraph, node: Apply | str, i: int, old: Variable,
+                        new: Variable, reason: str | None) -> None:
         self.push(node)
 
 
@@ -182,7 +183,7 @@ class RewriteReport:
         return rows
 
 
-def _dispatch_key(node: Apply):
+def _dispatch_key(node: Apply) -> tuple[type, str | None]:
     op = node.op
     so = getattr(op, "scalar_op", None)
     return type(op), getattr(so, "name", None)
@@ -219,7 +220,7 @@ class _Dispatcher:
         return out
 
 
-def _normalise(rw: Rewrite, node: Apply, result) -> list[tuple[Variable, Variable]]:
+def _normalise(rw: Rewrite, node: Apply, result: Any) -> list[tuple[Variable, Variable]]:
     if isinstance(result, dict):
         return list(result.items())
     if isinstance(result, Variable):
@@ -339,17 +340,23 @@ def _run_phase(fgraph: FunctionGraph, phase: str, rules: list[Rewrite], report: 
 
 def rewrite_graph(fgraph: FunctionGraph, include: Sequence[str] = (),
                   exclude: Sequence[str] = (), require: Sequence[str] = (),
-                  backend: str | None = None, trace: bool | None = None,
+                  backend: str | None = None, trace: bool = False,
                   entries: Iterable[Any] | None = None,
-                  phase_slots: Mapping[str, str] | None = None) -> FunctionGraph:
+                  phase_slots: Mapping[str, str] | None = None,
+                  raise_errors: bool = False) -> FunctionGraph:
     """Rewrite ``fgraph`` in place with every registered rewrite matching the query.
 
     ``include``/``exclude``/``require`` are tag (or rewrite-name) queries, as set by
     ``Mode.including``/``excluding``/``requiring``; ``backend`` is the backend's name (rewrites
-    tagged with another backend's name only run when that tag is included).  ``trace`` (default
-    ``config.rewrite_trace``) prints each firing and a timing table.  ``entries`` overrides the
-    rule source installed with :func:`set_rule_source` (the plugin host's registry, whose
-    ``phase_slots`` say where plugin phases run); ``phase_slots`` overrides those.
+    tagged with another backend's name only run when that tag is included).  ``entries``
+    overrides the rule source installed with :func:`set_rule_source` (the plugin host's registry,
+    whose ``phase_slots`` say where plugin phases run); ``phase_slots`` overrides those.
+
+    The settings come from the caller; the engine reads no configuration (``function`` passes
+    the config flags, see ``opcore.compile.mode.rewrite_settings``): ``trace`` prints each
+    firing and a timing table (``config.rewrite_trace``); ``raise_errors`` makes a rewrite that
+    raises, or rewrites that do not settle, an error instead of a :class:`RewriteWarning` and a
+    skipped rewrite (``config.rewrite_raise``, Theano's ``config.on_opt_error='raise'``).
 
     >>> import opcore.tensor as T
     >>> from opcore.graph.fg import FunctionGraph
@@ -369,10 +376,6 @@ def rewrite_graph(fgraph: FunctionGraph, include: Sequence[str] = (),
         entries = registry.entries
         if phase_slots is None:
             phase_slots = getattr(registry, "phase_slots", None)
-    if trace is None:
-        trace = bool(getattr(config, "rewrite_trace", False))
-    raise_errors = bool(getattr(config, "rewrite_raise", False)) or (
-        str(getattr(config, "on_opt_error", "warn")) == "raise")
     include = tuple(include) + ((backend,) if backend else ())
     selected = select(entries, include, exclude, require)
     every = [r for r in selected if r.phase == EVERY_PHASE]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TextIO
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class Optimizer:
     def add_requirements(self, fgraph: FunctionGraph) -> None:
         """Attach the features ``apply`` relies on (Theano's ``ReplaceValidate`` is built in)."""
 
-    def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
+    def print_summary(self, stream: TextIO | None = None, level: int = 0, depth: int = -1) -> None:
         print(f"{' ' * level}{type(self).__name__} {self.name or ''} id={id(self)}", file=stream)
 
     def __str__(self) -> str:
@@ -131,7 +131,7 @@ class LocalOptimizer:
         if not self._tracks_node(node):
             return None
         if _takes_fgraph(self.transform, 1):
-            return self.transform(fgraph, node)
+            return self.transform(fgraph, node)  # type: ignore[call-arg]  # PyTensor form
         return self.transform(node)
 
     def _tracks_node(self, node: Any) -> bool:
@@ -148,7 +148,7 @@ class LocalOptimizer:
                 return True
         return False
 
-    def print_summary(self, stream=None, level: int = 0, depth: int = -1) -> None:
+    def print_summary(self, stream: TextIO | None = None, level: int = 0, depth: int = -1) -> None:
         print(f"{' ' * level}{type(self).__name__} {self} id={id(self)}", file=stream)
 
     def __str__(self) -> str:
@@ -222,7 +222,7 @@ class LocalOptGroup(LocalOptimizer):
             out.extend(t)
         return out
 
-    def transform(self, fgraph: FunctionGraph, node: Any) -> Any:
+    def transform(self, fgraph: FunctionGraph, node: Any) -> Any:  # type: ignore[override]  # PyTensor form
         for o in self.opts:
             res = o._transform(fgraph, node)
             if res:
@@ -313,7 +313,7 @@ class PatternSub(LocalOptimizer):
     def tracks(self) -> list:
         return self._tracks or [self.op]
 
-    def transform(self, fgraph: FunctionGraph, node: Any) -> Any:
+    def transform(self, fgraph: FunctionGraph, node: Any) -> Any:  # type: ignore[override]  # PyTensor form
         if self._tracks is None and node.op != self.op:
             return False
         bound: dict = {}
@@ -407,8 +407,8 @@ def as_rewrite(opt: Any, name: str | None = None) -> Callable:
             opt.apply(fgraph)
             return True
 
-        graph_fn.graph_rewrite = True
-        graph_fn.theano_optimizer = opt
+        graph_fn.graph_rewrite = True  # type: ignore[attr-defined]
+        graph_fn.theano_optimizer = opt  # type: ignore[attr-defined]
         graph_fn.__name__ = name or str(opt)
         return graph_fn
     lopt = as_local(opt)
@@ -429,10 +429,16 @@ def as_rewrite(opt: Any, name: str | None = None) -> Callable:
             else:
                 sname = getattr(getattr(t, "scalar_op", None), "name", None)
                 keys.append(sname if sname is not None else type(t))
-        node_fn.tracks = tuple(keys)
-    node_fn.theano_optimizer = lopt
+        node_fn.tracks = tuple(keys)  # type: ignore[attr-defined]
+    node_fn.theano_optimizer = lopt  # type: ignore[attr-defined]
     node_fn.__name__ = name or str(lopt)
     return node_fn
+
+
+def _raise_errors() -> bool:
+    """Theano's optimizer classes read ``config.on_opt_error`` when they run, as Theano's do
+    (opcore's ``config.rewrite_raise`` too); they hand the setting to the engine."""
+    return bool(config.rewrite_raise) or config.on_opt_error == "raise"
 
 
 def _run_locals(fgraph: FunctionGraph, lopts: Sequence[LocalOptimizer], name: str,
@@ -444,8 +450,7 @@ def _run_locals(fgraph: FunctionGraph, lopts: Sequence[LocalOptimizer], name: st
     rules = [Rewrite(str(lo), fn, (), name, tracks=getattr(fn, "tracks", None))
              for lo, fn in zip(lopts, fns)]
     report = RewriteReport()
-    raise_errors = bool(config.rewrite_raise) or config.on_opt_error == "raise"
-    _run_phase(fgraph, "fusion" if reverse else name, rules, report, raise_errors, False)
+    _run_phase(fgraph, "fusion" if reverse else name, rules, report, _raise_errors(), False)
     return any(r.fired for r in rules)
 
 
@@ -552,7 +557,7 @@ class SeqOptimizer(Optimizer, list):
             else:
                 _run_locals(fgraph, [as_local(o)], "seq")
 
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # type: ignore[assignment]
     __eq__ = object.__eq__
 
 
@@ -564,5 +569,5 @@ class MergeOptimizer(Optimizer):
         callback_time, callbacks_time, nb_merged, nb_constant)`` (times measured as one)."""
         before = len(fgraph.apply_nodes)
         t0 = time.perf_counter()
-        rewrite_graph(fgraph, include=("merge",))
+        rewrite_graph(fgraph, include=("merge",), raise_errors=_raise_errors())
         return (0, time.perf_counter() - t0, None, None, {}, before - len(fgraph.apply_nodes), 0)

@@ -25,6 +25,8 @@ matrices, modulo m1 and m2.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 M1 = np.int32(2147483647)  # 2^31 - 1
@@ -61,10 +63,22 @@ def matpow2_mod(a, e: int, m: int) -> np.ndarray:
     return np.asarray(r, dtype="int64")
 
 
-A1p72 = matpow2_mod(A1p0, 72, int(M1))
-A2p72 = matpow2_mod(A2p0, 72, int(M2))
-A1p134 = matpow2_mod(A1p0, 134, int(M1))
-A2p134 = matpow2_mod(A2p0, 134, int(M2))
+@functools.cache
+def jump_matrices(e: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(A1^(2^e) mod m1, A2^(2^e) mod m2)``: the matrices moving a state 2^e steps ahead,
+    computed at first use (``A1p72``... are these for e = 72 and 134)."""
+    return matpow2_mod(A1p0, e, int(M1)), matpow2_mod(A2p0, e, int(M2))
+
+
+_JUMPS = {"A1p72": (72, 0), "A2p72": (72, 1), "A1p134": (134, 0), "A2p134": (134, 1)}
+
+
+def __getattr__(name: str) -> np.ndarray:
+    # A1p72, A2p72, A1p134, A2p134: computed when first read, not at import
+    if name in _JUMPS:
+        e, half = _JUMPS[name]
+        return jump_matrices(e)[half]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def matVecModM(A: np.ndarray, s: np.ndarray, m: int) -> np.ndarray:
@@ -88,12 +102,12 @@ def multMatVect(v, A, m1, B, m2) -> np.ndarray:
 
 def ff_2p72(rstate) -> np.ndarray:
     """The state 2^72 steps after ``rstate``: the start of the next substream."""
-    return multMatVect(rstate, A1p72, M1, A2p72, M2)
+    return multMatVect(rstate, jump_matrices(72)[0], M1, jump_matrices(72)[1], M2)
 
 
 def ff_2p134(rstate) -> np.ndarray:
     """The state 2^134 steps after ``rstate``: the start of the next stream."""
-    return multMatVect(rstate, A1p134, M1, A2p134, M2)
+    return multMatVect(rstate, jump_matrices(134)[0], M1, jump_matrices(134)[1], M2)
 
 
 def substream_states(rstate, n_streams: int) -> np.ndarray:
@@ -104,7 +118,7 @@ def substream_states(rstate, n_streams: int) -> np.ndarray:
         raise ValueError(f"n_streams must be positive, got {n_streams}")
     out = np.zeros((6, n_streams), dtype="int32")
     out[:, 0] = np.asarray(rstate, dtype="int32")
-    j1, j2 = A1p72, A2p72
+    j1, j2 = jump_matrices(72)
     have = 1
     while have < n_streams:
         take = min(have, n_streams - have)

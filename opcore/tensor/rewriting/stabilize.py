@@ -50,26 +50,94 @@ def log1p_exp_to_softplus(fgraph, node):
     return _done(M.softplus(e.inputs[0]), node, fgraph)
 
 
+def _mul_factors(var) -> list:
+    """The factors of a tree of binary ``mul`` nodes rooted at ``var`` (``[var]`` when it is not
+    a product)."""
+    out, stack = [], [var]
+    while stack:
+        v = stack.pop()
+        node = owner_is(v, "mul")
+        if node is None:
+            out.append(v)
+        else:
+            stack.extend(reversed(node.inputs))
+    return out
+
+
+def _product(factors, like):
+    """``mul`` of ``factors`` (1 of ``like``'s dtype when there is none)."""
+    if not factors:
+        return constant(np.asarray(1, dtype=like.dtype))
+    out = factors[0]
+    for f in factors[1:]:
+        out = M.mul(out, f)
+    return out
+
+
+def _exp_arg(var):
+    node = owner_is(var, "exp")
+    return None if node is None else node.inputs[0]
+
+
 @register_rewrite("sigmoid_from_exp", "fast_run", phase="stabilize", tracks=("true_div", "inv"))
 def sigmoid_from_exp(fgraph, node):
-    """``1 / (1 + exp(a))`` -> ``sigmoid(-a)`` and ``exp(a) / (1 + exp(a))`` -> ``sigmoid(a)``.
+    """``c / (1 + exp(a))`` -> ``c * sigmoid(-a)``; an ``exp(a)`` factor of the numerator cancels:
+    ``c * exp(a) / (1 + exp(a))`` -> ``c * sigmoid(a)`` (Theano's ``local_exp_over_1_plus_exp``).
 
     The logistic function written by hand (as in Theano's logistic-regression tutorial) rounds
-    to exactly 0 or 1 for large inputs; as ``sigmoid`` the stable rules below apply to it.
+    to exactly 0 or 1 for large inputs, and the gradient of ``log(1 + exp(a))`` (an RBM's free
+    energy) is ``inf / inf`` once ``exp(a)`` overflows; as ``sigmoid`` both stay finite and
+    the stable rules below apply.
     """
     if node.op.scalar_op.name == "inv":
         num, den = None, node.inputs[0]
     else:
         num, den = node.inputs
     y = _one_plus(den)
-    e = owner_is(y, "exp") if y is not None else None
-    if e is None:
+    a = _exp_arg(y) if y is not None else None
+    if a is None:
         return None
-    a = e.inputs[0]
-    if num is None or is_const(num, 1):
-        return _done(M.sigmoid(M.neg(a)), node, fgraph)
-    if num is y:
-        return _done(M.sigmoid(a), node, fgraph)
+    factors = [] if num is None or is_const(num, 1) else _mul_factors(num)
+    for k, f in enumerate(factors):
+        if f is y or _exp_arg(f) is a:
+            rest = factors[:k] + factors[k + 1:]
+            return _done(_product(rest + [M.sigmoid(a)], node.outputs[0]), node, fgraph)
+    return _done(_product(factors + [M.sigmoid(M.neg(a))], node.outputs[0]), node, fgraph)
+
+
+def _neg_arg(var):
+    node = owner_is(var, "neg")
+    return None if node is None else node.inputs[0]
+
+
+@register_rewrite("sigmoid_times_exp", "fast_run", phase="stabilize", tracks=("mul",),
+                  after=("sigmoid_from_exp",))
+def sigmoid_times_exp(fgraph, node):
+    """``exp(a) * sigmoid(-a)`` -> ``sigmoid(a)`` and ``exp(-a) * sigmoid(a)`` ->
+    ``sigmoid(-a)`` among the factors of a product (Theano's ``local_sigm_times_exp``): what
+    ``sigmoid_from_exp`` leaves of the gradient of ``log(1 + exp(a))``, which overflows to
+    ``inf * 0`` for large ``a``."""
+    factors = _mul_factors(node.outputs[0])
+    if len(factors) < 2:
+        return None
+    for i, e in enumerate(factors):
+        x = _exp_arg(e)
+        if x is None:
+            continue
+        nx = _neg_arg(x)
+        for j, s in enumerate(factors):
+            sn = owner_is(s, "sigmoid")
+            if sn is None or j == i:
+                continue
+            z = sn.inputs[0]
+            if _neg_arg(z) is x:  # exp(x) * sigmoid(-x)
+                new = M.sigmoid(x)
+            elif nx is not None and z is nx:  # exp(-z) * sigmoid(z)
+                new = M.sigmoid(M.neg(z))
+            else:
+                continue
+            rest = [f for k, f in enumerate(factors) if k not in (i, j)]
+            return _done(_product(rest + [new], node.outputs[0]), node, fgraph)
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from opcore.graph.basic import Constant
-from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast
+from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast, alloc
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.gradient_ops import GradientViewOp
 from opcore.tensor.rewriting import register_rewrite
@@ -105,6 +105,40 @@ def useless_alloc(fgraph, node):
     return [fit(v, out, fgraph)]
 
 
+def _same_dim(a, b) -> bool:
+    if a is b:
+        return True
+    ca, cb = const_value(a), const_value(b)
+    return ca is not None and cb is not None and int(ca) == int(cb)
+
+
+@register_rewrite("alloc_of_alloc", "fast_run", tracks=(Alloc,), before=("alloc_into_elemwise",))
+def alloc_of_alloc(fgraph, node):
+    """``alloc(dimshuffle(alloc(s, *inner)), *shape)`` -> ``alloc(s, *shape)`` for a value ``s``
+    broadcastable everywhere, when each inner length is 1 or the very same length as the outer
+    one (so the outer alloc could not have failed): a gradient's ``mean`` fills one array, not
+    two, and ``alloc_into_elemwise`` can then pass ``s`` itself to the elementwise op."""
+    x, *shape = node.inputs
+    orders = []
+    while x.owner is not None and isinstance(x.owner.op, DimShuffle):
+        orders.append(x.owner.op.new_order)
+        x = x.owner.inputs[0]
+    if x.owner is None or not isinstance(x.owner.op, Alloc):
+        return None
+    val, *inner = x.owner.inputs
+    if not all(val.type.broadcastable) or val.dtype != node.outputs[0].dtype:
+        return None
+    one = None
+    for order in reversed(orders):
+        inner = [one if d == "x" else inner[d] for d in order]
+    if len(inner) > len(shape):
+        return None
+    for d, s in zip(inner, shape[len(shape) - len(inner):]):
+        if d is not None and const_value(d) != 1 and not _same_dim(d, s):
+            return None
+    return [fit(alloc(val, *shape), node.outputs[0], fgraph)]
+
+
 @register_rewrite("alloc_into_elemwise", "fast_run", tracks=(Elemwise,))
 def alloc_into_elemwise(fgraph, node):
     """``alloc(v, shape) + y`` -> ``v + y`` when ``y`` alone already has the output's shape.
@@ -174,7 +208,6 @@ def elemwise_of_allocs(fgraph, node):
     if full is None:
         return None
     small = node.op(*values)
-    from opcore.tensor.basic import alloc
 
     new = alloc(small, *full.owner.inputs[1:]) if small.type != out.type else small
     return [fit(new, out, fgraph)]

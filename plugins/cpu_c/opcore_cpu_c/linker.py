@@ -1,16 +1,23 @@
 """``CLinker``: one CPython extension module per function graph, one entry point for the schedule.
 
 Every node whose op has C (its own ``c_code``, an impl registered for backend ``"c"`` through
-``opcore_register_impls``, this package's own in ``opcore_cpu_c/impls/`` included) becomes a static C function; the module's
-``run(cells, thunks, params, err, names)`` walks the schedule, calling those functions and, for the
-nodes without C, their Python thunks.  ``cells`` is the tuple of storage cells (one-element
-lists), so a call costs one C entry and no per-node Python overhead.  ``names`` holds the
-variable and op descriptions used in error messages: they are given at run time so that two
-graphs differing only in names share one module (and one cache entry).
+``opcore_register_impls``, this package's own in ``opcore_cpu_c/impls/`` included) is rendered as
+a C *kernel*: a static function that reads and writes the storage cells named by a small table
+(``cells[__ci[j]]``) and takes the node's params and run-time strings as arguments.  Nodes whose
+kernels are the same text share one function, so a deep model made of a few repeated layers
+compiles a few kernels, not one function per node.  The module's
+``run(cells, thunks, params, err, names, table[, times])`` walks the schedule ``table`` (given at
+run time: kernel and cell indices per step), calling the kernels and, for the nodes without C,
+their Python thunks.  ``cells`` is the tuple of storage cells (one-element lists), so a call costs
+one C entry and no per-node Python overhead.  ``names`` holds, per step, the variable and op
+descriptions used in error messages.  Since neither the schedule nor the names are in the source,
+graphs differing only in names, or built from the same kernels in any number and order, share one
+module (and one cache entry).
 """
 
 from __future__ import annotations
 
+from array import array
 from typing import Any, Callable
 
 import numpy as np
@@ -74,7 +81,8 @@ def _call(prov: Any, meth: str, *args: Any) -> Any:
 
 
 class _Gen:
-    """Collects the pieces of one module."""
+    """Collects the pieces of one module: support code, headers, flags, and one C function per
+    distinct kernel (two nodes whose rendered code is the same text share one function)."""
 
     def __init__(self) -> None:
         self.support: list[str] = []
@@ -82,11 +90,11 @@ class _Gen:
         self.init: list[str] = []
         self.flags: list[str] = []
         self.libs: list[str] = []
-        self.funcs: list[str] = []
-        self.versions: list[Any] = []
-        self.names: list[str] = []
-        self.ops: list[str] = []
+        #: kernel text (everything after the function's name) -> (version, op description,
+        #: number of cells it reads)
+        self.kernels: dict[str, tuple[Any, str, int]] = {}
         self.cacheable = True
+        self._names: list[str] = []
 
     def runtime_string(self, text: str) -> str:
         """A C expression (a borrowed ``PyObject*`` str, for ``%U``) holding ``text`` at run
@@ -94,18 +102,26 @@ class _Gen:
         return f"PyTuple_GET_ITEM(__names, {self.name(text)})"
 
     def name(self, text: str) -> int:
-        """Index of ``text`` in the run-time names tuple: variable names and op descriptions
-        reach the module at run time, so they are not part of its source or cache key."""
-        self.names.append(text)
-        return len(self.names) - 1
+        """Index of ``text`` in the node's run-time names tuple: variable names and op
+        descriptions reach the module at run time, so they are not part of its source (nor of
+        its cache key), and nodes differing only in names share one kernel."""
+        self._names.append(text)
+        return len(self._names) - 1
 
     def add_unique(self, lst: list, items: Any) -> None:
         for it in items:
             if it and it not in lst:
                 lst.append(it)
 
-    def node_function(self, k: int, node: Any, prov: Any, cell_index: dict) -> None:
+    def node_kernel(self, k: int, node: Any, prov: Any) -> tuple[str, tuple[str, ...]]:
+        """Render node ``k``'s C; returns ``(kernel text, run-time names of the node)``.
+
+        The kernel reads and writes the storage cells ``cells[__ci[j]]``, ``j`` running over
+        the node's inputs then outputs, and takes the node's params and names as arguments, so
+        its text holds nothing specific to the node but what its C code put there (the name
+        ``node<k>`` and id ``k`` the op's code received, when it used them)."""
         name = f"node{k}"
+        self._names = []
         ver = None
         f = getattr(prov, "c_code_cache_version", None)
         if f is not None:
@@ -115,8 +131,6 @@ class _Gen:
                 ver = f()
         if not ver:
             self.cacheable = False
-        self.versions.append((type(node.op).__name__, ver))
-        self.ops.append(str(node.op)[:60])  # what `opcore cache list` shows
         self.add_unique(self.support, [_call(prov, "c_support_code", node)])
         apply_code = getattr(prov, "c_support_code_apply", None)
         if apply_code is not None:
@@ -132,8 +146,9 @@ class _Gen:
         self.add_unique(self.init, list(_call(prov, "c_init_code", node)))
         if init is not None:
             self.add_unique(self.init, [init(node, name)])
-        ins = [f"V{k}_i{j}" for j in range(len(node.inputs))]
-        outs = [f"V{k}_o{j}" for j in range(len(node.outputs))]
+        ins = [f"V_i{j}" for j in range(len(node.inputs))]
+        outs = [f"V_o{j}" for j in range(len(node.outputs))]
+        nin = len(ins)
         sub = {"fail": "{ __failure = 1; goto __label_fail; }", "params": "__params",
                "id": str(k), "name": name, "runtime_string": self.runtime_string}
         pt = getattr(node.op, "params_type", None)
@@ -144,13 +159,11 @@ class _Gen:
         body = prov.c_code(node, name, ins, outs, sub)
         cleanup_f = getattr(prov, "c_code_cleanup", None)
         cleanup = cleanup_f(node, name, ins, outs, sub) if cleanup_f is not None else ""
-        lines = [f"static int {name}(PyObject** cells, PyObject* __params, PyObject* __names)",
+        lines = ["(PyObject** cells, const int* __ci, PyObject* __params, PyObject* __names)",
                  "{",
                  "    int __failure = 0;"]
-        for j, v in enumerate(node.inputs):
-            lines.append(f"    PyArrayObject* {ins[j]} = NULL;")
-        for j, v in enumerate(node.outputs):
-            lines.append(f"    PyArrayObject* {outs[j]} = NULL;")
+        for x in ins + outs:
+            lines.append(f"    PyArrayObject* {x} = NULL;")
         for var_name, v in zip(ins + outs, list(node.inputs) + list(node.outputs)):
             lines += var_typedefs(var_name, v.type.dtype)
         if isinstance(pt, ParamsType):
@@ -161,11 +174,11 @@ class _Gen:
             shp = ", ".join(str(-1 if s is None else s) for s in v.type.shape) or "0"
             who = self.name(f"opcore C backend: {node.op} input {j} ({v})")
             lines.append(f"    {{ static const npy_intp sshape[] = {{{shp}}};")
-            lines.append(f"      if (oc_in(cells[{cell_index[v]}], {typenum(v.type.dtype)}, "
+            lines.append(f"      if (oc_in(cells[__ci[{j}]], {typenum(v.type.dtype)}, "
                          f"{v.type.ndim}, sshape, &{ins[j]}, __names, {who})) "
                          "goto __label_fail; }")
         for j, v in enumerate(node.outputs):
-            lines.append(f"    {outs[j]} = oc_cur(cells[{cell_index[v]}]);")
+            lines.append(f"    {outs[j]} = oc_cur(cells[__ci[{nin + j}]]);")
         lines += ["    {", body, "    }", "    {", cleanup, "    }"]
         for j, v in enumerate(node.outputs):
             who = self.name(f"opcore C backend: {node.op} produced no output {j}")
@@ -173,61 +186,149 @@ class _Gen:
                          f"PyErr_SetObject(PyExc_RuntimeError, PyTuple_GET_ITEM(__names, {who}));"
                          " goto __label_fail2; }")
         for j, v in enumerate(node.outputs):
-            lines.append(f"    oc_store(cells[{cell_index[v]}], {outs[j]});")
-        for j in range(len(node.inputs)):
-            lines.append(f"    Py_XDECREF({ins[j]});")
+            lines.append(f"    oc_store(cells[__ci[{nin + j}]], {outs[j]});")
+        for x in ins:
+            lines.append(f"    Py_XDECREF({x});")
         lines += ["    return 0;", "__label_fail:", "    {", cleanup, "    }", "__label_fail2:"]
         for x in ins + outs:
             lines.append(f"    Py_XDECREF({x});")
         failed = self.name(f"opcore C backend: {node.op} failed")
         lines += ["    if (!PyErr_Occurred()) PyErr_SetObject(PyExc_RuntimeError, "
                   f"PyTuple_GET_ITEM(__names, {failed}));",
-                  "    (void)__failure; (void)__params; (void)__names;", "    return -1;", "}"]
-        self.funcs.append("\n".join(lines))
+                  "    (void)__failure; (void)__params; (void)__names; (void)__ci;",
+                  "    return -1;", "}"]
+        text = "\n".join(lines)
+        if text not in self.kernels:
+            self.kernels[text] = ((type(node.op).__name__, ver), str(node.op)[:60],
+                                  nin + len(outs))
+        return text, tuple(self._names)
 
-    def source(self, steps: list[str]) -> str:
-        # run(cells, thunks, params, err, names[, times]): ``names`` is the tuple of run-time
-        # strings (see _Gen.name); ``times``, a float64 array with one slot per
-        # step, makes the same module a profiled one (each step's seconds are added to its slot)
-        run = ["#include <time.h>",
-               "#define OC_T0 if (prof) clock_gettime(CLOCK_MONOTONIC, &oc_t0)",
-               "#define OC_T1(k) if (prof) { clock_gettime(CLOCK_MONOTONIC, &oc_t1); "
-               "prof[k] += (double)(oc_t1.tv_sec - oc_t0.tv_sec) "
-               "+ 1e-9 * (double)(oc_t1.tv_nsec - oc_t0.tv_nsec); }",
-               "static PyObject* oc_run(PyObject* self, PyObject* const* args, Py_ssize_t n)",
-               "{", "    PyObject** cells; PyObject* thunks; PyObject* params; PyObject* r;",
-               "    int step = 0; double* prof = NULL; struct timespec oc_t0, oc_t1;",
-               "    PyObject* names;",
-               "    if ((n != 5 && n != 6) || !PyTuple_CheckExact(args[0])"
-               " || !PyTuple_CheckExact(args[1])"
-               " || !PyTuple_CheckExact(args[2]) || !PyList_CheckExact(args[3])"
-               f" || !PyTuple_CheckExact(args[4]) || PyTuple_GET_SIZE(args[4]) != {len(self.names)})"
-               " {",
-               "        PyErr_SetString(PyExc_TypeError, "
-               "\"run(cells, thunks, params, err, names[, times])\");",
-               "        return NULL; }",
-               "    names = args[4];",
-               "    if (n == 6 && args[5] != Py_None) {",
-               "        PyArrayObject* t = (PyArrayObject*)args[5];",
-               "        if (!PyArray_Check(args[5]) || PyArray_TYPE(t) != NPY_FLOAT64",
-               "            || !PyArray_IS_C_CONTIGUOUS(t) || !PyArray_ISWRITEABLE(t)",
-               "            || PyArray_SIZE(t) < PyTuple_GET_SIZE(args[2])) {",
-               "            PyErr_SetString(PyExc_TypeError, \"run: times must be a writeable "
-               "contiguous float64 array with one slot per step\");",
-               "            return NULL; }",
-               "        prof = (double*)PyArray_DATA(t); }",
-               "    cells = &PyTuple_GET_ITEM(args[0], 0); thunks = args[1]; params = args[2];",
-               "    (void)r; (void)thunks; (void)params; (void)cells; (void)oc_t0; (void)oc_t1;",
-               "    (void)names;"]
-        run += steps
-        run += ["    Py_RETURN_NONE;", "fail:",
-                "    { PyObject* e = PyLong_FromLong(step);",
-                "      if (e) { PyObject* old = PyList_GET_ITEM(args[3], 0);",
-                "               PyList_SET_ITEM(args[3], 0, e); Py_XDECREF(old); } }",
-                "    return NULL;", "}"]
-        tail = r"""
+    def source(self) -> tuple[str, dict[str, int], list]:
+        """``(module source, kernel text -> kernel index, versions)``.
+
+        Kernels are ordered by their text, so the module depends only on the set of distinct
+        kernels (and the support code), not on the schedule: graphs built from the same kernels
+        in any number and order share one module and one cache entry."""
+        texts = sorted(self.kernels)
+        index = {t: j for j, t in enumerate(texts)}
+        funcs = [f"static int oc_k{j}{t}" for j, t in enumerate(texts)]
+        versions = [self.kernels[t][0] for t in texts]
+        arity = ", ".join(str(self.kernels[t][2]) for t in texts)
+        table = ["typedef int (*oc_kernel_t)(PyObject**, const int*, PyObject*, PyObject*);",
+                 f"#define OC_NK {len(texts)}",
+                 "static const oc_kernel_t oc_kernels[OC_NK] = {"
+                 + ", ".join(f"oc_k{j}" for j in range(len(texts))) + "};",
+                 f"static const int oc_arity[OC_NK] = {{{arity}}};"]
+        tail = _DRIVER.replace("@INIT@", "\n".join(self.init))
+        src = "\n".join([PRELUDE, *self.headers, *self.support, *funcs, *table, tail])
+        return src, index, versions
+
+
+#: The module's entry points, the same for every function: ``run`` walks the schedule table
+#: given at run time (see :func:`step_table`), ``check`` validates such a table once.
+_DRIVER = r"""
+#include <time.h>
+static int oc_table(PyObject* tab, const int** kid, const int** off, const int** refs,
+                    int* nsteps, int* ncells, int* nrefs)
+{
+    const int* t; Py_ssize_t n;
+    if (!PyBytes_CheckExact(tab) || PyBytes_GET_SIZE(tab) < 3 * (Py_ssize_t)sizeof(int)) {
+        PyErr_SetString(PyExc_TypeError, "run: the step table must be bytes");
+        return -1; }
+    t = (const int*)PyBytes_AS_STRING(tab);
+    n = PyBytes_GET_SIZE(tab) / (Py_ssize_t)sizeof(int);
+    *nsteps = t[0]; *ncells = t[1]; *nrefs = t[2];
+    if (*nsteps < 0 || *ncells < 0 || *nrefs < 0
+        || n != 3 + 2 * (Py_ssize_t)*nsteps + (Py_ssize_t)*nrefs) {
+        PyErr_SetString(PyExc_ValueError, "run: malformed step table");
+        return -1; }
+    *kid = t + 3; *off = *kid + *nsteps; *refs = *off + *nsteps;
+    return 0;
+}
+
+static PyObject* oc_check(PyObject* self, PyObject* const* args, Py_ssize_t n)
+{
+    const int *kid, *off, *refs; int nsteps, ncells, nrefs, k, j;
+    if (n != 1 || oc_table(args[0], &kid, &off, &refs, &nsteps, &ncells, &nrefs)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "check(table)");
+        return NULL; }
+    for (k = 0; k < nsteps; k++) {
+        if (kid[k] < -1 || kid[k] >= OC_NK) {
+            PyErr_Format(PyExc_ValueError, "check: step %d names kernel %d of %d", k, kid[k],
+                         OC_NK);
+            return NULL; }
+        if (kid[k] < 0) continue;
+        if (off[k] < 0 || (long long)off[k] + oc_arity[kid[k]] > nrefs) {
+            PyErr_Format(PyExc_ValueError, "check: step %d reads past the cell table", k);
+            return NULL; }
+        for (j = 0; j < oc_arity[kid[k]]; j++)
+            if (refs[off[k] + j] < 0 || refs[off[k] + j] >= ncells) {
+                PyErr_Format(PyExc_ValueError, "check: step %d names cell %d of %d", k,
+                             refs[off[k] + j], ncells);
+                return NULL; }
+    }
+    Py_RETURN_NONE;
+}
+
+#define OC_T0 if (prof) clock_gettime(CLOCK_MONOTONIC, &oc_t0)
+#define OC_T1(k) if (prof) { clock_gettime(CLOCK_MONOTONIC, &oc_t1); \
+    prof[k] += (double)(oc_t1.tv_sec - oc_t0.tv_sec) + 1e-9 * (double)(oc_t1.tv_nsec - oc_t0.tv_nsec); }
+
+/* run(cells, thunks, params, err, names, table[, times]): step k calls kernel kid[k] on the
+   cells refs[off[k]...] (or, for kid[k] == -1, the Python thunk thunks[k]) with params[k] and
+   the node's run-time strings names[k]; on failure err[0] = k.  ``times``, a float64 array with
+   one slot per step, makes the call a profiled one (each step's seconds added to its slot). */
+static PyObject* oc_run(PyObject* self, PyObject* const* args, Py_ssize_t n)
+{
+    PyObject** cells; PyObject *thunks, *params, *names, *r;
+    const int *kid, *off, *refs; int nsteps, ncells, nrefs;
+    int step = 0; double* prof = NULL; struct timespec oc_t0, oc_t1;
+    if ((n != 6 && n != 7) || !PyTuple_CheckExact(args[0]) || !PyTuple_CheckExact(args[1])
+        || !PyTuple_CheckExact(args[2]) || !PyList_CheckExact(args[3])
+        || PyList_GET_SIZE(args[3]) < 1 || !PyTuple_CheckExact(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "run(cells, thunks, params, err, names, table[, times])");
+        return NULL; }
+    if (oc_table(args[5], &kid, &off, &refs, &nsteps, &ncells, &nrefs)) return NULL;
+    if (PyTuple_GET_SIZE(args[0]) != ncells || PyTuple_GET_SIZE(args[1]) != nsteps
+        || PyTuple_GET_SIZE(args[2]) != nsteps || PyTuple_GET_SIZE(args[4]) != nsteps) {
+        PyErr_SetString(PyExc_ValueError, "run: cells, thunks, params and names do not match "
+                        "the step table");
+        return NULL; }
+    if (n == 7 && args[6] != Py_None) {
+        PyArrayObject* t = (PyArrayObject*)args[6];
+        if (!PyArray_Check(args[6]) || PyArray_TYPE(t) != NPY_FLOAT64
+            || !PyArray_IS_C_CONTIGUOUS(t) || !PyArray_ISWRITEABLE(t)
+            || PyArray_SIZE(t) < nsteps) {
+            PyErr_SetString(PyExc_TypeError, "run: times must be a writeable contiguous "
+                            "float64 array with one slot per step");
+            return NULL; }
+        prof = (double*)PyArray_DATA(t); }
+    cells = &PyTuple_GET_ITEM(args[0], 0); thunks = args[1]; params = args[2]; names = args[4];
+    (void)oc_t0; (void)oc_t1;
+    for (step = 0; step < nsteps; step++) {
+        OC_T0;
+        if (kid[step] >= 0) {
+            if (oc_kernels[kid[step]](cells, refs + off[step], PyTuple_GET_ITEM(params, step),
+                                      PyTuple_GET_ITEM(names, step)))
+                goto fail;
+        } else {
+            r = PyObject_CallNoArgs(PyTuple_GET_ITEM(thunks, step));
+            if (r == NULL) goto fail;
+            Py_DECREF(r);
+        }
+        OC_T1(step);
+    }
+    Py_RETURN_NONE;
+fail:
+    { PyObject* e = PyLong_FromLong(step);
+      if (e) { PyObject* old = PyList_GET_ITEM(args[3], 0);
+               PyList_SET_ITEM(args[3], 0, e); Py_XDECREF(old); } }
+    return NULL;
+}
+
 static PyMethodDef oc_methods[] = {
     {"run", (PyCFunction)(void(*)(void))oc_run, METH_FASTCALL, "run the schedule"},
+    {"check", (PyCFunction)(void(*)(void))oc_check, METH_FASTCALL, "validate a step table"},
     {NULL, NULL, 0, NULL}
 };
 static struct PyModuleDef oc_module = {PyModuleDef_HEAD_INIT, "@MODNAME@", NULL, -1, oc_methods};
@@ -238,13 +339,21 @@ PyMODINIT_FUNC PyInit_@MODNAME@(void)
     m = PyModule_Create(&oc_module);
     if (m == NULL) return NULL;
     {
-%s
+@INIT@
     }
     return m;
 }
-""" % "\n".join(self.init)
-        return "\n".join([PRELUDE, *self.headers, *self.support, *self.funcs,
-                          "\n".join(run), tail])
+"""
+
+
+def step_table(kernel_ids: list[int], refs: list[list[int]], ncells: int) -> bytes:
+    """The schedule as the module's ``run`` reads it: native ints ``[nsteps, ncells, nrefs,
+    kernel id per step (-1: Python thunk), offset of its cells per step, cell indices...]``."""
+    offs, flat = [], []
+    for r in refs:
+        offs.append(len(flat))
+        flat.extend(r)
+    return array("i", [len(kernel_ids), ncells, len(flat), *kernel_ids, *offs, *flat]).tobytes()
 
 
 def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[Any, list]:
@@ -259,35 +368,40 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
                 cell_index[v] = len(cells)
                 cells.append(storage_map[v])
     gen = _Gen()
-    steps = []
+    texts: list = []
+    refs: list = []
+    names: list = []
     thunks = []
     params = []
     c_nodes = []
     for k, node in enumerate(nodes):
         prov = node_supported(node)
-        steps.append(f"    step = {k}; OC_T0;")
         if prov is not None:
-            gen.node_function(k, node, prov, cell_index)
-            steps.append(f"    if (node{k}(cells, PyTuple_GET_ITEM(params, {k}), names)) goto fail;")
+            text, node_names = gen.node_kernel(k, node, prov)
+            texts.append(text)
+            refs.append([cell_index[v] for v in node.inputs + node.outputs])
+            names.append(node_names)
             thunks.append(None)
             c_nodes.append(node)
         else:
-            gen.versions.append(("py", str(node.op)))
-            steps.append(f"    r = PyObject_CallNoArgs(PyTuple_GET_ITEM(thunks, {k}));")
-            steps.append("    if (r == NULL) goto fail; Py_DECREF(r);")
+            texts.append(None)
+            refs.append([])
+            names.append(())
             thunks.append(py_thunk(node))
-        steps.append(f"    OC_T1({k});")
         has_params = getattr(node.op, "params_type", None) is not None
         params.append(params_of(node.op, node) if has_params else node.op)
     if not c_nodes:
         return None, []
-    src = gen.source(steps)
-    mod = compile_module(src, "ocmod", gen.versions, cached=gen.cacheable,
+    src, index, versions = gen.source()
+    mod = compile_module(src, "ocmod", versions, cached=gen.cacheable,
                          cflags=[*config.cpu_c__optimization.split(), *gen.flags],
-                         ldflags=gen.libs, pch=bool(config.cpu_c__pch), ops=gen.ops,
+                         ldflags=gen.libs, pch=bool(config.cpu_c__pch),
+                         ops=sorted({op for _, op, _ in gen.kernels.values()}),
                          lock_timeout=float(config.cpu_c__cache_timeout))
+    table = step_table([-1 if t is None else index[t] for t in texts], refs, len(cells))
+    mod.check(table)
     run = mod.run
-    names_t = tuple(gen.names)
+    names_t = tuple(names)
     cells_t = tuple(cells)
     thunks_t = tuple(thunks)
     params_t = tuple(params)
@@ -295,7 +409,7 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
 
     def program() -> None:
         try:
-            run(cells_t, thunks_t, params_t, err, names_t)
+            run(cells_t, thunks_t, params_t, err, names_t, table)
         except Exception as exc:
             try:
                 exc.node = nodes[err[0]]
@@ -306,7 +420,7 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
     def run_profiled(times: Any) -> None:
         """Run the same module, adding each step's seconds to ``times[k]`` (float64 array)."""
         try:
-            run(cells_t, thunks_t, params_t, err, names_t, times)
+            run(cells_t, thunks_t, params_t, err, names_t, table, times)
         except Exception as exc:
             try:
                 exc.node = nodes[err[0]]
@@ -315,9 +429,12 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
             raise
 
     program.run_profiled = run_profiled
+    #: what ``module.run`` takes, for a caller running the schedule from C (a Scan's loop)
+    program.run_args = (cells_t, thunks_t, params_t, err, names_t, table)
     program.nodes = list(nodes)
     program.module = mod
     program.source = src
+    program.kernel_ids = [-1 if t is None else index[t] for t in texts]
     return program, c_nodes
 
 

@@ -42,6 +42,10 @@ def opcore_register_config(config: Any) -> None:
     config.add("cpu_c__blas", "BLAS for 2-d Dot: 'numpy' (NumPy's, sharing its thread pool) or "
                "'scipy' (scipy.linalg.cython_blas function pointers)", "numpy",
                choices=("numpy", "scipy"))
+    config.add("cpu_c__vector_math", "The functions of elementwise loops' transcendental steps: "
+               "'numpy' (NumPy's own ufunc loops: NumPy's values bit for bit) or 'sleef' "
+               "(float64 sin and cos from SLEEF's 1-ulp SIMD functions, where NumPy's loop is "
+               "scalar; needs libsleef-dev)", "numpy", choices=("numpy", "sleef"))
     config.add("cpu_c__pch", "Precompile the Python/NumPy headers once (GCC)", True,
                convert=parse_bool)
     config.add("cpu_c__cache_timeout", "Seconds to wait for another process's build of the same "

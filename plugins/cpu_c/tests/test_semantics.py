@@ -394,3 +394,17 @@ def test_clip_with_run_time_scalar_bounds_propagates_nan_and_lets_hi_win():
                 got = f(vals, lv, hv)
                 want = np.minimum(np.maximum(vals, lv), hv)
                 np.testing.assert_array_equal(got, want, err_msg=f"clip {dtype} {lv} {hv}")
+
+
+def test_integer_power_next_to_numpy_loop_steps_still_raises():
+    """A fused loop with an exp step (computed through NumPy's loop in blocks) and an integer
+    power of an array exponent: the values, and NumPy's ValueError for a negative exponent."""
+    x, i, j = T.dvector("x"), T.lvector("i"), T.lvector("j")
+    f = opcore.function([x, i, j], T.exp(x) + i ** j, mode=C)
+    assert _c_nodes_only(f), f.maker.fgraph.toposort()
+    a = np.linspace(-3, 3, 50)
+    b = np.arange(50) - 25
+    e = np.arange(50) % 7
+    np.testing.assert_allclose(f(a, b, e), np.exp(a) + b ** e, rtol=1e-15)
+    with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed"):
+        f(a, b, e - 3)

@@ -72,15 +72,51 @@ def opcore_register_backends(backends: Any) -> None:
     backends.register(GPU_BACKEND)
     # with the backend, the shared-variable constructor: ``opcore.shared`` loads the plugins
     # first when config.device is not "cpu", so float arrays then live on the device
-    from opcore_gpu_cuda.shared import register_shared_constructor
+    global _shared_registered
+    if not _shared_registered:
+        from opcore.compile.sharedvalue import shared_constructor
 
-    register_shared_constructor()
+        shared_constructor(gpu_shared_constructor)
+        _shared_registered = True
+
+
+_shared_registered = False
+
+
+def gpu_shared_constructor(value: Any, name: str | None = None, strict: bool = False,
+                           allow_downcast: Any = None, borrow: bool = False,
+                           broadcastable: Any = None, target: Any = None, **kwargs: Any) -> Any:
+    """``opcore.shared`` on the device: :func:`opcore_gpu_cuda.shared.gpuarray_shared_constructor`,
+    whose module (GPU arrays and types) is imported only when the target names a GPU; for any
+    other target it raises ``TypeError`` at once, so the host constructor takes the value."""
+    from opcore.config import config
+
+    ctx_name = str(config.device) if target is None else str(target)
+    if not ctx_name.startswith(("cuda", "opencl")):
+        raise TypeError(f"device {ctx_name!r} is not a GPU")
+    from opcore_gpu_cuda.shared import gpuarray_shared_constructor
+
+    return gpuarray_shared_constructor(value, name, strict, allow_downcast, borrow,
+                                       broadcastable, target, **kwargs)
+
+
+def lift_to_gpu(fgraph: Any, node: Any) -> list | None:
+    """:func:`opcore_gpu_cuda.rewrites.lift_to_gpu`, imported when a ``gpu`` mode first runs it
+    (the rewrites import the GPU ops: a process that never uses the GPU does not)."""
+    from opcore_gpu_cuda.rewrites import lift_to_gpu as rewrite
+
+    return rewrite(fgraph, node)
+
+
+def cancel_transfers(fgraph: Any, node: Any) -> list | None:
+    """:func:`opcore_gpu_cuda.rewrites.cancel_transfers`, imported at first use."""
+    from opcore_gpu_cuda.rewrites import cancel_transfers as rewrite
+
+    return rewrite(fgraph, node)
 
 
 @hookimpl
 def opcore_register_rewrites(rewrites: Any) -> None:
-    from opcore_gpu_cuda.rewrites import cancel_transfers, lift_to_gpu
-
     # after fusion: a fused group becomes one kernel
     rewrites.declare_phase("gpu_lift", after="fusion")
     rewrites.register("gpu_lift_nodes", lift_to_gpu, "gpu", phase="gpu_lift")
@@ -88,8 +124,7 @@ def opcore_register_rewrites(rewrites: Any) -> None:
                       after=("gpu_lift_nodes",))
 
 
-@hookimpl
-def opcore_register_impls(impls: Any) -> None:
+def _register_impls(impls: Any) -> None:
     from opcore_gpu_cuda import nnet_impls, ops, random_impls
 
     ops.register(impls)
@@ -98,10 +133,15 @@ def opcore_register_impls(impls: Any) -> None:
 
 
 @hookimpl
-def opcore_register_commands(commands: Any) -> None:
-    from opcore_gpu_cuda.info import run_gpu_info
+def opcore_register_impls(impls: Any) -> None:
+    # the GPU rules import the kernels and opcore-nnet's API: only when backend gpu needs them
+    impls.defer("gpu", _register_impls)
 
-    commands.add("gpu-info", "GPU drivers, devices and NVRTC (opcore-gpu-cuda)", run_gpu_info)
+
+@hookimpl
+def opcore_register_commands(commands: Any) -> None:
+    commands.add("gpu-info", "GPU drivers, devices and NVRTC (opcore-gpu-cuda)",
+                 "opcore_gpu_cuda.info:run_gpu_info")
 
 
 @hookimpl

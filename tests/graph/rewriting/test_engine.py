@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -107,15 +108,53 @@ def test_a_failing_rewrite_is_reported_and_skipped_or_raised():
 
     x = T.dvector("x")
     fg = FunctionGraph([x], [T.exp(x)])
-    # the default reports and skips; CI (scripts/test.sh) runs with rewrite_raise=True
-    with config.change_flags(rewrite_raise=False), \
-            pytest.warns(RewriteWarning, match="rewrite 'boom'.*kaput"):
-        rewrite_graph(fg, include=("t",), entries=[Entry("boom", boom, ("t",))])
-    assert fg.outputs[0].owner.op.scalar_op.name == "exp"
-    with config.change_flags(rewrite_raise=True):
-        with pytest.raises(RuntimeError, match="kaput"):
-            rewrite_graph(FunctionGraph([x], [T.exp(x)]), include=("t",),
-                          entries=[Entry("boom", boom, ("t",))])
+    # the default reports and skips; the engine reads no config flag (CI's rewrite_raise=True
+    # reaches it through function, which passes raise_errors)
+    for flag in (False, True):
+        with config.change_flags(rewrite_raise=flag), \
+                pytest.warns(RewriteWarning, match="rewrite 'boom'.*kaput"):
+            rewrite_graph(fg, include=("t",), entries=[Entry("boom", boom, ("t",))])
+        assert fg.outputs[0].owner.op.scalar_op.name == "exp"
+    with pytest.raises(RuntimeError, match="kaput"):
+        rewrite_graph(FunctionGraph([x], [T.exp(x)]), include=("t",),
+                      entries=[Entry("boom", boom, ("t",))], raise_errors=True)
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ({"rewrite_raise": False, "on_opt_error": "warn", "rewrite_trace": False},
+     {"raise_errors": False, "trace": False}),
+    ({"rewrite_raise": True, "on_opt_error": "warn", "rewrite_trace": False},
+     {"raise_errors": True, "trace": False}),
+    ({"rewrite_raise": False, "on_opt_error": "raise", "rewrite_trace": True},
+     {"raise_errors": True, "trace": True}),
+])
+def test_function_and_optdb_hand_the_config_flags_to_the_engine(monkeypatch, flags, expected):
+    import opcore.compile.rewritedb as rewritedb
+
+    function_module = sys.modules["opcore.compile.function"]  # the package binds the function
+
+    seen = []
+
+    def spy(fgraph, **kwargs):
+        seen.append({k: kwargs.get(k) for k in expected})
+        return fgraph
+
+    monkeypatch.setattr(function_module, "rewrite_graph", spy)
+    monkeypatch.setattr(rewritedb, "rewrite_graph", spy)
+    x = T.dvector("x")
+    with config.change_flags(**flags):
+        opcore.function([x], T.exp(x), mode=Mode(linker="py"))
+        rewritedb.optdb.query("+fast_run").optimize(FunctionGraph([x], [T.exp(x)]))
+    assert seen == [expected, expected]
+
+
+def test_the_engine_reads_no_config():
+    import inspect
+
+    import opcore.graph.rewriting.engine as engine
+
+    assert "opcore.config" not in inspect.getsource(engine)
+    assert not hasattr(engine, "config")
 
 
 def test_trace_prints_what_fired(capsys):

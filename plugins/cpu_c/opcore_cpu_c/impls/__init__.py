@@ -15,13 +15,16 @@ is picked up by :func:`register_all` without further wiring.
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import os
 from typing import Any
 
 
 def family_modules() -> list[str]:
-    """The names of this package's op-family modules, sorted (``["basic", "blas", ...]``)."""
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    """The names of this package's op-family modules, sorted (``["basic", "blas", ...]``).
+
+    A directory listing, not :mod:`pkgutil` (whose import costs more than the listing)."""
+    return sorted({name[:-3] for folder in __path__ for name in os.listdir(folder)
+                   if name.endswith(".py") and not name.startswith("_")})
 
 
 def own_c_code(op: Any) -> Any:

@@ -15,6 +15,7 @@ from opcore.config import config
 from opcore.tensor.elemwise import DimShuffle, Elemwise
 
 from opcore_cpu_c.ccode import c_string, ctype, typenum
+from opcore_cpu_c import ufuncloops
 
 
 class ElemwiseC:
@@ -25,7 +26,16 @@ class ElemwiseC:
                                    [v.type.dtype for v in node.outputs], render.C)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (9, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (10, bool(config.openmp), int(config.openmp_elemwise_minsize))
+
+    def c_support_code(self, node: Any = None) -> str:
+        # a loop with exp/tanh/... steps: the blocked kernel calling NumPy's ufunc loops
+        p = ufuncloops.plan(node) if node is not None else None
+        return ufuncloops.kernel(p)[1] if p is not None else ""
+
+    def c_libraries(self, node: Any = None) -> list:
+        p = ufuncloops.plan(node) if node is not None else None
+        return ["sleef"] if p is not None and p.sleef else []
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -73,9 +83,19 @@ class ElemwiseC:
         # others take the fast path only when contiguous and of the output's size
         scalar = [all(v.type.broadcastable) and nd > 0 for v in node.inputs]
         for j, x in enumerate(inputs):
-            L.append(f"const {ctype(ind[j])}* p{j} = (const {ctype(ind[j])}*)PyArray_DATA({x});")
             if not scalar[j]:
                 L.append(f"if (PyArray_SIZE({x}) != n || !PyArray_IS_C_CONTIGUOUS({x})) fast = 0;")
+        plan = ufuncloops.plan(node)
+        if plan is not None:
+            for o, out in enumerate(outputs):
+                L.append(f"if (!PyArray_IS_C_CONTIGUOUS({out})) fast = 0;")
+            L += ufuncloops.driver(plan, ufuncloops.kernel(plan)[0], nd, inputs, outputs, fail,
+                                   int(config.openmp_elemwise_minsize) if config.openmp
+                                   else None)
+            L.append("(void)k;")
+            return "\n".join(L)
+        for j, x in enumerate(inputs):
+            L.append(f"const {ctype(ind[j])}* p{j} = (const {ctype(ind[j])}*)PyArray_DATA({x});")
         for o, out in enumerate(outputs):
             L.append(f"{ctype(outd[o])}* q{o} = ({ctype(outd[o])}*)PyArray_DATA({out});")
         xs = [f"x{j}" for j in range(nin)]
