@@ -407,6 +407,8 @@ _def("clip", 3, _clip, "(({0}) < ({1}) ? ({1}) : (({0}) > ({2}) ? ({2}) : ({0}))
 
 
 _CMP = ("lt", "gt", "le", "ge", "eq", "neq")
+#: ops a fused loop's name spells infix, as Theano's Composite names do
+_INFIX = ("add", "sub", "mul", "true_div", "int_div", "mod", "pow")
 _SIGNED = ("int8", "int16", "int32", "int64")
 _UNSIGNED = ("uint8", "uint16", "uint32", "uint64")
 
@@ -647,6 +649,10 @@ class Composite:
                 parts.append(repr(a[1]))
             else:
                 parts.append(self._expr(a[1], depth + 1))
+        if op.name in _INFIX and len(parts) == 2:  # Theano's names: Composite{((i0 * i1) + i2)}
+            return f"({parts[0]} {op.py_op} {parts[1]})"
+        if op.name == "neg":
+            return f"(-{parts[0]})"
         return f"{op.name}({', '.join(parts)})"
 
     def c_exprs(self, in_names, cast):
