@@ -321,6 +321,22 @@ def measure(row: str, fw: str) -> dict:
         build = time.perf_counter() - t0
         return {"value": median_time(lambda: f(X, y)), "compile": build,
                 "graph_build": t0 - t_start}
+    if row == "rbm":
+        import rbm_cd1
+
+        if fw == "numpy":
+            return {"value": median_time(rbm_cd1.rbm_numpy())}
+        if fw == "jax":
+            step, st, X = rbm_cd1.rbm_jax()
+            state = list(st)
+
+            def run_rbm():
+                c, state[0], state[1] = step(state[0], state[1], X)
+                c.block_until_ready()
+            return {"value": median_time(run_rbm)}
+        lib, T = _symbolic_libs(fw)
+        f, X = rbm_cd1.rbm_symbolic(lib, T, fw)
+        return {"value": median_time(lambda: f(X)), "nodes": len(f.maker.fgraph.apply_nodes)}
     if row == "mlp_build":
         # building the symbolic graph with its gradient (JAX: tracing it), after the import
         if fw == "numpy":
@@ -461,6 +477,8 @@ ROWS = {
     "chain_compile_warm": ("same, warm cache (s)", "warm"),
     "chain_run": ("same, run time per call", None),
     "mlp": ("MLP 784-500-10 float32 train step (batch 600)", None),
+    "rbm": ("RBM 784-500 CD-1 float32 train step (batch 20, tutorial style: scan, RandomStreams)",
+            None),
     "mlp_build": ("MLP graph build with gradient (JAX: trace), after import (s)", None),
     "logreg": ("logistic regression step (400x784 float64)", None),
     "logreg_compile": ("logistic regression compile, cold (s, after import)", "cold"),

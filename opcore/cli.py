@@ -7,6 +7,7 @@ Subcommands come from the ``opcore_register_commands`` hook (the core's own incl
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -117,6 +118,16 @@ def _ops_defining(methods: set[str], host: Any) -> dict[str, list[str]]:
         try:
             host.namespaces.resolve(namespace)
         except Exception:  # a broken plugin namespace is reported by the plugin's own line
+            continue
+    # and the public names of each loaded plugin's package (imported lazily by the packages)
+    for record in host.plugins:
+        if record.status != "loaded" or not record.module or record.name == "core":
+            continue
+        try:
+            package = importlib.import_module(record.module.split(".")[0].split(":")[0])
+            for name in getattr(package, "__all__", ()):
+                getattr(package, name, None)
+        except Exception:  # a broken plugin is reported by its own line
             continue
     out: dict[str, list[str]] = {m: [] for m in methods}
     seen: set[type] = set()

@@ -48,6 +48,8 @@ NPY_DTYPES: frozenset[str] = frozenset(d for d, t in C_TYPES.items() if t.npy is
 
 
 def _row(dtype: object) -> CTypes:
+    if dtype.__class__ is str and dtype in C_TYPES:  # a canonical name (no np.dtype: its .name
+        return C_TYPES[dtype]  # is computed in Python by NumPy 2, microseconds per call)
     name = np.dtype(dtype).name  # type: ignore[call-overload]
     try:
         return C_TYPES[name]
@@ -78,7 +80,8 @@ def ga_ctype(dtype: object) -> str:
 
 def typenum(dtype: object) -> str:
     """The NumPy C type-number macro of ``dtype`` (``'float64'`` -> ``'NPY_FLOAT64'``)."""
-    return "NPY_" + np.dtype(dtype).name.upper()  # type: ignore[call-overload]
+    name = dtype if dtype.__class__ is str and dtype in C_TYPES else np.dtype(dtype).name  # type: ignore[call-overload]
+    return "NPY_" + name.upper()
 
 
 def c_string(s: str) -> str:

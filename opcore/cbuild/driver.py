@@ -8,15 +8,18 @@ switched on by the one flag ``config.openmp`` (``-fopenmp`` on the command line,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import sysconfig
 from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 
+from opcore.cbuild.trust import read_private_json, write_private_json
 from opcore.config import config
 
 __all__ = ["CompileError", "INCLUDE_DIR", "base_flags", "compiler_command", "compiler_ok",
@@ -44,6 +47,13 @@ class CompileError(Exception):
         self.source_path = source_path
 
 
+@lru_cache(maxsize=1)
+def python_include() -> str:
+    """The directory of ``Python.h`` (sysconfig's ``include`` path), computed once per process:
+    ``sysconfig.get_paths()`` expands the build configuration again at every call."""
+    return sysconfig.get_paths()["include"]
+
+
 def compiler_command() -> list[str]:
     """``config.cxx`` split into argv words (``[]`` when C compilation is switched off)."""
     return str(config.cxx or "").split()
@@ -59,16 +69,41 @@ def _compiler_ok(cxx: str) -> tuple[bool, str]:
     inc = np.get_include()
     if not os.path.isfile(os.path.join(inc, "numpy", "arrayobject.h")):
         return False, f"NumPy C headers missing under {inc}"
-    pyinc = sysconfig.get_paths()["include"]
+    pyinc = python_include()
     if not os.path.isfile(os.path.join(pyinc, "Python.h")):
         return False, f"Python.h missing under {pyinc}: install the python3-dev package"
+    memo = _version_memo(cxx, exe)
+    known = read_private_json(memo) if memo else None
+    if isinstance(known, dict) and isinstance(known.get("version"), str):
+        return True, known["version"]  # this very compiler ran before: no process started
     try:
         r = subprocess.run([*cxx.split(), "--version"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"C compiler {cxx!r} does not run: {exc}"
     if r.returncode != 0:
         return False, f"C compiler {cxx!r} --version failed: {r.stderr.strip()[:200]}"
-    return True, r.stdout.splitlines()[0] if r.stdout else cxx
+    line = r.stdout.splitlines()[0] if r.stdout else cxx
+    if memo:
+        write_private_json(memo, {"cxx": cxx, "exe": exe, "version": line})
+    return True, line
+
+
+def _version_memo(cxx: str, exe: str) -> str | None:
+    """Where the outcome of ``cxx --version`` is remembered: a file in the compile cache named by
+    the command, the executable's real path, size and time, and the interpreter (a new or
+    replaced compiler gets a new name, so it is run again).  ``None`` when the cache is not
+    usable."""
+    try:
+        real = os.path.realpath(exe)
+        st = os.stat(real)
+        root = os.path.expanduser(str(config.compiledir or ""))
+    except (OSError, ValueError):
+        return None
+    if not os.path.isabs(root):
+        return None
+    h = hashlib.sha256(repr((cxx, real, st.st_size, st.st_mtime_ns, sys.executable,
+                             np.get_include())).encode("utf-8", "surrogateescape"))
+    return os.path.join(root, "compilers", h.hexdigest()[:20] + ".json")
 
 
 def compiler_ok() -> tuple[bool, str]:
@@ -85,7 +120,7 @@ def base_flags(shared: bool = True) -> list[str]:
     """Flags of every build: position-independent shared object, Python and NumPy includes,
     the shared header directory, and ``-fopenmp`` when :func:`openmp_enabled`."""
     flags = ["-shared", "-fPIC"] if shared else ["-fPIC"]
-    flags += ["-fno-strict-aliasing", "-w", "-I" + sysconfig.get_paths()["include"],
+    flags += ["-fno-strict-aliasing", "-w", "-I" + python_include(),
               "-I" + np.get_include(), "-I" + INCLUDE_DIR]
     if openmp_enabled():
         flags.append("-fopenmp")

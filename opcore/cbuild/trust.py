@@ -14,10 +14,13 @@ See ``docs/cache.md`` for the threat model.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+from typing import Any
 
-__all__ = ["UntrustedCacheError", "check_owned", "check_path", "make_private_dirs"]
+__all__ = ["UntrustedCacheError", "check_owned", "check_path", "make_private_dirs",
+           "read_private_json", "write_private_json"]
 
 
 class UntrustedCacheError(OSError):
@@ -102,3 +105,37 @@ def make_private_dirs(path: str) -> None:
                 raise
             continue  # made by a concurrent process: judged by the checks, not chmod'ed
         os.chmod(p, 0o700)
+
+
+def read_private_json(path: str) -> Any:
+    """The JSON document in ``path`` when the file and its directory pass :func:`check_owned`
+    (ours, not a link, not writable by others), else ``None`` (also when missing or unreadable).
+    For small memos kept in the cache (the entry-point scan, the compiler check)."""
+    try:
+        check_owned(os.path.dirname(path))
+        check_owned(path)
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def write_private_json(path: str, doc: Any) -> None:
+    """Write ``doc`` to ``path`` atomically (a temporary file renamed over it), mode 0600, its
+    directory made 0700 when missing; silently nothing when the directory is not ours or the
+    write fails (a memo is an optimisation, never a reason to fail)."""
+    folder = os.path.dirname(path)
+    try:
+        make_private_dirs(folder)
+        check_owned(folder)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        return

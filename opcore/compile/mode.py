@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Self, Sequence
 
+from typing import TypedDict
+
 from opcore.config import config
 from opcore.plugins import get_host
 
@@ -28,10 +30,17 @@ OPTIMIZERS = {
 }
 
 
-def rewrite_settings() -> dict[str, bool]:
+class RewriteSettings(TypedDict):
+    """The rewrite engine's settings (keyword arguments of ``rewrite_graph``)."""
+
+    trace: bool
+    raise_errors: bool
+
+
+def rewrite_settings() -> RewriteSettings:
     """The rewrite engine's settings from the config flags, read when a function compiles:
     ``trace`` is ``config.rewrite_trace``; ``raise_errors`` is ``config.rewrite_raise`` or
-    Theano's ``config.on_opt_error == 'raise'`` (keyword arguments of ``rewrite_graph``).
+    Theano's ``config.on_opt_error == 'raise'``.
 
     >>> import opcore
     >>> with opcore.config.change_flags(on_opt_error='raise'):

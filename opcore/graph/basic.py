@@ -44,6 +44,12 @@ class Variable(Node):
     #: ``node.inputs[i]`` Variables; ``TensorVariable`` declares it as ``TensorType``.
     type: Any
 
+    if TYPE_CHECKING:
+        # For type checkers only: a variable also carries the attributes of its type's variable
+        # class (``TensorVariable.dtype``, ``.ndim``, ``.T``...) that code reads through plain
+        # ``node.inputs[i]`` / ``inputs`` Variables; they are Any to the checker.
+        def __getattr__(self, name: str) -> Any: ...
+
     def __init__(self, type: Type, owner: Apply | None = None, index: int | None = None,
                  name: str | None = None) -> None:
         self.type = type
@@ -131,6 +137,10 @@ class _Tag:
     values_eq_approx: Callable[..., bool]
     test_value: Any
     is_rng: bool  # on a random stream's state variable
+    if TYPE_CHECKING:  # free-form: any other attribute a module sets (tensor rewrites do)
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     origin: Apply  # on a node a rewrite made: the node the user wrote that it replaces
 
     def copy(self) -> _Tag:

@@ -22,7 +22,6 @@ writable by others, or it is ignored; every error reading or writing it falls ba
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import time
@@ -30,6 +29,7 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
+from opcore.cbuild.trust import read_private_json, write_private_json
 from opcore.config import config
 
 #: Bumped when the file's layout changes.
@@ -114,7 +114,7 @@ def environment_key(group: str) -> tuple[str, float]:
         where = os.path.abspath(entry or os.curdir) if isinstance(entry, str) else repr(entry)
         h.update(where.encode("utf-8", "surrogateescape") + b"\0")
         try:
-            names = sorted(os.listdir(where))
+            names = sorted(n for n in os.listdir(where) if n.endswith(_DIST_SUFFIXES))
         except NotADirectoryError:  # a zip file: its own time covers its content
             st = os.stat(where)
             h.update(f"zip\0{st.st_mtime_ns}\0".encode())
@@ -123,20 +123,17 @@ def environment_key(group: str) -> tuple[str, float]:
         except (OSError, ValueError):
             h.update(b"-\0")
             continue
+        prefix = where + os.sep
         for name in names:
-            if not name.endswith(_DIST_SUFFIXES):
-                continue
-            h.update(name.encode("utf-8", "surrogateescape") + b"\0")
-            info = os.path.join(where, name)
-            for candidate in (os.path.join(info, "entry_points.txt"),
-                              os.path.join(info, "EGG-INFO", "entry_points.txt")):
-                try:
-                    mtime_ns = os.stat(candidate).st_mtime_ns
-                except OSError:
-                    continue
-                h.update(f"{candidate[len(info):]}\0{mtime_ns}\0".encode("utf-8",
-                                                                          "surrogateescape"))
-                youngest = max(youngest, mtime_ns / 1e9)
+            # an egg keeps its metadata in EGG-INFO/; the others directly
+            where_ep = ("/EGG-INFO/entry_points.txt" if name.endswith(".egg")
+                        else "/entry_points.txt")
+            try:
+                mtime_ns = os.stat(prefix + name + where_ep).st_mtime_ns
+            except OSError:
+                mtime_ns = -1
+            h.update(f"{name}\0{mtime_ns}\0".encode("utf-8", "surrogateescape"))
+            youngest = max(youngest, mtime_ns / 1e9)
     return h.hexdigest(), youngest
 
 
@@ -150,46 +147,20 @@ def _cache_file(group: str) -> str:
     return os.path.join(root, "plugins", f"entry-points-{where}.json")
 
 
-def _trusted(path: str) -> bool:
-    """Owned by us, not a symbolic link, not writable by group or others."""
-    st = os.lstat(path)
-    return (hasattr(os, "geteuid") and st.st_uid == os.geteuid() and not st.st_mode & 0o022
-            and not os.path.islink(path))
-
-
 def _read(path: str, key: str) -> Discovery | None:
+    doc = read_private_json(path)
     try:
-        if not _trusted(path) or not _trusted(os.path.dirname(path)):
-            return None
-        with open(path, encoding="utf-8") as fh:
-            doc = json.load(fh)
         if doc.get("format") != FORMAT or doc.get("key") != key:
             return None
         eps = tuple(FoundEntryPoint(str(e["name"]), str(e["value"]), e["distribution"],
                                     e["version"]) for e in doc["entry_points"])
         return Discovery(eps, doc["core_version"], from_cache=True)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def _write(path: str, key: str, found: Discovery) -> None:
-    """Store ``found`` atomically (temporary file + rename); silently nothing when impossible."""
-    doc = {"format": FORMAT, "key": key, "core_version": found.core_version,
-           "entry_points": [{"name": e.name, "value": e.value, "distribution": e.distribution,
-                             "version": e.version} for e in found.entry_points]}
-    folder = os.path.dirname(path)
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if not _trusted(folder):
-            return
-        tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(doc, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        return
+    write_private_json(path, {
+        "format": FORMAT, "key": key, "core_version": found.core_version,
+        "entry_points": [{"name": e.name, "value": e.value, "distribution": e.distribution,
+                          "version": e.version} for e in found.entry_points]})

@@ -525,6 +525,49 @@ def _alarm_free() -> bool:
             and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
 
 
+class _SlowImportWatch:
+    """One daemon thread naming, on stderr, an import still running after
+    :data:`SLOW_IMPORT_SECONDS` (a hung plugin is named, not silent).  Started at the first
+    plugin import of a process and kept: a thread start per plugin cost more than the imports of
+    small plugins."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._current: tuple[str, str, float] | None = None
+        self._thread: threading.Thread | None = None
+
+    def begin(self, name: str, value: str) -> None:
+        with self._cond:
+            self._current = (name, value, time.monotonic() + SLOW_IMPORT_SECONDS)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="opcore-import-watch",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def end(self) -> None:
+        with self._cond:
+            self._current = None
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                current = self._current
+                if current is None:
+                    self._cond.wait()
+                    continue
+                left = current[2] - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                _report_slow(current[0], current[1])
+                self._current = None  # once per import
+
+
+_watch = _SlowImportWatch()
+
+
 def _timed_import(ep: Any, record: PluginRecord) -> Any:
     """``ep.load()``, timed into ``record.import_seconds``; an import still running after
     :data:`SLOW_IMPORT_SECONDS` is reported by name on stderr while it runs (a hung plugin is
@@ -532,8 +575,6 @@ def _timed_import(ep: Any, record: PluginRecord) -> Any:
     trace = _env_flag("OPCORE_PLUGIN_TRACE")
     if trace:
         print(f"opcore: importing plugin {ep.name!r} ({ep.value})", file=sys.stderr, flush=True)
-    watchdog = threading.Timer(SLOW_IMPORT_SECONDS, _report_slow, (ep.name, ep.value))
-    watchdog.daemon = True
     limit = _import_timeout()
     alarm = limit > 0 and _alarm_free()
 
@@ -544,7 +585,7 @@ def _timed_import(ep: Any, record: PluginRecord) -> Any:
     if alarm:
         signal.signal(signal.SIGALRM, expire)
         signal.setitimer(signal.ITIMER_REAL, limit)
-    watchdog.start()
+    _watch.begin(ep.name, ep.value)
     start = time.perf_counter()
     try:
         return ep.load()
@@ -552,7 +593,7 @@ def _timed_import(ep: Any, record: PluginRecord) -> Any:
         if alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        watchdog.cancel()
+        _watch.end()
         record.import_seconds = time.perf_counter() - start
         if trace:
             print(f"opcore: plugin {ep.name!r} imported in {record.import_seconds:.3f} s",

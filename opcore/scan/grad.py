@@ -108,9 +108,15 @@ def scan_grad(op, inputs: list, outputs: list, output_grads: list) -> list:
     new_acc = [b_acc[j] + gs[ns_pos + j] for j in range(len(fns))]
     g_x = [gs[j] for j in range(len(fseqs))]
     body = new_C + new_acc + g_x
+    # the step's forward outputs are read from the forward loop's results rather than recomputed
+    # (an op's gradient often uses its output: tanh's is 1 - tanh(x)**2), as Theano's scan does;
+    # what only computed them then disappears from the backward body
+    saved = [i for i, fo in enumerate(f_outs) if fo.owner is not None]
+    b_fo = [f_outs[i].type(f"out{i}[t]") for i in saved]
+    body = clone_replace(body, {f_outs[i]: b for i, b in zip(saved, b_fo)}, strict=False)
     # non-sequence placeholders back to the outer variables, then hoist what is loop invariant
     body = clone_replace(body, dict(zip(b_ns, nsv)), strict=False)
-    variant = b_x + [b_gS[j] for j in range(len(fstates))] + b_gY + b_sv + b_C + b_acc
+    variant = b_x + [b_gS[j] for j in range(len(fstates))] + b_gY + b_sv + b_fo + b_C + b_acc
     h_outer, h_inner, body = hoist_invariants(variant, body)
 
     # -- outer sequences: the last m forward steps, reversed ---------------------------------------
@@ -138,6 +144,7 @@ def scan_grad(op, inputs: list, outputs: list, output_grads: list) -> list:
         buffers.append(buf)
         for tap in taps:
             bseqs.append(window(buf, mk + tap))
+    bseqs.extend(window(outputs[i]) for i in saved)  # each step's forward outputs
     binits = []
     for k in fstates:
         mk = -info.state_taps[k][0]

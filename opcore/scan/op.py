@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from opcore.compile.io import In
 from opcore.graph.basic import Apply, Variable
 from opcore import tensor as T
 from opcore.compile.function import function
@@ -151,10 +152,18 @@ class Scan(Op):
         return Apply(self, [n_steps] + inputs, outs)
 
     # -- running ------------------------------------------------------------------------------
-    def _compile_inner(self):
-        fn = function(self.inner_inputs, list(self.inner_outputs), mode=inner_mode(self.info.mode),
+    def compile_inner(self, mutable: Sequence[int] = ()):
+        """The inner graph compiled by ``opcore.function`` with the scan's mode (else the mode of
+        the outer function being linked).  ``mutable``: indices of inner inputs the function may
+        overwrite (``In(mutable=True)``); a loop giving it values it owns (a backend's loop over
+        a state whose last value only is kept) lets in-place rewrites update the state."""
+        mut = set(mutable)
+        ins = [In(v, mutable=True) if i in mut else v for i, v in enumerate(self.inner_inputs)]
+        fn = function(ins, list(self.inner_outputs), mode=inner_mode(self.info.mode),
                       on_unused_input="ignore", name=f"{self}.inner")
         return fn
+
+    _compile_inner = compile_inner
 
     def make_py_thunk(self, node: Apply, storage_map: dict):
         fn = self._compile_inner()  # once per outer compile

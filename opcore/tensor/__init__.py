@@ -10,6 +10,8 @@ array(9.)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import importlib
 
 from opcore.config import config  # noqa: F401
@@ -41,6 +43,9 @@ from opcore.tensor.special import *  # noqa: F401,F403,E402
 from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
 from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import ShapeLike, DTypeLike
 _FROM_GRADIENT = ("grad", "Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
 _LAZY_MODULES = ("nlinalg", "slinalg", "fft")  # T.nlinalg, ...: imported on first access
 
@@ -129,7 +134,7 @@ for _p in "bwilfdcz":
 _SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar")
 
 
-def __getattr__(name):
+def __getattr__(name: str | None):
     # Theano's T.grad, T.Rop, ...: opcore.gradient (the layer above tensor) loads on first use
     if name in _FROM_GRADIENT:
         value = getattr(importlib.import_module("opcore.gradient"), name)

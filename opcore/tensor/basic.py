@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numbers
 
 import numpy as np
@@ -15,6 +17,13 @@ from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
 from opcore.graph.null import disconnected_type
 
+if TYPE_CHECKING:
+    from opcore.tensor.hints import ShapeLike, DTypeLike, InputShapes, OutputShapes, TensorLike
+
+#: the bounds of int64 and uint64 (np.iinfo builds a new object at every call)
+_INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2 ** 63), 2 ** 63 - 1, 2 ** 64 - 1
+
+
 def _python_scalar_dtype(x) -> str:
     """The dtype of a constant made from a Python scalar (opcore's literal-dtype policy).
 
@@ -27,9 +36,9 @@ def _python_scalar_dtype(x) -> str:
     if isinstance(x, (bool, np.bool_)):
         return "bool"
     if isinstance(x, numbers.Integral):
-        if np.iinfo("int64").min <= x <= np.iinfo("int64").max:
+        if _INT64_MIN <= x <= _INT64_MAX:
             return "int64"
-        if 0 <= x <= np.iinfo("uint64").max:
+        if 0 <= x <= _UINT64_MAX:
             return "uint64"
         raise OverflowError(f"Python integer {x} is out of bounds for int64 and uint64")
     if isinstance(x, numbers.Real):
@@ -38,7 +47,8 @@ def _python_scalar_dtype(x) -> str:
     return "complex128"
 
 
-def constant(x, name=None, ndim=None, dtype=None) -> TensorConstant:
+def constant(x: TensorLike, name: str | None = None, ndim: int | None = None,
+             dtype: DTypeLike = None) -> TensorConstant:
     """A TensorConstant holding ``x``; Python scalars follow the literal-dtype policy of
     :func:`_python_scalar_dtype` and are weak (they adopt the dtype of typed operands)."""
     weak = False
@@ -59,7 +69,8 @@ def constant(x, name=None, ndim=None, dtype=None) -> TensorConstant:
     return c
 
 
-def as_tensor_variable(x, name=None, ndim=None, dtype=None) -> TensorVariable:
+def as_tensor_variable(x: TensorLike, name: str | None = None, ndim: int | None = None,
+                       dtype: DTypeLike = None) -> TensorVariable:
     """Return ``x`` as a tensor variable: variables pass through, values become constants."""
     if isinstance(x, Variable):
         if isinstance(x.type, TensorType):
@@ -133,33 +144,35 @@ class NotScalarConstantError(ValueError):
 class Cast(Op):
     __props__ = ("dtype",)
 
-    def __init__(self, dtype):
+    def __init__(self, dtype: DTypeLike) -> None:
         self.dtype = np.dtype(dtype).name
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Cast{{{self.dtype}}}"
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         return Apply(self, [x], [TensorType(self.dtype, shape=x.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.asarray(inputs[0]).astype(self.dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x = inputs[0]
         if x.dtype.startswith(("float", "complex")):
             return [cast(gz[0], x.dtype)]
         return [zeros_like(x, dtype=config.floatX)]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
-def cast(x, dtype):
+def cast(x: TensorLike, dtype: DTypeLike) -> TensorVariable:
     """``x`` converted to ``dtype`` (``'floatX'`` means config.floatX)."""
     if dtype == "floatX":
         dtype = config.floatX
@@ -170,7 +183,7 @@ def cast(x, dtype):
     return Cast(dtype)(x)
 
 
-def specify_broadcastable_as(var, ttype):
+def specify_broadcastable_as(var: Variable, ttype) -> TensorVariable:
     if var.type == ttype:
         return var
     return SpecifyShape(ttype.shape)(var)
@@ -182,32 +195,33 @@ class SpecifyShape(Op):
     __props__ = ("shape",)
     view_map = {0: [0]}
 
-    def __init__(self, shape):
+    def __init__(self, shape) -> None:
         self.shape = tuple(shape)
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim != len(self.shape):
             raise TypeError(f"SpecifyShape{self.shape}: {x} has {x.ndim} dimensions")
         shape = [s if s is not None else xs for s, xs in zip(self.shape, x.type.shape)]
         return Apply(self, [x], [TensorType(x.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         (x,) = inputs
         for d, s in enumerate(self.shape):
             if s is not None and x.shape[d] != s:
                 raise ValueError(f"{self}: expected length {s} in dimension {d}, got shape {x.shape}")
         out[0][0] = x
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [tuple(shapes[0][d] if s is None else as_tensor_variable(np.int64(s))
                       for d, s in enumerate(self.shape))]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [gz[0]]
 
 
-def addbroadcast(x, *axes):
+def addbroadcast(x: TensorLike, *axes) -> TensorVariable:
     x = as_tensor_variable(x)
     shape = list(x.type.shape)
     for a in axes:
@@ -215,7 +229,7 @@ def addbroadcast(x, *axes):
     return SpecifyShape(shape)(x)
 
 
-def unbroadcast(x, *axes):
+def unbroadcast(x: TensorLike, *axes) -> TensorVariable:
     x = as_tensor_variable(x)
     if not axes:
         return x
@@ -229,19 +243,20 @@ class Unbroadcast(Op):
     __props__ = ("shape",)
     view_map = {0: [0]}
 
-    def __init__(self, shape):
+    def __init__(self, shape) -> None:
         self.shape = shape
 
     def make_node(self, x):
         return Apply(self, [x], [TensorType(x.dtype, shape=self.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = inputs[0]
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [specify_broadcastable_as(gz[0], inputs[0].type) if gz[0].type.is_super(inputs[0].type)
                 else gz[0]]
 
@@ -252,27 +267,28 @@ class Shape(Op):
 
     __props__ = ()
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         return Apply(self, [x], [TensorType("int64", shape=(x.ndim,))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.asarray(np.shape(inputs[0]), dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(as_tensor_variable(np.int64(node.inputs[0].ndim)),)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         return [disconnected_type()]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is Shape
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(Shape)
 
 
@@ -284,26 +300,27 @@ class Shape_i(Op):
 
     __props__ = ("i",)
 
-    def __init__(self, i):
+    def __init__(self, i) -> None:
         self.i = int(i)
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         if not 0 <= self.i < x.ndim:
             raise ValueError(f"Shape_i{{{self.i}}}: {x} has only {x.ndim} dimensions")
         return Apply(self, [x], [TensorType("int64", shape=())()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.asarray(inputs[0].shape[self.i], dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [()]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         return [disconnected_type()]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
 
 
@@ -311,12 +328,12 @@ class ShapeTuple(tuple):
     """``x.shape``: a symbolic int64 vector that also indexes like a tuple (``x.shape[0]``)."""
 
 
-def shape(x):
+def shape(x: TensorLike) -> TensorVariable:
     x = as_tensor_variable(x)
     return _shape(x)
 
 
-def shape_i(x, i):
+def shape_i(x: TensorLike, i) -> TensorVariable:
     x = as_tensor_variable(x)
     s = x.type.shape[i]
     if s is not None:
@@ -329,7 +346,7 @@ class MakeVector(Op):
 
     __props__ = ("dtype",)
 
-    def __init__(self, dtype="int64"):
+    def __init__(self, dtype: DTypeLike = "int64") -> None:
         self.dtype = dtype
 
     def make_node(self, *inputs):
@@ -340,10 +357,10 @@ class MakeVector(Op):
         inputs = [cast(i, self.dtype) if i.dtype != self.dtype else i for i in inputs]
         return Apply(self, inputs, [TensorType(self.dtype, shape=(len(inputs),))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.asarray(inputs, dtype=self.dtype).reshape(len(inputs))
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(as_tensor_variable(np.int64(len(node.inputs))),)]
 
     def L_op(self, inputs, outputs, gz):
@@ -420,10 +437,11 @@ class Alloc(Op):
             cell[0] = np.empty(shape, dtype=node.outputs[0].type.numpy_dtype)
             cell[0][...] = v
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [tuple(node.inputs[1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         from opcore.tensor.math import sum as _sum
 
         v = inputs[0]
@@ -436,20 +454,20 @@ class Alloc(Op):
             g = _sum(g, axis=tuple(axes), keepdims=True)
         return [g] + [disconnected_type() for _ in inputs[1:]]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True]] + [[False] for _ in node.inputs[1:]]
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is Alloc
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(Alloc)
 
 
 alloc_op = Alloc()
 
 
-def alloc(value, *shape):
+def alloc(value: TensorLike, *shape) -> TensorVariable:
     return alloc_op(value, *shape)
 
 
@@ -467,58 +485,58 @@ def _shape_list(shape):
     return list(shape)
 
 
-def zeros(shape, dtype=None):
+def zeros(shape: ShapeLike, dtype: DTypeLike = None) -> TensorVariable:
     return alloc(constant(np.zeros((), dtype=dtype or config.floatX)), *_shape_list(shape))
 
 
-def ones(shape, dtype=None):
+def ones(shape: ShapeLike, dtype: DTypeLike = None) -> TensorVariable:
     return alloc(constant(np.ones((), dtype=dtype or config.floatX)), *_shape_list(shape))
 
 
-def full(shape, fill_value, dtype=None):
+def full(shape: ShapeLike, fill_value: TensorLike, dtype: DTypeLike = None) -> TensorVariable:
     v = as_tensor_variable(fill_value)
     if dtype is not None:
         v = cast(v, dtype)
     return alloc(v, *_shape_list(shape))
 
 
-def alloc_like(value, template):
+def alloc_like(value: TensorLike, template: TensorLike) -> TensorVariable:
     """``value`` broadcast to the shape of ``template``."""
     template = as_tensor_variable(template)
     value = as_tensor_variable(value)
     return alloc(value, *[shape_i(template, d) for d in range(template.ndim)])
 
 
-def fill(model, value):
+def fill(model: TensorLike, value: TensorLike) -> TensorVariable:
     return alloc_like(value, model)
 
 
 second = fill
 
 
-def zeros_like(x, dtype=None):
+def zeros_like(x: TensorLike, dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     return alloc_like(constant(np.zeros((), dtype=dtype or x.dtype)), x)
 
 
-def ones_like(x, dtype=None):
+def ones_like(x: TensorLike, dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     return alloc_like(constant(np.ones((), dtype=dtype or x.dtype)), x)
 
 
-def full_like(x, fill_value, dtype=None):
+def full_like(x: TensorLike, fill_value: TensorLike, dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     return alloc_like(constant(np.asarray(fill_value, dtype=dtype or x.dtype)), x)
 
 
-def empty(shape, dtype=None):
+def empty(shape: ShapeLike, dtype: DTypeLike = None) -> TensorVariable:
     return zeros(shape, dtype)
 
 
 class ARange(Op):
     __props__ = ("dtype",)
 
-    def __init__(self, dtype):
+    def __init__(self, dtype: DTypeLike) -> None:
         self.dtype = dtype
 
     def make_node(self, start, stop, step):
@@ -528,7 +546,7 @@ class ARange(Op):
                 raise TypeError(f"arange: {v} must be a scalar")
         return Apply(self, ins, [TensorType(self.dtype, shape=(None,))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         start, stop, step = (np.asarray(v).item() for v in inputs)
         out[0][0] = np.arange(start, stop, step, dtype=self.dtype)
 
@@ -539,11 +557,12 @@ class ARange(Op):
         n = M.ceil(M.true_div(stop - start, step))
         return [(cast(M.maximum(n, 0), "int64"),)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [zeros_like(i, config.floatX) for i in inputs]
 
 
-def arange(start, stop=None, step=1, dtype=None):
+def arange(start, stop=None, step=1, dtype: DTypeLike = None) -> TensorVariable:
     if stop is None:
         start, stop = 0, start
     ins = [as_tensor_variable(v) for v in (start, stop, step)]
@@ -554,7 +573,7 @@ def arange(start, stop=None, step=1, dtype=None):
     return ARange(dtype)(*ins)
 
 
-def tensor_copy(x):
+def tensor_copy(x: TensorLike) -> TensorVariable:
     return Elemwise(S.identity)(x)
 
 

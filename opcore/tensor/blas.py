@@ -9,6 +9,8 @@ included).  The rewrites in ``opcore.tensor.rewriting.blas`` introduce them.
 
 from __future__ import annotations
 
+from typing import Any, TYPE_CHECKING
+
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -16,6 +18,10 @@ from opcore.graph.op import Op
 from opcore.scalar.basic import upcast
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
 
 
 def _combine(b, z, a, product, dt):
@@ -53,7 +59,7 @@ class Gemm(Op):
             raise TypeError(f"Gemm: z ({z.type}) must have the result dtype {dt}")
         return Apply(self, [z, a, x, y, b], [TensorType(z.dtype, shape=z.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         z, a, x, y, b = inputs
         if x.shape[1] != y.shape[0] or z.shape != (x.shape[0], y.shape[1]):
             raise ValueError(f"Gemm: shapes z{z.shape}, x{x.shape}, y{y.shape} do not match")
@@ -61,7 +67,7 @@ class Gemm(Op):
         x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
         out[0][0] = _combine(b, z, a, np.dot(x, y), dt)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
     def L_op(self, inputs, outputs, gz):
@@ -88,7 +94,7 @@ class Gemv(Op):
             raise TypeError(f"Gemv: y ({y.type}) must have the result dtype {dt}")
         return Apply(self, [y, a, A, x, b], [TensorType(y.dtype, shape=y.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         y, a, A, x, b = inputs
         if A.shape[1] != x.shape[0] or y.shape != (A.shape[0],):
             raise ValueError(f"Gemv: shapes y{y.shape}, A{A.shape}, x{x.shape} do not match")
@@ -96,7 +102,7 @@ class Gemv(Op):
         A, x = A.astype(dt, copy=False), x.astype(dt, copy=False)
         out[0][0] = _combine(b, y, a, np.dot(A, x), dt)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
     def L_op(self, inputs, outputs, gz):
@@ -123,7 +129,7 @@ class Ger(Op):
             raise TypeError(f"Ger: A ({A.type}) must have the result dtype {dt}")
         return Apply(self, [A, a, x, y], [TensorType(A.dtype, shape=A.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         A, a, x, y = inputs
         if A.shape != (x.shape[0], y.shape[0]):
             raise ValueError(f"Ger: shapes A{A.shape}, x{x.shape}, y{y.shape} do not match")
@@ -131,10 +137,11 @@ class Ger(Op):
         x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
         out[0][0] = _combine(1, A, a, np.outer(x, y), dt)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         from opcore.tensor.math import dot, outer, sum as tsum
 
         A, a, x, y = inputs

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -9,6 +11,11 @@ from opcore.graph.null import grad_not_implemented
 from opcore.graph.op import Op
 from opcore.scalar.basic import Composite, ScalarOp
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 
 def _T():
@@ -28,7 +35,7 @@ class Elemwise(Op):
 
     __props__ = ("scalar_op", "inplace_pattern")
 
-    def __init__(self, scalar_op, inplace_pattern=None, name=None):
+    def __init__(self, scalar_op, inplace_pattern=None, name: str | None = None) -> None:
         self.scalar_op = scalar_op
         self.inplace_pattern = tuple(sorted((inplace_pattern or {}).items()))
         self.destroy_map = {o: [i] for o, i in self.inplace_pattern}
@@ -42,11 +49,11 @@ class Elemwise(Op):
         state.pop("nfunc", None)
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]):
         self.__dict__.update(state)
         self.nfunc = getattr(self.scalar_op, "numpy", None)
 
-    def __str__(self):
+    def __str__(self) -> str:
         # Theano's spelling: Elemwise{add,no_inplace} as built by the user, Elemwise{add}[(0, 0)]
         # once a rewrite makes it in-place, Elemwise{Composite{...}} for fused loops
         if self.name:
@@ -98,7 +105,7 @@ class Elemwise(Op):
                 raise TypeError(f"{self}: cannot work in place on input {i} ({padded[i].type})")
         return Apply(self, padded, [TensorType(dt, shape=shape)() for dt in out_dtypes])
 
-    def make_py_thunk(self, node, storage_map):
+    def make_py_thunk(self, node: Apply, storage_map):
         """A specialised thunk: the common one- and two-input ufunc cases skip ``perform``'s
         generic checks (this path sets the Python VM's per-call overhead)."""
         so = self.scalar_op
@@ -131,7 +138,7 @@ class Elemwise(Op):
                 out[0] = r
         return thunk
 
-    def perform(self, node, inputs, output_storage):
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         shape = _check_broadcast(self, node, inputs)
         so = self.scalar_op
         if isinstance(so, Composite):
@@ -173,7 +180,7 @@ class Elemwise(Op):
             inp[...] = output_storage[o][0]
             output_storage[o][0] = inp
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         T = _T()
         out = []
         for d in range(node.outputs[0].ndim):
@@ -181,7 +188,8 @@ class Elemwise(Op):
             out.append(cand[0] if cand else T.as_tensor_variable(np.int64(1)))
         return [tuple(out)] * len(node.outputs)
 
-    def L_op(self, inputs, outputs, output_grads):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]
+            ) -> list[Variable]:
         T = _T()
         so = self.scalar_op
         if isinstance(so, Composite):
@@ -205,7 +213,8 @@ class Elemwise(Op):
             res.append(g)
         return res
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         T = _T()
         out = self(*inputs)
         total = None
@@ -332,7 +341,7 @@ class DimShuffle(Op):
     __props__ = ("input_broadcastable", "new_order", "inplace")
     view_map = {0: [0]}
 
-    def __init__(self, input_broadcastable, new_order, inplace=True):
+    def __init__(self, input_broadcastable, new_order, inplace: bool = True) -> None:
         self.input_broadcastable = tuple(input_broadcastable)
         self.new_order = tuple(new_order)
         self.inplace = inplace
@@ -352,7 +361,7 @@ class DimShuffle(Op):
         self.shuffle = kept
         self.augment = [i for i, d in enumerate(self.new_order) if d == "x"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         # Theano's spelling: a view is InplaceDimShuffle{1,0}, a copy DimShuffle{x,0}
         kind = "InplaceDimShuffle" if self.inplace else "DimShuffle"
         return f"{kind}{{{','.join(map(str, self.new_order))}}}"
@@ -367,7 +376,7 @@ class DimShuffle(Op):
         shape = [1 if d == "x" else x.type.shape[d] for d in self.new_order]
         return Apply(self, [x], [TensorType(x.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, output_storage):
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         (x,) = inputs
         for d in self.drop:
             if x.shape[d] != 1:
@@ -377,7 +386,7 @@ class DimShuffle(Op):
             self.drop or self.augment) else res
         output_storage[0][0] = res
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         T = _T()
         (s,) = shapes
         return [tuple(T.as_tensor_variable(np.int64(1)) if d == "x" else s[d] for d in self.new_order)]
@@ -407,7 +416,8 @@ class DimShuffle(Op):
             out = T.cast(out, x.dtype)
         return [out]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         return [self(eval_points[0])]
@@ -445,11 +455,11 @@ class CAReduce(Op):
         self.acc_dtype = acc_dtype
         self.name = kind.capitalize() if kind != "sum" else "Sum"
 
-    def __str__(self):
+    def __str__(self) -> str:
         ax = "" if self.axis is None else f"{{axis={list(self.axis)}}}"
         return f"{self.name}{ax}"
 
-    def node_str(self, node):
+    def node_str(self, node: Apply):
         """Theano's names, which show the accumulator: ``Sum{axis=[0], acc_dtype=float64}``,
         ``Prod{acc_dtype=int64}``; ``All{0, 1}``/``Any`` list the axes only."""
         if self.kind in ("sum", "prod"):
@@ -499,7 +509,7 @@ class CAReduce(Op):
             r = fn(x, axis=self.axis)
         output_storage[0][0] = np.asarray(r, dtype=out_dt)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         (s,) = shapes
         axes = range(len(s)) if self.axis is None else self.axis
         return [tuple(v for d, v in enumerate(s) if d not in axes)]
@@ -516,7 +526,8 @@ class CAReduce(Op):
                 j += 1
         return DimShuffle(g.broadcastable, pattern)(g)
 
-    def L_op(self, inputs, outputs, output_grads):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]
+            ) -> list[Variable]:
         T = _T()
         (x,) = inputs
         (gz,) = output_grads
@@ -537,7 +548,8 @@ class CAReduce(Op):
             g = T.cast(g, x.dtype)
         return [g]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         if self.kind == "sum":

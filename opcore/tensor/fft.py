@@ -9,7 +9,7 @@ root) or ``'no_norm'`` (neither).  Computed with ``numpy.fft.rfftn`` / ``irfftn`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,11 @@ from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.math import prod, sqrt
 from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -58,7 +63,7 @@ class RFFTOp(Op):
         s = _sizes(self, a.shape[1:] if s is None else s)
         return Apply(self, [a, s], [TensorType(_float(a.dtype), shape=(None,) * (a.ndim + 1))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a, s = inputs
         spec = np.fft.rfftn(a, s=tuple(int(v) for v in s), axes=tuple(range(1, a.ndim)))
         res = np.empty(spec.shape + (2,), dtype=node.outputs[0].dtype)
@@ -70,10 +75,11 @@ class RFFTOp(Op):
         dims = [shapes[0][0]] + [s[i] for i in range(a.ndim - 2)]
         return [tuple(dims) + (s[-1] // 2 + 1, 2)]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         s = inputs[1]
         return [irfft_op(_halved(gz[0], s, 0.5), s), disconnected_type()]
 
@@ -98,7 +104,7 @@ class IRFFTOp(Op):
         s = _sizes(self, s)
         return Apply(self, [a, s], [TensorType(_float(a.dtype), shape=(None,) * (a.ndim - 1))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a, s = inputs
         if a.shape[-1] != 2:
             raise ValueError(f"{self}: the last axis must hold (real, imaginary), got length "
@@ -111,10 +117,11 @@ class IRFFTOp(Op):
         a, s = node.inputs
         return [(shapes[0][0],) + tuple(s[i] for i in range(a.ndim - 2))]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         s = inputs[1]
         return [_halved(rfft_op(gz[0], s), s, 2.0), disconnected_type()]
 
@@ -127,7 +134,7 @@ def _check_norm(norm: Any) -> None:
         raise ValueError(f"fft: norm must be None, 'ortho' or 'no_norm', got {norm!r}")
 
 
-def rfft(inp: Any, norm: str | None = None):
+def rfft(inp: Any, norm: str | None = None) -> TensorVariable:
     """Real FFT of each batch entry of ``inp`` ``(m, ..., n)``: ``(m, ..., n//2+1, 2)``.
 
     >>> import opcore.tensor as T, numpy as np
@@ -144,7 +151,7 @@ def rfft(inp: Any, norm: str | None = None):
     return out
 
 
-def irfft(inp: Any, norm: str | None = None, is_odd: bool = False):
+def irfft(inp: Any, norm: str | None = None, is_odd: bool = False) -> TensorVariable:
     """Inverse of :func:`rfft`: ``(m, ..., n//2+1, 2)`` -> ``(m, ..., n)``; ``is_odd`` says
     whether ``n`` is odd (the spectrum alone cannot tell)."""
     _check_norm(norm)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,10 @@ from opcore.tensor.math import minimum, switch
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import flatten
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -53,7 +57,7 @@ class ToOneHot(Op):
             nc = None
         return Apply(self, [y, nb_class], [TensorType(self.dtype, shape=(y.type.shape[0], nc))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         y, nc = inputs
         nc = int(nc)
         if y.size and (y.min() < 0 or y.max() >= nc):
@@ -63,14 +67,15 @@ class ToOneHot(Op):
         res[np.arange(y.shape[0]), y] = 1
         out[0][0] = res
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][0], node.inputs[1].astype("int64"))]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [_int_zeros(inputs[0]), grad_undefined_for(self, 1, inputs[1], "integer")]
 
 
-def to_one_hot(y: Any, nb_class: Any, dtype: str | None = None):
+def to_one_hot(y: Any, nb_class: Any, dtype: str | None = None) -> TensorVariable:
     """One-hot encoding of the integer vector ``y``: a ``(len(y), nb_class)`` matrix.
 
     >>> import opcore.tensor as T, numpy as np
@@ -112,10 +117,11 @@ class UnravelIndex(Op):
         for cell, r in zip(out, res):
             cell[0] = np.array(r, dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]] * len(node.outputs)
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [_int_zeros(inputs[0]), _int_zeros(inputs[1])]
 
 
@@ -164,14 +170,16 @@ class RavelMultiIndex(Op):
                                                     mode=self.mode, order=self.order),
                                dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [_int_zeros(i) for i in inputs]
 
 
-def ravel_multi_index(multi_index: Any, dims: Any, mode: str = "raise", order: str = "C"):
+def ravel_multi_index(multi_index: Any, dims: Any, mode: str = "raise", order: str = "C"
+                     ) -> TensorVariable:
     """Flat int64 indices of the coordinate arrays ``multi_index`` in an array of shape
     ``dims`` (``numpy.ravel_multi_index``)."""
     if not isinstance(multi_index, (tuple, list)):
@@ -206,7 +214,7 @@ class FillDiagonal(Op):
             raise TypeError(f"{self}: {a} must have at least 2 dimensions, got {a.ndim}")
         return Apply(self, [a, _check_fill_value(self, a, val)], [a.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a = inputs[0].copy()
         if a.ndim == 2:
             # rectangular matrices: the diagonal of length min(rows, cols), never wrapped
@@ -215,10 +223,11 @@ class FillDiagonal(Op):
             np.fill_diagonal(a, inputs[1])
         out[0][0] = a
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         a, val = inputs
         g = gz[0]
         if a.ndim != 2:
@@ -231,7 +240,7 @@ class FillDiagonal(Op):
 fill_diagonal_ = FillDiagonal()
 
 
-def fill_diagonal(a: Any, val: Any):
+def fill_diagonal(a: Any, val: Any) -> TensorVariable:
     """Copy of ``a`` with ``a[i, i, ..., i] = val`` (Theano's ``fill_diagonal``)."""
     return fill_diagonal_(a, val)
 
@@ -250,7 +259,7 @@ class FillDiagonalOffset(Op):
             raise TypeError(f"{self}: offset {offset} must be an integer scalar")
         return Apply(self, [a, _check_fill_value(self, a, val), offset], [a.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a = inputs[0].copy()
         val, offset = inputs[1], int(inputs[2])
         h, w = a.shape
@@ -262,7 +271,7 @@ class FillDiagonalOffset(Op):
             a.flat[start:start + (w + 1) * steps:w + 1] = val
         out[0][0] = a
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
     def L_op(self, inputs, outputs, gz):
@@ -281,7 +290,7 @@ class FillDiagonalOffset(Op):
 fill_diagonal_offset_ = FillDiagonalOffset()
 
 
-def fill_diagonal_offset(a: Any, val: Any, offset: Any):
+def fill_diagonal_offset(a: Any, val: Any, offset: Any) -> TensorVariable:
     """Copy of the matrix ``a`` with the diagonal ``offset`` (> 0 above the main one) set to
     ``val`` (Theano's ``fill_diagonal_offset``; tall matrices are not wrapped)."""
     return fill_diagonal_offset_(a, val, offset)

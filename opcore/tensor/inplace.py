@@ -26,7 +26,7 @@ def _make_inplace(name: str, plain: Elemwise):
 
     fn.__name__ = fn.__qualname__ = f"{name}_inplace"
     fn.__doc__ = f"Elementwise {name}, written into the first input (Theano's {name}_inplace)."
-    fn.op = op
+    fn.op = op  # type: ignore[attr-defined]  # Theano code reads T.inplace.f.op
     return fn
 
 

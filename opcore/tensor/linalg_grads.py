@@ -9,7 +9,7 @@ Walter & Lehmann (2018) for the QR, both as PyTensor implements them.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from opcore.graph.basic import Apply
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
 
 
 def _safe_gap(t: np.ndarray, eps: float = 1e-8) -> np.ndarray:
@@ -29,11 +32,12 @@ class SVDGrad(Op):
 
     __props__ = ()
 
-    def make_node(self, a, u, s, vt, gu, gs, gvt) -> Apply:
+    def make_node(self, a: TensorLike, u: TensorLike, s: TensorLike, vt: TensorLike, gu: TensorLike,
+                  gs: TensorLike, gvt: TensorLike) -> Apply:
         ins = [as_tensor_variable(v) for v in (a, u, s, vt, gu, gs, gvt)]
         return Apply(self, ins, [TensorType(ins[0].dtype, shape=ins[0].type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a, u, s, vt, gu, gs, gvt = (np.asarray(v, dtype="float64") for v in inputs)
         m, n = a.shape
         k = min(m, n)
@@ -49,7 +53,7 @@ class SVDGrad(Op):
             res = res + (np.eye(m) - u @ u.T) @ (gu / s[None, :]) @ vt
         out[0][0] = res.astype(node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
 
@@ -68,11 +72,12 @@ class QRGrad(Op):
 
     __props__ = ()
 
-    def make_node(self, a, q, r, gq, gr) -> Apply:
+    def make_node(self, a: TensorLike, q: TensorLike, r: TensorLike, gq: TensorLike, gr: TensorLike
+                 ) -> Apply:
         ins = [as_tensor_variable(v) for v in (a, q, r, gq, gr)]
         return Apply(self, ins, [TensorType(ins[0].dtype, shape=ins[0].type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a, q, r, gq, gr = (np.asarray(v, dtype="float64") for v in inputs)
         m, n = a.shape
         if m >= n:
@@ -85,7 +90,7 @@ class QRGrad(Op):
             res = np.hstack([gx, q @ gv])
         out[0][0] = res.astype(node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
 

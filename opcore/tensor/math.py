@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import builtins
 
 import numpy as np
@@ -14,6 +16,11 @@ from opcore.tensor.basic import as_tensor_variable, cast, constant, shape_i
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise, restore_reduced_dims
 from opcore.tensor.type import TensorType
 from opcore.tensor.basic import specify_broadcastable_as, zeros_like
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 # -- elementwise ----------------------------------------------------------------------------
 ELEMWISE: dict[str, Elemwise] = {}
@@ -110,12 +117,12 @@ jv = _make("jv")
 iv = _make("iv")
 
 
-def gammau(k, x):
+def gammau(k: int, x: TensorLike) -> TensorVariable:
     """Upper incomplete gamma function (not regularized): ``gammaincc(k, x) * gamma(k)``."""
     return gammaincc(k, x) * gamma(k)
 
 
-def gammal(k, x):
+def gammal(k: int, x: TensorLike) -> TensorVariable:
     """Lower incomplete gamma function (not regularized): ``gammainc(k, x) * gamma(k)``."""
     return gammainc(k, x) * gamma(k)
 floor = _make("floor")
@@ -150,7 +157,7 @@ round = round_half_to_even
 exponential = exp
 
 
-def switch(cond, ift, iff):
+def switch(cond: TensorLike, ift: TensorLike, iff: TensorLike) -> TensorVariable:
     """``where``: elementwise choice; both branches are computed (see ifelse for lazy)."""
     return _switch(cond, ift, iff)
 
@@ -158,11 +165,11 @@ def switch(cond, ift, iff):
 where = switch
 
 
-def clip(x, min, max):
+def clip(x: TensorLike, min, max) -> TensorVariable:
     return _clip(x, min, max)
 
 
-def iround(x):
+def iround(x: TensorLike) -> TensorVariable:
     return cast(round(x), "int64")
 
 
@@ -173,22 +180,23 @@ angle = _make("angle")
 complex = _make("complex")
 
 
-def real(x):
+def real(x: TensorLike) -> TensorVariable:
     """The real part (``x`` itself for a real tensor; float32/float64 for complex64/128)."""
     x = as_tensor_variable(x)
     return _real(x) if x.dtype.startswith("complex") else x
 
 
-def complex_from_polar(abs, angle):  # noqa: A002  (Theano's argument names)
+def complex_from_polar(abs, angle) -> TensorVariable:  # noqa: A002  (Theano's argument names)
     """``abs * exp(1j * angle)`` as a complex tensor."""
     return complex(abs * cos(angle), abs * sin(angle))
 
 
-def isclose(a, b, rtol=1e-5, atol=1e-8):
+def isclose(a: TensorLike, b: TensorLike, rtol: float = 1e-5, atol: float = 1e-8) -> TensorVariable:
     return le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))
 
 
-def allclose(a, b, rtol=1e-5, atol=1e-8):
+def allclose(a: TensorLike, b: TensorLike, rtol: float = 1e-5, atol: float = 1e-8
+            ) -> TensorVariable:
     return all(isclose(a, b, rtol, atol))
 
 
@@ -231,29 +239,31 @@ def _sum_dtype(x):
     return x.dtype
 
 
-def sum(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+def sum(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False,
+        acc_dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     return _reduce("sum", x, axis, keepdims, dtype or _sum_dtype(x), acc_dtype)
 
 
-def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
+def prod(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False,
+         acc_dtype: DTypeLike = None, no_zeros_in_input=False) -> TensorVariable:
     x = as_tensor_variable(x)
     return _reduce("prod", x, axis, keepdims, dtype or _sum_dtype(x), acc_dtype)
 
 
-def max(x, axis=None, keepdims=False):
+def max(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     return _reduce("max", x, axis, keepdims)
 
 
-def min(x, axis=None, keepdims=False):
+def min(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     return _reduce("min", x, axis, keepdims)
 
 
-def all(x, axis=None, keepdims=False):
+def all(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     return _reduce("all", x, axis, keepdims)
 
 
-def any(x, axis=None, keepdims=False):
+def any(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     return _reduce("any", x, axis, keepdims)
 
 
@@ -267,7 +277,8 @@ def _count(x, axis):
     return n if n is not None else constant(np.int64(1))
 
 
-def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+def mean(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False,
+         acc_dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     out_dt = dtype or (x.dtype if x.dtype.startswith(("float", "complex")) else "float64")
@@ -279,7 +290,8 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     return r if work_dt == out_dt else cast(r, out_dt)
 
 
-def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
+def var(x: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False,
+        corrected: bool = False) -> TensorVariable:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     m = mean(x, ax, keepdims=True)
@@ -291,7 +303,8 @@ def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
     return true_div(sum(mul(d, d), ax, keepdims=keepdims), sub(n, ddof) if ddof else n)
 
 
-def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
+def std(x: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False,
+        corrected: bool = False) -> TensorVariable:
     return sqrt(var(x, axis, ddof, keepdims, corrected))
 
 
@@ -300,14 +313,14 @@ class Argmax(Op):
 
     __props__ = ("axis", "kind")
 
-    def __init__(self, axis, kind="max"):
+    def __init__(self, axis: Axis, kind="max") -> None:
         self.axis = axis
         self.kind = kind
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Arg{self.kind}{{axis={self.axis}}}"
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         shape = () if self.axis is None else [s for d, s in enumerate(x.type.shape) if d != self.axis]
         return Apply(self, [x], [TensorType("int64", shape=shape)()])
@@ -319,17 +332,18 @@ class Argmax(Op):
         fn = np.argmax if self.kind == "max" else np.argmin
         out[0][0] = np.asarray(fn(x, axis=self.axis), dtype="int64")
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         if self.axis is None:
             return [()]
         return [tuple(s for d, s in enumerate(shapes[0]) if d != self.axis)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         return [zeros_like(inputs[0])]
 
 
-def argmax(x, axis=None, keepdims=False):
+def argmax(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     if ax is not None and len(ax) > 1:
@@ -339,7 +353,7 @@ def argmax(x, axis=None, keepdims=False):
     return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
-def argmin(x, axis=None, keepdims=False):
+def argmin(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     if ax is not None and len(ax) > 1:
@@ -349,7 +363,7 @@ def argmin(x, axis=None, keepdims=False):
     return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
-def max_and_argmax(x, axis=None):
+def max_and_argmax(x: TensorLike, axis: Axis = None):
     return max(x, axis), argmax(x, axis)
 
 
@@ -358,31 +372,32 @@ class Nonzero(Op):
 
     __props__ = ()
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim == 0:
             raise ValueError("nonzero: the input must have at least one dimension")
         return Apply(self, [x], [TensorType("int64", shape=(None,))() for _ in range(x.ndim)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         for cell, idx in zip(out, np.nonzero(inputs[0])):
             cell[0] = idx.astype("int64")
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         return [zeros_like(inputs[0], dtype=config.floatX)]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False] * len(node.outputs)]
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is Nonzero
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(Nonzero)
 
 
-def nonzero(x, return_matrix=False):
+def nonzero(x: TensorLike, return_matrix=False):
     """The indices of the non-zero entries of ``x``, one vector per dimension."""
     outs = Nonzero()(x)
     outs = outs if isinstance(outs, list) else [outs]
@@ -396,7 +411,7 @@ def nonzero_values_indices(mask):
     return list(nonzero(mask))
 
 
-def nonzero_values(x):
+def nonzero_values(x: TensorLike) -> TensorVariable:
     x = as_tensor_variable(x)
     from opcore.tensor.shape import flatten
     from opcore.tensor.subtensor import subtensor_getitem
@@ -411,7 +426,7 @@ class Dot(Op):
 
     __props__ = ()
 
-    def make_node(self, x, y):
+    def make_node(self, x: TensorLike, y: TensorLike) -> Apply:
         x, y = as_tensor_variable(x), as_tensor_variable(y)
         if x.ndim not in (1, 2) or y.ndim not in (1, 2):
             raise TypeError(f"Dot: inputs must be 1-d or 2-d, got {x.type} and {y.type}")
@@ -424,14 +439,14 @@ class Dot(Op):
         shape = [None if s == 1 else s for s in shape] if False else shape
         return Apply(self, [x, y], [TensorType(dt, shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, y = inputs
         if x.shape[-1] != y.shape[0]:
             raise ValueError(f"Dot: shapes {x.shape} and {y.shape} are not aligned "
                              f"({x.shape[-1]} != {y.shape[0]})")
         out[0][0] = np.asarray(np.dot(x, y), dtype=node.outputs[0].type.numpy_dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         sx, sy = shapes
         return [tuple(sx[:-1]) + tuple(sy[1:])]
 
@@ -454,7 +469,8 @@ class Dot(Op):
             out.append(cast(gv, v.dtype) if gv.dtype != v.dtype and v.dtype.startswith("float") else gv)
         return out
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         x, y = inputs
         ex, ey = eval_points
         terms = []
@@ -466,17 +482,17 @@ class Dot(Op):
             return [None]
         return [terms[0] if len(terms) == 1 else terms[0] + terms[1]]
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is Dot
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(Dot)
 
 
 _dot = Dot()
 
 
-def dot(a, b):
+def dot(a: TensorLike, b: TensorLike) -> TensorVariable:
     """``numpy.dot`` semantics for any ranks (scalars multiply; n-d uses tensordot)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if a.ndim == 0 or b.ndim == 0:
@@ -486,7 +502,7 @@ def dot(a, b):
     return tensordot(a, b, [[a.ndim - 1], [builtins.max(0, b.ndim - 2)]])
 
 
-def matmul(a, b):
+def matmul(a: TensorLike, b: TensorLike) -> TensorVariable:
     return dot(a, b)
 
 
@@ -503,7 +519,7 @@ def outer(x, y):
     return mul(x.dimshuffle(0, "x"), y.dimshuffle("x", 0))
 
 
-def tensordot(a, b, axes=2):
+def tensordot(a: TensorLike, b: TensorLike, axes=2):
     """``numpy.tensordot`` built from transpose, reshape and a 2-d dot."""
     from opcore.tensor.shape import reshape
 
@@ -518,7 +534,7 @@ def tensordot(a, b, axes=2):
     free_b = [d for d in range(b.ndim) if d not in ax_b]
     at = a.dimshuffle(*(free_a + ax_a))
     bt = b.dimshuffle(*(ax_b + free_b))
-    k = None
+    k: TensorVariable | int | None = None
     for d in ax_a:
         s = shape_i(a, d)
         k = s if k is None else k * s
@@ -538,7 +554,7 @@ def tensordot(a, b, axes=2):
     return reshape(r, out_shape, ndim=len(out_shape))
 
 
-def batched_dot(a, b):
+def batched_dot(a: TensorLike, b: TensorLike) -> TensorVariable:
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     return sum(mul(a.dimshuffle(0, 1, 2, "x"), b.dimshuffle(0, "x", 1, 2)), axis=2)
 

@@ -11,7 +11,7 @@ inputs give float64 as NumPy does (Theano kept the input dtype and failed at run
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,11 @@ from opcore.tensor.math import dot, max as tmax, min as tmin, minimum, neq, oute
 from opcore.tensor.linalg_grads import QRGrad, SVDGrad
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 
 def _float_dtype(dtype: str) -> str:
@@ -59,18 +64,20 @@ class MatrixInverse(Op):
         x = _as_matrix(self, x, square=True)
         return Apply(self, [x], [_mat(_float_dtype(x.dtype), *x.type.shape)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         _check_square(self, inputs[0])
         out[0][0] = np.linalg.inv(inputs[0]).astype(node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         xi = outputs[0]
         return [-matrix_dot(xi.T, gz[0], xi.T)]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         xi = self(inputs[0])
@@ -96,14 +103,15 @@ class MatrixPinv(Op):
         m, n = x.type.shape
         return Apply(self, [x], [_mat(_float_dtype(x.dtype), n, m)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.linalg.pinv(inputs[0], hermitian=self.hermitian).astype(
             node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0][::-1]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         (x,), (z,), (g,) = inputs, outputs, gz
         xz = dot(x, z)
         zx = dot(z, x)
@@ -113,7 +121,7 @@ class MatrixPinv(Op):
         return [res]
 
 
-def pinv(x: Any, hermitian: bool = False):
+def pinv(x: Any, hermitian: bool = False) -> TensorVariable:
     """Moore-Penrose pseudo-inverse of the matrix ``x`` (``numpy.linalg.pinv``)."""
     return MatrixPinv(hermitian)(x)
 
@@ -127,11 +135,11 @@ class Det(Op):
         x = _as_matrix(self, x, square=True)
         return Apply(self, [x], [TensorType(_float_dtype(x.dtype), shape=())()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         _check_square(self, inputs[0])
         out[0][0] = np.asarray(np.linalg.det(inputs[0]), dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [()]
 
     def L_op(self, inputs, outputs, gz):
@@ -153,17 +161,18 @@ class Eig(Op):
         n = x.type.shape[0]
         return Apply(self, [x], [TensorType(dt, shape=(n,))(), _mat(dt, n, n)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         _check_square(self, inputs[0])
         w, v = np.linalg.eig(inputs[0])
         out[0][0] = w.astype(node.outputs[0].dtype)
         out[1][0] = v.astype(node.outputs[1].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         n = shapes[0][0]
         return [(n,), (n, n)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [grad_not_implemented(self, 0, inputs[0], "eig of a general matrix")]
 
 
@@ -194,11 +203,12 @@ class Eigh(Op):
         out[0][0] = w.astype(node.outputs[0].dtype, copy=False)
         out[1][0] = v.astype(node.outputs[1].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         n = shapes[0][0]
         return [(n,), (n, n)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         (x,), (w, v) = inputs, outputs
         gw, gv = gz
         # dA = V (diag(gw) + F * (V^T gV)^T) V^T with F[n, m] = 1 / (w[n] - w[m]) off the
@@ -247,7 +257,7 @@ class SVD(Op):
         for cell, val, var in zip(out, res, node.outputs):
             cell[0] = val.astype(var.dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         m, n = shapes[0]
         k = minimum(m, n)
         if not self.compute_uv:
@@ -256,7 +266,8 @@ class SVD(Op):
             return [(m, m), (k,), (n, n)]
         return [(m, k), (k,), (k, n)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x = inputs[0]
         if not self.compute_uv:
             u, _, vt = SVD(False, True)(x)
@@ -301,7 +312,7 @@ class QRFull(Op):
         for cell, val, var in zip(out, res, node.outputs):
             cell[0] = np.asarray(val).astype(var.dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         m, n = shapes[0]
         k = minimum(m, n)
         if self.mode == "reduced":
@@ -312,10 +323,12 @@ class QRFull(Op):
             return [(k, n)]
         return [(n, m), (k,)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x = inputs[0]
         if self.mode in ("raw", "complete"):
             return [grad_not_implemented(self, 0, x, f"mode={self.mode!r}; use 'reduced' or 'r'")]
+        gq: Variable
         if self.mode == "r":
             q, r = QRFull("reduced")(x)
             gq, gr = zeros_like(q), gz[0]
@@ -349,21 +362,22 @@ class Lstsq(Op):
                                            TensorType("int64", shape=())(),
                                            TensorType(dt, shape=(None,))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a, b, rcond = inputs
         rc = None if float(rcond) == -1 else float(rcond)
         res = np.linalg.lstsq(a, b, rcond=rc)
         for cell, val, var in zip(out, res, node.outputs):
             cell[0] = np.asarray(val).astype(var.dtype)
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [grad_not_implemented(self, i, v, "lstsq") for i, v in enumerate(inputs)]
 
 
 lstsq = Lstsq()
 
 
-def matrix_dot(*args: Any):
+def matrix_dot(*args: Any) -> TensorVariable:
     """``args[0] @ args[1] @ ...`` (Theano's ``matrix_dot``)."""
     rval = args[0]
     for a in args[1:]:
@@ -371,7 +385,7 @@ def matrix_dot(*args: Any):
     return rval
 
 
-def trace(X: Any):
+def trace(X: Any) -> TensorVariable:
     """Sum of the main diagonal of the matrix ``X``."""
     X = as_tensor_variable(X)
     if X.ndim != 2:
@@ -401,7 +415,7 @@ def matrix_power(M: Any, n: int):
     return result
 
 
-def norm(x: Any, ord: Any):
+def norm(x: Any, ord: Any) -> TensorVariable:
     """Vector or matrix norm (``numpy.linalg.norm`` for the orders Theano supports).
 
     Vectors: ``ord`` an int/float, ``inf``, ``-inf``.  Matrices: ``'fro'``, ``inf``, ``-inf``,
@@ -452,14 +466,15 @@ class TensorInv(Op):
             raise ValueError(f"{self}: ind must be in 1..{a.ndim} for {a}")
         return Apply(self, [a], [TensorType(_float_dtype(a.dtype), shape=(None,) * a.ndim)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.linalg.tensorinv(inputs[0], self.ind).astype(node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         s = list(shapes[0])
         return [tuple(s[self.ind:] + s[:self.ind])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         # tensorinv is inv of a reshaped to (p, q), reshaped back: d inv(M) = -inv(M).T g inv(M).T
         (a,), (x,), (g,) = inputs, outputs, gz
         p = prod(a.shape[:self.ind])
@@ -469,7 +484,7 @@ class TensorInv(Op):
         return [gm.reshape(a.shape, ndim=a.ndim)]
 
 
-def tensorinv(a: Any, ind: int = 2):
+def tensorinv(a: Any, ind: int = 2) -> TensorVariable:
     """The inverse of ``a`` w.r.t. ``tensordot`` over its first ``ind`` axes."""
     return TensorInv(ind)(a)
 
@@ -491,12 +506,12 @@ class TensorSolve(Op):
         dt = _float_dtype(a.dtype if a.dtype == b.dtype else "float64")
         return Apply(self, [a, b], [TensorType(dt, shape=(None,) * nd)()])
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         a = shapes[0]
         order = self._order(len(a))
         return [tuple(a[d] for d in order[len(shapes[1]):])]
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.linalg.tensorsolve(inputs[0], inputs[1], self.axes).astype(
             node.outputs[0].dtype)
 
@@ -507,7 +522,8 @@ class TensorSolve(Op):
         ax = [a % nd for a in self.axes]
         return [d for d in range(nd) if d not in ax] + ax
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         # x = solve(M, b.ravel()) with M the (transposed) a reshaped square
         (a, b), (x,), (g,) = inputs, outputs, gz
         order = self._order(a.ndim)
@@ -521,7 +537,7 @@ class TensorSolve(Op):
                 bbar.reshape(b.shape, ndim=b.ndim)]
 
 
-def tensorsolve(a: Any, b: Any, axes: Any = None):
+def tensorsolve(a: Any, b: Any, axes: Any = None) -> TensorVariable:
     """Solve ``tensordot(a, x, axes=b.ndim) = b`` for ``x`` (``numpy.linalg.tensorsolve``)."""
     return TensorSolve(axes)(a, b)
 

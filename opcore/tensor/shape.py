@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Sequence
+
 import numpy as np
 
 from opcore.graph.basic import Apply, Variable
@@ -13,6 +15,10 @@ from opcore.tensor.type import TensorType
 from opcore.graph.null import disconnected_type
 from opcore.scalar.basic import upcast
 from opcore.tensor import math as M
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 
 class Reshape(Op):
@@ -33,7 +39,7 @@ class Reshape(Op):
         static = [d if d is not None and d >= 0 else None for d in dims]
         return Apply(self, [x, shp], [TensorType(x.dtype, shape=static)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, shp = inputs
         if len(shp) != self.ndim:
             raise ValueError(f"Reshape{{{self.ndim}}}: shape {tuple(shp)} has {len(shp)} entries")
@@ -43,7 +49,7 @@ class Reshape(Op):
             raise ValueError(f"Reshape: cannot reshape an array of shape {x.shape} into "
                              f"{tuple(int(s) for s in shp)}: {exc}") from None
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         from opcore.tensor.subtensor import subtensor_getitem
 
         x, shp = node.inputs
@@ -57,19 +63,21 @@ class Reshape(Op):
         return [tuple(constant(np.int64(d)) if d is not None and d >= 0
                       else M.switch(M.eq(e, -1), missing, e) for d, e in zip(dims, entries))]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         x = inputs[0]
         return [reshape(gz[0], shape(x), ndim=x.ndim), disconnected_type()]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0], inputs[1])]
 
 
-def reshape(x, newshape, ndim=None):
+def reshape(x: TensorLike, newshape, ndim: int | None = None) -> TensorVariable:
     """``x`` with a new shape (tuple/list of ints or scalars, or an int vector with known length)."""
     x = as_tensor_variable(x)
     if ndim is None:
@@ -102,14 +110,14 @@ def flatten(x, ndim=1, outdim=None):
     return reshape(x, keep + [-1], ndim=ndim)
 
 
-def transpose(x, axes=None):
+def transpose(x: TensorLike, axes=None) -> TensorVariable:
     x = as_tensor_variable(x)
     if axes is None:
         axes = list(range(x.ndim))[::-1]
     return DimShuffle(x.broadcastable, [int(a) % max(x.ndim, 1) for a in axes])(x)
 
 
-def squeeze(x, axis=None):
+def squeeze(x: TensorLike, axis: Axis = None) -> TensorVariable:
     x = as_tensor_variable(x)
     if axis is None:
         drop = [d for d, b in enumerate(x.broadcastable) if b]
@@ -126,17 +134,17 @@ def expand_dims(x, axis):
     return DimShuffle(x.broadcastable, order)(x)
 
 
-def shape_padleft(x, n_ones=1):
+def shape_padleft(x: TensorLike, n_ones: int = 1) -> TensorVariable:
     x = as_tensor_variable(x)
     return DimShuffle(x.broadcastable, ["x"] * n_ones + list(range(x.ndim)))(x)
 
 
-def shape_padright(x, n_ones=1):
+def shape_padright(x: TensorLike, n_ones: int = 1) -> TensorVariable:
     x = as_tensor_variable(x)
     return DimShuffle(x.broadcastable, list(range(x.ndim)) + ["x"] * n_ones)(x)
 
 
-def shape_padaxis(x, axis):
+def shape_padaxis(x: TensorLike, axis: Axis) -> TensorVariable:
     return expand_dims(x, axis)
 
 
@@ -148,7 +156,7 @@ class Join(Op):
     def __init__(self, axis):
         self.axis = int(axis)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Join{{axis={self.axis}}}"
 
     def make_node(self, *tensors):
@@ -174,13 +182,13 @@ class Join(Op):
                 shape_out.append(known.pop() if len(known) == 1 else None)
         return Apply(self, tensors, [TensorType(dt, shape=shape_out)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         try:
             out[0][0] = np.concatenate(inputs, axis=self.axis)
         except ValueError as exc:
             raise ValueError(f"{self}: input shapes {[a.shape for a in inputs]}: {exc}") from None
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
 
         out = list(shapes[0])
         total = shapes[0][self.axis]
@@ -189,11 +197,12 @@ class Join(Op):
         out[self.axis] = total
         return [tuple(out)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         from opcore.tensor.subtensor import subtensor_getitem
 
         (g,) = gz
-        grads = []
+        grads: list[Variable] = []
         start = constant(np.int64(0))
         for t in inputs:
             n = shape_i(t, self.axis)
@@ -203,7 +212,8 @@ class Join(Op):
             start = start + n
         return grads
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if any(e is None for e in eval_points):
             return [None]
         return [self(*eval_points)]
@@ -219,7 +229,7 @@ def join(axis, *tensors):
     return Join(int(axis) % tensors[0].ndim)(*tensors)
 
 
-def concatenate(tensors, axis=0):
+def concatenate(tensors: Sequence[TensorLike], axis: Axis = 0) -> TensorVariable:
     return join(axis, *tensors)
 
 
@@ -244,11 +254,11 @@ def stack(*tensors, axis=0):
     return join(axis, *[expand_dims(t, axis) for t in tensors])
 
 
-def horizontal_stack(*args):
+def horizontal_stack(*args: TensorLike) -> TensorVariable:
     return concatenate(args, axis=1)
 
 
-def vertical_stack(*args):
+def vertical_stack(*args: TensorLike) -> TensorVariable:
     return concatenate(args, axis=0)
 
 

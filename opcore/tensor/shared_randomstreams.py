@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from opcore.tensor.construct import specify_shape
 from opcore.tensor.random.basic import (BinomialRV, ChoiceRV, MultinomialRV, NormalRV,
                                         PermutationRV, PoissonRV, RandomIntegersRV, UniformRV)
 from opcore.tensor.random.op import RandomVariable
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import DTypeLike, TensorLike
 
 
 def _float_dtype(dtype, *params) -> str:
@@ -92,11 +95,13 @@ class RandomStreams:
         rng.default_update = new_r
         return out
 
-    def uniform(self, size=None, low=0.0, high=1.0, ndim=None, dtype=None) -> Variable:
+    def uniform(self, size=None, low=0.0, high=1.0, ndim: int | None = None, dtype: DTypeLike = None
+               ) -> Variable:
         """Floats uniform in [low, high); ``dtype`` defaults to the upcast of floatX, low, high."""
         return self.gen(UniformRV(_float_dtype(dtype, low, high)), _size(size, ndim), low, high)
 
-    def normal(self, size=None, avg=0.0, std=1.0, ndim=None, dtype=None) -> Variable:
+    def normal(self, size=None, avg=0.0, std=1.0, ndim: int | None = None, dtype: DTypeLike = None
+              ) -> Variable:
         return self.gen(NormalRV(_float_dtype(dtype, avg, std)), _size(size, ndim), avg, std)
 
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None) -> Variable:
@@ -108,7 +113,8 @@ class RandomStreams:
         """Ints in [low, high], both inclusive."""
         return self.gen(RandomIntegersRV(dtype), _size(size, ndim), low, high)
 
-    def choice(self, size=None, a=2, replace=True, p=None, ndim=None, dtype="int64") -> Variable:
+    def choice(self, size=None, a: TensorLike = 2, replace=True, p=None, ndim: int | None = None,
+               dtype: DTypeLike = "int64") -> Variable:
         """Elements of ``a`` (or of ``range(a)``), with probabilities ``p``; a scalar for
         ``size=None``."""
         if p is None:

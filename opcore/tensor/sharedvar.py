@@ -16,12 +16,12 @@ class TensorSharedVariable(_TensorMethods, SharedVariable):
     __slots__ = ()
     __hash__ = SharedVariable.__hash__
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return self is other
 
 
 @shared_constructor
-def tensor_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False,
+def tensor_constructor(value, name: str | None=None, strict=False, allow_downcast=None, borrow=False,
                        shape=None, broadcastable=None, target="cpu"):
     """Shared arrays: Python numbers and lists become arrays; no dimension is broadcastable
     unless ``broadcastable``/``shape`` says so (a shared value may change shape)."""

@@ -14,7 +14,7 @@ section 10.6) and ``kron`` (built from elementwise ops).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +27,11 @@ from opcore.tensor.math import dot, outer
 from opcore.tensor.nlinalg import eigh, matrix_dot
 from opcore.tensor.shape import concatenate
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 
 def _linalg(user: Any) -> Any:
@@ -76,7 +81,7 @@ class Cholesky(Op):
         x = _matrix(self, x)
         return Apply(self, [x], [TensorType(_float_dtype(x.dtype), shape=x.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         try:
             z = sl.cholesky(inputs[0], lower=self.lower)
@@ -86,10 +91,11 @@ class Cholesky(Op):
             z = np.full_like(inputs[0], np.nan, dtype=node.outputs[0].dtype)
         out[0][0] = z.astype(node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         L, g = outputs[0], gz[0]
         if not self.lower:
             L, g = L.T, g.T
@@ -139,7 +145,7 @@ class Solve(Op):
         return Apply(self, [a, b], [TensorType(_float_dtype(a.dtype, b.dtype),
                                                shape=(None,) * b.ndim)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         a, b = inputs
         if self.assume_a.endswith("triangular"):
@@ -148,10 +154,11 @@ class Solve(Op):
             x = sl.solve(a, b, assume_a=self.assume_a, lower=self.lower)
         out[0][0] = np.asarray(x, dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][1],) + tuple(shapes[1][1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         a, b = inputs
         c, cbar = outputs[0], gz[0]
         if self.assume_a.endswith("triangular"):
@@ -176,7 +183,7 @@ solve_upper_triangular = Solve(A_structure="upper_triangular")
 solve_symmetric = Solve(A_structure="symmetric")
 
 
-def solve_sym(a: Any, b: Any, lower: bool = False):
+def solve_sym(a: Any, b: Any, lower: bool = False) -> TensorVariable:
     return Solve(assume_a="sym", lower=lower)(a, b)
 
 
@@ -198,16 +205,17 @@ class SolveTriangular(Op):
         return Apply(self, [a, b], [TensorType(_float_dtype(a.dtype, b.dtype),
                                                shape=(None,) * b.ndim)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         x = sl.solve_triangular(inputs[0], inputs[1], trans=self.trans, lower=self.lower,
                                 unit_diagonal=self.unit_diagonal)
         out[0][0] = np.asarray(x, dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][1],) + tuple(shapes[1][1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         a, b = inputs
         c, cbar = outputs[0], gz[0]
         bbar = SolveTriangular(self.lower, 0 if self.trans else 1, self.unit_diagonal)(a, cbar)
@@ -219,7 +227,7 @@ class SolveTriangular(Op):
 
 
 def solve_triangular(a: Any, b: Any, trans: Any = 0, lower: bool = False,
-                     unit_diagonal: bool = False):
+                     unit_diagonal: bool = False) -> TensorVariable:
     """Solve ``a x = b`` for a triangular ``a`` (``scipy.linalg.solve_triangular``)."""
     return SolveTriangular(lower, trans, unit_diagonal)(a, b)
 
@@ -238,15 +246,16 @@ class CholeskySolve(Op):
         return Apply(self, [c, b], [TensorType(_float_dtype(c.dtype, b.dtype),
                                                shape=(None,) * b.ndim)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         x = sl.cho_solve((inputs[0], self.lower), inputs[1])
         out[0][0] = np.asarray(x, dtype=node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][1],) + tuple(shapes[1][1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         c, b = inputs
         x, xbar = outputs[0], gz[0]
         bbar = self(c, xbar)
@@ -258,7 +267,7 @@ class CholeskySolve(Op):
         return [triu(dot(c, sym)), bbar]
 
 
-def cho_solve(c_and_lower: Any, b: Any):
+def cho_solve(c_and_lower: Any, b: Any) -> TensorVariable:
     """``cho_solve((c, lower), b)`` as in SciPy."""
     c, lower = c_and_lower
     return CholeskySolve(lower)(c, b)
@@ -285,16 +294,17 @@ class Eigvalsh(Op):
         wdt = {"complex64": "float32", "complex128": "float64"}.get(dt, dt)
         return Apply(self, ins, [TensorType(wdt, shape=(a.type.shape[0],))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         sl = _linalg(self)
         b = inputs[1] if len(inputs) > 1 else None
         w = sl.eigh(inputs[0], b, lower=self.lower, eigvals_only=True)
         out[0][0] = w.astype(node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][0],)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         g = gz[0]
         if len(inputs) == 1:
             w, v = eigh(inputs[0], "L" if self.lower else "U")
@@ -324,17 +334,17 @@ class GeneralizedEigh(Op):
         return Apply(self, [a, b], [TensorType(dt, shape=(None,))(),
                                     TensorType(dt, shape=(None, None))()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         w, v = _linalg(self).eigh(inputs[0], inputs[1], lower=self.lower)
         out[0][0] = w.astype(node.outputs[0].dtype, copy=False)
         out[1][0] = v.astype(node.outputs[1].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         n = shapes[0][0]
         return [(n,), (n, n)]
 
 
-def eigvalsh(a: Any, b: Any = None, lower: bool = True):
+def eigvalsh(a: Any, b: Any = None, lower: bool = True) -> TensorVariable:
     """Eigenvalues of the symmetric ``a`` (``b``: the generalized problem), ascending.  Theano
     required ``b``; ``None`` (the default here) solves the standard problem."""
     return Eigvalsh(lower)(a, b)
@@ -349,15 +359,16 @@ class Expm(Op):
         a = _matrix(self, a)
         return Apply(self, [a], [TensorType(_float_dtype(a.dtype), shape=a.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         if inputs[0].shape[0] != inputs[0].shape[1]:
             raise ValueError(f"{self}: the matrix must be square, got shape {inputs[0].shape}")
         out[0][0] = _linalg(self).expm(inputs[0]).astype(node.outputs[0].dtype, copy=False)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         # the adjoint of the Frechet derivative at A is the Frechet derivative at A^T:
         # expm([[A^T, G], [0, A^T]]) holds it in its upper-right block
         a, g = inputs[0], gz[0]
@@ -371,7 +382,7 @@ class Expm(Op):
 expm = Expm()
 
 
-def kron(a: Any, b: Any):
+def kron(a: Any, b: Any) -> TensorVariable:
     """Kronecker product (``numpy.kron``) built from a broadcast product and a reshape.
 
     The ranks are aligned as NumPy does (the lower-rank operand gets leading length-1 axes).

@@ -7,6 +7,8 @@ the op's inputs after ``x``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from opcore.graph.basic import Apply, Constant, Variable
@@ -19,6 +21,10 @@ from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant, shape as _shape, shape_i
 from opcore.tensor.elemwise import _sum_to_broadcast
 from opcore.tensor.math import nonzero_values_indices
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 _INT = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -165,12 +171,12 @@ class Subtensor(Op):
 
     __props__ = ("idx_spec",)
 
-    def __init__(self, idx_spec):
+    def __init__(self, idx_spec) -> None:
         self.idx_spec = tuple(idx_spec)
         if not _is_advanced(self.idx_spec):
             self.view_map = {0: [0]}
 
-    def __str__(self):
+    def __str__(self) -> str:
         parts = []
         for s in self.idx_spec:
             if s[0] == "slice":
@@ -184,13 +190,13 @@ class Subtensor(Op):
         name = "AdvancedSubtensor" if _is_advanced(self.idx_spec) else "Subtensor"
         return f"{name}{{{', '.join(parts)}}}"
 
-    def make_node(self, x, *index_inputs):
+    def make_node(self, x: TensorLike, *index_inputs: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         ins = [as_tensor_variable(v) for v in index_inputs]
         shape = _out_shape(self.idx_spec, ins, x.type.shape)
         return Apply(self, [x] + ins, [TensorType(x.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, *vals = inputs
         idx = _build_index(self.idx_spec, vals)
         try:
@@ -224,16 +230,18 @@ class Subtensor(Op):
         out.extend(shapes[0][d:])
         return [tuple(out)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         x, *ins = inputs
         gx = IncSubtensor(self.idx_spec, set_instead_of_inc=False)(zeros_like(x), gz[0], *ins)
         return [gx] + [disconnected_type() for _ in ins]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True]] + [[False] for _ in node.inputs[1:]]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         return [self(eval_points[0], *inputs[1:])]
@@ -270,18 +278,18 @@ class IncSubtensor(Op):
 
     __props__ = ("idx_spec", "set_instead_of_inc", "inplace")
 
-    def __init__(self, idx_spec, set_instead_of_inc=False, inplace=False):
+    def __init__(self, idx_spec, set_instead_of_inc=False, inplace: bool = False) -> None:
         self.idx_spec = tuple(idx_spec)
         self.set_instead_of_inc = set_instead_of_inc
         self.inplace = inplace
         if inplace:
             self.destroy_map = {0: [0]}
 
-    def __str__(self):
+    def __str__(self) -> str:
         kind = "Set" if self.set_instead_of_inc else "Inc"
         return f"{kind}Subtensor{{{len(self.idx_spec)}}}" + ("[inplace]" if self.inplace else "")
 
-    def make_node(self, x, y, *index_inputs):
+    def make_node(self, x: TensorLike, y: TensorLike, *index_inputs: TensorLike) -> Apply:
         x, y = as_tensor_variable(x), as_tensor_variable(y)
         ins = [as_tensor_variable(v) for v in index_inputs]
         sub_shape = _out_shape(self.idx_spec, ins, x.type.shape)
@@ -291,7 +299,7 @@ class IncSubtensor(Op):
             )
         return Apply(self, [x, y] + ins, [x.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, y, *vals = inputs
         idx = _build_index(self.idx_spec, vals)
         res = x if self.inplace else x.copy()
@@ -306,10 +314,11 @@ class IncSubtensor(Op):
             raise type(exc)(f"{self}: x shape {x.shape}, value shape {np.shape(y)}, index {idx}: {exc}") from None
         out[0][0] = res
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         import opcore.tensor as T
 
         x, y, *ins = inputs
@@ -324,7 +333,7 @@ class IncSubtensor(Op):
             gy = T.sum(gy, axis=tuple(range(gy.ndim - y.ndim)))
         return [gx, gy] + [disconnected_type() for _ in ins]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [True]] + [[False] for _ in node.inputs[2:]]
 
 
@@ -335,7 +344,7 @@ def _as_index(idx):
     return idx if isinstance(idx, tuple) else (idx,)
 
 
-def subtensor_getitem(x, idx):
+def subtensor_getitem(x: TensorLike, idx) -> TensorVariable:
     """``x[idx]`` for a symbolic ``x`` (what ``TensorVariable.__getitem__`` calls)."""
     x = as_tensor_variable(x)
     if x.ndim == 0:
@@ -356,7 +365,8 @@ def _target(x):
     return x.owner.op.idx_spec, base, ins
 
 
-def set_subtensor(x, y, inplace=False, tolerate_inplace_aliasing=False):
+def set_subtensor(x: TensorLike, y: TensorLike, inplace: bool = False,
+                  tolerate_inplace_aliasing=False) -> TensorVariable:
     """The tensor that ``x.owner``'s input would be after ``input[idx] = y``."""
     spec, base, ins = _target(x)
     y = as_tensor_variable(y)
@@ -366,7 +376,8 @@ def set_subtensor(x, y, inplace=False, tolerate_inplace_aliasing=False):
     return IncSubtensor(spec, set_instead_of_inc=True)(base, y, *ins)
 
 
-def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, tolerate_inplace_aliasing=False):
+def inc_subtensor(x: TensorLike, y: TensorLike, inplace: bool = False, set_instead_of_inc=False,
+                  tolerate_inplace_aliasing=False) -> TensorVariable:
     """The tensor that ``x.owner``'s input would be after ``input[idx] += y``."""
     spec, base, ins = _target(x)
     y = as_tensor_variable(y)

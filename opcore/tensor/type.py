@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from opcore.graph.type import Type
 from opcore.config import config
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import DTypeLike, TensorLike
 
 _ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                "float16", "float32", "float64", "complex64", "complex128")
@@ -64,6 +68,7 @@ class TensorType(Type):
         if shape is None and broadcastable is None:
             raise TypeError("TensorType needs broadcastable or shape")
         if shape is None:
+            assert broadcastable is not None
             shape = tuple(1 if b else None for b in broadcastable)
         else:
             shape = tuple(None if s is None else int(s) for s in shape)
@@ -143,10 +148,11 @@ class TensorType(Type):
     def is_valid_value(self, data: Any) -> bool:
         return isinstance(data, np.ndarray) and data.dtype == self.numpy_dtype and data.ndim == self.ndim
 
-    def values_eq(self, a, b) -> bool:
+    def values_eq(self, a: TensorLike, b: TensorLike) -> bool:
         return np.shape(a) == np.shape(b) and bool(np.all(a == b))
 
-    def values_eq_approx(self, a, b, rtol=None, atol=None) -> bool:
+    def values_eq_approx(self, a: TensorLike, b: TensorLike, rtol: float = None, atol: float = None
+                        ) -> bool:
         a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape:
             return False
@@ -155,7 +161,7 @@ class TensorType(Type):
             return bool(np.allclose(a, b, rtol=rtol or tol, atol=atol or tol, equal_nan=True))
         return bool(np.all(a == b))
 
-    def convert_variable(self, var):
+    def convert_variable(self, var: Variable):
         ot = var.type
         if (isinstance(ot, TensorType) and ot.dtype == self.dtype and ot.ndim == self.ndim
                 and all(s is None or s == o for s, o in zip(self.shape, ot.shape))):
@@ -171,7 +177,7 @@ class TensorType(Type):
                 and all(s is None or s == o for s, o in zip(self.shape, otype.shape)))
 
     # -- identity ----------------------------------------------------------------------------
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return type(other) is TensorType and other.dtype == self.dtype and other.shape == self.shape
 
     def __hash__(self) -> int:
@@ -193,12 +199,12 @@ class TensorType(Type):
     def __reduce__(self):
         return (TensorType, (self.dtype, None, self.shape, self.name))
 
-    def make_variable(self, name=None):
+    def make_variable(self, name: str | None = None):
         from opcore.tensor.variable import TensorVariable
 
         return TensorVariable(self, None, None, name)
 
-    def make_constant(self, value, name=None):
+    def make_constant(self, value, name: str | None = None):
         from opcore.tensor.variable import TensorConstant
 
         return TensorConstant(self, self.filter(value), name)

@@ -10,12 +10,16 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from opcore.compile.function import function
 from opcore.graph.fg import FunctionGraph
 from opcore.tensor.rewriting.shape import shape_feature
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
 
 
 def hash_from_ndarray(data: np.ndarray) -> str:
@@ -43,7 +47,8 @@ def shape_of_variables(outputs_or_fgraph, input_shapes: dict) -> dict:
     variables = list(fgraph.inputs)
     for node in fgraph.toposort():
         variables.extend(node.outputs)
-    sym, wanted = [], []
+    sym: list[Variable] = []
+    wanted: list[Variable] = []
     for v in variables:
         if getattr(v.type, "ndim", None) is None:
             continue

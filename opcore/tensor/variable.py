@@ -152,7 +152,7 @@ class TensorVariable(_TensorMethods, Variable):
     __slots__ = ()
     __hash__ = Variable.__hash__
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         # Theano semantics: identity comparison (use T.eq for elementwise equality)
         return self is other
 
@@ -182,10 +182,10 @@ class TensorConstant(_TensorMethods, Constant):
 
     __hash__ = Constant.__hash__
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return self is other
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.name is not None:
             return self.name
         d = self.data

@@ -11,7 +11,7 @@ The sampling algorithms are NumPy's (``numpy.random.Generator``; ``RandomState``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +19,10 @@ from opcore.compile.sharedvalue import shared
 from opcore.graph.basic import Variable
 from opcore.tensor.basic import as_tensor_variable, cast
 from opcore.tensor.random.op import RandomVariable, sum_to_param
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
 
 
 def _as_generator_call(rng, numpy_name: str, legacy_name: str | None = None):
@@ -35,7 +39,7 @@ class UniformRV(RandomVariable):
     ndims_params = (0, 0)
     param_names = ("low", "high")
 
-    def draw_values(self, rng, params, size, dtype):
+    def draw_values(self, rng, params, size, dtype: DTypeLike):
         low, high = params
         if dtype == "float32" and isinstance(rng, np.random.Generator):
             shape = size if size is not None else np.broadcast_shapes(low.shape, high.shape)
@@ -58,7 +62,7 @@ class NormalRV(RandomVariable):
     ndims_params = (0, 0)
     param_names = ("loc", "scale")
 
-    def draw_values(self, rng, params, size, dtype):
+    def draw_values(self, rng, params, size, dtype: DTypeLike):
         loc, scale = params
         if dtype == "float32" and isinstance(rng, np.random.Generator):
             shape = size if size is not None else np.broadcast_shapes(loc.shape, scale.shape)
@@ -404,7 +408,8 @@ def exponential(scale=1.0, size=None, rng=None, dtype=None) -> Variable:
     return draw(ExponentialRV(dtype), scale, size=size, rng=rng)
 
 
-def choice(a, size=None, replace=True, p=None, rng=None, dtype=None) -> Variable:
+def choice(a: TensorLike, size=None, replace=True, p=None, rng=None, dtype: DTypeLike = None
+          ) -> Variable:
     """Elements of ``a`` (or of ``range(a)``), with probabilities ``p``; shape ``size``."""
     if p is None:
         p = np.zeros((0,), dtype="float64")

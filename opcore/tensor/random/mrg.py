@@ -8,6 +8,8 @@ is Theano's ``MRG_RandomStreams`` (:mod:`opcore.sandbox.rng_mrg`).
 
 from __future__ import annotations
 
+from typing import Any, TYPE_CHECKING
+
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -17,6 +19,10 @@ from opcore.tensor.basic import _static_dims, as_tensor_variable
 from opcore.tensor.random.mrg31k3p import uniform_draws
 from opcore.tensor.random.op import shape_vector
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
 
 
 class mrg_uniform(Op):
@@ -52,7 +58,7 @@ class mrg_uniform(Op):
         op = cls(TensorType(dtype, shape=(None,) * ndim))
         return op(rstate, v_size)
 
-    def make_node(self, rstate, size):
+    def make_node(self, rstate: TensorLike, size: TensorLike) -> Apply:
         rstate = as_tensor_variable(rstate)
         if rstate.ndim != 2 or rstate.dtype != "int32":
             raise TypeError(f"mrg_uniform: rstate must be an int32 matrix, got {rstate.type}")
@@ -65,7 +71,7 @@ class mrg_uniform(Op):
         out = TensorType(self.output_type.dtype, shape=static)()
         return Apply(self, [rstate, size], [rstate.type(), out])
 
-    def perform(self, node, inputs, outputs):
+    def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         rstate, size = inputs
         size = tuple(int(s) for s in size)
         if len(size) != self.output_type.ndim:
@@ -82,11 +88,13 @@ class mrg_uniform(Op):
         size = node.inputs[1]
         return [shapes[0], [size[i] for i in range(self.output_type.ndim)]]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True, False], [False, False]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [disconnected_type(), disconnected_type()]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None, None]

@@ -18,8 +18,9 @@ otherwise an undefined gradient whose message names the parameter.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Sequence
+
 import copy
-from typing import Any, Sequence
 
 import numpy as np
 
@@ -31,6 +32,9 @@ from opcore.tensor.basic import _static_dims, as_shape_vector, as_tensor_variabl
 from opcore.tensor.random.type import RandomType
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
 
 
 def shape_vector(size: Any) -> Variable:
@@ -103,7 +107,7 @@ class RandomVariable(Op):
     and ``dtype`` (``"floatX"``, an int dtype, or ``None`` for "the parameters' dtype").
     """
 
-    __props__ = ("dtype", "inplace")
+    __props__: tuple[str, ...] = ("dtype", "inplace")
     name = "random_variable"
     ndim_supp = 0
     ndims_params: tuple[int, ...] = ()
@@ -189,7 +193,7 @@ class RandomVariable(Op):
         ``dtype`` when NumPy can (float32 uniform/normal from a ``Generator``)."""
         return self.rng_fn(rng, *params, size)
 
-    def perform(self, node, inputs, outputs) -> None:
+    def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         rng, size, *params = inputs
         if not self.inplace:
             rng = copy.deepcopy(rng)
@@ -220,7 +224,7 @@ class RandomVariable(Op):
         return [None, list(batch) + list(self.supp_shape(params))]
 
     # -- gradients ----------------------------------------------------------------------------
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True, False], [False, False]] + [[False, True] for _ in node.inputs[2:]]
 
     def param_grads(self, params, draws, gz) -> list | None:
@@ -242,7 +246,8 @@ class RandomVariable(Op):
                     for p, pname in zip(params, self.param_names)]
         return [disconnected_type(), disconnected_type()] + list(pgrads)
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None, None]
 
 
@@ -257,21 +262,22 @@ class UndefinedGrad(Op):
     def __init__(self, param: str = "") -> None:
         self.param = param
 
-    def make_node(self, x):
+    def make_node(self, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         return Apply(self, [x], [x.type()])
 
-    def perform(self, node, inputs, outputs):
+    def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         outputs[0][0] = inputs[0]
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [NullType(f"no gradient is defined with respect to the parameter "
                          f"'{self.param}' of a random sampling op ({inputs[0]})")()]
 
 
-def undefined_grad(x, param: str = "") -> Variable:
+def undefined_grad(x: TensorLike, param: str = "") -> Variable:
     """``x`` unchanged, but ``grad`` through it raises, naming ``param``."""
     return UndefinedGrad(param)(x)

@@ -15,6 +15,8 @@ Other bit generators raise ``NotImplementedError`` naming them.
 
 from __future__ import annotations
 
+from typing import Any, TYPE_CHECKING
+
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -23,6 +25,10 @@ from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.random.type import RandomType
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import TensorLike
 
 _WORDS = 4  # 128-bit PCG64 integers as four little-endian uint32 words
 
@@ -79,13 +85,14 @@ class RandomToArray(Op):
             raise TypeError(f"RandomToArray: {rng} is not a generator ({rng.type})")
         return Apply(self, [rng], [TensorType("uint32", shape=(None,))()])
 
-    def perform(self, node, inputs, outputs):
+    def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         outputs[0][0] = encode(inputs[0])
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [disconnected_type()]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
 
 
@@ -97,19 +104,20 @@ class ArrayToRandom(Op):
     def __init__(self, rtype: RandomType) -> None:
         self.rtype = rtype
 
-    def make_node(self, words):
+    def make_node(self, words: TensorLike) -> Apply:
         words = as_tensor_variable(words)
         if words.ndim != 1 or words.dtype != "uint32":
             raise TypeError(f"ArrayToRandom: expects a uint32 vector, got {words.type}")
         return Apply(self, [words], [self.rtype()])
 
-    def perform(self, node, inputs, outputs):
+    def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         outputs[0][0] = self.rtype.filter(decode(inputs[0]))
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [disconnected_type()]
 
-    def connection_pattern(self, node):
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
 
 

@@ -7,14 +7,18 @@ makes a shared variable that random-variable ops read and return advanced (``(ne
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import copy
 import sys
-from typing import Any
 
 import numpy as np
 
 from opcore.compile.sharedvalue import SharedVariable, shared_constructor
 from opcore.graph.type import Type
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import TensorLike
 
 
 class RandomType(Type):
@@ -34,14 +38,14 @@ class RandomType(Type):
         raise TypeError(f"{self} expects a {self.value_class.__module__}."
                         f"{self.value_class.__name__}, got {type(data).__name__}")
 
-    def values_eq(self, a, b) -> bool:
+    def values_eq(self, a: TensorLike, b: TensorLike) -> bool:
         sa, sb = _state(a), _state(b)
         return _states_equal(sa, sb)
 
-    def values_eq_approx(self, a, b) -> bool:
+    def values_eq_approx(self, a: TensorLike, b: TensorLike) -> bool:
         return self.values_eq(a, b)
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other)
 
     def __hash__(self) -> int:

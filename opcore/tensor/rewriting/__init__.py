@@ -42,7 +42,7 @@ def register_rewrite(name: str, *tags: str, phase: str = "canonicalize",
 
     def deco(fn: Callable) -> Callable:
         if tracks is not None:
-            fn.tracks = tuple(tracks)
+            fn.tracks = tuple(tracks)  # type: ignore[attr-defined]  # read by the engine
         RULES.append(RuleSpec(name, fn, tuple(tags) + (phase,), phase, tuple(after),
                               tuple(before)))
         return fn
@@ -65,6 +65,7 @@ def _import_families() -> None:
         fusion,
         inplace,
         random,
+        reduce,
         shape,
         specialize,
         stabilize,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from opcore.graph.basic import Constant
@@ -12,6 +14,11 @@ from opcore.tensor.basic import Alloc
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import adapt_type
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 TYPE_ADAPTERS.append(adapt_type)
 
@@ -47,7 +54,7 @@ def _const_key(c: Constant):
 
 
 @register_rewrite("merge", "fast_run", "fast_compile", "merge", phase="all")
-def merge(fgraph, node):
+def merge(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Identical nodes (same op, same inputs) and equal constants become one."""
     table = merge_table(fgraph)
     for inp in node.inputs:

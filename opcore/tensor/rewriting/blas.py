@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
@@ -12,6 +14,11 @@ from opcore.tensor.math import Dot, neg
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
 from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 _BLAS = ("float32", "float64")
 
@@ -50,7 +57,7 @@ def _one(dtype):
 
 
 @register_rewrite("dot_to_gemv", "fast_run", "blas", phase="specialize", tracks=(Dot,))
-def dot_to_gemv(fgraph, node):
+def dot_to_gemv(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``dot(A, x)`` (matrix, vector) -> ``Gemv(zeros, 1, A, x, 0)``; ``dot(x, A)`` likewise."""
     a, b = node.inputs
     out = node.outputs[0]
@@ -80,7 +87,7 @@ def _beta(fgraph, z, out):
 
 @register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add", "sub"),
                   after=("dot_to_gemv",))
-def add_to_gemm(fgraph, node):
+def add_to_gemm(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)``; ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv; a
     scaled ``z = b*w`` gives ``Gemm(w, a, x, y, b)`` / ``Gemv(w, a*c, A, v, b)``; ``z - a*dot``
     (a gradient step ``W - lr * dot(x.T, g)``) is ``Gemm(z, -a, x, y, 1)``."""
@@ -134,7 +141,7 @@ def _outer_parts(var):
 
 
 @register_rewrite("add_outer_to_ger", "fast_run", "blas", phase="specialize", tracks=("add",))
-def add_outer_to_ger(fgraph, node):
+def add_outer_to_ger(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``A + a*outer(x, y)`` -> ``Ger(A, a, x, y)``."""
     out = node.outputs[0]
     if out.ndim != 2 or out.dtype not in _BLAS:

@@ -8,12 +8,19 @@ undo each other.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from opcore.tensor import math as M
 from opcore.tensor.basic import constant
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit, owner_is, scalar_name
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 _ADD_FAMILY = ("add", "sub", "neg")
 _MUL_FAMILY = ("mul", "true_div", "neg")
@@ -51,7 +58,7 @@ def _typed_const(value, dtype):
 
 
 @register_rewrite("add_canonizer", "fast_run", tracks=_ADD_FAMILY)
-def add_canonizer(fgraph, node):
+def add_canonizer(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Flatten add/sub/neg; combine constants; drop +0; cancel x - x; --x -> x."""
     out = node.outputs[0]
     if node.outputs[0].dtype == "bool":
@@ -104,7 +111,7 @@ def add_canonizer(fgraph, node):
 
 
 @register_rewrite("mul_canonizer", "fast_run", tracks=_MUL_FAMILY)
-def mul_canonizer(fgraph, node):
+def mul_canonizer(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Flatten mul/div/neg; combine constants; drop *1; cancel x*y/y; x*0 -> 0."""
     out = node.outputs[0]
     if out.dtype == "bool":
@@ -193,7 +200,7 @@ def _count_negs(fgraph, root, family):
 
 
 @register_rewrite("log_exp", "fast_run", tracks=("log",))
-def log_exp(fgraph, node):
+def log_exp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``log(exp(x))`` -> ``x``."""
     inner = owner_is(node.inputs[0], "exp")
     if inner is None:
@@ -203,7 +210,7 @@ def log_exp(fgraph, node):
 
 
 @register_rewrite("pow_trivial", "fast_run", tracks=("pow",))
-def pow_trivial(fgraph, node):
+def pow_trivial(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``x ** 1`` -> ``x``; ``x ** 0`` -> ones."""
     e = const_value(node.inputs[1])
     if e is None:
@@ -219,7 +226,7 @@ def pow_trivial(fgraph, node):
 
 
 @register_rewrite("fill_to_alloc", "fast_run", tracks=("second",))
-def fill_to_alloc(fgraph, node):
+def fill_to_alloc(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``second(a, b)`` (fill: b broadcast to a's shape) -> ``b``, or ``alloc(b, *a.shape)``.
 
     The shape comes from the shape feature, so ``a`` itself need not be computed.

@@ -18,12 +18,19 @@ backends turn into a single loop (``Composite.c_exprs``); both generate one stor
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from opcore.graph.basic import Constant
 from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.rewriting import register_rewrite
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 #: the most inputs plus outputs a fused node may have (backends pass one pointer per operand)
 MAX_FUSED_INPUTS = 32
@@ -217,7 +224,7 @@ def _replacements(group, outs):
 
 
 @register_rewrite("elemwise_fusion", "fast_run", "fusion", phase="fusion", tracks=(Elemwise,))
-def elemwise_fusion(fgraph, node):
+def elemwise_fusion(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Fuse ``node`` with its elementwise producers (and, as extra outputs, results needed
     elsewhere and sibling consumers) into one Composite node."""
     if not _fusable(node):

@@ -7,12 +7,19 @@ or a buffer another node still reads, following view_map aliasing).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from opcore.graph.destroyhandler import DestroyHandler
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.rewriting import register_rewrite
 
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
-def destroy_handler(fgraph) -> DestroyHandler:
+
+def destroy_handler(fgraph: FunctionGraph) -> DestroyHandler:
     dh = getattr(fgraph, "destroy_handler", None)
     if dh is None:
         dh = DestroyHandler()

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 #: integer exponents up to this size become products (x**5 -> sqr(sqr(x)) * x)
 MAX_POW_AS_MULS = 16
@@ -60,7 +67,7 @@ def pow_specialize(fgraph, node):
 
 
 @register_rewrite("mul_minus_one", "fast_run", phase="specialize", tracks=("mul",))
-def mul_minus_one(fgraph, node):
+def mul_minus_one(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``-1 * x`` (either side) -> ``-x``."""
     a, b = node.inputs
     out = node.outputs[0]

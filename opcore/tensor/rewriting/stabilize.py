@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant
 from opcore.tensor.elemwise import CAReduce
 from opcore.tensor.rewriting import register_rewrite
-from opcore.tensor.rewriting.utils import fit, is_const, owner_is
+from opcore.tensor.rewriting.utils import fit, is_const, mul_factors, owner_is, product
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 
 def _one_plus(var):
@@ -50,30 +57,6 @@ def log1p_exp_to_softplus(fgraph, node):
     return _done(M.softplus(e.inputs[0]), node, fgraph)
 
 
-def _mul_factors(var) -> list:
-    """The factors of a tree of binary ``mul`` nodes rooted at ``var`` (``[var]`` when it is not
-    a product)."""
-    out, stack = [], [var]
-    while stack:
-        v = stack.pop()
-        node = owner_is(v, "mul")
-        if node is None:
-            out.append(v)
-        else:
-            stack.extend(reversed(node.inputs))
-    return out
-
-
-def _product(factors, like):
-    """``mul`` of ``factors`` (1 of ``like``'s dtype when there is none)."""
-    if not factors:
-        return constant(np.asarray(1, dtype=like.dtype))
-    out = factors[0]
-    for f in factors[1:]:
-        out = M.mul(out, f)
-    return out
-
-
 def _exp_arg(var):
     node = owner_is(var, "exp")
     return None if node is None else node.inputs[0]
@@ -97,12 +80,12 @@ def sigmoid_from_exp(fgraph, node):
     a = _exp_arg(y) if y is not None else None
     if a is None:
         return None
-    factors = [] if num is None or is_const(num, 1) else _mul_factors(num)
+    factors = [] if num is None or is_const(num, 1) else mul_factors(num)
     for k, f in enumerate(factors):
         if f is y or _exp_arg(f) is a:
             rest = factors[:k] + factors[k + 1:]
-            return _done(_product(rest + [M.sigmoid(a)], node.outputs[0]), node, fgraph)
-    return _done(_product(factors + [M.sigmoid(M.neg(a))], node.outputs[0]), node, fgraph)
+            return _done(product(rest + [M.sigmoid(a)], node.outputs[0]), node, fgraph)
+    return _done(product(factors + [M.sigmoid(M.neg(a))], node.outputs[0]), node, fgraph)
 
 
 def _neg_arg(var):
@@ -112,12 +95,12 @@ def _neg_arg(var):
 
 @register_rewrite("sigmoid_times_exp", "fast_run", phase="stabilize", tracks=("mul",),
                   after=("sigmoid_from_exp",))
-def sigmoid_times_exp(fgraph, node):
+def sigmoid_times_exp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``exp(a) * sigmoid(-a)`` -> ``sigmoid(a)`` and ``exp(-a) * sigmoid(a)`` ->
     ``sigmoid(-a)`` among the factors of a product (Theano's ``local_sigm_times_exp``): what
     ``sigmoid_from_exp`` leaves of the gradient of ``log(1 + exp(a))``, which overflows to
     ``inf * 0`` for large ``a``."""
-    factors = _mul_factors(node.outputs[0])
+    factors = mul_factors(node.outputs[0])
     if len(factors) < 2:
         return None
     for i, e in enumerate(factors):
@@ -137,13 +120,13 @@ def sigmoid_times_exp(fgraph, node):
             else:
                 continue
             rest = [f for k, f in enumerate(factors) if k not in (i, j)]
-            return _done(_product(rest + [new], node.outputs[0]), node, fgraph)
+            return _done(product(rest + [new], node.outputs[0]), node, fgraph)
     return None
 
 
 @register_rewrite("one_minus_sigmoid", "fast_run", phase="stabilize", tracks=("sub",),
                   after=("sigmoid_from_exp",))
-def one_minus_sigmoid(fgraph, node):
+def one_minus_sigmoid(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``1 - sigmoid(x)`` -> ``sigmoid(-x)``: no cancellation, so ``1 / (1 - p)`` stays finite."""
     y = _one_minus(node.outputs[0])
     s = owner_is(y, "sigmoid") if y is not None else None
@@ -175,7 +158,7 @@ def log_sigmoid(fgraph, node):
 
 @register_rewrite("log1p_form", "fast_run", phase="stabilize", tracks=("log",),
                   after=("log1p_exp_to_softplus", "log_sigmoid"))
-def log1p_form(fgraph, node):
+def log1p_form(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``log(1 + x)`` -> ``log1p(x)`` (accurate for small x)."""
     y = _one_plus(node.inputs[0])
     if y is None:
@@ -202,7 +185,7 @@ def expm1_form(fgraph, node):
 
 
 @register_rewrite("logsumexp", "fast_run", phase="stabilize", tracks=("log",))
-def logsumexp(fgraph, node):
+def logsumexp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``log(sum(exp(x), axis))`` -> ``m + log(sum(exp(x - m), axis))`` with ``m = max(x)``."""
     s = node.inputs[0].owner
     if s is None or not isinstance(s.op, CAReduce) or s.op.kind != "sum":

@@ -3,6 +3,8 @@ specify-shapes and allocs, and allocs feeding an elementwise op that broadcasts 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from opcore.graph.basic import Constant
@@ -12,6 +14,12 @@ from opcore.tensor.gradient_ops import GradientViewOp
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import const_value, fit
 from opcore.tensor.shape import Reshape
+from opcore.tensor.subtensor import Subtensor
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 
 @register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", tracks=(DimShuffle,))
@@ -49,7 +57,7 @@ def useless_cast(fgraph, node):
 
 
 @register_rewrite("useless_specify_shape", "fast_run", tracks=(SpecifyShape, Unbroadcast))
-def useless_specify_shape(fgraph, node):
+def useless_specify_shape(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """A specify-shape that adds nothing the input's type does not already say."""
     x = node.inputs[0]
     out = node.outputs[0]
@@ -213,15 +221,30 @@ def elemwise_of_allocs(fgraph, node):
     return [fit(new, out, fgraph)]
 
 
+@register_rewrite("index_of_length_one_axis", "fast_run", tracks=(Subtensor,))
+def index_of_length_one_axis(fgraph, node):
+    """``x[0]`` or ``x[-1]`` of an ``x`` whose first axis has length 1 by type (a
+    ``shape_padleft``, the one-step ``scan`` output) -> ``x`` without that axis, a view; any
+    other index is left to raise ``IndexError`` at run time."""
+    if node.op.idx_spec != (("int",),) or len(node.inputs) != 2:
+        return None
+    x, idx = node.inputs
+    if x.type.shape[:1] != (1,) or const_value(idx, dims_ok=False) not in (0, -1):
+        return None
+    new = DimShuffle(x.broadcastable, list(range(1, x.ndim)))(x)
+    new = fit(new, node.outputs[0], fgraph)
+    return None if new is None else [new]
+
+
 @register_rewrite("remove_gradient_ops", "fast_run", "fast_compile", tracks=(GradientViewOp,))
-def remove_gradient_ops(fgraph, node):
+def remove_gradient_ops(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``zero_grad``, ``disconnected_grad``, ``grad_clip``, ``grad_scale``: identities once the
     gradient is built."""
     return [node.inputs[0]]
 
 
 @register_rewrite("reduce_length_one_axes", "fast_run", tracks=(CAReduce,))
-def reduce_length_one_axes(fgraph, node):
+def reduce_length_one_axes(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Reducing over an axis of length 1 changes no value: ``Sum{axis=0}(DimShuffle{x,0}(v))``
     -> ``v``; the other reduced axes stay reduced (the result is cast to the reduction's dtype)."""
     x = node.inputs[0]

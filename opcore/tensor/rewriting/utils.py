@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Sequence
+
 import numpy as np
 
 from opcore.graph.basic import Constant, Variable
+from opcore.tensor import math as M
 from opcore.tensor.basic import (
     NotScalarConstantError,
     SpecifyShape,
     alloc,
     cast,
+    constant,
     get_scalar_constant_value,
 )
 from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.type import TensorType
 from opcore.graph.traversal import ancestors
 
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+
 FLOATS = ("float16", "float32", "float64", "complex64", "complex128")
 
 
-def scalar_name(node) -> str | None:
+def scalar_name(node: Apply | None) -> str | None:
     """The scalar op's name when ``node`` is a plain (not in-place) Elemwise, else None."""
     if node is None:
         return None
@@ -58,13 +66,13 @@ def is_const(var: Variable, value) -> bool:
         return False
 
 
-def single_client(fgraph, var: Variable) -> bool:
+def single_client(fgraph: FunctionGraph, var: Variable) -> bool:
     """True when ``var`` feeds exactly one node and is not a graph output."""
     cl = fgraph.clients.get(var, ())
     return len(cl) == 1 and cl[0][0] != "output"
 
 
-def fit(new: Variable, old: Variable, fgraph=None) -> Variable | None:
+def fit(new: Variable, old: Variable, fgraph: FunctionGraph = None) -> Variable | None:
     """``new`` adjusted (cast, padded with broadcast dims, broadcast to ``old``'s shape) so it can
     replace ``old``; None when that is not possible without computing ``old`` itself."""
     from opcore.tensor.basic import as_tensor_variable
@@ -117,5 +125,29 @@ def adapt_type(old: Variable, new: Variable) -> Variable | None:
     return out if (ot == out.type or ot.is_super(out.type)) else None
 
 
-def is_constant(var) -> bool:
+def is_constant(var: Variable) -> bool:
     return isinstance(var, Constant)
+
+
+def mul_factors(var: Variable) -> list[Variable]:
+    """The factors of a tree of binary ``mul`` nodes rooted at ``var`` (``[var]`` when it is not
+    a product)."""
+    out, stack = [], [var]
+    while stack:
+        v = stack.pop()
+        node = owner_is(v, "mul")
+        if node is None:
+            out.append(v)
+        else:
+            stack.extend(reversed(node.inputs))
+    return out
+
+
+def product(factors: Sequence[Variable], like: Variable) -> Variable:
+    """``mul`` of ``factors`` (1 of ``like``'s dtype when there is none)."""
+    if not factors:
+        return constant(np.asarray(1, dtype=like.dtype))
+    out = factors[0]
+    for f in factors[1:]:
+        out = M.mul(out, f)
+    return out

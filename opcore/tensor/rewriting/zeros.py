@@ -9,6 +9,8 @@ Theano, ``0 * x`` is taken to be 0 even where ``x`` is inf or NaN.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from opcore.tensor.basic import Alloc, Cast, SpecifyShape, constant
@@ -16,6 +18,11 @@ from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.math import Dot
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, scalar_name
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply, Variable
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 #: ops whose output holds the same values as their first input, possibly broadcast or cast
 _VALUE_PRESERVING = (Alloc, DimShuffle, Cast, SpecifyShape)
@@ -44,7 +51,7 @@ def _zeros_like_output(fgraph, node):
 
 
 @register_rewrite("mul_by_zero", "fast_run", tracks=("mul",))
-def mul_by_zero(fgraph, node):
+def mul_by_zero(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``x * alloc(0, ...)`` (any operand all zeros) -> zeros of the product's shape."""
     if scalar_name(node) != "mul" or not any(is_zeros(i) for i in node.inputs):
         return None
@@ -52,7 +59,7 @@ def mul_by_zero(fgraph, node):
 
 
 @register_rewrite("zero_divided", "fast_run", tracks=("true_div", "int_div"))
-def zero_divided(fgraph, node):
+def zero_divided(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``alloc(0, ...) / y`` -> zeros of the quotient's shape."""
     if scalar_name(node) not in ("true_div", "int_div") or not is_zeros(node.inputs[0]):
         return None
@@ -60,7 +67,7 @@ def zero_divided(fgraph, node):
 
 
 @register_rewrite("dot_of_zeros", "fast_run", tracks=(Dot,))
-def dot_of_zeros(fgraph, node):
+def dot_of_zeros(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``dot(zeros, y)`` or ``dot(x, zeros)`` -> zeros of the product's shape."""
     if not any(is_zeros(i) for i in node.inputs):
         return None

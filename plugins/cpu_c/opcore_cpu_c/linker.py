@@ -497,12 +497,18 @@ class CLinker(Linker):
 
     def placement(self, node: Any) -> tuple[str, str]:
         """``("c", "compiled")`` for a node with C code in this function's module, else
-        ``("c", "python fallback")`` (its thunk is called from the C loop)."""
+        ``("c", "python fallback")`` (its thunk is called from the C loop), with the reason in
+        parentheses when the op's C implementation declined the node and says why
+        (``c_declined(node) -> str``, e.g. a Scan whose inner graph has an ``ifelse``)."""
         if self.program is not None:
             compiled = node in self._c_node_set
         else:
             compiled = node_supported(node) is not None
-        return self.backend_name, "compiled" if compiled else "python fallback"
+        if compiled:
+            return self.backend_name, "compiled"
+        why = getattr(c_provider(node), "c_declined", None)
+        why = why(node) if why is not None else ""
+        return self.backend_name, f"python fallback ({why})" if why else "python fallback"
 
     def describe(self) -> str:
         return f"c ({len(self.c_nodes)} C nodes)"

@@ -197,10 +197,13 @@ def _gemv_check(blas):
     assert f.linker.c_nodes
     rng = np.random.RandomState(4)
     M = rng.rand(5, 4)
+    big = rng.rand(120, 90)  # 10800 entries: NumPy's product under cpu_c__blas=numpy
     for Am, xv in [(M, rng.rand(4)), (np.asfortranarray(M), rng.rand(8)[::2]),
-                   (M[::-1, ::-1], rng.rand(4)[::-1]), (M[:, :0], np.zeros(0))]:
+                   (M[::-1, ::-1], rng.rand(4)[::-1]), (M[:, :0], np.zeros(0)),
+                   (big, rng.rand(90)), (big[::-1].T, rng.rand(240)[::2])]:
         yv = rng.rand(Am.shape[0])
         np.testing.assert_allclose(f(yv, 0.5, Am, xv, 2.0), 2.0 * yv + 0.5 * Am.dot(xv))
+        np.testing.assert_allclose(f(yv, -1.5, Am, xv, 0.0), -1.5 * Am.dot(xv))
 
 
 def test_reductions_every_kind_and_axes():
@@ -264,6 +267,47 @@ def test_gemm_and_ger_c_match_numpy():
         g, h = f(zz, xx, Y, zz, uu, W, 0.5, 2.0)
         np.testing.assert_allclose(g, 2.0 * zz + 0.5 * xx @ Y)
         np.testing.assert_allclose(h, zz + 0.5 * np.outer(uu, W))
+    # Ger's unit-stride loop (rows of A further apart than their length) and its strided one
+    big = rng.rand(8, 5)
+    for AA, ww in [(big[::2], W), (big[::2], W[::-1].copy()[::-1]), (big[::2, ::-1], W),
+                   (np.asfortranarray(big[:4]), W)]:
+        h = f(Z, X, Y, AA, U, ww, -1.5, 2.0)[1]
+        np.testing.assert_allclose(h, AA - 1.5 * np.outer(U, ww))
+
+
+@pytest.mark.parametrize("which", ["numpy", "scipy"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gemm_both_blas(which, dtype):
+    """The product goes straight into the output (NumPy) or one ?gemm accumulates into a copy of
+    z (SciPy): NumPy's values for every layout, beta 0 ignoring z (NaN included), k = 0, empty
+    results, and z given as the previous call's output (a weight update fed back)."""
+    from opcore.config import change_flags
+
+    blas = pytest.importorskip("opcore.tensor.blas")
+    z, x, y = (T.matrix(n, dtype=dtype) for n in "zxy")
+    a, b = T.scalar("a", dtype=dtype), T.scalar("b", dtype=dtype)
+    with change_flags(cpu_c__blas=which):
+        f = opcore.function([z, a, x, y, b], blas.Gemm()(z, a, x, y, b), mode=C)
+        assert f.linker.c_nodes
+    rng = np.random.RandomState(11)
+    X, Y, Z = (rng.rand(*s).astype(dtype) for s in ((6, 4), (4, 5), (6, 5)))
+    tol = dict(rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6)
+    cases = [(Z, X, Y), (Z[::-1, ::-1], np.asfortranarray(X), Y[:, ::-1]),
+             (np.asfortranarray(Z), X.T.copy().T, Y), (Z[:, :0], X, Y[:, :0]),
+             (Z[:0], X[:0], Y), (Z, X[:, :0], Y[:0])]
+    for zz, xx, yy in cases:
+        for av, bv in ((0.5, 2.0), (-1.0, 1.0), (1.0, 0.0)):
+            got = f(zz, av, xx, yy, bv)
+            assert got.dtype == np.dtype(dtype) and got.shape == zz.shape
+            want = bv * zz.astype("float64") + av * (xx.astype("float64") @ yy)
+            np.testing.assert_allclose(got, want, **tol)
+    nan_z = np.full_like(Z, np.nan)
+    np.testing.assert_allclose(f(nan_z, 2.0, X, Y, 0.0), 2.0 * (X @ Y), **tol)
+    out = Z.copy()
+    for _ in range(3):  # the output fed back as z: read before it is overwritten
+        prev = out.copy()
+        out = f(out, -0.1, X, Y, 1.0)
+        np.testing.assert_allclose(out, prev - 0.1 * (X @ Y), **tol)
 
 
 def test_names_with_quotes_and_percent_compile():

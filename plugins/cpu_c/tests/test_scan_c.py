@@ -34,8 +34,10 @@ def _both(inputs, outputs, updates=None, expect_c=True):
     nodes = _scans(fc)
     assert nodes, "the graph has no Scan node"
     for n in nodes:
-        want = "compiled" if expect_c else "python fallback"
-        assert fc.placement(n) == ("c", want), (n, why_python(n.op))
+        if expect_c:
+            assert fc.placement(n) == ("c", "compiled"), (n, why_python(n.op))
+        else:
+            assert fc.placement(n) == ("c", f"python fallback (Python loop: {why_python(n.op)})")
     return fc, fp
 
 
@@ -265,6 +267,49 @@ def test_lazy_inner_graph_falls_back_to_the_python_loop():
     fc, fp = _both([x, s0], r, expect_c=False)
     node = _scans(fc)[0]
     assert "ifelse" in why_python(node.op)
+    shown = opcore.printing.debugprint(fc, file="str")
+    assert "python fallback (Python loop: the inner graph has lazy nodes (ifelse)" in shown
     v = np.array([1.0, -2.0, 3.0])
     np.testing.assert_allclose(fc(v, 0.0), [1.0, 3.0, 6.0])
     _same(fc(v, 0.0), fp(v, 0.0))
+
+
+def test_states_keeping_their_last_value_only():
+    """States whose last value only is kept live in arrays the C loop owns and the inner function
+    updates in place: outputs that are the same variable for two states, a non-sequence, a
+    constant or a view must not be corrupted, nor the user's inputs."""
+    k = T.iscalar("k")
+    w = T.dvector("w")
+    a0, b0, c0 = T.dvectors("a0", "b0", "c0")
+    d0 = T.dmatrix("d0")
+
+    def step(a, b, c, d, e, w):
+        new = a * 1.5 + w
+        # c's new value is the non-sequence itself; e's may be computed in place over c
+        return new, new + b * 0.0, w, d[::-1] * 2.0, c * 2.0 + 2.0
+
+    outs, _ = opcore.scan(step, outputs_info=[a0, b0, c0, d0, T.zeros((3,))],
+                          non_sequences=w, n_steps=k)
+    last = [o[-1] for o in outs]
+    fc, fp = _both([a0, b0, c0, d0, w, k], last)
+    assert all(_scans(fc)[0].op.info.save_last[:5])
+    vals = [np.array([1.0, 2.0, 3.0]), np.zeros(3), np.ones(3), np.arange(6.0).reshape(2, 3),
+            np.array([0.5, -0.5, 0.25])]
+    keep = [v.copy() for v in vals]
+    a, d = vals[0].copy(), vals[3].copy()
+    for _ in range(5):
+        a = a * 1.5 + vals[4]
+        d = d[::-1] * 2.0
+    for _ in range(2):  # a second call starts from the same values
+        got = fc(*vals, 5)
+        np.testing.assert_allclose(got[0], a)
+        np.testing.assert_allclose(got[1], a)
+        np.testing.assert_allclose(got[2], vals[4])
+        np.testing.assert_allclose(got[3], d)
+        np.testing.assert_allclose(got[4], vals[4] * 2.0 + 2.0)
+        _same(got, fp(*vals, 5))
+        for v, ref in zip(vals, keep):
+            np.testing.assert_array_equal(v, ref)
+    for f in (fc, fp):  # the last entry of zero steps (Theano's rule, docs/control-flow.md)
+        with pytest.raises(IndexError):
+            f(*vals, 0)

@@ -317,6 +317,30 @@ def test_bool_results_are_0_or_1_inside_fused_loops():
             np.testing.assert_array_equal(got.view("uint8") if got.dtype == bool else got, w)
 
 
+def test_reductions_of_empty_axes_and_other_ranks():
+    """Sum/prod/all/any of zero-length axes give the identity, of a length-0 kept axis an empty
+    result, on ranks 1 and 4, strided and reversed views included (NumPy's values)."""
+    v = T.dvector("v")
+    x = T.dtensor4("x")
+    axes4 = [None, 0, 1, 3, (0, 2), (1, 3), (0, 1, 2)]
+    outs4 = [(k, ax, getattr(T, k)(x, axis=ax)) for k in ("sum", "prod", "all", "any")
+             for ax in axes4]
+    outs1 = [(k, None, getattr(T, k)(v)) for k in ("sum", "prod", "all", "any")]
+    f4 = opcore.function([x], [o for _, _, o in outs4], mode=C)
+    f1 = opcore.function([v], [o for _, _, o in outs1], mode=C)
+    rng = np.random.RandomState(1)
+    full = rng.uniform(-1.5, 1.5, size=(3, 4, 5, 6))
+    for data in (np.zeros((2, 0, 3, 4)), np.zeros((0, 3, 2, 2)), full[:, ::2, ::-1, 1:5],
+                 full.transpose(3, 1, 0, 2), full[:, :1]):
+        for (kind, ax, _), got in zip(outs4, f4(data)):
+            want = reduce_reference(kind, data, ax)
+            assert got.shape == want.shape, (kind, ax, data.shape)
+            np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=f"{kind} {ax}")
+    for data in (np.zeros(0), full[1, 2, ::-2, 3]):
+        for (kind, ax, _), got in zip(outs1, f1(data)):
+            np.testing.assert_allclose(got, reduce_reference(kind, data, ax), rtol=1e-12)
+
+
 # -- ops that used to run in NumPy inside C loops: float // and %, integer ** ---------------------
 def _c_nodes_only(f) -> bool:
     """One fused elementwise loop, and every node (dimshuffles of scalars too) in C."""

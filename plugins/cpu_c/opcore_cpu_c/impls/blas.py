@@ -1,7 +1,10 @@
 """C implementations of ``Dot`` (2-d float through BLAS), ``Gemv``, ``Gemm`` and ``Ger``.
 
 ``config.cpu_c__blas`` picks the BLAS: ``numpy`` (NumPy's, through ``PyArray_MatrixProduct2``)
-or ``scipy`` (``?gemm``/``?gemv`` through ``scipy.linalg.cython_blas`` function pointers).
+or ``scipy`` (``?gemm``/``?gemv`` through ``scipy.linalg.cython_blas`` function pointers).  Under
+``numpy``, a ``Gemv`` of fewer than 9216 matrix entries (which OpenBLAS runs on one thread) still
+calls SciPy's ``?gemv`` directly: NumPy's product allocates and dispatches per call, which costs
+more than such a product (a scan step's ``h @ U``).
 """
 
 from __future__ import annotations
@@ -68,6 +71,19 @@ static int oc_layout(PyArrayObject* a, char* tr, int* ld, npy_intp lim)
         *tr = 'T'; *ld = (int)(s1 / it); return 1; }
     return 0;
 }
+/* *a as a BLAS operand: a new reference to *a, or to a C-contiguous copy when BLAS cannot read
+   its layout; 0, or -1 with a Python exception set */
+static int oc_blas_operand(PyArrayObject** a, char* tr, int* ld, npy_intp lim)
+{
+    Py_INCREF(*a);
+    if (!oc_layout(*a, tr, ld, lim)) {
+        PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(*a, NPY_CORDER);
+        Py_DECREF(*a); *a = c;
+        if (c == NULL) return -1;
+        oc_layout(c, tr, ld, lim);
+    }
+    return 0;
+}
 #endif
 """
 
@@ -80,7 +96,7 @@ class DotC(_Base):
         return _BLAS_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (4, _blas(), int(BLAS_INT_MAX))
+        return (5, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (a, b), (z,) = inputs, outputs
@@ -137,13 +153,8 @@ if (m > 0 && n > 0) {{
     if (r == NULL) {fail}
     Py_DECREF(r);
   }} else {{
-    Py_INCREF(A); Py_INCREF(B);
-    if (!oc_layout(A, &ta, &lda, {lim})) {{ PyArrayObject* c =
-        (PyArrayObject*)PyArray_NewCopy(A, NPY_CORDER);
-        Py_DECREF(A); A = c; if (!A) {{ Py_DECREF(B); {fail} }} oc_layout(A, &ta, &lda, {lim}); }}
-    if (!oc_layout(B, &tb, &ldb, {lim})) {{ PyArrayObject* c =
-        (PyArrayObject*)PyArray_NewCopy(B, NPY_CORDER);
-        Py_DECREF(B); B = c; if (!B) {{ Py_DECREF(A); {fail} }} oc_layout(B, &tb, &ldb, {lim}); }}
+    if (oc_blas_operand(&A, &ta, &lda, {lim})) {fail}
+    if (oc_blas_operand(&B, &tb, &ldb, {lim})) {{ Py_DECREF(A); {fail} }}
     if (oc_{pre}gemm == NULL) oc_{pre}gemm = (oc_{pre}gemm_t)oc_blas_fn("{pre}gemm");
     if (oc_{pre}gemm == NULL) {{ Py_DECREF(A); Py_DECREF(B); {fail} }}
     {{ int M = (int)m, N = (int)n, K = (int)k, ldc = (int)n; {t} one = 1, zero = 0;
@@ -176,7 +187,7 @@ class GemvC(_Base):
         return _BLAS_SUPPORT + _GEMV_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (3, _blas(), int(BLAS_INT_MAX))
+        return (4, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (y, a, A, x, b), (z,) = inputs, outputs
@@ -185,8 +196,7 @@ class GemvC(_Base):
         t = ctype(zd)
         pre = "d" if zd == "float64" else "s"
         lim = int(BLAS_INT_MAX)
-        if _blas() == "numpy":
-            return f"""
+        numpy_code = f"""
 npy_intp m = PyArray_DIMS({A})[0], i; PyArrayObject* r;
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
 if (PyArray_DIMS({x})[0] != PyArray_DIMS({A})[1] || PyArray_DIMS({y})[0] != m) {{
@@ -202,7 +212,7 @@ if (oc_alloc(&{z}, 1, &m, {typenum(zd)})) {{ Py_DECREF(r); {fail} }}
       q[i] = alpha * rv[i] + (beta == 0 ? ({t})0 : beta * *(const {t}*)(yp + i * ys)); }}
 Py_DECREF(r);
 """
-        return f"""
+        blas_code = f"""
 npy_intp m = PyArray_DIMS({A})[0], k = PyArray_DIMS({A})[1]; char ta; int lda;
 PyArrayObject* AA = {A}; PyArrayObject* X = {x};
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
@@ -227,11 +237,8 @@ if (m > 0) {{
     Py_DECREF(r);
   }} else {{
     int M = (int)m, K = (int)k, incx, one = 1; char tr;
-    Py_INCREF(AA); Py_INCREF(X);
-    if (!oc_layout(AA, &ta, &lda, {lim})) {{ PyArrayObject* c =
-        (PyArrayObject*)PyArray_NewCopy(AA, NPY_CORDER);
-        Py_DECREF(AA); AA = c; if (!AA) {{ Py_DECREF(X); {fail} }}
-        oc_layout(AA, &ta, &lda, {lim}); }}
+    Py_INCREF(X);
+    if (oc_blas_operand(&AA, &ta, &lda, {lim})) {{ Py_DECREF(X); {fail} }}
     if (PyArray_STRIDES(X)[0] <= 0 || PyArray_STRIDES(X)[0] % sizeof({t})
         || PyArray_STRIDES(X)[0] / (npy_intp)sizeof({t}) > {lim}) {{
         PyArrayObject* c = (PyArrayObject*)PyArray_NewCopy(X, NPY_CORDER);
@@ -247,6 +254,24 @@ if (m > 0) {{
   }}
 }}
 """
+        if _blas() != "numpy":
+            return blas_code
+        # NumPy's BLAS for the products it would thread; OpenBLAS runs a gemv of fewer than
+        # 9216 entries on one thread, so SciPy's ?gemv (no second thread pool busy) skips
+        # PyArray_MatrixProduct2's allocation and dispatch, which dominates small products (a
+        # scan step's h @ U)
+        return f"""
+{{ int oc_small_ = (double)PyArray_DIMS({A})[0] * (double)PyArray_DIMS({A})[1] < 9216.0;
+  if (oc_small_ && oc_{pre}gemv == NULL) {{
+      oc_{pre}gemv = (oc_{pre}gemv_t)oc_blas_fn("{pre}gemv");
+      if (oc_{pre}gemv == NULL) {{ PyErr_Clear(); oc_small_ = 0; }} }}
+  if (oc_small_) {{
+{blas_code}
+  }} else {{
+{numpy_code}
+  }}
+}}
+"""
 
 
 def same_float(node: Any) -> bool:
@@ -254,18 +279,53 @@ def same_float(node: Any) -> bool:
     return len(dts) == 1 and dts.pop() in ("float32", "float64")
 
 
+_OVERLAP = r"""
+#ifndef OC_OVERLAP
+#define OC_OVERLAP
+/* whether the memory spanned by a and b may overlap (a conservative byte-range test) */
+static int oc_may_overlap(PyArrayObject* a, PyArrayObject* b)
+{
+    PyArrayObject* v[2]; npy_intp lo[2], hi[2]; int k, d;
+    if (PyArray_SIZE(a) == 0 || PyArray_SIZE(b) == 0) return 0;
+    v[0] = a; v[1] = b;
+    for (k = 0; k < 2; k++) {
+        lo[k] = hi[k] = (npy_intp)PyArray_DATA(v[k]);
+        for (d = 0; d < PyArray_NDIM(v[k]); d++) {
+            npy_intp span = PyArray_STRIDES(v[k])[d] * (PyArray_DIMS(v[k])[d] - 1);
+            if (span < 0) lo[k] += span; else hi[k] += span;
+        }
+        hi[k] += PyArray_ITEMSIZE(v[k]);
+    }
+    return lo[0] < hi[1] && lo[1] < hi[0];
+}
+#endif
+"""
+
+
 class GemmC(_Base):
-    """``b*z + a*dot(x, y)``: the product through NumPy's BLAS, combined in one pass."""
+    """``b*z + a*dot(x, y)``.  With ``cpu_c__blas=scipy``: ``z`` copied into the output and one
+    ``?gemm`` call scaling and accumulating in place.  With NumPy's BLAS (the default): the
+    product written straight into the output buffer (``PyArray_MatrixProduct2(x, y, out)``),
+    then ``out = a*out + b*z`` in one pass, with no temporary product array."""
 
     c_supports = staticmethod(same_float)
+
+    def c_support_code(self, node=None):
+        return _BLAS_SUPPORT + _OVERLAP
+
+    def c_code_cache_version(self, node=None):
+        return (5, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (z0, a, x, y, b), (z,) = inputs, outputs
         fail = sub["fail"]
         zd = node.outputs[0].type.dtype
         t = ctype(zd)
-        return f"""
-npy_intp dims[2]; npy_intp i, j; PyArrayObject* r;
+        tn = typenum(zd)
+        pre = "d" if zd == "float64" else "s"
+        lim = int(BLAS_INT_MAX)
+        head = f"""
+npy_intp dims[2]; npy_intp i, j;
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
 dims[0] = PyArray_DIMS({x})[0]; dims[1] = PyArray_DIMS({y})[1];
 if (PyArray_DIMS({x})[1] != PyArray_DIMS({y})[0] || PyArray_DIMS({z0})[0] != dims[0]
@@ -274,17 +334,48 @@ if (PyArray_DIMS({x})[1] != PyArray_DIMS({y})[0] || PyArray_DIMS({z0})[0] != dim
         (Py_ssize_t)PyArray_DIMS({z0})[0], (Py_ssize_t)PyArray_DIMS({z0})[1],
         (Py_ssize_t)PyArray_DIMS({x})[0], (Py_ssize_t)PyArray_DIMS({x})[1],
         (Py_ssize_t)PyArray_DIMS({y})[0], (Py_ssize_t)PyArray_DIMS({y})[1]); {fail} }}
-r = (PyArrayObject*)PyArray_MatrixProduct2((PyObject*){x}, (PyObject*){y}, NULL);
-if (r == NULL) {fail}
-if (oc_alloc(&{z}, 2, dims, {typenum(zd)})) {{ Py_DECREF(r); {fail} }}
-{{ const {t}* rv = (const {t}*)PyArray_DATA(r); {t}* q = ({t}*)PyArray_DATA({z});
+if (oc_alloc(&{z}, 2, dims, {tn})) {fail}
+if (oc_may_overlap({z}, {z0}) || oc_may_overlap({z}, {x}) || oc_may_overlap({z}, {y})) {{
+    Py_DECREF({z}); {z} = (PyArrayObject*)PyArray_EMPTY(2, dims, {tn}, 0);
+    if ({z} == NULL) {fail} }}
+"""
+        combine = f"""
+{{ {t}* q = ({t}*)PyArray_DATA({z});
   const char* zp = (const char*)PyArray_DATA({z0});
   npy_intp s0 = PyArray_STRIDES({z0})[0], s1 = PyArray_STRIDES({z0})[1];
-  for (i = 0; i < dims[0]; i++)
-    for (j = 0; j < dims[1]; j++)
-      q[i * dims[1] + j] = alpha * rv[i * dims[1] + j]
-          + (beta == 0 ? ({t})0 : beta * *(const {t}*)(zp + i * s0 + j * s1)); }}
-Py_DECREF(r);
+  for (i = 0; i < dims[0]; i++) {{
+    {t}* qr = q + i * dims[1]; const char* zr = zp + i * s0;
+    if (beta == 0) {{ for (j = 0; j < dims[1]; j++) qr[j] = alpha * qr[j]; }}
+    else if (s1 == sizeof({t})) {{ const {t}* zc = (const {t}*)zr;
+      for (j = 0; j < dims[1]; j++) qr[j] = alpha * qr[j] + beta * zc[j]; }}
+    else {{ for (j = 0; j < dims[1]; j++)
+      qr[j] = alpha * qr[j] + beta * *(const {t}*)(zr + j * s1); }}
+  }} }}
+"""
+        numpy_path = f"""
+{{ PyObject* r = PyArray_MatrixProduct2((PyObject*){x}, (PyObject*){y}, {z});
+  if (r == NULL) {fail}
+  Py_DECREF(r); }}
+{combine}"""
+        if _blas() == "numpy":
+            return head + numpy_path
+        return head + f"""
+if (dims[0] > {lim} || dims[1] > {lim} || PyArray_DIMS({x})[1] > {lim}
+    || PyArray_DIMS({x})[1] == 0) {{
+{numpy_path}
+}} else if (dims[0] > 0 && dims[1] > 0) {{
+  PyArrayObject* A = {x}; PyArrayObject* B = {y}; char ta, tb; int lda, ldb;
+  if (beta != 0 && PyArray_CopyInto({z}, {z0}) < 0) {fail}
+  if (oc_blas_operand(&A, &ta, &lda, {lim})) {fail}
+  if (oc_blas_operand(&B, &tb, &ldb, {lim})) {{ Py_DECREF(A); {fail} }}
+  if (oc_{pre}gemm == NULL) oc_{pre}gemm = (oc_{pre}gemm_t)oc_blas_fn("{pre}gemm");
+  if (oc_{pre}gemm == NULL) {{ Py_DECREF(A); Py_DECREF(B); {fail} }}
+  {{ int M = (int)dims[0], N = (int)dims[1], K = (int)PyArray_DIMS({x})[1], ldc = (int)dims[1];
+    /* row-major Z = a X Y + b Z  <=>  column-major Z^T = a Y^T X^T + b Z^T */
+    oc_{pre}gemm(&tb, &ta, &N, &M, &K, &alpha, ({t}*)PyArray_DATA(B), &ldb,
+                ({t}*)PyArray_DATA(A), &lda, &beta, ({t}*)PyArray_DATA({z}), &ldc); }}
+  Py_DECREF(A); Py_DECREF(B);
+}}
 """
 
 class GerC(_Base):
@@ -309,10 +400,21 @@ if (oc_alloc(&{z}, 2, PyArray_DIMS({A}), {typenum(zd)})) {fail}
   const char* yp = (const char*)PyArray_DATA({y});
   npy_intp a0 = PyArray_STRIDES({A})[0], a1 = PyArray_STRIDES({A})[1];
   npy_intp xs = PyArray_STRIDES({x})[0], ys = PyArray_STRIDES({y})[0];
-  for (i = 0; i < PyArray_DIMS({A})[0]; i++) {{
-    const {t} xi = alpha * *(const {t}*)(xp + i * xs);
-    for (j = 0; j < n1; j++)
-      q[i * n1 + j] = *(const {t}*)(ap + i * a0 + j * a1) + xi * *(const {t}*)(yp + j * ys);
+  if (a1 == (npy_intp)sizeof({t}) && ys == (npy_intp)sizeof({t})) {{
+    /* unit-stride rows of A and y: a loop the compiler vectorises */
+    const {t}* yv = (const {t}*)yp;
+    for (i = 0; i < PyArray_DIMS({A})[0]; i++) {{
+      const {t} xi = alpha * *(const {t}*)(xp + i * xs);
+      const {t}* ar = (const {t}*)(ap + i * a0);
+      {t}* qr = q + i * n1;
+      for (j = 0; j < n1; j++) qr[j] = ar[j] + xi * yv[j];
+    }}
+  }} else {{
+    for (i = 0; i < PyArray_DIMS({A})[0]; i++) {{
+      const {t} xi = alpha * *(const {t}*)(xp + i * xs);
+      for (j = 0; j < n1; j++)
+        q[i * n1 + j] = *(const {t}*)(ap + i * a0 + j * a1) + xi * *(const {t}*)(yp + j * ys);
+    }}
   }} }}
 """
 

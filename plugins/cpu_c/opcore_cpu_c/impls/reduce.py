@@ -24,7 +24,7 @@ class CAReduceC:
     """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (8, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (9, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -61,6 +61,9 @@ class CAReduceC:
             L.append(f"if (m == 0) {{ PyErr_SetString(PyExc_ValueError, {msg}); {fail} }}")
         L.append(f"if (oc_alloc(&{z}, {len(kept)}, zdims, {typenum(zd)})) {fail}")
         xt, zt, at = ctype(xd), ctype(zd), ctype(accd)
+        if init is not None and not config.openmp and nd > 0:
+            L.extend(_strided(x, z, nd, axes, kept, xt, zt, at, init, step, conv, fail))
+            return "\n".join(L)
         first = "0" if init is not None else "1"
         prefix = bool(kept) and axes == list(range(len(axes)))
         if prefix:
@@ -99,6 +102,48 @@ class CAReduceC:
         if prefix:
             L.append("}")
         return "\n".join(L)
+
+
+def _strided(x: str, z: str, nd: int, axes: list, kept: list, xt: str, zt: str, at: str,
+             init: str, step: str, conv: str, fail: str) -> list:
+    """C lines reducing ``x`` in place, with no transposed copy: every element is read once in
+    index order (memory order for a C-contiguous input) and accumulated into ``acc[]``, indexed by
+    the kept axes (accumulator stride 0 along a reduced axis).  The innermost axis runs as a tight
+    loop: a running scalar when it is reduced, a row update when it is kept."""
+    last = nd - 1
+    astr = ["0"] * nd
+    for k, d in enumerate(kept):
+        astr[d] = " * ".join([f"zdims[{j}]" for j in range(k + 1, len(kept))]) or "1"
+    L = [f"{{ npy_intp xs_[{nd}], as_[{nd}], n_[{nd}], ix_[{nd}]; int k_;",
+         f"  {at}* acc = ({at}*)PyMem_Malloc((nout > 0 ? nout : 1) * sizeof({at}));",
+         f"  const char* b_ = (const char*)PyArray_DATA({x}); npy_intp ao_ = 0, size_ = 1;",
+         f"  if (acc == NULL) {{ PyErr_NoMemory(); {fail} }}",
+         f"  for (i = 0; i < nout; i++) acc[i] = ({at}){init};"]
+    for d in range(nd):
+        L.append(f"  xs_[{d}] = PyArray_STRIDES({x})[{d}]; n_[{d}] = PyArray_DIMS({x})[{d}]; "
+                 f"as_[{d}] = {astr[d]}; ix_[{d}] = 0; size_ *= n_[{d}];")
+    v = conv.format(f"*(const {xt}*)(b_ + j * xs_[{last}])")
+    L += [f"  if (size_ > 0) for (;;) {{",
+          f"    if (as_[{last}] == 0) {{ {at} acc_ = acc[ao_];",
+          f"      for (j = 0; j < n_[{last}]; j++) {{ const {at} v = {v}; "
+          f"{step.replace('acc', 'acc_')} }}",
+          "      acc[ao_] = acc_;",
+          "    } else {",
+          f"      {at}* r_ = acc + ao_;",
+          f"      for (j = 0; j < n_[{last}]; j++) {{ const {at} v = {v}; "
+          f"{step.replace('acc', 'r_[j]')} }}",
+          "    }",
+          f"    for (k_ = {last - 1}; k_ >= 0; k_--) {{",
+          "      b_ += xs_[k_]; ao_ += as_[k_];",
+          "      if (++ix_[k_] < n_[k_]) break;",
+          "      b_ -= xs_[k_] * n_[k_]; ao_ -= as_[k_] * n_[k_]; ix_[k_] = 0;",
+          "    }",
+          "    if (k_ < 0) break;",
+          "  }",
+          f"  {{ {zt}* q = ({zt}*)PyArray_DATA({z}); for (i = 0; i < nout; i++) q[i] = "
+          f"({zt})acc[i]; }}",
+          "  PyMem_Free(acc); }"]
+    return L
 
 
 def register(impls: Any) -> None:

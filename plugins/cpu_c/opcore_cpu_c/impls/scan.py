@@ -19,7 +19,8 @@ An error at a step is raised as the Python loop raises it: the inner node's erro
 A Scan whose inner function has no compiled module (an inner graph with lazy ``ifelse`` nodes, a
 profiled inner function, a backend other than C for the inner graph) is declined
 (:meth:`ScanC.c_supports`): it runs the Python loop, and ``Function.placement`` reports it as
-``python fallback`` with the reason in :func:`why_python`.
+``python fallback (Python loop: <reason>)``, as ``debugprint`` and the profile do (the reason is
+:func:`why_python`'s).
 """
 
 from __future__ import annotations
@@ -40,11 +41,14 @@ _RUNNERS: "weakref.WeakKeyDictionary[Scan, Any]" = weakref.WeakKeyDictionary()
 class _Runner:
     """The inner function of one Scan op and the pieces the C loop calls."""
 
-    __slots__ = ("fn", "node", "run", "run_args", "nodes", "err", "storage_map")
+    __slots__ = ("fn", "node", "run", "run_args", "nodes", "err", "storage_map", "swapped")
 
-    def __init__(self, fn: Any, node: Any) -> None:
+    def __init__(self, fn: Any, node: Any, swapped: dict) -> None:
         prog = fn.vm.program
         self.fn = fn
+        outs = fn.maker.fgraph.outputs
+        #: state -> (its inner input, whether its output cell may be emptied: a node's output)
+        self.swapped = {k: (i, outs[k].owner is not None) for k, i in swapped.items()}
         self.node = node
         self.run = prog.module.run
         self.run_args = prog.run_args
@@ -85,11 +89,24 @@ def _runner(node: Any) -> Any:
     op = node.op
     r = _RUNNERS.get(op)
     if r is None:
-        fn = op._compile_inner()
+        swapped = swapped_states(op.info)
+        fn = op.compile_inner(mutable=sorted(swapped.values()))
         why = _inner_program_reason(fn)
-        r = why or _Runner(fn, node)
+        r = why or _Runner(fn, node, swapped)
         _RUNNERS[op] = r
     return r
+
+
+def swapped_states(info: Any) -> dict:
+    """``{state: inner input}`` of the states the C loop keeps in one array it owns (only their
+    last value is kept and their only tap is -1): the inner function may update them in place."""
+    out = {}
+    i = info.n_seqs
+    for k, taps in enumerate(info.state_taps):
+        if info.save_last[k] and taps == (-1,):
+            out[k] = i
+        i += len(taps)
+    return out
 
 
 def why_python(op: Scan) -> str:
@@ -103,12 +120,24 @@ def begin(op: Scan, *inputs: Any) -> tuple:
     """Called by the C code once per call: the plan of the loop (see ``oc_scan_steps``)."""
     r = _RUNNERS[op]
     st = op.loop_begin(r.fn, r.node, list(inputs))
-    reads = tuple((cell, buf, m, tap, int(ring)) for cell, buf, m, tap, ring in st.reads)
-    writes = tuple((cell, buf, m, int(ring), k) for cell, buf, m, ring, _, k in st.writes)
+    info = op.info
+    swapped = r.swapped
+    reads = []
+    j = 0
+    for k, taps in enumerate(info.state_taps):
+        for _ in taps:
+            if k not in swapped:
+                cell, buf, m, tap, ring = st.reads[j]
+                reads.append((cell, buf, m, tap, int(ring)))
+            j += 1
+    writes = tuple((cell, buf, m, int(ring), k) for cell, buf, m, ring, _, k in st.writes
+                   if k not in swapped)
     nits = tuple((cell, q, int(last), st.nit_dtypes[q].num)
                  for q, cell, last in st.nit_cells)
-    return (r.run, r.run_args, st.n, tuple(st.seq_cells), reads, writes, nits, st.nit_bufs,
-            st.until_cell, r.step_error, _shape_error(op, st), st)
+    swaps = tuple((r.fn.input_cells[i], r.fn.output_cells[k], clear, st.bufs[k], k)
+                  for k, (i, clear) in swapped.items())
+    return (r.run, r.run_args, st.n, tuple(st.seq_cells), tuple(reads), writes, nits,
+            st.nit_bufs, st.until_cell, r.step_error, _shape_error(op, st), st, swaps)
 
 
 def _shape_error(op: Scan, st: Any):
@@ -122,7 +151,7 @@ def _shape_error(op: Scan, st: Any):
 def end(op: Scan, plan: tuple, n_done: int) -> tuple:
     """Called by the C code after the steps: the outputs of a loop that ran ``n_done`` steps."""
     out = [[None] for _ in range(op.info.n_states + op.info.n_nit)]
-    op.loop_end(plan[-1], n_done, out)
+    op.loop_end(plan[11], n_done, out)
     return tuple(c[0] for c in out)
 
 
@@ -146,6 +175,14 @@ static PyObject* oc_scan_row(PyArrayObject* a, npy_intp i)
     Py_INCREF(a);
     if (PyArray_SetBaseObject((PyArrayObject*)v, (PyObject*)a) < 0) { Py_DECREF(v); return NULL; }
     return v;
+}
+
+/* v as an ndarray (a new reference): arrays as they are, anything else converted */
+static PyObject* oc_scan_array(PyObject* v)
+{
+    if (v == NULL) v = Py_None;
+    if (PyArray_Check(v)) { Py_INCREF(v); return v; }
+    return PyArray_FROM_O(v);
 }
 
 static void oc_scan_set(PyObject* cell, PyObject* v)
@@ -190,7 +227,41 @@ static void oc_scan_raise(PyObject* made)
     Py_DECREF(made);
 }
 
-/* Run the steps of plan (opcore_cpu_c.impls.scan.begin); *n_done = the steps run. */
+/* The new value of a swapped state: o (a new reference, given away) when the loop may own it,
+   else a copy of o into *cur when the loop owns *cur, else into a new array.  When o becomes
+   the state, the old value, if nothing else holds it, goes to the output cell `recycle` (NULL:
+   none), where the node computing the state reuses it as its output buffer at the next step. */
+static int oc_scan_swap(PyArrayObject** cur, PyObject* o, PyObject* recycle)
+{
+    PyArrayObject* c = *cur;
+    PyArrayObject* a;
+    if (o == (PyObject*)c) { Py_DECREF(o); return 0; }  /* updated in place */
+    a = (PyArrayObject*)o;
+    if (Py_REFCNT(o) == 1 && PyArray_CheckExact(o) && PyArray_BASE(a) == NULL
+        && PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISWRITEABLE(a) && PyArray_ISALIGNED(a)
+        && PyArray_TYPE(a) == PyArray_TYPE(c)) {
+        if (recycle != NULL && Py_REFCNT(c) == 1 && PyArray_BASE(c) == NULL)
+            oc_scan_set(recycle, (PyObject*)c);  /* reference given to the cell */
+        else
+            Py_DECREF(c);
+        *cur = a;  /* nothing else holds it: it is the state now */
+        return 0;
+    }
+    if (!(Py_REFCNT(c) == 1 && PyArray_BASE(c) == NULL)) {
+        PyArrayObject* n = (PyArrayObject*)PyArray_NewLikeArray(c, NPY_CORDER, NULL, 0);
+        if (n == NULL) { Py_DECREF(o); return -1; }
+        Py_DECREF(c);
+        *cur = c = n;
+    }
+    if (PyArray_CopyInto(c, a) < 0) { Py_DECREF(o); return -1; }
+    Py_DECREF(o);
+    return 0;
+}
+
+/* Run the steps of plan (opcore_cpu_c.impls.scan.begin); *n_done = the steps run.
+   A "swapped" state (only its last value kept, one tap -1) is not read from its buffer: the loop
+   owns one array holding its value, which the inner function may update in place (its input is
+   mutable there); a new value nothing else references becomes the state without a copy. */
 static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
 {
     PyObject* run = PyTuple_GET_ITEM(plan, 0);
@@ -204,22 +275,41 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
     PyObject* until = PyTuple_GET_ITEM(plan, 8);
     PyObject* on_error = PyTuple_GET_ITEM(plan, 9);
     PyObject* on_shape = PyTuple_GET_ITEM(plan, 10);
+    PyObject* swaps = PyTuple_GET_ITEM(plan, 12);
     PyObject* run_args[8];
     Py_ssize_t n_args = PyTuple_GET_SIZE(run_args_t);
     Py_ssize_t n_seq = PyTuple_GET_SIZE(seqs), n_read = PyTuple_GET_SIZE(reads);
     Py_ssize_t n_write = PyTuple_GET_SIZE(writes), n_nit = PyTuple_GET_SIZE(nits);
+    Py_ssize_t n_swap = PyTuple_GET_SIZE(swaps);
+    PyArrayObject** cur = NULL;   /* the swapped states' values */
+    PyObject** took = NULL;       /* their new values, taken from the output cells */
     Py_ssize_t j;
     npy_intp t;
+    int status = -1;
     if (n < 0 && PyErr_Occurred()) return -1;
     if (n_args > 8) { PyErr_SetString(PyExc_RuntimeError, "scan: run takes at most 8 arguments"); return -1; }
     for (j = 0; j < n_args; j++) run_args[j] = PyTuple_GET_ITEM(run_args_t, j);
     *n_done = n;
+    if (n_swap) {
+        cur = (PyArrayObject**)PyMem_Calloc((size_t)n_swap, sizeof(PyArrayObject*));
+        took = (PyObject**)PyMem_Calloc((size_t)n_swap, sizeof(PyObject*));
+        if (cur == NULL || took == NULL) { PyErr_NoMemory(); goto done; }
+        for (j = 0; j < n_swap; j++) {
+            PyArrayObject* buf = (PyArrayObject*)PyTuple_GET_ITEM(PyTuple_GET_ITEM(swaps, j), 3);
+            PyObject* row = oc_scan_row(buf, 0);
+            if (row == NULL) goto done;
+            cur[j] = (PyArrayObject*)PyArray_NewCopy((PyArrayObject*)row, NPY_CORDER);
+            Py_DECREF(row);
+            if (cur[j] == NULL) goto done;
+        }
+    }
     for (t = 0; t < n; t++) {
         PyObject* r;
+        int stop = 0;
         for (j = 0; j < n_seq; j++) {
             PyObject* it = PyTuple_GET_ITEM(seqs, j);
             PyObject* v = oc_scan_row((PyArrayObject*)PyTuple_GET_ITEM(it, 1), t);
-            if (v == NULL) return -1;
+            if (v == NULL) goto done;
             oc_scan_set(PyTuple_GET_ITEM(it, 0), v);
         }
         for (j = 0; j < n_read; j++) {
@@ -229,8 +319,12 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
             npy_intp i = PyLong_AsLong(PyTuple_GET_ITEM(it, 4)) == 0
                          ? m + t + tap : (((t + tap) % m) + m) % m;
             PyObject* v = oc_scan_row((PyArrayObject*)PyTuple_GET_ITEM(it, 1), i);
-            if (v == NULL) return -1;
+            if (v == NULL) goto done;
             oc_scan_set(PyTuple_GET_ITEM(it, 0), v);
+        }
+        for (j = 0; j < n_swap; j++) {
+            Py_INCREF(cur[j]);
+            oc_scan_set(PyTuple_GET_ITEM(PyTuple_GET_ITEM(swaps, j), 0), (PyObject*)cur[j]);
         }
         r = PyObject_Vectorcall(run, run_args, (size_t)n_args, NULL);
         if (r == NULL) {
@@ -240,7 +334,7 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
             if (etb != NULL && ev != NULL) PyException_SetTraceback(ev, etb);
             oc_scan_raise(PyObject_CallFunction(on_error, "On", ev ? ev : Py_None, (Py_ssize_t)t));
             Py_XDECREF(et); Py_XDECREF(ev); Py_XDECREF(etb);
-            return -1;
+            goto done;
         }
         Py_DECREF(r);
         for (j = 0; j < n_write; j++) {
@@ -252,17 +346,17 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
             PyArrayObject* a;
             int bad;
             if (val == NULL) val = Py_None;
-            a = (PyArrayObject*)PyArray_FROM_O(val);
-            if (a == NULL) return -1;
+            a = (PyArrayObject*)oc_scan_array(val);
+            if (a == NULL) goto done;
             if (!oc_scan_same_shape(buf, a)) {
                 Py_DECREF(a);
                 oc_scan_raise(PyObject_CallFunction(on_shape, "iOOn", 0, PyTuple_GET_ITEM(it, 4),
                                                     val, (Py_ssize_t)t));
-                return -1;
+                goto done;
             }
             bad = oc_scan_put(buf, ring ? t % m : m + t, a);
             Py_DECREF(a);
-            if (bad) return -1;
+            if (bad) goto done;
         }
         for (j = 0; j < n_nit; j++) {
             PyObject* it = PyTuple_GET_ITEM(nits, j);
@@ -271,13 +365,13 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
             int typenum = (int)PyLong_AsLong(PyTuple_GET_ITEM(it, 3));
             PyObject* val = PyList_GET_ITEM(PyTuple_GET_ITEM(it, 0), 0);
             PyObject* b = PyList_GET_ITEM(nit_bufs, q);
-            PyArrayObject* a = (PyArrayObject*)PyArray_FROM_O(val ? val : Py_None);
+            PyArrayObject* a = (PyArrayObject*)oc_scan_array(val);
             int bad;
-            if (a == NULL) return -1;
+            if (a == NULL) goto done;
             if (last) {
                 PyObject* c = PyArray_NewCopy(a, NPY_CORDER);
                 Py_DECREF(a);
-                if (c == NULL || PyList_SetItem(nit_bufs, q, c) < 0) return -1;
+                if (c == NULL || PyList_SetItem(nit_bufs, q, c) < 0) goto done;
                 continue;
             }
             if (b == Py_None) {
@@ -286,29 +380,80 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
                 if (nd >= NPY_MAXDIMS) {
                     Py_DECREF(a);
                     PyErr_SetString(PyExc_ValueError, "scan: a nit output has too many dimensions");
-                    return -1;
+                    goto done;
                 }
                 dims[0] = n;
                 for (d = 0; d < nd; d++) dims[d + 1] = PyArray_DIMS(a)[d];
                 b = PyArray_EMPTY(nd + 1, dims, typenum, 0);
-                if (b == NULL || PyList_SetItem(nit_bufs, q, b) < 0) { Py_DECREF(a); return -1; }
+                if (b == NULL || PyList_SetItem(nit_bufs, q, b) < 0) { Py_DECREF(a); goto done; }
             } else if (!oc_scan_same_shape((PyArrayObject*)b, a)) {
                 oc_scan_raise(PyObject_CallFunction(on_shape, "inOn", 1, q, (PyObject*)a,
                                                     (Py_ssize_t)t));
                 Py_DECREF(a);
-                return -1;
+                goto done;
             }
             bad = oc_scan_put((PyArrayObject*)b, t, a);
             Py_DECREF(a);
-            if (bad) return -1;
+            if (bad) goto done;
         }
         if (until != Py_None) {
-            int stop = PyObject_IsTrue(PyList_GET_ITEM(until, 0));
-            if (stop < 0) return -1;
-            if (stop) { *n_done = t + 1; break; }
+            stop = PyObject_IsTrue(PyList_GET_ITEM(until, 0));
+            if (stop < 0) goto done;
         }
+        if (n_swap) {
+            /* take every new value first (two states may return the same variable), then empty
+               the cells so that a value nothing else holds can become the state */
+            for (j = 0; j < n_swap; j++) {
+                PyObject* it = PyTuple_GET_ITEM(swaps, j);
+                PyArrayObject* buf = (PyArrayObject*)PyTuple_GET_ITEM(it, 3);
+                PyObject* val = PyList_GET_ITEM(PyTuple_GET_ITEM(it, 1), 0);
+                PyObject* a = oc_scan_array(val);
+                if (a == NULL) goto done;
+                if (!oc_scan_same_shape(buf, (PyArrayObject*)a)) {
+                    Py_DECREF(a);
+                    oc_scan_raise(PyObject_CallFunction(on_shape, "iOOn", 0,
+                                                        PyTuple_GET_ITEM(it, 4), val,
+                                                        (Py_ssize_t)t));
+                    goto done;
+                }
+                took[j] = a;
+            }
+            for (j = 0; j < n_swap; j++) {
+                PyObject* it = PyTuple_GET_ITEM(swaps, j);
+                Py_INCREF(Py_None);
+                oc_scan_set(PyTuple_GET_ITEM(it, 0), Py_None);
+                if (PyObject_IsTrue(PyTuple_GET_ITEM(it, 2))) {
+                    Py_INCREF(Py_None);
+                    oc_scan_set(PyTuple_GET_ITEM(it, 1), Py_None);
+                }
+            }
+            for (j = 0; j < n_swap; j++) {
+                PyObject* it = PyTuple_GET_ITEM(swaps, j);
+                PyObject* o = took[j];
+                took[j] = NULL;
+                if (oc_scan_swap(&cur[j], o, PyObject_IsTrue(PyTuple_GET_ITEM(it, 2))
+                                 ? PyTuple_GET_ITEM(it, 1) : NULL)) goto done;
+            }
+        }
+        if (stop) { *n_done = t + 1; break; }
     }
-    return 0;
+    status = 0;
+done:
+    for (j = 0; j < n_swap && cur != NULL; j++) {
+        PyObject* it = PyTuple_GET_ITEM(swaps, j);
+        Py_XDECREF(took[j]);
+        if (cur[j] != NULL) {
+            if (status == 0 && *n_done > 0
+                && oc_scan_put((PyArrayObject*)PyTuple_GET_ITEM(it, 3), 0, cur[j]) < 0)
+                status = -1;
+            Py_DECREF(cur[j]);
+        }
+        Py_INCREF(Py_None);
+        oc_scan_set(PyTuple_GET_ITEM(it, 0), Py_None);
+    }
+    PyMem_Free(cur);
+    PyMem_Free(took);
+    return status;
 }
 #endif
 """
@@ -334,6 +479,10 @@ class ScanC:
     def c_supports(self, node: Any) -> bool:
         """True when the inner function compiled to a C module (see :func:`why_python`)."""
         return not isinstance(_runner(node), str)
+
+    def c_declined(self, node: Any) -> str:
+        """Why this Scan runs the Python loop (what ``Function.placement`` shows)."""
+        return f"Python loop: {why_python(node.op)}" if why_python(node.op) else ""
 
     def c_support_code(self, node: Any = None) -> str:
         return SUPPORT

@@ -1,0 +1,39 @@
+"""Type aliases for the tensor layer's hints (see ``docs/layout.md``, "Type hints").
+
+Modules import these under ``if TYPE_CHECKING:`` only, so they cost no import at run time.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence, Union
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+from opcore.graph.basic import Variable
+
+__all__ = ["ArrayLike", "Axis", "DTypeLike", "Dim", "InputShapes", "OutputShapes",
+           "RewriteResult", "ShapeLike", "TensorLike"]
+
+#: what ``as_tensor_variable`` accepts: a symbolic variable, or a value NumPy can convert
+#: (a number, a nested list, an ndarray)
+TensorLike = Union[Variable, ArrayLike]
+
+#: an ``axis`` argument, as NumPy takes it: one axis, several, or None for all
+Axis = Union[int, Sequence[int], None]
+
+#: one dimension of a shape: a symbolic integer scalar, or a Python / NumPy int
+Dim = Union[Variable, int, np.integer[Any]]
+
+#: a shape argument: a sequence of dimensions, or a symbolic integer vector
+ShapeLike = Union[Sequence[Dim], Variable]
+
+#: what ``infer_shape(node, shapes)`` receives: per input, the tuple of its symbolic dimensions
+InputShapes = list[tuple[Variable, ...]]
+
+#: what ``infer_shape`` returns: per output, its dimensions (None: unknown, read it at run time)
+OutputShapes = Sequence[Union[Sequence[Dim], None]]
+
+#: what a node rewrite ``fn(fgraph, node)`` returns: replacements for ``node.outputs`` (a list
+#: aligned with them, or a dict ``{old: new}``), or False/None for no change
+RewriteResult = Union[Sequence[Variable], dict[Variable, Variable], bool, None]
