@@ -10,7 +10,7 @@ array(9.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import importlib
 
@@ -46,7 +46,10 @@ from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import ShapeLike, DTypeLike
-_FROM_GRADIENT = ("grad", "Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
+#: Theano's T.grad, T.jacobian...: names of the layers above tensor, loaded on first use
+_FROM_ABOVE = {"grad": "opcore.gradient", "Rop": "opcore.gradient", "Lop": "opcore.gradient",
+               "verify_grad": "opcore.gradient", "numeric_grad": "opcore.gradient",
+               "jacobian": "opcore.scan.jacobian", "hessian": "opcore.scan.jacobian"}
 _LAZY_MODULES = ("nlinalg", "slinalg", "fft")  # T.nlinalg, ...: imported on first access
 
 globals().update(_SHORTCUTS)
@@ -134,10 +137,9 @@ for _p in "bwilfdcz":
 _SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar")
 
 
-def __getattr__(name: str | None):
-    # Theano's T.grad, T.Rop, ...: opcore.gradient (the layer above tensor) loads on first use
-    if name in _FROM_GRADIENT:
-        value = getattr(importlib.import_module("opcore.gradient"), name)
+def __getattr__(name: str) -> Any:
+    if name in _FROM_ABOVE:
+        value = getattr(importlib.import_module(_FROM_ABOVE[name]), name)
         globals()[name] = value
         return value
     if name in _LAZY_MODULES:

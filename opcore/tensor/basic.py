@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numbers
 
@@ -18,7 +18,7 @@ from opcore.tensor.variable import TensorConstant, TensorVariable
 from opcore.graph.null import disconnected_type
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import ShapeLike, DTypeLike, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.hints import Dim, DTypeLike, InputShapes, OutputShapes, ShapeLike, TensorLike
 
 #: the bounds of int64 and uint64 (np.iinfo builds a new object at every call)
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2 ** 63), 2 ** 63 - 1, 2 ** 64 - 1
@@ -183,7 +183,7 @@ def cast(x: TensorLike, dtype: DTypeLike) -> TensorVariable:
     return Cast(dtype)(x)
 
 
-def specify_broadcastable_as(var: Variable, ttype) -> TensorVariable:
+def specify_broadcastable_as(var: Variable, ttype: TensorType) -> TensorVariable:
     if var.type == ttype:
         return var
     return SpecifyShape(ttype.shape)(var)
@@ -195,7 +195,7 @@ class SpecifyShape(Op):
     __props__ = ("shape",)
     view_map = {0: [0]}
 
-    def __init__(self, shape) -> None:
+    def __init__(self, shape: Sequence[int | None]) -> None:
         self.shape = tuple(shape)
 
     def make_node(self, x: TensorLike) -> Apply:
@@ -221,7 +221,7 @@ class SpecifyShape(Op):
         return [gz[0]]
 
 
-def addbroadcast(x: TensorLike, *axes) -> TensorVariable:
+def addbroadcast(x: TensorLike, *axes: int) -> TensorVariable:
     x = as_tensor_variable(x)
     shape = list(x.type.shape)
     for a in axes:
@@ -229,7 +229,7 @@ def addbroadcast(x: TensorLike, *axes) -> TensorVariable:
     return SpecifyShape(shape)(x)
 
 
-def unbroadcast(x: TensorLike, *axes) -> TensorVariable:
+def unbroadcast(x: TensorLike, *axes: int) -> TensorVariable:
     x = as_tensor_variable(x)
     if not axes:
         return x
@@ -243,7 +243,7 @@ class Unbroadcast(Op):
     __props__ = ("shape",)
     view_map = {0: [0]}
 
-    def __init__(self, shape) -> None:
+    def __init__(self, shape: tuple[int | None, ...]) -> None:
         self.shape = shape
 
     def make_node(self, x):
@@ -300,7 +300,7 @@ class Shape_i(Op):
 
     __props__ = ("i",)
 
-    def __init__(self, i) -> None:
+    def __init__(self, i: int) -> None:
         self.i = int(i)
 
     def make_node(self, x: TensorLike) -> Apply:
@@ -333,7 +333,7 @@ def shape(x: TensorLike) -> TensorVariable:
     return _shape(x)
 
 
-def shape_i(x: TensorLike, i) -> TensorVariable:
+def shape_i(x: TensorLike, i: int) -> TensorVariable:
     x = as_tensor_variable(x)
     s = x.type.shape[i]
     if s is not None:
@@ -467,7 +467,7 @@ class Alloc(Op):
 alloc_op = Alloc()
 
 
-def alloc(value: TensorLike, *shape) -> TensorVariable:
+def alloc(value: TensorLike, *shape: Dim) -> TensorVariable:
     return alloc_op(value, *shape)
 
 
@@ -562,7 +562,8 @@ class ARange(Op):
         return [zeros_like(i, config.floatX) for i in inputs]
 
 
-def arange(start, stop=None, step=1, dtype: DTypeLike = None) -> TensorVariable:
+def arange(start: TensorLike, stop: TensorLike | None = None, step: TensorLike = 1,
+           dtype: DTypeLike = None) -> TensorVariable:
     if stop is None:
         start, stop = 0, start
     ins = [as_tensor_variable(v) for v in (start, stop, step)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -35,7 +35,8 @@ class Elemwise(Op):
 
     __props__ = ("scalar_op", "inplace_pattern")
 
-    def __init__(self, scalar_op, inplace_pattern=None, name: str | None = None) -> None:
+    def __init__(self, scalar_op: ScalarOp, inplace_pattern: dict[int, int] | None = None,
+                 name: str | None = None) -> None:
         self.scalar_op = scalar_op
         self.inplace_pattern = tuple(sorted((inplace_pattern or {}).items()))
         self.destroy_map = {o: [i] for o, i in self.inplace_pattern}
@@ -43,13 +44,13 @@ class Elemwise(Op):
         self.nfunc = getattr(scalar_op, "numpy", None)
         self._nout = len(scalar_op.outputs) if isinstance(scalar_op, Composite) else 1
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # nfunc is derived from scalar_op (and may be a lambda): rebuilt on unpickling
         state = dict(self.__dict__)
         state.pop("nfunc", None)
         return state
 
-    def __setstate__(self, state: dict[str, Any]):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.nfunc = getattr(self.scalar_op, "numpy", None)
 
@@ -448,7 +449,8 @@ class CAReduce(Op):
     _numpy = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all,
               "any": np.any}
 
-    def __init__(self, kind, axis=None, dtype=None, acc_dtype=None):
+    def __init__(self, kind: str, axis: Sequence[int] | None = None, dtype: str | None = None,
+                 acc_dtype: str | None = None) -> None:
         self.kind = kind
         self.axis = None if axis is None else tuple(sorted(axis))
         self.dtype = dtype
@@ -459,7 +461,7 @@ class CAReduce(Op):
         ax = "" if self.axis is None else f"{{axis={list(self.axis)}}}"
         return f"{self.name}{ax}"
 
-    def node_str(self, node: Apply):
+    def node_str(self, node: Apply) -> str:
         """Theano's names, which show the accumulator: ``Sum{axis=[0], acc_dtype=float64}``,
         ``Prod{acc_dtype=int64}``; ``All{0, 1}``/``Any`` list the axes only."""
         if self.kind in ("sum", "prod"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import builtins
 
@@ -165,7 +165,7 @@ def switch(cond: TensorLike, ift: TensorLike, iff: TensorLike) -> TensorVariable
 where = switch
 
 
-def clip(x: TensorLike, min, max) -> TensorVariable:
+def clip(x: TensorLike, min: TensorLike, max: TensorLike) -> TensorVariable:
     return _clip(x, min, max)
 
 
@@ -186,7 +186,7 @@ def real(x: TensorLike) -> TensorVariable:
     return _real(x) if x.dtype.startswith("complex") else x
 
 
-def complex_from_polar(abs, angle) -> TensorVariable:  # noqa: A002  (Theano's argument names)
+def complex_from_polar(abs: TensorLike, angle: TensorLike) -> TensorVariable:  # noqa: A002
     """``abs * exp(1j * angle)`` as a complex tensor."""
     return complex(abs * cos(angle), abs * sin(angle))
 
@@ -246,7 +246,7 @@ def sum(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: boo
 
 
 def prod(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False,
-         acc_dtype: DTypeLike = None, no_zeros_in_input=False) -> TensorVariable:
+         acc_dtype: DTypeLike = None, no_zeros_in_input: bool = False) -> TensorVariable:
     x = as_tensor_variable(x)
     return _reduce("prod", x, axis, keepdims, dtype or _sum_dtype(x), acc_dtype)
 
@@ -313,7 +313,7 @@ class Argmax(Op):
 
     __props__ = ("axis", "kind")
 
-    def __init__(self, axis: Axis, kind="max") -> None:
+    def __init__(self, axis: Axis, kind: str = "max") -> None:
         self.axis = axis
         self.kind = kind
 
@@ -506,7 +506,7 @@ def matmul(a: TensorLike, b: TensorLike) -> TensorVariable:
     return dot(a, b)
 
 
-def outer(x, y):
+def outer(x: TensorLike, y: TensorLike) -> TensorVariable:
     x, y = as_tensor_variable(x), as_tensor_variable(y)
     if x.ndim != 1:
         from opcore.tensor.shape import flatten
@@ -519,7 +519,8 @@ def outer(x, y):
     return mul(x.dimshuffle(0, "x"), y.dimshuffle("x", 0))
 
 
-def tensordot(a: TensorLike, b: TensorLike, axes=2):
+def tensordot(a: TensorLike, b: TensorLike,
+              axes: int | Sequence[Sequence[int]] = 2) -> TensorVariable:
     """``numpy.tensordot`` built from transpose, reshape and a 2-d dot."""
     from opcore.tensor.shape import reshape
 

@@ -17,7 +17,7 @@ from opcore.scalar.basic import upcast
 from opcore.tensor import math as M
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, ShapeLike, TensorLike
     from opcore.tensor.variable import TensorVariable
 
 
@@ -27,7 +27,7 @@ class Reshape(Op):
     __props__ = ("ndim",)
     view_map = {0: [0]}
 
-    def __init__(self, ndim):
+    def __init__(self, ndim: int) -> None:
         self.ndim = int(ndim)
 
     def make_node(self, x, shp):
@@ -77,7 +77,7 @@ class Reshape(Op):
         return [None if eval_points[0] is None else self(eval_points[0], inputs[1])]
 
 
-def reshape(x: TensorLike, newshape, ndim: int | None = None) -> TensorVariable:
+def reshape(x: TensorLike, newshape: ShapeLike, ndim: int | None = None) -> TensorVariable:
     """``x`` with a new shape (tuple/list of ints or scalars, or an int vector with known length)."""
     x = as_tensor_variable(x)
     if ndim is None:
@@ -98,7 +98,7 @@ def reshape(x: TensorLike, newshape, ndim: int | None = None) -> TensorVariable:
     return Reshape(ndim)(x, newshape)
 
 
-def flatten(x, ndim=1, outdim=None):
+def flatten(x: TensorLike, ndim: int = 1, outdim: int | None = None) -> TensorVariable:
     """Keep the first ``ndim - 1`` dimensions and flatten the rest."""
     x = as_tensor_variable(x)
     ndim = outdim if outdim is not None else ndim
@@ -110,7 +110,7 @@ def flatten(x, ndim=1, outdim=None):
     return reshape(x, keep + [-1], ndim=ndim)
 
 
-def transpose(x: TensorLike, axes=None) -> TensorVariable:
+def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> TensorVariable:
     x = as_tensor_variable(x)
     if axes is None:
         axes = list(range(x.ndim))[::-1]
@@ -153,7 +153,7 @@ class Join(Op):
 
     __props__ = ("axis",)
 
-    def __init__(self, axis):
+    def __init__(self, axis: int) -> None:
         self.axis = int(axis)
 
     def __str__(self) -> str:

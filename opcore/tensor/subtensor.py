@@ -7,7 +7,7 @@ the op's inputs after ``x``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -171,7 +171,7 @@ class Subtensor(Op):
 
     __props__ = ("idx_spec",)
 
-    def __init__(self, idx_spec) -> None:
+    def __init__(self, idx_spec: Sequence[Any]) -> None:
         self.idx_spec = tuple(idx_spec)
         if not _is_advanced(self.idx_spec):
             self.view_map = {0: [0]}
@@ -278,7 +278,8 @@ class IncSubtensor(Op):
 
     __props__ = ("idx_spec", "set_instead_of_inc", "inplace")
 
-    def __init__(self, idx_spec, set_instead_of_inc=False, inplace: bool = False) -> None:
+    def __init__(self, idx_spec: Sequence[Any], set_instead_of_inc: bool = False,
+                 inplace: bool = False) -> None:
         self.idx_spec = tuple(idx_spec)
         self.set_instead_of_inc = set_instead_of_inc
         self.inplace = inplace
@@ -344,7 +345,7 @@ def _as_index(idx):
     return idx if isinstance(idx, tuple) else (idx,)
 
 
-def subtensor_getitem(x: TensorLike, idx) -> TensorVariable:
+def subtensor_getitem(x: TensorLike, idx: Any) -> TensorVariable:
     """``x[idx]`` for a symbolic ``x`` (what ``TensorVariable.__getitem__`` calls)."""
     x = as_tensor_variable(x)
     if x.ndim == 0:
@@ -366,7 +367,7 @@ def _target(x):
 
 
 def set_subtensor(x: TensorLike, y: TensorLike, inplace: bool = False,
-                  tolerate_inplace_aliasing=False) -> TensorVariable:
+                  tolerate_inplace_aliasing: bool = False) -> TensorVariable:
     """The tensor that ``x.owner``'s input would be after ``input[idx] = y``."""
     spec, base, ins = _target(x)
     y = as_tensor_variable(y)
@@ -376,8 +377,9 @@ def set_subtensor(x: TensorLike, y: TensorLike, inplace: bool = False,
     return IncSubtensor(spec, set_instead_of_inc=True)(base, y, *ins)
 
 
-def inc_subtensor(x: TensorLike, y: TensorLike, inplace: bool = False, set_instead_of_inc=False,
-                  tolerate_inplace_aliasing=False) -> TensorVariable:
+def inc_subtensor(x: TensorLike, y: TensorLike, inplace: bool = False,
+                  set_instead_of_inc: bool = False,
+                  tolerate_inplace_aliasing: bool = False) -> TensorVariable:
     """The tensor that ``x.owner``'s input would be after ``input[idx] += y``."""
     spec, base, ins = _target(x)
     y = as_tensor_variable(y)

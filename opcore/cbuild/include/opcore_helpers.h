@@ -25,6 +25,11 @@
  *       The ndarray currently in `cell` as a new reference (to be reused as an output buffer),
  *       or NULL when the cell holds no exact ndarray.
  *
+ * A module built from several translation units (the C backend's linked modules) compiles the
+ * helpers once: the unit that defines OC_HELPERS_DEFINE before including this header gets
+ * external definitions, units that define OC_HELPERS_EXTERN get declarations only. Without
+ * either (one unit per module, the default) the helpers are static.
+ *
  * Scalar helpers of the elementwise loops (the C dialect's spelling of the OPCORE_* names in the
  * scalar ops' C templates, opcore.cbuild.render):
  *
@@ -49,7 +54,20 @@
 #ifndef OPCORE_HELPERS_H
 #define OPCORE_HELPERS_H
 
-static int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape,
+#ifdef OC_HELPERS_EXTERN
+int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape, PyArrayObject** out,
+          PyObject* names, Py_ssize_t who_index);
+int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum);
+void oc_store(PyObject* cell, PyArrayObject* v);
+PyArrayObject* oc_cur(PyObject* cell);
+#else
+#ifdef OC_HELPERS_DEFINE
+#define OC_HELPER_FN
+#else
+#define OC_HELPER_FN static
+#endif
+
+OC_HELPER_FN int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape,
                  PyArrayObject** out, PyObject* names, Py_ssize_t who_index)
 {
     PyObject* o = PyList_GET_ITEM(cell, 0);
@@ -102,7 +120,7 @@ static int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape,
     return 0;
 }
 
-static int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum)
+OC_HELPER_FN int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum)
 {
     PyArrayObject* a = *o;
     int d;
@@ -117,20 +135,23 @@ static int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum
     return *o == NULL ? -1 : 0;
 }
 
-static void oc_store(PyObject* cell, PyArrayObject* v)
+OC_HELPER_FN void oc_store(PyObject* cell, PyArrayObject* v)
 {
     PyObject* old = PyList_GET_ITEM(cell, 0);
     PyList_SET_ITEM(cell, 0, (PyObject*)v);
     Py_XDECREF(old);
 }
 
-static PyArrayObject* oc_cur(PyObject* cell)
+OC_HELPER_FN PyArrayObject* oc_cur(PyObject* cell)
 {
     PyObject* o = PyList_GET_ITEM(cell, 0);
     if (o != NULL && PyArray_CheckExact(o)) { Py_INCREF(o); return (PyArrayObject*)o; }
     return NULL;
 }
 
+#endif /* OC_HELPERS_EXTERN */
+
+/* static inline in every translation unit (the loops of any unit call them) */
 static inline npy_uint64 oc_ipow(npy_uint64 base, npy_uint64 exponent)
 {
     npy_uint64 r = 1;
@@ -169,5 +190,4 @@ OC_DIVMOD(npy_float32, f)
 #undef OC_DIVMOD
 
 #define OC_SETERR(bit) (oc_err |= (bit))
-
 #endif /* OPCORE_HELPERS_H */

@@ -222,11 +222,11 @@ def elemwise_of_allocs(fgraph, node):
 
 
 @register_rewrite("index_of_length_one_axis", "fast_run", tracks=(Subtensor,))
-def index_of_length_one_axis(fgraph, node):
+def index_of_length_one_axis(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``x[0]`` or ``x[-1]`` of an ``x`` whose first axis has length 1 by type (a
     ``shape_padleft``, the one-step ``scan`` output) -> ``x`` without that axis, a view; any
     other index is left to raise ``IndexError`` at run time."""
-    if node.op.idx_spec != (("int",),) or len(node.inputs) != 2:
+    if getattr(node.op, "idx_spec", None) != (("int",),) or len(node.inputs) != 2:
         return None
     x, idx = node.inputs
     if x.type.shape[:1] != (1,) or const_value(idx, dims_ok=False) not in (0, -1):

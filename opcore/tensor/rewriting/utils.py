@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -37,13 +37,13 @@ def scalar_name(node: Apply | None) -> str | None:
     return getattr(op.scalar_op, "name", None)
 
 
-def owner_is(var: Variable, name: str):
+def owner_is(var: Variable, name: str) -> Apply | None:
     """``var.owner`` when it is a plain Elemwise of scalar op ``name``, else None."""
     node = var.owner
     return node if scalar_name(node) == name else None
 
 
-def const_value(var: Variable, dims_ok: bool = True):
+def const_value(var: Variable, dims_ok: bool = True) -> Any:
     """The scalar value of a constant (seen through dimshuffles/casts), else None."""
     if not dims_ok and var.ndim:
         return None
@@ -56,7 +56,7 @@ def const_value(var: Variable, dims_ok: bool = True):
     return v
 
 
-def is_const(var: Variable, value) -> bool:
+def is_const(var: Variable, value: complex) -> bool:
     v = const_value(var)
     if v is None:
         return False
