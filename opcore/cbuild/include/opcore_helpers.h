@@ -24,11 +24,29 @@
  *   PyArrayObject* oc_cur(PyObject* cell)
  *       The ndarray currently in `cell` as a new reference (to be reused as an output buffer),
  *       or NULL when the cell holds no exact ndarray.
+ *
+ * A module built from several translation units (the C backend's linked modules) compiles the
+ * helpers once: the unit that defines OC_HELPERS_DEFINE before including this header gets
+ * external definitions, units that define OC_HELPERS_EXTERN get declarations only. Without
+ * either (one unit per module, the default) the helpers are static.
  */
 #ifndef OPCORE_HELPERS_H
 #define OPCORE_HELPERS_H
 
-static int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape,
+#ifdef OC_HELPERS_EXTERN
+int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape, PyArrayObject** out,
+          PyObject* names, Py_ssize_t who_index);
+int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum);
+void oc_store(PyObject* cell, PyArrayObject* v);
+PyArrayObject* oc_cur(PyObject* cell);
+#else
+#ifdef OC_HELPERS_DEFINE
+#define OC_HELPER_FN
+#else
+#define OC_HELPER_FN static
+#endif
+
+OC_HELPER_FN int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape,
                  PyArrayObject** out, PyObject* names, Py_ssize_t who_index)
 {
     PyObject* o = PyList_GET_ITEM(cell, 0);
@@ -81,7 +99,7 @@ static int oc_in(PyObject* cell, int typenum, int nd, const npy_intp* sshape,
     return 0;
 }
 
-static int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum)
+OC_HELPER_FN int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum)
 {
     PyArrayObject* a = *o;
     int d;
@@ -96,18 +114,19 @@ static int oc_alloc(PyArrayObject** o, int nd, const npy_intp* dims, int typenum
     return *o == NULL ? -1 : 0;
 }
 
-static void oc_store(PyObject* cell, PyArrayObject* v)
+OC_HELPER_FN void oc_store(PyObject* cell, PyArrayObject* v)
 {
     PyObject* old = PyList_GET_ITEM(cell, 0);
     PyList_SET_ITEM(cell, 0, (PyObject*)v);
     Py_XDECREF(old);
 }
 
-static PyArrayObject* oc_cur(PyObject* cell)
+OC_HELPER_FN PyArrayObject* oc_cur(PyObject* cell)
 {
     PyObject* o = PyList_GET_ITEM(cell, 0);
     if (o != NULL && PyArray_CheckExact(o)) { Py_INCREF(o); return (PyArrayObject*)o; }
     return NULL;
 }
 
+#endif /* OC_HELPERS_EXTERN */
 #endif /* OPCORE_HELPERS_H */

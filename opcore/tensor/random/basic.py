@@ -11,13 +11,7 @@ The sampling algorithms are NumPy's (``numpy.random.Generator``; ``RandomState``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
-
-from typing import Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -25,6 +19,11 @@ from opcore.compile.sharedvalue import shared
 from opcore.graph.basic import Variable
 from opcore.tensor.basic import as_tensor_variable, cast
 from opcore.tensor.random.op import RandomVariable, sum_to_param
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.tensor.hints import (ArrayLike, DrawSize, DTypeLike, InputShapes, NumPyRNG,
+                                     OutputShapes, ShapeLike, TensorLike)
 
 
 def _as_generator_call(rng, numpy_name: str, legacy_name: str | None = None):
@@ -41,7 +40,8 @@ class UniformRV(RandomVariable):
     ndims_params = (0, 0)
     param_names = ("low", "high")
 
-    def draw_values(self, rng, params, size, dtype: DTypeLike):
+    def draw_values(self, rng: NumPyRNG, params: list[Any], size: DrawSize, dtype: DTypeLike
+                   ) -> ArrayLike:
         low, high = params
         if dtype == "float32" and isinstance(rng, np.random.Generator):
             shape = size if size is not None else np.broadcast_shapes(low.shape, high.shape)
@@ -64,7 +64,8 @@ class NormalRV(RandomVariable):
     ndims_params = (0, 0)
     param_names = ("loc", "scale")
 
-    def draw_values(self, rng, params, size, dtype: DTypeLike):
+    def draw_values(self, rng: NumPyRNG, params: list[Any], size: DrawSize, dtype: DTypeLike
+                   ) -> ArrayLike:
         loc, scale = params
         if dtype == "float32" and isinstance(rng, np.random.Generator):
             shape = size if size is not None else np.broadcast_shapes(loc.shape, scale.shape)
@@ -86,7 +87,7 @@ class IntegersRV(RandomVariable):
     param_names = ("low", "high")
     default_dtype = "int64"
 
-    def rng_fn(self, rng, low, high, size):
+    def rng_fn(self, rng: NumPyRNG, low: ArrayLike, high: ArrayLike, size: DrawSize) -> ArrayLike:
         return _as_generator_call(rng, "integers", "randint")(low, high, size=size)
 
 
@@ -156,10 +157,10 @@ class MultinomialRV(RandomVariable):
     param_names = ("n", "pvals")
     default_dtype = "int64"
 
-    def supp_shape(self, params):
+    def supp_shape(self, params: Sequence[Variable]) -> list[Any]:
         return [params[1].shape[-1]]
 
-    def static_supp_shape(self, params):
+    def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return (params[1].type.shape[-1],)
 
     def rng_fn(self, rng, n, pvals, size):
@@ -199,10 +200,10 @@ class DirichletRV(RandomVariable):
     ndims_params = (1,)
     param_names = ("alpha",)
 
-    def supp_shape(self, params):
+    def supp_shape(self, params: Sequence[Variable]) -> list[Any]:
         return [params[0].shape[-1]]
 
-    def static_supp_shape(self, params):
+    def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return (params[0].type.shape[-1],)
 
     def rng_fn(self, rng, alpha, size):
@@ -221,10 +222,10 @@ class MultivariateNormalRV(RandomVariable):
     ndims_params = (1, 2)
     param_names = ("mean", "cov")
 
-    def supp_shape(self, params):
+    def supp_shape(self, params: Sequence[Variable]) -> list[Any]:
         return [params[0].shape[-1]]
 
-    def static_supp_shape(self, params):
+    def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return (params[0].type.shape[-1],)
 
     def rng_fn(self, rng, mean, cov, size):
@@ -254,19 +255,20 @@ class ChoiceRV(RandomVariable):
         super().__init__(dtype, inplace)
         self.replace = bool(replace)
 
-    def batch_static(self, params):
+    def batch_static(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return ()
 
-    def make_node(self, rng, size, a, p):
+    def make_node(self, rng: Variable, size: ShapeLike | None, a: TensorLike, p: TensorLike
+                 ) -> Apply:
         a = as_tensor_variable(a)
         if a.ndim > 1:
             raise ValueError(f"choice: a must be a scalar or a vector, got {a.type}")
         return super().make_node(rng, size, a, p)
 
-    def params_ndims(self, params):
+    def params_ndims(self, params: Sequence[Variable]) -> tuple[int, ...]:
         return (params[0].ndim, 1)
 
-    def out_dtype(self, params):
+    def out_dtype(self, params: Sequence[Variable]) -> str:
         return super().out_dtype(params) if params[0].ndim == 0 else params[0].dtype
 
     def infer_shape(self, node, shapes):
@@ -290,28 +292,28 @@ class PermutationRV(RandomVariable):
     param_names = ("x",)
     default_dtype = None
 
-    def make_node(self, rng, size, x):
+    def make_node(self, rng: Variable, size: ShapeLike | None, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim > 1:
             raise ValueError(f"permutation: x must be an int or a vector, got {x.type}")
         return super().make_node(rng, size, x)
 
-    def params_ndims(self, params):
+    def params_ndims(self, params: Sequence[Variable]) -> tuple[int, ...]:
         return (params[0].ndim,)
 
-    def batch_static(self, params):
+    def batch_static(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return ()
 
-    def out_dtype(self, params):
+    def out_dtype(self, params: Sequence[Variable]) -> str:
         if self.dtype is not None:
             return np.dtype(self.dtype).name
         return "int64" if params[0].ndim == 0 else params[0].dtype
 
-    def supp_shape(self, params):
+    def supp_shape(self, params: Sequence[Variable]) -> list[Any]:
         x = params[0]
         return [cast(x, "int64")] if x.ndim == 0 else [x.shape[0]]
 
-    def static_supp_shape(self, params):
+    def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         x = params[0]
         if x.ndim:
             return (x.type.shape[0],)
@@ -410,7 +412,8 @@ def exponential(scale=1.0, size=None, rng=None, dtype=None) -> Variable:
     return draw(ExponentialRV(dtype), scale, size=size, rng=rng)
 
 
-def choice(a: TensorLike, size=None, replace=True, p=None, rng=None, dtype: DTypeLike=None) -> Variable:
+def choice(a: TensorLike, size=None, replace=True, p=None, rng=None, dtype: DTypeLike = None
+          ) -> Variable:
     """Elements of ``a`` (or of ``range(a)``), with probabilities ``p``; shape ``size``."""
     if p is None:
         p = np.zeros((0,), dtype="float64")
