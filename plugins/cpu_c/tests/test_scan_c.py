@@ -326,3 +326,14 @@ def test_inner_node_without_c_falls_back_and_says_which():
     v = np.arange(12.0).reshape(3, 4)
     np.testing.assert_allclose(fc(v, np.array([3, 0])), v[:, [3, 0]] * 2.0)
     _same(fc(v, np.array([3, 0])), fp(v, np.array([3, 0])))
+
+
+def test_step_building_a_shape_from_scalars_runs_in_c():
+    x = T.dmatrix("x")
+    k = T.lscalar("k")
+    r, _ = opcore.scan(lambda row, k: T.reshape(row, (k, -1)).sum(axis=0), sequences=x,
+                       non_sequences=k)  # MakeVector(k, -1) in the step
+    fc, fp = _both([x, k], r)
+    v = np.arange(12.0).reshape(2, 6)
+    np.testing.assert_allclose(fc(v, 3), v.reshape(2, 3, 2).sum(axis=1))
+    _same(fc(v, 3), fp(v, 3))
