@@ -42,9 +42,27 @@ def _make(name, scalar_name=None):
     return fn
 
 
-add = _make("add")
+def _make_nary(name):
+    """Theano's n-ary ``add(a, *other_terms)`` / ``mul(a, *other_terms)``: more than two terms
+    fold left into binary nodes (``((a + b) + c)``, Theano's order), one term is itself."""
+    binary = _make(name)
+
+    def fn(a, *other_terms):
+        out = as_tensor_variable(a)
+        for t in other_terms:
+            out = binary(out, t)
+        return out
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {name} of one or more terms (NumPy broadcasting; the output "
+                  "dtype is the upcast of all terms).")
+    fn.op = binary.op
+    return fn
+
+
+add = _make_nary("add")
 sub = _make("sub")
-mul = _make("mul")
+mul = _make_nary("mul")
 true_div = _make("true_div")
 int_div = _make("int_div")
 mod = _make("mod")
