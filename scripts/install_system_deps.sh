@@ -26,7 +26,7 @@ have_pkg oclgrind || oclgrind_missing=1
 if [ "$(id -u)" != 0 ]; then
   todo=("${missing[@]}")
   [ $oclgrind_missing -eq 1 ] && todo+=(oclgrind)
-  echo "note: for the OpenCL GPU and browser tests run: sudo apt-get install ${todo[*]}" >&2
+  echo "note: for the OpenCL GPU, browser and SLEEF tests run: sudo apt-get install ${todo[*]}" >&2
   exit 0
 fi
 

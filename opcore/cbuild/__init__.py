@@ -16,12 +16,14 @@ from importlib import import_module
 from typing import Any
 
 _WHERE = {"CacheWarning": "cache", "build_library": "cache", "cache_key": "cache",
-          "cache_root": "cache", "compile_module": "cache", "INCLUDE_DIR": "driver",
+          "cache_root": "cache", "compile_linked_module": "cache",
+          "compile_module": "cache", "INCLUDE_DIR": "driver",
           "CompileError": "driver", "base_flags": "driver", "compiler_ok": "driver",
           "openmp_enabled": "driver", "run_compiler": "driver", "UntrustedCacheError": "trust"}
 
 __all__ = ["INCLUDE_DIR", "CacheWarning", "CompileError", "UntrustedCacheError", "base_flags",
-           "build_library", "cache_key", "cache_root", "compile_module", "compiler_ok",
+           "build_library", "cache_key", "cache_root", "compile_linked_module", "compile_module",
+           "compiler_ok",
            "openmp_enabled", "run_compiler"]
 
 

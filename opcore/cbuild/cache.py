@@ -40,7 +40,7 @@ import sysconfig
 import tempfile
 import time
 import warnings
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -56,10 +56,13 @@ from opcore.cbuild.driver import (
 )
 from opcore.config import ConfigError, config
 
-__all__ = ["CacheWarning", "build_library", "cache_key", "cache_root", "compile_module"]
+__all__ = ["CacheWarning", "build_library", "cache_key", "cache_root", "compile_linked_module",
+           "compile_module"]
 
 #: the build locks (and ``filelock``): imported by the first build, not by a cache hit
 _locks = LazyModule("opcore.cbuild.locks")
+#: the thread pool compiling a linked module's missing parts: imported by such a build only
+_futures = LazyModule("concurrent.futures")
 
 _ENV_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 _ENV_TEXTS = ("No space left on device", "Read-only file system", "Permission denied",
@@ -290,23 +293,27 @@ def _keep_failed(root: str, cpath: str) -> str:
 
 
 def _build(root: str, tmp: str, src: str, name: str, kind: str, cflags: Sequence[str],
-           ldflags: Sequence[str], pch: bool, timeout: float, meta: dict[str, Any]) -> None:
-    """Compile ``src`` into ``tmp/mod.so`` and seal the directory."""
+           ldflags: Sequence[str], pch: bool, timeout: float, meta: dict[str, Any],
+           objects: Callable[[], list[str]] | None = None) -> None:
+    """Compile ``src`` into ``tmp/mod.so`` (``tmp/mod.o`` for kind ``"object"``), linked with
+    the object files ``objects()`` returns, and seal the directory."""
     cpath = os.path.join(tmp, "mod.c")
     with open(cpath, "w") as f:
         f.write(src)
-    so = os.path.join(tmp, "mod.so")
+    out_name = "mod.o" if kind == "object" else "mod.so"
+    so = os.path.join(tmp, out_name)
+    objs = objects() if objects is not None else []
     pch_flags = _pch_flags(root, cflags, timeout) if pch else []
-    flags = base_flags()
-    cmd = [*flags, *cflags, *pch_flags, cpath, "-o", so, *ldflags]
+    flags = base_flags(shared=kind != "object") + (["-c"] if kind == "object" else [])
+    cmd = [*flags, *cflags, *pch_flags, cpath, *objs, "-o", so, *ldflags]
     rc, out = run_compiler(cmd)
     if rc != 0 and pch_flags and read_meta(os.path.dirname(pch_flags[1])) is None:
         # the precompiled header vanished (purge) or broke under us: build without it
         _state["pch"].clear()
-        cmd = [*flags, *cflags, cpath, "-o", so, *ldflags]
+        cmd = [*flags, *cflags, cpath, *objs, "-o", so, *ldflags]
         rc, out = run_compiler(cmd)
     if rc != 0:
-        if not os.path.isdir(tmp):
+        if not os.path.isdir(tmp) or not all(os.path.isfile(o) for o in objs):
             raise _Retry(tmp)  # purged while compiling
         if any(t in out for t in _ENV_TEXTS):
             raise _EnvFailure(out)
@@ -314,11 +321,12 @@ def _build(root: str, tmp: str, src: str, name: str, kind: str, cflags: Sequence
         raise CompileError(f"C compilation of {name} failed (source kept at {kept}):\n"
                            f"{out[-4000:]}\ncommand: {' '.join([*compiler_command(), *cmd])}",
                            [*compiler_command(), *cmd], out, kept)
-    _seal(tmp, ["mod.c", "mod.so"], meta)
+    _seal(tmp, ["mod.c", out_name], meta)
 
 
 def _obtain(root: str, key: str, src: str, name: str, kind: str, cflags: Sequence[str],
-            ldflags: Sequence[str], pch: bool, timeout: float, ops: Sequence[str]) -> str:
+            ldflags: Sequence[str], pch: bool, timeout: float, ops: Sequence[str],
+            objects: Callable[[], list[str]] | None = None) -> str:
     parent = os.path.join(root, key[:2])
     entry = os.path.join(parent, key)
     if read_meta(entry) is not None:
@@ -333,7 +341,7 @@ def _obtain(root: str, key: str, src: str, name: str, kind: str, cflags: Sequenc
         tmp = tempfile.mkdtemp(prefix=f"tmp-{key[:8]}-", dir=parent)
         try:
             _build(root, tmp, src, name, kind, cflags, ldflags, pch, timeout,
-                   {"kind": kind, "name": name, "ops": sorted(set(ops))})
+                   {"kind": kind, "name": name, "ops": sorted(set(ops))}, objects)
             _publish(tmp, entry)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -343,13 +351,15 @@ def _obtain(root: str, key: str, src: str, name: str, kind: str, cflags: Sequenc
 
 
 def _entry_for(key: str, src: str, name: str, kind: str, cflags: Sequence[str],
-               ldflags: Sequence[str], pch: bool, timeout: float, ops: Sequence[str]) -> str:
+               ldflags: Sequence[str], pch: bool, timeout: float, ops: Sequence[str],
+               objects: Callable[[], list[str]] | None = None) -> str:
     """The verified entry directory of ``key``, built when missing, with retries and fallback."""
     last: BaseException | None = None
     for _ in range(4):
         root = _usable_root()
         try:
-            return _obtain(root, key, src, name, kind, cflags, ldflags, pch, timeout, ops)
+            return _obtain(root, key, src, name, kind, cflags, ldflags, pch, timeout, ops,
+                           objects)
         except (_Retry, FileNotFoundError) as exc:
             last = exc
             _state["trusted"].discard(root)
@@ -434,6 +444,65 @@ def compile_module(source: str, name: str, versions: Sequence[Any] = (), *,
     if not cached:
         return _build_uncached(src, modname, cflags, ldflags, pch, lock_timeout)
     entry = _entry_for(key, src, modname, "module", cflags, ldflags, pch, lock_timeout, ops)
+    mod = _load(os.path.join(entry, "mod.so"), modname)
+    _touch(entry)
+    _loaded[key] = mod
+    return mod
+
+
+def _jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def compile_linked_module(source: str, name: str, parts: Sequence[str],
+                          versions: Sequence[Any] = (), *, cflags: Sequence[str] = (),
+                          ldflags: Sequence[str] = (), include_dirs: Sequence[str] = (),
+                          pch: bool = False, ops: Sequence[str] = (),
+                          part_ops: Sequence[Sequence[str]] = (),
+                          part_cflags: Sequence[Sequence[str]] = (),
+                          lock_timeout: float = 120.0) -> Any:
+    """A CPython extension linked from ``source`` and one object file per source in ``parts``;
+    each part is compiled once into the cache (kind ``"object"``, keyed by its own text and the
+    flags) and reused by every module that contains it, so a module made of parts already built
+    costs one small compile and a link.  Missing parts compile in parallel, one compiler per
+    available core.
+
+    ``source`` defines ``PyInit_@MODNAME@`` and is compiled without the precompiled header (keep
+    it free of includes to make it cheap); the parts get ``cflags`` and, with ``pch``, the
+    precompiled Python/NumPy header; ``part_cflags[i]`` are more flags for part ``i`` alone, and
+    ``part_ops[i]`` names what it holds (``opcore cache list``).  Raises :class:`CompileError`
+    with the compiler's message."""
+    cflags = [*cflags, *("-I" + d for d in include_dirs)]
+    flags_of = [[*cflags, *(part_cflags[i] if i < len(part_cflags) else ())]
+                for i in range(len(parts))]
+    part_keys = [cache_key(p, ("object",), f, (), include_dirs) for p, f in zip(parts, flags_of)]
+    key = cache_key(source, (*versions, *part_keys), cflags, ldflags, include_dirs)
+    if key in _loaded:
+        return _loaded[key]
+    modname = f"{name}_{key[:20]}"
+    src = source.replace("@MODNAME@", modname)
+
+    def obtain(i: int) -> str:
+        entry = _entry_for(part_keys[i], parts[i], f"{name}_part", "object", flags_of[i], (),
+                           pch, lock_timeout, part_ops[i] if i < len(part_ops) else ())
+        _touch(entry)
+        return os.path.join(entry, "mod.o")
+
+    def objects() -> list[str]:
+        if pch:  # built once per set of flags, before the parallel compiles use it
+            for f in {tuple(f) for f in flags_of}:
+                _pch_flags(_usable_root(), f, lock_timeout)
+        jobs = min(_jobs(), len(parts))
+        if jobs <= 1:
+            return [obtain(i) for i in range(len(parts))]
+        with _futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(obtain, range(len(parts))))
+
+    entry = _entry_for(key, src, modname, "module", cflags, ldflags, False, lock_timeout, ops,
+                       objects)
     mod = _load(os.path.join(entry, "mod.so"), modname)
     _touch(entry)
     _loaded[key] = mod

@@ -137,6 +137,10 @@ class _Tag:
     values_eq_approx: Callable[..., bool]
     test_value: Any
     is_rng: bool  # on a random stream's state variable
+    if TYPE_CHECKING:  # free-form: any other attribute a module sets (tensor rewrites do)
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
     origin: Apply  # on a node a rewrite made: the node the user wrote that it replaces
 
     def copy(self) -> _Tag:

@@ -73,5 +73,5 @@ class Type:
     def __call__(self, name: str | None = None) -> Variable:
         return self.make_variable(name)
 
-    def clone(self, **kwargs: Any) -> Type:
+    def clone(self, *args: Any, **kwargs: Any) -> Type:
         return self

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numbers
 
@@ -19,6 +16,9 @@ from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
 from opcore.graph.null import disconnected_type
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import Dim, DTypeLike, InputShapes, OutputShapes, ShapeLike, TensorLike
 
 #: the bounds of int64 and uint64 (np.iinfo builds a new object at every call)
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2 ** 63), 2 ** 63 - 1, 2 ** 64 - 1
@@ -47,7 +47,8 @@ def _python_scalar_dtype(x) -> str:
     return "complex128"
 
 
-def constant(x, name=None, ndim=None, dtype=None) -> TensorConstant:
+def constant(x: TensorLike, name: str | None = None, ndim: int | None = None,
+             dtype: DTypeLike = None) -> TensorConstant:
     """A TensorConstant holding ``x``; Python scalars follow the literal-dtype policy of
     :func:`_python_scalar_dtype` and are weak (they adopt the dtype of typed operands)."""
     weak = False
@@ -68,7 +69,8 @@ def constant(x, name=None, ndim=None, dtype=None) -> TensorConstant:
     return c
 
 
-def as_tensor_variable(x, name=None, ndim=None, dtype=None) -> TensorVariable:
+def as_tensor_variable(x: TensorLike, name: str | None = None, ndim: int | None = None,
+                       dtype: DTypeLike = None) -> TensorVariable:
     """Return ``x`` as a tensor variable: variables pass through, values become constants."""
     if isinstance(x, Variable):
         if isinstance(x.type, TensorType):
@@ -158,17 +160,19 @@ class Cast(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x = inputs[0]
         if x.dtype.startswith(("float", "complex")):
             return [cast(gz[0], x.dtype)]
         return [zeros_like(x, dtype=config.floatX)]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
-def cast(x: TensorLike, dtype: DTypeLike):
+def cast(x: TensorLike, dtype: DTypeLike) -> TensorVariable:
     """``x`` converted to ``dtype`` (``'floatX'`` means config.floatX)."""
     if dtype == "floatX":
         dtype = config.floatX
@@ -179,7 +183,7 @@ def cast(x: TensorLike, dtype: DTypeLike):
     return Cast(dtype)(x)
 
 
-def specify_broadcastable_as(var: Variable, ttype):
+def specify_broadcastable_as(var: Variable, ttype: TensorType) -> TensorVariable:
     if var.type == ttype:
         return var
     return SpecifyShape(ttype.shape)(var)
@@ -191,7 +195,7 @@ class SpecifyShape(Op):
     __props__ = ("shape",)
     view_map = {0: [0]}
 
-    def __init__(self, shape) -> None:
+    def __init__(self, shape: Sequence[int | None]) -> None:
         self.shape = tuple(shape)
 
     def make_node(self, x: TensorLike) -> Apply:
@@ -212,11 +216,12 @@ class SpecifyShape(Op):
         return [tuple(shapes[0][d] if s is None else as_tensor_variable(np.int64(s))
                       for d, s in enumerate(self.shape))]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [gz[0]]
 
 
-def addbroadcast(x: TensorLike, *axes):
+def addbroadcast(x: TensorLike, *axes: int) -> TensorVariable:
     x = as_tensor_variable(x)
     shape = list(x.type.shape)
     for a in axes:
@@ -224,7 +229,7 @@ def addbroadcast(x: TensorLike, *axes):
     return SpecifyShape(shape)(x)
 
 
-def unbroadcast(x: TensorLike, *axes):
+def unbroadcast(x: TensorLike, *axes: int) -> TensorVariable:
     x = as_tensor_variable(x)
     if not axes:
         return x
@@ -238,7 +243,7 @@ class Unbroadcast(Op):
     __props__ = ("shape",)
     view_map = {0: [0]}
 
-    def __init__(self, shape) -> None:
+    def __init__(self, shape: tuple[int | None, ...]) -> None:
         self.shape = shape
 
     def make_node(self, x):
@@ -250,7 +255,8 @@ class Unbroadcast(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [specify_broadcastable_as(gz[0], inputs[0].type) if gz[0].type.is_super(inputs[0].type)
                 else gz[0]]
 
@@ -271,7 +277,8 @@ class Shape(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(as_tensor_variable(np.int64(node.inputs[0].ndim)),)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         return [disconnected_type()]
 
@@ -293,7 +300,7 @@ class Shape_i(Op):
 
     __props__ = ("i",)
 
-    def __init__(self, i) -> None:
+    def __init__(self, i: int) -> None:
         self.i = int(i)
 
     def make_node(self, x: TensorLike) -> Apply:
@@ -308,7 +315,8 @@ class Shape_i(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [()]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         return [disconnected_type()]
 
@@ -320,12 +328,12 @@ class ShapeTuple(tuple):
     """``x.shape``: a symbolic int64 vector that also indexes like a tuple (``x.shape[0]``)."""
 
 
-def shape(x: TensorLike):
+def shape(x: TensorLike) -> TensorVariable:
     x = as_tensor_variable(x)
     return _shape(x)
 
 
-def shape_i(x: TensorLike, i):
+def shape_i(x: TensorLike, i: int) -> TensorVariable:
     x = as_tensor_variable(x)
     s = x.type.shape[i]
     if s is not None:
@@ -338,7 +346,7 @@ class MakeVector(Op):
 
     __props__ = ("dtype",)
 
-    def __init__(self, dtype: DTypeLike="int64") -> None:
+    def __init__(self, dtype: DTypeLike = "int64") -> None:
         self.dtype = dtype
 
     def make_node(self, *inputs):
@@ -432,7 +440,8 @@ class Alloc(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [tuple(node.inputs[1:])]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         from opcore.tensor.math import sum as _sum
 
         v = inputs[0]
@@ -458,7 +467,7 @@ class Alloc(Op):
 alloc_op = Alloc()
 
 
-def alloc(value, *shape):
+def alloc(value: TensorLike, *shape: Dim) -> TensorVariable:
     return alloc_op(value, *shape)
 
 
@@ -476,51 +485,51 @@ def _shape_list(shape):
     return list(shape)
 
 
-def zeros(shape, dtype: DTypeLike=None):
+def zeros(shape: ShapeLike, dtype: DTypeLike = None) -> TensorVariable:
     return alloc(constant(np.zeros((), dtype=dtype or config.floatX)), *_shape_list(shape))
 
 
-def ones(shape, dtype: DTypeLike=None):
+def ones(shape: ShapeLike, dtype: DTypeLike = None) -> TensorVariable:
     return alloc(constant(np.ones((), dtype=dtype or config.floatX)), *_shape_list(shape))
 
 
-def full(shape, fill_value, dtype: DTypeLike=None):
+def full(shape: ShapeLike, fill_value: TensorLike, dtype: DTypeLike = None) -> TensorVariable:
     v = as_tensor_variable(fill_value)
     if dtype is not None:
         v = cast(v, dtype)
     return alloc(v, *_shape_list(shape))
 
 
-def alloc_like(value, template):
+def alloc_like(value: TensorLike, template: TensorLike) -> TensorVariable:
     """``value`` broadcast to the shape of ``template``."""
     template = as_tensor_variable(template)
     value = as_tensor_variable(value)
     return alloc(value, *[shape_i(template, d) for d in range(template.ndim)])
 
 
-def fill(model, value):
+def fill(model: TensorLike, value: TensorLike) -> TensorVariable:
     return alloc_like(value, model)
 
 
 second = fill
 
 
-def zeros_like(x: TensorLike, dtype: DTypeLike=None):
+def zeros_like(x: TensorLike, dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     return alloc_like(constant(np.zeros((), dtype=dtype or x.dtype)), x)
 
 
-def ones_like(x: TensorLike, dtype: DTypeLike=None):
+def ones_like(x: TensorLike, dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     return alloc_like(constant(np.ones((), dtype=dtype or x.dtype)), x)
 
 
-def full_like(x: TensorLike, fill_value, dtype: DTypeLike=None):
+def full_like(x: TensorLike, fill_value: TensorLike, dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     return alloc_like(constant(np.asarray(fill_value, dtype=dtype or x.dtype)), x)
 
 
-def empty(shape, dtype: DTypeLike=None):
+def empty(shape: ShapeLike, dtype: DTypeLike = None) -> TensorVariable:
     return zeros(shape, dtype)
 
 
@@ -548,11 +557,13 @@ class ARange(Op):
         n = M.ceil(M.true_div(stop - start, step))
         return [(cast(M.maximum(n, 0), "int64"),)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [zeros_like(i, config.floatX) for i in inputs]
 
 
-def arange(start, stop=None, step=1, dtype: DTypeLike=None):
+def arange(start: TensorLike, stop: TensorLike | None = None, step: TensorLike = 1,
+           dtype: DTypeLike = None) -> TensorVariable:
     if stop is None:
         start, stop = 0, start
     ins = [as_tensor_variable(v) for v in (start, stop, step)]
@@ -563,7 +574,7 @@ def arange(start, stop=None, step=1, dtype: DTypeLike=None):
     return ARange(dtype)(*ins)
 
 
-def tensor_copy(x):
+def tensor_copy(x: TensorLike) -> TensorVariable:
     return Elemwise(S.identity)(x)
 
 

@@ -8,7 +8,7 @@ All are compositions, so gradients and shapes come from the ops they use.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from opcore.tensor.shape import concatenate, flatten, stack
 from opcore.tensor.sort import argsort, axis_grid_index
 from opcore.tensor.subtensor import inc_subtensor, set_subtensor
 from opcore.tensor.type import SHORTCUTS
+
+if TYPE_CHECKING:
+    from opcore.tensor.variable import TensorVariable
 
 # -- Theano's dtype lists (theano.tensor.basic) -------------------------------------------------
 int_dtypes = ["int8", "int16", "int32", "int64"]
@@ -49,13 +52,13 @@ float_matrix_types = tuple(SHORTCUTS[p + "matrix"] for p in "fd")
 complex_matrix_types = tuple(SHORTCUTS[p + "matrix"] for p in "cz")
 
 
-def ptp(a: Any, axis: Any = None):
+def ptp(a: Any, axis: Any = None) -> TensorVariable:
     """Range (``max - min``) along ``axis`` (``numpy.ptp``)."""
     a = as_tensor_variable(a)
     return tmax(a, axis) - tmin(a, axis)
 
 
-def swapaxes(y: Any, axis1: int, axis2: int):
+def swapaxes(y: Any, axis1: int, axis2: int) -> TensorVariable:
     """``y`` with ``axis1`` and ``axis2`` exchanged (``numpy.swapaxes``)."""
     y = as_tensor_variable(y)
     order = list(range(y.ndim))
@@ -64,7 +67,7 @@ def swapaxes(y: Any, axis1: int, axis2: int):
     return y.dimshuffle(order)
 
 
-def flatnonzero(a: Any):
+def flatnonzero(a: Any) -> TensorVariable:
     """int64 indices of the non-zero entries of the flattened ``a`` (``numpy.flatnonzero``)."""
     a = as_tensor_variable(a)
     if a.ndim == 0:
@@ -72,7 +75,7 @@ def flatnonzero(a: Any):
     return flatten(a).nonzero()[0]
 
 
-def largest(*args: Any):
+def largest(*args: Any) -> TensorVariable:
     """Elementwise maximum of the arguments (Theano's ``largest``)."""
     if len(args) == 2:
         a, b = (as_tensor_variable(x) for x in args)
@@ -80,7 +83,7 @@ def largest(*args: Any):
     return tmax(stack([as_tensor_variable(x) for x in args]), axis=0)
 
 
-def smallest(*args: Any):
+def smallest(*args: Any) -> TensorVariable:
     """Elementwise minimum of the arguments (Theano's ``smallest``)."""
     if len(args) == 2:
         a, b = (as_tensor_variable(x) for x in args)
@@ -94,49 +97,49 @@ def _scaled(a: Any, factor: float):
     return a * np.asarray(factor, dtype=dt)
 
 
-def deg2rad(a: Any):
+def deg2rad(a: Any) -> TensorVariable:
     """Degrees to radians (``numpy.deg2rad``; float32 stays float32)."""
     return _scaled(a, np.pi / 180.0)
 
 
-def rad2deg(a: Any):
+def rad2deg(a: Any) -> TensorVariable:
     """Radians to degrees (``numpy.rad2deg``; float32 stays float32)."""
     return _scaled(a, 180.0 / np.pi)
 
 
 # -- Theano's spellings of indexing ----------------------------------------------------------------
-def advanced_subtensor1(x: Any, ilist: Any):
+def advanced_subtensor1(x: Any, ilist: Any) -> TensorVariable:
     """``x[ilist]`` for an integer vector ``ilist`` (Theano's ``advanced_subtensor1``)."""
     return as_tensor_variable(x)[as_tensor_variable(ilist)]
 
 
-def advanced_inc_subtensor1(x: Any, y: Any, ilist: Any):
+def advanced_inc_subtensor1(x: Any, y: Any, ilist: Any) -> TensorVariable:
     """``x`` with ``y`` added at rows ``ilist`` (repeated indices accumulate)."""
     return inc_subtensor(as_tensor_variable(x)[as_tensor_variable(ilist)], y)
 
 
-def advanced_set_subtensor1(x: Any, y: Any, ilist: Any):
+def advanced_set_subtensor1(x: Any, y: Any, ilist: Any) -> TensorVariable:
     """``x`` with rows ``ilist`` set to ``y``."""
     return set_subtensor(as_tensor_variable(x)[as_tensor_variable(ilist)], y)
 
 
-def advanced_subtensor(x: Any, *args: Any):
+def advanced_subtensor(x: Any, *args: Any) -> TensorVariable:
     """``x[args]`` with advanced (integer array) indices (Theano's ``advanced_subtensor``)."""
     return as_tensor_variable(x)[tuple(args)]
 
 
-def advanced_inc_subtensor(x: Any, y: Any, *args: Any):
+def advanced_inc_subtensor(x: Any, y: Any, *args: Any) -> TensorVariable:
     """``x`` with ``y`` added at ``x[args]``."""
     return inc_subtensor(as_tensor_variable(x)[tuple(args)], y)
 
 
-def advanced_set_subtensor(x: Any, y: Any, *args: Any):
+def advanced_set_subtensor(x: Any, y: Any, *args: Any) -> TensorVariable:
     """``x`` with ``x[args]`` set to ``y``."""
     return set_subtensor(as_tensor_variable(x)[tuple(args)], y)
 
 
 # -- small arithmetic helpers ---------------------------------------------------------------------
-def ceil_intdiv(a: Any, b: Any):
+def ceil_intdiv(a: Any, b: Any) -> TensorVariable:
     """``ceil(a / b)`` for integers, without floats (Theano's ``ceil_intdiv``)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     return a // b + cast(neq(a % b, 0), upcast(a.dtype, b.dtype))
@@ -148,7 +151,7 @@ def divmod(x: Any, y: Any) -> tuple:  # noqa: A001  (Theano's name)
     return x // y, x % y
 
 
-def round_half_away_from_zero(a: Any):
+def round_half_away_from_zero(a: Any) -> TensorVariable:
     """Round to the nearest integer, halves away from zero (C's ``round``; NumPy rounds them
     to even)."""
     a = as_tensor_variable(a)
@@ -206,7 +209,7 @@ def split(x: Any, splits_size: Any, n_splits: int, axis: int = 0) -> list:
     return out
 
 
-def inverse_permutation(perm: Any):
+def inverse_permutation(perm: Any) -> TensorVariable:
     """The inverse of the permutation(s) ``perm`` along its last axis (Theano's
     ``inverse_permutation``): ``out[perm[i]] = i``; dtype of ``perm``."""
     perm = as_tensor_variable(perm)
@@ -215,7 +218,7 @@ def inverse_permutation(perm: Any):
     return cast(argsort(perm, axis=-1), perm.dtype)
 
 
-def permute_row_elements(x: Any, y: Any, inverse: bool = False):
+def permute_row_elements(x: Any, y: Any, inverse: bool = False) -> TensorVariable:
     """Each row of ``x`` (last axis) permuted by the matching row of the integer ``y``
     (Theano's ``permute_row_elements``): ``out[..., j] = x[..., y[..., j]]``, or with
     ``inverse`` ``out[..., y[..., j]] = x[..., j]``.  ``x`` and ``y`` broadcast."""
@@ -236,7 +239,7 @@ def permute_row_elements(x: Any, y: Any, inverse: bool = False):
 
 
 def cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: int | None = None,
-        fweights: Any = None, aweights: Any = None):
+        fweights: Any = None, aweights: Any = None) -> TensorVariable:
     """Covariance matrix of the variables in ``m`` (rows, or columns with ``rowvar=False``),
     ``numpy.cov`` without weights (``fweights``/``aweights`` raise ``NotImplementedError``)."""
     if fweights is not None or aweights is not None:

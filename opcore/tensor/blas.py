@@ -11,10 +11,6 @@ from __future__ import annotations
 
 from typing import Any, TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
-
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -22,6 +18,10 @@ from opcore.graph.op import Op
 from opcore.scalar.basic import upcast
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
 
 
 def _combine(b, z, a, product, dt):
@@ -140,7 +140,8 @@ class Ger(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         from opcore.tensor.math import dot, outer, sum as tsum
 
         A, a, x, y = inputs

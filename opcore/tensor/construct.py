@@ -11,12 +11,7 @@ two axes), ``diagonal`` any ``axis1``/``axis2`` with gradients for any rank.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes
-
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -31,6 +26,10 @@ from opcore.tensor.math import clip, maximum, minimum
 from opcore.tensor.shape import concatenate, flatten, reshape, stack
 from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -72,7 +71,8 @@ class Eye(Op):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False], [False], [False]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         # integer sizes: the output does not vary continuously with them
         return [disconnected_type() for _ in inputs]
 
@@ -85,7 +85,7 @@ class Tri(Eye):
         out[0][0] = np.tri(n, m, k, dtype=self.dtype)
 
 
-def eye(n: Any, m: Any = None, k: Any = 0, dtype: str | None = None):
+def eye(n: Any, m: Any = None, k: Any = 0, dtype: str | None = None) -> TensorVariable:
     """Identity-like matrix with ones on diagonal ``k`` (``numpy.eye``; dtype default floatX).
 
     >>> import opcore.tensor as T
@@ -95,13 +95,13 @@ def eye(n: Any, m: Any = None, k: Any = 0, dtype: str | None = None):
     return Eye(dtype)(n, n if m is None else m, k)
 
 
-def identity_like(x: Any):
+def identity_like(x: Any) -> TensorVariable:
     """``eye`` shaped and typed like the matrix ``x``."""
     x = as_tensor_variable(x)
     return eye(x.shape[0], x.shape[1], 0, dtype=x.dtype)
 
 
-def tri(N: Any, M: Any = None, k: Any = 0, dtype: str | None = None):
+def tri(N: Any, M: Any = None, k: Any = 0, dtype: str | None = None) -> TensorVariable:
     """Ones at and below diagonal ``k``, zeros above (``numpy.tri``; dtype default floatX)."""
     return Tri(dtype)(N, N if M is None else M, k)
 
@@ -128,10 +128,12 @@ class TriangularPart(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [self(gz[0])]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
@@ -146,12 +148,12 @@ def _tri_part(m: Any, k: Any, lower: bool):
     return m * (1 - tri(m.shape[-2], m.shape[-1], k - 1, dtype=m.dtype))
 
 
-def tril(m: Any, k: Any = 0):
+def tril(m: Any, k: Any = 0) -> TensorVariable:
     """Lower triangle of ``m`` (zeros above diagonal ``k``); ``numpy.tril``."""
     return _tri_part(m, k, True)
 
 
-def triu(m: Any, k: Any = 0):
+def triu(m: Any, k: Any = 0) -> TensorVariable:
     """Upper triangle of ``m`` (zeros below diagonal ``k``); ``numpy.triu``."""
     return _tri_part(m, k, False)
 
@@ -196,7 +198,8 @@ class ExtractDiag(Op):
         rest = [s for d, s in enumerate(xs) if d not in (a1, a2)]
         return [tuple(rest) + (_diag_len(xs[a1], xs[a2], self.offset),)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         (x,), g = inputs, gz[0]
         nd = x.ndim
         a1, a2 = self.axis1 % nd, self.axis2 % nd
@@ -210,7 +213,8 @@ class ExtractDiag(Op):
         gt = g.dimshuffle([g.ndim - 1] + list(range(g.ndim - 1)))
         return [set_subtensor(xt[i, j], gt).dimshuffle(back)]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
@@ -254,10 +258,12 @@ class AllocDiag(Op):
         res.insert(a2, n)
         return [tuple(res)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [ExtractDiag(self.offset, self.axis1, self.axis2)(gz[0])]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
@@ -265,12 +271,12 @@ extract_diag = ExtractDiag()
 alloc_diag = AllocDiag()
 
 
-def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1):
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> TensorVariable:
     """``numpy.diagonal``: the diagonal of ``a`` along ``axis1``/``axis2`` as the last axis."""
     return ExtractDiag(offset, axis1, axis2)(a)
 
 
-def diag(v: Any, k: int = 0):
+def diag(v: Any, k: int = 0) -> TensorVariable:
     """A vector's diagonal matrix, or the ``k``-th diagonal of a matrix (``numpy.diag``)."""
     v = as_tensor_variable(v)
     if v.ndim == 1:
@@ -280,7 +286,7 @@ def diag(v: Any, k: int = 0):
     raise ValueError(f"diag: {v} must have at least 1 dimension")
 
 
-def stacklists(arg: Any):
+def stacklists(arg: Any) -> TensorVariable:
     """A tensor from nested lists of tensors of the same shape (stacked, outermost first).
 
     >>> import opcore.tensor as T
@@ -293,7 +299,7 @@ def stacklists(arg: Any):
     return as_tensor_variable(arg)
 
 
-def tile(x: Any, reps: Any, ndim: int | None = None):
+def tile(x: Any, reps: Any, ndim: int | None = None) -> TensorVariable:
     """``numpy.tile``: ``x`` repeated ``reps[d]`` times along each axis (built from
     ``alloc`` and ``reshape``, so gradients and shapes come for free).
 
@@ -339,7 +345,7 @@ def tile(x: Any, reps: Any, ndim: int | None = None):
     return reshape(big, [reps[d] * x.shape[d] for d in range(out_nd)], ndim=out_nd)
 
 
-def roll(x: Any, shift: Any, axis: int | None = None):
+def roll(x: Any, shift: Any, axis: int | None = None) -> TensorVariable:
     """``numpy.roll``: shift the entries of ``x`` by ``shift`` (may be symbolic) along
     ``axis`` (``None``: the flattened array, reshaped back)."""
     x = as_tensor_variable(x)
@@ -388,7 +394,7 @@ mgrid = _NdGrid()
 ogrid = _NdGrid(sparse=True)
 
 
-def patternbroadcast(x: Any, broadcastable: Sequence[bool]):
+def patternbroadcast(x: Any, broadcastable: Sequence[bool]) -> TensorVariable:
     """``x`` with exactly the given broadcastable pattern (dimensions made broadcastable are
     checked to have length 1 at run time)."""
     x = as_tensor_variable(x)
@@ -434,7 +440,8 @@ class SpecifyShapeDynamic(Op):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True]] + [[False]] * (len(node.inputs) - 1)
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [gz[0]] + [grad_undefined_for(self, i + 1, d, "a shape") for i, d in
                           enumerate(inputs[1:])]
 
@@ -442,7 +449,7 @@ class SpecifyShapeDynamic(Op):
 _DYNAMIC = object()
 
 
-def specify_shape(x: Any, shape: Any):
+def specify_shape(x: Any, shape: Any) -> TensorVariable:
     """``x``, asserted at run time to have ``shape`` (ints, ``None`` for any length, or
     symbolic integer scalars / an integer vector of known length).  Raises ``ValueError`` when a
     rank or length disagrees."""

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -15,6 +11,11 @@ from opcore.graph.null import grad_not_implemented
 from opcore.graph.op import Op
 from opcore.scalar.basic import Composite, ScalarOp
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 
 def _T():
@@ -34,7 +35,8 @@ class Elemwise(Op):
 
     __props__ = ("scalar_op", "inplace_pattern")
 
-    def __init__(self, scalar_op, inplace_pattern=None, name: str | None=None) -> None:
+    def __init__(self, scalar_op: ScalarOp, inplace_pattern: dict[int, int] | None = None,
+                 name: str | None = None) -> None:
         self.scalar_op = scalar_op
         self.inplace_pattern = tuple(sorted((inplace_pattern or {}).items()))
         self.destroy_map = {o: [i] for o, i in self.inplace_pattern}
@@ -42,13 +44,13 @@ class Elemwise(Op):
         self.nfunc = getattr(scalar_op, "numpy", None)
         self._nout = len(scalar_op.outputs) if isinstance(scalar_op, Composite) else 1
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # nfunc is derived from scalar_op (and may be a lambda): rebuilt on unpickling
         state = dict(self.__dict__)
         state.pop("nfunc", None)
         return state
 
-    def __setstate__(self, state: dict[str, Any]):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self.nfunc = getattr(self.scalar_op, "numpy", None)
 
@@ -187,7 +189,8 @@ class Elemwise(Op):
             out.append(cand[0] if cand else T.as_tensor_variable(np.int64(1)))
         return [tuple(out)] * len(node.outputs)
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]
+            ) -> list[Variable]:
         T = _T()
         so = self.scalar_op
         if isinstance(so, Composite):
@@ -211,7 +214,8 @@ class Elemwise(Op):
             res.append(g)
         return res
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         T = _T()
         out = self(*inputs)
         total = None
@@ -338,7 +342,7 @@ class DimShuffle(Op):
     __props__ = ("input_broadcastable", "new_order", "inplace")
     view_map = {0: [0]}
 
-    def __init__(self, input_broadcastable, new_order, inplace: bool=True) -> None:
+    def __init__(self, input_broadcastable, new_order, inplace: bool = True) -> None:
         self.input_broadcastable = tuple(input_broadcastable)
         self.new_order = tuple(new_order)
         self.inplace = inplace
@@ -413,7 +417,8 @@ class DimShuffle(Op):
             out = T.cast(out, x.dtype)
         return [out]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         return [self(eval_points[0])]
@@ -444,7 +449,8 @@ class CAReduce(Op):
     _numpy = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all,
               "any": np.any}
 
-    def __init__(self, kind, axis=None, dtype=None, acc_dtype=None):
+    def __init__(self, kind: str, axis: Sequence[int] | None = None, dtype: str | None = None,
+                 acc_dtype: str | None = None) -> None:
         self.kind = kind
         self.axis = None if axis is None else tuple(sorted(axis))
         self.dtype = dtype
@@ -455,7 +461,7 @@ class CAReduce(Op):
         ax = "" if self.axis is None else f"{{axis={list(self.axis)}}}"
         return f"{self.name}{ax}"
 
-    def node_str(self, node: Apply):
+    def node_str(self, node: Apply) -> str:
         """Theano's names, which show the accumulator: ``Sum{axis=[0], acc_dtype=float64}``,
         ``Prod{acc_dtype=int64}``; ``All{0, 1}``/``Any`` list the axes only."""
         if self.kind in ("sum", "prod"):
@@ -522,7 +528,8 @@ class CAReduce(Op):
                 j += 1
         return DimShuffle(g.broadcastable, pattern)(g)
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]
+            ) -> list[Variable]:
         T = _T()
         (x,) = inputs
         (gz,) = output_grads
@@ -543,7 +550,8 @@ class CAReduce(Op):
             g = T.cast(g, x.dtype)
         return [g]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         if self.kind == "sum":

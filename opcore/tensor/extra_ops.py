@@ -14,13 +14,7 @@ gives a 1-d inverse for ``axis=None`` whatever the input rank; index outputs are
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +33,11 @@ from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import concatenate, flatten
 from opcore.tensor.subtensor import inc_subtensor, take
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -75,10 +74,12 @@ class CpuContiguous(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return gz
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return eval_points
 
 
@@ -134,7 +135,8 @@ class CumOp(Op):
         # Theano's formula: exact where x has no zeros (the gradient divides by x)
         return [_reverse(cumsum(_reverse(outputs[0] * g, axis), axis), axis) / x]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         if self.mode == "add":
@@ -160,7 +162,7 @@ class CumprodOp(CumOp):
         super().__init__(axis, "mul")
 
 
-def cumsum(x: Any, axis: int | None = None):
+def cumsum(x: Any, axis: int | None = None) -> TensorVariable:
     """Cumulative sum along ``axis`` (``None``: of the flattened array), dtype of ``x``.
 
     >>> import opcore.tensor as T, numpy as np
@@ -170,12 +172,12 @@ def cumsum(x: Any, axis: int | None = None):
     return CumOp(axis=axis, mode="add")(x)
 
 
-def cumprod(x: Any, axis: int | None = None):
+def cumprod(x: Any, axis: int | None = None) -> TensorVariable:
     """Cumulative product along ``axis`` (``None``: of the flattened array), dtype of ``x``."""
     return CumOp(axis=axis, mode="mul")(x)
 
 
-def diff(x: Any, n: int = 1, axis: int = -1):
+def diff(x: Any, n: int = 1, axis: int = -1) -> TensorVariable:
     """``n``-th discrete difference along ``axis`` (``numpy.diff``), built from slices so it has
     gradients and shapes for free.  Raises ``ValueError`` for a 0-d input or a negative ``n``."""
     x = as_tensor_variable(x)
@@ -194,7 +196,8 @@ def diff(x: Any, n: int = 1, axis: int = -1):
     return x
 
 
-def bincount(x: Any, weights: Any = None, minlength: Any = None, assert_nonneg: bool = False):
+def bincount(x: Any, weights: Any = None, minlength: Any = None, assert_nonneg: bool = False
+            ) -> TensorVariable:
     """Occurrences of each value of the non-negative integer vector ``x`` (``numpy.bincount``).
 
     Output dtype: that of ``x``, or of ``weights`` when given (Theano's rule).  A negative value
@@ -241,11 +244,12 @@ class CheckNonNegative(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return gz
 
 
-def squeeze(x: Any, axis: Any = None):
+def squeeze(x: Any, axis: Any = None) -> TensorVariable:
     """Drop the broadcastable dimensions of ``x`` (Theano: the type's, not run-time 1s), or
     the listed ``axis`` (which must have length 1 at run time)."""
     x = as_tensor_variable(x)
@@ -261,7 +265,7 @@ def squeeze(x: Any, axis: Any = None):
     return x.dimshuffle([d for d in range(x.ndim) if d not in axes])
 
 
-def compress(condition: Any, x: Any, axis: int | None = None):
+def compress(condition: Any, x: Any, axis: int | None = None) -> TensorVariable:
     """Slices of ``x`` along ``axis`` where the 1-d ``condition`` is non-zero (``numpy.compress``;
     ``axis=None``: of the flattened array)."""
     condition = as_tensor_variable(condition)
@@ -328,7 +332,8 @@ class RepeatOp(Op):
         xs[a] = xs[a] * total if r.ndim == 0 else total
         return [tuple(xs)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x, repeats = inputs
         g = gz[0]
         if self.axis is None:
@@ -345,7 +350,7 @@ class RepeatOp(Op):
         return [gx.dimshuffle(back), disconnected_type()]
 
 
-def repeat(x: Any, repeats: Any, axis: int | None = None):
+def repeat(x: Any, repeats: Any, axis: int | None = None) -> TensorVariable:
     """Repeat the elements of ``x`` (``numpy.repeat``); ``axis=None`` flattens first.
 
     >>> import opcore.tensor as T, numpy as np
@@ -393,7 +398,8 @@ class SearchsortedOp(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[1]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         # piecewise constant: zero almost everywhere, as in Theano
         res = [zeros_like(i, dtype="float64" if i.dtype in INT_DTYPES else i.dtype)
                for i in inputs[:2]]
@@ -402,7 +408,7 @@ class SearchsortedOp(Op):
         return res
 
 
-def searchsorted(x: Any, v: Any, side: str = "left", sorter: Any = None):
+def searchsorted(x: Any, v: Any, side: str = "left", sorter: Any = None) -> TensorVariable:
     """Indices where ``v`` would be inserted into the sorted vector ``x`` (int64)."""
     return SearchsortedOp(side=side)(x, v, sorter)
 
@@ -458,7 +464,8 @@ class Unique(Op):
                 outs[k] = (shapes[0][self.axis % node.inputs[0].ndim],)
         return outs
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [grad_undefined_for(self, 0, inputs[0], "unique is not differentiable")]
 
 
@@ -489,14 +496,15 @@ class Bartlett(Op):
         M = node.inputs[0]
         return [(maximum(M, 0).astype("int64"),)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [grad_undefined_for(self, 0, inputs[0], "M is an integer")]
 
 
 bartlett_ = Bartlett()
 
 
-def bartlett(M: Any):
+def bartlett(M: Any) -> TensorVariable:
     """The Bartlett (triangular) window of ``M`` points, float64 (``numpy.bartlett``)."""
     return bartlett_(M)
 

@@ -9,13 +9,7 @@ root) or ``'no_norm'`` (neither).  Computed with ``numpy.fft.rfftn`` / ``irfftn`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +20,11 @@ from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.math import prod, sqrt
 from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -79,7 +78,8 @@ class RFFTOp(Op):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         s = inputs[1]
         return [irfft_op(_halved(gz[0], s, 0.5), s), disconnected_type()]
 
@@ -120,7 +120,8 @@ class IRFFTOp(Op):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         s = inputs[1]
         return [_halved(rfft_op(gz[0], s), s, 2.0), disconnected_type()]
 
@@ -133,7 +134,7 @@ def _check_norm(norm: Any) -> None:
         raise ValueError(f"fft: norm must be None, 'ortho' or 'no_norm', got {norm!r}")
 
 
-def rfft(inp: Any, norm: str | None = None):
+def rfft(inp: Any, norm: str | None = None) -> TensorVariable:
     """Real FFT of each batch entry of ``inp`` ``(m, ..., n)``: ``(m, ..., n//2+1, 2)``.
 
     >>> import opcore.tensor as T, numpy as np
@@ -150,7 +151,7 @@ def rfft(inp: Any, norm: str | None = None):
     return out
 
 
-def irfft(inp: Any, norm: str | None = None, is_odd: bool = False):
+def irfft(inp: Any, norm: str | None = None, is_odd: bool = False) -> TensorVariable:
     """Inverse of :func:`rfft`: ``(m, ..., n//2+1, 2)`` -> ``(m, ..., n)``; ``is_odd`` says
     whether ``n`` is odd (the spectrum alone cannot tell)."""
     _check_norm(norm)

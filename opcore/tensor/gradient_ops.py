@@ -9,19 +9,18 @@ nothing at run time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opcore.graph.basic import Apply
 from opcore.graph.null import disconnected_type
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable, zeros_like
 from opcore.tensor.math import clip
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 
 class GradientViewOp(Op):
@@ -40,17 +39,20 @@ class GradientViewOp(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return eval_points
 
 
 class ZeroGrad(GradientViewOp):
     """Gradient zero (still connected): ``zero_grad``."""
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [zeros_like(inputs[0], dtype=gz[0].dtype)]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None if e is None else zeros_like(e) for e in eval_points]
 
 
@@ -61,13 +63,15 @@ class ConsiderConstant(ZeroGrad):
 class DisconnectedGrad(GradientViewOp):
     """Gradient disconnected: ``grad`` treats the input as not reaching the cost."""
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None if e is None else zeros_like(e) for e in eval_points]
 
 
@@ -83,7 +87,8 @@ class GradClip(GradientViewOp):
         self.clip_lower_bound = clip_lower_bound
         self.clip_upper_bound = clip_upper_bound
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [clip(gz[0], self.clip_lower_bound, self.clip_upper_bound)]
 
 
@@ -92,7 +97,7 @@ class GradScale(GradientViewOp):
 
     def make_node(self, x: Any, multiplier: Any = None) -> Apply:
         x = as_tensor_variable(x)
-        m = as_tensor_variable(multiplier)
+        m = as_tensor_variable(multiplier)  # type: ignore[arg-type]  # None raises TypeError
         if m.ndim != 0:
             raise TypeError(f"grad_scale: the multiplier {m} must be a scalar")
         return Apply(self, [x, m], [x.type()])
@@ -106,11 +111,12 @@ class GradScale(GradientViewOp):
     def L_op(self, inputs, outputs, gz):
         return [gz[0] * inputs[1], disconnected_type()]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [eval_points[0]]
 
 
-def zero_grad(x: Any):
+def zero_grad(x: Any) -> TensorVariable:
     """``x``, with a zero gradient (the path through it contributes nothing).
 
     >>> import opcore, opcore.tensor as T
@@ -121,24 +127,24 @@ def zero_grad(x: Any):
     return ZeroGrad()(x)
 
 
-def consider_constant(x: Any):
+def consider_constant(x: Any) -> TensorVariable:
     """``x``, treated as a constant by ``grad`` (same as :func:`zero_grad`)."""
     return ConsiderConstant()(x)
 
 
-def disconnected_grad(x: Any):
+def disconnected_grad(x: Any) -> TensorVariable:
     """``x``, with its gradient disconnected: ``grad`` sees no path from the cost to what
     lies below it (``disconnected_inputs`` applies)."""
     return DisconnectedGrad()(x)
 
 
-def grad_clip(x: Any, lower_bound: float, upper_bound: float):
+def grad_clip(x: Any, lower_bound: float, upper_bound: float) -> TensorVariable:
     """``x``, whose gradient is clipped to ``[lower_bound, upper_bound]`` on the way back.
     Raises ``ValueError`` if ``upper_bound < lower_bound``."""
     return GradClip(lower_bound, upper_bound)(x)
 
 
-def grad_scale(x: Any, multiplier: Any):
+def grad_scale(x: Any, multiplier: Any) -> TensorVariable:
     """``x``, whose gradient is multiplied by ``multiplier`` on the way back."""
     return GradScale()(x, multiplier)
 

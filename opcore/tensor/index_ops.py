@@ -4,12 +4,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +19,10 @@ from opcore.tensor.math import minimum, switch
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import flatten
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -71,11 +70,12 @@ class ToOneHot(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][0], node.inputs[1].astype("int64"))]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [_int_zeros(inputs[0]), grad_undefined_for(self, 1, inputs[1], "integer")]
 
 
-def to_one_hot(y: Any, nb_class: Any, dtype: str | None = None):
+def to_one_hot(y: Any, nb_class: Any, dtype: str | None = None) -> TensorVariable:
     """One-hot encoding of the integer vector ``y``: a ``(len(y), nb_class)`` matrix.
 
     >>> import opcore.tensor as T, numpy as np
@@ -120,7 +120,8 @@ class UnravelIndex(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]] * len(node.outputs)
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [_int_zeros(inputs[0]), _int_zeros(inputs[1])]
 
 
@@ -172,11 +173,13 @@ class RavelMultiIndex(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [_int_zeros(i) for i in inputs]
 
 
-def ravel_multi_index(multi_index: Any, dims: Any, mode: str = "raise", order: str = "C"):
+def ravel_multi_index(multi_index: Any, dims: Any, mode: str = "raise", order: str = "C"
+                     ) -> TensorVariable:
     """Flat int64 indices of the coordinate arrays ``multi_index`` in an array of shape
     ``dims`` (``numpy.ravel_multi_index``)."""
     if not isinstance(multi_index, (tuple, list)):
@@ -223,7 +226,8 @@ class FillDiagonal(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         a, val = inputs
         g = gz[0]
         if a.ndim != 2:
@@ -236,7 +240,7 @@ class FillDiagonal(Op):
 fill_diagonal_ = FillDiagonal()
 
 
-def fill_diagonal(a: Any, val: Any):
+def fill_diagonal(a: Any, val: Any) -> TensorVariable:
     """Copy of ``a`` with ``a[i, i, ..., i] = val`` (Theano's ``fill_diagonal``)."""
     return fill_diagonal_(a, val)
 
@@ -286,7 +290,7 @@ class FillDiagonalOffset(Op):
 fill_diagonal_offset_ = FillDiagonalOffset()
 
 
-def fill_diagonal_offset(a: Any, val: Any, offset: Any):
+def fill_diagonal_offset(a: Any, val: Any, offset: Any) -> TensorVariable:
     """Copy of the matrix ``a`` with the diagonal ``offset`` (> 0 above the main one) set to
     ``val`` (Theano's ``fill_diagonal_offset``; tall matrices are not wrapped)."""
     return fill_diagonal_offset_(a, val, offset)

@@ -9,12 +9,7 @@ Walter & Lehmann (2018) for the QR, both as PyTensor implements them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +17,9 @@ from opcore.graph.basic import Apply
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
 
 
 def _safe_gap(t: np.ndarray, eps: float = 1e-8) -> np.ndarray:
@@ -34,7 +32,8 @@ class SVDGrad(Op):
 
     __props__ = ()
 
-    def make_node(self, a: TensorLike, u: TensorLike, s: TensorLike, vt: TensorLike, gu: TensorLike, gs: TensorLike, gvt: TensorLike) -> Apply:
+    def make_node(self, a: TensorLike, u: TensorLike, s: TensorLike, vt: TensorLike, gu: TensorLike,
+                  gs: TensorLike, gvt: TensorLike) -> Apply:
         ins = [as_tensor_variable(v) for v in (a, u, s, vt, gu, gs, gvt)]
         return Apply(self, ins, [TensorType(ins[0].dtype, shape=ins[0].type.shape)()])
 
@@ -73,7 +72,8 @@ class QRGrad(Op):
 
     __props__ = ()
 
-    def make_node(self, a: TensorLike, q: TensorLike, r: TensorLike, gq: TensorLike, gr: TensorLike) -> Apply:
+    def make_node(self, a: TensorLike, q: TensorLike, r: TensorLike, gq: TensorLike, gr: TensorLike
+                 ) -> Apply:
         ins = [as_tensor_variable(v) for v in (a, q, r, gq, gr)]
         return Apply(self, ins, [TensorType(ins[0].dtype, shape=ins[0].type.shape)()])
 

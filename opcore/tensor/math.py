@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
+from typing import TYPE_CHECKING, Any, Sequence
 
 import builtins
 
@@ -20,6 +16,11 @@ from opcore.tensor.basic import as_tensor_variable, cast, constant, shape_i
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise, restore_reduced_dims
 from opcore.tensor.type import TensorType
 from opcore.tensor.basic import specify_broadcastable_as, zeros_like
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 # -- elementwise ----------------------------------------------------------------------------
 ELEMWISE: dict[str, Elemwise] = {}
@@ -41,9 +42,27 @@ def _make(name, scalar_name=None):
     return fn
 
 
-add = _make("add")
+def _make_nary(name):
+    """Theano's n-ary ``add(a, *other_terms)`` / ``mul(a, *other_terms)``: more than two terms
+    fold left into binary nodes (``((a + b) + c)``, Theano's order), one term is itself."""
+    binary = _make(name)
+
+    def fn(a, *other_terms):
+        out = as_tensor_variable(a)
+        for t in other_terms:
+            out = binary(out, t)
+        return out
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {name} of one or more terms (NumPy broadcasting; the output "
+                  "dtype is the upcast of all terms).")
+    fn.op = binary.op
+    return fn
+
+
+add = _make_nary("add")
 sub = _make("sub")
-mul = _make("mul")
+mul = _make_nary("mul")
 true_div = _make("true_div")
 int_div = _make("int_div")
 mod = _make("mod")
@@ -98,12 +117,12 @@ jv = _make("jv")
 iv = _make("iv")
 
 
-def gammau(k, x: TensorLike):
+def gammau(k: int, x: TensorLike) -> TensorVariable:
     """Upper incomplete gamma function (not regularized): ``gammaincc(k, x) * gamma(k)``."""
     return gammaincc(k, x) * gamma(k)
 
 
-def gammal(k, x: TensorLike):
+def gammal(k: int, x: TensorLike) -> TensorVariable:
     """Lower incomplete gamma function (not regularized): ``gammainc(k, x) * gamma(k)``."""
     return gammainc(k, x) * gamma(k)
 floor = _make("floor")
@@ -138,7 +157,7 @@ round = round_half_to_even
 exponential = exp
 
 
-def switch(cond: TensorLike, ift: TensorLike, iff: TensorLike):
+def switch(cond: TensorLike, ift: TensorLike, iff: TensorLike) -> TensorVariable:
     """``where``: elementwise choice; both branches are computed (see ifelse for lazy)."""
     return _switch(cond, ift, iff)
 
@@ -146,11 +165,11 @@ def switch(cond: TensorLike, ift: TensorLike, iff: TensorLike):
 where = switch
 
 
-def clip(x: TensorLike, min, max):
+def clip(x: TensorLike, min: TensorLike, max: TensorLike) -> TensorVariable:
     return _clip(x, min, max)
 
 
-def iround(x: TensorLike):
+def iround(x: TensorLike) -> TensorVariable:
     return cast(round(x), "int64")
 
 
@@ -161,22 +180,23 @@ angle = _make("angle")
 complex = _make("complex")
 
 
-def real(x: TensorLike):
+def real(x: TensorLike) -> TensorVariable:
     """The real part (``x`` itself for a real tensor; float32/float64 for complex64/128)."""
     x = as_tensor_variable(x)
     return _real(x) if x.dtype.startswith("complex") else x
 
 
-def complex_from_polar(abs, angle):  # noqa: A002  (Theano's argument names)
+def complex_from_polar(abs: TensorLike, angle: TensorLike) -> TensorVariable:  # noqa: A002
     """``abs * exp(1j * angle)`` as a complex tensor."""
     return complex(abs * cos(angle), abs * sin(angle))
 
 
-def isclose(a: TensorLike, b: TensorLike, rtol: float=1e-5, atol: float=1e-8):
+def isclose(a: TensorLike, b: TensorLike, rtol: float = 1e-5, atol: float = 1e-8) -> TensorVariable:
     return le(abs(sub(a, b)), add(atol, mul(rtol, abs(b))))
 
 
-def allclose(a: TensorLike, b: TensorLike, rtol: float=1e-5, atol: float=1e-8):
+def allclose(a: TensorLike, b: TensorLike, rtol: float = 1e-5, atol: float = 1e-8
+            ) -> TensorVariable:
     return all(isclose(a, b, rtol, atol))
 
 
@@ -219,29 +239,31 @@ def _sum_dtype(x):
     return x.dtype
 
 
-def sum(x: TensorLike, axis: Axis=None, dtype: DTypeLike=None, keepdims: bool=False, acc_dtype: DTypeLike=None):
+def sum(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False,
+        acc_dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     return _reduce("sum", x, axis, keepdims, dtype or _sum_dtype(x), acc_dtype)
 
 
-def prod(x: TensorLike, axis: Axis=None, dtype: DTypeLike=None, keepdims: bool=False, acc_dtype: DTypeLike=None, no_zeros_in_input=False):
+def prod(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False,
+         acc_dtype: DTypeLike = None, no_zeros_in_input: bool = False) -> TensorVariable:
     x = as_tensor_variable(x)
     return _reduce("prod", x, axis, keepdims, dtype or _sum_dtype(x), acc_dtype)
 
 
-def max(x: TensorLike, axis: Axis=None, keepdims: bool=False):
+def max(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     return _reduce("max", x, axis, keepdims)
 
 
-def min(x: TensorLike, axis: Axis=None, keepdims: bool=False):
+def min(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     return _reduce("min", x, axis, keepdims)
 
 
-def all(x: TensorLike, axis: Axis=None, keepdims: bool=False):
+def all(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     return _reduce("all", x, axis, keepdims)
 
 
-def any(x: TensorLike, axis: Axis=None, keepdims: bool=False):
+def any(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     return _reduce("any", x, axis, keepdims)
 
 
@@ -255,7 +277,8 @@ def _count(x, axis):
     return n if n is not None else constant(np.int64(1))
 
 
-def mean(x: TensorLike, axis: Axis=None, dtype: DTypeLike=None, keepdims: bool=False, acc_dtype: DTypeLike=None):
+def mean(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False,
+         acc_dtype: DTypeLike = None) -> TensorVariable:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     out_dt = dtype or (x.dtype if x.dtype.startswith(("float", "complex")) else "float64")
@@ -267,7 +290,8 @@ def mean(x: TensorLike, axis: Axis=None, dtype: DTypeLike=None, keepdims: bool=F
     return r if work_dt == out_dt else cast(r, out_dt)
 
 
-def var(x: TensorLike, axis: Axis=None, ddof=0, keepdims: bool=False, corrected=False):
+def var(x: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False,
+        corrected: bool = False) -> TensorVariable:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     m = mean(x, ax, keepdims=True)
@@ -279,7 +303,8 @@ def var(x: TensorLike, axis: Axis=None, ddof=0, keepdims: bool=False, corrected=
     return true_div(sum(mul(d, d), ax, keepdims=keepdims), sub(n, ddof) if ddof else n)
 
 
-def std(x: TensorLike, axis: Axis=None, ddof=0, keepdims: bool=False, corrected=False):
+def std(x: TensorLike, axis: Axis = None, ddof: int = 0, keepdims: bool = False,
+        corrected: bool = False) -> TensorVariable:
     return sqrt(var(x, axis, ddof, keepdims, corrected))
 
 
@@ -288,7 +313,7 @@ class Argmax(Op):
 
     __props__ = ("axis", "kind")
 
-    def __init__(self, axis: Axis, kind="max") -> None:
+    def __init__(self, axis: Axis, kind: str = "max") -> None:
         self.axis = axis
         self.kind = kind
 
@@ -312,12 +337,13 @@ class Argmax(Op):
             return [()]
         return [tuple(s for d, s in enumerate(shapes[0]) if d != self.axis)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         return [zeros_like(inputs[0])]
 
 
-def argmax(x: TensorLike, axis: Axis=None, keepdims: bool=False):
+def argmax(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     if ax is not None and len(ax) > 1:
@@ -327,7 +353,7 @@ def argmax(x: TensorLike, axis: Axis=None, keepdims: bool=False):
     return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
-def argmin(x: TensorLike, axis: Axis=None, keepdims: bool=False):
+def argmin(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVariable:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     if ax is not None and len(ax) > 1:
@@ -337,7 +363,7 @@ def argmin(x: TensorLike, axis: Axis=None, keepdims: bool=False):
     return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
-def max_and_argmax(x: TensorLike, axis: Axis=None):
+def max_and_argmax(x: TensorLike, axis: Axis = None) -> tuple[TensorVariable, TensorVariable]:
     return max(x, axis), argmax(x, axis)
 
 
@@ -356,7 +382,8 @@ class Nonzero(Op):
         for cell, idx in zip(out, np.nonzero(inputs[0])):
             cell[0] = idx.astype("int64")
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         return [zeros_like(inputs[0], dtype=config.floatX)]
 
@@ -370,21 +397,21 @@ class Nonzero(Op):
         return hash(Nonzero)
 
 
-def nonzero(x: TensorLike, return_matrix=False):
+def nonzero(x: TensorLike, return_matrix: bool = False) -> tuple[Variable, ...]:
     """The indices of the non-zero entries of ``x``, one vector per dimension."""
     outs = Nonzero()(x)
     outs = outs if isinstance(outs, list) else [outs]
     return tuple(outs)
 
 
-def nonzero_values_indices(mask):
+def nonzero_values_indices(mask: TensorLike) -> list[Variable]:
     """Index vectors selecting ``mask``'s True entries (constants for a NumPy mask)."""
     if isinstance(mask, np.ndarray):
         return [constant(i.astype("int64")) for i in np.nonzero(mask)]
     return list(nonzero(mask))
 
 
-def nonzero_values(x: TensorLike):
+def nonzero_values(x: TensorLike) -> TensorVariable:
     x = as_tensor_variable(x)
     from opcore.tensor.shape import flatten
     from opcore.tensor.subtensor import subtensor_getitem
@@ -442,7 +469,8 @@ class Dot(Op):
             out.append(cast(gv, v.dtype) if gv.dtype != v.dtype and v.dtype.startswith("float") else gv)
         return out
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         x, y = inputs
         ex, ey = eval_points
         terms = []
@@ -464,7 +492,7 @@ class Dot(Op):
 _dot = Dot()
 
 
-def dot(a: TensorLike, b: TensorLike):
+def dot(a: TensorLike, b: TensorLike) -> TensorVariable:
     """``numpy.dot`` semantics for any ranks (scalars multiply; n-d uses tensordot)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if a.ndim == 0 or b.ndim == 0:
@@ -474,11 +502,11 @@ def dot(a: TensorLike, b: TensorLike):
     return tensordot(a, b, [[a.ndim - 1], [builtins.max(0, b.ndim - 2)]])
 
 
-def matmul(a: TensorLike, b: TensorLike):
+def matmul(a: TensorLike, b: TensorLike) -> TensorVariable:
     return dot(a, b)
 
 
-def outer(x, y):
+def outer(x: TensorLike, y: TensorLike) -> TensorVariable:
     x, y = as_tensor_variable(x), as_tensor_variable(y)
     if x.ndim != 1:
         from opcore.tensor.shape import flatten
@@ -491,7 +519,8 @@ def outer(x, y):
     return mul(x.dimshuffle(0, "x"), y.dimshuffle("x", 0))
 
 
-def tensordot(a: TensorLike, b: TensorLike, axes=2):
+def tensordot(a: TensorLike, b: TensorLike,
+              axes: int | Sequence[Sequence[int]] = 2) -> TensorVariable:
     """``numpy.tensordot`` built from transpose, reshape and a 2-d dot."""
     from opcore.tensor.shape import reshape
 
@@ -506,7 +535,7 @@ def tensordot(a: TensorLike, b: TensorLike, axes=2):
     free_b = [d for d in range(b.ndim) if d not in ax_b]
     at = a.dimshuffle(*(free_a + ax_a))
     bt = b.dimshuffle(*(ax_b + free_b))
-    k = None
+    k: TensorVariable | int | None = None
     for d in ax_a:
         s = shape_i(a, d)
         k = s if k is None else k * s
@@ -526,7 +555,7 @@ def tensordot(a: TensorLike, b: TensorLike, axes=2):
     return reshape(r, out_shape, ndim=len(out_shape))
 
 
-def batched_dot(a: TensorLike, b: TensorLike):
+def batched_dot(a: TensorLike, b: TensorLike) -> TensorVariable:
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     return sum(mul(a.dimshuffle(0, 1, 2, "x"), b.dimshuffle(0, "x", 1, 2)), axis=2)
 

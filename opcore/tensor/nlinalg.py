@@ -11,13 +11,7 @@ inputs give float64 as NumPy does (Theano kept the input dtype and failed at run
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +26,11 @@ from opcore.tensor.math import dot, max as tmax, min as tmin, minimum, neq, oute
 from opcore.tensor.linalg_grads import QRGrad, SVDGrad
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 
 def _float_dtype(dtype: str) -> str:
@@ -72,11 +71,13 @@ class MatrixInverse(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         xi = outputs[0]
         return [-matrix_dot(xi.T, gz[0], xi.T)]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         xi = self(inputs[0])
@@ -109,7 +110,8 @@ class MatrixPinv(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0][::-1]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         (x,), (z,), (g,) = inputs, outputs, gz
         xz = dot(x, z)
         zx = dot(z, x)
@@ -119,7 +121,7 @@ class MatrixPinv(Op):
         return [res]
 
 
-def pinv(x: Any, hermitian: bool = False):
+def pinv(x: Any, hermitian: bool = False) -> TensorVariable:
     """Moore-Penrose pseudo-inverse of the matrix ``x`` (``numpy.linalg.pinv``)."""
     return MatrixPinv(hermitian)(x)
 
@@ -169,7 +171,8 @@ class Eig(Op):
         n = shapes[0][0]
         return [(n,), (n, n)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [grad_not_implemented(self, 0, inputs[0], "eig of a general matrix")]
 
 
@@ -204,7 +207,8 @@ class Eigh(Op):
         n = shapes[0][0]
         return [(n,), (n, n)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         (x,), (w, v) = inputs, outputs
         gw, gv = gz
         # dA = V (diag(gw) + F * (V^T gV)^T) V^T with F[n, m] = 1 / (w[n] - w[m]) off the
@@ -262,7 +266,8 @@ class SVD(Op):
             return [(m, m), (k,), (n, n)]
         return [(m, k), (k,), (k, n)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x = inputs[0]
         if not self.compute_uv:
             u, _, vt = SVD(False, True)(x)
@@ -318,10 +323,12 @@ class QRFull(Op):
             return [(k, n)]
         return [(n, m), (k,)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x = inputs[0]
         if self.mode in ("raw", "complete"):
             return [grad_not_implemented(self, 0, x, f"mode={self.mode!r}; use 'reduced' or 'r'")]
+        gq: Variable
         if self.mode == "r":
             q, r = QRFull("reduced")(x)
             gq, gr = zeros_like(q), gz[0]
@@ -362,14 +369,15 @@ class Lstsq(Op):
         for cell, val, var in zip(out, res, node.outputs):
             cell[0] = np.asarray(val).astype(var.dtype)
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [grad_not_implemented(self, i, v, "lstsq") for i, v in enumerate(inputs)]
 
 
 lstsq = Lstsq()
 
 
-def matrix_dot(*args: Any):
+def matrix_dot(*args: Any) -> TensorVariable:
     """``args[0] @ args[1] @ ...`` (Theano's ``matrix_dot``)."""
     rval = args[0]
     for a in args[1:]:
@@ -377,7 +385,7 @@ def matrix_dot(*args: Any):
     return rval
 
 
-def trace(X: Any):
+def trace(X: Any) -> TensorVariable:
     """Sum of the main diagonal of the matrix ``X``."""
     X = as_tensor_variable(X)
     if X.ndim != 2:
@@ -407,7 +415,7 @@ def matrix_power(M: Any, n: int):
     return result
 
 
-def norm(x: Any, ord: Any):
+def norm(x: Any, ord: Any) -> TensorVariable:
     """Vector or matrix norm (``numpy.linalg.norm`` for the orders Theano supports).
 
     Vectors: ``ord`` an int/float, ``inf``, ``-inf``.  Matrices: ``'fro'``, ``inf``, ``-inf``,
@@ -465,7 +473,8 @@ class TensorInv(Op):
         s = list(shapes[0])
         return [tuple(s[self.ind:] + s[:self.ind])]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         # tensorinv is inv of a reshaped to (p, q), reshaped back: d inv(M) = -inv(M).T g inv(M).T
         (a,), (x,), (g,) = inputs, outputs, gz
         p = prod(a.shape[:self.ind])
@@ -475,7 +484,7 @@ class TensorInv(Op):
         return [gm.reshape(a.shape, ndim=a.ndim)]
 
 
-def tensorinv(a: Any, ind: int = 2):
+def tensorinv(a: Any, ind: int = 2) -> TensorVariable:
     """The inverse of ``a`` w.r.t. ``tensordot`` over its first ``ind`` axes."""
     return TensorInv(ind)(a)
 
@@ -513,7 +522,8 @@ class TensorSolve(Op):
         ax = [a % nd for a in self.axes]
         return [d for d in range(nd) if d not in ax] + ax
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         # x = solve(M, b.ravel()) with M the (transposed) a reshaped square
         (a, b), (x,), (g,) = inputs, outputs, gz
         order = self._order(a.ndim)
@@ -527,7 +537,7 @@ class TensorSolve(Op):
                 bbar.reshape(b.shape, ndim=b.ndim)]
 
 
-def tensorsolve(a: Any, b: Any, axes: Any = None):
+def tensorsolve(a: Any, b: Any, axes: Any = None) -> TensorVariable:
     """Solve ``tensordot(a, x, axes=b.ndim) = b`` for ``x`` (``numpy.linalg.tensorsolve``)."""
     return TensorSolve(axes)(a, b)
 

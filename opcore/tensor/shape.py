@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -19,6 +16,10 @@ from opcore.graph.null import disconnected_type
 from opcore.scalar.basic import upcast
 from opcore.tensor import math as M
 
+if TYPE_CHECKING:
+    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, ShapeLike, TensorLike
+    from opcore.tensor.variable import TensorVariable
+
 
 class Reshape(Op):
     """``numpy.reshape`` with a symbolic shape vector of known length ``ndim`` (-1 allowed)."""
@@ -26,7 +27,7 @@ class Reshape(Op):
     __props__ = ("ndim",)
     view_map = {0: [0]}
 
-    def __init__(self, ndim):
+    def __init__(self, ndim: int) -> None:
         self.ndim = int(ndim)
 
     def make_node(self, x, shp):
@@ -62,7 +63,8 @@ class Reshape(Op):
         return [tuple(constant(np.int64(d)) if d is not None and d >= 0
                       else M.switch(M.eq(e, -1), missing, e) for d, e in zip(dims, entries))]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         x = inputs[0]
         return [reshape(gz[0], shape(x), ndim=x.ndim), disconnected_type()]
@@ -70,11 +72,12 @@ class Reshape(Op):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None if eval_points[0] is None else self(eval_points[0], inputs[1])]
 
 
-def reshape(x: TensorLike, newshape, ndim: int | None=None):
+def reshape(x: TensorLike, newshape: ShapeLike, ndim: int | None = None) -> TensorVariable:
     """``x`` with a new shape (tuple/list of ints or scalars, or an int vector with known length)."""
     x = as_tensor_variable(x)
     if ndim is None:
@@ -95,7 +98,7 @@ def reshape(x: TensorLike, newshape, ndim: int | None=None):
     return Reshape(ndim)(x, newshape)
 
 
-def flatten(x, ndim=1, outdim=None):
+def flatten(x: TensorLike, ndim: int = 1, outdim: int | None = None) -> TensorVariable:
     """Keep the first ``ndim - 1`` dimensions and flatten the rest."""
     x = as_tensor_variable(x)
     ndim = outdim if outdim is not None else ndim
@@ -107,14 +110,14 @@ def flatten(x, ndim=1, outdim=None):
     return reshape(x, keep + [-1], ndim=ndim)
 
 
-def transpose(x: TensorLike, axes=None):
+def transpose(x: TensorLike, axes: Sequence[int] | None = None) -> TensorVariable:
     x = as_tensor_variable(x)
     if axes is None:
         axes = list(range(x.ndim))[::-1]
     return DimShuffle(x.broadcastable, [int(a) % max(x.ndim, 1) for a in axes])(x)
 
 
-def squeeze(x: TensorLike, axis: Axis=None):
+def squeeze(x: TensorLike, axis: Axis = None) -> TensorVariable:
     x = as_tensor_variable(x)
     if axis is None:
         drop = [d for d, b in enumerate(x.broadcastable) if b]
@@ -131,17 +134,17 @@ def expand_dims(x, axis):
     return DimShuffle(x.broadcastable, order)(x)
 
 
-def shape_padleft(x: TensorLike, n_ones=1):
+def shape_padleft(x: TensorLike, n_ones: int = 1) -> TensorVariable:
     x = as_tensor_variable(x)
     return DimShuffle(x.broadcastable, ["x"] * n_ones + list(range(x.ndim)))(x)
 
 
-def shape_padright(x: TensorLike, n_ones=1):
+def shape_padright(x: TensorLike, n_ones: int = 1) -> TensorVariable:
     x = as_tensor_variable(x)
     return DimShuffle(x.broadcastable, list(range(x.ndim)) + ["x"] * n_ones)(x)
 
 
-def shape_padaxis(x: TensorLike, axis: Axis):
+def shape_padaxis(x: TensorLike, axis: Axis) -> TensorVariable:
     return expand_dims(x, axis)
 
 
@@ -150,7 +153,7 @@ class Join(Op):
 
     __props__ = ("axis",)
 
-    def __init__(self, axis):
+    def __init__(self, axis: int) -> None:
         self.axis = int(axis)
 
     def __str__(self) -> str:
@@ -194,11 +197,12 @@ class Join(Op):
         out[self.axis] = total
         return [tuple(out)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         from opcore.tensor.subtensor import subtensor_getitem
 
         (g,) = gz
-        grads = []
+        grads: list[Variable] = []
         start = constant(np.int64(0))
         for t in inputs:
             n = shape_i(t, self.axis)
@@ -208,7 +212,8 @@ class Join(Op):
             start = start + n
         return grads
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if any(e is None for e in eval_points):
             return [None]
         return [self(*eval_points)]
@@ -224,7 +229,7 @@ def join(axis, *tensors):
     return Join(int(axis) % tensors[0].ndim)(*tensors)
 
 
-def concatenate(tensors, axis: Axis=0):
+def concatenate(tensors: Sequence[TensorLike], axis: Axis = 0) -> TensorVariable:
     return join(axis, *tensors)
 
 
@@ -249,11 +254,11 @@ def stack(*tensors, axis=0):
     return join(axis, *[expand_dims(t, axis) for t in tensors])
 
 
-def horizontal_stack(*args):
+def horizontal_stack(*args: TensorLike) -> TensorVariable:
     return concatenate(args, axis=1)
 
 
-def vertical_stack(*args):
+def vertical_stack(*args: TensorLike) -> TensorVariable:
     return concatenate(args, axis=0)
 
 

@@ -14,13 +14,7 @@ section 10.6) and ``kron`` (built from elementwise ops).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +27,11 @@ from opcore.tensor.math import dot, outer
 from opcore.tensor.nlinalg import eigh, matrix_dot
 from opcore.tensor.shape import concatenate
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 
 def _linalg(user: Any) -> Any:
@@ -95,7 +94,8 @@ class Cholesky(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         L, g = outputs[0], gz[0]
         if not self.lower:
             L, g = L.T, g.T
@@ -157,7 +157,8 @@ class Solve(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][1],) + tuple(shapes[1][1:])]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         a, b = inputs
         c, cbar = outputs[0], gz[0]
         if self.assume_a.endswith("triangular"):
@@ -182,7 +183,7 @@ solve_upper_triangular = Solve(A_structure="upper_triangular")
 solve_symmetric = Solve(A_structure="symmetric")
 
 
-def solve_sym(a: Any, b: Any, lower: bool = False):
+def solve_sym(a: Any, b: Any, lower: bool = False) -> TensorVariable:
     return Solve(assume_a="sym", lower=lower)(a, b)
 
 
@@ -213,7 +214,8 @@ class SolveTriangular(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][1],) + tuple(shapes[1][1:])]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         a, b = inputs
         c, cbar = outputs[0], gz[0]
         bbar = SolveTriangular(self.lower, 0 if self.trans else 1, self.unit_diagonal)(a, cbar)
@@ -225,7 +227,7 @@ class SolveTriangular(Op):
 
 
 def solve_triangular(a: Any, b: Any, trans: Any = 0, lower: bool = False,
-                     unit_diagonal: bool = False):
+                     unit_diagonal: bool = False) -> TensorVariable:
     """Solve ``a x = b`` for a triangular ``a`` (``scipy.linalg.solve_triangular``)."""
     return SolveTriangular(lower, trans, unit_diagonal)(a, b)
 
@@ -252,7 +254,8 @@ class CholeskySolve(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][1],) + tuple(shapes[1][1:])]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         c, b = inputs
         x, xbar = outputs[0], gz[0]
         bbar = self(c, xbar)
@@ -264,7 +267,7 @@ class CholeskySolve(Op):
         return [triu(dot(c, sym)), bbar]
 
 
-def cho_solve(c_and_lower: Any, b: Any):
+def cho_solve(c_and_lower: Any, b: Any) -> TensorVariable:
     """``cho_solve((c, lower), b)`` as in SciPy."""
     c, lower = c_and_lower
     return CholeskySolve(lower)(c, b)
@@ -300,7 +303,8 @@ class Eigvalsh(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(shapes[0][0],)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         g = gz[0]
         if len(inputs) == 1:
             w, v = eigh(inputs[0], "L" if self.lower else "U")
@@ -340,7 +344,7 @@ class GeneralizedEigh(Op):
         return [(n,), (n, n)]
 
 
-def eigvalsh(a: Any, b: Any = None, lower: bool = True):
+def eigvalsh(a: Any, b: Any = None, lower: bool = True) -> TensorVariable:
     """Eigenvalues of the symmetric ``a`` (``b``: the generalized problem), ascending.  Theano
     required ``b``; ``None`` (the default here) solves the standard problem."""
     return Eigvalsh(lower)(a, b)
@@ -363,7 +367,8 @@ class Expm(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return shapes
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         # the adjoint of the Frechet derivative at A is the Frechet derivative at A^T:
         # expm([[A^T, G], [0, A^T]]) holds it in its upper-right block
         a, g = inputs[0], gz[0]
@@ -377,7 +382,7 @@ class Expm(Op):
 expm = Expm()
 
 
-def kron(a: Any, b: Any):
+def kron(a: Any, b: Any) -> TensorVariable:
     """Kronecker product (``numpy.kron``) built from a broadcast product and a reshape.
 
     The ranks are aligned as NumPy does (the lower-rank operand gets leading length-1 axes).

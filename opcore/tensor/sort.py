@@ -10,12 +10,7 @@ and, with ``sorted=False``, returns them in an unspecified order as Theano does.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,6 +20,10 @@ from opcore.graph.op import Op
 from opcore.tensor.basic import arange, as_tensor_variable, zeros_like
 from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 _KINDS = ("quicksort", "mergesort", "heapsort", "stable")
 _INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
@@ -96,7 +95,8 @@ class SortOp(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x, axis = inputs
         a = _static_axis(self, axis)
         idx = ArgSortOp(self.kind)(x, a)
@@ -138,13 +138,15 @@ class ArgSortOp(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [zeros_like(inputs[0], dtype=inputs[0].dtype if inputs[0].dtype.startswith("float")
                            else "float64"),
                 grad_undefined_for(self, 1, inputs[1], "the axis is an integer")]
 
 
-def sort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None):
+def sort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None
+        ) -> TensorVariable:
     """Sorted copy of ``a`` along ``axis`` (``None``: the flattened array), as ``numpy.sort``.
 
     >>> import opcore.tensor as T, numpy as np
@@ -157,7 +159,8 @@ def sort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = No
     return SortOp(kind, order)(a, axis)
 
 
-def argsort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None):
+def argsort(a: Any, axis: int | None = -1, kind: str = "quicksort", order: Any = None
+           ) -> TensorVariable:
     """Indices (int64) that sort ``a`` along ``axis`` (``None``: the flattened array)."""
     a = as_tensor_variable(a)
     if axis is None:
@@ -244,7 +247,8 @@ class TopKOp(Op):
         shp[self.axis % x.ndim] = abs(k).astype("int64")
         return [tuple(shp)] * len(node.outputs)
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x, k = inputs
         kg = grad_undefined_for(self, 1, k, "k is an integer")
         if not self.return_values:
@@ -267,7 +271,8 @@ def _topk(x: Any, kth: Any, axis: int | None, sorted: bool, idx_dtype: str, valu
     return TopKOp(axis, sorted, idx_dtype, values, indices)(x, kth)
 
 
-def topk(x: Any, kth: Any, axis: int | None = -1, sorted: bool = True, idx_dtype: str = "int64"):
+def topk(x: Any, kth: Any, axis: int | None = -1, sorted: bool = True, idx_dtype: str = "int64"
+        ) -> TensorVariable:
     """The ``kth`` largest entries of ``x`` along ``axis`` (``kth < 0``: the ``-kth`` smallest).
 
     >>> import opcore.tensor as T, numpy as np
@@ -278,7 +283,7 @@ def topk(x: Any, kth: Any, axis: int | None = -1, sorted: bool = True, idx_dtype
 
 
 def argtopk(x: Any, kth: Any, axis: int | None = -1, sorted: bool = True,
-            idx_dtype: str = "int64"):
+            idx_dtype: str = "int64") -> TensorVariable:
     """Indices (``idx_dtype``) of the entries :func:`topk` returns."""
     return _topk(x, kth, axis, sorted, idx_dtype, False, True)
 

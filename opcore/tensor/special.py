@@ -7,13 +7,7 @@ error naming the package when it is missing); as in Theano it has no gradient.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +22,11 @@ from opcore.tensor.math import eq, exp, isinf, log, max as tmax, maximum, switch
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import stack
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -57,7 +56,7 @@ def _broadcast_dims(x: Any, y: Any, sx: Any, sy: Any) -> tuple:
     return tuple(res)
 
 
-def logsumexp(x: Any, axis: Any = None, keepdims: bool = False):
+def logsumexp(x: Any, axis: Any = None, keepdims: bool = False) -> TensorVariable:
     """``log(sum(exp(x), axis))`` computed stably (the max is subtracted first; PyTensor's
     ``logsumexp``).  All ``-inf`` along an axis gives ``-inf``; the gradient is the softmax.
 
@@ -101,12 +100,13 @@ class Chi2SF(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [_broadcast_dims(node.inputs[0], node.inputs[1], shapes[0], shapes[1])]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [grad_not_implemented(self, 0, inputs[0]),
                 grad_not_implemented(self, 1, inputs[1])]
 
 
-def chi2sf(x: Any, k: Any):
+def chi2sf(x: Any, k: Any) -> TensorVariable:
     """Chi-squared survival function ``P(X > x)`` for ``k`` degrees of freedom (needs SciPy
     at run time); ``x`` and ``k`` broadcast."""
     x, k = as_tensor_variable(x), as_tensor_variable(k)
@@ -166,7 +166,7 @@ class Choose(Op):
         return [grad_undefined_for(self, 0, a, "the index array is an integer"), gc]
 
 
-def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise"):
+def choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> TensorVariable:
     """Construct an array from an index array and choices (``numpy.choose``).
 
     ``choices``: a tensor whose first axis lists the choices, or a list/tuple of tensors of

@@ -7,10 +7,7 @@ the op's inputs after ``x``.
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -24,6 +21,10 @@ from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant, shape as _shape, shape_i
 from opcore.tensor.elemwise import _sum_to_broadcast
 from opcore.tensor.math import nonzero_values_indices
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 _INT = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -170,7 +171,7 @@ class Subtensor(Op):
 
     __props__ = ("idx_spec",)
 
-    def __init__(self, idx_spec) -> None:
+    def __init__(self, idx_spec: Sequence[Any]) -> None:
         self.idx_spec = tuple(idx_spec)
         if not _is_advanced(self.idx_spec):
             self.view_map = {0: [0]}
@@ -229,7 +230,8 @@ class Subtensor(Op):
         out.extend(shapes[0][d:])
         return [tuple(out)]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
 
         x, *ins = inputs
         gx = IncSubtensor(self.idx_spec, set_instead_of_inc=False)(zeros_like(x), gz[0], *ins)
@@ -238,7 +240,8 @@ class Subtensor(Op):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True]] + [[False] for _ in node.inputs[1:]]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         return [self(eval_points[0], *inputs[1:])]
@@ -275,7 +278,8 @@ class IncSubtensor(Op):
 
     __props__ = ("idx_spec", "set_instead_of_inc", "inplace")
 
-    def __init__(self, idx_spec, set_instead_of_inc=False, inplace: bool=False) -> None:
+    def __init__(self, idx_spec: Sequence[Any], set_instead_of_inc: bool = False,
+                 inplace: bool = False) -> None:
         self.idx_spec = tuple(idx_spec)
         self.set_instead_of_inc = set_instead_of_inc
         self.inplace = inplace
@@ -314,7 +318,8 @@ class IncSubtensor(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         import opcore.tensor as T
 
         x, y, *ins = inputs
@@ -340,7 +345,7 @@ def _as_index(idx):
     return idx if isinstance(idx, tuple) else (idx,)
 
 
-def subtensor_getitem(x: TensorLike, idx):
+def subtensor_getitem(x: TensorLike, idx: Any) -> TensorVariable:
     """``x[idx]`` for a symbolic ``x`` (what ``TensorVariable.__getitem__`` calls)."""
     x = as_tensor_variable(x)
     if x.ndim == 0:
@@ -361,7 +366,8 @@ def _target(x):
     return x.owner.op.idx_spec, base, ins
 
 
-def set_subtensor(x: TensorLike, y: TensorLike, inplace: bool=False, tolerate_inplace_aliasing=False):
+def set_subtensor(x: TensorLike, y: TensorLike, inplace: bool = False,
+                  tolerate_inplace_aliasing: bool = False) -> TensorVariable:
     """The tensor that ``x.owner``'s input would be after ``input[idx] = y``."""
     spec, base, ins = _target(x)
     y = as_tensor_variable(y)
@@ -371,7 +377,9 @@ def set_subtensor(x: TensorLike, y: TensorLike, inplace: bool=False, tolerate_in
     return IncSubtensor(spec, set_instead_of_inc=True)(base, y, *ins)
 
 
-def inc_subtensor(x: TensorLike, y: TensorLike, inplace: bool=False, set_instead_of_inc=False, tolerate_inplace_aliasing=False):
+def inc_subtensor(x: TensorLike, y: TensorLike, inplace: bool = False,
+                  set_instead_of_inc: bool = False,
+                  tolerate_inplace_aliasing: bool = False) -> TensorVariable:
     """The tensor that ``x.owner``'s input would be after ``input[idx] += y``."""
     spec, base, ins = _target(x)
     y = as_tensor_variable(y)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import DTypeLike, TensorLike
-
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from opcore.graph.type import Type
 from opcore.config import config
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import DTypeLike, TensorLike
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 _ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
                "float16", "float32", "float64", "complex64", "complex128")
@@ -85,7 +84,8 @@ class TensorType(Type):
         self.numpy_dtype = _NP_DTYPES[dtype]
         self._hash = hash((TensorType, dtype, shape))
 
-    def clone(self, dtype=None, broadcastable=None, shape=None):
+    def clone(self, dtype: str | None = None, broadcastable: Sequence[bool] | None = None,
+              shape: Sequence[int | None] | None = None) -> TensorType:
         if shape is None and broadcastable is None:
             shape = self.shape
         return TensorType(dtype or self.dtype, broadcastable, shape)
@@ -153,7 +153,8 @@ class TensorType(Type):
     def values_eq(self, a: TensorLike, b: TensorLike) -> bool:
         return np.shape(a) == np.shape(b) and bool(np.all(a == b))
 
-    def values_eq_approx(self, a: TensorLike, b: TensorLike, rtol: float=None, atol: float=None) -> bool:
+    def values_eq_approx(self, a: TensorLike, b: TensorLike, rtol: float = None, atol: float = None
+                        ) -> bool:
         a, b = np.asarray(a), np.asarray(b)
         if a.shape != b.shape:
             return False
@@ -162,7 +163,7 @@ class TensorType(Type):
             return bool(np.allclose(a, b, rtol=rtol or tol, atol=atol or tol, equal_nan=True))
         return bool(np.all(a == b))
 
-    def convert_variable(self, var: Variable):
+    def convert_variable(self, var: Variable) -> Variable | None:
         ot = var.type
         if (isinstance(ot, TensorType) and ot.dtype == self.dtype and ot.ndim == self.ndim
                 and all(s is None or s == o for s, o in zip(self.shape, ot.shape))):
@@ -172,7 +173,7 @@ class TensorType(Type):
             return specify_broadcastable_as(var, self)
         return None
 
-    def is_super(self, otype) -> bool:
+    def is_super(self, otype: Type) -> bool:
         return (isinstance(otype, TensorType) and otype.dtype == self.dtype
                 and otype.ndim == self.ndim
                 and all(s is None or s == o for s, o in zip(self.shape, otype.shape)))
@@ -197,21 +198,24 @@ class TensorType(Type):
 
     __repr__ = __str__
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (TensorType, (self.dtype, None, self.shape, self.name))
 
-    def make_variable(self, name: str | None=None):
+    def make_variable(self, name: str | None = None) -> TensorVariable:
         from opcore.tensor.variable import TensorVariable
 
         return TensorVariable(self, None, None, name)
 
-    def make_constant(self, value, name: str | None=None):
+    def make_constant(self, value: Any, name: str | None = None) -> TensorConstant:
         from opcore.tensor.variable import TensorConstant
 
         return TensorConstant(self, self.filter(value), name)
 
+    def __call__(self, name: str | None = None) -> TensorVariable:
+        return self.make_variable(name)
+
     @property
-    def size_bytes(self):
+    def size_bytes(self) -> int:
         return self.numpy_dtype.itemsize
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from opcore.graph.basic import Constant, Variable
+
+if TYPE_CHECKING:
+    from opcore.tensor.type import TensorType
 
 
 def _T():
@@ -175,7 +180,7 @@ class TensorConstant(_TensorMethods, Constant):
 
     __slots__ = ()
 
-    def __init__(self, type, data, name=None):
+    def __init__(self, type: TensorType, data: Any, name: str | None = None) -> None:
         data = np.asarray(data)
         super().__init__(type, data, name)
         self.tag.unique_value = None
@@ -194,10 +199,10 @@ class TensorConstant(_TensorMethods, Constant):
             text = text[:18] + "..." + text[-18:]
         return f"TensorConstant{{{text}}}"
 
-    def signature(self):
+    def signature(self) -> tuple[Any, ...]:
         d = self.data
         return (self.type, d.dtype.str, d.shape, d.tobytes())
 
     @property
-    def value(self):
+    def value(self) -> np.ndarray:
         return self.data

@@ -10,21 +10,25 @@ As in Theano, ``opcore.tensor.xlogx`` is this module; it is also callable, so bo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import sys
 import types
-from typing import Any
 
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.math import eq, log, switch
 
+if TYPE_CHECKING:
+    from opcore.tensor.variable import TensorVariable
 
-def xlogx(x: Any):
+
+def xlogx(x: Any) -> TensorVariable:
     """``x * log(x)``, with ``0`` where ``x == 0``; float output."""
     x = as_tensor_variable(x)
     return switch(eq(x, 0), 0, x * log(x))
 
 
-def xlogy0(x: Any, y: Any):
+def xlogy0(x: Any, y: Any) -> TensorVariable:
     """``x * log(y)``, with ``0`` where ``x == 0``; float output."""
     x, y = as_tensor_variable(x), as_tensor_variable(y)
     return switch(eq(x, 0), 0, x * log(y))

@@ -10,10 +10,6 @@ from __future__ import annotations
 
 from typing import Any, TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
-
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -23,6 +19,10 @@ from opcore.tensor.basic import _static_dims, as_tensor_variable
 from opcore.tensor.random.mrg31k3p import uniform_draws
 from opcore.tensor.random.op import shape_vector
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
 
 
 class mrg_uniform(Op):
@@ -91,8 +91,10 @@ class mrg_uniform(Op):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True, False], [False, False]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [disconnected_type(), disconnected_type()]
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None, None]

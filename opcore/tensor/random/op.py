@@ -18,13 +18,9 @@ otherwise an undefined gradient whose message names the parameter.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
+from typing import TYPE_CHECKING, Any, Sequence
 
 import copy
-from typing import Any, Sequence
 
 import numpy as np
 
@@ -36,6 +32,9 @@ from opcore.tensor.basic import _static_dims, as_shape_vector, as_tensor_variabl
 from opcore.tensor.random.type import RandomType
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
 
 
 def shape_vector(size: Any) -> Variable:
@@ -247,7 +246,8 @@ class RandomVariable(Op):
                     for p, pname in zip(params, self.param_names)]
         return [disconnected_type(), disconnected_type()] + list(pgrads)
 
-    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]) -> list[Variable | None]:
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         return [None, None]
 
 
@@ -272,7 +272,8 @@ class UndefinedGrad(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [NullType(f"no gradient is defined with respect to the parameter "
                          f"'{self.param}' of a random sampling op ({inputs[0]})")()]
 

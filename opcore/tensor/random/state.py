@@ -17,10 +17,6 @@ from __future__ import annotations
 
 from typing import Any, TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
-    from opcore.tensor.hints import TensorLike
-
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -29,6 +25,10 @@ from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.random.type import RandomType
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import NumPyRNG, TensorLike
 
 _WORDS = 4  # 128-bit PCG64 integers as four little-endian uint32 words
 
@@ -41,7 +41,7 @@ def _words_int(w) -> int:
     return sum(int(x) << (32 * k) for k, x in enumerate(w))
 
 
-def encode(rng) -> np.ndarray:
+def encode(rng: NumPyRNG) -> np.ndarray:
     """The uint32 vector of ``rng``'s state (see the module docstring)."""
     if isinstance(rng, np.random.Generator):
         st = rng.bit_generator.state
@@ -57,7 +57,7 @@ def encode(rng) -> np.ndarray:
         "uint32")
 
 
-def decode(words: np.ndarray):
+def decode(words: np.ndarray) -> NumPyRNG:
     """A new generator in the state ``words`` encodes."""
     w = np.asarray(words, dtype="uint32")
     if len(w) == 11 and w[0] == 0:
@@ -88,7 +88,8 @@ class RandomToArray(Op):
     def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         outputs[0][0] = encode(inputs[0])
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
@@ -112,16 +113,17 @@ class ArrayToRandom(Op):
     def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
         outputs[0][0] = self.rtype.filter(decode(inputs[0]))
 
-    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]) -> list[Variable]:
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [disconnected_type()]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[False]]
 
 
-def random_to_array(rng):
+def random_to_array(rng: Variable) -> Variable:
     return RandomToArray()(rng)
 
 
-def array_to_random(words, rtype: RandomType):
+def array_to_random(words: TensorLike, rtype: RandomType) -> Variable:
     return ArrayToRandom(rtype)(words)

@@ -7,19 +7,18 @@ makes a shared variable that random-variable ops read and return advanced (``(ne
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import TensorLike
+from typing import TYPE_CHECKING, Any
 
 import copy
 import sys
-from typing import Any
 
 import numpy as np
 
 from opcore.compile.sharedvalue import SharedVariable, shared_constructor
 from opcore.graph.type import Type
+
+if TYPE_CHECKING:
+    from opcore.tensor.hints import TensorLike
 
 
 class RandomType(Type):

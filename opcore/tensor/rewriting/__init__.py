@@ -1,7 +1,7 @@
 """The core's tensor rewrites, one module per family.
 
 Each rule is a plain ``fn(fgraph, node)`` registered with :func:`register_rewrite`, which only
-collects it in :data:`RULES`; the builtin plugin (``opcore/plugins/builtin.py``) hands them to the
+collects it in :data:`RULES`; the builtin plugin (``opcore/core_plugin.py``) hands them to the
 plugin host through ``opcore_register_rewrites`` like any third-party plugin does.
 
 Tags: every rule of FAST_RUN carries ``fast_run``; the few FAST_COMPILE rules also carry

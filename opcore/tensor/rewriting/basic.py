@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
-    from opcore.tensor.hints import RewriteResult
-
 import numpy as np
 
 from opcore.graph.basic import Constant
@@ -19,6 +14,11 @@ from opcore.tensor.basic import Alloc
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import adapt_type
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 TYPE_ADAPTERS.append(adapt_type)
 

@@ -5,11 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
-    from opcore.tensor.hints import RewriteResult
-
 import numpy as np
 
 from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
@@ -19,6 +14,11 @@ from opcore.tensor.math import Dot, neg
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
 from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 _BLAS = ("float32", "float64")
 

@@ -20,17 +20,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
-    from opcore.tensor.hints import RewriteResult
-
 import numpy as np
 
 from opcore.graph.basic import Constant
 from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.rewriting import register_rewrite
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 #: the most inputs plus outputs a fused node may have (backends pass one pointer per operand)
 MAX_FUSED_INPUTS = 32

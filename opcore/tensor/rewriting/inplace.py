@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from opcore.graph.destroyhandler import DestroyHandler
+from opcore.tensor.elemwise import Elemwise
+from opcore.tensor.rewriting import register_rewrite
+
 if TYPE_CHECKING:
     from opcore.graph.basic import Apply
     from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
-
-from opcore.graph.destroyhandler import DestroyHandler
-from opcore.tensor.elemwise import Elemwise
-from opcore.tensor.rewriting import register_rewrite
 
 
 def destroy_handler(fgraph: FunctionGraph) -> DestroyHandler:

@@ -10,11 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
-    from opcore.tensor.hints import RewriteResult
-
 import numpy as np
 
 from opcore.graph.basic import Constant, Variable
@@ -24,6 +19,11 @@ from opcore.tensor.basic import MakeVector, Shape, Shape_i, as_tensor_variable, 
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.subtensor import Subtensor
 from opcore.tensor.type import TensorType
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 
 def _int64(v) -> Variable:

@@ -5,11 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
-    from opcore.tensor.hints import RewriteResult
-
 import numpy as np
 
 from opcore.graph.basic import Constant
@@ -19,6 +14,12 @@ from opcore.tensor.gradient_ops import GradientViewOp
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import const_value, fit
 from opcore.tensor.shape import Reshape
+from opcore.tensor.subtensor import Subtensor
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 
 @register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", tracks=(DimShuffle,))
@@ -218,6 +219,21 @@ def elemwise_of_allocs(fgraph, node):
 
     new = alloc(small, *full.owner.inputs[1:]) if small.type != out.type else small
     return [fit(new, out, fgraph)]
+
+
+@register_rewrite("index_of_length_one_axis", "fast_run", tracks=(Subtensor,))
+def index_of_length_one_axis(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``x[0]`` or ``x[-1]`` of an ``x`` whose first axis has length 1 by type (a
+    ``shape_padleft``, the one-step ``scan`` output) -> ``x`` without that axis, a view; any
+    other index is left to raise ``IndexError`` at run time."""
+    if getattr(node.op, "idx_spec", None) != (("int",),) or len(node.inputs) != 2:
+        return None
+    x, idx = node.inputs
+    if x.type.shape[:1] != (1,) or const_value(idx, dims_ok=False) not in (0, -1):
+        return None
+    new = DimShuffle(x.broadcastable, list(range(1, x.ndim)))(x)
+    new = fit(new, node.outputs[0], fgraph)
+    return None if new is None else [new]
 
 
 @register_rewrite("remove_gradient_ops", "fast_run", "fast_compile", tracks=(GradientViewOp,))

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -24,6 +20,10 @@ from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.type import TensorType
 from opcore.graph.traversal import ancestors
 
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
+    from opcore.graph.fg import FunctionGraph
+
 FLOATS = ("float16", "float32", "float64", "complex64", "complex128")
 
 
@@ -37,13 +37,13 @@ def scalar_name(node: Apply | None) -> str | None:
     return getattr(op.scalar_op, "name", None)
 
 
-def owner_is(var: Variable, name: str):
+def owner_is(var: Variable, name: str) -> Apply | None:
     """``var.owner`` when it is a plain Elemwise of scalar op ``name``, else None."""
     node = var.owner
     return node if scalar_name(node) == name else None
 
 
-def const_value(var: Variable, dims_ok: bool = True):
+def const_value(var: Variable, dims_ok: bool = True) -> Any:
     """The scalar value of a constant (seen through dimshuffles/casts), else None."""
     if not dims_ok and var.ndim:
         return None
@@ -56,7 +56,7 @@ def const_value(var: Variable, dims_ok: bool = True):
     return v
 
 
-def is_const(var: Variable, value) -> bool:
+def is_const(var: Variable, value: complex) -> bool:
     v = const_value(var)
     if v is None:
         return False
@@ -72,7 +72,7 @@ def single_client(fgraph: FunctionGraph, var: Variable) -> bool:
     return len(cl) == 1 and cl[0][0] != "output"
 
 
-def fit(new: Variable, old: Variable, fgraph: FunctionGraph=None) -> Variable | None:
+def fit(new: Variable, old: Variable, fgraph: FunctionGraph = None) -> Variable | None:
     """``new`` adjusted (cast, padded with broadcast dims, broadcast to ``old``'s shape) so it can
     replace ``old``; None when that is not possible without computing ``old`` itself."""
     from opcore.tensor.basic import as_tensor_variable

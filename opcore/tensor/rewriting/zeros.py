@@ -11,11 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply, Variable
-    from opcore.graph.fg import FunctionGraph
-    from opcore.tensor.hints import RewriteResult
-
 import numpy as np
 
 from opcore.tensor.basic import Alloc, Cast, SpecifyShape, constant
@@ -23,6 +18,11 @@ from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.math import Dot
 from opcore.tensor.rewriting import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, scalar_name
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Apply, Variable
+    from opcore.graph.fg import FunctionGraph
+    from opcore.tensor.hints import RewriteResult
 
 #: ops whose output holds the same values as their first input, possibly broadcast or cast
 _VALUE_PRESERVING = (Alloc, DimShuffle, Cast, SpecifyShape)

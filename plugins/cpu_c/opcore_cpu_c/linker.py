@@ -17,12 +17,13 @@ module (and one cache entry).
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from typing import Any, Callable
 
 import numpy as np
 
-from opcore.cbuild import compile_module
+from opcore.cbuild import compile_linked_module, compile_module
 from opcore.compile.linker import Linker
 from opcore.config import config
 from opcore.plugins import get_host
@@ -80,6 +81,9 @@ def _call(prov: Any, meth: str, *args: Any) -> Any:
         return f()
 
 
+_KNAME = "@OC_KERNEL@"  # the kernel's function name, filled in once its text is known
+
+
 class _Gen:
     """Collects the pieces of one module: support code, headers, flags, and one C function per
     distinct kernel (two nodes whose rendered code is the same text share one function)."""
@@ -90,9 +94,8 @@ class _Gen:
         self.init: list[str] = []
         self.flags: list[str] = []
         self.libs: list[str] = []
-        #: kernel text (everything after the function's name) -> (version, op description,
-        #: number of cells it reads)
-        self.kernels: dict[str, tuple[Any, str, int]] = {}
+        #: kernel key (its own translation unit, see :meth:`node_kernel`) -> _Kernel
+        self.kernels: dict[str, _Kernel] = {}
         self.cacheable = True
         self._names: list[str] = []
 
@@ -114,12 +117,13 @@ class _Gen:
                 lst.append(it)
 
     def node_kernel(self, k: int, node: Any, prov: Any) -> tuple[str, tuple[str, ...]]:
-        """Render node ``k``'s C; returns ``(kernel text, run-time names of the node)``.
+        """Render node ``k``'s C; returns ``(kernel key, run-time names of the node)``.
 
         The kernel reads and writes the storage cells ``cells[__ci[j]]``, ``j`` running over
         the node's inputs then outputs, and takes the node's params and names as arguments, so
         its text holds nothing specific to the node but what its C code put there (the name
-        ``node<k>`` and id ``k`` the op's code received, when it used them)."""
+        ``node<k>`` and id ``k`` the op's code received, when it used them).  Its key is the
+        whole translation unit it compiles in (headers, support and init code of the node)."""
         name = f"node{k}"
         self._names = []
         ver = None
@@ -131,21 +135,26 @@ class _Gen:
                 ver = f()
         if not ver:
             self.cacheable = False
-        self.add_unique(self.support, [_call(prov, "c_support_code", node)])
+        support: list[str] = []
+        headers: list[str] = []
+        init: list[str] = []
+        flags: list[str] = []
+        libs: list[str] = []
+        self.add_unique(support, [_call(prov, "c_support_code", node)])
         apply_code = getattr(prov, "c_support_code_apply", None)
         if apply_code is not None:
-            self.add_unique(self.support, [apply_code(node, name)])
+            self.add_unique(support, [apply_code(node, name)])
         for h in _call(prov, "c_headers", node):
             h = h if h.startswith(("<", '"')) else f"<{h}>"
-            self.add_unique(self.headers, [f"#include {h}"])
-        self.add_unique(self.flags, ["-I" + d for d in _call(prov, "c_header_dirs", node)])
-        self.add_unique(self.flags, list(_call(prov, "c_compile_args", node)))
-        self.add_unique(self.libs, ["-L" + d for d in _call(prov, "c_lib_dirs", node)])
-        self.add_unique(self.libs, ["-l" + lib for lib in _call(prov, "c_libraries", node)])
-        init = getattr(prov, "c_init_code_apply", None)
-        self.add_unique(self.init, list(_call(prov, "c_init_code", node)))
-        if init is not None:
-            self.add_unique(self.init, [init(node, name)])
+            self.add_unique(headers, [f"#include {h}"])
+        self.add_unique(flags, ["-I" + d for d in _call(prov, "c_header_dirs", node)])
+        self.add_unique(flags, list(_call(prov, "c_compile_args", node)))
+        self.add_unique(libs, ["-L" + d for d in _call(prov, "c_lib_dirs", node)])
+        self.add_unique(libs, ["-l" + lib for lib in _call(prov, "c_libraries", node)])
+        init_apply = getattr(prov, "c_init_code_apply", None)
+        self.add_unique(init, list(_call(prov, "c_init_code", node)))
+        if init_apply is not None:
+            self.add_unique(init, [init_apply(node, name)])
         ins = [f"V_i{j}" for j in range(len(node.inputs))]
         outs = [f"V_o{j}" for j in range(len(node.outputs))]
         nin = len(ins)
@@ -154,12 +163,13 @@ class _Gen:
         pt = getattr(node.op, "params_type", None)
         if isinstance(pt, ParamsType):
             # sub['params'] points to a struct with one C member per field (Theano's protocol)
-            self.add_unique(self.support, [params_struct(pt)])
+            self.add_unique(support, [params_struct(pt)])
             sub["params"] = "__pparams"
         body = prov.c_code(node, name, ins, outs, sub)
         cleanup_f = getattr(prov, "c_code_cleanup", None)
         cleanup = cleanup_f(node, name, ins, outs, sub) if cleanup_f is not None else ""
-        lines = ["(PyObject** cells, const int* __ci, PyObject* __params, PyObject* __names)",
+        lines = [f"int {_KNAME}(PyObject** cells, const int* __ci, PyObject* __params, "
+                 "PyObject* __names)",
                  "{",
                  "    int __failure = 0;"]
         for x in ins + outs:
@@ -197,35 +207,87 @@ class _Gen:
                   f"PyTuple_GET_ITEM(__names, {failed}));",
                   "    (void)__failure; (void)__params; (void)__names; (void)__ci;",
                   "    return -1;", "}"]
-        text = "\n".join(lines)
-        if text not in self.kernels:
-            self.kernels[text] = ((type(node.op).__name__, ver), str(node.op)[:60],
-                                  nin + len(outs))
-        return text, tuple(self._names)
+        func = "\n".join(lines)
+        unit = "\n".join(["#define OC_HELPERS_EXTERN", PRELUDE, *headers, *support, func,
+                          f"PyObject* {_KNAME}_init(void)", "{", "    import_array();", "    {",
+                          *init, "    }", "    return Py_None;", "}", ""])
+        key = "\n".join([unit, repr(flags), repr(libs)])
+        if key not in self.kernels:
+            self.kernels[key] = _Kernel(func, unit, (type(node.op).__name__, ver),
+                                        str(node.op)[:60], nin + len(outs), flags)
+            for lst, items in ((self.support, support), (self.headers, headers),
+                               (self.init, init), (self.flags, flags), (self.libs, libs)):
+                self.add_unique(lst, items)
+        return key, tuple(self._names)
 
-    def source(self) -> tuple[str, dict[str, int], list]:
-        """``(module source, kernel text -> kernel index, versions)``.
-
-        Kernels are ordered by their text, so the module depends only on the set of distinct
-        kernels (and the support code), not on the schedule: graphs built from the same kernels
+    def order(self) -> dict[str, int]:
+        """Kernel key -> index.  Kernels are ordered by their text, so a module depends only on
+        the set of its distinct kernels, not on the schedule: graphs built from the same kernels
         in any number and order share one module and one cache entry."""
-        texts = sorted(self.kernels)
-        index = {t: j for j, t in enumerate(texts)}
-        funcs = [f"static int oc_k{j}{t}" for j, t in enumerate(texts)]
-        versions = [self.kernels[t][0] for t in texts]
-        arity = ", ".join(str(self.kernels[t][2]) for t in texts)
+        return {key: j for j, key in enumerate(sorted(self.kernels))}
+
+    def source(self) -> tuple[str, list]:
+        """``(source, versions)`` of the module as one translation unit."""
+        keys = sorted(self.kernels)
+        ks = [self.kernels[key] for key in keys]
+        funcs = [k.func.replace(f"int {_KNAME}", f"static int oc_k{j}", 1)
+                 for j, k in enumerate(ks)]
         table = ["typedef int (*oc_kernel_t)(PyObject**, const int*, PyObject*, PyObject*);",
-                 f"#define OC_NK {len(texts)}",
-                 "static const oc_kernel_t oc_kernels[OC_NK] = {"
-                 + ", ".join(f"oc_k{j}" for j in range(len(texts))) + "};",
-                 f"static const int oc_arity[OC_NK] = {{{arity}}};"]
-        tail = _DRIVER.replace("@INIT@", "\n".join(self.init))
-        src = "\n".join([PRELUDE, *self.headers, *self.support, *funcs, *table, tail])
-        return src, index, versions
+                 "typedef PyObject* (*oc_init_t)(void);",
+                 "static PyObject* oc_init_all(void)", "{", "    {", *self.init, "    }",
+                 "    return Py_None;", "}",
+                 f"static const int oc_nk = {len(ks)};",
+                 "static const oc_kernel_t oc_kernels[] = {"
+                 + ", ".join(f"oc_k{j}" for j in range(len(ks))) + "};",
+                 f"static const int oc_arity[] = {{{', '.join(str(k.arity) for k in ks)}}};",
+                 "static const int oc_ninit = 1;",
+                 "static const oc_init_t oc_inits[] = {oc_init_all};",
+                 "#define OC_LINKAGE static"]
+        src = "\n".join([PRELUDE, *self.headers, *self.support, *funcs, *table, _DRIVER,
+                         _PYINIT])
+        return src, [k.version for k in ks]
+
+    def linked(self) -> tuple[str, list[str], list[list[str]], list]:
+        """``(table source, parts, flags of each part, versions)`` of the module linked from one
+        object file per kernel (each compiled once into the cache) and the driver's: the table
+        source, which names the kernels, is all that is compiled for a module whose kernels are
+        known."""
+        keys = sorted(self.kernels)
+        ks = [self.kernels[key] for key in keys]
+        names = [f"oc_k_{hashlib.sha256(k.unit.encode()).hexdigest()[:20]}" for k in ks]
+        parts = [k.unit.replace(_KNAME, n) for k, n in zip(ks, names)]
+        decl = [f"int {n}(PyObject**, const int*, PyObject*, PyObject*); "
+                f"PyObject* {n}_init(void);" for n in names]
+        table = "\n".join([
+            "typedef struct _object PyObject;",
+            "typedef int (*oc_kernel_t)(PyObject**, const int*, PyObject*, PyObject*);",
+            "typedef PyObject* (*oc_init_t)(void);", *decl,
+            f"const int oc_nk = {len(ks)};",
+            f"const oc_kernel_t oc_kernels[] = {{{', '.join(names)}}};",
+            f"const int oc_arity[] = {{{', '.join(str(k.arity) for k in ks)}}};",
+            f"const int oc_ninit = {len(ks)};",
+            f"const oc_init_t oc_inits[] = {{{', '.join(n + '_init' for n in names)}}};",
+            "PyObject* oc_module_init(const char* name);",
+            "PyObject* PyInit_@MODNAME@(void) { return oc_module_init(\"@MODNAME@\"); }", ""])
+        return table, [_DRIVER_UNIT, *parts], [[], *(k.flags for k in ks)], [k.version for k in ks]
+
+
+class _Kernel:
+    """One distinct kernel: its function (named ``@OC_KERNEL@``), its translation unit, the
+    version of its C, what it computes (for ``opcore cache list``), how many cells it reads."""
+
+    __slots__ = ("func", "unit", "version", "op", "arity", "flags")
+
+    def __init__(self, func: str, unit: str, version: Any, op: str, arity: int,
+                 flags: list[str]) -> None:
+        self.func, self.unit, self.version, self.op = func, unit, version, op
+        self.arity, self.flags = arity, flags
 
 
 #: The module's entry points, the same for every function: ``run`` walks the schedule table
-#: given at run time (see :func:`step_table`), ``check`` validates such a table once.
+#: given at run time (see :func:`step_table`), ``check`` validates such a table once.  They use
+#: ``oc_nk``/``oc_kernels``/``oc_arity`` (the kernels) and ``oc_ninit``/``oc_inits`` (run when
+#: the module is imported), defined by the module's table.
 _DRIVER = r"""
 #include <time.h>
 static int oc_table(PyObject* tab, const int** kid, const int** off, const int** refs,
@@ -253,9 +315,9 @@ static PyObject* oc_check(PyObject* self, PyObject* const* args, Py_ssize_t n)
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "check(table)");
         return NULL; }
     for (k = 0; k < nsteps; k++) {
-        if (kid[k] < -1 || kid[k] >= OC_NK) {
+        if (kid[k] < -1 || kid[k] >= oc_nk) {
             PyErr_Format(PyExc_ValueError, "check: step %d names kernel %d of %d", k, kid[k],
-                         OC_NK);
+                         oc_nk);
             return NULL; }
         if (kid[k] < 0) continue;
         if (off[k] < 0 || (long long)off[k] + oc_arity[kid[k]] > nrefs) {
@@ -272,7 +334,8 @@ static PyObject* oc_check(PyObject* self, PyObject* const* args, Py_ssize_t n)
 
 #define OC_T0 if (prof) clock_gettime(CLOCK_MONOTONIC, &oc_t0)
 #define OC_T1(k) if (prof) { clock_gettime(CLOCK_MONOTONIC, &oc_t1); \
-    prof[k] += (double)(oc_t1.tv_sec - oc_t0.tv_sec) + 1e-9 * (double)(oc_t1.tv_nsec - oc_t0.tv_nsec); }
+    prof[k] += (double)(oc_t1.tv_sec - oc_t0.tv_sec) \
+               + 1e-9 * (double)(oc_t1.tv_nsec - oc_t0.tv_nsec); }
 
 /* run(cells, thunks, params, err, names, table[, times]): step k calls kernel kid[k] on the
    cells refs[off[k]...] (or, for kid[k] == -1, the Python thunk thunks[k]) with params[k] and
@@ -331,19 +394,31 @@ static PyMethodDef oc_methods[] = {
     {"check", (PyCFunction)(void(*)(void))oc_check, METH_FASTCALL, "validate a step table"},
     {NULL, NULL, 0, NULL}
 };
-static struct PyModuleDef oc_module = {PyModuleDef_HEAD_INIT, "@MODNAME@", NULL, -1, oc_methods};
-PyMODINIT_FUNC PyInit_@MODNAME@(void)
+
+OC_LINKAGE PyObject* oc_module_init(const char* name)
 {
-    PyObject* m;
+    static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, NULL, NULL, -1, oc_methods};
+    int k;
     import_array();
-    m = PyModule_Create(&oc_module);
-    if (m == NULL) return NULL;
-    {
-@INIT@
-    }
-    return m;
+    for (k = 0; k < oc_ninit; k++) if (oc_inits[k]() == NULL) return NULL;
+    def.m_name = name;
+    return PyModule_Create(&def);
 }
 """
+
+_PYINIT = """PyMODINIT_FUNC PyInit_@MODNAME@(void) { return oc_module_init("@MODNAME@"); }
+"""
+
+#: The driver as its own translation unit (one cached object shared by every linked module);
+#: the module's table source defines the symbols declared here.
+_DRIVER_UNIT = "\n".join([
+    "#define OC_HELPERS_DEFINE  /* the helpers of opcore_helpers.h, for every kernel unit */",
+    PRELUDE,
+    "typedef int (*oc_kernel_t)(PyObject**, const int*, PyObject*, PyObject*);",
+    "typedef PyObject* (*oc_init_t)(void);",
+    "extern const int oc_nk, oc_ninit;", "extern const oc_kernel_t oc_kernels[];",
+    "extern const int oc_arity[];", "extern const oc_init_t oc_inits[];",
+    "#define OC_LINKAGE", _DRIVER])
 
 
 def step_table(kernel_ids: list[int], refs: list[list[int]], ncells: int) -> bytes:
@@ -392,12 +467,24 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
         params.append(params_of(node.op, node) if has_params else node.op)
     if not c_nodes:
         return None, []
-    src, index, versions = gen.source()
-    mod = compile_module(src, "ocmod", versions, cached=gen.cacheable,
-                         cflags=[*config.cpu_c__optimization.split(), *gen.flags],
-                         ldflags=gen.libs, pch=bool(config.cpu_c__pch),
-                         ops=sorted({op for _, op, _ in gen.kernels.values()}),
-                         lock_timeout=float(config.cpu_c__cache_timeout))
+    index = gen.order()
+    opt = config.cpu_c__optimization.split()
+    lock_timeout = float(config.cpu_c__cache_timeout)
+    ops = sorted({k.op for k in gen.kernels.values()})
+    if gen.cacheable and config.cpu_c__kernel_objects:
+        src, parts, part_flags, versions = gen.linked()
+        mod = compile_linked_module(src, "ocmod", parts, versions, cflags=opt,
+                                    ldflags=gen.libs, pch=bool(config.cpu_c__pch), ops=ops,
+                                    part_ops=[["driver"]] + [[gen.kernels[key].op]
+                                                             for key in sorted(gen.kernels)],
+                                    part_cflags=part_flags, lock_timeout=lock_timeout)
+        src = "\n".join([src, *parts])
+    else:
+        src, versions = gen.source()
+        mod = compile_module(src, "ocmod", versions, cached=gen.cacheable,
+                             cflags=[*opt, *gen.flags],
+                             ldflags=gen.libs, pch=bool(config.cpu_c__pch), ops=ops,
+                             lock_timeout=lock_timeout)
     table = step_table([-1 if t is None else index[t] for t in texts], refs, len(cells))
     mod.check(table)
     run = mod.run
@@ -433,7 +520,9 @@ def build_program(nodes: list, storage_map: dict, py_thunk: Callable) -> tuple[A
     program.run_args = (cells_t, thunks_t, params_t, err, names_t, table)
     program.nodes = list(nodes)
     program.module = mod
-    program.source = src
+    program.source = src  # all of the module's C (its table and parts, when linked)
+    #: the C function of each distinct kernel, in kernel index order
+    program.kernel_sources = [gen.kernels[key].func for key in sorted(gen.kernels)]
     program.kernel_ids = [-1 if t is None else index[t] for t in texts]
     return program, c_nodes
 

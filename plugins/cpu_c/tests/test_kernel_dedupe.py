@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 import opcore
+import opcore.cbuild.cache as cache
 import opcore.tensor as T
 from opcore.compile import Mode
+from opcore.config import change_flags
 
 opcore_cpu_c = pytest.importorskip("opcore_cpu_c")
 from opcore_cpu_c.linker import step_table  # noqa: E402
@@ -22,9 +24,8 @@ PY = Mode(backend="py")
 
 
 def _kernels(f) -> list[str]:
-    """The C functions of ``f``'s module (their text after the name)."""
-    return re.findall(r"^static int oc_k\d+(\(PyObject\*\* cells.*?\n\})$", f.linker.program.source,
-                      re.S | re.M)
+    """The C function of each distinct kernel of ``f``'s module."""
+    return f.linker.program.kernel_sources
 
 
 def _chain(depth: int):
@@ -166,3 +167,39 @@ def test_module_rejects_a_bad_step_table():
     with pytest.raises(ValueError, match="malformed"):
         mod.check(step_table([0], [[0, 1]], 2)[:-4])
     mod.check(step_table([0, -1], [[0, 1], []], 2))
+
+
+def test_a_graph_of_known_kernels_compiles_no_kernel_again(monkeypatch):
+    calls = []
+    real = cache.run_compiler
+
+    def counting(argv, timeout=None):
+        calls.append("object" if "-c" in argv else "module")
+        return real(argv, timeout)
+
+    monkeypatch.setattr(cache, "run_compiler", counting)
+    x, y = T.dvector("x"), T.dvector("y")
+    with change_flags(cpu_c__kernel_objects=True):
+        fa = opcore.function([x, y], T.sinh(x) * y + 3.5, mode=C)
+        fb = opcore.function([x, y], T.cosh(x) - y * 1.25, mode=C)
+        assert calls.count("object") >= 2 and calls.count("module") >= 2
+        calls.clear()
+        fab = opcore.function([x, y], [T.sinh(y) * x + 3.5, T.cosh(y) - x * 1.25], mode=C)
+    assert calls == ["module"], calls  # the table of kernels, linked with the cached objects
+    a, b = np.array([0.5, -1.0]), np.array([2.0, 3.0])
+    got = fab(a, b)
+    np.testing.assert_allclose(got[0], np.sinh(b) * a + 3.5, rtol=1e-14)
+    np.testing.assert_allclose(got[1], np.cosh(b) - a * 1.25, rtol=1e-14)
+    np.testing.assert_allclose(fa(a, b), np.sinh(a) * b + 3.5, rtol=1e-14)
+    np.testing.assert_allclose(fb(a, b), np.cosh(a) - b * 1.25, rtol=1e-14)
+
+
+@pytest.mark.parametrize("objects", [True, False])
+def test_both_build_ways_give_the_same_answers(objects):
+    ins, outs, xv = _chain(5)
+    with change_flags(cpu_c__kernel_objects=objects):
+        f = opcore.function(ins, outs, mode=C)
+    assert ("int oc_k_" in f.linker.program.source) == objects
+    ref = opcore.function(ins, outs, mode=PY)
+    for got, want in zip(f(xv), ref(xv)):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

@@ -16,7 +16,7 @@ function's mode, as the Python loop does); with the C backend that gives one C m
 An error at a step is raised as the Python loop raises it: the inner node's error (its
 ``Apply node that caused the error`` report) wrapped in ``Scan{name}: error at step t: ...``.
 
-A Scan whose inner function has no compiled module (an inner graph with lazy ``ifelse`` nodes, a
+A Scan whose inner function is not all C (an inner node without C, lazy ``ifelse`` nodes, a
 profiled inner function, a backend other than C for the inner graph) is declined
 (:meth:`ScanC.c_supports`): it runs the Python loop, and ``Function.placement`` reports it as
 ``python fallback (Python loop: <reason>)``, as ``debugprint`` and the profile do (the reason is
@@ -80,6 +80,9 @@ def _inner_program_reason(fn: Any) -> str:
     if prog is None or getattr(prog, "run_args", None) is None:
         return (f"the inner function has no C module (backend "
                 f"{getattr(fn.linker, 'backend_name', '?')})")
+    py = [str(n.op) for n in prog.nodes if fn.placement(n)[1] != "compiled"]
+    if py:
+        return f"inner nodes without C: {', '.join(sorted(set(py)))}"
     return ""
 
 
@@ -287,7 +290,9 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
     npy_intp t;
     int status = -1;
     if (n < 0 && PyErr_Occurred()) return -1;
-    if (n_args > 8) { PyErr_SetString(PyExc_RuntimeError, "scan: run takes at most 8 arguments"); return -1; }
+    if (n_args > 8) {
+        PyErr_SetString(PyExc_RuntimeError, "scan: run takes at most 8 arguments");
+        return -1; }
     for (j = 0; j < n_args; j++) run_args[j] = PyTuple_GET_ITEM(run_args_t, j);
     *n_done = n;
     if (n_swap) {
