@@ -42,9 +42,27 @@ def _make(name, scalar_name=None):
     return fn
 
 
-add = _make("add")
+def _make_nary(name):
+    """Theano's n-ary ``add(a, *other_terms)`` / ``mul(a, *other_terms)``: more than two terms
+    fold left into binary nodes (``((a + b) + c)``, Theano's order), one term is itself."""
+    binary = _make(name)
+
+    def fn(a, *other_terms):
+        out = as_tensor_variable(a)
+        for t in other_terms:
+            out = binary(out, t)
+        return out
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"Elementwise {name} of one or more terms (NumPy broadcasting; the output "
+                  "dtype is the upcast of all terms).")
+    fn.op = binary.op
+    return fn
+
+
+add = _make_nary("add")
 sub = _make("sub")
-mul = _make("mul")
+mul = _make_nary("mul")
 true_div = _make("true_div")
 int_div = _make("int_div")
 mod = _make("mod")
@@ -345,7 +363,7 @@ def argmin(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVa
     return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
-def max_and_argmax(x: TensorLike, axis: Axis = None):
+def max_and_argmax(x: TensorLike, axis: Axis = None) -> tuple[TensorVariable, TensorVariable]:
     return max(x, axis), argmax(x, axis)
 
 
@@ -379,14 +397,14 @@ class Nonzero(Op):
         return hash(Nonzero)
 
 
-def nonzero(x: TensorLike, return_matrix=False):
+def nonzero(x: TensorLike, return_matrix: bool = False) -> tuple[Variable, ...]:
     """The indices of the non-zero entries of ``x``, one vector per dimension."""
     outs = Nonzero()(x)
     outs = outs if isinstance(outs, list) else [outs]
     return tuple(outs)
 
 
-def nonzero_values_indices(mask):
+def nonzero_values_indices(mask: TensorLike) -> list[Variable]:
     """Index vectors selecting ``mask``'s True entries (constants for a NumPy mask)."""
     if isinstance(mask, np.ndarray):
         return [constant(i.astype("int64")) for i in np.nonzero(mask)]
