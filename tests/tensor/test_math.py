@@ -190,3 +190,25 @@ def test_dot_r_op():
     Wv, vv, xv = np.arange(6.0).reshape(2, 3), np.array([1.0, 0.0, 2.0]), np.ones(3)
     f = opcore.function([W, x, v], r, on_unused_input="ignore")  # linear in x
     np.testing.assert_allclose(f(Wv, xv, vv), Wv @ vv)
+
+
+def test_add_and_mul_take_any_number_of_terms_as_theano():
+    """Theano's add(a, *other_terms) and mul(a, *other_terms): n-ary (the other elementwise
+    ops are unary/binary/ternary there too); the dtype is the upcast of every term, the value
+    NumPy's left-to-right sum/product."""
+    a, b, c, d = T.dvector("a"), T.ivector("b"), T.fvector("c"), T.bvector("d")
+    av = np.array([1.5, -2.0, 3.25])
+    bv = np.array([3, 4, -7], "int32")
+    cv = np.array([5.5, 6.0, 0.5], "float32")
+    dv = np.array([1, -2, 3], "int8")
+    s, p, one = T.add(a, b, c, d), T.mul(a, b, c, d), T.add(c)
+    assert s.dtype == p.dtype == np.result_type(av, bv, cv, dv).name
+    assert T.mul(b, d).dtype == "int32" and one.dtype == "float32"
+    f = opcore.function([a, b, c, d], [s, p, one, T.mul(b, d, b)])
+    rs, rp, r1, ri = f(av, bv, cv, dv)
+    np.testing.assert_array_equal(rs, ((av + bv) + cv) + dv)
+    np.testing.assert_array_equal(rp, ((av * bv) * cv) * dv)
+    np.testing.assert_array_equal(r1, cv)
+    np.testing.assert_array_equal(ri, bv * dv * bv)
+    with pytest.raises(TypeError):
+        T.add()
