@@ -20,7 +20,7 @@ from opcore.tensor.basic import specify_broadcastable_as, zeros_like
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
     from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 # -- elementwise ----------------------------------------------------------------------------
 ELEMWISE: dict[str, Elemwise] = {}
@@ -169,7 +169,7 @@ def clip(x: TensorLike, min: TensorLike, max: TensorLike) -> TensorVariable:
     return _clip(x, min, max)
 
 
-def iround(x: TensorLike) -> TensorVariable:
+def iround(x: TensorLike) -> TensorVariable | TensorConstant:
     return cast(round(x), "int64")
 
 
@@ -180,7 +180,7 @@ angle = _make("angle")
 complex = _make("complex")
 
 
-def real(x: TensorLike) -> TensorVariable:
+def real(x: TensorLike) -> TensorVariable | TensorConstant:
     """The real part (``x`` itself for a real tensor; float32/float64 for complex64/128)."""
     x = as_tensor_variable(x)
     return _real(x) if x.dtype.startswith("complex") else x
@@ -278,7 +278,7 @@ def _count(x, axis):
 
 
 def mean(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False,
-         acc_dtype: DTypeLike = None) -> TensorVariable:
+         acc_dtype: DTypeLike = None) -> TensorVariable | TensorConstant:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     out_dt = dtype or (x.dtype if x.dtype.startswith(("float", "complex")) else "float64")
@@ -363,7 +363,7 @@ def argmin(x: TensorLike, axis: Axis = None, keepdims: bool = False) -> TensorVa
     return restore_reduced_dims(r, x.ndim, ax) if keepdims else r
 
 
-def max_and_argmax(x: TensorLike, axis: Axis = None):
+def max_and_argmax(x: TensorLike, axis: Axis = None) -> tuple[TensorVariable, TensorVariable]:
     return max(x, axis), argmax(x, axis)
 
 
@@ -397,21 +397,21 @@ class Nonzero(Op):
         return hash(Nonzero)
 
 
-def nonzero(x: TensorLike, return_matrix=False):
+def nonzero(x: TensorLike, return_matrix: bool = False) -> tuple[Variable, ...]:
     """The indices of the non-zero entries of ``x``, one vector per dimension."""
     outs = Nonzero()(x)
     outs = outs if isinstance(outs, list) else [outs]
     return tuple(outs)
 
 
-def nonzero_values_indices(mask):
+def nonzero_values_indices(mask: TensorLike) -> list[Variable]:
     """Index vectors selecting ``mask``'s True entries (constants for a NumPy mask)."""
     if isinstance(mask, np.ndarray):
         return [constant(i.astype("int64")) for i in np.nonzero(mask)]
     return list(nonzero(mask))
 
 
-def nonzero_values(x: TensorLike) -> TensorVariable:
+def nonzero_values(x: TensorLike) -> TensorVariable | TensorConstant:
     x = as_tensor_variable(x)
     from opcore.tensor.shape import flatten
     from opcore.tensor.subtensor import subtensor_getitem
@@ -535,7 +535,7 @@ def tensordot(a: TensorLike, b: TensorLike,
     free_b = [d for d in range(b.ndim) if d not in ax_b]
     at = a.dimshuffle(*(free_a + ax_a))
     bt = b.dimshuffle(*(ax_b + free_b))
-    k: TensorVariable | int | None = None
+    k: TensorVariable | TensorConstant | int | None = None
     for d in ax_a:
         s = shape_i(a, d)
         k = s if k is None else k * s
