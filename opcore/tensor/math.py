@@ -556,8 +556,28 @@ def tensordot(a: TensorLike, b: TensorLike,
 
 
 def batched_dot(a: TensorLike, b: TensorLike) -> TensorVariable:
+    """Theano's ``batched_dot``: ``np.dot(a[i], b[i])`` for each index ``i`` of the first (batch)
+    axis.  ``a`` and ``b`` have 1 to 3 dimensions: (B, n) x (B, n) -> (B,), (B, n) x (B, n, m)
+    -> (B, m), (B, n, k) x (B, k) -> (B, n), (B, n, k) x (B, k, m) -> (B, n, m); a 1-d operand
+    scales the other per batch.  Raises TypeError for 0-d operands or more than 3 dimensions
+    (Theano's batched_tensordot case)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
-    return sum(mul(a.dimshuffle(0, 1, 2, "x"), b.dimshuffle(0, "x", 1, 2)), axis=2)
+    if a.ndim == 0 or b.ndim == 0:
+        raise TypeError(f"batched_dot: both operands need a batch axis, got {a.type} and "
+                        f"{b.type}")
+    if a.ndim > 3 or b.ndim > 3:
+        raise TypeError(f"batched_dot: operands of at most 3 dimensions, got {a.type} and "
+                        f"{b.type}")
+    if a.ndim == 1:
+        return mul(a.dimshuffle(0, *["x"] * (b.ndim - 1)), b)
+    if b.ndim == 1:
+        return mul(a, b.dimshuffle(0, *["x"] * (a.ndim - 1)))
+    # a: (B, [n,] k) and b: (B, k[, m]) -> multiply on a shared axis layout (B, n, k, m), sum k
+    a4 = a.dimshuffle(0, 1, 2, "x") if a.ndim == 3 else a.dimshuffle(0, "x", 1, "x")
+    b4 = b.dimshuffle(0, "x", 1, 2) if b.ndim == 3 else b.dimshuffle(0, "x", 1, "x")
+    out = sum(mul(a4, b4), axis=2)
+    keep = [0] + ([1] if a.ndim == 3 else []) + ([2] if b.ndim == 3 else [])
+    return out.dimshuffle(*keep)
 
 
 __all__ = [n for n in dir() if not n.startswith("_")]
