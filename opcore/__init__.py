@@ -29,7 +29,7 @@ from opcore.compile import (In, Mode, Out, function, shared)  # noqa: F401
 
 # loaded on first use (keeps `import opcore` light): name -> module
 _LAZY = {"grad": "opcore.gradient", "Lop": "opcore.gradient", "Rop": "opcore.gradient",
-         "jacobian": "opcore.gradient", "hessian": "opcore.gradient",
+         "jacobian": "opcore.scan.jacobian", "hessian": "opcore.scan.jacobian",
          "debugprint": "opcore.printing", "pp": "opcore.printing", "pprint": "opcore.printing",
          "OrderedUpdates": "opcore.updates", "Generic": "opcore.graph.params",
          "generic": "opcore.graph.params", "optdb": "opcore.compile"}

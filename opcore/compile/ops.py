@@ -13,16 +13,23 @@ code that reads it back (``ViewOp.c_code_and_version``), not compiled.
 from __future__ import annotations
 
 import copy
+import importlib
 from typing import Any
 
 from opcore.graph.basic import Apply
 from opcore.graph.op import Op, as_op  # noqa: F401
-from opcore.tensor.basic import Shape, Shape_i, SpecifyShape, shape, shape_i  # noqa: F401
+
+#: Theano's theano.compile.ops also names the shape ops, which are tensor ops here
+#: (opcore.tensor.basic, a layer above compile): this Theano path reaches them on first use
+_FROM_TENSOR = {"Shape": "opcore.tensor.basic", "Shape_i": "opcore.tensor.basic",
+                "SpecifyShape": "opcore.tensor.basic", "shape": "opcore.tensor.basic",
+                "shape_i": "opcore.tensor.basic", "specify_shape": "opcore.tensor.construct"}
 
 
-def specify_shape(x: Any, shape: Any) -> Any:
-    """``x`` with its shape declared (Theano's ``specify_shape``)."""
-    return SpecifyShape(tuple(shape))(x)
+def __getattr__(name: str) -> Any:
+    if name in _FROM_TENSOR:
+        return getattr(importlib.import_module(_FROM_TENSOR[name]), name)
+    raise AttributeError(f"module 'opcore.compile.ops' has no attribute {name!r}")
 
 
 __all__ = ["DeepCopyOp", "OutputGuard", "Shape", "Shape_i", "SpecifyShape", "ViewOp", "as_op",
@@ -105,3 +112,7 @@ def register_shape_c_code(type_: type, code: str, version: tuple = ()) -> None:
 def register_shape_i_c_code(typ: type, code: str, check_input: str, version: tuple = ()) -> None:
     """Record ``Shape_i``'s C code for ``typ`` (Theano's API; see the module docstring)."""
     _SHAPE_I_C[typ] = (code, check_input, version)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_FROM_TENSOR))

@@ -255,7 +255,7 @@ class PluginHost:
 
     def _register_builtin(self) -> None:
 
-        builtin = self._builtin or import_module("opcore.plugins.builtin")
+        builtin = self._builtin or import_module("opcore.core_plugin")
         record = PluginRecord("core", "opcore", self.core_version or _fallback_version(),
                               builtin.__name__, "loaded")
         self.records["core"] = record

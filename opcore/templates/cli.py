@@ -1,6 +1,6 @@
 """``opcore new-op NAME [--with-c] [--with-gpu] [-o DIR] [--no-input]``.
 
-Registered by the core plugin (``opcore/plugins/builtin.py``) through ``configure``/``run``.
+Registered by the core plugin (``opcore/core_plugin.py``) through ``configure``/``run``.
 """
 
 from __future__ import annotations

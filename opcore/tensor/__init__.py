@@ -10,7 +10,7 @@ array(9.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Sequence
 
 import importlib
 
@@ -45,8 +45,11 @@ from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Thean
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import ShapeLike, DTypeLike
-_FROM_GRADIENT = ("grad", "Rop", "Lop", "jacobian", "hessian", "verify_grad", "numeric_grad")
+    from opcore.tensor.hints import DTypeLike, ShapeLike
+#: Theano's T.grad, T.jacobian...: names of the layers above tensor, loaded on first use
+_FROM_ABOVE = {"grad": "opcore.gradient", "Rop": "opcore.gradient", "Lop": "opcore.gradient",
+               "verify_grad": "opcore.gradient", "numeric_grad": "opcore.gradient",
+               "jacobian": "opcore.scan.jacobian", "hessian": "opcore.scan.jacobian"}
 _LAZY_MODULES = ("nlinalg", "slinalg", "fft")  # T.nlinalg, ...: imported on first access
 
 globals().update(_SHORTCUTS)
@@ -76,7 +79,8 @@ tensor6 = _ctor((False,) * 6, "tensor6")
 tensor7 = _ctor((False,) * 7, "tensor7")
 
 
-def tensor(dtype=None, broadcastable=None, name=None, shape=None):
+def tensor(dtype: str | None = None, broadcastable: Sequence[bool] | None = None,
+           name: str | None = None, shape: Sequence[int | None] | None = None) -> TensorVariable:
     """``T.tensor(dtype, broadcastable)`` or ``T.tensor(dtype=..., shape=...)``."""
     if isinstance(dtype, str) and broadcastable is None and shape is None:
         raise TypeError("tensor() needs broadcastable= or shape=")
@@ -105,15 +109,18 @@ def _plural(make, names):
     return [make(n) for n in ns]
 
 
-def scalars(*names, dtype=None):
+def scalars(*names: str | int | Sequence[str],
+            dtype: str | None = None) -> TensorVariable | list[TensorVariable]:
     return _plural(lambda n: scalar(n, dtype), names)
 
 
-def vectors(*names, dtype=None):
+def vectors(*names: str | int | Sequence[str],
+            dtype: str | None = None) -> TensorVariable | list[TensorVariable]:
     return _plural(lambda n: vector(n, dtype), names)
 
 
-def matrices(*names, dtype=None):
+def matrices(*names: str | int | Sequence[str],
+             dtype: str | None = None) -> TensorVariable | list[TensorVariable]:
     return _plural(lambda n: matrix(n, dtype), names)
 
 
@@ -134,10 +141,9 @@ for _p in "bwilfdcz":
 _SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar")
 
 
-def __getattr__(name: str | None):
-    # Theano's T.grad, T.Rop, ...: opcore.gradient (the layer above tensor) loads on first use
-    if name in _FROM_GRADIENT:
-        value = getattr(importlib.import_module("opcore.gradient"), name)
+def __getattr__(name: str) -> Any:
+    if name in _FROM_ABOVE:
+        value = getattr(importlib.import_module(_FROM_ABOVE[name]), name)
         globals()[name] = value
         return value
     if name in _LAZY_MODULES:

@@ -12,8 +12,8 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from opcore.graph.basic import Variable
 
-__all__ = ["ArrayLike", "Axis", "DTypeLike", "Dim", "InputShapes", "OutputShapes",
-           "RewriteResult", "ShapeLike", "TensorLike"]
+__all__ = ["ArrayLike", "Axis", "DTypeLike", "Dim", "DrawSize", "InputShapes", "NumPyRNG",
+           "OutputShapes", "RewriteResult", "ShapeLike", "TensorLike"]
 
 #: what ``as_tensor_variable`` accepts: a symbolic variable, or a value NumPy can convert
 #: (a number, a nested list, an ndarray)
@@ -37,3 +37,9 @@ OutputShapes = Sequence[Union[Sequence[Dim], None]]
 #: what a node rewrite ``fn(fgraph, node)`` returns: replacements for ``node.outputs`` (a list
 #: aligned with them, or a dict ``{old: new}``), or False/None for no change
 RewriteResult = Union[Sequence[Variable], dict[Variable, Variable], bool, None]
+
+#: a NumPy random generator, as a random variable's ``perform`` receives it
+NumPyRNG = Union[np.random.Generator, np.random.RandomState]
+
+#: the draw ``size`` a random variable's NumPy call receives (None: the parameters' shape)
+DrawSize = Union[tuple[int, ...], None]

@@ -13,7 +13,7 @@ def test_import_opcore_loads_no_plugin_and_no_entry_point_scan(good_plugin, site
         import opcore, opcore.plugins
         bad = sorted(m for m in sys.modules
                      if m.startswith(("opcore_good", "pluggy", "importlib.metadata"))
-                     or m in ("opcore.plugins.manager", "opcore.plugins.builtin"))
+                     or m in ("opcore.plugins.manager", "opcore.core_plugin"))
         print(json.dumps(bad))
     """, site)
     assert proc.returncode == 0, proc.stderr

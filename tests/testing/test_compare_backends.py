@@ -11,7 +11,7 @@ from ops_for_tests import AXPB
 import opcore.tensor as T
 from opcore.compile.linker import Linker, PyLinker
 from opcore.plugins import Backend, BackendError, PluginWarning, UnsupportedOp, hookimpl
-from opcore.plugins.builtin import PY_BACKEND
+from opcore.core_plugin import PY_BACKEND
 from opcore.plugins.manager import PluginHost, _reset_host
 from opcore.tensor.elemwise import CAReduce
 from opcore.testing import check_op_contract, compare_backends

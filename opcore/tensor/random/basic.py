@@ -11,7 +11,7 @@ The sampling algorithms are NumPy's (``numpy.random.Generator``; ``RandomState``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -22,7 +22,8 @@ from opcore.tensor.random.op import RandomVariable, sum_to_param
 
 if TYPE_CHECKING:
     from opcore.graph.basic import Apply
-    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.hints import (ArrayLike, DrawSize, DTypeLike, InputShapes, NumPyRNG,
+                                     OutputShapes, ShapeLike, TensorLike)
 
 
 def _as_generator_call(rng, numpy_name: str, legacy_name: str | None = None):
@@ -39,7 +40,8 @@ class UniformRV(RandomVariable):
     ndims_params = (0, 0)
     param_names = ("low", "high")
 
-    def draw_values(self, rng, params, size, dtype: DTypeLike):
+    def draw_values(self, rng: NumPyRNG, params: list[Any], size: DrawSize, dtype: DTypeLike
+                   ) -> ArrayLike:
         low, high = params
         if dtype == "float32" and isinstance(rng, np.random.Generator):
             shape = size if size is not None else np.broadcast_shapes(low.shape, high.shape)
@@ -62,7 +64,8 @@ class NormalRV(RandomVariable):
     ndims_params = (0, 0)
     param_names = ("loc", "scale")
 
-    def draw_values(self, rng, params, size, dtype: DTypeLike):
+    def draw_values(self, rng: NumPyRNG, params: list[Any], size: DrawSize, dtype: DTypeLike
+                   ) -> ArrayLike:
         loc, scale = params
         if dtype == "float32" and isinstance(rng, np.random.Generator):
             shape = size if size is not None else np.broadcast_shapes(loc.shape, scale.shape)
@@ -84,7 +87,7 @@ class IntegersRV(RandomVariable):
     param_names = ("low", "high")
     default_dtype = "int64"
 
-    def rng_fn(self, rng, low, high, size):
+    def rng_fn(self, rng: NumPyRNG, low: np.ndarray, high: np.ndarray, size: DrawSize) -> ArrayLike:
         return _as_generator_call(rng, "integers", "randint")(low, high, size=size)
 
 
@@ -93,7 +96,7 @@ class RandomIntegersRV(IntegersRV):
 
     name = "random_integers"
 
-    def rng_fn(self, rng, low, high, size):
+    def rng_fn(self, rng: NumPyRNG, low: np.ndarray, high: np.ndarray, size: DrawSize) -> ArrayLike:
         if isinstance(rng, np.random.Generator):
             return rng.integers(low, high, size=size, endpoint=True)
         return rng.randint(low, np.asarray(high) + 1, size=size)
@@ -114,7 +117,7 @@ class BernoulliRV(RandomVariable):
     param_names = ("p",)
     default_dtype = "int64"
 
-    def rng_fn(self, rng, p, size):
+    def rng_fn(self, rng: NumPyRNG, p: np.ndarray, size: DrawSize) -> ArrayLike:
         return rng.binomial(1, p, size=size)
 
 
@@ -154,13 +157,13 @@ class MultinomialRV(RandomVariable):
     param_names = ("n", "pvals")
     default_dtype = "int64"
 
-    def supp_shape(self, params):
+    def supp_shape(self, params: Sequence[Variable]) -> list[Any]:
         return [params[1].shape[-1]]
 
-    def static_supp_shape(self, params):
+    def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return (params[1].type.shape[-1],)
 
-    def rng_fn(self, rng, n, pvals, size):
+    def rng_fn(self, rng: NumPyRNG, n: np.ndarray, pvals: np.ndarray, size: DrawSize) -> ArrayLike:
         if isinstance(rng, np.random.Generator):
             return rng.multinomial(n, pvals, size=size)
         batch = size if size is not None else np.broadcast_shapes(np.shape(n), pvals.shape[:-1])
@@ -180,7 +183,7 @@ class CategoricalRV(RandomVariable):
     param_names = ("p",)
     default_dtype = "int64"
 
-    def rng_fn(self, rng, p, size):
+    def rng_fn(self, rng: NumPyRNG, p: np.ndarray, size: DrawSize) -> ArrayLike:
         batch = size if size is not None else p.shape[:-1]
         cdf = np.cumsum(p, axis=-1)
         cdf = cdf / cdf[..., -1:]
@@ -197,13 +200,13 @@ class DirichletRV(RandomVariable):
     ndims_params = (1,)
     param_names = ("alpha",)
 
-    def supp_shape(self, params):
+    def supp_shape(self, params: Sequence[Variable]) -> list[Any]:
         return [params[0].shape[-1]]
 
-    def static_supp_shape(self, params):
+    def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return (params[0].type.shape[-1],)
 
-    def rng_fn(self, rng, alpha, size):
+    def rng_fn(self, rng: NumPyRNG, alpha: np.ndarray, size: DrawSize) -> ArrayLike:
         if alpha.ndim == 1:
             return rng.dirichlet(alpha, size=size)
         batch = size if size is not None else alpha.shape[:-1]
@@ -219,13 +222,13 @@ class MultivariateNormalRV(RandomVariable):
     ndims_params = (1, 2)
     param_names = ("mean", "cov")
 
-    def supp_shape(self, params):
+    def supp_shape(self, params: Sequence[Variable]) -> list[Any]:
         return [params[0].shape[-1]]
 
-    def static_supp_shape(self, params):
+    def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return (params[0].type.shape[-1],)
 
-    def rng_fn(self, rng, mean, cov, size):
+    def rng_fn(self, rng: NumPyRNG, mean: np.ndarray, cov: np.ndarray, size: DrawSize) -> ArrayLike:
         if mean.ndim == 1 and cov.ndim == 2:
             return rng.multivariate_normal(mean, cov, size=size)
         batch = size if size is not None else np.broadcast_shapes(mean.shape[:-1], cov.shape[:-2])
@@ -252,26 +255,27 @@ class ChoiceRV(RandomVariable):
         super().__init__(dtype, inplace)
         self.replace = bool(replace)
 
-    def batch_static(self, params):
+    def batch_static(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return ()
 
-    def make_node(self, rng, size, a, p):
+    def make_node(self, rng: Variable, size: ShapeLike | None, a: TensorLike, p: TensorLike
+                 ) -> Apply:
         a = as_tensor_variable(a)
         if a.ndim > 1:
             raise ValueError(f"choice: a must be a scalar or a vector, got {a.type}")
         return super().make_node(rng, size, a, p)
 
-    def params_ndims(self, params):
+    def params_ndims(self, params: Sequence[Variable]) -> tuple[int, ...]:
         return (params[0].ndim, 1)
 
-    def out_dtype(self, params):
+    def out_dtype(self, params: Sequence[Variable]) -> str:
         return super().out_dtype(params) if params[0].ndim == 0 else params[0].dtype
 
     def infer_shape(self, node, shapes):
         size = node.inputs[1]
         return [None, [size[i] for i in range(size.type.shape[0])]]
 
-    def rng_fn(self, rng, a, p, size):
+    def rng_fn(self, rng: NumPyRNG, a: np.ndarray, p: np.ndarray, size: DrawSize) -> ArrayLike:
         a = a.item() if np.ndim(a) == 0 else a
         return rng.choice(a, size=size, replace=self.replace, p=p if np.size(p) else None)
 
@@ -288,28 +292,28 @@ class PermutationRV(RandomVariable):
     param_names = ("x",)
     default_dtype = None
 
-    def make_node(self, rng, size, x):
+    def make_node(self, rng: Variable, size: ShapeLike | None, x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim > 1:
             raise ValueError(f"permutation: x must be an int or a vector, got {x.type}")
         return super().make_node(rng, size, x)
 
-    def params_ndims(self, params):
+    def params_ndims(self, params: Sequence[Variable]) -> tuple[int, ...]:
         return (params[0].ndim,)
 
-    def batch_static(self, params):
+    def batch_static(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return ()
 
-    def out_dtype(self, params):
+    def out_dtype(self, params: Sequence[Variable]) -> str:
         if self.dtype is not None:
             return np.dtype(self.dtype).name
         return "int64" if params[0].ndim == 0 else params[0].dtype
 
-    def supp_shape(self, params):
+    def supp_shape(self, params: Sequence[Variable]) -> list[Any]:
         x = params[0]
         return [cast(x, "int64")] if x.ndim == 0 else [x.shape[0]]
 
-    def static_supp_shape(self, params):
+    def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         x = params[0]
         if x.ndim:
             return (x.type.shape[0],)
@@ -321,7 +325,7 @@ class PermutationRV(RandomVariable):
         return [None, [size[i] for i in range(size.type.shape[0])]
                 + self.supp_shape(node.inputs[2:])]
 
-    def rng_fn(self, rng, x, size):
+    def rng_fn(self, rng: NumPyRNG, x: np.ndarray, size: DrawSize) -> ArrayLike:
         x = x.item() if np.ndim(x) == 0 else x
         if size is None:
             return rng.permutation(x)
@@ -352,7 +356,7 @@ def fresh_rng_variable(seed: Any = None) -> Variable:
 def draw(op: RandomVariable, *params, size=None, rng=None) -> Variable:
     """Apply ``op`` and hook the generator update on as the rng's ``default_update``."""
     own = rng is None
-    if own:
+    if rng is None:
         rng = fresh_rng_variable()
     out = op(rng, size, *params)
     new_rng = out.owner.outputs[0]
@@ -364,32 +368,38 @@ def draw(op: RandomVariable, *params, size=None, rng=None) -> Variable:
     return out
 
 
-def uniform(low=0.0, high=1.0, size=None, rng=None, dtype=None) -> Variable:
+def uniform(low: TensorLike = 0.0, high: TensorLike = 1.0, size: ShapeLike | None = None,
+            rng: Variable | None = None, dtype: str | None = None) -> Variable:
     """Floats uniform in ``[low, high)``; shape ``size`` or the broadcast shape of low/high."""
     return draw(UniformRV(dtype), low, high, size=size, rng=rng)
 
 
-def normal(loc=0.0, scale=1.0, size=None, rng=None, dtype=None) -> Variable:
+def normal(loc: TensorLike = 0.0, scale: TensorLike = 1.0, size: ShapeLike | None = None,
+           rng: Variable | None = None, dtype: str | None = None) -> Variable:
     """Normal draws with mean ``loc`` and standard deviation ``scale``."""
     return draw(NormalRV(dtype), loc, scale, size=size, rng=rng)
 
 
-def integers(low, high=None, size=None, rng=None, dtype="int64") -> Variable:
+def integers(low: TensorLike, high: TensorLike | None = None, size: ShapeLike | None = None,
+             rng: Variable | None = None, dtype: str = "int64") -> Variable:
     """Ints in ``[low, high)`` (``integers(high)`` means ``[0, high)``)."""
     if high is None:
         low, high = 0, low
     return draw(IntegersRV(dtype), low, high, size=size, rng=rng)
 
 
-def binomial(n, p, size=None, rng=None, dtype="int64") -> Variable:
+def binomial(n: TensorLike, p: TensorLike, size: ShapeLike | None = None,
+             rng: Variable | None = None, dtype: str = "int64") -> Variable:
     return draw(BinomialRV(dtype), n, p, size=size, rng=rng)
 
 
-def bernoulli(p, size=None, rng=None, dtype="int64") -> Variable:
+def bernoulli(p: TensorLike, size: ShapeLike | None = None, rng: Variable | None = None,
+              dtype: str = "int64") -> Variable:
     return draw(BernoulliRV(dtype), p, size=size, rng=rng)
 
 
-def poisson(lam=1.0, size=None, rng=None, dtype="int64") -> Variable:
+def poisson(lam: TensorLike = 1.0, size: ShapeLike | None = None, rng: Variable | None = None,
+            dtype: str = "int64") -> Variable:
     return draw(PoissonRV(dtype), lam, size=size, rng=rng)
 
 
@@ -400,11 +410,13 @@ def gamma(shape, scale=1.0, size=None, rng=None, dtype=None, rate=None) -> Varia
     return draw(GammaRV(dtype), shape, scale, size=size, rng=rng)
 
 
-def beta(alpha, beta, size=None, rng=None, dtype=None) -> Variable:
+def beta(alpha: TensorLike, beta: TensorLike, size: ShapeLike | None = None,
+         rng: Variable | None = None, dtype: str | None = None) -> Variable:
     return draw(BetaRV(dtype), alpha, beta, size=size, rng=rng)
 
 
-def exponential(scale=1.0, size=None, rng=None, dtype=None) -> Variable:
+def exponential(scale: TensorLike = 1.0, size: ShapeLike | None = None, rng: Variable | None = None,
+                dtype: str | None = None) -> Variable:
     return draw(ExponentialRV(dtype), scale, size=size, rng=rng)
 
 
@@ -416,22 +428,27 @@ def choice(a: TensorLike, size=None, replace=True, p=None, rng=None, dtype: DTyp
     return draw(ChoiceRV(dtype, replace=replace), a, p, size=size, rng=rng)
 
 
-def permutation(x, size=None, rng=None, dtype=None) -> Variable:
+def permutation(x: TensorLike, size: ShapeLike | None = None, rng: Variable | None = None,
+                dtype: str | None = None) -> Variable:
     """A shuffled copy of the vector ``x``, or a permutation of ``range(x)``."""
     return draw(PermutationRV(dtype), x, size=size, rng=rng)
 
 
-def multinomial(n, pvals, size=None, rng=None, dtype="int64") -> Variable:
+def multinomial(n: TensorLike, pvals: TensorLike, size: ShapeLike | None = None,
+                rng: Variable | None = None, dtype: str = "int64") -> Variable:
     return draw(MultinomialRV(dtype), n, pvals, size=size, rng=rng)
 
 
-def categorical(p, size=None, rng=None, dtype="int64") -> Variable:
+def categorical(p: TensorLike, size: ShapeLike | None = None, rng: Variable | None = None,
+                dtype: str = "int64") -> Variable:
     return draw(CategoricalRV(dtype), p, size=size, rng=rng)
 
 
-def dirichlet(alpha, size=None, rng=None, dtype=None) -> Variable:
+def dirichlet(alpha: TensorLike, size: ShapeLike | None = None, rng: Variable | None = None,
+              dtype: str | None = None) -> Variable:
     return draw(DirichletRV(dtype), alpha, size=size, rng=rng)
 
 
-def multivariate_normal(mean, cov, size=None, rng=None, dtype=None) -> Variable:
+def multivariate_normal(mean: TensorLike, cov: TensorLike, size: ShapeLike | None = None,
+                        rng: Variable | None = None, dtype: str | None = None) -> Variable:
     return draw(MultivariateNormalRV(dtype), mean, cov, size=size, rng=rng)

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant
 from opcore.tensor.elemwise import CAReduce
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, mul_factors, owner_is, product
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
+    from opcore.graph.basic import Apply, Variable
     from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
@@ -65,7 +65,9 @@ def _exp_arg(var):
 @register_rewrite("sigmoid_from_exp", "fast_run", phase="stabilize", tracks=("true_div", "inv"))
 def sigmoid_from_exp(fgraph, node):
     """``c / (1 + exp(a))`` -> ``c * sigmoid(-a)``; an ``exp(a)`` factor of the numerator cancels:
-    ``c * exp(a) / (1 + exp(a))`` -> ``c * sigmoid(a)`` (Theano's ``local_exp_over_1_plus_exp``).
+    ``c * exp(a) / (1 + exp(a))`` -> ``c * sigmoid(a)``, for each ``1 + exp(a)`` factor of the
+    denominator (Theano's ``local_exp_over_1_plus_exp``): the hand-written logistic function's
+    gradient ``g * exp(-z) / (1 + exp(-z)) ** 2`` becomes ``g * sigmoid(-z) * sigmoid(z)``.
 
     The logistic function written by hand (as in Theano's logistic-regression tutorial) rounds
     to exactly 0 or 1 for large inputs, and the gradient of ``log(1 + exp(a))`` (an RBM's free
@@ -76,16 +78,27 @@ def sigmoid_from_exp(fgraph, node):
         num, den = None, node.inputs[0]
     else:
         num, den = node.inputs
-    y = _one_plus(den)
-    a = _exp_arg(y) if y is not None else None
-    if a is None:
+    num_f = [] if num is None or is_const(num, 1) else mul_factors(num)
+    den_rest, sigmoids = [], []
+    for d in mul_factors(den):
+        y = _one_plus(d)
+        a = _exp_arg(y) if y is not None else None
+        if a is None:
+            den_rest.append(d)
+            continue
+        # an exp(a) of the numerator pairs with its 1 + exp(a): sigmoid(a); else sigmoid(-a)
+        k = next((k for k, f in enumerate(num_f) if _exp_arg(f) is a), None)
+        if k is None:
+            sigmoids.append(M.sigmoid(M.neg(a)))
+        else:
+            del num_f[k]
+            sigmoids.append(M.sigmoid(a))
+    if not sigmoids:
         return None
-    factors = [] if num is None or is_const(num, 1) else mul_factors(num)
-    for k, f in enumerate(factors):
-        if f is y or _exp_arg(f) is a:
-            rest = factors[:k] + factors[k + 1:]
-            return _done(product(rest + [M.sigmoid(a)], node.outputs[0]), node, fgraph)
-    return _done(product(factors + [M.sigmoid(M.neg(a))], node.outputs[0]), node, fgraph)
+    new = product(num_f + sigmoids, node.outputs[0])
+    if den_rest:
+        new = M.true_div(new, product(den_rest, node.outputs[0]))
+    return _done(new, node, fgraph)
 
 
 def _neg_arg(var):
@@ -198,7 +211,7 @@ def logsumexp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     m = M.max(x, axis=axis, keepdims=True)
     # an all -inf slice would give (-inf) - (-inf) = nan; shift by 0 there instead
     m = M.switch(M.isinf(m), constant(np.zeros((), dtype=m.dtype)), m)
-    summed = M.sum(M.exp(x - m), axis=axis)
+    summed: Variable = M.sum(M.exp(x - m), axis=axis)
     summed.tag.stable_logsumexp = True  # already shifted: do not rewrite it again
     if summed.dtype != s.outputs[0].dtype:
         summed = cast(summed, s.outputs[0].dtype)

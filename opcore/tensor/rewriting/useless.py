@@ -11,7 +11,7 @@ from opcore.graph.basic import Constant
 from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast, alloc
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.gradient_ops import GradientViewOp
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import const_value, fit
 from opcore.tensor.shape import Reshape
 from opcore.tensor.subtensor import Subtensor
@@ -222,11 +222,11 @@ def elemwise_of_allocs(fgraph, node):
 
 
 @register_rewrite("index_of_length_one_axis", "fast_run", tracks=(Subtensor,))
-def index_of_length_one_axis(fgraph, node):
+def index_of_length_one_axis(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``x[0]`` or ``x[-1]`` of an ``x`` whose first axis has length 1 by type (a
     ``shape_padleft``, the one-step ``scan`` output) -> ``x`` without that axis, a view; any
     other index is left to raise ``IndexError`` at run time."""
-    if node.op.idx_spec != (("int",),) or len(node.inputs) != 2:
+    if getattr(node.op, "idx_spec", None) != (("int",),) or len(node.inputs) != 2:
         return None
     x, idx = node.inputs
     if x.type.shape[:1] != (1,) or const_value(idx, dims_ok=False) not in (0, -1):

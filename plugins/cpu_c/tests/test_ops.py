@@ -348,3 +348,17 @@ def test_multi_output_fused_loop_matches_python():
     _check(f, g, v)
     _check(f, g, v[::2, ::-3])
     _check(f, g, np.zeros((0, 4)))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float64", "float32", "uint8", "bool"])
+def test_make_vector_c(dtype):
+    from opcore.tensor.basic import MakeVector
+
+    a, b, c = (T.scalar(n, dtype=dtype) for n in "abc")
+    f = opcore.function([a, b, c], MakeVector(dtype)(a, b, c * 1 if dtype != "bool" else c),
+                        mode=C)
+    assert any(type(n.op) is MakeVector for n in f.linker.c_nodes)
+    vals = [np.array(v).astype(dtype) for v in (3, 0, 1)]
+    got = f(*vals)
+    assert got.dtype == np.dtype(dtype) and got.shape == (3,)
+    np.testing.assert_array_equal(got, np.array(vals, dtype=dtype))

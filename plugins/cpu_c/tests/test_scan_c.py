@@ -235,10 +235,11 @@ def test_nested_scan():
 
 def test_error_names_the_node_and_the_step():
     x = T.dvector("x")
-    n = T.lvector("n")
-    r, _ = opcore.scan(lambda a, k: T.reshape(a * T.ones((2,)), (k,)), sequences=[x, n])
+    n = T.lmatrix("n")  # one target shape per step
+    r, _ = opcore.scan(lambda a, k: T.reshape(a * T.ones((2,)), k, ndim=1), sequences=[x, n])
     fc, fp = _both([x, n], r)
-    ok = np.array([2, 2, 3, 2])
+    ok = np.array([[2], [2], [3], [2]])
+    np.testing.assert_allclose(fc(np.ones(2), ok[:2]), np.ones((2, 2)))
     with pytest.raises(ValueError, match=r"(?s)error at step 2.*Reshape") as c_err:
         fc(np.ones(4), ok)
     with pytest.raises(ValueError, match=r"(?s)error at step 2.*Reshape") as py_err:
@@ -325,3 +326,14 @@ def test_inner_node_without_c_falls_back_and_says_which():
     v = np.arange(12.0).reshape(3, 4)
     np.testing.assert_allclose(fc(v, np.array([3, 0])), v[:, [3, 0]] * 2.0)
     _same(fc(v, np.array([3, 0])), fp(v, np.array([3, 0])))
+
+
+def test_step_building_a_shape_from_scalars_runs_in_c():
+    x = T.dmatrix("x")
+    k = T.lscalar("k")
+    r, _ = opcore.scan(lambda row, k: T.reshape(row, (k, -1)).sum(axis=0), sequences=x,
+                       non_sequences=k)  # MakeVector(k, -1) in the step
+    fc, fp = _both([x, k], r)
+    v = np.arange(12.0).reshape(2, 6)
+    np.testing.assert_allclose(fc(v, 3), v.reshape(2, 3, 2).sum(axis=1))
+    _same(fc(v, 3), fp(v, 3))

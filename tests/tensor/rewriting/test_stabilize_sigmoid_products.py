@@ -92,3 +92,15 @@ def test_unrelated_exp_and_sigmoid_stay():
     assert "exp" in _scalar_names(f)
     va, vb = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.25, -3.0])
     np.testing.assert_allclose(f(va, vb), g(va, vb), rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_denominator_with_several_factors(dtype):
+    """The gradient of the hand-written logistic function (Theano's logistic-regression
+    tutorial) divides by ``(1 + exp(-z)) ** 2``; each factor becomes a sigmoid."""
+    a = T.vector("a", dtype=dtype)
+    c = T.vector("c", dtype=dtype)
+    g = opcore.grad((c * (1 / (1 + T.exp(-a)))).sum(), a)
+    _check([a, c], g, _vals(dtype), lambda a, c: c * expit(a) * expit(-a), dtype)
+    _check([a, c], (c * T.exp(a)) / ((1 + T.exp(a)) * (c * c + 1) * (T.exp(a) + 1)),
+           _vals(dtype), lambda a, c: c * expit(a) * expit(-a) / (c * c + 1), dtype)

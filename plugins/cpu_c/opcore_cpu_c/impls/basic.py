@@ -1,12 +1,13 @@
-"""C implementations of ``Shape``, ``Shape_i``, ``Cast`` and ``Alloc`` (``opcore.tensor.basic``)."""
+"""C implementations of ``Shape``, ``Shape_i``, ``Cast``, ``Alloc`` and ``MakeVector``
+(``opcore.tensor.basic``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i
+from opcore.tensor.basic import Alloc, Cast, MakeVector, Shape, Shape_i
 
-from opcore_cpu_c.ccode import typenum
+from opcore_cpu_c.ccode import ctype, typenum
 
 
 class _Base:
@@ -68,9 +69,28 @@ class AllocC(_Base):
         return all(s.type.dtype == "int64" for s in node.inputs[1:])
 
 
+class MakeVectorC(_Base):
+    """The scalars (already of the vector's dtype: ``MakeVector.make_node`` casts them) copied
+    into a new 1-d array."""
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        (z,) = outputs
+        dt = node.outputs[0].type.dtype
+        t = ctype(dt)
+        lines = [f"npy_intp n_ = {len(inputs)};",
+                 f"if (oc_alloc(&{z}, 1, &n_, {typenum(dt)})) {sub['fail']}"]
+        for j, x in enumerate(inputs):
+            lines.append(f"(({t}*)PyArray_DATA({z}))[{j}] = *({t}*)PyArray_DATA({x});")
+        return "\n".join(lines)
+
+    def c_supports(self, node):
+        return all(v.type.dtype == node.outputs[0].type.dtype for v in node.inputs)
+
+
 def register(impls: Any) -> None:
     """Give backend ``c`` these implementations (``impls`` is the host's ImplRegistry)."""
     impls.register("c", Shape, ShapeC())
     impls.register("c", Shape_i, ShapeIC())
     impls.register("c", Cast, CastC())
     impls.register("c", Alloc, AllocC())
+    impls.register("c", MakeVector, MakeVectorC())
