@@ -1,12 +1,24 @@
 """cpu_c benchmark: the C backend against NumPy, the Python backend and PyTensor (if importable).
 
     python benchmarks/bench_cpu_c.py [--quick]
+    python benchmarks/bench_cpu_c.py --fast-paths [--against OTHER_PYTHON] [--rounds 3]
 
-Prints one table: time per call and the ratio to NumPy (lower is better)."""
+Prints one table: time per call and the ratio to NumPy (lower is better).
+
+``--fast-paths`` times single elementwise kernels on contiguous 10**6-element arrays (clip with
+run-time scalar bounds, maximum/minimum, sgn, abs, mixed-dtype casts, float // and %, integer
+** with an array exponent, a float32 sum).  With ``--against OTHER_PYTHON`` (the interpreter of
+another opcore checkout, e.g. an older revision's virtualenv) the same kernels run alternately
+in subprocesses of this interpreter and the other one, each with its own compile directory,
+``--rounds`` times; the table gives the minimum of each and the ratio this/other (machine load
+changes between rounds hit both alike)."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -267,7 +279,115 @@ def bench_mlp():
     row("2-layer MLP step f32 400x784-256-10", t_np, t_c, t_py, t_pt)
 
 
+FAST_N = 10**6
+
+
+def fast_path_kernels():
+    """(name, opcore inputs, opcore output, NumPy function, arguments) of each fast-path row."""
+    rng = np.random.RandomState(0)
+    a64 = rng.randn(FAST_N)
+    b64 = rng.randn(FAST_N) + 3
+    a32, b32 = a64.astype("float32"), b64.astype("float32")
+    i32 = rng.randint(-1000, 1000, FAST_N).astype("int32")
+    e32 = rng.randint(0, 5, FAST_N).astype("int32")
+    x64, y64 = T.dvector("x"), T.dvector("y")
+    x32, y32 = T.fvector("x"), T.fvector("y")
+    xi, yi = T.ivector("xi"), T.ivector("yi")
+    lo64, hi64 = T.dscalar("lo"), T.dscalar("hi")
+    lo32, hi32 = T.fscalar("lo"), T.fscalar("hi")
+    lo, hi = np.float64(-0.5), np.float64(0.5)
+    lo_f, hi_f = np.float32(-0.5), np.float32(0.5)
+    return [
+        ("clip(x, lo, hi) f64, run-time bounds", [x64, lo64, hi64], T.clip(x64, lo64, hi64),
+         np.clip, (a64, lo, hi)),
+        ("clip(x, lo, hi) f32, run-time bounds", [x32, lo32, hi32], T.clip(x32, lo32, hi32),
+         np.clip, (a32, lo_f, hi_f)),
+        ("maximum(x, 0) f64", [x64], T.maximum(x64, 0), lambda a: np.maximum(a, 0.0), (a64,)),
+        ("minimum(x, y) f32", [x32, y32], T.minimum(x32, y32), np.minimum, (a32, b32)),
+        ("sgn(x) f64", [x64], T.sgn(x64), np.sign, (a64,)),
+        ("abs(x) f32", [x32], abs(x32), np.abs, (a32,)),
+        ("abs(x) int32", [xi], abs(xi), np.abs, (i32,)),
+        ("int32 + float32 -> float64", [xi, x32], xi + x32, np.add, (i32, a32)),
+        ("x * 2 + 1 f32", [x32], x32 * 2 + 1, lambda a: a * np.float32(2) + np.float32(1),
+         (a32,)),
+        ("sum(x) f32 (float64 accumulator)", [x32], T.sum(x32), np.sum, (a32,)),
+        ("x // y f64", [x64, y64], x64 // y64, np.floor_divide, (a64, b64)),
+        ("x % y f32", [x32, y32], x32 % y32, np.remainder, (a32, b32)),
+        ("x ** y int32, array exponent", [xi, yi], xi ** yi, np.power, (i32, e32)),
+    ]
+
+
+def fast_path_times(repeat=15, number=3):
+    """{row name: (NumPy seconds, opcore C seconds, whether opcore gave NumPy's values)} of
+    :func:`fast_path_kernels`."""
+    out = {}
+    for name, ins, o, np_fn, args in fast_path_kernels():
+        f = opcore.function(ins, o, mode=Mode(backend="c"))
+        f.trust_input = True
+        with np.errstate(all="ignore"):
+            ok = bool(np.allclose(f(*args), np_fn(*args), rtol=1e-4, equal_nan=True))
+            out[name] = (best(lambda: np_fn(*args), repeat, number),
+                         best(lambda: f(*args), repeat, number), ok)
+    return out
+
+
+def fast_paths(against, rounds):
+    """Print the fast-path table; with ``against`` alternate subprocesses of this interpreter
+    and that one ``rounds`` times."""
+    if not against:
+        rows = fast_path_times()
+        print(f"{'kernel (10**6 elements, contiguous)':40s} {'numpy':>12s} {'opcore C':>12s} "
+              f"{'C/numpy':>8s}")
+        for name, (t_np, t_c, ok) in rows.items():
+            print(f"{name:40s} {fmt(t_np):>12s} {fmt(t_c):>12s} {t_c / t_np:8.2f}"
+                  f"{'' if ok else '  (values differ from NumPy)'}")
+        return
+    pythons = {"this": sys.executable, "other": against}
+    best_t: dict = {}
+    for r in range(rounds):
+        for label, py in pythons.items():
+            env = dict(os.environ)
+            cdir = os.path.join(tempfile.gettempdir(), f"opcore-bench-{label}-{os.getuid()}")
+            env["OPCORE_FLAGS"] = ",".join(x for x in (env.get("OPCORE_FLAGS", ""),
+                                                       f"compiledir={cdir}") if x)
+            p = subprocess.run([py, os.path.abspath(__file__), "--fast-paths-json"], env=env,
+                               capture_output=True, text=True)
+            if p.returncode:
+                raise SystemExit(f"{py} failed:\n{p.stderr}")
+            for name, (t_np, t_c, ok) in json.loads(p.stdout.strip().splitlines()[-1]).items():
+                old = best_t.get((label, name), (float("inf"), float("inf"), ok))
+                best_t[(label, name)] = (min(old[0], t_np), min(old[1], t_c), ok)
+    print(f"this: {sys.executable}\nother: {against}\n{rounds} alternating rounds, minimum of "
+          "each")
+    print(f"{'kernel (10**6 elements, contiguous)':40s} {'numpy':>12s} {'C this':>12s} "
+          f"{'C other':>12s} {'this/other':>10s}")
+    names = [n for (lab, n) in best_t if lab == "this"]
+    for name in names:
+        t_np = min(best_t[("this", name)][0], best_t.get(("other", name), (np.inf,))[0])
+        t_this = best_t[("this", name)][1]
+        t_other, ok_other = best_t.get(("other", name), (None, None, True))[1:]
+        ratio = f"{t_this / t_other:10.2f}" if t_other else "         -"
+        notes = [f"{lab}: values differ from NumPy" for lab, ok in
+                 (("this", best_t[("this", name)][2]), ("other", ok_other)) if not ok]
+        print(f"{name:40s} {fmt(t_np):>12s} {fmt(t_this):>12s} {fmt(t_other):>12s} {ratio}  "
+              f"{'; '.join(notes)}")
+
+
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="10**6 instead of 10**7 elements")
+    ap.add_argument("--fast-paths", action="store_true", help="the elementwise fast-path table")
+    ap.add_argument("--against", metavar="OTHER_PYTHON",
+                    help="with --fast-paths: also time another opcore checkout's interpreter")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds with --against")
+    ap.add_argument("--fast-paths-json", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.fast_paths_json:
+        print(json.dumps(fast_path_times()))
+        return
+    if args.fast_paths:
+        fast_paths(args.against, args.rounds)
+        return
     print(f"numpy {np.__version__}, pytensor {getattr(pytensor, '__version__', 'not installed')}, "
           f"openmp={config.openmp}, cpu_count={os.cpu_count()}")
     for b in (bench_overhead, bench_elemwise, bench_logreg, bench_mlp):

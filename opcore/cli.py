@@ -18,7 +18,7 @@ from typing import Any, Sequence
 from opcore.cbuild.trust import check_path
 from opcore.graph.op import Op
 from opcore.plugins import WELL_KNOWN_COMMANDS, flag_install_hint, install_hint
-from opcore.plugins.manager import SLOW_IMPORT_SECONDS
+from opcore.plugins.manager import SLOW_IMPORT_SECONDS, _core_version
 from opcore.plugins import get_host
 
 # The first-party plugins `opcore doctor` mentions when they are not loaded, with what they add.
@@ -30,8 +30,6 @@ PLUGINS_JSON_SCHEMA_VERSION = 1
 
 
 def _version() -> str:
-    from opcore.plugins.manager import _core_version
-
     return _core_version()
 
 

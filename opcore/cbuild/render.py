@@ -7,9 +7,15 @@ type each dtype is computed in).  Small constant integer powers (``x ** 3``) bec
 multiplications, since libm's / the device's ``pow`` is much slower.
 
 Imports nothing but the standard library and :mod:`opcore.cbuild.ctypes`; the scalar ops are
-duck-typed (``c_expr`` and ``c_render`` of a scalar op, ``Composite.c_steps``/``steps``/
-``outputs``): the semantics (casts before the arithmetic, NaN propagation, integer wrapping) live
-in the scalar ops, the spelling of each target here.
+duck-typed (``c_expr``, ``c_render`` and ``c_errors`` of a scalar op, ``Composite.c_steps``/
+``steps``/``outputs``): the semantics (casts before the arithmetic, NaN propagation, integer
+wrapping) live in the scalar ops, the spelling of each target here.
+
+Templates may call helpers named ``OPCORE_*`` (integer power, NumPy's float floor division and
+remainder) and raise through ``OPCORE_ERR(bit)`` (an expression setting ``bit`` of the loop's
+error flag); a dialect spells the helpers it has (``Dialect.helpers``; the C dialect's are in
+``opcore/cbuild/include/opcore_helpers.h``), and a scalar op needing one it lacks has no code in
+that dialect (:func:`supports` says so; the backend runs the op's NumPy function instead).
 """
 
 from __future__ import annotations
@@ -34,31 +40,45 @@ _GA_NAMES = {
     **{row.npy: row.ga for row in C_TYPES.values() if row.npy is not None},
 }
 _NAME = re.compile(r"\b(?:NPY_NAN|NPY_INFINITY|npy_[a-z]+[0-9]*)\b")
+_HELPER = re.compile(r"\bOPCORE_[A-Z0-9_]+\b")
+
+#: The C backend's helpers (``opcore_helpers.h``) for the templates' ``OPCORE_*`` names.
+_C_HELPERS = {
+    "OPCORE_IPOW": "oc_ipow",
+    "OPCORE_FLOOR_DIVIDE_F64": "oc_floor_divide", "OPCORE_FLOOR_DIVIDE_F32": "oc_floor_dividef",
+    "OPCORE_REMAINDER_F64": "oc_remainder", "OPCORE_REMAINDER_F32": "oc_remainderf",
+    "OPCORE_ERR": "OC_SETERR",
+}
 
 
 @dataclass(frozen=True)
 class Dialect:
     """One C-family target: ``compute_ctype(dtype)`` is the type values of ``dtype`` are computed
     in; ``names`` maps the NumPy C-API names the scalar ops' templates use (``npy_uint64``,
-    ``NPY_NAN``) to this dialect's; ``name`` is ``"c"``, ``"cuda"`` or ``"opencl"``."""
+    ``NPY_NAN``) to this dialect's; ``helpers`` maps the templates' ``OPCORE_*`` helper names
+    to this dialect's (a template calling one the dialect lacks has no code in it); ``name`` is
+    ``"c"``, ``"cuda"`` or ``"opencl"``."""
 
     name: str
     compute_ctype: Callable[[str], str]
     names: Mapping[str, str] = field(default_factory=dict)
+    helpers: Mapping[str, str] = field(default_factory=dict)
 
     def cast(self, expr: str, dtype: str) -> str:
         """``expr`` converted to the compute type of ``dtype``."""
         return f"(({self.compute_ctype(dtype)})({expr}))"
 
     def spell(self, code: str) -> str:
-        """``code`` with the NumPy C-API names replaced by this dialect's."""
-        if not self.names:
-            return code
-        return _NAME.sub(lambda m: self.names.get(m.group(0), m.group(0)), code)
+        """``code`` with the NumPy C-API and helper names replaced by this dialect's."""
+        if self.names:
+            code = _NAME.sub(lambda m: self.names.get(m.group(0), m.group(0)), code)
+        if self.helpers:
+            code = _HELPER.sub(lambda m: self.helpers.get(m.group(0), m.group(0)), code)
+        return code
 
 
 #: The C backend: NumPy C-API types.
-C = Dialect("c", npy_ctype)
+C = Dialect("c", npy_ctype, helpers=_C_HELPERS)
 #: CUDA kernels (NVRTC) in the libgpuarray dialect.
 CUDA = Dialect("cuda", _ga_compute_ctype, _GA_NAMES)
 #: OpenCL kernels in the libgpuarray dialect (the same type names; the preamble differs).
@@ -124,6 +144,13 @@ def powi(step: tuple, vals: list[str], dtype: str, dialect: Dialect = C) -> str 
     return f"(({dialect.compute_ctype(dtype)}){_powi_expr(f'(({ct}){vals[0]})', int(n))})"
 
 
+def _check_helpers(op: Any, expr: str, dialect: Dialect) -> None:
+    missing = sorted(set(_HELPER.findall(expr)) - set(dialect.helpers))
+    if missing:
+        raise NotImplementedError(f"scalar op {op} needs {', '.join(missing)}, which "
+                                  f"{dialect.name} code does not have")
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of a rendered scalar expression: ``op`` applied to ``args`` (``("i", j)``: input
@@ -151,6 +178,7 @@ def render_steps(scalar_op: Any, xs: list[str], in_dtypes: list[str], out_dtypes
             expr = powi(scalar_op.steps[k], vals, dt, dialect) or op.c_render(vals, dts, dt, ctype)
             if expr is None:
                 raise NotImplementedError(f"scalar op {op} has no C for dtypes {dts} -> {dt}")
+            _check_helpers(op, expr, dialect)
             steps.append(Step(op, scalar_op.steps[k][1], tuple(vals), tuple(dts), dt,
                               dialect.spell(expr)))
         return steps, list(scalar_op.outputs)
@@ -158,6 +186,7 @@ def render_steps(scalar_op: Any, xs: list[str], in_dtypes: list[str], out_dtypes
     if expr is None:
         raise NotImplementedError(f"scalar op {scalar_op} has no C for dtypes "
                                   f"{tuple(in_dtypes)} -> {out_dtypes[0]}")
+    _check_helpers(scalar_op, expr, dialect)
     args = tuple(("i", j) for j in range(len(xs)))
     return ([Step(scalar_op, args, tuple(xs), tuple(in_dtypes), out_dtypes[0],
                   dialect.spell(expr))], [0])
@@ -171,6 +200,26 @@ def _render(scalar_op: Any, xs: list[str], in_dtypes: list[str], out_dtypes: lis
         ct = dialect.compute_ctype(st.dtype)
         lines.append(f"const {ct} s{k} = ({ct})({st.expr});")
     return lines, [f"s{k}" for k in outs]
+
+
+def raised_errors(scalar_op: Any, lines: Sequence[str],
+                  dialect: Dialect = C) -> list[tuple[int, str, str]]:
+    """The errors the rendered ``lines`` (of :func:`scalar_lines`) may raise: ``(bit, Python
+    exception name, message)`` for each ``OPCORE_ERR(bit)`` they use, from the scalar ops'
+    ``c_errors`` (``{bit: (exception name, message)}``).  The loop declares ``int oc_err = 0``
+    before it and raises the error of each bit set after it."""
+    spelled = dialect.helpers.get("OPCORE_ERR")
+    if spelled is None:
+        return []
+    bits = {int(b) for line in lines
+            for b in re.findall(rf"\b{re.escape(spelled)}\((\d+)\)", line)}
+    if not bits:
+        return []
+    ops = [op for op, _, _ in scalar_op.steps] if is_composite(scalar_op) else [scalar_op]
+    table: dict[int, tuple[str, str]] = {}
+    for op in ops:
+        table.update(getattr(op, "c_errors", None) or {})
+    return [(b, *table[b]) for b in sorted(bits)]
 
 
 def scalar_lines(scalar_op: Any, xs: list[str], in_dtypes: list[str], out_dtypes: list[str],

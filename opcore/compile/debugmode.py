@@ -31,7 +31,7 @@ from opcore.compile.function import function
 from opcore.compile.linker import Linker
 from opcore.graph.basic import as_symbolic
 from opcore.graph.params import perform_params
-from opcore.compile.mode import Mode
+from opcore.compile.mode import Mode, register_mode
 from opcore.graph.traversal import clone_replace
 from opcore.plugins import get_host
 
@@ -291,3 +291,7 @@ class DebugMode(Mode):
         m = super()._copy(**kw)
         m.linker_obj = DebugLinker(m)
         return m
+
+
+register_mode("DebugMode", DebugMode)
+register_mode("DEBUG_MODE", DebugMode)

@@ -152,11 +152,13 @@ FAST_COMPILE = "FAST_COMPILE"
 
 #: mode names ``get_mode`` resolves besides FAST_RUN / FAST_COMPILE / DebugMode (upper-cased)
 PREDEFINED_MODES: dict[str, Callable[[], Mode]] = {}
+_MODE_NAMES: dict[str, str] = {}  # upper-cased -> as registered
 
 
 def register_mode(name: str, factory: Callable[[], Mode]) -> None:
     """Let ``mode=name`` (any case) build ``factory()`` (Theano's ``register_mode``)."""
     PREDEFINED_MODES[name.upper()] = factory
+    _MODE_NAMES[name.upper()] = name
 
 
 #: the Mode objects FAST_RUN / FAST_COMPILE / Mode resolve to, per flag setting (see get_mode)
@@ -183,14 +185,11 @@ def get_mode(mode: str | Mode | None) -> Mode:
             if flags not in _NAMED_MODES:
                 _NAMED_MODES[flags] = _named_mode(key)
             return _NAMED_MODES[flags]
-        if key in ("DEBUGMODE", "DEBUG_MODE"):
-            from opcore.compile.debugmode import DebugMode
-
-            return DebugMode()
-        if key in PREDEFINED_MODES:
+        if key in PREDEFINED_MODES:  # DebugMode, MonitorMode, NanGuardMode register themselves
             return PREDEFINED_MODES[key]()
-        raise ValueError(f"unknown mode {mode!r}; valid: FAST_RUN, FAST_COMPILE, DebugMode, "
-                         f"{', '.join(sorted(PREDEFINED_MODES))} or a Mode")
+        names = sorted({_MODE_NAMES[k] for k in PREDEFINED_MODES if k != "DEBUG_MODE"})
+        raise ValueError(f"unknown mode {mode!r}; valid: FAST_RUN, FAST_COMPILE, "
+                         f"{', '.join(names)} or a Mode")
     raise TypeError(f"mode must be a string or a Mode, got {type(mode).__name__}")
 
 

@@ -5,6 +5,9 @@ Each op carries everything a backend needs to evaluate it, side by side:
 * ``numpy``: the NumPy function applied elementwise (the reference implementation);
 * ``c_expr``: a C-family expression template over ``{0}``, ``{1}``... shared by the C, CUDA and
   OpenCL backends (``{odtype}`` is the output C type); ``None`` when the backend must fall back;
+  ops whose C depends on the dtypes render through ``c_render`` (which may call the
+  ``OPCORE_*`` helpers of :mod:`opcore.cbuild.render` and raise through ``OPCORE_ERR(bit)``,
+  the bit's error given by ``c_errors``);
 * ``grad(T, inputs, output, gz)``: the local derivative, written with the tensor functions
   namespace ``T`` passed in by ``Elemwise`` (so this module needs no tensor import).
 """
@@ -58,7 +61,8 @@ class ScalarOp:
     """One elementwise operation.  Instances are singletons compared by name."""
 
     def __init__(self, name, nin, numpy, c_expr=None, out="same", grad=None, commutative=False,
-                 associative=False, identity=None, nfunc_name=None, py_op=None):
+                 associative=False, identity=None, nfunc_name=None, py_op=None,
+                 c_errors=None):
         self.name = name
         self.nin = nin
         self.numpy = numpy
@@ -70,6 +74,9 @@ class ScalarOp:
         self.identity = identity
         self.nfunc_name = nfunc_name or name
         self.py_op = py_op
+        #: ``{bit: (Python exception name, message)}``: the errors the C template raises through
+        #: ``OPCORE_ERR(bit)`` (checked after the loop, as NumPy raises after its loop)
+        self.c_errors = dict(c_errors or {})
 
     def output_dtype(self, *dtypes: str) -> str:
         if self.out == "same":
@@ -210,8 +217,11 @@ _def("true_div", 2, np.true_divide, "(({odtype}){0} / ({odtype}){1})", out="floa
 _def("int_div", 2, _safe_floor_div, "floor_divide({0}, {1})", out="same", grad=_zero_grads, py_op="//")
 _def("mod", 2, np.mod, "remainder({0}, {1})",
      grad=lambda T, i, o, g: [g, -g * T.floor(i[0] / i[1])], py_op="%")
+_NEGATIVE_POWER = 1  # the OPCORE_ERR bit of an integer raised to a negative integer power
 _def("pow", 2, np.power, "pow({0}, {1})",
-     grad=lambda T, i, o, g: [g * i[1] * i[0] ** (i[1] - 1), g * o * T.log(i[0])], py_op="**")
+     grad=lambda T, i, o, g: [g * i[1] * i[0] ** (i[1] - 1), g * o * T.log(i[0])], py_op="**",
+     c_errors={_NEGATIVE_POWER: ("ValueError",
+                                 "Integers to negative integer powers are not allowed.")})
 _def("maximum", 2, np.maximum, "(({0}) > ({1}) ? ({0}) : ({1}))", commutative=True,
      associative=True,
      grad=lambda T, i, o, g: [g * T.eq(o, i[0]), g * T.neq(o, i[0])])
@@ -397,6 +407,8 @@ _def("clip", 3, _clip, "(({0}) < ({1}) ? ({1}) : (({0}) > ({2}) ? ({2}) : ({0}))
 
 
 _CMP = ("lt", "gt", "le", "ge", "eq", "neq")
+#: ops a fused loop's name spells infix, as Theano's Composite names do
+_INFIX = ("add", "sub", "mul", "true_div", "int_div", "mod", "pow")
 _SIGNED = ("int8", "int16", "int32", "int64")
 _UNSIGNED = ("uint8", "uint16", "uint32", "uint64")
 
@@ -432,8 +444,9 @@ def _c_minmax(cmp: str):
 
 def _c_sgn(vals, in_dts, cds, out, ctype, raw=None):
     (a,) = vals
-    if out in _FLOATS:  # NaN (and a zero) give themselves back: one select, vectorized
-        return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : ({a})))"
+    if out in _FLOATS:  # NaN gives itself back, either zero 0.0; selects only (arithmetic in a
+        # branch is not if-converted, -ftrapping-math), so the loop vectorizes
+        return f"(({a}) != ({a}) ? ({a}) : (({a}) > 0 ? 1 : (({a}) < 0 ? -1 : 0)))"
     if out in _UNSIGNED:
         return f"(({a}) > 0 ? 1 : 0)"
     return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : 0))"
@@ -441,13 +454,18 @@ def _c_sgn(vals, in_dts, cds, out, ctype, raw=None):
 
 def _c_clip(vals, in_dts, cds, out, ctype, raw=None):
     """NumPy's ``minimum(maximum(x, lo), hi)``: NaN in x, lo or hi gives NaN, and ``hi`` wins
-    when ``lo > hi``.  Written without repeating sub-expressions so the loop vectorizes; the
-    bounds' NaN tests fold away when the bounds are constants."""
+    when ``lo > hi``.  The per-element part is two selects (x86 ``max``/``min``, vectorized;
+    a NaN x falls through both); everything else depends on the bounds only, so for scalar
+    bounds the compiler hoists it out of the loop: the lower bound is ``min(lo, hi)``, and a NaN
+    bound makes the subtracted term NaN (else ``x - 0.0``, which keeps ``-0.0``)."""
     x, lo, hi = vals
-    body = (f"(({x}) < ({lo}) ? (({lo}) > ({hi}) ? ({hi}) : ({lo})) : "
-            f"(({x}) > ({hi}) ? ({hi}) : ({x})))")
+    low = f"(({lo}) > ({hi}) ? ({hi}) : ({lo}))"
+    body = f"(({x}) < {low} ? {low} : (({x}) > ({hi}) ? ({hi}) : ({x})))"
     if out in _FLOATS:
-        return f"(({lo}) != ({lo}) ? ({lo}) : (({hi}) != ({hi}) ? ({hi}) : {body}))"
+        ct = ctype(out)
+        nan_bound = (f"(((({lo}) == ({lo})) & (({hi}) == ({hi}))) ? (({ct})0) : "
+                     f"(({ct})NPY_NAN))")
+        return f"({body} - {nan_bound})"
     return body
 
 
@@ -480,15 +498,31 @@ def _c_arith(fmt: str, bool_fmt: str | None = None):
 
 
 def _c_pow(vals, in_dts, cds, out, ctype, raw=None):
-    if out not in _FLOATS:
-        return None  # integer powers (negative exponents raise): NumPy
-    return "pow({0}, {1})".format(*vals)
+    """Floats: ``pow``.  Integers: NumPy's power, wrapping (``OPCORE_IPOW`` modulo 2**64, cast
+    to the type); a negative signed exponent raises NumPy's ValueError after the loop."""
+    a, b = vals
+    if out in _FLOATS:
+        return f"pow({a}, {b})"
+    if out not in _SIGNED and out not in _UNSIGNED:
+        return None
+    ct = ctype(out)
+    p = f"(({ct})OPCORE_IPOW((npy_uint64)({a}), (npy_uint64)({b})))"
+    if out in _UNSIGNED:
+        return p
+    return f"(({b}) < 0 ? (({ct})OPCORE_ERR({_NEGATIVE_POWER})) : {p})"
+
+
+#: the helper suffix of NumPy's float floor division / remainder per float dtype
+_F_SUFFIX = {"float32": "F32", "float64": "F64"}
 
 
 def _c_int_div(vals, in_dts, cds, out, ctype, raw=None):
     """NumPy's floor division of integers: x // 0 is 0, INT_MIN // -1 wraps to INT_MIN, the
-    quotient rounds toward minus infinity.  Floats run in NumPy (its divmod rules)."""
+    quotient rounds toward minus infinity.  Floats: NumPy's ``npy_divmod`` rule
+    (``OPCORE_FLOOR_DIVIDE_*``: snapped quotient, x // 0 is x / 0, signed zeros)."""
     a, b = vals
+    if out in _F_SUFFIX:
+        return f"OPCORE_FLOOR_DIVIDE_{_F_SUFFIX[out]}({a}, {b})"
     if out in _UNSIGNED:
         return f"(({b}) == 0 ? 0 : ({a}) / ({b}))"
     if out not in _SIGNED:
@@ -499,8 +533,11 @@ def _c_int_div(vals, in_dts, cds, out, ctype, raw=None):
 
 
 def _c_mod(vals, in_dts, cds, out, ctype, raw=None):
-    """NumPy's integer remainder: the sign of the divisor, x % 0 is 0."""
+    """NumPy's remainder: the sign of the divisor; integers: x % 0 is 0; floats: NumPy's
+    ``npy_divmod`` rule (``OPCORE_REMAINDER_*``: x % 0 is NaN, a zero signed as the divisor)."""
     a, b = vals
+    if out in _F_SUFFIX:
+        return f"OPCORE_REMAINDER_{_F_SUFFIX[out]}({a}, {b})"
     if out in _UNSIGNED:
         return f"(({b}) == 0 ? 0 : ({a}) % ({b}))"
     if out not in _SIGNED:
@@ -508,6 +545,25 @@ def _c_mod(vals, in_dts, cds, out, ctype, raw=None):
     r = f"(({a}) % ({b}))"
     return (f"((({b}) == 0 || ({b}) == -1) ? 0 : (({r} != 0 && (({r} < 0) != (({b}) < 0))) ? "
             f"{r} + ({b}) : {r}))")
+
+
+def _c_float_only(f64: str, f32: str):
+    """A template per float output type (``{0}`` is the argument)."""
+    def render(vals, in_dts, cds, out, ctype, raw=None):
+        return (f64 if out == "float64" else f32).format(*vals)
+    return render
+
+
+# SciPy's (Cephes) values where C's libm differs, per output type: gammaln(-inf) is -inf
+# (lgamma: +inf), and in float64 it is +inf where 1/x overflows (Cephes divides by x first);
+# erfc is 0 beyond x * x > log(DBL_MAX) (Cephes' underflow test; libm: denormals); gamma of
+# large negative x is a signed 0 below pi / DBL_MAX (Cephes: pi / (an overflowed product)).
+# SciPy computes float32 in double, so float32 only needs the -inf rule.
+_LGAMMA32 = "(({0}) == -NPY_INFINITY ? ({0}) : lgamma({0}))"
+_LGAMMA64 = ("(({0}) == -NPY_INFINITY ? ({0}) : (isinf(1.0 / ({0})) ? NPY_INFINITY : "
+             "lgamma({0})))")
+_ERFC64 = "((({0}) > 0) & (({0}) * ({0}) > 709.782712893384) ? 0.0 : erfc({0}))"
+_GAMMA64 = "(fabs(tgamma({0})) < 1.7475689218952297e-308 ? tgamma({0}) * 0 : tgamma({0}))"
 
 
 _MIRROR = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le", "eq": "eq", "neq": "neq"}
@@ -533,6 +589,8 @@ def _c_compare(name: str):
 _C_SPECIAL = {
     "maximum": _c_minmax(">"), "minimum": _c_minmax("<"), "sgn": _c_sgn, "clip": _c_clip,
     "abs": _c_abs, "pow": _c_pow, "int_div": _c_int_div, "mod": _c_mod,
+    "gammaln": _c_float_only(_LGAMMA64, _LGAMMA32), "erfc": _c_float_only(_ERFC64, "erfc({0})"),
+    "gamma": _c_float_only(_GAMMA64, "tgamma({0})"),
     "floor": _c_int_identity("floor({0})"), "ceil": _c_int_identity("ceil({0})"),
     "trunc": _c_int_identity("trunc({0})"),
     "round_half_to_even": _c_int_identity("nearbyint({0})"),
@@ -591,6 +649,10 @@ class Composite:
                 parts.append(repr(a[1]))
             else:
                 parts.append(self._expr(a[1], depth + 1))
+        if op.name in _INFIX and len(parts) == 2:  # Theano's names: Composite{((i0 * i1) + i2)}
+            return f"({parts[0]} {op.py_op} {parts[1]})"
+        if op.name == "neg":
+            return f"(-{parts[0]})"
         return f"{op.name}({', '.join(parts)})"
 
     def c_exprs(self, in_names, cast):

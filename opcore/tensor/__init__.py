@@ -10,7 +10,7 @@ array(9.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 import importlib
 
@@ -45,7 +45,7 @@ from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Thean
 from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import ShapeLike, DTypeLike
+    from opcore.tensor.hints import DTypeLike, ShapeLike
 #: Theano's T.grad, T.jacobian...: names of the layers above tensor, loaded on first use
 _FROM_ABOVE = {"grad": "opcore.gradient", "Rop": "opcore.gradient", "Lop": "opcore.gradient",
                "verify_grad": "opcore.gradient", "numeric_grad": "opcore.gradient",
@@ -79,7 +79,8 @@ tensor6 = _ctor((False,) * 6, "tensor6")
 tensor7 = _ctor((False,) * 7, "tensor7")
 
 
-def tensor(dtype=None, broadcastable=None, name=None, shape=None):
+def tensor(dtype: str | None = None, broadcastable: Sequence[bool] | None = None,
+           name: str | None = None, shape: Sequence[int | None] | None = None) -> TensorVariable:
     """``T.tensor(dtype, broadcastable)`` or ``T.tensor(dtype=..., shape=...)``."""
     if isinstance(dtype, str) and broadcastable is None and shape is None:
         raise TypeError("tensor() needs broadcastable= or shape=")
@@ -108,15 +109,18 @@ def _plural(make, names):
     return [make(n) for n in ns]
 
 
-def scalars(*names, dtype=None):
+def scalars(*names: str | int | Sequence[str],
+            dtype: str | None = None) -> TensorVariable | list[TensorVariable]:
     return _plural(lambda n: scalar(n, dtype), names)
 
 
-def vectors(*names, dtype=None):
+def vectors(*names: str | int | Sequence[str],
+            dtype: str | None = None) -> TensorVariable | list[TensorVariable]:
     return _plural(lambda n: vector(n, dtype), names)
 
 
-def matrices(*names, dtype=None):
+def matrices(*names: str | int | Sequence[str],
+             dtype: str | None = None) -> TensorVariable | list[TensorVariable]:
     return _plural(lambda n: matrix(n, dtype), names)
 
 

@@ -30,7 +30,8 @@ from opcore.tensor.random.basic import (BinomialRV, ChoiceRV, MultinomialRV, Nor
 from opcore.tensor.random.op import RandomVariable
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import DTypeLike, TensorLike
+    from opcore.compile.sharedvalue import SharedVariable
+    from opcore.tensor.hints import DTypeLike, ShapeLike, TensorLike
 
 
 def _float_dtype(dtype, *params) -> str:
@@ -76,13 +77,13 @@ class RandomStreams:
             old_r_seed = seedgen.randint(2 ** 30)
             old_r.set_value(np.random.RandomState(int(old_r_seed)), borrow=True)
 
-    def __getitem__(self, item):
+    def __getitem__(self, item: SharedVariable) -> Any:
         return item.get_value(borrow=True)
 
-    def __setitem__(self, item, val) -> None:
+    def __setitem__(self, item: SharedVariable, val: Any) -> None:
         item.set_value(val, borrow=True)
 
-    def gen(self, op: RandomVariable, *args: Any, **kwargs: Any):
+    def gen(self, op: RandomVariable, *args: Any, **kwargs: Any) -> Variable:
         """Draw from ``op(rng, *args, **kwargs)`` with a new seeded shared ``RandomState``."""
         seed = int(self.gen_seedgen.randint(2 ** 30))
         rng = shared(np.random.RandomState(seed))
@@ -95,13 +96,14 @@ class RandomStreams:
         rng.default_update = new_r
         return out
 
-    def uniform(self, size=None, low=0.0, high=1.0, ndim: int | None = None, dtype: DTypeLike = None
-               ) -> Variable:
+    def uniform(self, size: ShapeLike | None = None, low: TensorLike = 0.0,
+                high: TensorLike = 1.0, ndim: int | None = None,
+                dtype: DTypeLike = None) -> Variable:
         """Floats uniform in [low, high); ``dtype`` defaults to the upcast of floatX, low, high."""
         return self.gen(UniformRV(_float_dtype(dtype, low, high)), _size(size, ndim), low, high)
 
-    def normal(self, size=None, avg=0.0, std=1.0, ndim: int | None = None, dtype: DTypeLike = None
-              ) -> Variable:
+    def normal(self, size: ShapeLike | None = None, avg: TensorLike = 0.0, std: TensorLike = 1.0,
+               ndim: int | None = None, dtype: DTypeLike = None) -> Variable:
         return self.gen(NormalRV(_float_dtype(dtype, avg, std)), _size(size, ndim), avg, std)
 
     def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None) -> Variable:
@@ -113,7 +115,8 @@ class RandomStreams:
         """Ints in [low, high], both inclusive."""
         return self.gen(RandomIntegersRV(dtype), _size(size, ndim), low, high)
 
-    def choice(self, size=None, a: TensorLike = 2, replace=True, p=None, ndim: int | None = None,
+    def choice(self, size: ShapeLike | None = None, a: TensorLike = 2, replace: bool = True,
+               p: TensorLike | None = None, ndim: int | None = None,
                dtype: DTypeLike = "int64") -> Variable:
         """Elements of ``a`` (or of ``range(a)``), with probabilities ``p``; a scalar for
         ``size=None``."""

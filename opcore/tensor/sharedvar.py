@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import numpy as np
 
 from opcore.compile.sharedvalue import SharedVariable, shared_constructor
@@ -21,8 +23,11 @@ class TensorSharedVariable(_TensorMethods, SharedVariable):
 
 
 @shared_constructor
-def tensor_constructor(value, name: str | None=None, strict=False, allow_downcast=None, borrow=False,
-                       shape=None, broadcastable=None, target="cpu"):
+def tensor_constructor(value: Any, name: str | None = None, strict: bool = False,
+                       allow_downcast: bool | None = None, borrow: bool = False,
+                       shape: Sequence[int | None] | None = None,
+                       broadcastable: Sequence[bool] | None = None,
+                       target: str = "cpu") -> TensorSharedVariable:
     """Shared arrays: Python numbers and lists become arrays; no dimension is broadcastable
     unless ``broadcastable``/``shape`` says so (a shared value may change shape)."""
     if isinstance(value, (np.ndarray, np.generic)):

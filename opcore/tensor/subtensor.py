@@ -24,7 +24,7 @@ from opcore.tensor.math import nonzero_values_indices
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 _INT = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -345,7 +345,7 @@ def _as_index(idx):
     return idx if isinstance(idx, tuple) else (idx,)
 
 
-def subtensor_getitem(x: TensorLike, idx: Any) -> TensorVariable:
+def subtensor_getitem(x: TensorLike, idx: Any) -> TensorVariable | TensorConstant:
     """``x[idx]`` for a symbolic ``x`` (what ``TensorVariable.__getitem__`` calls)."""
     x = as_tensor_variable(x)
     if x.ndim == 0:

@@ -211,6 +211,9 @@ class TensorType(Type):
 
         return TensorConstant(self, self.filter(value), name)
 
+    def __call__(self, name: str | None = None) -> TensorVariable:
+        return self.make_variable(name)
+
     @property
     def size_bytes(self) -> int:
         return self.numpy_dtype.itemsize

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -31,7 +31,8 @@ def hash_from_ndarray(data: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def shape_of_variables(outputs_or_fgraph, input_shapes: dict) -> dict:
+def shape_of_variables(outputs_or_fgraph: FunctionGraph | Sequence[Variable],
+                       input_shapes: dict) -> dict:
     """The shape of every variable of a graph, given the shapes of its inputs.
 
     ``outputs_or_fgraph``: a FunctionGraph or a list of variables; ``input_shapes``: {input:

@@ -7,6 +7,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from opcore.compile import Mode, function
+
 from opcore.plugins import BackendError, UnsupportedOp
 from opcore.plugins import get_host
 
@@ -33,8 +35,6 @@ def first_unsupported(backend: Any, nodes: Iterable[Any]) -> UnsupportedOp | Non
 
 
 def _mode_for(name: str) -> Any:
-    from opcore.compile import Mode
-
     return Mode(backend=name)
 
 
@@ -51,11 +51,9 @@ def run_on_backend(inputs: Sequence[Any], outputs: Any, values: Sequence[Any], n
     Raises :class:`~opcore.plugins.UnsupportedOp` when the backend says (through its
     ``supports`` callback) that it cannot run one of the compiled graph's ops.
     """
-    import opcore
-
     backend = get_host().select_backend(name)
     outs, _ = _as_list(outputs)
-    fn = opcore.function(list(inputs), outs, mode=_mode_for(name), on_unused_input="ignore",
+    fn = function(list(inputs), outs, mode=_mode_for(name), on_unused_input="ignore",
                          **function_kwargs)
     fgraph = getattr(getattr(fn, "maker", None), "fgraph", None)
     if fgraph is not None:

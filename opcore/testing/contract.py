@@ -10,6 +10,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from opcore.gradient import verify_grad
+from opcore.compile import function
+from opcore import tensor as T
+
 from opcore.graph.params import perform_params
 from opcore.plugins import UnsupportedOp
 from opcore.testing.backends import _assert_close, run_on_backend
@@ -29,8 +33,6 @@ class ContractReport:
 def symbolic_inputs(values: Sequence[Any], op: Any = None) -> list[Any]:
     """Symbolic variables matching ``values``: the op's ``itypes`` when it has them, else
     tensors of the values' dtype and rank with no static shape."""
-    import opcore.tensor as T
-
     itypes = getattr(op, "itypes", None)
     if itypes is not None and len(itypes) == len(values):
         return [t(f"in{i}") for i, t in enumerate(itypes)]
@@ -152,9 +154,6 @@ def _check_infer_shape(op: Any, node: Any, inputs: list, values: Sequence[Any], 
     if not hasattr(op, "infer_shape"):
         report.skipped["infer_shape"] = "the op does not define infer_shape"
         return
-    import opcore
-    import opcore.tensor as T
-
     shapes = [tuple(x.shape[i] for i in range(x.ndim)) for x in inputs]
     try:
         out_shapes = call_infer_shape(op, node, shapes)
@@ -169,7 +168,7 @@ def _check_infer_shape(op: Any, node: Any, inputs: list, values: Sequence[Any], 
     # a None entry means "this output's shape depends on the values" (the shape feature then
     # reads it from the value), as for unique's values
     flat = [T.as_tensor_variable(d) for shape in out_shapes if shape is not None for d in shape]
-    computed = opcore.function(inputs, flat, on_unused_input="ignore")(*values) if flat else []
+    computed = function(inputs, flat, on_unused_input="ignore")(*values) if flat else []
     pos = 0
     for k, (shape, val) in enumerate(zip(out_shapes, expected)):
         if shape is None:
@@ -196,8 +195,6 @@ def _check_gradient(op: Any, inputs: list, values: Sequence[Any], node: Any,
     if not check_grad:
         report.skipped["grad"] = "check_grad=False"
         return
-    from opcore.testing import verify_grad
-
     for k in range(len(node.outputs)):
         fun: Callable[..., Any] = (lambda *xs, k=k: op.make_node(*xs).outputs[k])
         verify_grad(fun, [np.asarray(v) for v in values], **grad_kwargs)

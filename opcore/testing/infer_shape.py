@@ -7,6 +7,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from opcore.compile import Mode, function
+
 
 class InferShapeTester:
     """Base class for tests of ``infer_shape``; subclass it in a test module.
@@ -27,26 +29,21 @@ class InferShapeTester:
     def setup_method(self, method: Any = None) -> None:
         """pytest calls this before each test; the mode defaults to FAST_RUN."""
         if self.mode is None:
-            from opcore.compile import Mode
-
             self.mode = Mode(optimizer="fast_run")
 
     def _compile_and_check(self, inputs: Sequence[Any], outputs: Sequence[Any],
                            numeric_inputs: Sequence[Any], cls: type | None,
                            excluding: Sequence[str] | None = None, warn: bool = True,
                            check_topo: bool = True) -> None:
-        import opcore
-        from opcore.compile import Mode
-
         mode = self.mode if self.mode is not None else Mode(optimizer="fast_run")
         if excluding:
             mode = mode.excluding(*excluding)
         outputs = list(outputs)
-        values = opcore.function(list(inputs), outputs, mode=mode,
+        values = function(list(inputs), outputs, mode=mode,
                                  on_unused_input="ignore")(*numeric_inputs)
         if not isinstance(values, (list, tuple)):
             values = [values]
-        shape_fn = opcore.function(list(inputs), [o.shape for o in outputs], mode=mode,
+        shape_fn = function(list(inputs), [o.shape for o in outputs], mode=mode,
                                    on_unused_input="ignore")
         shapes = shape_fn(*numeric_inputs)
         if not isinstance(shapes, (list, tuple)):

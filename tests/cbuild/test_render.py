@@ -119,3 +119,25 @@ def test_rendered_c_computes_what_numpy_computes(tmp_path):
         getattr(dll, f"f{k}")(a.ctypes.data_as(ptr), b.ctypes.data_as(ptr), z.ctypes.data_as(ptr),
                               py_ctypes.c_long(a.size))
         np.testing.assert_allclose(z, ref(a, b), rtol=1e-13)
+
+
+def test_templates_needing_helpers_render_only_where_the_dialect_has_them():
+    """Float // and % and integer ** call the C backend's helpers (opcore_helpers.h); the GPU
+    dialects have none, so there the op has no code (the backend runs NumPy) and says why."""
+    for op, dt in ((S.int_div, "float64"), (S.mod, "float32"), (S.pow, "int32")):
+        assert render.supports(op, [dt, dt], [dt], render.C) == ""
+        for gpu in (render.CUDA, render.OPENCL):
+            assert "needs OPCORE_" in render.supports(op, [dt, dt], [dt], gpu)
+    lines, _ = render.scalar_lines(S.int_div, ["a", "b"], [F, F], [F], render.C)
+    assert "oc_floor_divide(a, b)" in lines[0] and "OPCORE_" not in lines[0]
+
+
+def test_raised_errors_lists_the_error_bits_a_loop_must_check():
+    i8 = "int64"
+    comp = Composite(2, (i8, i8), [(S.pow, [("i", 0), ("i", 1)], i8),
+                                   (S.add, [("s", 0), ("i", 1)], i8)], [1])
+    lines, _ = render.scalar_lines(comp, ["x0", "x1"], ["int64", "int64"], ["int64"], render.C)
+    assert render.raised_errors(comp, lines, render.C) == [
+        (1, "ValueError", "Integers to negative integer powers are not allowed.")]
+    lines, _ = render.scalar_lines(S.pow, ["x0", "x1"], ["uint8", "uint8"], ["uint8"], render.C)
+    assert render.raised_errors(S.pow, lines, render.C) == []  # unsigned: never negative

@@ -72,3 +72,16 @@ def test_theano_optimization_guide_example():
     assert str(e2) == "[true_div(mul(*1 -> add(y, z), x), *1)]"
     TopoOptimizer(LocalSimplify()).optimize(e2)
     assert str(e2) == "[x]"
+
+
+def test_composite_names_spell_arithmetic_infix_as_theano():
+    """Fused loops print as Theano's did: Composite{((i0 + i1) * i2)}, (-i0), other ops by name."""
+    from opcore.scalar.basic import Composite, get_scalar_op as op
+
+    f = "float64"
+    comp = Composite(3, (f, f, f), [(op("add"), [("i", 0), ("i", 1)], f),
+                                    (op("mul"), [("s", 0), ("i", 2)], f),
+                                    (op("neg"), [("s", 1)], f),
+                                    (op("exp"), [("i", 0)], f),
+                                    (op("pow"), [("s", 3), ("c", 2.0, f)], f)], [2, 4])
+    assert comp.name == "Composite{(-((i0 + i1) * i2)), (exp(i0) ** 2.0)}"

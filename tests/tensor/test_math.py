@@ -190,3 +190,48 @@ def test_dot_r_op():
     Wv, vv, xv = np.arange(6.0).reshape(2, 3), np.array([1.0, 0.0, 2.0]), np.ones(3)
     f = opcore.function([W, x, v], r, on_unused_input="ignore")  # linear in x
     np.testing.assert_allclose(f(Wv, xv, vv), Wv @ vv)
+
+
+def test_add_and_mul_take_any_number_of_terms_as_theano():
+    """Theano's add(a, *other_terms) and mul(a, *other_terms): n-ary (the other elementwise
+    ops are unary/binary/ternary there too); the dtype is the upcast of every term, the value
+    NumPy's left-to-right sum/product."""
+    a, b, c, d = T.dvector("a"), T.ivector("b"), T.fvector("c"), T.bvector("d")
+    av = np.array([1.5, -2.0, 3.25])
+    bv = np.array([3, 4, -7], "int32")
+    cv = np.array([5.5, 6.0, 0.5], "float32")
+    dv = np.array([1, -2, 3], "int8")
+    s, p, one = T.add(a, b, c, d), T.mul(a, b, c, d), T.add(c)
+    assert s.dtype == p.dtype == np.result_type(av, bv, cv, dv).name
+    assert T.mul(b, d).dtype == "int32" and one.dtype == "float32"
+    f = opcore.function([a, b, c, d], [s, p, one, T.mul(b, d, b)])
+    rs, rp, r1, ri = f(av, bv, cv, dv)
+    np.testing.assert_array_equal(rs, ((av + bv) + cv) + dv)
+    np.testing.assert_array_equal(rp, ((av * bv) * cv) * dv)
+    np.testing.assert_array_equal(r1, cv)
+    np.testing.assert_array_equal(ri, bv * dv * bv)
+    with pytest.raises(TypeError):
+        T.add()
+
+
+def test_batched_dot_of_every_rank_pair_is_a_dot_per_batch():
+    """Theano's batched_dot: np.dot(a[i], b[i]) per batch for (B,n)/(B,n,k) x (B,n)/(B,n,m)
+    operands; a 1-d operand scales the other per batch."""
+    rng = np.random.RandomState(0)
+    B, n, k, m = 3, 4, 5, 2
+    shapes = {1: (B,), 2: (B, k), 3: (B, n, k)}
+    bshapes = {1: (B,), 2: (B, k), 3: (B, k, m)}
+    for ra in (1, 2, 3):
+        for rb in (1, 2, 3):
+            a = T.TensorType("float64", (False,) * ra)("a")
+            b = T.TensorType("float64", (False,) * rb)("b")
+            av, bv = rng.randn(*shapes[ra]), rng.randn(*bshapes[rb])
+            got = opcore.function([a, b], T.batched_dot(a, b))(av, bv)
+            if ra == 1 or rb == 1:
+                want = (av.reshape(av.shape + (1,) * (bv.ndim - 1)) * bv if ra == 1
+                        else av * bv.reshape(bv.shape + (1,) * (av.ndim - 1)))
+            else:
+                want = np.array([np.dot(av[i], bv[i]) for i in range(B)])
+            np.testing.assert_allclose(got, want, rtol=1e-13, err_msg=f"{ra}-d x {rb}-d")
+    with pytest.raises(TypeError, match="batch axis"):
+        T.batched_dot(T.dscalar(), T.dmatrix())

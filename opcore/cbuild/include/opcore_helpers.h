@@ -29,6 +29,27 @@
  * helpers once: the unit that defines OC_HELPERS_DEFINE before including this header gets
  * external definitions, units that define OC_HELPERS_EXTERN get declarations only. Without
  * either (one unit per module, the default) the helpers are static.
+ *
+ * Scalar helpers of the elementwise loops (the C dialect's spelling of the OPCORE_* names in the
+ * scalar ops' C templates, opcore.cbuild.render):
+ *
+ *   npy_uint64 oc_ipow(npy_uint64 base, npy_uint64 exponent)
+ *       base ** exponent modulo 2**64 (square and multiply). Cast to a narrower integer type it
+ *       is NumPy's wrapping integer power in that type (multiplication modulo 2**k commutes
+ *       with the truncation).
+ *
+ *   npy_float64 oc_floor_divide(npy_float64 a, npy_float64 b), oc_remainder(a, b)
+ *   npy_float32 oc_floor_dividef(npy_float32 a, npy_float32 b), oc_remainderf(a, b)
+ *       NumPy's np.floor_divide / np.remainder of floats (its npy_divmod rule, which is
+ *       Python's float divmod): the remainder takes the divisor's sign (a zero one is signed
+ *       as b), the quotient is (a - remainder) / b snapped to the integer below (or above when
+ *       more than half away), a zero quotient signed as a / b; b == 0 gives a / b and
+ *       fmod(a, 0) (inf or NaN); NaN and inf propagate as in NumPy.
+ *
+ *   OC_SETERR(bit)
+ *       An expression ORing bit into the int oc_err, which a loop using it declares (0) before
+ *       it and tests after it, raising the error the scalar op declares for that bit
+ *       (ScalarOp.c_errors), as NumPy's integer power raises for a negative exponent.
  */
 #ifndef OPCORE_HELPERS_H
 #define OPCORE_HELPERS_H
@@ -129,4 +150,44 @@ OC_HELPER_FN PyArrayObject* oc_cur(PyObject* cell)
 }
 
 #endif /* OC_HELPERS_EXTERN */
+
+/* static inline in every translation unit (the loops of any unit call them) */
+static inline npy_uint64 oc_ipow(npy_uint64 base, npy_uint64 exponent)
+{
+    npy_uint64 r = 1;
+    while (exponent) {
+        if (exponent & 1) r *= base;
+        base *= base;
+        exponent >>= 1;
+    }
+    return r;
+}
+
+#define OC_DIVMOD(T, SUF)                                                                    \
+static inline T oc_divmod##SUF(T a, T b, T* rem)                                              \
+{                                                                                             \
+    T m = fmod##SUF(a, b), q, f;                                                              \
+    if (b == 0) { *rem = m; return a / b; }                                                   \
+    q = (a - m) / b;                                                                          \
+    if (m != 0) {                                                                             \
+        if ((b < 0) != (m < 0)) { m += b; q -= 1; }                                           \
+    } else {                                                                                  \
+        m = copysign##SUF(0, b);                                                              \
+    }                                                                                         \
+    if (q != 0) {                                                                             \
+        f = floor##SUF(q);                                                                    \
+        if (q - f > (T)0.5) f += 1;                                                           \
+    } else {                                                                                  \
+        f = copysign##SUF(0, a / b);                                                          \
+    }                                                                                         \
+    *rem = m;                                                                                 \
+    return f;                                                                                 \
+}                                                                                             \
+static inline T oc_floor_divide##SUF(T a, T b) { T r; return oc_divmod##SUF(a, b, &r); }      \
+static inline T oc_remainder##SUF(T a, T b) { T r; (void)oc_divmod##SUF(a, b, &r); return r; }
+OC_DIVMOD(npy_float64, )
+OC_DIVMOD(npy_float32, f)
+#undef OC_DIVMOD
+
+#define OC_SETERR(bit) (oc_err |= (bit))
 #endif /* OPCORE_HELPERS_H */

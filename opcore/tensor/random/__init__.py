@@ -16,6 +16,7 @@ See ``docs/random.md``.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 _BASIC = ("uniform", "normal", "integers", "binomial", "bernoulli", "poisson", "gamma", "beta",
           "exponential", "choice", "permutation", "multinomial", "categorical", "dirichlet",
@@ -30,7 +31,7 @@ _WHERE = {**{n: "basic" for n in _BASIC}, **{n: "type" for n in _TYPE},
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _WHERE:
         value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
         globals()[name] = value
@@ -38,5 +39,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))

@@ -87,7 +87,7 @@ class IntegersRV(RandomVariable):
     param_names = ("low", "high")
     default_dtype = "int64"
 
-    def rng_fn(self, rng: NumPyRNG, low: ArrayLike, high: ArrayLike, size: DrawSize) -> ArrayLike:
+    def rng_fn(self, rng: NumPyRNG, low: np.ndarray, high: np.ndarray, size: DrawSize) -> ArrayLike:
         return _as_generator_call(rng, "integers", "randint")(low, high, size=size)
 
 
@@ -96,7 +96,7 @@ class RandomIntegersRV(IntegersRV):
 
     name = "random_integers"
 
-    def rng_fn(self, rng, low, high, size):
+    def rng_fn(self, rng: NumPyRNG, low: np.ndarray, high: np.ndarray, size: DrawSize) -> ArrayLike:
         if isinstance(rng, np.random.Generator):
             return rng.integers(low, high, size=size, endpoint=True)
         return rng.randint(low, np.asarray(high) + 1, size=size)
@@ -117,7 +117,7 @@ class BernoulliRV(RandomVariable):
     param_names = ("p",)
     default_dtype = "int64"
 
-    def rng_fn(self, rng, p, size):
+    def rng_fn(self, rng: NumPyRNG, p: np.ndarray, size: DrawSize) -> ArrayLike:
         return rng.binomial(1, p, size=size)
 
 
@@ -163,7 +163,7 @@ class MultinomialRV(RandomVariable):
     def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return (params[1].type.shape[-1],)
 
-    def rng_fn(self, rng, n, pvals, size):
+    def rng_fn(self, rng: NumPyRNG, n: np.ndarray, pvals: np.ndarray, size: DrawSize) -> ArrayLike:
         if isinstance(rng, np.random.Generator):
             return rng.multinomial(n, pvals, size=size)
         batch = size if size is not None else np.broadcast_shapes(np.shape(n), pvals.shape[:-1])
@@ -183,7 +183,7 @@ class CategoricalRV(RandomVariable):
     param_names = ("p",)
     default_dtype = "int64"
 
-    def rng_fn(self, rng, p, size):
+    def rng_fn(self, rng: NumPyRNG, p: np.ndarray, size: DrawSize) -> ArrayLike:
         batch = size if size is not None else p.shape[:-1]
         cdf = np.cumsum(p, axis=-1)
         cdf = cdf / cdf[..., -1:]
@@ -206,7 +206,7 @@ class DirichletRV(RandomVariable):
     def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return (params[0].type.shape[-1],)
 
-    def rng_fn(self, rng, alpha, size):
+    def rng_fn(self, rng: NumPyRNG, alpha: np.ndarray, size: DrawSize) -> ArrayLike:
         if alpha.ndim == 1:
             return rng.dirichlet(alpha, size=size)
         batch = size if size is not None else alpha.shape[:-1]
@@ -228,7 +228,7 @@ class MultivariateNormalRV(RandomVariable):
     def static_supp_shape(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return (params[0].type.shape[-1],)
 
-    def rng_fn(self, rng, mean, cov, size):
+    def rng_fn(self, rng: NumPyRNG, mean: np.ndarray, cov: np.ndarray, size: DrawSize) -> ArrayLike:
         if mean.ndim == 1 and cov.ndim == 2:
             return rng.multivariate_normal(mean, cov, size=size)
         batch = size if size is not None else np.broadcast_shapes(mean.shape[:-1], cov.shape[:-2])
@@ -275,7 +275,7 @@ class ChoiceRV(RandomVariable):
         size = node.inputs[1]
         return [None, [size[i] for i in range(size.type.shape[0])]]
 
-    def rng_fn(self, rng, a, p, size):
+    def rng_fn(self, rng: NumPyRNG, a: np.ndarray, p: np.ndarray, size: DrawSize) -> ArrayLike:
         a = a.item() if np.ndim(a) == 0 else a
         return rng.choice(a, size=size, replace=self.replace, p=p if np.size(p) else None)
 
@@ -325,7 +325,7 @@ class PermutationRV(RandomVariable):
         return [None, [size[i] for i in range(size.type.shape[0])]
                 + self.supp_shape(node.inputs[2:])]
 
-    def rng_fn(self, rng, x, size):
+    def rng_fn(self, rng: NumPyRNG, x: np.ndarray, size: DrawSize) -> ArrayLike:
         x = x.item() if np.ndim(x) == 0 else x
         if size is None:
             return rng.permutation(x)
@@ -356,7 +356,7 @@ def fresh_rng_variable(seed: Any = None) -> Variable:
 def draw(op: RandomVariable, *params, size=None, rng=None) -> Variable:
     """Apply ``op`` and hook the generator update on as the rng's ``default_update``."""
     own = rng is None
-    if own:
+    if rng is None:
         rng = fresh_rng_variable()
     out = op(rng, size, *params)
     new_rng = out.owner.outputs[0]
@@ -368,32 +368,38 @@ def draw(op: RandomVariable, *params, size=None, rng=None) -> Variable:
     return out
 
 
-def uniform(low=0.0, high=1.0, size=None, rng=None, dtype=None) -> Variable:
+def uniform(low: TensorLike = 0.0, high: TensorLike = 1.0, size: ShapeLike | None = None,
+            rng: Variable | None = None, dtype: str | None = None) -> Variable:
     """Floats uniform in ``[low, high)``; shape ``size`` or the broadcast shape of low/high."""
     return draw(UniformRV(dtype), low, high, size=size, rng=rng)
 
 
-def normal(loc=0.0, scale=1.0, size=None, rng=None, dtype=None) -> Variable:
+def normal(loc: TensorLike = 0.0, scale: TensorLike = 1.0, size: ShapeLike | None = None,
+           rng: Variable | None = None, dtype: str | None = None) -> Variable:
     """Normal draws with mean ``loc`` and standard deviation ``scale``."""
     return draw(NormalRV(dtype), loc, scale, size=size, rng=rng)
 
 
-def integers(low, high=None, size=None, rng=None, dtype="int64") -> Variable:
+def integers(low: TensorLike, high: TensorLike | None = None, size: ShapeLike | None = None,
+             rng: Variable | None = None, dtype: str = "int64") -> Variable:
     """Ints in ``[low, high)`` (``integers(high)`` means ``[0, high)``)."""
     if high is None:
         low, high = 0, low
     return draw(IntegersRV(dtype), low, high, size=size, rng=rng)
 
 
-def binomial(n, p, size=None, rng=None, dtype="int64") -> Variable:
+def binomial(n: TensorLike, p: TensorLike, size: ShapeLike | None = None,
+             rng: Variable | None = None, dtype: str = "int64") -> Variable:
     return draw(BinomialRV(dtype), n, p, size=size, rng=rng)
 
 
-def bernoulli(p, size=None, rng=None, dtype="int64") -> Variable:
+def bernoulli(p: TensorLike, size: ShapeLike | None = None, rng: Variable | None = None,
+              dtype: str = "int64") -> Variable:
     return draw(BernoulliRV(dtype), p, size=size, rng=rng)
 
 
-def poisson(lam=1.0, size=None, rng=None, dtype="int64") -> Variable:
+def poisson(lam: TensorLike = 1.0, size: ShapeLike | None = None, rng: Variable | None = None,
+            dtype: str = "int64") -> Variable:
     return draw(PoissonRV(dtype), lam, size=size, rng=rng)
 
 
@@ -404,11 +410,13 @@ def gamma(shape, scale=1.0, size=None, rng=None, dtype=None, rate=None) -> Varia
     return draw(GammaRV(dtype), shape, scale, size=size, rng=rng)
 
 
-def beta(alpha, beta, size=None, rng=None, dtype=None) -> Variable:
+def beta(alpha: TensorLike, beta: TensorLike, size: ShapeLike | None = None,
+         rng: Variable | None = None, dtype: str | None = None) -> Variable:
     return draw(BetaRV(dtype), alpha, beta, size=size, rng=rng)
 
 
-def exponential(scale=1.0, size=None, rng=None, dtype=None) -> Variable:
+def exponential(scale: TensorLike = 1.0, size: ShapeLike | None = None, rng: Variable | None = None,
+                dtype: str | None = None) -> Variable:
     return draw(ExponentialRV(dtype), scale, size=size, rng=rng)
 
 
@@ -420,22 +428,27 @@ def choice(a: TensorLike, size=None, replace=True, p=None, rng=None, dtype: DTyp
     return draw(ChoiceRV(dtype, replace=replace), a, p, size=size, rng=rng)
 
 
-def permutation(x, size=None, rng=None, dtype=None) -> Variable:
+def permutation(x: TensorLike, size: ShapeLike | None = None, rng: Variable | None = None,
+                dtype: str | None = None) -> Variable:
     """A shuffled copy of the vector ``x``, or a permutation of ``range(x)``."""
     return draw(PermutationRV(dtype), x, size=size, rng=rng)
 
 
-def multinomial(n, pvals, size=None, rng=None, dtype="int64") -> Variable:
+def multinomial(n: TensorLike, pvals: TensorLike, size: ShapeLike | None = None,
+                rng: Variable | None = None, dtype: str = "int64") -> Variable:
     return draw(MultinomialRV(dtype), n, pvals, size=size, rng=rng)
 
 
-def categorical(p, size=None, rng=None, dtype="int64") -> Variable:
+def categorical(p: TensorLike, size: ShapeLike | None = None, rng: Variable | None = None,
+                dtype: str = "int64") -> Variable:
     return draw(CategoricalRV(dtype), p, size=size, rng=rng)
 
 
-def dirichlet(alpha, size=None, rng=None, dtype=None) -> Variable:
+def dirichlet(alpha: TensorLike, size: ShapeLike | None = None, rng: Variable | None = None,
+              dtype: str | None = None) -> Variable:
     return draw(DirichletRV(dtype), alpha, size=size, rng=rng)
 
 
-def multivariate_normal(mean, cov, size=None, rng=None, dtype=None) -> Variable:
+def multivariate_normal(mean: TensorLike, cov: TensorLike, size: ShapeLike | None = None,
+                        rng: Variable | None = None, dtype: str | None = None) -> Variable:
     return draw(MultivariateNormalRV(dtype), mean, cov, size=size, rng=rng)

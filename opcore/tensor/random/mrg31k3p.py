@@ -25,7 +25,7 @@ matrices, modulo m1 and m2.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Sequence
 
 import functools
 
@@ -60,7 +60,7 @@ def _matmul_mod(a, b, m: int):
     return [[sum(a[i][k] * b[k][j] for k in range(3)) % m for j in range(3)] for i in range(3)]
 
 
-def matpow2_mod(a, e: int, m: int) -> np.ndarray:
+def matpow2_mod(a: Sequence[Sequence[int]] | np.ndarray, e: int, m: int) -> np.ndarray:
     """``a^(2^e) mod m`` (exact, Python integers) as an int64 array."""
     r = [list(row) for row in a]
     for _ in range(e):
@@ -98,7 +98,8 @@ def matVecModM(A: np.ndarray, s: np.ndarray, m: int) -> np.ndarray:
     return (acc % m).astype("int32")
 
 
-def multMatVect(v, A, m1, B, m2) -> np.ndarray:
+def multMatVect(v: np.ndarray, A: np.ndarray, m1: int | np.integer[Any], B: np.ndarray,
+                m2: int | np.integer[Any]) -> np.ndarray:
     """Jump a state: the first half of ``v`` times ``A`` mod ``m1``, the second times ``B`` mod
     ``m2``.  ``v`` is one state (6,) or a block of states (6, n)."""
     v = np.asarray(v)
@@ -151,7 +152,8 @@ def _step(x11, x12, x13, x21, x22, x23):
     return y1, y2
 
 
-def uniform_draws(rstate: np.ndarray, n: int, dtype: str = "float64"):
+def uniform_draws(rstate: np.ndarray, n: int,
+                  dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
     """``n`` uniform draws in (0, 1) from the streams of ``rstate`` (``(n_streams, 6)`` int32).
 
     Returns ``(new_rstate, draws)``; draw ``i`` comes from stream ``i % n_streams``, so stream

@@ -28,7 +28,7 @@ from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
-    from opcore.tensor.hints import TensorLike
+    from opcore.tensor.hints import NumPyRNG, TensorLike
 
 _WORDS = 4  # 128-bit PCG64 integers as four little-endian uint32 words
 
@@ -41,7 +41,7 @@ def _words_int(w) -> int:
     return sum(int(x) << (32 * k) for k, x in enumerate(w))
 
 
-def encode(rng) -> np.ndarray:
+def encode(rng: NumPyRNG) -> np.ndarray:
     """The uint32 vector of ``rng``'s state (see the module docstring)."""
     if isinstance(rng, np.random.Generator):
         st = rng.bit_generator.state
@@ -57,7 +57,7 @@ def encode(rng) -> np.ndarray:
         "uint32")
 
 
-def decode(words: np.ndarray):
+def decode(words: np.ndarray) -> NumPyRNG:
     """A new generator in the state ``words`` encodes."""
     w = np.asarray(words, dtype="uint32")
     if len(w) == 11 and w[0] == 0:
@@ -121,9 +121,9 @@ class ArrayToRandom(Op):
         return [[False]]
 
 
-def random_to_array(rng):
+def random_to_array(rng: Variable) -> Variable:
     return RandomToArray()(rng)
 
 
-def array_to_random(words, rtype: RandomType):
+def array_to_random(words: TensorLike, rtype: RandomType) -> Variable:
     return ArrayToRandom(rtype)(words)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from opcore.compile.sharedvalue import shared
 from opcore.tensor.random import basic
 from opcore.tensor.random.basic import DISTRIBUTIONS, draw
+
+if TYPE_CHECKING:
+    from opcore.graph.basic import Variable
+    from opcore.tensor.hints import ShapeLike, TensorLike
+    from opcore.tensor.random.op import RandomVariable
 
 
 class RandomStream:
@@ -62,7 +67,7 @@ class RandomStream:
         self.state_updates.append((rng, new_rng))
         return out
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[..., Variable]:
         if name in DISTRIBUTIONS:
             return functools.partial(self.gen, getattr(basic, name))
         raise AttributeError(f"RandomStream has no distribution {name!r}")

@@ -11,7 +11,7 @@ from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
 from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemv, ger
 from opcore.tensor.elemwise import DimShuffle
 from opcore.tensor.math import Dot, neg
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
 from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
 

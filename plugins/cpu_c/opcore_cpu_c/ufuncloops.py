@@ -220,6 +220,8 @@ def plan(node: Any) -> Plan | None:
                                           ind, outd, render.C)
     except (KeyError, NotImplementedError):
         return None
+    if render.raised_errors(op.scalar_op, [st.expr for st in steps], render.C):
+        return None  # a step that raises (integer ** negative): the plain loop tests its flag
     order, prepped = _expand(steps)
     vec = [k for k in order if ufunc_step(steps[k])]
     if not vec:

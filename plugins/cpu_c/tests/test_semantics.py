@@ -54,14 +54,15 @@ def special(dtype: str) -> np.ndarray:
     return np.array(vals, dtype=dtype)
 
 
-#: ops whose C is known to differ from the reference on special values, not yet fixed:
-#: gammaln(-inf) is +inf in C's lgamma, -inf in scipy.special.gammaln
-KNOWN_DIFFERENT = ("gammaln",)
+#: ops whose C must also give NumPy's sign of a zero result (``assert_array_equal`` takes
+#: -0.0 == 0.0); clip is not among them: NumPy's own clip signs a zero differently for scalar
+#: and array bounds
+SIGNED_ZEROS = {"sgn", "int_div", "mod", "neg", "abs", "floor", "ceil", "trunc",
+                "round_half_to_even"}
 
 
 def ops_of(nin: int) -> list:
-    return [op for op in ALL_OPS.values()
-            if op.nin == nin and op.name not in ("second",) + KNOWN_DIFFERENT]
+    return [op for op in ALL_OPS.values() if op.nin == nin and op.name != "second"]
 
 
 def numpy_rejects(op, dtypes) -> bool:
@@ -97,6 +98,10 @@ def check_equal(got, want, op, what: str) -> None:
         np.testing.assert_allclose(got, want, rtol=rtol, atol=0, equal_nan=True, err_msg=what)
     else:
         np.testing.assert_array_equal(got, want, err_msg=what)
+    if got.dtype.kind == "f" and op.name in SIGNED_ZEROS:
+        zero = want == 0
+        np.testing.assert_array_equal(np.signbit(got[zero]), np.signbit(want[zero]),
+                                      err_msg=f"{what}: sign of zero")
 
 
 def layouts(a: np.ndarray):
@@ -334,3 +339,96 @@ def test_reductions_of_empty_axes_and_other_ranks():
     for data in (np.zeros(0), full[1, 2, ::-2, 3]):
         for (kind, ax, _), got in zip(outs1, f1(data)):
             np.testing.assert_allclose(got, reduce_reference(kind, data, ax), rtol=1e-12)
+
+
+# -- ops that used to run in NumPy inside C loops: float // and %, integer ** ---------------------
+def _c_nodes_only(f) -> bool:
+    """One fused elementwise loop, and every node (dimshuffles of scalars too) in C."""
+    nodes = f.maker.fgraph.toposort()
+    loops = [n for n in nodes if isinstance(n.op, Elemwise)]
+    return len(loops) == 1 and len(f.linker.c_nodes) == len(nodes)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_float_floor_divide_and_remainder_are_c_with_numpys_rules(dtype):
+    """``x // y * 2 + x % y`` is one fused C loop giving np.floor_divide / np.remainder exactly
+    (signed zeros, zero divisors, infinities, NaN, values far apart in magnitude)."""
+    x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+    f = opcore.function([x, y], [x // y, x % y, (x // y) * 2 + x % y], mode=C)
+    assert _c_nodes_only(f), f.maker.fgraph.toposort()
+    rng = np.random.RandomState(3)
+    vals = np.concatenate([special(dtype), rng.randn(40) * 10, rng.randint(-9, 9, 20),
+                           rng.randn(10) * 1e30, rng.randn(10) * 1e-30]).astype(dtype)
+    a, b = (g.ravel() for g in np.meshgrid(vals, vals))
+    d, m, c = f(a, b)
+    with np.errstate(all="ignore"):
+        want = [np.floor_divide(a, b), np.remainder(a, b)]
+        want.append(want[0] * dtype_of(dtype)(2) + want[1])
+    for got, w, what in zip((d, m, c), want, ("//", "%", "chain")):
+        assert got.dtype == w.dtype
+        np.testing.assert_array_equal(got, w, err_msg=what)
+        np.testing.assert_array_equal(np.signbit(got[w == 0]), np.signbit(w[w == 0]),
+                                      err_msg=f"{what}: sign of zero")
+
+
+def dtype_of(name: str):
+    return np.dtype(name).type
+
+
+@pytest.mark.parametrize("dtype", INTS)
+def test_integer_power_with_array_exponent_is_c_and_raises_numpys_error(dtype):
+    """``x ** y + 1`` over an integer array exponent is one fused C loop: NumPy's wrapping
+    integer power for every base (extremes included) and exponent up to 130; a negative exponent
+    raises NumPy's ValueError from the C loop, also with OpenMP loops."""
+    x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+    f = opcore.function([x, y], x ** y + 1, mode=C)
+    assert _c_nodes_only(f), f.maker.fgraph.toposort()
+    info = np.iinfo(dtype)
+    rng = np.random.RandomState(4)
+    base = np.concatenate([special(dtype), rng.randint(info.min, info.max, 30, dtype=dtype)])
+    exps = np.arange(0, min(131, int(info.max)), dtype=dtype)
+    a, b = (g.ravel() for g in np.meshgrid(base, exps))
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(f(a, b), a ** b + dtype_of(dtype)(1))
+    if info.min < 0:
+        neg = b.copy()
+        neg[len(neg) // 2] = -1
+        with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed"):
+            f(a, neg)
+        from opcore.config import change_flags
+
+        with change_flags(openmp=True, openmp_elemwise_minsize=16):
+            g = opcore.function([x, y], x ** y + 1, mode=C)
+        np.testing.assert_array_equal(g(a, b), a ** b + dtype_of(dtype)(1))
+        with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed"):
+            g(a, neg)
+
+
+def test_clip_with_run_time_scalar_bounds_propagates_nan_and_lets_hi_win():
+    """clip(x, lo, hi) with 0-d bounds given at run time (the loop hoists the bounds' tests):
+    NumPy's minimum(maximum(x, lo), hi) for every pair of special bounds."""
+    for dtype in FLOATS + ["int32", "uint8"]:
+        x = T.vector("x", dtype=dtype)
+        lo, hi = T.scalar("lo", dtype=dtype), T.scalar("hi", dtype=dtype)
+        f = opcore.function([x, lo, hi], T.clip(x, lo, hi), mode=C)
+        assert _c_nodes_only(f)
+        vals = special(dtype)
+        for lv in vals:
+            for hv in vals:
+                got = f(vals, lv, hv)
+                want = np.minimum(np.maximum(vals, lv), hv)
+                np.testing.assert_array_equal(got, want, err_msg=f"clip {dtype} {lv} {hv}")
+
+
+def test_integer_power_next_to_numpy_loop_steps_still_raises():
+    """A fused loop with an exp step (computed through NumPy's loop in blocks) and an integer
+    power of an array exponent: the values, and NumPy's ValueError for a negative exponent."""
+    x, i, j = T.dvector("x"), T.lvector("i"), T.lvector("j")
+    f = opcore.function([x, i, j], T.exp(x) + i ** j, mode=C)
+    assert _c_nodes_only(f), f.maker.fgraph.toposort()
+    a = np.linspace(-3, 3, 50)
+    b = np.arange(50) - 25
+    e = np.arange(50) % 7
+    np.testing.assert_allclose(f(a, b, e), np.exp(a) + b ** e, rtol=1e-15)
+    with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed"):
+        f(a, b, e - 3)

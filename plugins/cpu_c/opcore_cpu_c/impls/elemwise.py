@@ -26,7 +26,7 @@ class ElemwiseC:
                                    [v.type.dtype for v in node.outputs], render.C)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (9, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (10, bool(config.openmp), int(config.openmp_elemwise_minsize))
 
     def c_support_code(self, node: Any = None) -> str:
         # a loop with exp/tanh/... steps: the blocked kernel calling NumPy's ufunc loops
@@ -101,9 +101,16 @@ class ElemwiseC:
         xs = [f"x{j}" for j in range(nin)]
         body, res = render.scalar_lines(op.scalar_op, xs, ind, outd, render.C)
         store = [f"q{o}[i] = ({ctype(outd[o])})({res[o]});" for o in range(nout)]
+        # errors the scalar code flags in oc_err (integer ** negative): raised after the loops
+        errors = render.raised_errors(op.scalar_op, body, render.C)
+        checks = [f"if (oc_err & {bit}) {{ PyErr_SetString(PyExc_{exc}, {c_string(msg)}); "
+                  f"{fail} }}" for bit, exc, msg in errors]
+        if errors:
+            L.append("int oc_err = 0;")
         omp = ""
         if config.openmp:
             omp = (f"#pragma omp parallel for schedule(static) "
+                   f"{'reduction(|:oc_err) ' if errors else ''}"
                    f"if (n >= {int(config.openmp_elemwise_minsize)})\n")
         L.append("if (n > 0 && fast) {")
         L += [f"  const {ctype(ind[j])} x{j} = p{j}[0];" for j in range(nin) if scalar[j]]
@@ -113,7 +120,7 @@ class ElemwiseC:
         L.append("  }")
         if nd == 0:
             L.append("}")
-            return "\n".join(L)
+            return "\n".join(L + checks)
         # inputs broadcast along every dimension but the last (a bias row): rows x columns
         rowlike = [nd >= 2 and all(v.type.broadcastable[:-1]) and not v.type.broadcastable[-1]
                    for v in node.inputs]
@@ -173,7 +180,7 @@ class ElemwiseC:
         L.append("  }")
         L.append("}")
         L.append("(void)k;")
-        return "\n".join(L)
+        return "\n".join(L + checks)
 
 
 class DimShuffleC:
