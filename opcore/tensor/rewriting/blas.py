@@ -173,7 +173,7 @@ def transpose_of_dot(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``dot(x, y).T`` -> ``dot(y.T, x.T)`` for matrices, when the transpose is the product's only
     reader (Theano's ``local_lift_transpose_through_dot``): BLAS reads the transposed operands
     in place and the consumer (a tied-weight autoencoder's Gemm) gets a row-major array."""
-    if node.op.new_order != (1, 0):
+    if getattr(node.op, "new_order", None) != (1, 0):  # tracks DimShuffle
         return None
     d = node.inputs[0]
     if d.owner is None or type(d.owner.op) is not Dot or not single_client(fgraph, d):
