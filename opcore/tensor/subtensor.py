@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from opcore.graph.basic import Apply, Constant, Variable
-from opcore.graph.op import Op
+from opcore.graph.op import Op, ShapeUnknown
 from opcore.tensor.basic import (NotScalarConstantError, as_tensor_variable,
                                  get_scalar_constant_value, zeros_like)
 from opcore.tensor.type import TensorType
-from opcore.graph.null import ShapeUnknown, disconnected_type
+from opcore.graph.null import disconnected_type
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant, shape as _shape, shape_i
 from opcore.tensor.elemwise import _sum_to_broadcast
