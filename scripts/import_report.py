@@ -1,7 +1,8 @@
 """Print the number of function-local imports in ``opcore/``, the import cycles between its
 modules (strongly connected components of grimp's import graph, local imports included) and the
 cycles between its packages (the same graph with each module folded into its top-level package
-``opcore.X``; the root module ``opcore`` apart).
+``opcore.X``; the root module ``opcore`` apart). The runtime cycles leave out imports made only
+for type checkers (``if TYPE_CHECKING:``), which never run.
 
     python scripts/import_report.py [-v]
 """
@@ -80,6 +81,13 @@ def main() -> None:
           f"{sorted((len(c) for c in comps), reverse=True)}")
     if "-v" in sys.argv:
         for c in comps:
+            print("  " + " ".join(sorted(c)))
+    runtime = cycles(grimp.build_graph("opcore", cache_dir=None,
+                                       exclude_type_checking_imports=True))
+    print(f"runtime import cycles (imports under `if TYPE_CHECKING:` left out): {len(runtime)}, "
+          f"sizes {sorted((len(c) for c in runtime), reverse=True)}")
+    if "-v" in sys.argv:
+        for c in runtime:
             print("  " + " ".join(sorted(c)))
     print(f"package cycles: {len(pcomps)}, sizes {sorted((len(c) for c in pcomps), reverse=True)}")
     if "-v" in sys.argv:

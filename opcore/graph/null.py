@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from opcore.graph.basic import Apply, Variable
-from opcore.graph.op import Op, ShapeUnknown  # noqa: F401  (ShapeUnknown: its old home)
+from opcore.graph.basic import Variable
 from opcore.graph.type import Type
+
+if TYPE_CHECKING:
+    from opcore.graph.op import Op
+
+
+def __getattr__(name: str) -> Any:
+    # ShapeUnknown's old home: it lives in opcore.graph.op (the infer_shape contract), which
+    # imports this module for the default gradient
+    if name == "ShapeUnknown":
+        return importlib.import_module("opcore.graph.op").ShapeUnknown
+    raise AttributeError(f"module 'opcore.graph.null' has no attribute {name!r}")
 
 
 class NullType(Type):
@@ -42,19 +53,6 @@ class DisconnectedType(Type):
 
     def __str__(self) -> str:
         return "DisconnectedType"
-
-
-class _GradUndefined(Op):
-    __props__ = ("why",)
-
-    def __init__(self, why: str) -> None:
-        self.why = why
-
-    def make_node(self, x: Variable) -> Apply:
-        return Apply(self, [x], [NullType(self.why)()])
-
-    def perform(self, node: Apply, inputs: list[Any], outputs: list[list[Any]]) -> None:
-        raise ValueError(self.why)
 
 
 def grad_undefined_for(op: Op, i: int, x: Variable, why: str = "") -> Variable:

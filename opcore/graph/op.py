@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
 from opcore.config import config
 from opcore.graph.basic import Apply, Variable
+from opcore.graph.null import grad_undefined_for
 from opcore.graph.params import perform_params
 from opcore.graph.testvalue import compute_test_values
 
@@ -159,8 +160,6 @@ class Op:
         return self.grad(inputs, output_grads)
 
     def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Variable]:
-        from opcore.graph.null import grad_undefined_for  # local: optional helper
-
         return [grad_undefined_for(self, i, x) for i, x in enumerate(inputs)]
 
     def R_op(self, inputs: list[Variable],

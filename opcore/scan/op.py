@@ -22,9 +22,8 @@ from opcore.compile.io import In
 from opcore.graph.basic import Apply, Variable
 from opcore import tensor as T
 from opcore.compile.function import function
-from opcore.graph.op import Op
+from opcore.graph.op import Op, ShapeUnknown
 from opcore.graph.fg import FunctionGraph
-from opcore.graph.null import ShapeUnknown
 from opcore.graph.traversal import ancestors, clone_replace, graph_inputs
 from opcore.scan.utils import inner_mode
 from opcore.tensor.basic import MakeVector, Shape, Shape_i

@@ -36,14 +36,16 @@ def _python_scalar_dtype(x) -> str:
     if isinstance(x, (bool, np.bool_)):
         return "bool"
     if isinstance(x, numbers.Integral):
-        if _INT64_MIN <= x <= _INT64_MAX:
+        xi = int(x)
+        if _INT64_MIN <= xi <= _INT64_MAX:
             return "int64"
-        if 0 <= x <= _UINT64_MAX:
+        if 0 <= xi <= _UINT64_MAX:
             return "uint64"
         raise OverflowError(f"Python integer {x} is out of bounds for int64 and uint64")
     if isinstance(x, numbers.Real):
-        return config.floatX if np.asarray(x, config.floatX) == x or np.isinf(x) or np.isnan(x) \
-            else "float64"
+        xf = float(x)
+        return config.floatX if np.asarray(xf, config.floatX) == xf or np.isinf(xf) \
+            or np.isnan(xf) else "float64"
     return "complex128"
 
 
@@ -70,7 +72,7 @@ def constant(x: TensorLike, name: str | None = None, ndim: int | None = None,
 
 
 def as_tensor_variable(x: TensorLike, name: str | None = None, ndim: int | None = None,
-                       dtype: DTypeLike = None) -> TensorVariable:
+                       dtype: DTypeLike = None) -> TensorVariable | TensorConstant:
     """Return ``x`` as a tensor variable: variables pass through, values become constants."""
     if isinstance(x, Variable):
         if isinstance(x.type, TensorType):
@@ -78,7 +80,7 @@ def as_tensor_variable(x: TensorLike, name: str | None = None, ndim: int | None 
                 if x.ndim < ndim:
                     return DimShuffle(x.broadcastable, ["x"] * (ndim - x.ndim) + list(range(x.ndim)))(x)
                 raise ValueError(f"{x} has {x.ndim} dimensions, expected {ndim}")
-            return x
+            return x  # type: ignore[return-value]  # a Variable of a TensorType
         conv = getattr(x.type, "as_tensor", None)
         if conv is not None:
             return conv(x)
@@ -172,7 +174,7 @@ class Cast(Op):
         return [None if eval_points[0] is None else self(eval_points[0])]
 
 
-def cast(x: TensorLike, dtype: DTypeLike) -> TensorVariable:
+def cast(x: TensorLike, dtype: DTypeLike) -> TensorVariable | TensorConstant:
     """``x`` converted to ``dtype`` (``'floatX'`` means config.floatX)."""
     if dtype == "floatX":
         dtype = config.floatX
@@ -183,7 +185,7 @@ def cast(x: TensorLike, dtype: DTypeLike) -> TensorVariable:
     return Cast(dtype)(x)
 
 
-def specify_broadcastable_as(var: Variable, ttype: TensorType) -> TensorVariable:
+def specify_broadcastable_as(var: Variable, ttype: TensorType) -> Variable:
     if var.type == ttype:
         return var
     return SpecifyShape(ttype.shape)(var)
@@ -229,7 +231,7 @@ def addbroadcast(x: TensorLike, *axes: int) -> TensorVariable:
     return SpecifyShape(shape)(x)
 
 
-def unbroadcast(x: TensorLike, *axes: int) -> TensorVariable:
+def unbroadcast(x: TensorLike, *axes: int) -> TensorVariable | TensorConstant:
     x = as_tensor_variable(x)
     if not axes:
         return x
@@ -333,7 +335,7 @@ def shape(x: TensorLike) -> TensorVariable:
     return _shape(x)
 
 
-def shape_i(x: TensorLike, i: int) -> TensorVariable:
+def shape_i(x: TensorLike, i: int) -> TensorVariable | TensorConstant:
     x = as_tensor_variable(x)
     s = x.type.shape[i]
     if s is not None:
@@ -575,7 +577,7 @@ def arange(start: TensorLike, stop: TensorLike | None = None, step: TensorLike =
 
 
 def tensor_copy(x: TensorLike) -> TensorVariable:
-    return Elemwise(S.identity)(x)
+    return Elemwise(S.identity)(x)  # type: ignore[attr-defined]  # made at import
 
 
 def _register_variable_helpers():

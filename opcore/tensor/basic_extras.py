@@ -27,7 +27,7 @@ from opcore.tensor.subtensor import inc_subtensor, set_subtensor
 from opcore.tensor.type import SHORTCUTS
 
 if TYPE_CHECKING:
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 # -- Theano's dtype lists (theano.tensor.basic) -------------------------------------------------
 int_dtypes = ["int8", "int16", "int32", "int64"]
@@ -209,7 +209,7 @@ def split(x: Any, splits_size: Any, n_splits: int, axis: int = 0) -> list:
     return out
 
 
-def inverse_permutation(perm: Any) -> TensorVariable:
+def inverse_permutation(perm: Any) -> TensorVariable | TensorConstant:
     """The inverse of the permutation(s) ``perm`` along its last axis (Theano's
     ``inverse_permutation``): ``out[perm[i]] = i``; dtype of ``perm``."""
     perm = as_tensor_variable(perm)

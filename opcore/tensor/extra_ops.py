@@ -14,7 +14,7 @@ gives a 1-d inverse for ``axis=None`` whatever the input rank; index outputs are
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
 
+@overload
+def _check_axis(op: Any, x: Any, axis: int) -> int: ...
+@overload
+def _check_axis(op: Any, x: Any, axis: None) -> None: ...
 def _check_axis(op: Any, x: Any, axis: int | None) -> int | None:
     if axis is None:
         return None
@@ -401,8 +405,8 @@ class SearchsortedOp(Op):
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
         # piecewise constant: zero almost everywhere, as in Theano
-        res = [zeros_like(i, dtype="float64" if i.dtype in INT_DTYPES else i.dtype)
-               for i in inputs[:2]]
+        res: list[Variable] = [zeros_like(i, dtype="float64" if i.dtype in INT_DTYPES else i.dtype)
+                               for i in inputs[:2]]
         if len(inputs) > 2:
             res.append(grad_undefined_for(self, 2, inputs[2], "sorter is an integer"))
         return res

@@ -20,7 +20,7 @@ from opcore.tensor.basic import specify_broadcastable_as, zeros_like
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
     from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 # -- elementwise ----------------------------------------------------------------------------
 ELEMWISE: dict[str, Elemwise] = {}
@@ -169,7 +169,7 @@ def clip(x: TensorLike, min: TensorLike, max: TensorLike) -> TensorVariable:
     return _clip(x, min, max)
 
 
-def iround(x: TensorLike) -> TensorVariable:
+def iround(x: TensorLike) -> TensorVariable | TensorConstant:
     return cast(round(x), "int64")
 
 
@@ -180,7 +180,7 @@ angle = _make("angle")
 complex = _make("complex")
 
 
-def real(x: TensorLike) -> TensorVariable:
+def real(x: TensorLike) -> TensorVariable | TensorConstant:
     """The real part (``x`` itself for a real tensor; float32/float64 for complex64/128)."""
     x = as_tensor_variable(x)
     return _real(x) if x.dtype.startswith("complex") else x
@@ -278,7 +278,7 @@ def _count(x, axis):
 
 
 def mean(x: TensorLike, axis: Axis = None, dtype: DTypeLike = None, keepdims: bool = False,
-         acc_dtype: DTypeLike = None) -> TensorVariable:
+         acc_dtype: DTypeLike = None) -> TensorVariable | TensorConstant:
     x = as_tensor_variable(x)
     ax = _norm_axis(x, axis)
     out_dt = dtype or (x.dtype if x.dtype.startswith(("float", "complex")) else "float64")
@@ -411,7 +411,7 @@ def nonzero_values_indices(mask: TensorLike) -> list[Variable]:
     return list(nonzero(mask))
 
 
-def nonzero_values(x: TensorLike) -> TensorVariable:
+def nonzero_values(x: TensorLike) -> TensorVariable | TensorConstant:
     x = as_tensor_variable(x)
     from opcore.tensor.shape import flatten
     from opcore.tensor.subtensor import subtensor_getitem
@@ -535,7 +535,7 @@ def tensordot(a: TensorLike, b: TensorLike,
     free_b = [d for d in range(b.ndim) if d not in ax_b]
     at = a.dimshuffle(*(free_a + ax_a))
     bt = b.dimshuffle(*(ax_b + free_b))
-    k: TensorVariable | int | None = None
+    k: TensorVariable | TensorConstant | int | None = None
     for d in ax_a:
         s = shape_i(a, d)
         k = s if k is None else k * s
@@ -556,8 +556,28 @@ def tensordot(a: TensorLike, b: TensorLike,
 
 
 def batched_dot(a: TensorLike, b: TensorLike) -> TensorVariable:
+    """Theano's ``batched_dot``: ``np.dot(a[i], b[i])`` for each index ``i`` of the first (batch)
+    axis.  ``a`` and ``b`` have 1 to 3 dimensions: (B, n) x (B, n) -> (B,), (B, n) x (B, n, m)
+    -> (B, m), (B, n, k) x (B, k) -> (B, n), (B, n, k) x (B, k, m) -> (B, n, m); a 1-d operand
+    scales the other per batch.  Raises TypeError for 0-d operands or more than 3 dimensions
+    (Theano's batched_tensordot case)."""
     a, b = as_tensor_variable(a), as_tensor_variable(b)
-    return sum(mul(a.dimshuffle(0, 1, 2, "x"), b.dimshuffle(0, "x", 1, 2)), axis=2)
+    if a.ndim == 0 or b.ndim == 0:
+        raise TypeError(f"batched_dot: both operands need a batch axis, got {a.type} and "
+                        f"{b.type}")
+    if a.ndim > 3 or b.ndim > 3:
+        raise TypeError(f"batched_dot: operands of at most 3 dimensions, got {a.type} and "
+                        f"{b.type}")
+    if a.ndim == 1:
+        return mul(a.dimshuffle(0, *["x"] * (b.ndim - 1)), b)
+    if b.ndim == 1:
+        return mul(a, b.dimshuffle(0, *["x"] * (a.ndim - 1)))
+    # a: (B, [n,] k) and b: (B, k[, m]) -> multiply on a shared axis layout (B, n, k, m), sum k
+    a4 = a.dimshuffle(0, 1, 2, "x") if a.ndim == 3 else a.dimshuffle(0, "x", 1, "x")
+    b4 = b.dimshuffle(0, "x", 1, 2) if b.ndim == 3 else b.dimshuffle(0, "x", 1, "x")
+    out = sum(mul(a4, b4), axis=2)
+    keep = [0] + ([1] if a.ndim == 3 else []) + ([2] if b.ndim == 3 else [])
+    return out.dimshuffle(*keep)
 
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -18,7 +18,7 @@ from opcore.tensor import math as M
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import Axis, InputShapes, OutputShapes, ShapeLike, TensorLike
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 
 class Reshape(Op):
@@ -98,7 +98,8 @@ def reshape(x: TensorLike, newshape: ShapeLike, ndim: int | None = None) -> Tens
     return Reshape(ndim)(x, newshape)
 
 
-def flatten(x: TensorLike, ndim: int = 1, outdim: int | None = None) -> TensorVariable:
+def flatten(x: TensorLike, ndim: int = 1,
+            outdim: int | None = None) -> TensorVariable | TensorConstant:
     """Keep the first ``ndim - 1`` dimensions and flatten the rest."""
     x = as_tensor_variable(x)
     ndim = outdim if outdim is not None else ndim

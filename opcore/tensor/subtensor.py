@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from opcore.graph.basic import Apply, Constant, Variable
-from opcore.graph.op import Op
+from opcore.graph.op import Op, ShapeUnknown
 from opcore.tensor.basic import (NotScalarConstantError, as_tensor_variable,
                                  get_scalar_constant_value, zeros_like)
 from opcore.tensor.type import TensorType
-from opcore.graph.null import ShapeUnknown, disconnected_type
+from opcore.graph.null import disconnected_type
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant, shape as _shape, shape_i
 from opcore.tensor.elemwise import _sum_to_broadcast
@@ -24,7 +24,7 @@ from opcore.tensor.math import nonzero_values_indices
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 _INT = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -345,7 +345,7 @@ def _as_index(idx):
     return idx if isinstance(idx, tuple) else (idx,)
 
 
-def subtensor_getitem(x: TensorLike, idx: Any) -> TensorVariable:
+def subtensor_getitem(x: TensorLike, idx: Any) -> TensorVariable | TensorConstant:
     """``x[idx]`` for a symbolic ``x`` (what ``TensorVariable.__getitem__`` calls)."""
     x = as_tensor_variable(x)
     if x.ndim == 0:

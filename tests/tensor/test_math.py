@@ -212,3 +212,26 @@ def test_add_and_mul_take_any_number_of_terms_as_theano():
     np.testing.assert_array_equal(ri, bv * dv * bv)
     with pytest.raises(TypeError):
         T.add()
+
+
+def test_batched_dot_of_every_rank_pair_is_a_dot_per_batch():
+    """Theano's batched_dot: np.dot(a[i], b[i]) per batch for (B,n)/(B,n,k) x (B,n)/(B,n,m)
+    operands; a 1-d operand scales the other per batch."""
+    rng = np.random.RandomState(0)
+    B, n, k, m = 3, 4, 5, 2
+    shapes = {1: (B,), 2: (B, k), 3: (B, n, k)}
+    bshapes = {1: (B,), 2: (B, k), 3: (B, k, m)}
+    for ra in (1, 2, 3):
+        for rb in (1, 2, 3):
+            a = T.TensorType("float64", (False,) * ra)("a")
+            b = T.TensorType("float64", (False,) * rb)("b")
+            av, bv = rng.randn(*shapes[ra]), rng.randn(*bshapes[rb])
+            got = opcore.function([a, b], T.batched_dot(a, b))(av, bv)
+            if ra == 1 or rb == 1:
+                want = (av.reshape(av.shape + (1,) * (bv.ndim - 1)) * bv if ra == 1
+                        else av * bv.reshape(bv.shape + (1,) * (av.ndim - 1)))
+            else:
+                want = np.array([np.dot(av[i], bv[i]) for i in range(B)])
+            np.testing.assert_allclose(got, want, rtol=1e-13, err_msg=f"{ra}-d x {rb}-d")
+    with pytest.raises(TypeError, match="batch axis"):
+        T.batched_dot(T.dscalar(), T.dmatrix())

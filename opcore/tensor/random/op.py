@@ -163,8 +163,8 @@ class RandomVariable(Op):
         if len(params) != len(self.ndims_params):
             raise TypeError(f"{self.name} takes {len(self.ndims_params)} parameters "
                             f"{self.param_names}, got {len(params)}")
-        params = [as_tensor_variable(p) for p in params]
-        for p, nd, pname in zip(params, self.params_ndims(params), self.param_names):
+        tparams = [as_tensor_variable(p) for p in params]
+        for p, nd, pname in zip(tparams, self.params_ndims(tparams), self.param_names):
             if p.ndim < nd:
                 raise ValueError(f"{self.name}: parameter '{pname}' needs at least {nd} "
                                  f"dimension(s), got {p.ndim} ({p.type})")
@@ -172,15 +172,15 @@ class RandomVariable(Op):
         if nsize:
             batch = tuple(_static_dims(size, nsize))
             # the parameters must broadcast to the requested batch shape
-            pb = self.batch_static(params)
+            pb = self.batch_static(tparams)
             if len(pb) > nsize:
                 raise ValueError(f"{self.name}: size {batch} has fewer dimensions than the "
                                  f"parameters' batch shape {pb}")
         else:
-            batch = self.batch_static(params)
-        shape = tuple(batch) + tuple(self.static_supp_shape(params))
-        out = TensorType(self.out_dtype(params), shape=shape)()
-        return Apply(self, [rng, size] + params, [rng.type(), out])
+            batch = self.batch_static(tparams)
+        shape = tuple(batch) + tuple(self.static_supp_shape(tparams))
+        out = TensorType(self.out_dtype(tparams), shape=shape)()
+        return Apply(self, [rng, size] + tparams, [rng.type(), out])
 
     # -- running ------------------------------------------------------------------------------
     def rng_fn(self, rng, *args):

@@ -11,7 +11,7 @@ from opcore.graph.fg import Feature
 from opcore.graph.params import perform_params
 from opcore.graph.rewriting.engine import TYPE_ADAPTERS
 from opcore.tensor.basic import Alloc
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import adapt_type
 from opcore.tensor.type import TensorType
 

@@ -11,7 +11,7 @@ from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
 from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemv, ger
 from opcore.tensor.elemwise import DimShuffle
 from opcore.tensor.math import Dot, neg
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
 from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
 
@@ -166,3 +166,20 @@ def add_outer_to_ger(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
 
 
 __all__ = ["Gemm", "Gemv", "Ger", "dot_to_gemv", "add_to_gemm", "add_outer_to_ger"]
+
+
+@register_rewrite("transpose_of_dot", "fast_run", tracks=(DimShuffle,))
+def transpose_of_dot(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``dot(x, y).T`` -> ``dot(y.T, x.T)`` for matrices, when the transpose is the product's only
+    reader (Theano's ``local_lift_transpose_through_dot``): BLAS reads the transposed operands
+    in place and the consumer (a tied-weight autoencoder's Gemm) gets a row-major array."""
+    if getattr(node.op, "new_order", None) != (1, 0):  # tracks DimShuffle
+        return None
+    d = node.inputs[0]
+    if d.owner is None or type(d.owner.op) is not Dot or not single_client(fgraph, d):
+        return None
+    x, y = d.owner.inputs
+    if x.ndim != 2 or y.ndim != 2:
+        return None
+    new = Dot()(y.T, x.T)
+    return [new] if new.type == node.outputs[0].type else None

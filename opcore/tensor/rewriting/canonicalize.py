@@ -14,7 +14,7 @@ import numpy as np
 
 from opcore.tensor import math as M
 from opcore.tensor.basic import constant
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit, owner_is, scalar_name
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ import numpy as np
 from opcore.graph.basic import Constant
 from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import Elemwise
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 
 if TYPE_CHECKING:
     from opcore.graph.basic import Apply

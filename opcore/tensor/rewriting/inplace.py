@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from opcore.graph.destroyhandler import DestroyHandler
 from opcore.tensor.elemwise import Elemwise
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 
 if TYPE_CHECKING:
     from opcore.graph.basic import Apply

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from opcore.tensor.random.mrg import mrg_uniform
 from opcore.tensor.random.op import RandomVariable, UndefinedGrad
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.inplace import destroy_handler
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from opcore.graph.basic import Constant, Variable
 from opcore.tensor import math as M
 from opcore.tensor.basic import constant
 from opcore.tensor.elemwise import CAReduce, DimShuffle
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit, mul_factors, owner_is, product
 
 if TYPE_CHECKING:

@@ -14,9 +14,9 @@ import numpy as np
 
 from opcore.graph.basic import Constant, Variable
 from opcore.graph.fg import Feature
-from opcore.graph.null import ShapeUnknown
+from opcore.graph.op import ShapeUnknown
 from opcore.tensor.basic import MakeVector, Shape, Shape_i, as_tensor_variable, cast, constant
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.subtensor import Subtensor
 from opcore.tensor.type import TensorType
 

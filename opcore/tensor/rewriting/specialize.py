@@ -8,7 +8,7 @@ import numpy as np
 
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit
 
 if TYPE_CHECKING:

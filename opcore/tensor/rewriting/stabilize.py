@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant
 from opcore.tensor.elemwise import CAReduce
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, mul_factors, owner_is, product
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
+    from opcore.graph.basic import Apply, Variable
     from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
@@ -211,7 +211,7 @@ def logsumexp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     m = M.max(x, axis=axis, keepdims=True)
     # an all -inf slice would give (-inf) - (-inf) = nan; shift by 0 there instead
     m = M.switch(M.isinf(m), constant(np.zeros((), dtype=m.dtype)), m)
-    summed = M.sum(M.exp(x - m), axis=axis)
+    summed: Variable = M.sum(M.exp(x - m), axis=axis)
     summed.tag.stable_logsumexp = True  # already shifted: do not rewrite it again
     if summed.dtype != s.outputs[0].dtype:
         summed = cast(summed, s.outputs[0].dtype)

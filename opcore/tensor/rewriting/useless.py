@@ -11,7 +11,7 @@ from opcore.graph.basic import Constant
 from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast, alloc
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.gradient_ops import GradientViewOp
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import const_value, fit
 from opcore.tensor.shape import Reshape
 from opcore.tensor.subtensor import Subtensor

@@ -16,7 +16,7 @@ import numpy as np
 from opcore.tensor.basic import Alloc, Cast, SpecifyShape, constant
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.math import Dot
-from opcore.tensor.rewriting import register_rewrite
+from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, scalar_name
 
 if TYPE_CHECKING:

@@ -337,3 +337,20 @@ def test_step_building_a_shape_from_scalars_runs_in_c():
     v = np.arange(12.0).reshape(2, 6)
     np.testing.assert_allclose(fc(v, 3), v.reshape(2, 3, 2).sum(axis=1))
     _same(fc(v, 3), fp(v, 3))
+
+
+def test_last_value_states_exchanging_their_values():
+    k = T.iscalar("k")
+    a0, b0 = T.dvectors("a0", "b0")
+    (a, b), _ = opcore.scan(lambda a, b: (b, a + b), outputs_info=[a0, b0], n_steps=k)
+    fc, fp = _both([a0, b0, k], [a[-1], b[-1]])
+    av, bv = np.array([0.0, 1.0]), np.array([1.0, 1.0])
+    ra, rb = av.copy(), bv.copy()
+    for _ in range(6):
+        ra, rb = rb, ra + rb
+    got = fc(av, bv, 6)
+    np.testing.assert_allclose(got[0], ra)
+    np.testing.assert_allclose(got[1], rb)
+    _same(got, fp(av, bv, 6))
+    np.testing.assert_array_equal(av, [0.0, 1.0])
+    np.testing.assert_array_equal(bv, [1.0, 1.0])

@@ -446,7 +446,7 @@ static int oc_scan_steps(PyObject* plan, npy_intp* n_done)
 done:
     for (j = 0; j < n_swap && cur != NULL; j++) {
         PyObject* it = PyTuple_GET_ITEM(swaps, j);
-        Py_XDECREF(took[j]);
+        if (took != NULL) Py_XDECREF(took[j]);
         if (cur[j] != NULL) {
             if (status == 0 && *n_done > 0
                 && oc_scan_put((PyArrayObject*)PyTuple_GET_ITEM(it, 3), 0, cur[j]) < 0)
