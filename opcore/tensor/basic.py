@@ -365,7 +365,8 @@ class MakeVector(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [(as_tensor_variable(np.int64(len(node.inputs))),)]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [gz[0][i] if inputs[i].dtype.startswith("float") else zeros_like(inputs[i], config.floatX)
                 for i in range(len(inputs))]
 
@@ -421,7 +422,7 @@ class Alloc(Op):
                 static.append(None)
         return Apply(self, [v] + sh, [TensorType(v.dtype, shape=static)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         v, *shape = inputs
         shape = tuple(int(s) for s in shape)
         vt = node.inputs[0].type
@@ -552,7 +553,7 @@ class ARange(Op):
         start, stop, step = (np.asarray(v).item() for v in inputs)
         out[0][0] = np.arange(start, stop, step, dtype=self.dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         from opcore.tensor import math as M
 
         start, stop, step = node.inputs

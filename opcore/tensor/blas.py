@@ -70,7 +70,8 @@ class Gemm(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         from opcore.tensor.math import dot, sum as tsum
 
         z, a, x, y, b = inputs
@@ -105,7 +106,8 @@ class Gemv(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         from opcore.tensor.math import dot, outer, sum as tsum
 
         y, a, A, x, b = inputs

@@ -11,7 +11,7 @@ two axes), ``diagonal`` any ``axis1``/``axis2`` with gradients for any rank.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence, cast
 
 import numpy as np
 
@@ -29,7 +29,7 @@ from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import InputShapes, OutputShapes
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -139,7 +139,7 @@ class TriangularPart(Op):
 
 def _tri_part(m: Any, k: Any, lower: bool):
     m = as_tensor_variable(m)
-    kv = k if isinstance(k, (int, np.integer)) else _static_int(as_tensor_variable(k))
+    kv = int(k) if isinstance(k, (int, np.integer)) else _static_int(as_tensor_variable(k))
     if kv is not None:
         return TriangularPart(lower, kv)(m)
     # a symbolic k: Theano's product with a 0/1 mask
@@ -248,7 +248,7 @@ class AllocDiag(Op):
         order = rest[:a1] + [nd - 2] + rest[a1:a2 - 1] + [nd - 1] + rest[a2 - 1:]
         out[0][0] = res.transpose(order) if order != list(range(nd)) else res
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         (xs,) = shapes
         nd = len(xs) + 1
         a1, a2 = sorted((self.axis1 % nd, self.axis2 % nd))
@@ -286,7 +286,7 @@ def diag(v: Any, k: int = 0) -> TensorVariable:
     raise ValueError(f"diag: {v} must have at least 1 dimension")
 
 
-def stacklists(arg: Any) -> TensorVariable:
+def stacklists(arg: Any) -> TensorVariable | TensorConstant:
     """A tensor from nested lists of tensors of the same shape (stacked, outermost first).
 
     >>> import opcore.tensor as T
@@ -318,7 +318,8 @@ def tile(x: Any, reps: Any, ndim: int | None = None) -> TensorVariable:
                 if ndim is None:
                     raise ValueError("tile: the length of reps is unknown; pass ndim=")
                 n = ndim
-            reps = [reps[i] for i in range(n)]
+            vec = cast("TensorVariable", reps)  # a symbolic vector (ndim == 1)
+            reps = [vec[i] for i in range(n)]
         else:
             raise ValueError(f"tile: reps {reps} must be a vector or a list")
     reps = list(reps)
@@ -422,10 +423,10 @@ class SpecifyShapeDynamic(Op):
         if len(dims) != x.ndim:
             raise ValueError(f"specify_shape: {x} has {x.ndim} dimensions, the shape "
                              f"{len(dims)} entries")
-        dims = [_int_scalar("specify_shape", d, f"shape[{i}]") for i, d in enumerate(dims)]
-        static = [_static_int(d) if isinstance(d, Constant) else None for d in dims]
+        checked = [_int_scalar("specify_shape", d, f"shape[{i}]") for i, d in enumerate(dims)]
+        static = [_static_int(d) if isinstance(d, Constant) else None for d in checked]
         shape = [s if s is not None else xs for s, xs in zip(static, x.type.shape)]
-        return Apply(self, [x, *dims], [TensorType(x.dtype, shape=shape)()])
+        return Apply(self, [x, *checked], [TensorType(x.dtype, shape=shape)()])
 
     def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, *dims = inputs
@@ -446,9 +447,6 @@ class SpecifyShapeDynamic(Op):
                           enumerate(inputs[1:])]
 
 
-_DYNAMIC = object()
-
-
 def specify_shape(x: Any, shape: Any) -> TensorVariable:
     """``x``, asserted at run time to have ``shape`` (ints, ``None`` for any length, or
     symbolic integer scalars / an integer vector of known length).  Raises ``ValueError`` when a
@@ -457,19 +455,21 @@ def specify_shape(x: Any, shape: Any) -> TensorVariable:
     if isinstance(shape, Variable):
         if shape.ndim != 1 or shape.type.shape[0] is None:
             raise ValueError(f"specify_shape: a symbolic shape needs a known length; got {shape}")
-        shape = [shape[i] for i in range(shape.type.shape[0])]
+        vec = cast("TensorVariable", shape)  # a symbolic vector of known length
+        shape = [vec[i] for i in range(shape.type.shape[0])]
     shape = list(shape)
     if len(shape) != x.ndim:
         raise ValueError(f"specify_shape: {x} has {x.ndim} dimensions, the shape {len(shape)}")
-    static = []
+    static: list[int | None] = []
+    dynamic = False
     for s in shape:
         if s is None or isinstance(s, (int, np.integer)):
-            static.append(s)
+            static.append(None if s is None else int(s))
         elif isinstance(s, Constant):
             static.append(_static_int(s))
         else:
-            static.append(_DYNAMIC)
-    if not any(s is _DYNAMIC for s in static):
+            dynamic = True
+    if not dynamic:
         return SpecifyShape(static)(x)
     dims = [x.shape[d] if s is None else s for d, s in enumerate(shape)]
     return SpecifyShapeDynamic()(x, *dims)

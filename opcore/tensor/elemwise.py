@@ -392,7 +392,8 @@ class DimShuffle(Op):
         (s,) = shapes
         return [tuple(T.as_tensor_variable(np.int64(1)) if d == "x" else s[d] for d in self.new_order)]
 
-    def L_op(self, inputs, outputs, output_grads):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]
+            ) -> list[Variable]:
         T = _T()
         (x,) = inputs
         (gz,) = output_grads
@@ -497,7 +498,7 @@ class CAReduce(Op):
             return "float64"
         return out_dtype
 
-    def perform(self, node, inputs, output_storage):
+    def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         (x,) = inputs
         out_dt = node.outputs[0].type.numpy_dtype
         fn = self._numpy[self.kind]

@@ -125,7 +125,8 @@ class CumOp(Op):
             return [(prod(as_tensor_variable(list(shapes[0]) or [1]).astype("int64")),)]
         return shapes
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         (x,), (g,) = inputs, gz
         if self.axis is None:
             flat_x = flatten(x)
@@ -393,7 +394,7 @@ class SearchsortedOp(Op):
             ins.append(sorter)
         return Apply(self, ins, [TensorType("int64", shape=v.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, v = inputs[:2]
         sorter = inputs[2] if len(inputs) > 2 else None
         out[0][0] = np.asarray(np.searchsorted(x, v, side=self.side, sorter=sorter),
@@ -445,7 +446,7 @@ class Unique(Op):
         outs += [TensorType("int64", shape=(None,))() for _ in range(n)]
         return Apply(self, [x], outs)
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x = inputs[0]
         res = np.unique(x, return_index=self.return_index, return_inverse=self.return_inverse,
                         return_counts=self.return_counts, axis=self.axis)

@@ -70,7 +70,7 @@ class RFFTOp(Op):
         res[..., 0], res[..., 1] = spec.real, spec.imag
         out[0][0] = res
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         a, s = node.inputs
         dims = [shapes[0][0]] + [s[i] for i in range(a.ndim - 2)]
         return [tuple(dims) + (s[-1] // 2 + 1, 2)]
@@ -113,7 +113,7 @@ class IRFFTOp(Op):
         res = np.fft.irfftn(a[..., 0] + 1j * a[..., 1], s=sizes, axes=tuple(range(1, a.ndim - 1)))
         out[0][0] = (res * np.prod(sizes)).astype(node.outputs[0].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         a, s = node.inputs
         return [(shapes[0][0],) + tuple(s[i] for i in range(a.ndim - 2))]
 

@@ -108,7 +108,8 @@ class GradScale(GradientViewOp):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [gz[0] * inputs[1], disconnected_type()]
 
     def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]

@@ -35,8 +35,9 @@ InputShapes = list[tuple[Variable, ...]]
 OutputShapes = Sequence[Union[Sequence[Dim], None]]
 
 #: what a node rewrite ``fn(fgraph, node)`` returns: replacements for ``node.outputs`` (a list
-#: aligned with them, or a dict ``{old: new}``), or False/None for no change
-RewriteResult = Union[Sequence[Variable], dict[Variable, Variable], bool, None]
+#: aligned with them, where a None entry keeps that output, or a dict ``{old: new}``), or
+#: False/None for no change
+RewriteResult = Union[Sequence[Union[Variable, None]], dict[Variable, Variable], bool, None]
 
 #: a NumPy random generator, as a random variable's ``perform`` receives it
 NumPyRNG = Union[np.random.Generator, np.random.RandomState]

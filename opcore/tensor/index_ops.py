@@ -108,7 +108,7 @@ class UnravelIndex(Op):
         return Apply(self, [indices, dims],
                      [TensorType("int64", shape=indices.type.shape)() for _ in range(self.ndim)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         indices, dims = inputs
         if len(dims) != self.ndim:
             raise ValueError(f"{self}: dims has {len(dims)} entries, the op was built for "
@@ -164,7 +164,7 @@ class RavelMultiIndex(Op):
             raise TypeError(f"{self}: dims {dims} must be a vector")
         return Apply(self, ins, [TensorType("int64", shape=ins[0].type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         *multi, dims = inputs
         out[0][0] = np.asarray(np.ravel_multi_index(tuple(multi), tuple(int(d) for d in dims),
                                                     mode=self.mode, order=self.order),
@@ -274,7 +274,8 @@ class FillDiagonalOffset(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         a, val, offset = inputs
         g = gz[0]
         h, w = g.shape[0], g.shape[1]

@@ -325,7 +325,7 @@ class Argmax(Op):
         shape = () if self.axis is None else [s for d, s in enumerate(x.type.shape) if d != self.axis]
         return Apply(self, [x], [TensorType("int64", shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         (x,) = inputs
         if x.size == 0:
             raise ValueError(f"{self}: cannot reduce an empty array of shape {x.shape}")
@@ -450,7 +450,8 @@ class Dot(Op):
         sx, sy = shapes
         return [tuple(sx[:-1]) + tuple(sy[1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         x, y = inputs
         (g,) = gz
         if x.ndim == 1 and y.ndim == 1:

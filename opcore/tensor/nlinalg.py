@@ -142,7 +142,8 @@ class Det(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [()]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         return [gz[0] * outputs[0] * matrix_inverse(inputs[0]).T]
 
 
@@ -197,7 +198,7 @@ class Eigh(Op):
         n = x.type.shape[0]
         return Apply(self, [x], [TensorType(wdt, shape=(n,))(), _mat(dt, n, n)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         _check_square(self, inputs[0])
         w, v = np.linalg.eigh(inputs[0], self.UPLO)
         out[0][0] = w.astype(node.outputs[0].dtype, copy=False)
@@ -249,7 +250,7 @@ class SVD(Op):
             return Apply(self, [x], [_mat(dt), s, _mat(dt)])
         return Apply(self, [x], [s])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         res = np.linalg.svd(inputs[0], full_matrices=self.full_matrices,
                             compute_uv=self.compute_uv)
         if not self.compute_uv:
@@ -305,7 +306,7 @@ class QRFull(Op):
             return Apply(self, [x], [_mat(dt), TensorType(dt, shape=(None,))()])
         return Apply(self, [x], [_mat(dt), _mat(dt)])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         res = np.linalg.qr(inputs[0], mode=self.mode)
         if self.mode == "r":
             res = (res,)

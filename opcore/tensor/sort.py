@@ -88,7 +88,7 @@ class SortOp(Op):
         ax = _axis_input(self, x, axis)
         return Apply(self, [x, ax], [x.type()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, axis = inputs
         out[0][0] = np.sort(x, axis=int(axis), kind=self.kind)
 
@@ -103,7 +103,8 @@ class SortOp(Op):
         gx = set_subtensor(zeros_like(x, dtype=gz[0].dtype)[axis_grid_index(x, idx, a)], gz[0])
         return [gx, grad_undefined_for(self, 1, axis, "the axis is an integer")]
 
-    def R_op(self, inputs, eval_points):
+    def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
+            ) -> list[Variable | None]:
         if eval_points[0] is None:
             return [None]
         a = _static_axis(self, inputs[1])
@@ -131,7 +132,7 @@ class ArgSortOp(Op):
         ax = _axis_input(self, x, axis)
         return Apply(self, [x, ax], [TensorType("int64", shape=x.type.shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x, axis = inputs
         out[0][0] = np.argsort(x, axis=int(axis), kind=self.kind).astype("int64", copy=False)
 

@@ -139,15 +139,16 @@ class Choose(Op):
                  for ba, bc in zip(a.broadcastable, choices.broadcastable[1:])]
         return Apply(self, [a, choices], [TensorType(choices.dtype, shape=shape)()])
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         a, choices = inputs
         out[0][0] = np.asarray(np.choose(a, choices, mode=self.mode), dtype=choices.dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         a, c = node.inputs
         return [_broadcast_dims(a, c[0], shapes[0], shapes[1][1:])]
 
-    def L_op(self, inputs, outputs, gz):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
+            ) -> list[Variable]:
         a, choices = inputs
         g = gz[0]
         n = choices.shape[0]

@@ -205,7 +205,7 @@ class Subtensor(Op):
             raise IndexError(f"{self}: index {idx} is out of bounds for shape {x.shape}: {exc}") from None
         out[0][0] = r if isinstance(r, np.ndarray) else np.asarray(r)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
 
         x, *ins = node.inputs
         static = node.outputs[0].type.shape

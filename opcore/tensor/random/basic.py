@@ -271,7 +271,7 @@ class ChoiceRV(RandomVariable):
     def out_dtype(self, params: Sequence[Variable]) -> str:
         return super().out_dtype(params) if params[0].ndim == 0 else params[0].dtype
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         size = node.inputs[1]
         return [None, [size[i] for i in range(size.type.shape[0])]]
 
@@ -320,7 +320,7 @@ class PermutationRV(RandomVariable):
         data = getattr(x, "data", None)
         return (int(data),) if data is not None else (None,)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         size = node.inputs[1]
         return [None, [size[i] for i in range(size.type.shape[0])]
                 + self.supp_shape(node.inputs[2:])]

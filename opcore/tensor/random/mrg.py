@@ -84,7 +84,7 @@ class mrg_uniform(Op):
         outputs[0][0] = new_state
         outputs[1][0] = draws.reshape(size)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         size = node.inputs[1]
         return [shapes[0], [size[i] for i in range(self.output_type.ndim)]]
 

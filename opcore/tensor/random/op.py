@@ -202,7 +202,7 @@ class RandomVariable(Op):
         outputs[0][0] = rng
         outputs[1][0] = np.asarray(draws, dtype=node.outputs[1].dtype)
 
-    def infer_shape(self, node, shapes):
+    def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         rng, size, *params = node.inputs
         nsize = size.type.shape[0]
         if nsize:
@@ -231,7 +231,8 @@ class RandomVariable(Op):
         """Reparameterisation gradients of the parameters, or None (not differentiable)."""
         return None
 
-    def L_op(self, inputs, outputs, output_grads):
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]
+            ) -> list[Variable]:
         rng, size, *params = inputs
         gz = output_grads[1]
         if gz is None or isinstance(gz.type, NullType) or getattr(gz.type, "dtype", None) is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -101,12 +101,12 @@ def _foldable(node) -> bool:
 
 @register_rewrite("constant_folding", "fast_run", "fast_compile", "constant_folding",
                   phase="canonicalize")
-def constant_folding(fgraph, node):
+def constant_folding(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """A node whose inputs are all constants is computed now (unless its result is huge)."""
     if not node.inputs or not _foldable(node):
         return None
     storage = [[None] for _ in node.outputs]
-    node.op.perform(node, [_const_input(i) for i in node.inputs], storage,
+    node.op.perform(node, [_const_input(cast(Constant, i)) for i in node.inputs], storage,
                     *perform_params(node.op, node))
     out = []
     for cell, var in zip(storage, node.outputs):

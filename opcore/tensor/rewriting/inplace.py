@@ -7,7 +7,7 @@ or a buffer another node still reads, following view_map aliasing).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from opcore.graph.destroyhandler import DestroyHandler
 from opcore.tensor.elemwise import Elemwise
@@ -28,9 +28,9 @@ def destroy_handler(fgraph: FunctionGraph) -> DestroyHandler:
 
 
 @register_rewrite("elemwise_inplace", "fast_run", "inplace", phase="inplace", tracks=(Elemwise,))
-def elemwise_inplace(fgraph, node):
+def elemwise_inplace(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``Elemwise(op)`` -> ``Elemwise(op, inplace_pattern={0: i})`` when input i may be destroyed."""
-    op = node.op
+    op = cast(Elemwise, node.op)
     if op.inplace_pattern or len(node.outputs) != 1:
         return None
     out = node.outputs[0]

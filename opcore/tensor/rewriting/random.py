@@ -7,7 +7,7 @@ generator in place instead of copying it first (Theano's ``random_make_inplace``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from opcore.tensor.random.mrg import mrg_uniform
 from opcore.tensor.random.op import RandomVariable, UndefinedGrad
@@ -28,8 +28,8 @@ def remove_undefined_grad(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
 
 @register_rewrite("random_make_inplace", "fast_run", "inplace", phase="inplace",
                   tracks=(RandomVariable, mrg_uniform))
-def random_make_inplace(fgraph, node):
-    op = node.op
+def random_make_inplace(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    op = cast("RandomVariable | mrg_uniform", node.op)
     if op.inplace or not destroy_handler(fgraph).can_destroy(fgraph, node, 0):
         return None
     props = op._props_dict()

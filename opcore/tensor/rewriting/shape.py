@@ -8,6 +8,7 @@ f(x).shape)`` no longer computes ``f(x)``.
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -106,10 +107,11 @@ class ShapeFeature(Feature):
             self.cache[out] = dims if dims is not None else self._fallback(out)
 
 
-def shape_feature(fgraph) -> ShapeFeature:
+def shape_feature(fgraph: FunctionGraph) -> ShapeFeature:
     feat = getattr(fgraph, "_shape_feature", None)
     if feat is None:
-        feat = fgraph._shape_feature = ShapeFeature()
+        feat = ShapeFeature()
+        setattr(fgraph, "_shape_feature", feat)  # one memo per graph, kept on the graph
     return feat
 
 
@@ -120,23 +122,26 @@ def _same_dim(d, node_out) -> bool:
 
 
 @register_rewrite("shape_i_infer", "fast_run", "shape", tracks=(Shape_i,))
-def shape_i_infer(fgraph, node):
+def shape_i_infer(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``Shape_i{k}(x)`` -> the k-th dimension inferred from x's producer."""
     x = node.inputs[0]
-    if x.owner is None and x.type.shape[node.op.i] is None:
+    i = typing.cast(Shape_i, node.op).i
+    if x.owner is None and x.type.shape[i] is None:
         return None
-    dims = shape_feature(fgraph).shape_of(x)
-    d = dims[node.op.i]
+    # x is a tensor (Shape_i's input), so its shape is known
+    dims = typing.cast("tuple[Variable, ...]", shape_feature(fgraph).shape_of(x))
+    d = dims[i]
     if _same_dim(d, node.outputs[0]):
         return None
     return [d]
 
 
 @register_rewrite("shape_infer", "fast_run", "shape", tracks=(Shape,))
-def shape_infer(fgraph, node):
+def shape_infer(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``Shape(x)`` -> ``MakeVector`` of the inferred dimensions (constant when all known)."""
     x = node.inputs[0]
-    dims = shape_feature(fgraph).shape_of(x)
+    # x is a tensor (Shape's input), so its shape is known
+    dims = typing.cast("tuple[Variable, ...]", shape_feature(fgraph).shape_of(x))
     if all(isinstance(d, Constant) for d in dims):
         return [constant(np.asarray([int(d.data) for d in dims], dtype="int64"))]
     if x.ndim == 0:
@@ -145,9 +150,9 @@ def shape_infer(fgraph, node):
 
 
 @register_rewrite("subtensor_of_makevector", "fast_run", "shape", tracks=(Subtensor,))
-def subtensor_of_makevector(fgraph, node):
+def subtensor_of_makevector(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``MakeVector(a, b, c)[1]`` -> ``b`` (what ``x.shape[1]`` becomes)."""
-    if node.op.idx_spec != (("int",),) or len(node.inputs) != 2:
+    if typing.cast(Subtensor, node.op).idx_spec != (("int",),) or len(node.inputs) != 2:
         return None
     vec, idx = node.inputs
     if vec.owner is None or not isinstance(vec.owner.op, MakeVector):

@@ -34,7 +34,7 @@ def _pow_as_muls(x, n: int):
 
 
 @register_rewrite("pow_specialize", "fast_run", phase="specialize", tracks=("pow",))
-def pow_specialize(fgraph, node):
+def pow_specialize(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """x**2 -> sqr, x**0.5 -> sqrt, x**-1 -> inv, x**-0.5 -> inv(sqrt), x**n -> products."""
     x, e = node.inputs
     out = node.outputs[0]
@@ -62,8 +62,8 @@ def pow_specialize(fgraph, node):
             new = M.inv(new)
     else:
         return None
-    new = fit(new, out, fgraph)
-    return None if new is None else [new]
+    fitted = fit(new, out, fgraph)
+    return None if fitted is None else [fitted]
 
 
 @register_rewrite("mul_minus_one", "fast_run", phase="specialize", tracks=("mul",))

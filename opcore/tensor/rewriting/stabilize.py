@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING
 
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant
-from opcore.tensor.elemwise import CAReduce
+from opcore.tensor.elemwise import CAReduce, Elemwise
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, mul_factors, owner_is, product
 
@@ -44,11 +45,16 @@ def _done(new, node, fgraph):
     return None if new is None else [new]
 
 
+def _scalar_name(node: Apply) -> str:
+    """The scalar op's name of an elementwise node (what these rewrites track by name)."""
+    return typing.cast(Elemwise, node.op).scalar_op.name
+
+
 @register_rewrite("log1p_exp_to_softplus", "fast_run", phase="stabilize", tracks=("log", "log1p"))
-def log1p_exp_to_softplus(fgraph, node):
+def log1p_exp_to_softplus(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``log(1 + exp(x))`` and ``log1p(exp(x))`` -> ``softplus(x)``."""
     arg = node.inputs[0]
-    y = arg if node.op.scalar_op.name == "log1p" else _one_plus(arg)
+    y = arg if _scalar_name(node) == "log1p" else _one_plus(arg)
     if y is None:
         return None
     e = owner_is(y, "exp")
@@ -63,7 +69,7 @@ def _exp_arg(var):
 
 
 @register_rewrite("sigmoid_from_exp", "fast_run", phase="stabilize", tracks=("true_div", "inv"))
-def sigmoid_from_exp(fgraph, node):
+def sigmoid_from_exp(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``c / (1 + exp(a))`` -> ``c * sigmoid(-a)``; an ``exp(a)`` factor of the numerator cancels:
     ``c * exp(a) / (1 + exp(a))`` -> ``c * sigmoid(a)``, for each ``1 + exp(a)`` factor of the
     denominator (Theano's ``local_exp_over_1_plus_exp``): the hand-written logistic function's
@@ -74,7 +80,7 @@ def sigmoid_from_exp(fgraph, node):
     energy) is ``inf / inf`` once ``exp(a)`` overflows; as ``sigmoid`` both stay finite and
     the stable rules below apply.
     """
-    if node.op.scalar_op.name == "inv":
+    if _scalar_name(node) == "inv":
         num, den = None, node.inputs[0]
     else:
         num, den = node.inputs
@@ -150,10 +156,10 @@ def one_minus_sigmoid(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
 
 @register_rewrite("log_sigmoid", "fast_run", phase="stabilize", tracks=("log", "log1p"),
                   after=("log1p_exp_to_softplus",))
-def log_sigmoid(fgraph, node):
+def log_sigmoid(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``log(sigmoid(x))`` -> ``-softplus(-x)``; ``log(1 - sigmoid(x))`` -> ``-softplus(x)``."""
     arg = node.inputs[0]
-    if node.op.scalar_op.name == "log1p":
+    if _scalar_name(node) == "log1p":
         n = owner_is(arg, "neg")
         s = owner_is(n.inputs[0], "sigmoid") if n is not None else None
         if s is None:
@@ -180,10 +186,10 @@ def log1p_form(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
 
 
 @register_rewrite("expm1_form", "fast_run", phase="stabilize", tracks=("sub", "add"))
-def expm1_form(fgraph, node):
+def expm1_form(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``exp(x) - 1`` (also ``exp(x) + -1``) -> ``expm1(x)``."""
     a, b = node.inputs
-    name = node.op.scalar_op.name
+    name = _scalar_name(node)
     e = None
     if name == "sub" and is_const(b, 1):
         e = owner_is(a, "exp")

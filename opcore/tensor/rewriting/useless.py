@@ -3,7 +3,7 @@ specify-shapes and allocs, and allocs feeding an elementwise op that broadcasts 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -17,15 +17,15 @@ from opcore.tensor.shape import Reshape
 from opcore.tensor.subtensor import Subtensor
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
+    from opcore.graph.basic import Apply, Variable
     from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 
 @register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", tracks=(DimShuffle,))
-def useless_dimshuffle(fgraph, node):
+def useless_dimshuffle(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Identity dimshuffles vanish; a dimshuffle of a dimshuffle becomes one."""
-    op = node.op
+    op = cast(DimShuffle, node.op)
     x = node.inputs[0]
     if op.new_order == tuple(range(x.ndim)):
         return [x]
@@ -42,17 +42,18 @@ def useless_dimshuffle(fgraph, node):
 
 
 @register_rewrite("useless_cast", "fast_run", "fast_compile", tracks=(Cast,))
-def useless_cast(fgraph, node):
+def useless_cast(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``cast(x, x.dtype)`` -> ``x``; ``cast(cast(x, wider), dt)`` -> ``cast(x, dt)``."""
     x = node.inputs[0]
-    if x.dtype == node.op.dtype:
+    dtype = cast(Cast, node.op).dtype
+    if x.dtype == dtype:
         return [x]
     inner = x.owner
     if inner is not None and isinstance(inner.op, Cast):
         src = inner.inputs[0]
         # only when the intermediate dtype holds every value of the source exactly
         if np.can_cast(src.dtype, inner.op.dtype, "safe"):
-            return [src if src.dtype == node.op.dtype else Cast(node.op.dtype)(src)]
+            return [src if src.dtype == dtype else Cast(dtype)(src)]
     return None
 
 
@@ -67,7 +68,7 @@ def useless_specify_shape(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
 
 
 @register_rewrite("useless_reshape", "fast_run", tracks=(Reshape,))
-def useless_reshape(fgraph, node):
+def useless_reshape(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``reshape(x, x.shape)`` (or to its known static shape) -> ``x``."""
     x, shp = node.inputs
     out = node.outputs[0]
@@ -96,7 +97,7 @@ def useless_reshape(fgraph, node):
 
 
 @register_rewrite("useless_alloc", "fast_run", tracks=(Alloc,))
-def useless_alloc(fgraph, node):
+def useless_alloc(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``alloc(x, *x.shape)`` -> ``x``."""
     v, *shape = node.inputs
     out = node.outputs[0]
@@ -121,7 +122,7 @@ def _same_dim(a, b) -> bool:
 
 
 @register_rewrite("alloc_of_alloc", "fast_run", tracks=(Alloc,), before=("alloc_into_elemwise",))
-def alloc_of_alloc(fgraph, node):
+def alloc_of_alloc(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``alloc(dimshuffle(alloc(s, *inner)), *shape)`` -> ``alloc(s, *shape)`` for a value ``s``
     broadcastable everywhere, when each inner length is 1 or the very same length as the outer
     one (so the outer alloc could not have failed): a gradient's ``mean`` fills one array, not
@@ -136,25 +137,25 @@ def alloc_of_alloc(fgraph, node):
     val, *inner = x.owner.inputs
     if not all(val.type.broadcastable) or val.dtype != node.outputs[0].dtype:
         return None
-    one = None
+    dims: list[Variable | None] = list(inner)  # None: a broadcast axis of length 1
     for order in reversed(orders):
-        inner = [one if d == "x" else inner[d] for d in order]
-    if len(inner) > len(shape):
+        dims = [None if d == "x" else dims[d] for d in order]
+    if len(dims) > len(shape):
         return None
-    for d, s in zip(inner, shape[len(shape) - len(inner):]):
+    for d, s in zip(dims, shape[len(shape) - len(dims):]):
         if d is not None and const_value(d) != 1 and not _same_dim(d, s):
             return None
     return [fit(alloc(val, *shape), node.outputs[0], fgraph)]
 
 
 @register_rewrite("alloc_into_elemwise", "fast_run", tracks=(Elemwise,))
-def alloc_into_elemwise(fgraph, node):
+def alloc_into_elemwise(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``alloc(v, shape) + y`` -> ``v + y`` when ``y`` alone already has the output's shape.
 
     The alloc's value broadcasts the same way; the shapes then come from ``y``.  (Like Theano,
     a run-time mismatch between the alloc's shape and y's is no longer detected.)
     """
-    if node.op.inplace_pattern or len(node.outputs) != 1:
+    if cast(Elemwise, node.op).inplace_pattern or len(node.outputs) != 1:
         return None
     out = node.outputs[0]
     idx = [i for i, v in enumerate(node.inputs)
@@ -170,7 +171,7 @@ def alloc_into_elemwise(fgraph, node):
     changed = False
     for i in idx:
         a = node.inputs[i]
-        val = a.owner.inputs[0]
+        val = cast("Apply", a.owner).inputs[0]  # an Alloc's output (see idx)
         if val.ndim < out.ndim:
             val = DimShuffle(val.broadcastable,
                              ["x"] * (out.ndim - val.ndim) + list(range(val.ndim)))(val)
@@ -188,12 +189,12 @@ def alloc_into_elemwise(fgraph, node):
 
 @register_rewrite("elemwise_of_allocs", "fast_run", tracks=(Elemwise,),
                   before=("alloc_into_elemwise",))
-def elemwise_of_allocs(fgraph, node):
+def elemwise_of_allocs(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``f(alloc(a, shape), c)`` with only allocs and broadcast scalars -> ``alloc(f(a, c), shape)``.
 
     The elementwise op then runs on the small values; one alloc gives the shape.
     """
-    if node.op.inplace_pattern or len(node.outputs) != 1:
+    if cast(Elemwise, node.op).inplace_pattern or len(node.outputs) != 1:
         return None
     out = node.outputs[0]
     full = None
@@ -217,7 +218,8 @@ def elemwise_of_allocs(fgraph, node):
         return None
     small = node.op(*values)
 
-    new = alloc(small, *full.owner.inputs[1:]) if small.type != out.type else small
+    shape = cast("Apply", full.owner).inputs[1:]  # full is an Alloc's output
+    new = alloc(small, *shape) if small.type != out.type else small
     return [fit(new, out, fgraph)]
 
 

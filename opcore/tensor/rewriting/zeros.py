@@ -9,7 +9,7 @@ Theano, ``0 * x`` is taken to be 0 even where ``x`` is inf or NaN.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -75,8 +75,8 @@ def dot_of_zeros(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
 
 
 @register_rewrite("sum_of_zeros", "fast_run", tracks=(CAReduce,))
-def sum_of_zeros(fgraph, node):
+def sum_of_zeros(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``sum(alloc(0, ...), axis)`` -> zeros of the sum's shape."""
-    if node.op.kind != "sum" or not is_zeros(node.inputs[0]):
+    if cast(CAReduce, node.op).kind != "sum" or not is_zeros(node.inputs[0]):
         return None
     return _zeros_like_output(fgraph, node)
