@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numbers
@@ -367,7 +368,8 @@ class MakeVector(Op):
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
-        return [gz[0][i] if inputs[i].dtype.startswith("float") else zeros_like(inputs[i], config.floatX)
+        g = typing.cast("TensorVariable", gz[0])  # the gradient of a vector
+        return [g[i] if inputs[i].dtype.startswith("float") else zeros_like(inputs[i], config.floatX)
                 for i in range(len(inputs))]
 
 
@@ -423,8 +425,8 @@ class Alloc(Op):
         return Apply(self, [v] + sh, [TensorType(v.dtype, shape=static)()])
 
     def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
-        v, *shape = inputs
-        shape = tuple(int(s) for s in shape)
+        v, *dims = inputs
+        shape = tuple(int(s) for s in dims)
         vt = node.inputs[0].type
         lead = len(shape) - vt.ndim
         for d, (n, b) in enumerate(zip(np.shape(v), vt.broadcastable)):
@@ -556,7 +558,8 @@ class ARange(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         from opcore.tensor import math as M
 
-        start, stop, step = node.inputs
+        # three integer scalars (see make_node)
+        start, stop, step = typing.cast("list[TensorVariable]", node.inputs)
         n = M.ceil(M.true_div(stop - start, step))
         return [(cast(M.maximum(n, 0), "int64"),)]
 

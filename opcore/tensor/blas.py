@@ -9,6 +9,7 @@ included).  The rewrites in ``opcore.tensor.rewriting.blas`` introduce them.
 
 from __future__ import annotations
 
+import typing
 from typing import Any, TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,7 @@ from opcore.tensor.type import TensorType
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
     from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 
 def _combine(b, z, a, product, dt):
@@ -74,8 +76,8 @@ class Gemm(Op):
             ) -> list[Variable]:
         from opcore.tensor.math import dot, sum as tsum
 
-        z, a, x, y, b = inputs
-        (g,) = gz
+        z, a, x, y, b = typing.cast("list[TensorVariable]", inputs)
+        (g,) = typing.cast("list[TensorVariable]", gz)
         return [g * b, tsum(g * dot(x, y)), a * dot(g, y.T), a * dot(x.T, g), tsum(g * z)]
 
 
@@ -110,8 +112,8 @@ class Gemv(Op):
             ) -> list[Variable]:
         from opcore.tensor.math import dot, outer, sum as tsum
 
-        y, a, A, x, b = inputs
-        (g,) = gz
+        y, a, A, x, b = typing.cast("list[TensorVariable]", inputs)
+        (g,) = typing.cast("list[TensorVariable]", gz)
         return [g * b, tsum(g * dot(A, x)), a * outer(g, x), a * dot(A.T, g), tsum(g * y)]
 
 

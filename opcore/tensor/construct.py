@@ -252,8 +252,8 @@ class AllocDiag(Op):
         (xs,) = shapes
         nd = len(xs) + 1
         a1, a2 = sorted((self.axis1 % nd, self.axis2 % nd))
-        n = xs[-1] + abs(self.offset)
-        res = list(xs[:-1])
+        n = cast("TensorVariable", xs[-1]) + abs(self.offset)
+        res: list[Variable] = list(xs[:-1])
         res.insert(a1, n)
         res.insert(a2, n)
         return [tuple(res)]

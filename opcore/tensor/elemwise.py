@@ -13,6 +13,8 @@ from opcore.scalar.basic import Composite, ScalarOp
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from opcore.graph.basic import Variable
     from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
     from opcore.tensor.variable import TensorVariable
@@ -398,7 +400,7 @@ class DimShuffle(Op):
         (x,) = inputs
         (gz,) = output_grads
         gz = T.as_tensor_variable(gz)
-        grad_order = ["x"] * x.ndim
+        grad_order: list[str | int] = ["x"] * x.ndim
         for i, d in enumerate(self.new_order):
             if d != "x":
                 grad_order[d] = i
@@ -406,13 +408,13 @@ class DimShuffle(Op):
         if self.augment:
             gz = T.sum(gz, axis=tuple(self.augment), keepdims=True)
             gz = DimShuffle(gz.broadcastable, [i for i in range(gz.ndim) if i not in self.augment])(gz)
-            remap = {}
+            remap: dict[int, int] = {}
             j = 0
             for i, d in enumerate(self.new_order):
                 if d != "x":
                     remap[i] = j
                     j += 1
-            grad_order = ["x" if g == "x" else remap[g] for g in grad_order]
+            grad_order = ["x" if isinstance(g, str) else remap[g] for g in grad_order]
         out = DimShuffle(gz.broadcastable, grad_order)(gz)
         if out.dtype != x.dtype and x.dtype.startswith("float"):
             out = T.cast(out, x.dtype)
@@ -447,8 +449,9 @@ class CAReduce(Op):
     """
 
     __props__ = ("kind", "axis", "acc_dtype", "dtype")
-    _numpy = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all,
-              "any": np.any}
+    _numpy: dict[str, Callable[..., Any]] = {
+        "sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min, "all": np.all,
+        "any": np.any}
 
     def __init__(self, kind: str, axis: Sequence[int] | None = None, dtype: str | None = None,
                  acc_dtype: str | None = None) -> None:

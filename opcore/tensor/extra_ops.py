@@ -14,6 +14,7 @@ gives a 1-d inverse for ``axis=None`` whatever the input rank; index outputs are
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
@@ -36,7 +37,7 @@ from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.hints import InputShapes, OutputShapes, SearchSide
     from opcore.tensor.variable import TensorVariable
 
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
@@ -128,17 +129,17 @@ class CumOp(Op):
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
         (x,), (g,) = inputs, gz
+        fx = typing.cast("TensorVariable", outputs[0])  # the cumulative sum or product
         if self.axis is None:
             flat_x = flatten(x)
             if self.mode == "add":
                 return [_reverse(cumsum(_reverse(g, 0), 0), 0).reshape(x.shape)]
-            fx = outputs[0]
             return [(_reverse(cumsum(_reverse(fx * g, 0), 0), 0) / flat_x).reshape(x.shape)]
         axis = self.axis % x.ndim
         if self.mode == "add":
             return [_reverse(cumsum(_reverse(g, axis), axis), axis)]
         # Theano's formula: exact where x has no zeros (the gradient divides by x)
-        return [_reverse(cumsum(_reverse(outputs[0] * g, axis), axis), axis) / x]
+        return [_reverse(cumsum(_reverse(fx * g, axis), axis), axis) / x]
 
     def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
             ) -> list[Variable | None]:
@@ -379,7 +380,7 @@ class SearchsortedOp(Op):
     def __init__(self, side: str = "left") -> None:
         if side not in ("left", "right"):
             raise ValueError(f"SearchsortedOp: side must be 'left' or 'right', got {side!r}")
-        self.side = side
+        self.side: SearchSide = typing.cast("SearchSide", side)  # checked above
 
     def make_node(self, x: Any, v: Any, sorter: Any = None) -> Apply:
         x = as_tensor_variable(x)
@@ -446,7 +447,7 @@ class Unique(Op):
         outs += [TensorType("int64", shape=(None,))() for _ in range(n)]
         return Apply(self, [x], outs)
 
-    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
+    def perform(self, node, inputs, out):
         x = inputs[0]
         res = np.unique(x, return_index=self.return_index, return_inverse=self.return_inverse,
                         return_counts=self.return_counts, axis=self.axis)

@@ -9,6 +9,7 @@ root) or ``'no_norm'`` (neither).  Computed with ``numpy.fft.rfftn`` / ``irfftn`
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -71,9 +72,10 @@ class RFFTOp(Op):
         out[0][0] = res
 
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
-        a, s = node.inputs
+        a = node.inputs[0]
+        s = typing.cast("TensorVariable", node.inputs[1])  # the signal-length vector
         dims = [shapes[0][0]] + [s[i] for i in range(a.ndim - 2)]
-        return [tuple(dims) + (s[-1] // 2 + 1, 2)]
+        return [(*dims, s[-1] // 2 + 1, 2)]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True], [False]]
@@ -114,7 +116,8 @@ class IRFFTOp(Op):
         out[0][0] = (res * np.prod(sizes)).astype(node.outputs[0].dtype)
 
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
-        a, s = node.inputs
+        a = node.inputs[0]
+        s = typing.cast("TensorVariable", node.inputs[1])  # the signal-length vector
         return [(shapes[0][0],) + tuple(s[i] for i in range(a.ndim - 2))]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

@@ -9,6 +9,7 @@ nothing at run time.
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any
 
 from opcore.graph.basic import Apply
@@ -110,7 +111,7 @@ class GradScale(GradientViewOp):
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
-        return [gz[0] * inputs[1], disconnected_type()]
+        return [typing.cast("TensorVariable", gz[0]) * inputs[1], disconnected_type()]
 
     def R_op(self, inputs: list[Variable], eval_points: list[Variable | None]
             ) -> list[Variable | None]:

@@ -5,7 +5,7 @@ Modules import these under ``if TYPE_CHECKING:`` only, so they cost no import at
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Union
+from typing import Any, Literal, Sequence, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -13,7 +13,8 @@ from numpy.typing import ArrayLike, DTypeLike
 from opcore.graph.basic import Variable
 
 __all__ = ["ArrayLike", "Axis", "DTypeLike", "Dim", "DrawSize", "InputShapes", "NumPyRNG",
-           "OutputShapes", "RewriteResult", "ShapeLike", "TensorLike"]
+           "OutputShapes", "RewriteResult", "ShapeLike", "TensorLike", "ClipMode", "IndexOrder",
+           "EighUPLO", "QRMode", "SearchSide", "SortKind"]
 
 #: what ``as_tensor_variable`` accepts: a symbolic variable, or a value NumPy can convert
 #: (a number, a nested list, an ndarray)
@@ -44,3 +45,24 @@ NumPyRNG = Union[np.random.Generator, np.random.RandomState]
 
 #: the draw ``size`` a random variable's NumPy call receives (None: the parameters' shape)
 DrawSize = Union[tuple[int, ...], None]
+
+# String options that ops check in ``__init__``, as NumPy's stubs spell them (an op stores its
+# option as one of these once it has checked it)
+
+#: ``np.sort`` / ``np.argsort`` ``kind``
+SortKind = Literal["quicksort", "mergesort", "heapsort", "stable"]
+
+#: index ``order`` of ``np.unravel_index`` / ``np.ravel_multi_index``
+IndexOrder = Literal["C", "F"]
+
+#: out-of-range index ``mode`` of ``np.choose`` / ``np.ravel_multi_index``
+ClipMode = Literal["raise", "wrap", "clip"]
+
+#: ``np.searchsorted`` ``side``
+SearchSide = Literal["left", "right"]
+
+#: the triangle ``np.linalg.eigh`` reads
+EighUPLO = Literal["L", "U"]
+
+#: ``np.linalg.qr`` ``mode``
+QRMode = Literal["reduced", "complete", "r", "raw"]

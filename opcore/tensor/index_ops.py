@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from opcore.tensor.shape import flatten
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.hints import ClipMode, IndexOrder, InputShapes, OutputShapes
     from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
@@ -96,7 +97,7 @@ class UnravelIndex(Op):
         if not isinstance(ndim, (int, np.integer)) or ndim < 1:
             raise ValueError(f"UnravelIndex: ndim must be a positive int, got {ndim!r}")
         self.ndim = int(ndim)
-        self.order = order
+        self.order: IndexOrder = typing.cast("IndexOrder", order)  # checked above
 
     def make_node(self, indices: Any, dims: Any) -> Apply:
         indices = as_tensor_variable(indices)
@@ -149,8 +150,8 @@ class RavelMultiIndex(Op):
             raise ValueError(f"RavelMultiIndex: mode must be raise, wrap or clip, got {mode!r}")
         if order not in ("C", "F"):
             raise ValueError(f"RavelMultiIndex: order must be 'C' or 'F', got {order!r}")
-        self.mode = mode
-        self.order = order
+        self.mode: ClipMode = typing.cast("ClipMode", mode)  # checked above
+        self.order: IndexOrder = typing.cast("IndexOrder", order)
 
     def make_node(self, *inputs: Any) -> Apply:
         if len(inputs) < 2:
@@ -276,7 +277,7 @@ class FillDiagonalOffset(Op):
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
-        a, val, offset = inputs
+        a, val, offset = typing.cast("list[TensorVariable]", inputs)
         g = gz[0]
         h, w = g.shape[0], g.shape[1]
         pos = offset >= 0

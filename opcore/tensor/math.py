@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any, Sequence
 
 import builtins
@@ -313,7 +314,7 @@ class Argmax(Op):
 
     __props__ = ("axis", "kind")
 
-    def __init__(self, axis: Axis, kind: str = "max") -> None:
+    def __init__(self, axis: int | None, kind: str = "max") -> None:
         self.axis = axis
         self.kind = kind
 
@@ -453,7 +454,8 @@ class Dot(Op):
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
         x, y = inputs
-        (g,) = gz
+        (g0,) = gz
+        g = typing.cast("TensorVariable", g0)
         if x.ndim == 1 and y.ndim == 1:
             gx, gy = g * y, g * x
         elif x.ndim == 1:  # (k) . (k, n) -> (n)

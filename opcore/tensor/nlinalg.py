@@ -11,6 +11,7 @@ inputs give float64 as NumPy does (Theano kept the input dtype and failed at run
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,7 +30,7 @@ from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.hints import EighUPLO, InputShapes, OutputShapes, QRMode
     from opcore.tensor.variable import TensorVariable
 
 
@@ -144,7 +145,7 @@ class Det(Op):
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
-        return [gz[0] * outputs[0] * matrix_inverse(inputs[0]).T]
+        return [typing.cast("TensorVariable", gz[0]) * outputs[0] * matrix_inverse(inputs[0]).T]
 
 
 det = Det()
@@ -189,7 +190,7 @@ class Eigh(Op):
     def __init__(self, UPLO: str = "L") -> None:
         if UPLO not in ("L", "U"):
             raise ValueError(f"Eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-        self.UPLO = UPLO
+        self.UPLO: EighUPLO = typing.cast("EighUPLO", UPLO)  # checked above
 
     def make_node(self, x: Any) -> Apply:
         x = _as_matrix(self, x, square=True)
@@ -251,10 +252,11 @@ class SVD(Op):
         return Apply(self, [x], [s])
 
     def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
-        res = np.linalg.svd(inputs[0], full_matrices=self.full_matrices,
-                            compute_uv=self.compute_uv)
-        if not self.compute_uv:
-            res = (res,)
+        res: tuple[Any, ...]
+        if self.compute_uv:
+            res = tuple(np.linalg.svd(inputs[0], full_matrices=self.full_matrices, compute_uv=True))
+        else:
+            res = (np.linalg.svd(inputs[0], full_matrices=self.full_matrices, compute_uv=False),)
         for cell, val, var in zip(out, res, node.outputs):
             cell[0] = val.astype(var.dtype, copy=False)
 
@@ -295,7 +297,7 @@ class QRFull(Op):
     def __init__(self, mode: str = "reduced") -> None:
         if mode not in ("reduced", "complete", "r", "raw"):
             raise ValueError(f"qr: mode must be reduced, complete, r or raw, got {mode!r}")
-        self.mode = mode
+        self.mode: QRMode = typing.cast("QRMode", mode)  # checked above
 
     def make_node(self, x: Any) -> Apply:
         x = _as_matrix(self, x)
@@ -308,9 +310,8 @@ class QRFull(Op):
 
     def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         res = np.linalg.qr(inputs[0], mode=self.mode)
-        if self.mode == "r":
-            res = (res,)
-        for cell, val, var in zip(out, res, node.outputs):
+        parts: tuple[Any, ...] = (res,) if self.mode == "r" else tuple(res)
+        for cell, val, var in zip(out, parts, node.outputs):
             cell[0] = np.asarray(val).astype(var.dtype, copy=False)
 
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:

@@ -10,6 +10,7 @@ and, with ``sorted=False``, returns them in an unspecified order as Theano does.
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.hints import InputShapes, OutputShapes, SortKind
     from opcore.tensor.variable import TensorVariable
 
 _KINDS = ("quicksort", "mergesort", "heapsort", "stable")
@@ -78,7 +79,7 @@ class SortOp(Op):
             raise ValueError(f"SortOp: kind must be one of {_KINDS}, got {kind!r}")
         if order is not None:
             raise ValueError("SortOp: order= (structured arrays) is not supported")
-        self.kind = kind
+        self.kind: SortKind = typing.cast("SortKind", kind)  # checked above
         self.order = order
 
     def make_node(self, x: Any, axis: Any = -1) -> Apply:
@@ -109,7 +110,7 @@ class SortOp(Op):
             return [None]
         a = _static_axis(self, inputs[1])
         idx = ArgSortOp(self.kind)(inputs[0], a)
-        return [eval_points[0][axis_grid_index(inputs[0], idx, a)]]
+        return [typing.cast("TensorVariable", eval_points[0])[axis_grid_index(inputs[0], idx, a)]]
 
 
 class ArgSortOp(Op):
@@ -122,7 +123,7 @@ class ArgSortOp(Op):
             raise ValueError(f"ArgSortOp: kind must be one of {_KINDS}, got {kind!r}")
         if order is not None:
             raise ValueError("ArgSortOp: order= (structured arrays) is not supported")
-        self.kind = kind
+        self.kind: SortKind = typing.cast("SortKind", kind)  # checked above
         self.order = order
 
     def make_node(self, x: Any, axis: Any = -1) -> Apply:

@@ -7,6 +7,7 @@ error naming the package when it is missing); as in Theano it has no gradient.
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,7 +26,7 @@ from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
-    from opcore.tensor.hints import InputShapes, OutputShapes
+    from opcore.tensor.hints import ClipMode, InputShapes, OutputShapes
     from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
@@ -122,7 +123,7 @@ class Choose(Op):
     def __init__(self, mode: str = "raise") -> None:
         if mode not in ("raise", "wrap", "clip"):
             raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
-        self.mode = mode
+        self.mode: ClipMode = typing.cast("ClipMode", mode)  # checked above
 
     def make_node(self, a: Any, choices: Any) -> Apply:
         a = as_tensor_variable(a)
@@ -144,12 +145,13 @@ class Choose(Op):
         out[0][0] = np.asarray(np.choose(a, choices, mode=self.mode), dtype=choices.dtype)
 
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
-        a, c = node.inputs
+        a = node.inputs[0]
+        c = typing.cast("TensorVariable", node.inputs[1])  # the stacked choices
         return [_broadcast_dims(a, c[0], shapes[0], shapes[1][1:])]
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
-        a, choices = inputs
+        a, choices = typing.cast("list[TensorVariable]", inputs)
         g = gz[0]
         n = choices.shape[0]
         idx = a

@@ -215,7 +215,7 @@ class Subtensor(Op):
 
             raise ShapeUnknown(self)
         it = iter(ins)
-        out = []
+        out: list[Variable] = []
         d = 0
         for s in self.idx_spec:
             if s[0] == "none":

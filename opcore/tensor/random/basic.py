@@ -11,6 +11,7 @@ The sampling algorithms are NumPy's (``numpy.random.Generator``; ``RandomState``
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from opcore.graph.basic import Apply
     from opcore.tensor.hints import (ArrayLike, DrawSize, DTypeLike, InputShapes, NumPyRNG,
                                      OutputShapes, ShapeLike, TensorLike)
+    from opcore.tensor.variable import TensorVariable
 
 
 def _as_generator_call(rng, numpy_name: str, legacy_name: str | None = None):
@@ -272,7 +274,7 @@ class ChoiceRV(RandomVariable):
         return super().out_dtype(params) if params[0].ndim == 0 else params[0].dtype
 
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
-        size = node.inputs[1]
+        size = typing.cast("TensorVariable", node.inputs[1])  # the draw-size vector
         return [None, [size[i] for i in range(size.type.shape[0])]]
 
     def rng_fn(self, rng: NumPyRNG, a: np.ndarray, p: np.ndarray, size: DrawSize) -> ArrayLike:
@@ -321,7 +323,7 @@ class PermutationRV(RandomVariable):
         return (int(data),) if data is not None else (None,)
 
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
-        size = node.inputs[1]
+        size = typing.cast("TensorVariable", node.inputs[1])  # the draw-size vector
         return [None, [size[i] for i in range(size.type.shape[0])]
                 + self.supp_shape(node.inputs[2:])]
 

@@ -8,6 +8,7 @@ is Theano's ``MRG_RandomStreams`` (:mod:`opcore.sandbox.rng_mrg`).
 
 from __future__ import annotations
 
+import typing
 from typing import Any, TYPE_CHECKING
 
 import numpy as np
@@ -23,6 +24,7 @@ from opcore.tensor.type import TensorType
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
     from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 
 class mrg_uniform(Op):
@@ -85,7 +87,7 @@ class mrg_uniform(Op):
         outputs[1][0] = draws.reshape(size)
 
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
-        size = node.inputs[1]
+        size = typing.cast("TensorVariable", node.inputs[1])  # the draw-size vector
         return [shapes[0], [size[i] for i in range(self.output_type.ndim)]]
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:

@@ -18,6 +18,7 @@ otherwise an undefined gradient whose message names the parameter.
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any, Sequence
 
 import copy
@@ -35,6 +36,7 @@ from opcore.tensor.variable import TensorConstant
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.variable import TensorVariable
 
 
 def shape_vector(size: Any) -> Variable:
@@ -206,7 +208,8 @@ class RandomVariable(Op):
         rng, size, *params = node.inputs
         nsize = size.type.shape[0]
         if nsize:
-            batch = [size[i] for i in range(nsize)]
+            vec = typing.cast("TensorVariable", size)  # the draw-size vector
+            batch = [vec[i] for i in range(nsize)]
         else:
             pshapes = shapes[2:]
             nb = node.outputs[1].ndim - self.ndim_supp
@@ -227,7 +230,8 @@ class RandomVariable(Op):
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         return [[True, False], [False, False]] + [[False, True] for _ in node.inputs[2:]]
 
-    def param_grads(self, params, draws, gz) -> list | None:
+    def param_grads(self, params: list[Variable], draws: Variable, gz: Variable
+                    ) -> list[Variable] | None:
         """Reparameterisation gradients of the parameters, or None (not differentiable)."""
         return None
 
@@ -235,6 +239,7 @@ class RandomVariable(Op):
             ) -> list[Variable]:
         rng, size, *params = inputs
         gz = output_grads[1]
+        pgrads: list[Variable] | None
         if gz is None or isinstance(gz.type, NullType) or getattr(gz.type, "dtype", None) is None:
             pgrads = [disconnected_type() for _ in params]
         else:
