@@ -249,7 +249,7 @@ class Unbroadcast(Op):
     def __init__(self, shape: tuple[int | None, ...]) -> None:
         self.shape = shape
 
-    def make_node(self, x):
+    def make_node(self, x: Variable) -> Apply:
         return Apply(self, [x], [TensorType(x.dtype, shape=self.shape)()])
 
     def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
@@ -353,12 +353,12 @@ class MakeVector(Op):
         self.dtype = dtype
 
     def make_node(self, *inputs):
-        inputs = [as_tensor_variable(i) for i in inputs]
-        for i in inputs:
+        scalars = [as_tensor_variable(i) for i in inputs]
+        for i in scalars:
             if i.ndim != 0:
                 raise TypeError(f"MakeVector: {i} is not a scalar")
-        inputs = [cast(i, self.dtype) if i.dtype != self.dtype else i for i in inputs]
-        return Apply(self, inputs, [TensorType(self.dtype, shape=(len(inputs),))()])
+        scalars = [cast(i, self.dtype) if i.dtype != self.dtype else i for i in scalars]
+        return Apply(self, scalars, [TensorType(self.dtype, shape=(len(scalars),))()])
 
     def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         out[0][0] = np.asarray(inputs, dtype=self.dtype).reshape(len(inputs))
@@ -408,7 +408,7 @@ class Alloc(Op):
 
     __props__ = ()
 
-    def make_node(self, value, *shape):
+    def make_node(self, value: TensorLike, *shape: Dim) -> Apply:
         v = as_tensor_variable(value)
         sh = [cast(as_tensor_variable(s), "int64") for s in shape]
         for s in sh:
@@ -416,7 +416,7 @@ class Alloc(Op):
                 raise TypeError(f"Alloc: shape entries must be scalars, got {s} ({s.type})")
         if v.ndim > len(sh):
             raise TypeError(f"Alloc: value of rank {v.ndim} cannot fill a rank-{len(sh)} shape")
-        static = []
+        static: list[int | None] = []
         for s in sh:
             try:
                 static.append(int(get_scalar_constant_value(s)))

@@ -174,7 +174,8 @@ def get_vector_length(v: Any) -> int:
     raise ValueError(f"get_vector_length: the length of {v} is not known before run time")
 
 
-def extract_constant(x: Any, elemwise: bool = True, only_process_constants: bool = False):
+def extract_constant(x: Any, elemwise: bool = True, only_process_constants: bool = False
+                     ) -> Any:
     """The value of ``x`` as a constant when it is a constant scalar (through casts and
     dimshuffles), else ``x`` itself (Theano's ``extract_constant``)."""
     try:

@@ -108,7 +108,8 @@ class Elemwise(Op):
                 raise TypeError(f"{self}: cannot work in place on input {i} ({padded[i].type})")
         return Apply(self, padded, [TensorType(dt, shape=shape)() for dt in out_dtypes])
 
-    def make_py_thunk(self, node: Apply, storage_map):
+    def make_py_thunk(self, node: Apply, storage_map: dict[Variable, list[Any]]
+                      ) -> Callable[[], None]:
         """A specialised thunk: the common one- and two-input ufunc cases skip ``perform``'s
         generic checks (this path sets the Python VM's per-call overhead)."""
         so = self.scalar_op
@@ -427,11 +428,11 @@ class DimShuffle(Op):
         return [self(eval_points[0])]
 
 
-def restore_reduced_dims(r, ndim, axis):
+def restore_reduced_dims(r: Variable, ndim: int, axis: Sequence[int] | None) -> TensorVariable:
     """``r``, reduced over ``axis`` (None: all) of an ``ndim``-d tensor, with those dimensions
     put back as broadcastable length-1 dimensions (``keepdims=True``)."""
     axes = range(ndim) if axis is None else axis
-    pattern = []
+    pattern: list[int | str] = []
     j = 0
     for d in range(ndim):
         if d in axes:

@@ -38,7 +38,7 @@ from opcore.tensor.type import TensorType
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
     from opcore.tensor.hints import InputShapes, OutputShapes, SearchSide
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 
@@ -271,7 +271,7 @@ def squeeze(x: Any, axis: Any = None) -> TensorVariable:
     return x.dimshuffle([d for d in range(x.ndim) if d not in axes])
 
 
-def compress(condition: Any, x: Any, axis: int | None = None) -> TensorVariable:
+def compress(condition: Any, x: Any, axis: int | None = None) -> TensorVariable | TensorConstant:
     """Slices of ``x`` along ``axis`` where the 1-d ``condition`` is non-zero (``numpy.compress``;
     ``axis=None``: of the flattened array)."""
     condition = as_tensor_variable(condition)
@@ -476,7 +476,8 @@ class Unique(Op):
 
 
 def unique(ar: Any, return_index: bool = False, return_inverse: bool = False,
-           return_counts: bool = False, axis: int | None = None):
+           return_counts: bool = False, axis: int | None = None
+           ) -> TensorVariable | list[TensorVariable]:
     """Sorted unique values of ``ar`` (``numpy.unique``); with the ``return_*`` flags, a list
     ``[values, index?, inverse?, counts?]`` (int64)."""
     return Unique(return_index, return_inverse, return_counts, axis)(ar)

@@ -284,7 +284,8 @@ class SVD(Op):
         return [SVDGrad()(x, u, s, vt, gu, gs, gvt)]
 
 
-def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True):
+def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True
+        ) -> TensorVariable | list[TensorVariable]:
     """Singular value decomposition (``numpy.linalg.svd``): ``[u, s, vt]`` or ``s``."""
     return SVD(full_matrices, compute_uv)(a)
 
@@ -341,7 +342,7 @@ class QRFull(Op):
         return [QRGrad()(x, q, r, gq, gr)]
 
 
-def qr(a: Any, mode: str = "reduced"):
+def qr(a: Any, mode: str = "reduced") -> TensorVariable | list[TensorVariable]:
     """QR decomposition (``numpy.linalg.qr``): ``[q, r]`` (``reduced``/``complete``), ``r``
     (mode ``'r'``) or ``[h, tau]`` (``raw``)."""
     return QRFull(mode)(a)
@@ -395,7 +396,7 @@ def trace(X: Any) -> TensorVariable:
     return tsum(extract_diag(X))
 
 
-def matrix_power(M: Any, n: int):
+def matrix_power(M: Any, n: int) -> TensorVariable:
     """``M`` multiplied by itself ``n`` times (``n`` a Python int; negative: of the inverse),
     by repeated squaring (``numpy.linalg.matrix_power``)."""
     M = _as_matrix("matrix_power", M)
@@ -414,7 +415,7 @@ def matrix_power(M: Any, n: int):
         n >>= 1
         if n:
             base = dot(base, base)
-    return result
+    return typing.cast("TensorVariable", result)  # set: n >= 1 has a lowest set bit
 
 
 def norm(x: Any, ord: Any) -> TensorVariable:

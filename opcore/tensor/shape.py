@@ -127,9 +127,9 @@ def squeeze(x: TensorLike, axis: Axis = None) -> TensorVariable:
     return DimShuffle(x.broadcastable, [d for d in range(x.ndim) if d not in drop])(x)
 
 
-def expand_dims(x, axis):
+def expand_dims(x: TensorLike, axis: int) -> TensorVariable:
     x = as_tensor_variable(x)
-    order = list(range(x.ndim))
+    order: list[int | str] = list(range(x.ndim))
     axis = axis % (x.ndim + 1)
     order.insert(axis, "x")
     return DimShuffle(x.broadcastable, order)(x)
@@ -145,7 +145,7 @@ def shape_padright(x: TensorLike, n_ones: int = 1) -> TensorVariable:
     return DimShuffle(x.broadcastable, list(range(x.ndim)) + ["x"] * n_ones)(x)
 
 
-def shape_padaxis(x: TensorLike, axis: Axis) -> TensorVariable:
+def shape_padaxis(x: TensorLike, axis: int) -> TensorVariable:
     return expand_dims(x, axis)
 
 
@@ -160,9 +160,8 @@ class Join(Op):
     def __str__(self) -> str:
         return f"Join{{axis={self.axis}}}"
 
-    def make_node(self, *tensors):
-
-        tensors = [as_tensor_variable(t) for t in tensors]
+    def make_node(self, *inputs: TensorLike) -> Apply:
+        tensors = [as_tensor_variable(t) for t in inputs]
         if not tensors:
             raise ValueError("join: nothing to join")
         nd = tensors[0].ndim

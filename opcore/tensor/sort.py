@@ -291,7 +291,7 @@ def argtopk(x: Any, kth: Any, axis: int | None = -1, sorted: bool = True,
 
 
 def topk_and_argtopk(x: Any, kth: Any, axis: int | None = -1, sorted: bool = True,
-                     idx_dtype: str = "int64"):
+                     idx_dtype: str = "int64") -> tuple[TensorVariable, ...]:
     """``(topk(...), argtopk(...))`` computed by one op."""
     return tuple(_topk(x, kth, axis, sorted, idx_dtype, True, True))
 

@@ -389,13 +389,14 @@ def inc_subtensor(x: TensorLike, y: TensorLike, inplace: bool = False,
     return IncSubtensor(spec, set_instead_of_inc=set_instead_of_inc)(base, y, *ins)
 
 
-def take(a, indices, axis=None):
+def take(a: TensorLike, indices: TensorLike, axis: int | None = None
+         ) -> TensorVariable | TensorConstant:
     a = as_tensor_variable(a)
     if axis is None:
         from opcore.tensor.shape import flatten
 
         return subtensor_getitem(flatten(a), as_tensor_variable(indices))
-    idx = [slice(None)] * a.ndim
+    idx: list[slice | Variable] = [slice(None)] * a.ndim
     idx[axis] = as_tensor_variable(indices)
     return subtensor_getitem(a, tuple(idx))
 

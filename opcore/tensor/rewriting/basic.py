@@ -37,10 +37,11 @@ class MergeTable(Feature):
         self.constants: dict = {}
 
 
-def merge_table(fgraph) -> MergeTable:
+def merge_table(fgraph: FunctionGraph) -> MergeTable:
     table = getattr(fgraph, "_merge_table", None)
     if table is None:
-        table = fgraph._merge_table = MergeTable()
+        table = MergeTable()
+        setattr(fgraph, "_merge_table", table)  # one table per graph, kept on the graph
     return table
 
 

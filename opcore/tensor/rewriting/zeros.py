@@ -28,15 +28,16 @@ if TYPE_CHECKING:
 _VALUE_PRESERVING = (Alloc, DimShuffle, Cast, SpecifyShape)
 
 
-def is_zeros(var) -> bool:
+def is_zeros(var: Variable) -> bool:
     """True when every element of ``var`` is known to be zero: a zero constant, seen through
     allocs, dimshuffles, casts, specify-shapes and fills (``second``)."""
     while var.owner is not None:
-        op = var.owner.op
+        owner = var.owner
+        op = owner.op
         if isinstance(op, _VALUE_PRESERVING):
-            var = var.owner.inputs[0]
+            var = owner.inputs[0]
         elif type(op) is Elemwise and getattr(op.scalar_op, "name", None) == "second":
-            var = var.owner.inputs[1]
+            var = owner.inputs[1]
         else:
             break
     return var.owner is None and is_const(var, 0)
