@@ -106,12 +106,16 @@ class RandomStreams:
                ndim: int | None = None, dtype: DTypeLike = None) -> Variable:
         return self.gen(NormalRV(_float_dtype(dtype, avg, std)), _size(size, ndim), avg, std)
 
-    def binomial(self, size=None, n=1, p=0.5, ndim=None, dtype="int64", prob=None) -> Variable:
+    def binomial(self, size: ShapeLike | None = None, n: TensorLike = 1, p: TensorLike = 0.5,
+                 ndim: int | None = None, dtype: str = "int64",
+                 prob: TensorLike | None = None) -> Variable:
         if prob is not None:
             p = prob
         return self.gen(BinomialRV(dtype), _size(size, ndim), n, p)
 
-    def random_integers(self, size=None, low=0, high=1, ndim=None, dtype="int64") -> Variable:
+    def random_integers(self, size: ShapeLike | None = None, low: TensorLike = 0,
+                        high: TensorLike = 1, ndim: int | None = None,
+                        dtype: str = "int64") -> Variable:
         """Ints in [low, high], both inclusive."""
         return self.gen(RandomIntegersRV(dtype), _size(size, ndim), low, high)
 
@@ -124,12 +128,16 @@ class RandomStreams:
             p = np.zeros((0,), dtype="float64")
         return self.gen(ChoiceRV(dtype, replace=replace), _size(size, ndim), a, p)
 
-    def poisson(self, size=None, lam=None, ndim=None, dtype="int64") -> Variable:
+    def poisson(self, size: ShapeLike | None = None, lam: TensorLike | None = None,
+                ndim: int | None = None, dtype: str = "int64") -> Variable:
         return self.gen(PoissonRV(dtype), _size(size, ndim), 1.0 if lam is None else lam)
 
-    def permutation(self, size=None, n=1, ndim=None, dtype="int64") -> Variable:
+    def permutation(self, size: ShapeLike | None = None, n: TensorLike = 1,
+                    ndim: int | None = None, dtype: str = "int64") -> Variable:
         """Permutations of ``range(n)``, shape ``size + (n,)``."""
         return self.gen(PermutationRV(dtype), _size(size, ndim), n)
 
-    def multinomial(self, size=None, n=1, pvals=(0.5, 0.5), ndim=None, dtype="int64") -> Variable:
+    def multinomial(self, size: ShapeLike | None = None, n: TensorLike = 1,
+                    pvals: TensorLike = (0.5, 0.5), ndim: int | None = None,
+                    dtype: str = "int64") -> Variable:
         return self.gen(MultinomialRV(dtype), _size(size, ndim), n, pvals)

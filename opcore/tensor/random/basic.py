@@ -53,9 +53,10 @@ class UniformRV(RandomVariable):
             return low.astype(np.float32) + (high - low).astype(np.float32) * r
         return rng.uniform(low, high, size=size)
 
-    def param_grads(self, params, draws, gz):
-        low, high = params
-        u = (draws - low) / (high - low)
+    def param_grads(self, params: list[Variable], draws: Variable, gz: Variable
+                    ) -> list[Variable] | None:
+        low, high = typing.cast("list[TensorVariable]", params)
+        u = (typing.cast("TensorVariable", draws) - low) / (high - low)
         return [sum_to_param(gz * (1 - u), low), sum_to_param(gz * u, high)]
 
 
@@ -75,10 +76,11 @@ class NormalRV(RandomVariable):
             return loc.astype(np.float32) + scale.astype(np.float32) * z
         return rng.normal(loc, scale, size=size)
 
-    def param_grads(self, params, draws, gz):
-        loc, scale = params
-        z = (draws - loc) / scale
-        return [sum_to_param(gz, loc), sum_to_param(gz * z, scale)]
+    def param_grads(self, params: list[Variable], draws: Variable, gz: Variable
+                    ) -> list[Variable] | None:
+        loc, scale = typing.cast("list[TensorVariable]", params)
+        z = (typing.cast("TensorVariable", draws) - loc) / scale
+        return [sum_to_param(gz, loc), sum_to_param(typing.cast("TensorVariable", gz) * z, scale)]
 
 
 class IntegersRV(RandomVariable):

@@ -32,7 +32,7 @@ import functools
 import numpy as np
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import TensorLike
+    from opcore.tensor.hints import ArrayLike, TensorLike
 
 M1 = np.int32(2147483647)  # 2^31 - 1
 M2 = np.int32(2147462579)  # 2^31 - 21069
@@ -106,17 +106,17 @@ def multMatVect(v: np.ndarray, A: np.ndarray, m1: int | np.integer[Any], B: np.n
     return np.concatenate((matVecModM(A, v[:3], int(m1)), matVecModM(B, v[3:], int(m2))))
 
 
-def ff_2p72(rstate) -> np.ndarray:
+def ff_2p72(rstate: np.ndarray) -> np.ndarray:
     """The state 2^72 steps after ``rstate``: the start of the next substream."""
     return multMatVect(rstate, jump_matrices(72)[0], M1, jump_matrices(72)[1], M2)
 
 
-def ff_2p134(rstate) -> np.ndarray:
+def ff_2p134(rstate: np.ndarray) -> np.ndarray:
     """The state 2^134 steps after ``rstate``: the start of the next stream."""
     return multMatVect(rstate, jump_matrices(134)[0], M1, jump_matrices(134)[1], M2)
 
 
-def substream_states(rstate, n_streams: int) -> np.ndarray:
+def substream_states(rstate: ArrayLike, n_streams: int) -> np.ndarray:
     """``(n_streams, 6)`` int32: ``rstate`` and the starts of the next ``n_streams - 1``
     substreams, each 2^72 steps after the previous.  Computed by doubling: the block
     ``[2^k, 2^(k+1))`` is the block ``[0, 2^k)`` jumped by ``2^k * 2^72`` steps."""

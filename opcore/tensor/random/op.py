@@ -35,7 +35,7 @@ from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.hints import DrawSize, InputShapes, NumPyRNG, OutputShapes, TensorLike
     from opcore.tensor.variable import TensorVariable
 
 
@@ -185,12 +185,13 @@ class RandomVariable(Op):
         return Apply(self, [rng, size] + tparams, [rng.type(), out])
 
     # -- running ------------------------------------------------------------------------------
-    def rng_fn(self, rng, *args):
+    def rng_fn(self, rng: NumPyRNG, *args: Any) -> Any:
         """Call NumPy: ``args`` are the parameter values followed by ``size`` (None or a tuple)."""
         *params, size = args
         return getattr(rng, self.name)(*params, size=size)
 
-    def draw_values(self, rng, params, size, dtype: str):
+    def draw_values(self, rng: NumPyRNG, params: list[Any], size: DrawSize, dtype: str
+                    ) -> Any:
         """The draws as NumPy computes them (``rng_fn``); a distribution may draw directly in
         ``dtype`` when NumPy can (float32 uniform/normal from a ``Generator``)."""
         return self.rng_fn(rng, *params, size)

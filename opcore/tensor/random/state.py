@@ -80,7 +80,7 @@ class RandomToArray(Op):
 
     __props__ = ()
 
-    def make_node(self, rng):
+    def make_node(self, rng: Variable) -> Apply:
         if not isinstance(rng.type, RandomType):
             raise TypeError(f"RandomToArray: {rng} is not a generator ({rng.type})")
         return Apply(self, [rng], [TensorType("uint32", shape=(None,))()])
