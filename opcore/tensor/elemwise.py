@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from opcore.graph.basic import Variable
     from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 
 def _T():
@@ -370,15 +370,14 @@ class DimShuffle(Op):
         kind = "InplaceDimShuffle" if self.inplace else "DimShuffle"
         return f"{kind}{{{','.join(map(str, self.new_order))}}}"
 
-    def make_node(self, x):
-        x = _T().as_tensor_variable(x)
-        if x.type.broadcastable != self.input_broadcastable:
-            if len(x.broadcastable) != len(self.input_broadcastable):
-                raise TypeError(
-                    f"{self}: expected a {len(self.input_broadcastable)}-d input, got {x} ({x.type})"
-                )
-        shape = [1 if d == "x" else x.type.shape[d] for d in self.new_order]
-        return Apply(self, [x], [TensorType(x.dtype, shape=shape)()])
+    def make_node(self, x: TensorLike) -> Apply:
+        xt: TensorVariable | TensorConstant = _T().as_tensor_variable(x)
+        if xt.type.broadcastable != self.input_broadcastable:
+            if len(xt.broadcastable) != len(self.input_broadcastable):
+                raise TypeError(f"{self}: expected a {len(self.input_broadcastable)}-d input, "
+                                f"got {xt} ({xt.type})")
+        shape = [1 if d == "x" else xt.type.shape[d] for d in self.new_order]
+        return Apply(self, [xt], [TensorType(xt.dtype, shape=shape)()])
 
     def perform(self, node: Apply, inputs: list[Any], output_storage: list[list[Any]]) -> None:
         (x,) = inputs
@@ -477,19 +476,19 @@ class CAReduce(Op):
             return f"{self.name}{{{', '.join(map(str, self.axis))}}}"
         return str(self)
 
-    def make_node(self, x):
-        x = _T().as_tensor_variable(x)
+    def make_node(self, x: TensorLike) -> Apply:
+        xt: TensorVariable | TensorConstant = _T().as_tensor_variable(x)
         axis = self.axis
         if axis is not None:
             for a in axis:
-                if not 0 <= a < x.ndim:
-                    raise ValueError(f"{self}: axis {a} is out of range for {x} ({x.ndim}-d)")
-        axes = range(x.ndim) if axis is None else axis
-        shape = [s for d, s in enumerate(x.type.shape) if d not in axes]
-        dt = self.dtype or x.dtype
+                if not 0 <= a < xt.ndim:
+                    raise ValueError(f"{self}: axis {a} is out of range for {xt} ({xt.ndim}-d)")
+        axes = range(xt.ndim) if axis is None else axis
+        shape = [s for d, s in enumerate(xt.type.shape) if d not in axes]
+        dt = self.dtype or xt.dtype
         if self.kind in ("all", "any"):
             dt = "bool"
-        return Apply(self, [x], [TensorType(dt, shape=shape)()])
+        return Apply(self, [xt], [TensorType(dt, shape=shape)()])
 
     def accumulator_dtype(self, in_dtype: str, out_dtype: str) -> str:
         """The dtype sums and products accumulate in: ``acc_dtype`` when given, else float64 for

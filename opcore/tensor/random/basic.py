@@ -424,8 +424,9 @@ def exponential(scale: TensorLike = 1.0, size: ShapeLike | None = None, rng: Var
     return draw(ExponentialRV(dtype), scale, size=size, rng=rng)
 
 
-def choice(a: TensorLike, size=None, replace=True, p=None, rng=None, dtype: DTypeLike = None
-          ) -> Variable:
+def choice(a: TensorLike, size: ShapeLike | None = None, replace: bool = True,
+           p: TensorLike | None = None, rng: Variable | None = None, dtype: DTypeLike = None
+           ) -> Variable:
     """Elements of ``a`` (or of ``range(a)``), with probabilities ``p``; shape ``size``."""
     if p is None:
         p = np.zeros((0,), dtype="float64")

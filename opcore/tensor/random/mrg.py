@@ -23,7 +23,7 @@ from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
-    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, TensorLike
+    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, ShapeLike, TensorLike
     from opcore.tensor.variable import TensorVariable
 
 
@@ -50,7 +50,8 @@ class mrg_uniform(Op):
         return f"mrg_uniform{{{self.output_type},{'inplace' if self.inplace else 'no_inplace'}}}"
 
     @classmethod
-    def new(cls, rstate, ndim, dtype, size):
+    def new(cls, rstate: TensorLike, ndim: int | None, dtype: str, size: ShapeLike
+            ) -> list[Variable]:
         """Theano's constructor: returns ``(new_rstate, draws)``."""
         v_size = shape_vector(size)
         if ndim is None:
