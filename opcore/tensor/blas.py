@@ -23,7 +23,7 @@ from opcore.tensor.type import TensorType
 if TYPE_CHECKING:
     from opcore.graph.basic import Variable
     from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
-    from opcore.tensor.variable import TensorVariable
+    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 
 def _combine(b, z, a, product, dt):
@@ -34,14 +34,14 @@ def _combine(b, z, a, product, dt):
     return np.asarray(res, dtype=dt)
 
 
-def _scalar(v, what, op):
+def _scalar(v: TensorLike, what: str, op: str) -> TensorVariable | TensorConstant:
     v = as_tensor_variable(v)
     if v.ndim != 0:
         raise TypeError(f"{op}: {what} must be a scalar, got {v} ({v.type})")
     return v
 
 
-def _check(op, var, ndim, what):
+def _check(op: str, var: Variable, ndim: int, what: str) -> None:
     if var.ndim != ndim:
         raise TypeError(f"{op}: {what} must be {ndim}-d, got {var} ({var.type})")
 
@@ -51,7 +51,8 @@ class Gemm(Op):
 
     __props__ = ()
 
-    def make_node(self, z, a, x, y, b):
+    def make_node(self, z: TensorLike, a: TensorLike, x: TensorLike, y: TensorLike,
+                  b: TensorLike) -> Apply:
         z, x, y = (as_tensor_variable(v) for v in (z, x, y))
         a, b = _scalar(a, "a", "Gemm"), _scalar(b, "b", "Gemm")
         for v, what in ((z, "z"), (x, "x"), (y, "y")):
@@ -86,7 +87,8 @@ class Gemv(Op):
 
     __props__ = ()
 
-    def make_node(self, y, a, A, x, b):
+    def make_node(self, y: TensorLike, a: TensorLike, A: TensorLike, x: TensorLike,
+                  b: TensorLike) -> Apply:
         y, A, x = (as_tensor_variable(v) for v in (y, A, x))
         a, b = _scalar(a, "a", "Gemv"), _scalar(b, "b", "Gemv")
         _check("Gemv", y, 1, "y")
@@ -122,7 +124,7 @@ class Ger(Op):
 
     __props__ = ()
 
-    def make_node(self, A, a, x, y):
+    def make_node(self, A: TensorLike, a: TensorLike, x: TensorLike, y: TensorLike) -> Apply:
         A, x, y = (as_tensor_variable(v) for v in (A, x, y))
         a = _scalar(a, "a", "Ger")
         _check("Ger", A, 2, "A")

@@ -67,20 +67,19 @@ class Elemwise(Op):
             return f"Elemwise{{{self.scalar_op}}}"
         return f"Elemwise{{{self.scalar_op},no_inplace}}"
 
-    def make_node(self, *inputs):
+    def make_node(self, *inputs: TensorLike) -> Apply:
         T = _T()
         nin = self.scalar_op.nin
         if len(inputs) != nin:
             raise TypeError(f"{self} takes {nin} inputs, got {len(inputs)}")
-        inputs = [T.as_tensor_variable(i) for i in inputs]
-        inputs = _weak_constants_to(inputs)
-        ndim = max(i.ndim for i in inputs)
+        tensors = _weak_constants_to([T.as_tensor_variable(i) for i in inputs])
+        ndim = max(i.ndim for i in tensors)
         padded = []
-        for v in inputs:
+        for v in tensors:
             if v.ndim < ndim:
                 v = DimShuffle(v.broadcastable, ["x"] * (ndim - v.ndim) + list(range(v.ndim)))(v)
             padded.append(v)
-        shape = []
+        shape: list[int | None] = []
         for d in range(ndim):
             sizes = {v.type.shape[d] for v in padded}
             known = {s for s in sizes if s is not None and s != 1}
