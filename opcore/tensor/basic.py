@@ -349,10 +349,10 @@ class MakeVector(Op):
 
     __props__ = ("dtype",)
 
-    def __init__(self, dtype: DTypeLike = "int64") -> None:
+    def __init__(self, dtype: str = "int64") -> None:
         self.dtype = dtype
 
-    def make_node(self, *inputs):
+    def make_node(self, *inputs: TensorLike) -> Apply:
         scalars = [as_tensor_variable(i) for i in inputs]
         for i in scalars:
             if i.ndim != 0:
@@ -558,7 +558,7 @@ class ARange(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         from opcore.tensor import math as M
 
-        # three integer scalars (see make_node)
+        # three scalars (see make_node)
         start, stop, step = typing.cast("list[TensorVariable]", node.inputs)
         n = M.ceil(M.true_div(stop - start, step))
         return [(cast(M.maximum(n, 0), "int64"),)]
