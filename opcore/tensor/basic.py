@@ -373,18 +373,17 @@ class MakeVector(Op):
                 for i in range(len(inputs))]
 
 
-def as_shape_vector(shape):
+def as_shape_vector(shape: ShapeLike | Dim) -> TensorVariable | TensorConstant:
     """A tuple/list of ints or scalars, or an int vector, as an int64 vector variable."""
     if isinstance(shape, Variable):
         v = as_tensor_variable(shape)
         if v.ndim == 0:
             v = MakeVector("int64")(v)
         return cast(v, "int64") if v.dtype != "int64" else v
-    if not isinstance(shape, (list, tuple)):
-        shape = (shape,)
-    if all(not isinstance(s, Variable) for s in shape):
-        return constant(np.asarray(shape, dtype="int64").reshape(len(shape)))
-    return MakeVector("int64")(*[as_tensor_variable(s) for s in shape])
+    dims = shape if isinstance(shape, (list, tuple)) else (shape,)
+    if all(not isinstance(s, Variable) for s in dims):
+        return constant(np.asarray(dims, dtype="int64").reshape(len(dims)))
+    return MakeVector("int64")(*[as_tensor_variable(s) for s in dims])
 
 
 def _static_dims(shape_vec, n):

@@ -30,7 +30,7 @@ class Reshape(Op):
     def __init__(self, ndim: int) -> None:
         self.ndim = int(ndim)
 
-    def make_node(self, x, shp):
+    def make_node(self, x: TensorLike, shp: ShapeLike) -> Apply:
         x = as_tensor_variable(x)
         shp = as_shape_vector(shp)
         if shp.ndim != 1:
