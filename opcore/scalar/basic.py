@@ -370,6 +370,7 @@ _def("second", 2, lambda a, b: np.array(np.broadcast_to(b, np.broadcast_shapes(n
      grad=lambda T, i, o, g: [T.zeros_like(i[0], dtype=i[0].dtype if i[0].dtype in _FLOATS
                                           else _floatx()), g])
 _def("identity", 1, _copy, "({0})", grad=lambda T, i, o, g: [g])
+identity: ScalarOp  # made by _def at import; declared for type checkers
 
 # -- comparisons and logic (no gradient flows) -----------------------------------------------
 _def("lt", 2, np.less, "({0} < {1})", out="bool", grad=_zero_grads, py_op="<")

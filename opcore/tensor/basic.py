@@ -116,24 +116,27 @@ as_tensor = as_tensor_variable
 as_symbolic.register(object, lambda x: as_tensor_variable(x))
 
 
-def get_scalar_constant_value(v, only_process_constants=False):
-    """The value of ``v`` when it is a constant scalar (seeing through casts/dimshuffles)."""
+def get_scalar_constant_value(v: Variable, only_process_constants: bool = False
+                              ) -> np.generic | np.ndarray:
+    """The value of ``v`` when it is a constant scalar (seeing through casts/dimshuffles): a
+    NumPy scalar (a 0-d array through a cast).  Raises ``NotScalarConstantError``."""
     while True:
         if isinstance(v, Constant):
             d = np.asarray(v.data)
             if d.size == 1 or (d.size and np.all(d == d.flat[0])):
                 return d.flat[0] if d.size else d
             raise NotScalarConstantError(v)
-        if only_process_constants or v.owner is None:
+        owner = v.owner
+        if only_process_constants or owner is None:
             raise NotScalarConstantError(v)
-        op = v.owner.op
+        op = owner.op
         if isinstance(op, DimShuffle) or (isinstance(op, Elemwise) and op.scalar_op is S.identity):
-            v = v.owner.inputs[0]
+            v = owner.inputs[0]
             continue
         if isinstance(op, Cast):
-            return np.asarray(get_scalar_constant_value(v.owner.inputs[0])).astype(op.dtype)
+            return np.asarray(get_scalar_constant_value(owner.inputs[0])).astype(op.dtype)
         if isinstance(op, Shape_i):
-            s = v.owner.inputs[0].type.shape[op.i]
+            s = owner.inputs[0].type.shape[op.i]
             if s is not None:
                 return np.int64(s)
         raise NotScalarConstantError(v)
@@ -580,7 +583,7 @@ def arange(start: TensorLike, stop: TensorLike | None = None, step: TensorLike =
 
 
 def tensor_copy(x: TensorLike) -> TensorVariable:
-    return Elemwise(S.identity)(x)  # type: ignore[attr-defined]  # made at import
+    return Elemwise(S.identity)(x)
 
 
 def _register_variable_helpers():

@@ -346,7 +346,7 @@ def tile(x: Any, reps: Any, ndim: int | None = None) -> TensorVariable:
     return reshape(big, [reps[d] * x.shape[d] for d in range(out_nd)], ndim=out_nd)
 
 
-def roll(x: Any, shift: Any, axis: int | None = None) -> TensorVariable:
+def roll(x: Any, shift: Any, axis: int | None = None) -> TensorVariable | TensorConstant:
     """``numpy.roll``: shift the entries of ``x`` by ``shift`` (may be symbolic) along
     ``axis`` (``None``: the flattened array, reshaped back)."""
     x = as_tensor_variable(x)

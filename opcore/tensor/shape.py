@@ -219,46 +219,47 @@ class Join(Op):
         return [self(*eval_points)]
 
 
-def join(axis, *tensors):
-    """Theano's argument order: ``join(axis, a, b, ...)``."""
-    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        tensors = tensors[0]
-    tensors = [as_tensor_variable(t) for t in tensors]
-    if len(tensors) == 1:
-        return tensors[0]
-    return Join(int(axis) % tensors[0].ndim)(*tensors)
+def join(axis: int, *tensors: TensorLike) -> TensorVariable | TensorConstant:
+    """Theano's argument order: ``join(axis, a, b, ...)`` (also ``join(axis, [a, b, ...])``)."""
+    items = tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors
+    tvars = [as_tensor_variable(t) for t in items]
+    if len(tvars) == 1:
+        return tvars[0]
+    return Join(int(axis) % tvars[0].ndim)(*tvars)
 
 
-def concatenate(tensors: Sequence[TensorLike], axis: Axis = 0) -> TensorVariable:
+def concatenate(tensors: Sequence[TensorLike], axis: int = 0) -> TensorVariable | TensorConstant:
     return join(axis, *tensors)
 
 
-def stack(*tensors, axis=0):
+def stack(*tensors: TensorLike, axis: int = 0) -> TensorVariable | TensorConstant:
     """Join tensors of one shape along a new axis ``axis`` (``numpy.stack``).
 
     Forms: ``stack([a, b], axis=0)``, ``stack([a, b], 1)``, and Theano 1.0's positional
     ``stack(a, b, c)`` (then ``axis`` is a keyword).  Raises ValueError when given nothing.
     """
+    items: Sequence[TensorLike] = tensors
     if tensors and isinstance(tensors[0], (list, tuple)):
-        if len(tensors) > 2 or (len(tensors) == 2 and not isinstance(tensors[1], int)):
+        second = tensors[1] if len(tensors) == 2 else None
+        if len(tensors) > 2 or (len(tensors) == 2 and not isinstance(second, int)):
             raise TypeError("stack: give a list of tensors and an optional integer axis, or the "
                             "tensors as separate arguments")
-        if len(tensors) == 2:
-            axis = tensors[1]
-        tensors = tensors[0]
-    tensors = [as_tensor_variable(t) for t in tensors]
-    if not tensors:
+        if isinstance(second, int):
+            axis = second
+        items = tensors[0]
+    tvars = [as_tensor_variable(t) for t in items]
+    if not tvars:
         raise ValueError("stack: nothing to stack")
-    nd = tensors[0].ndim
+    nd = tvars[0].ndim
     axis = axis % (nd + 1)
-    return join(axis, *[expand_dims(t, axis) for t in tensors])
+    return join(axis, *[expand_dims(t, axis) for t in tvars])
 
 
-def horizontal_stack(*args: TensorLike) -> TensorVariable:
+def horizontal_stack(*args: TensorLike) -> TensorVariable | TensorConstant:
     return concatenate(args, axis=1)
 
 
-def vertical_stack(*args: TensorLike) -> TensorVariable:
+def vertical_stack(*args: TensorLike) -> TensorVariable | TensorConstant:
     return concatenate(args, axis=0)
 
 
