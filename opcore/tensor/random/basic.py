@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from opcore.compile.sharedvalue import shared
+from opcore.compile.sharedvalue import SharedVariable, shared
 from opcore.graph.basic import Variable
 from opcore.tensor.basic import as_tensor_variable, cast
 from opcore.tensor.random.op import RandomVariable, sum_to_param
@@ -357,7 +357,8 @@ def fresh_rng_variable(seed: Any = None) -> Variable:
     return v
 
 
-def draw(op: RandomVariable, *params, size=None, rng=None) -> Variable:
+def draw(op: RandomVariable, *params: TensorLike, size: ShapeLike | None = None,
+         rng: Variable | None = None) -> Variable:
     """Apply ``op`` and hook the generator update on as the rng's ``default_update``."""
     own = rng is None
     if rng is None:
@@ -365,7 +366,7 @@ def draw(op: RandomVariable, *params, size=None, rng=None) -> Variable:
     out = op(rng, size, *params)
     new_rng = out.owner.outputs[0]
     if own or getattr(rng, "default_update", None) is None:
-        if hasattr(rng, "container"):
+        if isinstance(rng, SharedVariable):  # a shared generator (it holds the value)
             rng.default_update = new_rng
     out.tag.rng = rng
     out.tag.update = (rng, new_rng)

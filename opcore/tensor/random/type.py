@@ -105,11 +105,14 @@ class RandomStateSharedVariable(SharedVariable):
 
 
 @shared_constructor
-def random_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False,
-                       **kwargs):
+def random_constructor(value: Any, name: str | None = None, strict: bool = False,
+                       allow_downcast: bool | None = None, borrow: bool = False,
+                       **kwargs: Any) -> SharedVariable:
     """Shared generators; the value is deep-copied unless ``borrow=True``."""
     if "numpy.random" not in sys.modules:  # then value cannot be a NumPy generator
         raise TypeError("not a NumPy generator")
+    cls: type[SharedVariable]
+    t: RandomType
     if isinstance(value, np.random.Generator):
         cls, t = RandomGeneratorSharedVariable, random_generator_type
     elif isinstance(value, np.random.RandomState):
