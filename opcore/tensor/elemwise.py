@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -344,7 +345,8 @@ class DimShuffle(Op):
     __props__ = ("input_broadcastable", "new_order", "inplace")
     view_map = {0: [0]}
 
-    def __init__(self, input_broadcastable, new_order, inplace: bool = True) -> None:
+    def __init__(self, input_broadcastable: Sequence[bool], new_order: Sequence[int | str],
+                 inplace: bool = True) -> None:
         self.input_broadcastable = tuple(input_broadcastable)
         self.new_order = tuple(new_order)
         self.inplace = inplace
@@ -361,7 +363,7 @@ class DimShuffle(Op):
                 raise ValueError(
                     f"DimShuffle {self.new_order}: cannot drop dimension {d}, it is not broadcastable"
                 )
-        self.shuffle = kept
+        self.shuffle = typing.cast("list[int]", kept)  # each checked above to be an int
         self.augment = [i for i, d in enumerate(self.new_order) if d == "x"]
 
     def __str__(self) -> str:
@@ -391,7 +393,8 @@ class DimShuffle(Op):
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         T = _T()
         (s,) = shapes
-        return [tuple(T.as_tensor_variable(np.int64(1)) if d == "x" else s[d] for d in self.new_order)]
+        return [tuple(T.as_tensor_variable(np.int64(1)) if isinstance(d, str) else s[d]
+                      for d in self.new_order)]
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]
             ) -> list[Variable]:
@@ -401,7 +404,7 @@ class DimShuffle(Op):
         gz = T.as_tensor_variable(gz)
         grad_order: list[str | int] = ["x"] * x.ndim
         for i, d in enumerate(self.new_order):
-            if d != "x":
+            if not isinstance(d, str):  # the only string in new_order is "x"
                 grad_order[d] = i
         # sum over the inserted axes, then reorder back
         if self.augment:

@@ -32,7 +32,7 @@ def useless_dimshuffle(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     inner = x.owner
     if inner is not None and isinstance(inner.op, DimShuffle):
         src = inner.inputs[0]
-        order = [("x" if d == "x" else inner.op.new_order[d]) for d in op.new_order]
+        order = [("x" if isinstance(d, str) else inner.op.new_order[d]) for d in op.new_order]
         if order == list(range(src.ndim)):
             new = src
         else:
@@ -139,7 +139,7 @@ def alloc_of_alloc(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
         return None
     dims: list[Variable | None] = list(inner)  # None: a broadcast axis of length 1
     for order in reversed(orders):
-        dims = [None if d == "x" else dims[d] for d in order]
+        dims = [None if isinstance(d, str) else dims[d] for d in order]
     if len(dims) > len(shape):
         return None
     for d, s in zip(dims, shape[len(shape) - len(dims):]):
