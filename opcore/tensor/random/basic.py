@@ -408,7 +408,9 @@ def poisson(lam: TensorLike = 1.0, size: ShapeLike | None = None, rng: Variable 
     return draw(PoissonRV(dtype), lam, size=size, rng=rng)
 
 
-def gamma(shape, scale=1.0, size=None, rng=None, dtype=None, rate=None) -> Variable:
+def gamma(shape: TensorLike, scale: TensorLike = 1.0, size: ShapeLike | None = None,
+          rng: Variable | None = None, dtype: str | None = None,
+          rate: Variable | float | np.ndarray | None = None) -> Variable:
     """Gamma draws; give ``scale`` (NumPy) or ``rate`` (= 1/scale)."""
     if rate is not None:
         scale = 1.0 / as_tensor_variable(rate) if isinstance(rate, Variable) else 1.0 / rate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import typing
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -12,7 +13,7 @@ from opcore.tensor.random import basic
 from opcore.tensor.random.basic import DISTRIBUTIONS, draw
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
+    from opcore.graph.basic import Apply, Variable
     from opcore.tensor.hints import ShapeLike, TensorLike
     from opcore.tensor.random.op import RandomVariable
 
@@ -54,15 +55,16 @@ class RandomStream:
         for old_r, _ in self.state_updates:
             old_r.set_value(np.random.default_rng(self.gen_seedgen.spawn(1)[0]), borrow=True)
 
-    def gen(self, op, *params, size=None, **kwargs):
+    def gen(self, op: RandomVariable | Callable[..., Variable], *params: TensorLike,
+            size: ShapeLike | None = None, **kwargs: Any) -> Variable:
         """Draw from ``op`` (a :class:`RandomVariable` instance or distribution function)."""
         rng = shared(np.random.default_rng(self.gen_seedgen.spawn(1)[0]), borrow=True)
         rng.tag.is_rng = True
         if callable(op) and not hasattr(op, "make_node"):
             out = op(*params, size=size, rng=rng, **kwargs)
         else:
-            out = draw(op, *params, size=size, rng=rng)
-        new_rng = out.owner.outputs[0]
+            out = draw(typing.cast("RandomVariable", op), *params, size=size, rng=rng)
+        new_rng = typing.cast("Apply", out.owner).outputs[0]  # a draw is a node's output
         rng.default_update = new_rng
         self.state_updates.append((rng, new_rng))
         return out
