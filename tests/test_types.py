@@ -21,7 +21,7 @@ ANNOTATED_PACKAGES = ["opcore/graph", "opcore/compile"]
 
 #: packages on their way there: the number of public functions still lacking a hint may only go
 #: down (lower the figure when you annotate some; move the package up when it reaches 0)
-UNANNOTATED_BUDGET = {"opcore/tensor": 4}
+UNANNOTATED_BUDGET = {"opcore/tensor": 2}
 
 
 def _public_functions(source: str) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:

@@ -36,6 +36,8 @@ from opcore.tensor.subtensor import inc_subtensor, take
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from opcore.graph.basic import Variable
     from opcore.tensor.hints import InputShapes, OutputShapes, SearchSide
     from opcore.tensor.variable import TensorConstant, TensorVariable
@@ -419,6 +421,11 @@ def searchsorted(x: Any, v: Any, side: str = "left", sorter: Any = None) -> Tens
     return SearchsortedOp(side=side)(x, v, sorter)
 
 
+#: ``numpy.unique``, as ``Unique.perform`` calls it: with its three ``return_*`` flags known only
+#: at run time (NumPy's stubs overload on each flag being literally True or False)
+_np_unique: Callable[..., Any] = np.unique
+
+
 class Unique(Op):
     """``numpy.unique`` with Theano's outputs: values, then (as asked) indices, inverse, counts.
 
@@ -447,9 +454,9 @@ class Unique(Op):
         outs += [TensorType("int64", shape=(None,))() for _ in range(n)]
         return Apply(self, [x], outs)
 
-    def perform(self, node, inputs, out):
+    def perform(self, node: Apply, inputs: list[Any], out: list[list[Any]]) -> None:
         x = inputs[0]
-        res = np.unique(x, return_index=self.return_index, return_inverse=self.return_inverse,
+        res = _np_unique(x, return_index=self.return_index, return_inverse=self.return_inverse,
                         return_counts=self.return_counts, axis=self.axis)
         if not isinstance(res, tuple):
             res = (res,)

@@ -255,7 +255,8 @@ class ChoiceRV(RandomVariable):
     param_names = ("a", "p")
     default_dtype = "int64"
 
-    def __init__(self, dtype=None, inplace=False, replace=True):
+    def __init__(self, dtype: DTypeLike = None, inplace: bool = False, replace: bool = True
+                 ) -> None:
         super().__init__(dtype, inplace)
         self.replace = bool(replace)
 

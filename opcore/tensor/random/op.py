@@ -35,7 +35,8 @@ from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import DrawSize, InputShapes, NumPyRNG, OutputShapes, TensorLike
+    from opcore.tensor.hints import (DrawSize, DTypeLike, InputShapes, NumPyRNG, OutputShapes,
+                                     TensorLike)
     from opcore.tensor.variable import TensorVariable
 
 
@@ -117,7 +118,7 @@ class RandomVariable(Op):
     default_dtype: str | None = "floatX"
     default_output = 1
 
-    def __init__(self, dtype: str | None = None, inplace: bool = False) -> None:
+    def __init__(self, dtype: DTypeLike = None, inplace: bool = False) -> None:
         self.dtype = dtype if dtype is not None else self.default_dtype
         self.inplace = inplace
         if inplace:
