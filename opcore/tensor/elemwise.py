@@ -524,7 +524,7 @@ class CAReduce(Op):
 
     def _keep_dims(self, T, g, x):
         axes = range(x.ndim) if self.axis is None else self.axis
-        pattern = []
+        pattern: list[int | str] = []
         j = 0
         for d in range(x.ndim):
             if d in axes:

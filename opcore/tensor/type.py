@@ -119,6 +119,7 @@ class TensorType(Type):
         return arr
 
     def _convert(self, data, allow_downcast):
+        src: np.ndarray | np.generic
         if isinstance(data, (list, tuple)):
             try:
                 src = np.array(data)
