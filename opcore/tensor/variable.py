@@ -9,6 +9,7 @@ import numpy as np
 from opcore.graph.basic import Constant, Variable
 
 if TYPE_CHECKING:
+    from opcore.graph.basic import Apply
     from opcore.tensor.type import TensorType
 
 
@@ -25,6 +26,10 @@ class _TensorMethods:
     """Operators and methods shared by tensor variables and constants."""
 
     __slots__ = ()
+
+    if TYPE_CHECKING:  # provided by the Variable / Constant class each subclass also derives from
+        owner: Apply | None
+        type: Any
 
     # -- arithmetic --------------------------------------------------------------------------
     def __add__(self, other): return _T().add(self, other)
@@ -114,7 +119,7 @@ class _TensorMethods:
 
     def transpose(self, *axes):
         if len(axes) == 1 and isinstance(axes[0], (list, tuple)):
-            axes = axes[0]
+            return _T().transpose(self, axes[0] or None)
         return _T().transpose(self, axes or None)
 
     def reshape(self, shape, *more, ndim=None):
