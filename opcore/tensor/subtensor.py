@@ -33,8 +33,8 @@ def _parse(x, idx):
     """Split a Python index into (spec, symbolic inputs)."""
     if not isinstance(idx, tuple):
         idx = (idx,)
-    spec = []
-    ins = []
+    spec: list[tuple[str | bool | int, ...]] = []  # ("none",), ("slice", has_start, ...), ...
+    ins: list[Variable] = []
     # expand Ellipsis
     n_real = sum(1 for e in idx if e is not None and e is not Ellipsis
                  and not (_is_bool_array(e)))
@@ -51,7 +51,7 @@ def _parse(x, idx):
         if e is None:
             spec.append(("none",))
         elif isinstance(e, slice):
-            parts = []
+            parts: list[bool] = []
             for p in (e.start, e.stop, e.step):
                 if p is None:
                     parts.append(False)
@@ -95,12 +95,13 @@ def _out_shape(spec, ins, xshape):
     adv_pos = []
     adv_shapes = []
     d = 0
-    out_parts = []
+    # ("dim", length or None), ("adv0", ()) for an int index, ("adv", static shape of the array)
+    out_parts: list[tuple[str, Any]] = []
     for s in spec:
         if s[0] == "none":
             out_parts.append(("dim", 1))
         elif s[0] == "slice":
-            vals = []
+            vals: list[int | str | None] = []  # "?": a bound known only at run time
             for has in s[1:]:
                 if has:
                     v = next(it)
@@ -149,7 +150,7 @@ def _out_shape(spec, ins, xshape):
 
 def _build_index(spec, vals):
     it = iter(vals)
-    idx = []
+    idx: list[Any] = []  # None, slices, ints and index arrays, as NumPy takes them
     for s in spec:
         if s[0] == "none":
             idx.append(None)
