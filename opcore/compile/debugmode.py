@@ -29,7 +29,7 @@ import numpy as np
 
 from opcore.compile.function import function
 from opcore.compile.linker import Linker
-from opcore.graph.basic import as_symbolic
+from opcore.graph.basic import Apply, as_symbolic, Variable
 from opcore.graph.params import perform_params
 from opcore.compile.mode import Mode, register_mode
 from opcore.graph.traversal import clone_replace
@@ -38,7 +38,6 @@ from opcore.plugins import get_host
 if TYPE_CHECKING:
     from opcore.compile.function import Function
     from opcore.compile.linker import StorageMap
-    from opcore.graph.basic import Apply, Variable
 
 
 class DebugModeError(Exception):

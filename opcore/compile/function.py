@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from opcore.config import config
-from opcore.graph.basic import Constant, Variable, as_symbolic
+from opcore.graph.basic import Apply, as_symbolic, Constant, Variable
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.traversal import clone_replace, graph_inputs
 from opcore.compile.io import (FunctionContainers, FunctionValues, In, InputState, Out,
@@ -25,7 +25,6 @@ from opcore.graph.rewriting import rewrite_graph
 
 if TYPE_CHECKING:
     from opcore.compile.linker import Linker
-    from opcore.graph.basic import Apply
 
 #: ``function``'s ``updates`` / ``givens``: a dict or (variable, new value) pairs; a value is a
 #: variable or anything ``as_tensor_variable`` takes

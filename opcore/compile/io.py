@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from opcore.graph.basic import Variable
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.compile.function import Function
     from opcore.compile.sharedvalue import SharedVariable
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
+from opcore.graph.basic import Apply, Variable
+from opcore.graph.fg import FunctionGraph
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply, Variable
-    from opcore.graph.fg import FunctionGraph
-
     #: the storage cells of a function's variables: one-element lists, by variable
     StorageMap = dict[Variable, list[Any]]
 

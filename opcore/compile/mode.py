@@ -8,10 +8,10 @@ from typing import TypedDict
 
 from opcore.config import config
 from opcore.plugins import get_host
+from opcore.plugins.registries import Backend
 
 if TYPE_CHECKING:
     from opcore.compile.linker import Linker
-    from opcore.plugins.registries import Backend
 
 # Theano's linker names and what they mean here: a backend name, or 'auto' (best healthy).
 LINKER_NAMES = {

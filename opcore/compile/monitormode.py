@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from opcore.compile.linker import Linker
 from opcore.compile.mode import OPTIMIZERS, Mode, register_mode
+from opcore.graph.basic import Apply
+from opcore.graph.fg import FunctionGraph
 
 if TYPE_CHECKING:
     from opcore.compile.linker import StorageMap
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
 
 
 class MonitoringLinker(Linker):

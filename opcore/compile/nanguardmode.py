@@ -25,10 +25,10 @@ import numpy as np
 
 from opcore.compile.mode import register_mode
 from opcore.compile.monitormode import MonitorMode
+from opcore.graph.basic import Apply, Variable
 
 if TYPE_CHECKING:
     from opcore.compile.linker import Linker
-    from opcore.graph.basic import Apply, Variable
 
 #: the magnitude above which ``big_is_error`` reports a value (Theano's threshold)
 BIG = 1e10

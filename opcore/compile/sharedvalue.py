@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from opcore.graph.basic import Variable
 from opcore.config import config
+from opcore.graph.type import Type
 from opcore.plugins import get_host
 
-if TYPE_CHECKING:
-    from opcore.graph.type import Type
 
 #: ``ctor(value, name=, strict=, allow_downcast=, borrow=, **kw)`` -> a SharedVariable, or
 #: None / TypeError when it does not take ``value``

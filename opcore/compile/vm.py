@@ -8,12 +8,12 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
+from opcore.graph.basic import Apply, Variable
+from opcore.graph.fg import FunctionGraph
 from opcore.printing import debugprint
 
 if TYPE_CHECKING:
     from opcore.compile.linker import StorageMap
-    from opcore.graph.basic import Apply, Variable
-    from opcore.graph.fg import FunctionGraph
 
 
 class RunError(Exception):

@@ -14,14 +14,13 @@ from typing import Any, TYPE_CHECKING
 
 import numpy as np
 
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.op import Op
 from opcore.scalar.basic import upcast
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
     from opcore.tensor.variable import TensorConstant, TensorVariable
 

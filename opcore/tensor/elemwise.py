@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import grad_not_implemented
 from opcore.graph.op import Op
 from opcore.scalar.basic import Composite, ScalarOp
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
     from opcore.tensor.variable import TensorConstant, TensorVariable
 

@@ -15,11 +15,12 @@ gives a 1-d inverse for ``axis=None`` whatever the input rank; index outputs are
 from __future__ import annotations
 
 import typing
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import disconnected_type, grad_undefined_for
 from opcore.graph.op import Op
 from opcore.tensor.basic import (NotScalarConstantError, SpecifyShape, arange,
@@ -36,9 +37,6 @@ from opcore.tensor.subtensor import inc_subtensor, take
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import InputShapes, OutputShapes, SearchSide
     from opcore.tensor.variable import TensorConstant, TensorVariable
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import typing
 from typing import TYPE_CHECKING, Any
 
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import disconnected_type
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable, zeros_like
 from opcore.tensor.math import clip
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import InputShapes, OutputShapes
     from opcore.tensor.variable import TensorVariable
 

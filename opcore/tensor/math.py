@@ -10,7 +10,7 @@ import builtins
 import numpy as np
 
 from opcore.config import config
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.op import Op
 from opcore.scalar import basic as S
 from opcore.tensor.basic import as_tensor_variable, cast, constant, shape_i
@@ -19,7 +19,6 @@ from opcore.tensor.type import TensorType
 from opcore.tensor.basic import specify_broadcastable_as, zeros_like
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
     from opcore.tensor.variable import TensorConstant, TensorVariable
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import DisconnectedType, grad_not_implemented
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable, zeros_like
@@ -29,7 +29,6 @@ from opcore.tensor.math import sum as tsum
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import EighUPLO, InputShapes, OutputShapes, QRMode
     from opcore.tensor.variable import TensorVariable
 

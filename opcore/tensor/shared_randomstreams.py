@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from opcore.compile.sharedvalue import shared
+from opcore.compile.sharedvalue import shared, SharedVariable
 from opcore.config import config
 from opcore.graph.basic import Variable
 from opcore.tensor.basic import as_tensor_variable
@@ -30,7 +30,6 @@ from opcore.tensor.random.basic import (BinomialRV, ChoiceRV, MultinomialRV, Nor
 from opcore.tensor.random.op import RandomVariable
 
 if TYPE_CHECKING:
-    from opcore.compile.sharedvalue import SharedVariable
     from opcore.tensor.hints import DTypeLike, ShapeLike, TensorLike
 
 

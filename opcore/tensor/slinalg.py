@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.op import Op
 from opcore.optional import require
 from opcore.tensor.basic import as_tensor_variable, zeros_like
@@ -29,7 +29,6 @@ from opcore.tensor.shape import concatenate
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import InputShapes, OutputShapes
     from opcore.tensor.variable import TensorVariable
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import grad_not_implemented, grad_undefined_for
 from opcore.graph.op import Op
 from opcore.optional import require
@@ -25,7 +25,6 @@ from opcore.tensor.shape import stack
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import ClipMode, InputShapes, OutputShapes
     from opcore.tensor.variable import TensorVariable
 

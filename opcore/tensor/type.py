@@ -8,9 +8,9 @@ import numpy as np
 
 from opcore.graph.type import Type
 from opcore.config import config
+from opcore.graph.basic import Variable
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import DTypeLike, TensorLike
     from opcore.tensor.variable import TensorConstant, TensorVariable
 

@@ -10,16 +10,14 @@
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from opcore.compile.function import function
+from opcore.graph.basic import Variable
 from opcore.graph.fg import FunctionGraph
 from opcore.tensor.rewriting.shape import shape_feature
-
-if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
 
 
 def hash_from_ndarray(data: np.ndarray) -> str:

@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from opcore.graph.basic import Constant, Variable
+from opcore.graph.basic import Apply, Constant, Variable
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
     from opcore.tensor.type import TensorType
 
 

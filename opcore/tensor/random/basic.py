@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from opcore.compile.sharedvalue import SharedVariable, shared
-from opcore.graph.basic import Variable
+from opcore.graph.basic import Apply, Variable
 from opcore.tensor.basic import as_tensor_variable, cast
 from opcore.tensor.random.op import RandomVariable, sum_to_param
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
     from opcore.tensor.hints import (ArrayLike, DrawSize, DTypeLike, InputShapes, NumPyRNG,
                                      OutputShapes, ShapeLike, TensorLike)
     from opcore.tensor.variable import TensorVariable

@@ -13,7 +13,7 @@ from typing import Any, TYPE_CHECKING
 
 import numpy as np
 
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import disconnected_type
 from opcore.graph.op import Op
 from opcore.tensor.basic import _static_dims, as_tensor_variable
@@ -22,7 +22,6 @@ from opcore.tensor.random.op import shape_vector
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, ShapeLike, TensorLike
     from opcore.tensor.variable import TensorVariable
 

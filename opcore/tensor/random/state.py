@@ -19,7 +19,7 @@ from typing import Any, TYPE_CHECKING
 
 import numpy as np
 
-from opcore.graph.basic import Apply
+from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import disconnected_type
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
@@ -27,7 +27,6 @@ from opcore.tensor.random.type import RandomType
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Variable
     from opcore.tensor.hints import NumPyRNG, TensorLike
 
 _WORDS = 4  # 128-bit PCG64 integers as four little-endian uint32 words

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from opcore.compile.sharedvalue import shared
+from opcore.graph.basic import Apply, Variable
 from opcore.tensor.random import basic
 from opcore.tensor.random.basic import DISTRIBUTIONS, draw
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply, Variable
     from opcore.tensor.hints import ShapeLike, TensorLike
     from opcore.tensor.random.op import RandomVariable
 

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from opcore.graph.basic import Constant
-from opcore.graph.fg import Feature
+from opcore.graph.basic import Apply, Constant
+from opcore.graph.fg import Feature, FunctionGraph
 from opcore.graph.params import perform_params
 from opcore.graph.rewriting.engine import TYPE_ADAPTERS
 from opcore.tensor.basic import Alloc
@@ -16,8 +16,6 @@ from opcore.tensor.rewriting.utils import adapt_type
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 TYPE_ADAPTERS.append(adapt_type)

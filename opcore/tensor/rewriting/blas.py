@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from opcore.graph.basic import Apply
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
 from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemv, ger
 from opcore.tensor.elemwise import DimShuffle
@@ -16,8 +18,6 @@ from opcore.tensor.rewriting.shape import shape_feature
 from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 _BLAS = ("float32", "float64")

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from opcore.graph.basic import Apply
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor import math as M
 from opcore.tensor.basic import constant
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit, owner_is, scalar_name
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 _ADD_FAMILY = ("add", "sub", "neg")

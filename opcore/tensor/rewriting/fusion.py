@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from opcore.graph.basic import Constant
+from opcore.graph.basic import Apply, Constant
+from opcore.graph.fg import FunctionGraph
 from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.rewriting.registry import register_rewrite
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 #: the most inputs plus outputs a fused node may have (backends pass one pointer per operand)

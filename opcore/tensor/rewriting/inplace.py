@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from opcore.graph.basic import Apply
 from opcore.graph.destroyhandler import DestroyHandler
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.rewriting.registry import register_rewrite
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 

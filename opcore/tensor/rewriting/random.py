@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from opcore.graph.basic import Apply
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor.random.mrg import mrg_uniform
 from opcore.tensor.random.op import RandomVariable, UndefinedGrad
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.inplace import destroy_handler
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 

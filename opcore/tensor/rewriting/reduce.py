@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from opcore.graph.basic import Constant, Variable
+from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor import math as M
 from opcore.tensor.basic import constant
 from opcore.tensor.elemwise import CAReduce, DimShuffle
@@ -23,8 +24,6 @@ from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit, mul_factors, owner_is, product
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from opcore.graph.basic import Constant, Variable
-from opcore.graph.fg import Feature
+from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.fg import Feature, FunctionGraph
 from opcore.graph.op import ShapeUnknown
 from opcore.tensor.basic import MakeVector, Shape, Shape_i, as_tensor_variable, cast, constant
 from opcore.tensor.rewriting.registry import register_rewrite
@@ -22,8 +22,6 @@ from opcore.tensor.subtensor import Subtensor
 from opcore.tensor.type import TensorType
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 

@@ -6,14 +6,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from opcore.graph.basic import Apply
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 #: integer exponents up to this size become products (x**5 -> sqr(sqr(x)) * x)

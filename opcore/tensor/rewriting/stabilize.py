@@ -5,6 +5,8 @@ from __future__ import annotations
 import typing
 from typing import TYPE_CHECKING
 
+from opcore.graph.basic import Apply, Variable
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant
 from opcore.tensor.elemwise import CAReduce, Elemwise
@@ -14,8 +16,6 @@ from opcore.tensor.rewriting.utils import fit, is_const, mul_factors, owner_is, 
 import numpy as np
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply, Variable
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 

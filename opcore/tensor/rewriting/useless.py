@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
-from opcore.graph.basic import Constant
+from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor.basic import Alloc, Cast, Shape, Shape_i, SpecifyShape, Unbroadcast, alloc
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.gradient_ops import GradientViewOp
@@ -17,8 +18,6 @@ from opcore.tensor.shape import Reshape
 from opcore.tensor.subtensor import Subtensor
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply, Variable
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from opcore.graph.basic import Constant, Variable
+from opcore.graph.basic import Apply, Constant, Variable
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor import math as M
 from opcore.tensor.basic import (
     NotScalarConstantError,
@@ -20,9 +21,6 @@ from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.type import TensorType
 from opcore.graph.traversal import ancestors
 
-if TYPE_CHECKING:
-    from opcore.graph.basic import Apply
-    from opcore.graph.fg import FunctionGraph
 
 FLOATS = ("float16", "float32", "float64", "complex64", "complex128")
 

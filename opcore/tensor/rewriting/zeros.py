@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from opcore.graph.basic import Apply, Variable
+from opcore.graph.fg import FunctionGraph
 from opcore.tensor.basic import Alloc, Cast, SpecifyShape, constant
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.math import Dot
@@ -20,8 +22,6 @@ from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, scalar_name
 
 if TYPE_CHECKING:
-    from opcore.graph.basic import Apply, Variable
-    from opcore.graph.fg import FunctionGraph
     from opcore.tensor.hints import RewriteResult
 
 #: ops whose output holds the same values as their first input, possibly broadcast or cast
