@@ -543,10 +543,10 @@ def empty(shape: ShapeLike, dtype: DTypeLike = None) -> TensorVariable:
 class ARange(Op):
     __props__ = ("dtype",)
 
-    def __init__(self, dtype: DTypeLike) -> None:
+    def __init__(self, dtype: str) -> None:
         self.dtype = dtype
 
-    def make_node(self, start, stop, step):
+    def make_node(self, start: TensorLike, stop: TensorLike, step: TensorLike) -> Apply:
         ins = [as_tensor_variable(v) for v in (start, stop, step)]
         for v in ins:
             if v.ndim:
@@ -579,7 +579,7 @@ def arange(start: TensorLike, stop: TensorLike | None = None, step: TensorLike =
         dtype = np.result_type(*[v.dtype for v in ins]).name
         if all(v.dtype.startswith(("int", "uint")) for v in ins):
             dtype = "int64"
-    return ARange(dtype)(*ins)
+    return ARange(dtype if isinstance(dtype, str) else np.dtype(dtype).name)(*ins)
 
 
 def tensor_copy(x: TensorLike) -> TensorVariable:

@@ -262,8 +262,9 @@ class ChoiceRV(RandomVariable):
     def batch_static(self, params: Sequence[Variable]) -> tuple[int | None, ...]:
         return ()
 
-    def make_node(self, rng: Variable, size: ShapeLike | None, a: TensorLike, p: TensorLike
-                 ) -> Apply:
+    # a choice's own parameters narrow the base's *params
+    def make_node(self, rng: Variable, size: ShapeLike | None,  # type: ignore[override]
+                  a: TensorLike, p: TensorLike) -> Apply:
         a = as_tensor_variable(a)
         if a.ndim > 1:
             raise ValueError(f"choice: a must be a scalar or a vector, got {a.type}")
@@ -296,7 +297,9 @@ class PermutationRV(RandomVariable):
     param_names = ("x",)
     default_dtype = None
 
-    def make_node(self, rng: Variable, size: ShapeLike | None, x: TensorLike) -> Apply:
+    # a permutation's one parameter narrows the base's *params
+    def make_node(self, rng: Variable, size: ShapeLike | None,  # type: ignore[override]
+                  x: TensorLike) -> Apply:
         x = as_tensor_variable(x)
         if x.ndim > 1:
             raise ValueError(f"permutation: x must be an int or a vector, got {x.type}")

@@ -35,7 +35,7 @@ from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import (DrawSize, DTypeLike, InputShapes, NumPyRNG, OutputShapes,
+    from opcore.tensor.hints import (DrawSize, DTypeLike, InputShapes, NumPyRNG, OutputShapes, ShapeLike,
                                      TensorLike)
     from opcore.tensor.variable import TensorVariable
 
@@ -158,7 +158,7 @@ class RandomVariable(Op):
         except ValueError as exc:
             raise ValueError(f"{self.name}: {exc}") from None
 
-    def make_node(self, rng, size, *params) -> Apply:
+    def make_node(self, rng: Variable, size: ShapeLike | None, *params: TensorLike) -> Apply:
         if not isinstance(rng, Variable) or not isinstance(rng.type, RandomType):
             raise TypeError(f"{self.name}: rng must be a generator variable (opcore.shared("
                             f"np.random.default_rng(seed))), got {rng!r}")
@@ -183,7 +183,7 @@ class RandomVariable(Op):
             batch = self.batch_static(tparams)
         shape = tuple(batch) + tuple(self.static_supp_shape(tparams))
         out = TensorType(self.out_dtype(tparams), shape=shape)()
-        return Apply(self, [rng, size] + tparams, [rng.type(), out])
+        return Apply(self, [rng, size, *tparams], [rng.type(), out])
 
     # -- running ------------------------------------------------------------------------------
     def rng_fn(self, rng: NumPyRNG, *args: Any) -> Any:
