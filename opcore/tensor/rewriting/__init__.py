@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opcore.tensor.rewriting.registry import RULES, RuleSpec, register_rewrite  # noqa: F401
+from opcore.tensor.rewriting.registry import RULES, register_rewrite  # noqa: F401
 # importing a family module registers its rules
 from opcore.tensor.rewriting import (  # noqa: F401
     basic,

@@ -6,22 +6,13 @@ only records them in :data:`RULES`; the package's ``register_all`` hands them to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
+from opcore.plugins.registries import RewriteEntry
 
-@dataclass(frozen=True)
-class RuleSpec:
-    name: str
-    fn: Callable
-    tags: tuple[str, ...]
-    phase: str
-    after: tuple[str, ...]
-    before: tuple[str, ...]
-
-
-#: the core's rules in registration order (filled when the family modules are imported)
-RULES: list[RuleSpec] = []
+#: the core's rules in registration order (filled when the family modules are imported), as the
+#: host's own entries: the builtin plugin hands each to the host unchanged
+RULES: list[RewriteEntry] = []
 
 
 def register_rewrite(name: str, *tags: str, phase: str = "canonicalize",
@@ -37,8 +28,8 @@ def register_rewrite(name: str, *tags: str, phase: str = "canonicalize",
     def deco(fn: Callable) -> Callable:
         if tracks is not None:
             fn.tracks = tuple(tracks)  # type: ignore[attr-defined]  # read by the engine
-        RULES.append(RuleSpec(name, fn, tuple(tags) + (phase,), phase, tuple(after),
-                              tuple(before)))
+        RULES.append(RewriteEntry(name, fn, tuple(tags) + (phase,), phase, tuple(after),
+                                  tuple(before), "core"))
         return fn
 
     return deco
