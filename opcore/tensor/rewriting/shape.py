@@ -147,7 +147,8 @@ def shape_infer(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     return [MakeVector("int64")(*dims)]
 
 
-@register_rewrite("subtensor_of_makevector", "fast_run", "shape", tracks=(Subtensor,))
+@register_rewrite("subtensor_of_makevector", "fast_run", "shape", phase="all",
+                  tracks=(Subtensor,))
 def subtensor_of_makevector(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``MakeVector(a, b, c)[1]`` -> ``b`` (what ``x.shape[1]`` becomes)."""
     if typing.cast(Subtensor, node.op).idx_spec != (("int",),) or len(node.inputs) != 2:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from opcore.tensor.hints import RewriteResult
 
 
-@register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", tracks=(DimShuffle,))
+@register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", phase="all",
+                  tracks=(DimShuffle,))
 def useless_dimshuffle(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Identity dimshuffles vanish; a dimshuffle of a dimshuffle becomes one."""
     op = cast(DimShuffle, node.op)
@@ -262,4 +263,29 @@ def reduce_length_one_axes(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     if rest:
         new = CAReduce(op.kind, axis=rest, dtype=op.dtype, acc_dtype=op.acc_dtype)(new)
     new = fit(new, node.outputs[0], fgraph)
+    return None if new is None else [new]
+
+
+@register_rewrite("newaxis_subtensor_to_dimshuffle", "fast_run", tracks=(Subtensor,))
+def newaxis_subtensor_to_dimshuffle(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``x[None, :]``, ``x[:, None]``... (only ``newaxis`` and full slices) -> the DimShuffle
+    that adds those axes (Theano builds these as DimShuffles), so the dimshuffle rules (merging,
+    dropping the axis again in a factored sum) see them."""
+    spec = getattr(node.op, "idx_spec", None)
+    if (not spec or len(node.inputs) != 1
+            or any(e != ("none",) and e != ("slice", False, False, False) for e in spec)):
+        return None
+    x = node.inputs[0]
+    order: list = []
+    d = 0
+    for e in spec:
+        if e == ("none",):
+            order.append("x")
+        else:
+            order.append(d)
+            d += 1
+    order.extend(range(d, x.ndim))
+    if d > x.ndim:
+        return None
+    new = fit(DimShuffle(x.broadcastable, order)(x), node.outputs[0], fgraph)
     return None if new is None else [new]
