@@ -245,7 +245,8 @@ def _expand(steps: list) -> tuple[list, set]:
     order = list(range(len(steps)))
     prepped: set = set()
     for k, st in enumerate(list(steps)):
-        if getattr(st.op, "name", None) != "sigmoid" or st.dtype not in _FLOAT_DTYPES:
+        name = getattr(st.op, "name", None)
+        if name not in ("sigmoid", "softplus") or st.dtype not in _FLOAT_DTYPES:
             continue
         if tuple(st.op.compute_dtypes(st.dts, st.dtype)) != (st.dtype,):
             continue
@@ -255,10 +256,19 @@ def _expand(steps: list) -> tuple[list, set]:
         steps.append(render.Step(get_scalar_op("exp"), st.args, (f"(-fabs({v}))",), (st.dtype,),
                                  st.dtype, ""))
         prepped.add(e)
-        steps[k] = render.Step(st.op, st.args + (("s", e),), st.vals, st.dts, st.dtype,
-                               f"(({v}) >= 0 ? (({ct})1 / (({ct})1 + s{e})) : "
-                               f"(s{e} / (({ct})1 + s{e})))")
         order.insert(order.index(k), e)
+        if name == "sigmoid":
+            steps[k] = render.Step(st.op, st.args + (("s", e),), st.vals, st.dts, st.dtype,
+                                   f"(({v}) >= 0 ? (({ct})1 / (({ct})1 + s{e})) : "
+                                   f"(s{e} / (({ct})1 + s{e})))")
+            continue
+        # softplus: np.logaddexp(0, x)'s rule, max(x, 0) + log1p(exp(-|x|))
+        lg = len(steps)
+        steps.append(render.Step(get_scalar_op("log1p"), (("s", e),), (f"s{e}",), (st.dtype,),
+                                 st.dtype, ""))
+        steps[k] = render.Step(st.op, st.args + (("s", lg),), st.vals, st.dts, st.dtype,
+                               f"((({v}) > 0 ? ({v}) : ({ct})0) + s{lg})")
+        order.insert(order.index(k), lg)
     return order, prepped
 
 
