@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from opcore.cbuild.ctypes import C_TYPES, ga_ctype, npy_ctype
 
@@ -151,12 +151,12 @@ def _check_helpers(op: Any, expr: str, dialect: Dialect) -> None:
                                   f"{dialect.name} code does not have")
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One step of a rendered scalar expression: ``op`` applied to ``args`` (``("i", j)``: input
     j, ``("s", k)``: step k, ``("c", value, dtype)``: a constant) of dtypes ``dts``, giving a
     value of dtype ``dtype``; ``vals`` are the arguments as C values and ``expr`` the C expression
-    of the step (``powi`` or the op's ``c_render``)."""
+    of the step (``powi`` or the op's ``c_render``).  A named tuple: every process that links C
+    creates this class, and a frozen dataclass costs ten times as much to create."""
 
     op: Any
     args: tuple

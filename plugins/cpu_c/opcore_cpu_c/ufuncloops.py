@@ -17,12 +17,11 @@ nodes without such a step keep the plain loops of :mod:`opcore_cpu_c.impls.elemw
 
 from __future__ import annotations
 
-import ctypes.util
 import functools
-import glob
 import hashlib
 import warnings
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 import numpy as np
@@ -149,9 +148,11 @@ OC_SLEEF_LOOP(cos)
 def sleef_available() -> str:
     """``""`` when SLEEF's header and library are installed (Debian/Ubuntu: ``libsleef-dev``),
     else why not."""
-    if ctypes.util.find_library("sleef") is None:
+    # ctypes.util and glob load only when SLEEF is asked for (cpu_c__vector_math=sleef)
+    if import_module("ctypes.util").find_library("sleef") is None:
         return "libsleef is not installed (apt-get install libsleef-dev)"
-    if not any(glob.glob(d + "/sleef.h") for d in
+    glob = import_module("glob").glob
+    if not any(glob(d + "/sleef.h") for d in
                ("/usr/include", "/usr/include/*-linux-gnu", "/usr/local/include")):
         return "sleef.h is not installed (apt-get install libsleef-dev)"
     return ""
