@@ -10,9 +10,10 @@ import numpy as np
 from opcore.graph.basic import Apply
 from opcore.graph.fg import FunctionGraph
 from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
-from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemv, ger
+from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemm_inplace, gemv, ger
 from opcore.tensor.elemwise import DimShuffle
 from opcore.tensor.math import Dot, neg
+from opcore.tensor.rewriting.inplace import destroy_handler
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
 from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
@@ -165,7 +166,23 @@ def add_outer_to_ger(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     return None
 
 
-__all__ = ["Gemm", "Gemv", "Ger", "dot_to_gemv", "add_to_gemm", "add_outer_to_ger"]
+@register_rewrite("gemm_inplace", "fast_run", "inplace", phase="inplace", tracks=(Gemm,))
+def gemm_inplace_rule(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``Gemm(z, ...)`` -> ``Gemm{inplace}(z, ...)`` when ``z`` may be overwritten: nothing but
+    the nodes the Gemm depends on reads it (Theano's ``gemm_inplace``).  A weight the function's
+    update replaces (``W - lr * dot(x.T, g)``, read by the forward pass) qualifies."""
+    op = node.op
+    if not isinstance(op, Gemm) or op.inplace:
+        return None
+    if node.inputs[0].type != node.outputs[0].type:
+        return None
+    if not destroy_handler(fgraph).can_destroy(fgraph, node, 0, readers_first=True):
+        return None
+    return [gemm_inplace(*node.inputs)]
+
+
+__all__ = ["Gemm", "Gemv", "Ger", "dot_to_gemv", "add_to_gemm", "add_outer_to_ger",
+           "gemm_inplace_rule"]
 
 
 @register_rewrite("transpose_of_dot", "fast_run", tracks=(DimShuffle,))

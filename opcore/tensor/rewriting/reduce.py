@@ -65,9 +65,16 @@ def _power_of_product(var):
 
 def _factors(var) -> list:
     """The factors of the product ``var``, a square or integer power of a product counting as
-    the powers of its factors (``(a*b)**2 == a**2 * b**2``)."""
+    the powers of its factors (``(a*b)**2 == a**2 * b**2``) and a negation as a factor -1."""
     out: list = []
-    for f in mul_factors(var):
+    stack = mul_factors(var)[::-1]
+    while stack:
+        f = stack.pop()
+        neg = owner_is(f, "neg")
+        if neg is not None:
+            out.append(constant(np.full((1,) * f.ndim, -1, dtype=f.dtype)))
+            stack.extend(mul_factors(neg.inputs[0])[::-1])
+            continue
         pp = _power_of_product(f)
         if pp is None:
             out.append(f)
@@ -161,3 +168,31 @@ def sum_of_separable_product(fgraph: FunctionGraph, node: Apply) -> RewriteResul
         new_factors.append(f)
     new = fit(op(product(new_factors, x)), node.outputs[0], fgraph)
     return None if new is None else [new]
+
+
+def reduce_of_reduce(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``sum(sum(x, axis=1))`` -> ``sum(x)``: a reduction of a reduction of the same kind (sum,
+    prod, max, min, all, any), dtype and accumulator, read only there, is one reduction over
+    both sets of axes (Theano's ``local_sum_sum``, PyTensor's ``local_reduce_chain``): one pass
+    over the input, no intermediate array."""
+    op = node.op
+    x = node.inputs[0]
+    inner = x.owner
+    if (type(op) is not CAReduce or inner is None or type(inner.op) is not CAReduce
+            or inner.op.kind != op.kind or inner.op.dtype != op.dtype
+            or inner.op.acc_dtype != op.acc_dtype or len(fgraph.clients.get(x, ())) != 1):
+        return None
+    src = inner.inputs[0]
+    inner_axes = tuple(range(src.ndim)) if inner.op.axis is None else inner.op.axis
+    kept = [d for d in range(src.ndim) if d not in inner_axes]
+    outer_axes = tuple(range(x.ndim)) if op.axis is None else op.axis
+    axes = sorted(set(inner_axes) | {kept[a] for a in outer_axes})
+    new = CAReduce(op.kind, axis=axes, dtype=op.dtype, acc_dtype=op.acc_dtype)(src)
+    new = fit(new, node.outputs[0], fgraph)
+    return None if new is None else [new]
+
+
+register_rewrite("reduce_of_reduce", "fast_run", tracks=(CAReduce,))(reduce_of_reduce)
+# again after the specialize phase's factored sums (a sum of a negated sum becomes one)
+register_rewrite("reduce_of_reduce_specialized", "fast_run", "reduce_of_reduce",
+                 phase="specialize", tracks=(CAReduce,))(reduce_of_reduce)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opcore.cbuild import compiler_ok
+import opcore.cbuild as cbuild  # names resolve lazily: the compiler driver loads at the health check
 from opcore.config import parse_bool
 from opcore.plugins.hookspecs import hookimpl
 from opcore.plugins.registries import Backend
@@ -17,7 +17,7 @@ def _linker(mode: Any) -> Any:
 
 
 def _available() -> tuple[bool, str]:
-    return compiler_ok()
+    return cbuild.compiler_ok()
 
 
 def _supports(op: Any) -> tuple[bool, str]:
@@ -66,9 +66,12 @@ def opcore_register_config(config: Any) -> None:
 
 @hookimpl
 def opcore_register_impls(impls: Any) -> None:
-    from opcore_cpu_c.impls import register_all
+    from opcore_cpu_c.impls import own_c_code, register_families
 
-    register_all(impls)
+    impls.register_adapter("c", "c_code", own_c_code)
+    # the op-family modules (and the C renderer they import) load at the first lookup of
+    # backend c, when a function is linked: building graphs does not pay for them
+    impls.defer("c", register_families)
 
 
 @hookimpl

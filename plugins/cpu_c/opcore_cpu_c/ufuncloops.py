@@ -17,12 +17,11 @@ nodes without such a step keep the plain loops of :mod:`opcore_cpu_c.impls.elemw
 
 from __future__ import annotations
 
-import ctypes.util
 import functools
-import glob
 import hashlib
 import warnings
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 import numpy as np
@@ -150,9 +149,11 @@ OC_SLEEF_LOOP(cos)
 def sleef_available() -> str:
     """``""`` when SLEEF's header and library are installed (Debian/Ubuntu: ``libsleef-dev``),
     else why not."""
-    if ctypes.util.find_library("sleef") is None:
+    # ctypes.util and glob load only when SLEEF is asked for (cpu_c__vector_math=sleef)
+    if import_module("ctypes.util").find_library("sleef") is None:
         return "libsleef is not installed (apt-get install libsleef-dev)"
-    if not any(glob.glob(d + "/sleef.h") for d in
+    glob = import_module("glob").glob
+    if not any(glob(d + "/sleef.h") for d in
                ("/usr/include", "/usr/include/*-linux-gnu", "/usr/local/include")):
         return "sleef.h is not installed (apt-get install libsleef-dev)"
     return ""
@@ -245,7 +246,8 @@ def _expand(steps: list) -> tuple[list, set]:
     order = list(range(len(steps)))
     prepped: set = set()
     for k, st in enumerate(list(steps)):
-        if getattr(st.op, "name", None) != "sigmoid" or st.dtype not in _FLOAT_DTYPES:
+        name = getattr(st.op, "name", None)
+        if name not in ("sigmoid", "softplus") or st.dtype not in _FLOAT_DTYPES:
             continue
         if tuple(st.op.compute_dtypes(st.dts, st.dtype)) != (st.dtype,):
             continue
@@ -255,10 +257,19 @@ def _expand(steps: list) -> tuple[list, set]:
         steps.append(render.Step(get_scalar_op("exp"), st.args, (f"(-fabs({v}))",), (st.dtype,),
                                  st.dtype, ""))
         prepped.add(e)
-        steps[k] = render.Step(st.op, st.args + (("s", e),), st.vals, st.dts, st.dtype,
-                               f"(({v}) >= 0 ? (({ct})1 / (({ct})1 + s{e})) : "
-                               f"(s{e} / (({ct})1 + s{e})))")
         order.insert(order.index(k), e)
+        if name == "sigmoid":
+            steps[k] = render.Step(st.op, st.args + (("s", e),), st.vals, st.dts, st.dtype,
+                                   f"(({v}) >= 0 ? (({ct})1 / (({ct})1 + s{e})) : "
+                                   f"(s{e} / (({ct})1 + s{e})))")
+            continue
+        # softplus: np.logaddexp(0, x)'s rule, max(x, 0) + log1p(exp(-|x|))
+        lg = len(steps)
+        steps.append(render.Step(get_scalar_op("log1p"), (("s", e),), (f"s{e}",), (st.dtype,),
+                                 st.dtype, ""))
+        steps[k] = render.Step(st.op, st.args + (("s", lg),), st.vals, st.dts, st.dtype,
+                               f"((({v}) > 0 ? ({v}) : ({ct})0) + s{lg})")
+        order.insert(order.index(k), lg)
     return order, prepped
 
 

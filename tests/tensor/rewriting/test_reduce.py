@@ -176,3 +176,52 @@ def test_fractional_power_and_integer_sums_are_not_split():
                       dtype="int8")
     np.testing.assert_array_equal(fi(np.full((3, 1, 4), 100, "int8"),
                                      np.full((1, 2, 4), 3, "int8")), want)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+@pytest.mark.parametrize("axis", [0, 1, None])
+def test_negation_leaves_the_sum(dtype, axis):
+    """``sum(-(a * X), axis)`` -> ``-(a' * sum(X))``: no elementwise negation of the whole
+    array before the sum."""
+    a = T.TensorType(dtype, shape=(1, 1))("a")
+    X = T.matrix("X", dtype=dtype)
+    out = T.sum(-(a * X), axis=axis)
+    f = opcore.function([a, X], out, mode=ON)
+    g = opcore.function([a, X], out, mode=SEP_OFF)
+    assert all(x.owner is None or "neg" not in str(x.owner.op) for x in _sum_inputs(f))
+    rng = np.random.default_rng(5)
+    vals = [_value((1, 1), dtype, rng), _value((3, 4), dtype, rng)]
+    got, want = f(*vals), g(*vals)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=TOL[dtype], atol=TOL[dtype])
+
+
+@pytest.mark.parametrize("kind,dtype", [("sum", "float32"), ("sum", "int8"), ("prod", "float64"),
+                                        ("max", "int64"), ("min", "float64"), ("all", "bool"),
+                                        ("any", "bool")])
+@pytest.mark.parametrize("axes", [((1,), None), ((0,), (0,)), ((2,), (0, 1)), ((0, 2), (0,))])
+def test_reduction_of_a_reduction_is_one(kind, dtype, axes):
+    """``sum(sum(x, axis=1))`` -> ``sum(x)`` for every reduction kind; the values (and dtypes)
+    of the two-step graph."""
+    inner_axes, outer_axes = axes
+    x = T.tensor3("x", dtype=dtype)
+    fn = getattr(T, kind)
+    out = fn(fn(x, axis=inner_axes), axis=outer_axes)
+    f = opcore.function([x], out, mode=ON)
+    g = opcore.function([x], out, mode=Mode(linker="py", optimizer=None))
+    reds = [n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, CAReduce)]
+    assert len(reds) == 1
+    rng = np.random.default_rng(6)
+    v = rng.integers(-3, 4, size=(2, 3, 4))
+    v = (v > 0) if dtype == "bool" else (v * 0.5 + 1.5 if dtype.startswith("float") else v)
+    v = np.asarray(v).astype(dtype)
+    got, want = f(v), g(v)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_reduction_read_elsewhere_stays():
+    x = T.dmatrix("x")
+    s = T.sum(x, axis=1)
+    f = opcore.function([x], [s, T.sum(s)], mode=ON)
+    assert len([n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, CAReduce)]) == 2
