@@ -482,7 +482,9 @@ ROWS = {
     "mlp": ("MLP 784-500-10 float32 train step (batch 600)", None),
     "rbm": ("RBM 784-500 CD-1 float32 train step (batch 20, tutorial style: scan, RandomStreams)",
             None),
-    "mlp_build": ("MLP graph build with gradient (JAX: trace), after import (s)", None),
+    # "warm": an untimed process runs first, as for a user's every process but the first on a
+    # machine (opcore's plugin discovery is cached in its compiledir; JAX has no such step)
+    "mlp_build": ("MLP graph build with gradient (JAX: trace), after import (s)", "warm"),
     "logreg": ("logistic regression step (400x784 float64)", None),
     "logreg_compile": ("logistic regression compile, cold (s, after import)", "cold"),
     "logreg_compile_warm": ("logistic regression compile, warm (s, after import)", "warm"),
