@@ -152,12 +152,12 @@ def test_in_place_outputs(dtype):
                 np.testing.assert_array_equal(got, want, err_msg=f"{layout} n={n}")
 
 
-def test_openmp_loops_are_numpys():
-    with change_flags(openmp=True, openmp_elemwise_minsize=16):
+def test_threaded_loops_are_numpys():
+    with change_flags(cpu_c__threads=2, openmp_elemwise_minsize=16):
         x = T.fmatrix("x")
         r = T.frow("r")
         f = opcore.function([x, r], [T.tanh(x + r), T.exp(x.T) * 2], mode=C)
-        assert "omp parallel" in f.vm.program.source
+        assert "OC_POOL_RUN" in f.vm.program.source
     a = values("float32", 37 * 2 * B).reshape(37, 2 * B)
     ra = values("float32", 2 * B)[::-1].reshape(1, -1)
     for xv in (a, np.asfortranarray(a)):
