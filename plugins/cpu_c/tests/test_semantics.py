@@ -56,8 +56,9 @@ def special(dtype: str) -> np.ndarray:
 
 #: ops whose C must also give NumPy's sign of a zero result (``assert_array_equal`` takes
 #: -0.0 == 0.0); clip is not among them: NumPy's own clip signs a zero differently for scalar
-#: and array bounds; nor sgn: C's sgn(-0.0) is -0.0 (the vectorized form; docs/cpu_c.md)
-SIGNED_ZEROS = {"int_div", "mod", "neg", "abs", "floor", "ceil", "trunc", "round_half_to_even"}
+#: and array bounds
+SIGNED_ZEROS = {"int_div", "mod", "neg", "abs", "floor", "ceil", "trunc", "round_half_to_even",
+                "sgn"}
 
 
 def ops_of(nin: int) -> list:
