@@ -36,7 +36,6 @@ import json
 import os
 import shutil
 import sys
-import sysconfig
 import tempfile
 import time
 import warnings
@@ -156,6 +155,11 @@ def _dir_digest(d: str) -> str:
     return _digests[d]
 
 
+#: the interpreter's extension-module suffix (sysconfig's EXT_SUFFIX, ``.cpython-311-x86_64-linux-
+#: gnu.so``: the first suffix the import system tries), read without loading sysconfig
+_EXT_SUFFIX = importlib.machinery.EXTENSION_SUFFIXES[0]
+
+
 def cache_key(source: str, versions: Sequence[Any] = (), cflags: Sequence[str] = (),
               ldflags: Sequence[str] = (), include_dirs: Sequence[str] = ()) -> str:
     """sha256 of everything a build depends on: source, op versions, compiler and flags, the
@@ -164,7 +168,7 @@ def cache_key(source: str, versions: Sequence[Any] = (), cflags: Sequence[str] =
     for part in (source, repr(tuple(versions)), " ".join(compiler_command()), repr(base_flags()),
                  repr(list(cflags)), repr(list(ldflags)), str(np.lib.NumpyVersion(np.__version__)),
                  hex(getattr(np, "_get_ndarray_c_version", lambda: 0)()),
-                 sysconfig.get_config_var("EXT_SUFFIX") or "", sys.version,
+                 _EXT_SUFFIX, sys.version,
                  *(_dir_digest(d) for d in (INCLUDE_DIR, *include_dirs))):
         h.update(str(part).encode())
         h.update(b"\0")

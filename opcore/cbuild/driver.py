@@ -11,16 +11,20 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
-import sysconfig
 from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 
+from opcore._lazy import LazyModule
 from opcore.cbuild.trust import read_private_json, write_private_json
 from opcore.config import config
+
+#: a process finding its modules in the cache (and its compiler in the memo) starts no process
+subprocess = LazyModule("subprocess")
+#: and does not expand the build configuration (see :func:`python_include`)
+sysconfig = LazyModule("sysconfig")
 
 __all__ = ["CompileError", "INCLUDE_DIR", "NATIVE", "base_flags", "compiler_command",
            "compiler_ok", "native_flags", "openmp_enabled", "resolve_native", "run_compiler"]
@@ -49,9 +53,29 @@ class CompileError(Exception):
 
 @lru_cache(maxsize=1)
 def python_include() -> str:
-    """The directory of ``Python.h`` (sysconfig's ``include`` path), computed once per process:
-    ``sysconfig.get_paths()`` expands the build configuration again at every call."""
-    return sysconfig.get_paths()["include"]
+    """The directory of ``Python.h`` (sysconfig's ``include`` path), computed once per
+    interpreter: ``sysconfig.get_paths()`` loads and expands the build configuration (a
+    millisecond or two in every process), so the answer is remembered in
+    ``compiledir/compilers/python-<h>.json``, named by the interpreter (executable, version,
+    prefixes and ``_PYTHON_SYSCONFIGDATA_NAME``, which select its configuration)."""
+    memo = _python_memo()
+    known = read_private_json(memo) if memo else None
+    if isinstance(known, dict) and isinstance(known.get("include"), str):
+        return known["include"]
+    include = sysconfig.get_paths()["include"]
+    if memo:
+        write_private_json(memo, {"executable": sys.executable, "include": include})
+    return include
+
+
+def _python_memo() -> str | None:
+    root = os.path.expanduser(str(config.compiledir or ""))
+    if not os.path.isabs(root):
+        return None
+    h = hashlib.sha256(repr(("python", sys.executable, sys.version, sys.prefix, sys.base_prefix,
+                             os.environ.get("_PYTHON_SYSCONFIGDATA_NAME"))).encode(
+                                 "utf-8", "surrogateescape"))
+    return os.path.join(root, "compilers", "python-" + h.hexdigest()[:20] + ".json")
 
 
 def compiler_command() -> list[str]:

@@ -21,8 +21,8 @@ that dialect (:func:`supports` says so; the backend runs the op's NumPy function
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 from opcore.cbuild.ctypes import C_TYPES, ga_ctype, npy_ctype
 
@@ -51,18 +51,17 @@ _C_HELPERS = {
 }
 
 
-@dataclass(frozen=True)
-class Dialect:
+class Dialect(NamedTuple):
     """One C-family target: ``compute_ctype(dtype)`` is the type values of ``dtype`` are computed
     in; ``names`` maps the NumPy C-API names the scalar ops' templates use (``npy_uint64``,
     ``NPY_NAN``) to this dialect's; ``helpers`` maps the templates' ``OPCORE_*`` helper names
     to this dialect's (a template calling one the dialect lacks has no code in it); ``name`` is
-    ``"c"``, ``"cuda"`` or ``"opencl"``."""
+    ``"c"``, ``"cuda"`` or ``"opencl"``.  (A named tuple, like :class:`Step`.)"""
 
     name: str
     compute_ctype: Callable[[str], str]
-    names: Mapping[str, str] = field(default_factory=dict)
-    helpers: Mapping[str, str] = field(default_factory=dict)
+    names: Mapping[str, str] = MappingProxyType({})
+    helpers: Mapping[str, str] = MappingProxyType({})
 
     def cast(self, expr: str, dtype: str) -> str:
         """``expr`` converted to the compute type of ``dtype``."""
@@ -151,12 +150,12 @@ def _check_helpers(op: Any, expr: str, dialect: Dialect) -> None:
                                   f"{dialect.name} code does not have")
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One step of a rendered scalar expression: ``op`` applied to ``args`` (``("i", j)``: input
     j, ``("s", k)``: step k, ``("c", value, dtype)``: a constant) of dtypes ``dts``, giving a
     value of dtype ``dtype``; ``vals`` are the arguments as C values and ``expr`` the C expression
-    of the step (``powi`` or the op's ``c_render``)."""
+    of the step (``powi`` or the op's ``c_render``).  A named tuple: every process that links C
+    creates this class, and a frozen dataclass costs ten times as much to create."""
 
     op: Any
     args: tuple

@@ -13,6 +13,7 @@ import numpy as np
 
 from opcore.config import config
 from opcore.graph.basic import Apply, as_symbolic, Constant, Variable
+from opcore.graph import rewriting  # the engine loads at the first rewrite
 from opcore.graph.fg import FunctionGraph
 from opcore.graph.traversal import clone_replace, graph_inputs
 from opcore.compile.io import (FunctionContainers, FunctionValues, In, InputState, Out,
@@ -21,7 +22,6 @@ from opcore.compile.mode import Mode, get_mode, rewrite_settings
 from opcore.compile.progress import compile_progress
 from opcore.compile.sharedvalue import SharedVariable
 from opcore.compile.vm import VM, ProfileStats
-from opcore.graph.rewriting import rewrite_graph
 
 if TYPE_CHECKING:
     from opcore.compile.linker import Linker
@@ -281,7 +281,7 @@ class FunctionMaker:
         exclude = self.mode.exclude + tuple(self.backend.incompatible)
         # as in Theano, rewrites build their nodes without test values
         with config.change_flags(compute_test_value="off"):
-            rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
+            rewriting.rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
                           backend=self.backend.name, **rewrite_settings())
         self.rewrite_time = time.perf_counter() - t1
         self.compile_start = t0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any, Callable, Self, Sequence
 
 from typing import TypedDict
 
 from opcore.config import config
+from opcore import plugins  # plugins.Backend in annotations: the registries load with the plugins
 from opcore.plugins import get_host
-from opcore.plugins.registries import Backend
 
 if TYPE_CHECKING:
     from opcore.compile.linker import Linker
@@ -130,7 +131,7 @@ class Mode:
     def requiring(self, *tags: str) -> Self:
         return self._copy(require=tuple(dict.fromkeys(self.require + tags)))
 
-    def select_backend(self) -> Backend:
+    def select_backend(self) -> plugins.Backend:
 
         host = get_host()
         if self.backend is not None:
@@ -153,6 +154,11 @@ FAST_COMPILE = "FAST_COMPILE"
 #: mode names ``get_mode`` resolves besides FAST_RUN / FAST_COMPILE / DebugMode (upper-cased)
 PREDEFINED_MODES: dict[str, Callable[[], Mode]] = {}
 _MODE_NAMES: dict[str, str] = {}  # upper-cased -> as registered
+#: opcore's checking modes register themselves when their module is imported, which happens the
+#: first time one is named (``import opcore`` does not load them)
+_MODE_MODULES = {"DEBUGMODE": "opcore.compile.debugmode", "DEBUG_MODE": "opcore.compile.debugmode",
+                 "MONITORMODE": "opcore.compile.monitormode",
+                 "NANGUARDMODE": "opcore.compile.nanguardmode"}
 
 
 def register_mode(name: str, factory: Callable[[], Mode]) -> None:
@@ -185,6 +191,11 @@ def get_mode(mode: str | Mode | None) -> Mode:
             if flags not in _NAMED_MODES:
                 _NAMED_MODES[flags] = _named_mode(key)
             return _NAMED_MODES[flags]
+        if key not in PREDEFINED_MODES:
+            # an unknown name loads them all, so that the error below lists every mode
+            wanted = _MODE_MODULES.get(key)
+            for module in sorted({wanted} if wanted else set(_MODE_MODULES.values())):
+                importlib.import_module(module)
         if key in PREDEFINED_MODES:  # DebugMode, MonitorMode, NanGuardMode register themselves
             return PREDEFINED_MODES[key]()
         names = sorted({_MODE_NAMES[k] for k in PREDEFINED_MODES if k != "DEBUG_MODE"})

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 import time
 from typing import IO, Iterator
 
+from opcore._lazy import LazyModule
 from opcore.config import config
+
+threading = LazyModule("threading")  # a progress thread starts only on a terminal
 
 
 @contextlib.contextmanager

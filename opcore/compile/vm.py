@@ -9,8 +9,11 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable
 import numpy as np
 
 from opcore.graph.basic import Apply, Variable
+from opcore._lazy import LazyModule
 from opcore.graph.fg import FunctionGraph
-from opcore.printing import debugprint
+
+#: only an error message prints the failing node (and printing imports json & co.)
+printing = LazyModule("opcore.printing")
 
 if TYPE_CHECKING:
     from opcore.compile.linker import StorageMap
@@ -44,7 +47,7 @@ def node_error(exc: BaseException, node: Apply, storage_map: StorageMap,
         shapes.append(getattr(val, "shape", "?") if val is not None else "not computed")
         dtypes.append(str(getattr(val, "dtype", type(val).__name__)))
     try:
-        dp = debugprint(shown.outputs[0], file="str", print_type=True)
+        dp = printing.debugprint(shown.outputs[0], file="str", print_type=True)
     except Exception:  # printing must never hide the real error
         dp = str(shown)
     msg = (f"{head}\nApply node that caused the error: {where}\n"

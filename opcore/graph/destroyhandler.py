@@ -65,8 +65,16 @@ class DestroyHandler(Feature):
     def protected(self, fgraph: FunctionGraph) -> set[Variable]:
         return set(getattr(fgraph, "protected_inputs", ()) or ())
 
-    def can_destroy(self, fgraph: FunctionGraph, node: Apply, i: int) -> bool:
-        """True when ``node`` may overwrite its input ``i`` in place."""
+    def can_destroy(self, fgraph: FunctionGraph, node: Apply, i: int,
+                    readers_first: bool = False) -> bool:
+        """True when ``node`` may overwrite its input ``i`` in place.
+
+        By default the buffer may have no other reader at all.  With ``readers_first`` it may
+        also be read by nodes that can run before ``node``: nodes that do not depend on it, even
+        through the ordering constraints already in place; :meth:`orderings` then schedules
+        them first, as Theano's destroy handler does.  A reader after ``node``, a graph output,
+        another node overwriting the buffer, or ``node`` reading it through a second input
+        still forbid it."""
         var = node.inputs[i]
         root = view_root(var)
         if isinstance(root, Constant) or root in self.protected(fgraph):
@@ -74,6 +82,8 @@ class DestroyHandler(Feature):
         if root.owner is None and root not in fgraph.inputs:
             return False  # an orphan (shared storage not passed as an input)
         aliases = _views_of(fgraph, root)
+        if readers_first:
+            return _readers_can_go_first(self, fgraph, node, i, aliases)
         outputs = set(fgraph.outputs)
         readers = 0
         for v in aliases:
@@ -130,6 +140,66 @@ class DestroyHandler(Feature):
                     if root in prot:
                         raise InconsistencyError(
                             f"{node.op} would overwrite the protected input {root}")
+
+
+def _readers_can_go_first(dh: DestroyHandler, fgraph: FunctionGraph, node: Apply, i: int,
+                          aliases: list[Variable]) -> bool:
+    """Whether every reader of ``aliases`` (the buffer's variables) other than ``node``'s input
+    ``i`` can run before ``node``: none is reachable from ``node`` through data dependencies
+    or the ordering constraints already in place (so the new constraints close no cycle); no
+    other node overwrites the buffer except on the chain of views and in-place results leading
+    to that input; and no alias is a graph output."""
+    outputs = set(fgraph.outputs)
+    alias_set = set(aliases)
+    if any(v in alias_set for k, v in enumerate(node.inputs) if k != i):
+        return False
+    chain: set[Apply] = set()
+    v = node.inputs[i]
+    while v.owner is not None and v in alias_set and v is not aliases[0]:
+        chain.add(v.owner)
+        v = v.owner.inputs[_view_input(v)]
+    readers: set[Apply] = set()
+    for v in aliases:
+        if v in outputs:
+            return False
+        for c, k in fgraph.clients.get(v, ()):
+            if c == "output":
+                return False
+            if c is node:
+                continue
+            if any(k in ins for ins in (getattr(c.op, "destroy_map", None) or {}).values()):
+                if c not in chain:
+                    return False  # another node overwrites the buffer
+                continue
+            if not _is_view_of(c, k):  # making a view reads nothing
+                readers.add(c)
+    if not readers:
+        return True
+    return not (readers & _reachable(fgraph, node, dh.orderings(fgraph)))
+
+
+def _reachable(fgraph: FunctionGraph, node: Apply,
+               orderings: dict[Apply, set[Apply]]) -> set[Apply]:
+    """The nodes that must run after ``node``: its clients, theirs, and the destroyers the
+    ordering constraints put after any of them."""
+    after: dict[Apply, list[Apply]] = {}
+    for destroyer, before in orderings.items():
+        for b in before:
+            after.setdefault(b, []).append(destroyer)
+    seen: set[Apply] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for o in n.outputs:
+            for c, _ in fgraph.clients.get(o, ()):
+                if c != "output" and c not in seen:
+                    seen.add(c)
+                    stack.append(c)
+        for d in after.get(n, ()):
+            if d not in seen:
+                seen.add(d)
+                stack.append(d)
+    return seen
 
 
 def _is_view_of(node: Apply, i: int) -> bool:

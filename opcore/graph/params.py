@@ -17,12 +17,14 @@ for :class:`ParamsType` (``%(params)s->alpha``), the enum constants defined as C
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import numpy as np
 
+from opcore._lazy import LazyModule
 from opcore.graph.type import Type
+
+hashlib = LazyModule("hashlib")  # OpenSSL's bindings: only a C struct name needs a digest
 
 __all__ = ["CEnumType", "EnumList", "EnumType", "Generic", "Params", "ParamsType", "generic",
            "params_of", "perform_params"]

@@ -20,7 +20,7 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from opcore.graph.rewriting.engine import set_rule_source
+from opcore.graph.rewriting import set_rule_source
 
 if TYPE_CHECKING:
     from opcore.plugins.manager import PluginHost

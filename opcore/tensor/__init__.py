@@ -31,18 +31,14 @@ from opcore.tensor.type import SHORTCUTS as _SHORTCUTS
 from opcore.tensor.type import TensorType  # noqa: F401
 from opcore.tensor.variable import TensorConstant, TensorVariable  # noqa: F401
 
-# -- op families: extra_ops, sorting, construction, special functions, linalg, fft -----------
-from opcore.tensor import extra_ops  # noqa: F401,E402
-from opcore.tensor.construct import *  # noqa: F401,F403,E402
-from opcore.tensor.extra_ops import (bartlett, bincount, cumprod, cumsum, diff,  # noqa: F401,E402
-                                     fill_diagonal, fill_diagonal_offset, ravel_multi_index,
-                                     repeat, squeeze, to_one_hot, unique, unravel_index)
-from opcore.tensor.gradient_ops import consider_constant  # noqa: F401,E402
+# -- op families: sorting here; extra_ops, construction, special functions... on first use -----
+# (sort stays eager: its function T.sort shares the submodule's name, and a later import of the
+# submodule would rebind the package attribute to the module)
 from opcore.tensor.sort import *  # noqa: F401,F403,E402
-from opcore.tensor.special import *  # noqa: F401,F403,E402
-from opcore.tensor.basic_extras import *  # noqa: F401,F403,E402
-from opcore.tensor import xlogx  # noqa: F401,E402  (a callable module, as Theano's)
-from opcore.tensor.xlogx import xlogy0  # noqa: F401,E402
+
+# T.squeeze is extra_ops' (a listed axis not known to be 1 is checked at run time), not the
+# shape module's plain DimShuffle: drop the star-imported one so the lazy name resolves
+globals().pop("squeeze")
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import DTypeLike, ShapeLike
@@ -51,6 +47,30 @@ _FROM_ABOVE = {"grad": "opcore.gradient", "Rop": "opcore.gradient", "Lop": "opco
                "verify_grad": "opcore.gradient", "numeric_grad": "opcore.gradient",
                "jacobian": "opcore.scan.jacobian", "hessian": "opcore.scan.jacobian"}
 _LAZY_MODULES = ("nlinalg", "slinalg", "fft")  # T.nlinalg, ...: imported on first access
+#: op families loaded at the first use of one of their names (module -> the names the package
+#: exports from it; tests/tensor/test_lazy_names.py checks them against each module's __all__)
+_FAMILIES = {
+    "construct": ("AllocDiag", "Eye", "ExtractDiag", "SpecifyShapeDynamic", "Tri", "TriangularPart",
+        "alloc_diag", "diag", "diagonal", "extract_diag", "eye", "identity_like", "mgrid", "ogrid",
+        "patternbroadcast", "roll", "specify_shape", "stacklists", "tile", "tri", "tril", "triu"),
+    "special": ("Chi2SF", "Choose", "abs_", "chi2sf", "choose", "logsumexp"),
+    "basic_extras": ("advanced_inc_subtensor", "advanced_inc_subtensor1", "advanced_set_subtensor",
+        "advanced_set_subtensor1", "advanced_subtensor", "advanced_subtensor1", "ceil_intdiv",
+        "divmod", "extract_constant", "get_vector_length", "round_half_away_from_zero",
+        "all_dtypes", "complex_dtypes", "complex_matrix_types", "complex_scalar_types",
+        "complex_types", "complex_vector_types", "continuous_dtypes", "cov", "deg2rad",
+        "discrete_dtypes", "flatnonzero", "float_dtypes", "float_matrix_types",
+        "float_scalar_types", "float_types", "float_vector_types", "int_dtypes",
+        "int_matrix_types", "int_scalar_types", "int_types", "int_vector_types", "integer_dtypes",
+        "inverse_permutation", "largest", "permute_row_elements", "ptp", "rad2deg", "smallest",
+        "split", "swapaxes", "uint_dtypes"),
+    "extra_ops": ("bartlett", "bincount", "cumprod", "cumsum", "diff", "fill_diagonal",
+        "fill_diagonal_offset", "ravel_multi_index", "repeat", "squeeze", "to_one_hot", "unique",
+        "unravel_index"),
+    "gradient_ops": ("consider_constant",),
+    "xlogx": ("xlogy0",),
+}
+_FAMILY_OF = {name: module for module, names in _FAMILIES.items() for name in names}
 
 globals().update(_SHORTCUTS)
 
@@ -137,11 +157,18 @@ for _p in "bwilfdcz":
     globals()[_p + "matrices"] = _shortcut_plural(_p + "matrix")
 
 
-#: submodules reachable as attributes before they are imported, as in Theano
-_SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar")
+#: submodules reachable as attributes before they are imported, as in Theano (T.xlogx is a
+#: callable module, as Theano's)
+_SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar",
+               "extra_ops", "construct", "special", "basic_extras", "gradient_ops", "xlogx")
 
 
 def __getattr__(name: str) -> Any:
+    module = _FAMILY_OF.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module("opcore.tensor." + module), name)
+        globals()[name] = value
+        return value
     if name in _FROM_ABOVE:
         value = getattr(importlib.import_module(_FROM_ABOVE[name]), name)
         globals()[name] = value
@@ -155,3 +182,7 @@ def __getattr__(name: str) -> Any:
     if name in _SUBMODULES:  # Theano's T.opt, T.shared_randomstreams... without an import
         return importlib.import_module("opcore.tensor." + name)
     raise AttributeError(f"module 'opcore.tensor' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_FAMILY_OF) | set(_FROM_ABOVE) | set(_SUBMODULES))

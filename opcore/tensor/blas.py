@@ -2,8 +2,8 @@
 
 The reference ``perform`` of each uses NumPy only (``numpy.dot`` / ``numpy.outer``, which call
 NumPy's BLAS for float32/float64); a backend may register a faster implementation (the C
-backend's, or the SciPy BLAS routines the ``cpu_c`` plugin gives the ``py`` backend).  None
-destroys its inputs: the result is a new array.  As in BLAS, ``b == 0`` ignores ``z`` (NaN
+backend's, or the SciPy BLAS routines the ``cpu_c`` plugin gives the ``py`` backend).  Only
+``Gemm(inplace=True)`` destroys an input (its ``z``); the others return a new array.  As in BLAS, ``b == 0`` ignores ``z`` (NaN
 included).  The rewrites in ``opcore.tensor.rewriting.blas`` introduce them.
 """
 
@@ -46,9 +46,23 @@ def _check(op: str, var: Variable, ndim: int, what: str) -> None:
 
 
 class Gemm(Op):
-    """``Gemm()(z, a, x, y, b)`` = ``b * z + a * dot(x, y)`` for matrices z, x, y."""
+    """``Gemm()(z, a, x, y, b)`` = ``b * z + a * dot(x, y)`` for matrices z, x, y.
 
-    __props__ = ()
+    ``Gemm(inplace=True)`` (Theano's ``gemm_inplace``) may write the result into ``z``'s buffer
+    (``destroy_map = {0: [0]}``): a backend with BLAS lets ``?gemm`` scale and accumulate
+    there, with no new array and no separate pass.  The ``gemm_inplace`` rewrite makes it when
+    nothing reads ``z`` afterwards (an SGD step ``W - lr * dot(x.T, g)`` whose ``W`` the
+    function's update replaces).  When ``z`` overlaps ``x`` or ``y`` the result is a new array.
+    """
+
+    __props__ = ("inplace",)
+
+    def __init__(self, inplace: bool = False) -> None:
+        self.inplace = bool(inplace)
+        self.destroy_map = {0: [0]} if self.inplace else {}
+
+    def __str__(self) -> str:
+        return "Gemm{inplace}" if self.inplace else "Gemm"
 
     def make_node(self, z: TensorLike, a: TensorLike, x: TensorLike, y: TensorLike,
                   b: TensorLike) -> Apply:
@@ -67,7 +81,11 @@ class Gemm(Op):
             raise ValueError(f"Gemm: shapes z{z.shape}, x{x.shape}, y{y.shape} do not match")
         dt = node.outputs[0].type.numpy_dtype
         x, y = x.astype(dt, copy=False), y.astype(dt, copy=False)
-        out[0][0] = _combine(b, z, a, np.dot(x, y), dt)
+        res = _combine(b, z, a, np.dot(x, y), dt)
+        if self.inplace and z.flags.writeable and z.dtype == dt:
+            z[...] = res  # x and y were read before z is written: overlap is harmless
+            res = z
+        out[0][0] = res
 
     def infer_shape(self, node: Apply, shapes: InputShapes) -> OutputShapes:
         return [shapes[0]]
@@ -155,5 +173,6 @@ class Ger(Op):
 
 
 gemm = Gemm()
+gemm_inplace = Gemm(inplace=True)
 gemv = Gemv()
 ger = Ger()

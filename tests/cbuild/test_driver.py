@@ -7,6 +7,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sysconfig
 
 import pytest
 
@@ -26,7 +27,7 @@ def runs(monkeypatch):
         made.append(list(cmd))
         return real(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(driver.subprocess, "run", counting)
+    monkeypatch.setattr(subprocess, "run", counting)  # the driver loads subprocess lazily
     driver._compiler_ok.cache_clear()
     yield made
     driver._compiler_ok.cache_clear()
@@ -144,3 +145,29 @@ def test_compile_module_keys_and_builds_with_the_explicit_flags(monkeypatch):
             cache.build_library("src", "m", cflags=[driver.NATIVE])
     assert seen == [["-O2", "-march=a", "-mavx2"], ["-march=a", "-mavx2"],
                     ["-O2", "-march=b", "-mavx2"], ["-march=b", "-mavx2"]]
+
+
+def test_the_python_include_dir_is_remembered_per_interpreter(tmp_path, monkeypatch):
+    """sysconfig expands the build configuration once per interpreter, not once per process: the
+    include dir is read back from compiledir/compilers/python-*.json; a memo others can write is
+    not trusted."""
+    real = sysconfig.get_paths()["include"]
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return {"include": real}
+
+    monkeypatch.setattr(sysconfig, "get_paths", counting)
+    driver.python_include.cache_clear()
+    try:
+        with change_flags(compiledir=str(tmp_path)):
+            assert driver.python_include() == real and len(calls) == 1
+            driver.python_include.cache_clear()  # what a new process sees
+            assert driver.python_include() == real and len(calls) == 1
+            (memo,) = (tmp_path / "compilers").glob("python-*.json")
+            memo.chmod(memo.stat().st_mode | stat.S_IWOTH)
+            driver.python_include.cache_clear()
+            assert driver.python_include() == real and len(calls) == 2
+    finally:
+        driver.python_include.cache_clear()

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from opcore.graph.basic import Apply, Variable
 from opcore.graph.fg import Feature, FunctionGraph
+from opcore.graph.rewriting import _RULE_SOURCE, set_rule_source  # noqa: F401  (public here too)
 
 #: the core's phases, in the order they run
 CORE_PHASES = ("canonicalize", "stabilize", "specialize", "fusion", "inplace")
@@ -64,16 +65,6 @@ class Rewrite:
 #: original's only in static information (the tensor layer registers one adding SpecifyShape)
 TYPE_ADAPTERS: list[Callable[[Variable, Variable], Variable | None]] = []
 
-
-#: ``() -> registry`` with ``entries`` (and ``phase_slots``): where :func:`rewrite_graph` finds
-#: the registered rewrites when none are given.  The engine imports no registry: the plugin host
-#: (:mod:`opcore.plugins`) installs its own with :func:`set_rule_source`.
-_RULE_SOURCE: list[Callable[[], Any]] = []
-
-
-def set_rule_source(source: Callable[[], Any]) -> None:
-    """Install where :func:`rewrite_graph` reads rewrites from when none are passed."""
-    _RULE_SOURCE[:] = [source]
 
 
 # -- selection --------------------------------------------------------------------------------

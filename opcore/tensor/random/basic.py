@@ -19,6 +19,7 @@ import numpy as np
 from opcore.compile.sharedvalue import SharedVariable, shared
 from opcore.graph.basic import Apply, Variable
 from opcore.tensor.basic import as_tensor_variable, cast
+from opcore.tensor.random.binomial_draws import bernoulli_draws
 from opcore.tensor.random.op import RandomVariable, sum_to_param
 
 if TYPE_CHECKING:
@@ -111,6 +112,19 @@ class BinomialRV(RandomVariable):
     param_names = ("n", "p")
     default_dtype = "int64"
 
+    def rng_fn(self, rng: NumPyRNG, n: np.ndarray, p: np.ndarray, size: DrawSize) -> ArrayLike:
+        # n == 1 everywhere: a Bernoulli draw (NumPy's draws, vectorised)
+        n = np.asarray(n)
+        if n.dtype.kind in "iu" and n.size and (n == 1).all():
+            try:
+                pb = np.broadcast_to(p, np.broadcast_shapes(n.shape, np.shape(p)))
+            except ValueError:
+                pb = None  # NumPy raises its shape-mismatch error below
+            draws = None if pb is None else bernoulli_draws(rng, pb, size)
+            if draws is not None:
+                return draws
+        return rng.binomial(n, p, size=size)
+
 
 class BernoulliRV(RandomVariable):
     """``bernoulli(p)``: 1 with probability ``p`` (NumPy's ``binomial(1, p)``)."""
@@ -121,7 +135,8 @@ class BernoulliRV(RandomVariable):
     default_dtype = "int64"
 
     def rng_fn(self, rng: NumPyRNG, p: np.ndarray, size: DrawSize) -> ArrayLike:
-        return rng.binomial(1, p, size=size)
+        draws = bernoulli_draws(rng, p, size)
+        return rng.binomial(1, p, size=size) if draws is None else draws
 
 
 class PoissonRV(RandomVariable):

@@ -10,7 +10,8 @@ The phase walks the graph from the outputs; at each elementwise node (the root) 
   Extra outputs must have the root's broadcast pattern (one loop shape for all outputs), and the
   group must not close a cycle through a non-fused node; otherwise the rewrite tries the
   producers alone (their shared results as extra outputs: a residual layer's ``tanh`` and
-  ``tanh + 0.5 * h`` in a deep gradient), then the single-output group.
+  ``tanh + 0.5 * h`` in a deep gradient) joined, one candidate at a time, by the consumers that
+  close no cycle, then the producers alone, then the single-output group.
 
 The Composite keeps the scalar ops and their dtypes step by step, which is what the C and GPU
 backends turn into a single loop (``Composite.c_exprs``); both generate one store per output.
@@ -31,8 +32,9 @@ from opcore.tensor.rewriting.registry import register_rewrite
 if TYPE_CHECKING:
     from opcore.tensor.hints import RewriteResult
 
-#: the most inputs plus outputs a fused node may have (backends pass one pointer per operand)
-MAX_FUSED_INPUTS = 32
+#: the most inputs plus outputs a fused node may have (backends pass one pointer per operand;
+#: NumPy 2 iterates at most 64 operands at once, NPY_MAXARGS)
+MAX_FUSED_INPUTS = 64
 #: the cycle check walks at most this many ancestor nodes before refusing a multi-output group
 CYCLE_WALK_LIMIT = 500
 
@@ -76,7 +78,7 @@ def _grow_single(fgraph, node) -> dict:
                 continue
             if not _internal(fgraph, inp, group) or inp.ndim != out.ndim:
                 continue
-            if ext_count - 1 + len(p.inputs) > MAX_FUSED_INPUTS:
+            if ext_count - 1 + len(p.inputs) + 1 > MAX_FUSED_INPUTS:  # + the output
                 continue
             group[p] = None
             frontier.append(p)
@@ -144,6 +146,92 @@ def _has_cycle(group, ext_inputs) -> bool:
             if p not in seen:
                 stack.append(p)
     return False
+
+
+class _AncestorWatch:
+    """The ancestors of a growing group's external inputs (walked through non-group nodes), kept
+    across candidate additions so each candidate walks only its own new inputs' ancestors."""
+
+    def __init__(self, group) -> None:
+        self.group = group
+        self.seen: set = set()
+
+    def _reaches(self, roots, members) -> bool:
+        """Whether walking up from ``roots`` meets a node of ``members`` (or the walk runs past
+        the limit); the nodes walked are remembered only when it does not."""
+        added: list = []
+        stack = [r for r in roots if r not in self.seen]
+        while stack:
+            n = stack.pop()
+            if n in self.seen:
+                continue
+            if n in members:
+                break
+            self.seen.add(n)
+            added.append(n)
+            if len(self.seen) > CYCLE_WALK_LIMIT:
+                break
+            stack.extend(v.owner for v in n.inputs
+                         if v.owner is not None and v.owner not in self.seen)
+        else:
+            return False
+        self.seen.difference_update(added)
+        return True
+
+    def start(self, ext_inputs) -> bool:
+        """Record the current group's external inputs; False when the group already closes a
+        cycle."""
+        return not self._reaches([v.owner for v in ext_inputs
+                                  if v.owner is not None and v.owner not in self.group],
+                                 self.group)
+
+    def admits(self, nodes) -> bool:
+        """Whether ``nodes`` (a candidate consumer and the producers only it reads) can join the
+        group without an external input depending on the group: no candidate is an ancestor of
+        the current external inputs, and the candidate's own external inputs do not descend from
+        the group or the candidate."""
+        if any(n in self.seen for n in nodes):
+            return False
+        members = set(self.group) | set(nodes)
+        roots = [v.owner for n in nodes for v in n.inputs
+                 if v.owner is not None and v.owner not in members]
+        return not self._reaches(roots, members)
+
+
+def _with_consumers(fgraph, group, root) -> dict | None:
+    """The producers-only ``group`` extended, one candidate at a time, by elementwise consumers
+    of its results (each with the producers only it reads) that close no cycle and keep the
+    operand count within bounds; None when the producers-only group itself closes a cycle."""
+    bc = root.outputs[0].type.broadcastable
+    ext = {v for n in group for v in n.inputs if v.owner not in group and _scalar_const(v) is None}
+    watch = _AncestorWatch(group)
+    if not watch.start(ext):
+        return None
+    grown = False
+    frontier = list(group)
+    while frontier and len(group) < 4 * MAX_FUSED_INPUTS:
+        n = frontier.pop()
+        for c, _ in fgraph.clients.get(n.outputs[0], ()):
+            if (c == "output" or c in group or not _fusable(c)
+                    or c.outputs[0].type.broadcastable != bc):
+                continue
+            cand = {c: None}
+            for inp in c.inputs:  # the consumer's other producers that only it reads
+                p = inp.owner
+                if (p is not None and p not in group and _fusable(p) and inp.ndim == c.outputs[0].ndim
+                        and _internal(fgraph, inp, cand)):
+                    cand[p] = None
+            trial = {**group, **cand}
+            trial_ext = {v for m in trial for v in m.inputs
+                         if v.owner not in trial and _scalar_const(v) is None}
+            if len(trial_ext) + len(_exported(fgraph, trial, root)) > MAX_FUSED_INPUTS:
+                continue
+            if not watch.admits(list(cand)):
+                continue
+            group.update(cand)
+            frontier.extend(cand)
+            grown = True
+    return group if grown else None
 
 
 def _order(group) -> list:
@@ -244,6 +332,12 @@ def elemwise_fusion(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
                 return rep
         if not down:
             break  # no consumer was taken in: the producers-only group is the same
+        # the producers alone, then the consumers that close no cycle, one at a time
+        grown = _with_consumers(fgraph, _grow_multi(fgraph, node, False)[0], node)
+        if grown is not None:
+            rep = _replacements(grown, _exported(fgraph, grown, node))
+            if rep is not None:
+                return rep
     group = _grow_single(fgraph, node)
     if len(group) < 2:
         return None

@@ -77,3 +77,14 @@ def mul_minus_one(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
             new = fit(M.neg(other), out, fgraph)
             return None if new is None else [new]
     return None
+
+
+@register_rewrite("mul_self_to_sqr", "fast_run", phase="specialize", tracks=("mul",))
+def mul_self_to_sqr(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``x * x`` -> ``sqr(x)`` (Theano's ``local_mul_specialize`` family): one operand read, and
+    a gradient's ``x * x`` merges with the cost's ``x ** 2``."""
+    a, b = node.inputs
+    if a is not b:
+        return None
+    new = fit(M.sqr(a), node.outputs[0], fgraph)
+    return None if new is None else [new]

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from opcore.tensor.hints import RewriteResult
 
 
-@register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", tracks=(DimShuffle,))
+@register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", phase="all",
+                  tracks=(DimShuffle,))
 def useless_dimshuffle(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """Identity dimshuffles vanish; a dimshuffle of a dimshuffle becomes one."""
     op = cast(DimShuffle, node.op)
@@ -263,3 +264,56 @@ def reduce_length_one_axes(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
         new = CAReduce(op.kind, axis=rest, dtype=op.dtype, acc_dtype=op.acc_dtype)(new)
     new = fit(new, node.outputs[0], fgraph)
     return None if new is None else [new]
+
+
+@register_rewrite("newaxis_subtensor_to_dimshuffle", "fast_run", tracks=(Subtensor,))
+def newaxis_subtensor_to_dimshuffle(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``x[None, :]``, ``x[:, None]``... (only ``newaxis`` and full slices) -> the DimShuffle
+    that adds those axes (Theano builds these as DimShuffles), so the dimshuffle rules (merging,
+    dropping the axis again in a factored sum) see them."""
+    spec = getattr(node.op, "idx_spec", None)
+    if (not spec or len(node.inputs) != 1
+            or any(e != ("none",) and e != ("slice", False, False, False) for e in spec)):
+        return None
+    x = node.inputs[0]
+    order: list = []
+    d = 0
+    for e in spec:
+        if e == ("none",):
+            order.append("x")
+        else:
+            order.append(d)
+            d += 1
+    order.extend(range(d, x.ndim))
+    if d > x.ndim:
+        return None
+    new = fit(DimShuffle(x.broadcastable, order)(x), node.outputs[0], fgraph)
+    return None if new is None else [new]
+
+
+def dimshuffle_lift(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``DimShuffle(elemwise(a, b))`` -> ``elemwise(DimShuffle(a), DimShuffle(b))`` when the
+    dimshuffle only adds or drops broadcastable axes (no transpose) and is the elementwise
+    result's only reader or that result has one element (Theano's ``local_dimshuffle_lift``): the dimshuffles meet and merge
+    at the inputs and the elementwise chain they split fuses (a mean's gradient scale
+    ``-1 / n`` reaches its consumer as one broadcast scalar, not a chain of 1-element nodes)."""
+    op = cast(DimShuffle, node.op)
+    x = node.inputs[0]
+    inner = x.owner
+    if (inner is None or type(inner.op) is not Elemwise or inner.op.inplace_pattern
+            or len(inner.outputs) != 1):
+        return None
+    # another reader keeps the elementwise node: only a one-element result is worth recomputing
+    if len(fgraph.clients.get(x, ())) != 1 and any(d != 1 for d in x.type.shape):
+        return None
+    kept = [d for d in op.new_order if not isinstance(d, str)]
+    if kept != sorted(kept):
+        return None
+    new_inputs = [DimShuffle(v.broadcastable, op.new_order)(v) for v in inner.inputs]
+    new = fit(inner.op(*new_inputs), node.outputs[0], fgraph)
+    return None if new is None else [new]
+
+
+register_rewrite("dimshuffle_lift", "fast_run", tracks=(DimShuffle,))(dimshuffle_lift)
+register_rewrite("dimshuffle_lift_specialized", "fast_run", "dimshuffle_lift",
+                 phase="specialize", tracks=(DimShuffle,))(dimshuffle_lift)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from opcore.cbuild import compiler_ok
+import opcore.cbuild as cbuild  # names resolve lazily: the compiler driver loads at the health check
 from opcore.config import parse_bool
 from opcore.plugins.hookspecs import hookimpl
 from opcore.plugins.registries import Backend
@@ -17,7 +17,7 @@ def _linker(mode: Any) -> Any:
 
 
 def _available() -> tuple[bool, str]:
-    return compiler_ok()
+    return cbuild.compiler_ok()
 
 
 def _supports(op: Any) -> tuple[bool, str]:
@@ -49,6 +49,10 @@ def opcore_register_config(config: Any) -> None:
                "'numpy' (NumPy's own ufunc loops: NumPy's values bit for bit) or 'sleef' "
                "(float64 sin and cos from SLEEF's 1-ulp SIMD functions, where NumPy's loop is "
                "scalar; needs libsleef-dev)", "numpy", choices=("numpy", "sleef"))
+    config.add("cpu_c__threads", "Threads of an elementwise loop of at least "
+               "openmp_elemwise_minsize elements (opcore's own pool, see docs/cpu_c.md): 0 = "
+               "OMP_NUM_THREADS when set, else every CPU this process may use; 1 = serial",
+               0, convert=int, bounds=(0, None))
     config.add("cpu_c__kernel_objects", "Compile each distinct kernel of a function into its own "
                "cached object file and link them (a module made of known kernels costs a link; "
                "new kernels compile in parallel); False: one source per module", True,
@@ -62,9 +66,12 @@ def opcore_register_config(config: Any) -> None:
 
 @hookimpl
 def opcore_register_impls(impls: Any) -> None:
-    from opcore_cpu_c.impls import register_all
+    from opcore_cpu_c.impls import own_c_code, register_families
 
-    register_all(impls)
+    impls.register_adapter("c", "c_code", own_c_code)
+    # the op-family modules (and the C renderer they import) load at the first lookup of
+    # backend c, when a function is linked: building graphs does not pay for them
+    impls.defer("c", register_families)
 
 
 @hookimpl

@@ -310,6 +310,57 @@ def test_gemm_both_blas(which, dtype):
         np.testing.assert_allclose(out, prev - 0.1 * (X @ Y), **tol)
 
 
+@pytest.mark.parametrize("which", ["numpy", "scipy"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gemm_inplace_both_blas(which, dtype):
+    """Gemm{inplace}: one ?gemm accumulating in z's own buffer (NumPy's cblas through
+    opcore_cpu_c.numpy_blas, or SciPy's) when z's rows are contiguous, padded rows included
+    (the padding untouched); a new array for reversed/column-major z, z overlapping x, k = 0 and
+    empty results; NumPy's values in every case, beta 0 ignoring z (NaN included)."""
+    from opcore.config import change_flags
+    from opcore.tensor.blas import Gemm
+
+    z, x, y = (T.matrix(n, dtype=dtype) for n in "zxy")
+    a, b = T.scalar("a", dtype=dtype), T.scalar("b", dtype=dtype)
+    with change_flags(cpu_c__blas=which):
+        f = opcore.function([opcore.In(z, mutable=True), a, x, y, b],
+                            Gemm(inplace=True)(z, a, x, y, b), mode=C)
+        assert f.linker.c_nodes
+    rng = np.random.RandomState(12)
+    X, Y, Z = (rng.rand(*s).astype(dtype) for s in ((6, 4), (4, 5), (6, 5)))
+    tol = dict(rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6)
+    padded = np.full((6, 8), 7.0, dtype=dtype)
+    padded[:, :5] = Z
+    cases = [(Z, X, Y, True), (padded[:, :5], np.asfortranarray(X), Y[:, ::-1], True),
+             (Z, X.T.copy().T, np.asfortranarray(Y), True),
+             (Z[::-1, ::-1], X, Y, False), (np.asfortranarray(Z), X, Y, False),
+             (Z[:, :0], X, Y[:, :0], False), (Z[:0], X[:0], Y, False), (Z, X[:, :0], Y[:0], False)]
+    for zz, xx, yy, in_place in cases:
+        for av, bv in ((0.5, 2.0), (-1.0, 1.0), (1.0, 0.0)):
+            zc = zz.copy(order="A") if zz.base is None else zz
+            before = zc.astype("float64")
+            want = bv * before + av * (xx.astype("float64") @ yy)
+            got = f(zc, av, xx, yy, bv)
+            assert got.dtype == np.dtype(dtype) and got.shape == zz.shape
+            np.testing.assert_allclose(got, want, **tol)
+            # in place: z's buffer holds the result; else z is left as it was
+            np.testing.assert_allclose(zc, want if in_place else before, **tol)
+            if zc.base is padded:
+                zc[...] = Z  # restore for the next coefficients
+        np.testing.assert_array_equal(padded[:, 5:], 7.0)
+    nan_z = np.full_like(Z, np.nan)
+    np.testing.assert_allclose(f(nan_z, 2.0, X, Y, 0.0), 2.0 * (X @ Y), **tol)
+    # z overlapping x: the product reads the old values
+    big = rng.rand(6, 9).astype(dtype)
+    want = 2.0 * big[:, :5].astype("float64") - 0.5 * (big[:, 5:].astype("float64") @ Y)
+    np.testing.assert_allclose(f(big[:, :5], -0.5, big[:, 5:], Y, 2.0), want, **tol)
+    out = Z.copy()
+    for _ in range(3):  # the weight update fed back
+        prev = out.copy()
+        out = f(out, -0.1, X, Y, 1.0)
+        np.testing.assert_allclose(out, prev - 0.1 * (X @ Y), **tol)
+
+
 def test_names_with_quotes_and_percent_compile():
     """Variable/op names end up in C error strings: they must be escaped."""
     x = T.dmatrix('we"ird%s\\name')

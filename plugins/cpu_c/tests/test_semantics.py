@@ -376,7 +376,7 @@ def dtype_of(name: str):
 def test_integer_power_with_array_exponent_is_c_and_raises_numpys_error(dtype):
     """``x ** y + 1`` over an integer array exponent is one fused C loop: NumPy's wrapping
     integer power for every base (extremes included) and exponent up to 130; a negative exponent
-    raises NumPy's ValueError from the C loop, also with OpenMP loops."""
+    raises NumPy's ValueError from the C loop, also from threaded loops."""
     x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
     f = opcore.function([x, y], x ** y + 1, mode=C)
     assert _c_nodes_only(f), f.maker.fgraph.toposort()
@@ -394,7 +394,7 @@ def test_integer_power_with_array_exponent_is_c_and_raises_numpys_error(dtype):
             f(a, neg)
         from opcore.config import change_flags
 
-        with change_flags(openmp=True, openmp_elemwise_minsize=16):
+        with change_flags(cpu_c__threads=2, openmp_elemwise_minsize=16):
             g = opcore.function([x, y], x ** y + 1, mode=C)
         np.testing.assert_array_equal(g(a, b), a ** b + dtype_of(dtype)(1))
         with pytest.raises(ValueError, match="Integers to negative integer powers are not allowed"):

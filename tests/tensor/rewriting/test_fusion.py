@@ -180,3 +180,54 @@ def test_residual_layers_fuse_forward_results_when_the_widest_group_closes_a_cyc
     f = _compile_and_compare([x, W, b], outs, vals, mode)
     tanh_nodes = [n for n in _nodes(f) if isinstance(n.op, Elemwise) and "tanh" in str(n.op)]
     assert tanh_nodes and all(_composite_outputs(n) >= 2 for n in tanh_nodes)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 4])
+def test_residual_chain_every_fused_node_reads_a_non_elementwise_result(mode, rng, depth):
+    """When the widest group around the last layer of ``h = tanh(h @ W + b) + 0.5 * h`` closes a
+    cycle, the consumers that close none still join the producers: the last layer's residual
+    sum is computed by the node that gives its ``tanh`` and the backward factor ``1 - tanh**2``,
+    so no elementwise node is left reading only other elementwise nodes' results (which fusion
+    would have merged into them)."""
+    x = T.dmatrix("x")
+    W = T.dmatrix("W")
+    b = T.dvector("b")
+    h = x
+    for _ in range(depth):
+        h = T.tanh(T.dot(h, W) + b) + 0.5 * h
+    outs = [h.sum(), *T.grad(h.sum(), [W, b])]
+    vals = [rng.standard_normal((4, 5)), rng.standard_normal((5, 5)) * 0.3, rng.random(5)]
+    f = _compile_and_compare([x, W, b], outs, vals, mode)
+    for n in _nodes(f):
+        if isinstance(n.op, Elemwise):
+            owners = [v.owner for v in n.inputs if not isinstance(v, opcore.graph.basic.Constant)]
+            assert not owners or not all(o is not None and isinstance(o.op, Elemwise)
+                                         for o in owners), n
+
+
+def test_consumer_that_would_close_a_cycle_stays_out(mode, rng):
+    """``u = 1 - tanh(x)**2`` feeds a Dot that a consumer of ``tanh(x)`` reads: that consumer
+    cannot join ``u``'s node (the loop would need the Dot's result before computing it)."""
+    x = T.dmatrix("x")
+    W = T.dmatrix("W")
+    t = T.tanh(x)
+    u = 1 - t * t
+    z = (t + 0.5 * T.exp(x)) * T.dot(u, W)
+    vals = [rng.standard_normal((4, 4)), rng.standard_normal((4, 4))]
+    f = _compile_and_compare([x, W], [z, u], vals, mode)
+    assert sum(isinstance(n.op, Elemwise) for n in _nodes(f)) == 2
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float32", "float64"])
+@pytest.mark.parametrize("op", ["add", "mul"])
+def test_long_sum_or_product_of_terms_fuses_into_few_nodes(mode, rng, dtype, op):
+    """``add(t0, ..., t99)`` (a gradient accumulating a hundred contributions) folds left into
+    binary nodes; fusion runs it as two loops of at most 64 operands each."""
+    vs = [T.vector(f"v{i}", dtype=dtype) for i in range(100)]
+    y = getattr(T, op)(*vs)
+    vals = [(rng.random(3) + 0.5).astype(dtype) if dtype != "int64"
+            else rng.integers(-2, 3, size=3).astype(dtype) for _ in vs]
+    f = _compile_and_compare(vs, [y], vals, mode)
+    fused = [n for n in _nodes(f) if isinstance(n.op, Elemwise)]
+    assert len(fused) == 2
+    assert all(len(n.inputs) + len(n.outputs) <= 64 for n in fused)

@@ -3,13 +3,15 @@
 The modules mirror ``opcore/tensor/`` (``elemwise``, ``reduce``, ``basic``, ``shape``,
 ``subtensor``, ``blas``, ...).  Each defines ``register(impls)``, which gives backend ``c`` its
 implementations through the host's :class:`~opcore.plugins.registries.ImplRegistry`; the plugin's
-``opcore_register_impls`` hook calls :func:`register_all`.  There is no other table: the linker
-finds every implementation with ``impls.lookup("c", node)``.
+``opcore_register_impls`` hook registers the adapter of ops with their own ``c_code``
+(:func:`own_c_code`) and defers :func:`register_families` to the first lookup of backend ``c``
+(linking a function; building a graph imports none of the families).  There is no other table:
+the linker finds every implementation with ``impls.lookup("c", node)``.
 
 An implementation is an object with the C protocol methods taking the node (``c_code(node, name,
 inputs, outputs, sub)``, ``c_support_code(node)``, ``c_code_cache_version(node)``, ...) and,
 optionally, ``c_supports(node) -> bool`` for the nodes it declines.  A new module in this package
-is picked up by :func:`register_all` without further wiring.
+is picked up by :func:`register_families` without further wiring.
 """
 
 from __future__ import annotations
@@ -32,10 +34,9 @@ def own_c_code(op: Any) -> Any:
     return op if callable(getattr(op, "c_code", None)) else None
 
 
-def register_all(impls: Any) -> None:
-    """Make ops with their own ``c_code`` their implementation, then import every op-family module
-    and call its ``register(impls)``."""
-    impls.register_adapter("c", "c_code", own_c_code)
+def register_families(impls: Any) -> None:
+    """Import every op-family module and call its ``register(impls)`` (the plugin defers this to
+    the first lookup of backend ``c``: ``ImplRegistry.defer``)."""
     for name in family_modules():
         module = importlib.import_module(f"{__name__}.{name}")
         module.register(impls)

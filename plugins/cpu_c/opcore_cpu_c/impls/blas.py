@@ -302,6 +302,64 @@ static int oc_may_overlap(PyArrayObject* a, PyArrayObject* b)
 """
 
 
+_NP_GEMM_SUPPORT = r"""
+#ifndef OC_NP_GEMM
+#define OC_NP_GEMM
+/* cblas_?gemm of the BLAS NumPy calls (opcore_cpu_c.numpy_blas): 64- or 32-bit integers */
+typedef void (*oc_cbs64_t)(int, int, int, npy_int64, npy_int64, npy_int64, float, const float*,
+                           npy_int64, const float*, npy_int64, float, float*, npy_int64);
+typedef void (*oc_cbd64_t)(int, int, int, npy_int64, npy_int64, npy_int64, double,
+                           const double*, npy_int64, const double*, npy_int64, double, double*,
+                           npy_int64);
+typedef void (*oc_cbs32_t)(int, int, int, int, int, int, float, const float*, int, const float*,
+                           int, float, float*, int);
+typedef void (*oc_cbd32_t)(int, int, int, int, int, int, double, const double*, int,
+                           const double*, int, double, double*, int);
+static void* oc_np_sgemm = NULL;
+static void* oc_np_dgemm = NULL;
+static int oc_np_width = -1;  /* bytes of a BLAS integer; 0: no such functions; -1: not asked */
+static int oc_np_blas_load(void)
+{
+    PyObject* m; PyObject* r; unsigned long long sa, da; int w;
+    if (oc_np_width >= 0) return 0;
+    m = PyImport_ImportModule("opcore_cpu_c.numpy_blas");
+    if (m == NULL) return -1;
+    r = PyObject_CallMethod(m, "cblas_gemm", NULL);
+    Py_DECREF(m);
+    if (r == NULL) return -1;
+    if (!PyArg_ParseTuple(r, "KKi", &sa, &da, &w)) { Py_DECREF(r); return -1; }
+    Py_DECREF(r);
+    oc_np_sgemm = (void*)(size_t)sa; oc_np_dgemm = (void*)(size_t)da;
+    oc_np_width = (sa && da && (w == 4 || w == 8)) ? w : 0;
+    return 0;
+}
+/* row-major C = alpha op(A) op(B) + beta C through NumPy's cblas; tr 'N'/'T' as oc_layout
+   gives them for a row-major operand */
+static void oc_np_gemm(int dbl, char ta, char tb, npy_intp m, npy_intp n, npy_intp k,
+                       double alpha, const void* A, npy_intp lda, const void* B, npy_intp ldb,
+                       double beta, void* C, npy_intp ldc)
+{
+    const int RowMajor = 101, NoTrans = 111, Trans = 112;
+    int TA = ta == 'N' ? NoTrans : Trans, TB = tb == 'N' ? NoTrans : Trans;
+    if (oc_np_width == 8 && dbl)
+        ((oc_cbd64_t)oc_np_dgemm)(RowMajor, TA, TB, m, n, k, alpha, (const double*)A, lda,
+                                  (const double*)B, ldb, beta, (double*)C, ldc);
+    else if (oc_np_width == 8)
+        ((oc_cbs64_t)oc_np_sgemm)(RowMajor, TA, TB, m, n, k, (float)alpha, (const float*)A, lda,
+                                  (const float*)B, ldb, (float)beta, (float*)C, ldc);
+    else if (dbl)
+        ((oc_cbd32_t)oc_np_dgemm)(RowMajor, TA, TB, (int)m, (int)n, (int)k, alpha,
+                                  (const double*)A, (int)lda, (const double*)B, (int)ldb, beta,
+                                  (double*)C, (int)ldc);
+    else
+        ((oc_cbs32_t)oc_np_sgemm)(RowMajor, TA, TB, (int)m, (int)n, (int)k, (float)alpha,
+                                  (const float*)A, (int)lda, (const float*)B, (int)ldb,
+                                  (float)beta, (float*)C, (int)ldc);
+}
+#endif
+"""
+
+
 class GemmC(_Base):
     """``b*z + a*dot(x, y)``.  With ``cpu_c__blas=scipy``: ``z`` copied into the output and one
     ``?gemm`` call scaling and accumulating in place.  With NumPy's BLAS (the default): the
@@ -311,21 +369,69 @@ class GemmC(_Base):
     c_supports = staticmethod(same_float)
 
     def c_support_code(self, node=None):
-        return _BLAS_SUPPORT + _OVERLAP
+        return _BLAS_SUPPORT + _OVERLAP + _NP_GEMM_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (5, _blas(), int(BLAS_INT_MAX))
+        return (6, _blas(), int(BLAS_INT_MAX))
 
-    def c_code(self, node, name, inputs, outputs, sub):
+    def _in_place(self, node, inputs, outputs, sub) -> str:
+        """``Gemm{inplace}``: one ``?gemm`` scaling and accumulating in ``z``'s own buffer when
+        its rows are contiguous, it overlaps neither operand, and the sizes suit BLAS; sets
+        ``oc_done``.  Otherwise the code after it makes a new array."""
         (z0, a, x, y, b), (z,) = inputs, outputs
         fail = sub["fail"]
         zd = node.outputs[0].type.dtype
         t = ctype(zd)
-        tn = typenum(zd)
-        pre = "d" if zd == "float64" else "s"
         lim = int(BLAS_INT_MAX)
-        head = f"""
-npy_intp dims[2]; npy_intp i, j;
+        common = f"""
+npy_intp oc_k = PyArray_DIMS({x})[1], oc_s0 = PyArray_STRIDES({z0})[0];
+if (PyArray_ISWRITEABLE({z0}) && dims[0] > 0 && dims[1] > 0 && oc_k > 0
+    && dims[0] <= {lim} && dims[1] <= {lim} && oc_k <= {lim}
+    && (PyArray_STRIDES({z0})[1] == (npy_intp)sizeof({t}) || dims[1] == 1)
+    && oc_s0 % (npy_intp)sizeof({t}) == 0 && oc_s0 / (npy_intp)sizeof({t}) >= dims[1]
+    && oc_s0 / (npy_intp)sizeof({t}) <= {lim}
+    && !oc_may_overlap({z0}, {x}) && !oc_may_overlap({z0}, {y})) {{
+"""
+        if _blas() == "numpy":
+            call = f"""
+  if (oc_np_blas_load() < 0) {fail}
+  if (oc_np_width > 0) {{
+    PyArrayObject* A = {x}; PyArrayObject* B = {y}; char ta, tb; int lda, ldb;
+    if (oc_blas_operand(&A, &ta, &lda, {lim})) {fail}
+    if (oc_blas_operand(&B, &tb, &ldb, {lim})) {{ Py_DECREF(A); {fail} }}
+    oc_np_gemm({int(zd == "float64")}, ta, tb, dims[0], dims[1], oc_k, (double)alpha,
+               PyArray_DATA(A), lda, PyArray_DATA(B), ldb, (double)beta,
+               PyArray_DATA({z0}), oc_s0 / (npy_intp)sizeof({t}));
+    Py_DECREF(A); Py_DECREF(B);
+    oc_done = 1;
+  }}
+"""
+        else:
+            pre = "d" if zd == "float64" else "s"
+            call = f"""
+  PyArrayObject* A = {x}; PyArrayObject* B = {y}; char ta, tb; int lda, ldb;
+  if (oc_{pre}gemm == NULL) oc_{pre}gemm = (oc_{pre}gemm_t)oc_blas_fn("{pre}gemm");
+  if (oc_{pre}gemm == NULL) {fail}
+  if (oc_blas_operand(&A, &ta, &lda, {lim})) {fail}
+  if (oc_blas_operand(&B, &tb, &ldb, {lim})) {{ Py_DECREF(A); {fail} }}
+  {{ int M = (int)dims[0], N = (int)dims[1], K = (int)oc_k;
+    int ldc = (int)(oc_s0 / (npy_intp)sizeof({t}));
+    /* row-major Z = a X Y + b Z  <=>  column-major Z^T = a Y^T X^T + b Z^T */
+    oc_{pre}gemm(&tb, &ta, &N, &M, &K, &alpha, ({t}*)PyArray_DATA(B), &ldb,
+                ({t}*)PyArray_DATA(A), &lda, &beta, ({t}*)PyArray_DATA({z0}), &ldc); }}
+  Py_DECREF(A); Py_DECREF(B);
+  oc_done = 1;
+"""
+        return common + call + f"""}}
+if (oc_done) {{ Py_XDECREF({z}); {z} = {z0}; Py_INCREF({z}); }}
+"""
+
+    def c_code(self, node, name, inputs, outputs, sub):
+        (z0, a, x, y, b), (z,) = inputs, outputs
+        fail = sub["fail"]
+        t = ctype(node.outputs[0].type.dtype)
+        check = f"""
+npy_intp dims[2]; npy_intp i, j; int oc_done = 0;
 {t} alpha = *({t}*)PyArray_DATA({a}), beta = *({t}*)PyArray_DATA({b});
 dims[0] = PyArray_DIMS({x})[0]; dims[1] = PyArray_DIMS({y})[1];
 if (PyArray_DIMS({x})[1] != PyArray_DIMS({y})[0] || PyArray_DIMS({z0})[0] != dims[0]
@@ -334,6 +440,22 @@ if (PyArray_DIMS({x})[1] != PyArray_DIMS({y})[0] || PyArray_DIMS({z0})[0] != dim
         (Py_ssize_t)PyArray_DIMS({z0})[0], (Py_ssize_t)PyArray_DIMS({z0})[1],
         (Py_ssize_t)PyArray_DIMS({x})[0], (Py_ssize_t)PyArray_DIMS({x})[1],
         (Py_ssize_t)PyArray_DIMS({y})[0], (Py_ssize_t)PyArray_DIMS({y})[1]); {fail} }}
+"""
+        if node.op.inplace:
+            check += self._in_place(node, inputs, outputs, sub)
+        body = self._new_array(node, inputs, outputs, sub)
+        return check + "if (!oc_done) {\n" + body + "}\n"
+
+    def _new_array(self, node, inputs, outputs, sub) -> str:
+        """The result in a new array (or the output's own buffer from the last call)."""
+        (z0, a, x, y, b), (z,) = inputs, outputs
+        fail = sub["fail"]
+        zd = node.outputs[0].type.dtype
+        t = ctype(zd)
+        tn = typenum(zd)
+        pre = "d" if zd == "float64" else "s"
+        lim = int(BLAS_INT_MAX)
+        head = f"""
 if (oc_alloc(&{z}, 2, dims, {tn})) {fail}
 if (oc_may_overlap({z}, {z0}) || oc_may_overlap({z}, {x}) || oc_may_overlap({z}, {y})) {{
     Py_DECREF({z}); {z} = (PyArrayObject*)PyArray_EMPTY(2, dims, {tn}, 0);
