@@ -115,12 +115,25 @@ def _beta(fgraph, z, out):
     return (cast(b, out.dtype) if b.dtype != out.dtype else b), w
 
 
+def _times(a, b):
+    """``a * b`` for 0-d scalars of one dtype, folded when both are constants."""
+    av, bv = const_value(a), const_value(b)
+    if av is not None and bv is not None:
+        return constant(np.asarray(np.asarray(av) * np.asarray(bv), dtype=a.dtype))
+    if bv is not None and bv == 1:
+        return a
+    return a * b
+
+
 @register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add", "sub"),
                   after=("dot_to_gemv",))
 def add_to_gemm(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)``; ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv; a
     scaled ``z = b*w`` gives ``Gemm(w, a, x, y, b)`` / ``Gemv(w, a*c, A, v, b)``; ``z - a*dot``
-    (a gradient step ``W - lr * dot(x.T, g)``) is ``Gemm(z, -a, x, y, 1)``."""
+    (a gradient step ``W - lr * dot(x.T, g)``) is ``Gemm(z, -a, x, y, 1)``; ``z + a*Gemm(dot(u,
+    v), c, x, y, d)`` (a step on a gradient that is a sum of two products, an RBM's) is
+    ``Gemm(Gemm(z, a*d, u, v, 1), a*c, x, y, 1)``, both accumulating in ``z``'s buffer once in
+    place."""
     out = node.outputs[0]
     name = scalar_name(node)
     if out.dtype not in _BLAS or out.ndim not in (1, 2) or name not in ("add", "sub"):
@@ -146,6 +159,17 @@ def add_to_gemm(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
             if x.ndim == 2 and y.ndim == 2 and _same_float(x, y, z):
                 b, w = _beta(fgraph, z, out)
                 return [gemm(w, a, x, y, b)]
+        if isinstance(p.op, Gemm) and out.ndim == 2:
+            # z + a*(d*dot(u, v) + c*dot(x, y)) (a Gemm of a product: an SGD step on a sum
+            # of two products) -> Gemm(Gemm(z, a*d, u, v, 1), a*c, x, y, 1)
+            z2, c, x, y, d = p.inputs
+            q = z2.owner
+            if (q is not None and isinstance(q.op, Dot) and single_client(fgraph, z2)
+                    and q.inputs[0].ndim == 2 and q.inputs[1].ndim == 2
+                    and _same_float(z, z2, x, y, *q.inputs)):
+                b, w = _beta(fgraph, z, out)
+                inner = gemm(w, _times(a, d), q.inputs[0], q.inputs[1], b)
+                return [gemm(inner, _times(a, c), x, y, _one(out.dtype))]
         if isinstance(p.op, Gemv) and out.ndim == 1:
             _, c, A, v, beta = p.inputs
             bv = const_value(beta)
