@@ -311,8 +311,11 @@ config.add("compiledir", "Directory of the compile cache (absolute; see docs/cac
            validate=lambda v: os.path.isabs(os.path.expanduser(str(v))),
            accepts="an absolute directory path (or ~/...), owned by you and not writable by others")
 config.add("cxx", "C compiler command ('' = no C)", "cc")
-config.add("openmp", "Parallelise large elementwise loops and reductions", False, convert=_bool)
-config.add("openmp_elemwise_minsize", "Smallest loop size parallelised with OpenMP", 200000,
+config.add("openmp", "Build C with OpenMP: large reductions (and sparse kernels) on several "
+           "threads; elementwise loops use the C backend's own pool (cpu_c__threads) either way",
+           False, convert=_bool)
+config.add("openmp_elemwise_minsize", "Smallest elementwise loop (in elements) run on several "
+           "threads, and smallest OpenMP reduction", 200000,
            convert=int, bounds=(1, None))
 config.add("on_unused_input", "What function() does with an unused input", "raise",
            choices=("raise", "warn", "ignore"))

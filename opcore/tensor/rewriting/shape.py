@@ -17,6 +17,7 @@ from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.fg import Feature, FunctionGraph
 from opcore.graph.op import ShapeUnknown
 from opcore.tensor.basic import MakeVector, Shape, Shape_i, as_tensor_variable, cast, constant
+from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.subtensor import Subtensor
 from opcore.tensor.type import TensorType
@@ -167,3 +168,31 @@ def subtensor_of_makevector(fgraph: FunctionGraph, node: Apply) -> RewriteResult
     if part.dtype != out.dtype:
         part = cast(part, out.dtype)
     return [part]
+
+
+@register_rewrite("shape_i_of_elemwise", "fast_run", "shape", phase="all", tracks=(Shape_i,))
+def shape_i_of_elemwise(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``Shape_i{k}(elemwise(a, b))`` -> ``Shape_i{k}(a)`` (the first input not broadcastable
+    along k; 1 when all are) and ``Shape_i{k}(DimShuffle(x))`` -> ``Shape_i{j}(x)``: the length
+    is read from the inputs, so a result needed only for its shape is not computed.  Runs in
+    every phase: the shape feature's memo serves the canonicalize phase, while rules of later
+    phases replace the variables it had measured (an MLP's mean of the cross-entropy kept a
+    negation of the whole loss vector alive for its length)."""
+    x = node.inputs[0]
+    k = typing.cast(Shape_i, node.op).i
+    p = x.owner
+    if x.type.shape[k] is not None:
+        new: Variable = constant(np.int64(x.type.shape[k]))
+    elif p is not None and isinstance(p.op, Elemwise):
+        src = [v for v in p.inputs if not v.type.broadcastable[k]]
+        if not src:
+            return None
+        new = Shape_i(k)(src[0])
+    elif p is not None and isinstance(p.op, DimShuffle):
+        j = p.op.new_order[k]
+        if isinstance(j, str):
+            return None
+        new = Shape_i(j)(p.inputs[0])
+    else:
+        return None
+    return [new] if new.type == node.outputs[0].type else None

@@ -49,6 +49,10 @@ def opcore_register_config(config: Any) -> None:
                "'numpy' (NumPy's own ufunc loops: NumPy's values bit for bit) or 'sleef' "
                "(float64 sin and cos from SLEEF's 1-ulp SIMD functions, where NumPy's loop is "
                "scalar; needs libsleef-dev)", "numpy", choices=("numpy", "sleef"))
+    config.add("cpu_c__threads", "Threads of an elementwise loop of at least "
+               "openmp_elemwise_minsize elements (opcore's own pool, see docs/cpu_c.md): 0 = "
+               "OMP_NUM_THREADS when set, else every CPU this process may use; 1 = serial",
+               0, convert=int, bounds=(0, None))
     config.add("cpu_c__kernel_objects", "Compile each distinct kernel of a function into its own "
                "cached object file and link them (a module made of known kernels costs a link; "
                "new kernels compile in parallel); False: one source per module", True,

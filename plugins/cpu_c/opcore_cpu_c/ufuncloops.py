@@ -30,6 +30,7 @@ from opcore.cbuild import render
 from opcore.config import config
 from opcore.scalar.basic import get_scalar_op
 
+from opcore_cpu_c import threads
 from opcore_cpu_c.ccode import c_string, ctype
 
 #: Elements per block: the block buffers of a loop (one per value that crosses a NumPy loop call)
@@ -37,7 +38,7 @@ from opcore_cpu_c.ccode import c_string, ctype
 #: (on the stack) stay under :data:`STACK_BYTES`.
 BLOCK = 1024
 STACK_BYTES = 128 * 1024
-#: Elements per OpenMP work item of the contiguous path.
+#: Elements per work item of the contiguous path on the thread pool (:mod:`opcore_cpu_c.threads`).
 CHUNK = 16384
 
 #: Scalar ops computed by NumPy's ufunc loop of the same name (``op.numpy`` is that ufunc).
@@ -245,7 +246,8 @@ def _expand(steps: list) -> tuple[list, set]:
     order = list(range(len(steps)))
     prepped: set = set()
     for k, st in enumerate(list(steps)):
-        if getattr(st.op, "name", None) != "sigmoid" or st.dtype not in _FLOAT_DTYPES:
+        name = getattr(st.op, "name", None)
+        if name not in ("sigmoid", "softplus") or st.dtype not in _FLOAT_DTYPES:
             continue
         if tuple(st.op.compute_dtypes(st.dts, st.dtype)) != (st.dtype,):
             continue
@@ -255,10 +257,19 @@ def _expand(steps: list) -> tuple[list, set]:
         steps.append(render.Step(get_scalar_op("exp"), st.args, (f"(-fabs({v}))",), (st.dtype,),
                                  st.dtype, ""))
         prepped.add(e)
-        steps[k] = render.Step(st.op, st.args + (("s", e),), st.vals, st.dts, st.dtype,
-                               f"(({v}) >= 0 ? (({ct})1 / (({ct})1 + s{e})) : "
-                               f"(s{e} / (({ct})1 + s{e})))")
         order.insert(order.index(k), e)
+        if name == "sigmoid":
+            steps[k] = render.Step(st.op, st.args + (("s", e),), st.vals, st.dts, st.dtype,
+                                   f"(({v}) >= 0 ? (({ct})1 / (({ct})1 + s{e})) : "
+                                   f"(s{e} / (({ct})1 + s{e})))")
+            continue
+        # softplus: np.logaddexp(0, x)'s rule, max(x, 0) + log1p(exp(-|x|))
+        lg = len(steps)
+        steps.append(render.Step(get_scalar_op("log1p"), (("s", e),), (f"s{e}",), (st.dtype,),
+                                 st.dtype, ""))
+        steps[k] = render.Step(st.op, st.args + (("s", lg),), st.vals, st.dts, st.dtype,
+                               f"((({v}) > 0 ? ({v}) : ({ct})0) + s{lg})")
+        order.insert(order.index(k), lg)
     return order, prepped
 
 
@@ -502,19 +513,61 @@ def kernel(p: Plan) -> tuple[str, str]:
     return name, code
 
 
+#: Support code of a threaded loop: the pool's API (:mod:`opcore_cpu_c.threads`) and the two
+#: tasks running a kernel over work items: ``oc_vchunks`` (item ``c``: elements ``c * CHUNK ..``
+#: of a contiguous loop) and ``oc_vrows`` (item ``c``: rows ``c * rb ..`` of a strided one).
+POOL_TASKS = threads.KERNEL_SUPPORT + r"""
+#ifndef OC_VJOB_DEFINED
+#define OC_VJOB_DEFINED
+typedef void (*oc_vkernel_t)(npy_intp, char**, npy_intp*);
+typedef struct {
+    oc_vkernel_t k; int na, nd; npy_intp n, rb;
+    char** a0; npy_intp* s0; const npy_intp* dims; const npy_intp* st;
+} oc_vjob;
+static void oc_vchunks(void* c_, npy_intp lo, npy_intp hi)
+{
+    const oc_vjob* c = (const oc_vjob*)c_;
+    char* aa[c->na]; npy_intp i; int j;
+    for (i = lo; i < hi; i++) {
+        const npy_intp b = i * @CHUNK@;
+        for (j = 0; j < c->na; j++) aa[j] = c->a0[j] + b * c->s0[j];
+        c->k(c->n - b < @CHUNK@ ? c->n - b : @CHUNK@, aa, c->s0);
+    }
+}
+static void oc_vrows(void* c_, npy_intp lo, npy_intp hi)
+{
+    const oc_vjob* c = (const oc_vjob*)c_;
+    const int nd = c->nd, na = c->na;
+    const npy_intp rows = c->n / c->dims[nd - 1];
+    char* aa[na]; npy_intp sl[na]; npy_intp r; int j, e;
+    const npy_intp r1 = hi * c->rb < rows ? hi * c->rb : rows;
+    for (j = 0; j < na; j++) sl[j] = c->st[j * nd + nd - 1];
+    for (r = lo * c->rb; r < r1; r++) {
+        npy_intp rem = r;
+        for (j = 0; j < na; j++) aa[j] = c->a0[j];
+        for (e = nd - 2; e >= 0; e--) {
+            const npy_intp id = rem % c->dims[e]; rem /= c->dims[e];
+            for (j = 0; j < na; j++) aa[j] += id * c->st[j * nd + e];
+        }
+        c->k(c->dims[nd - 1], aa, sl);
+    }
+}
+#endif
+""".replace("@CHUNK@", str(CHUNK))
+
+
 def driver(p: Plan, name: str, nd: int, inputs: list, outputs: list, fail: str,
-           omp_minsize: int | None) -> list[str]:
+           nthreads: int = 1, minsize: int = 0) -> list[str]:
     """C statements running kernel ``name`` over the node's arrays, once ``dims``, ``n`` and
     ``fast`` (every input contiguous of the output's size or a declared scalar, every output
     contiguous) are set and the outputs allocated.  The contiguous path runs in chunks of
-    :data:`CHUNK` elements, the strided one row by row (the last dimension); both in parallel
-    with OpenMP when ``omp_minsize`` is not None and ``n >= omp_minsize``."""
+    :data:`CHUNK` elements, the strided one row by row (the last dimension); with
+    ``nthreads > 1``, a loop of at least ``minsize`` elements runs them on the thread pool
+    (:data:`POOL_TASKS` in the support code, the pool fetched by the module's init code)."""
     nin, nout = len(inputs), len(outputs)
     na = nin + nout
     arrs = list(inputs) + list(outputs)
     dts = list(p.in_dtypes) + list(p.out_dtypes)
-    omp = ("" if omp_minsize is None else
-           f"#pragma omp parallel for schedule(static) if (n >= {int(omp_minsize)})\n")
     L = ["if (n > 0) {", f"  char* a0[{na}]; npy_intp s0[{na}];",
          f"  if ({name}_init()) {fail}"]
     for j, x in enumerate(arrs):
@@ -524,7 +577,12 @@ def driver(p: Plan, name: str, nd: int, inputs: list, outputs: list, fail: str,
         zero = j < nin and p.scalar[j]
         L.append(f"    s0[{j}] = {'0' if zero else f'(npy_intp)sizeof({ctype(dts[j])})'};")
     L.append(f"    const npy_intp nch = (n + {CHUNK} - 1) / {CHUNK};")
-    L.append(omp + "    for (npy_intp c = 0; c < nch; c++) {")
+    if nthreads > 1:
+        L.append(f"    if (n >= {int(minsize)}) {{")
+        L.append(f"      oc_vjob job = {{{name}, {na}, {nd}, n, 1, a0, s0, NULL, NULL}};")
+        L.append(f"      OC_POOL_RUN({int(nthreads)}, nch, oc_vchunks, &job);")
+        L.append("    } else")
+    L.append("    for (npy_intp c = 0; c < nch; c++) {")
     L.append(f"      char* aa[{na}]; const npy_intp lo = c * {CHUNK};")
     L.append(f"      for (int j = 0; j < {na}; j++) aa[j] = a0[j] + lo * s0[j];")
     L.append(f"      {name}(n - lo < {CHUNK} ? n - lo : {CHUNK}, aa, s0);")
@@ -535,7 +593,15 @@ def driver(p: Plan, name: str, nd: int, inputs: list, outputs: list, fail: str,
         for j, x in enumerate(arrs):
             bc = f"PyArray_DIMS({x})[d] == 1 ? 0 : " if j < nin else ""
             L.append(f"    for (d = 0; d < {nd}; d++) st[{j}][d] = {bc}PyArray_STRIDES({x})[d];")
-        L.append(omp + "    for (npy_intp r = 0; r < rows; r++) {")
+        if nthreads > 1:
+            L.append(f"    if (n >= {int(minsize)}) {{")
+            L.append(f"      const npy_intp rb = dims[{nd - 1}] >= {CHUNK} ? 1 : "
+                     f"{CHUNK} / dims[{nd - 1}];")
+            L.append(f"      oc_vjob job = {{{name}, {na}, {nd}, n, rb, a0, s0, dims, "
+                     "&st[0][0]};")
+            L.append(f"      OC_POOL_RUN({int(nthreads)}, (rows + rb - 1) / rb, oc_vrows, &job);")
+            L.append("    } else")
+        L.append("    for (npy_intp r = 0; r < rows; r++) {")
         L.append(f"      char* aa[{na}]; npy_intp sl[{na}]; npy_intp rem = r;")
         L.append(f"      for (int j = 0; j < {na}; j++) {{ aa[j] = a0[j]; sl[j] = st[j][{nd - 1}]; }}")
         L.append(f"      for (int e = {nd - 2}; e >= 0; e--) {{")

@@ -152,12 +152,12 @@ def test_in_place_outputs(dtype):
                 np.testing.assert_array_equal(got, want, err_msg=f"{layout} n={n}")
 
 
-def test_openmp_loops_are_numpys():
-    with change_flags(openmp=True, openmp_elemwise_minsize=16):
+def test_threaded_loops_are_numpys():
+    with change_flags(cpu_c__threads=2, openmp_elemwise_minsize=16):
         x = T.fmatrix("x")
         r = T.frow("r")
         f = opcore.function([x, r], [T.tanh(x + r), T.exp(x.T) * 2], mode=C)
-        assert "omp parallel" in f.vm.program.source
+        assert "OC_POOL_RUN" in f.vm.program.source
     a = values("float32", 37 * 2 * B).reshape(37, 2 * B)
     ra = values("float32", 2 * B)[::-1].reshape(1, -1)
     for xv in (a, np.asfortranarray(a)):
@@ -240,6 +240,35 @@ def test_many_steps_use_smaller_blocks_and_0d():
         np.testing.assert_array_equal(got, [call(np.tanh, np.float64(v)),
                                             call(np.power, np.float64(v), np.float64(v)),
                                             call(np.exp, np.float64(v)) * 2])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softplus_is_logaddexp_through_numpys_loops(dtype):
+    """``softplus`` runs ``np.logaddexp(0, x)``'s rule ``max(x, 0) + log1p(exp(-|x|))`` with
+    ``exp`` and ``log1p`` through NumPy's loops: within 4 ulp of the Python backend's
+    ``np.logaddexp`` (NumPy's SIMD loops and the C library round differently), NaN, infinities
+    and x >= 30 exact, in every layout, alone and fused."""
+    x = T.TensorType(dtype, (False,))("x")
+    outs = [T.nnet.softplus(x), T.nnet.softplus(x * 2) - T.nnet.sigmoid(x)]
+    f = opcore.function([x], outs, mode=C)
+    assert 'oc_uloop_get("log1p"' in f.vm.program.source
+    sp, sig = ALL_OPS["softplus"].numpy, ALL_OPS["sigmoid"].numpy
+    edge = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e3, -1e3, 30, -30, 89, -89, 1e-30],
+                    dtype=dtype)
+    with np.errstate(all="ignore"):
+        a = np.concatenate([values(dtype, 2 * B + 3) * 40, edge])
+        want = [sp(a), sp(a * np.asarray(2, dtype)) - sig(a)]
+    for layout, v in views(a):
+        got = call(f, v)
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert g.dtype == w.dtype
+            fin = np.isfinite(w)
+            np.testing.assert_array_equal(g[~fin], w[~fin], err_msg=f"output {k} {layout}")
+            tol = 4 * np.spacing(np.abs(w[fin]))
+            tol = tol + (4 * np.spacing(np.ones(1, dtype)) if k else 0)  # the difference
+            assert np.all(np.abs(g[fin] - w[fin]) <= tol), (k, layout)
+        big = a >= 30
+        np.testing.assert_array_equal(got[0][big], want[0][big])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -123,3 +123,34 @@ def test_perform_writes_into_z():
                         mode=Mode(linker="py", optimizer=None))
     Z, X = rng.randn(4, 2), rng.randn(4, 4)
     np.testing.assert_allclose(f(Z.copy(), X, Y), 2.0 * Z - 0.5 * X @ Y, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("backend", ["py", "c"])
+def test_step_on_a_sum_of_two_products_is_two_gemms_into_the_weight(dtype, backend):
+    """An RBM-like step ``W - lr * (dot(v.T, h) - dot(x.T, g))``: the products' Gemm folds into
+    the step (``Gemm(Gemm(W, -lr, v.T, h, 1), lr, x.T, g, 1)``), both in place on W; the
+    values are the unrewritten graph's and NumPy's."""
+    if backend == "c":
+        pytest.importorskip("opcore_cpu_c")
+    rng = np.random.RandomState(5)
+    W0 = rng.randn(6, 4).astype(dtype)
+    V, H, X, G = (rng.randn(3, n).astype(dtype) for n in (6, 4, 6, 4))
+    results = []
+    for mode in (Mode(backend=backend), Mode(linker="py", optimizer=None)):
+        W = opcore.shared(W0.copy(), name="W")
+        v, h, x, g = (T.matrix(n, dtype=dtype) for n in "vhxg")
+        lr = np.asarray(0.1, dtype=dtype)
+        step = W - lr * (T.dot(v.T, h) - T.dot(x.T, g))
+        f = opcore.function([v, h, x, g], [], updates=[(W, step)], mode=mode)
+        if mode.optimizer is not None:
+            gemms = _gemms(f)
+            assert len(gemms) == 2 and all(n.op.inplace for n in gemms)
+            assert sum(1 for n in f.maker.fgraph.apply_nodes if "Dot" in str(n.op)) == 0
+        for _ in range(2):
+            f(V, H, X, G)
+        results.append(W.get_value())
+    tol = dict(rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-5)
+    np.testing.assert_allclose(results[0], results[1], **tol)
+    want = W0.astype("float64") - 2 * 0.1 * (V.T @ H - X.T @ G).astype("float64")
+    np.testing.assert_allclose(results[0], want, **tol)

@@ -8,6 +8,7 @@ Registered for backend ``c`` by :func:`register` (called from the plugin's
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from opcore.cbuild import render
@@ -15,23 +16,88 @@ from opcore.config import config
 from opcore.tensor.elemwise import DimShuffle, Elemwise
 
 from opcore_cpu_c.ccode import c_string, ctype, typenum
-from opcore_cpu_c import ufuncloops
+from opcore_cpu_c import threads, ufuncloops
+
+
+def loop_threads() -> tuple[int, int]:
+    """``(threads, minsize)`` of the elementwise loops compiled now: :func:`threads.num_threads`
+    and ``config.openmp_elemwise_minsize``."""
+    return threads.num_threads(), int(config.openmp_elemwise_minsize)
+
+
+def _flat_loop(ind: list, scalar: list, lines: list, lo: str, hi: str, pad: str) -> list:
+    """C lines running ``lines`` for ``i`` in ``[lo, hi)`` of contiguous inputs ``p<j>`` (the
+    declared scalars read once, before the loop) as ``x<j>``."""
+    L = [f"{pad}const {ctype(d)} x{j} = p{j}[0];" for j, d in enumerate(ind) if scalar[j]]
+    L.append(f"{pad}for (npy_intp i = {lo}; i < {hi}; i++) {{")
+    L += [f"{pad}    const {ctype(d)} x{j} = p{j}[i];" for j, d in enumerate(ind) if not scalar[j]]
+    L += [f"{pad}    {x}" for x in lines]
+    L.append(f"{pad}}}")
+    return L
+
+
+def _contiguous_task(node: Any, body: list, store: list, scalar: list, errors: bool) -> tuple:
+    """``(name, C)`` of the pool task computing chunks of the contiguous loop: its job holds
+    the data pointers, ``n`` and the error bits; a digest of the code names it, so identical
+    loops share one task."""
+    ind = [v.type.dtype for v in node.inputs]
+    outd = [v.type.dtype for v in node.outputs]
+    nin, nout = len(ind), len(outd)
+    chunk = ufuncloops.CHUNK
+    L = ["{", "    const @JOB@* c = (const @JOB@*)c_;"]
+    L += [f"    const {ctype(ind[j])}* p{j} = (const {ctype(ind[j])}*)c->p[{j}];"
+          for j in range(nin)]
+    L += [f"    {ctype(outd[o])}* q{o} = ({ctype(outd[o])}*)c->q[{o}];" for o in range(nout)]
+    L += [f"    const npy_intp a = lo * {chunk}, b = hi * {chunk} < c->n ? hi * {chunk} : c->n;"]
+    if errors:
+        L.append("    int oc_err = 0;")
+    L += _flat_loop(ind, scalar, body + store, "a", "b", "    ")
+    if errors:
+        L.append("    if (oc_err) __atomic_fetch_or(&((@JOB@*)c_)->err, oc_err, __ATOMIC_RELAXED);")
+    L.append("}")
+    text = "\n".join(L)
+    name = "oc_pt_" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    job = name + "_job"
+    code = "\n".join([
+        f"#ifndef {name.upper()}", f"#define {name.upper()}",
+        f"typedef struct {{ const void* p[{nin}]; void* q[{nout}]; npy_intp n; int err; }} {job};",
+        f"static void {name}(void* c_, npy_intp lo, npy_intp hi)",
+        text.replace("@JOB@", job), "#endif"])
+    return name, code
 
 
 class ElemwiseC:
-    """Fused loops: a contiguous fast path (OpenMP when ``config.openmp``) and a strided one."""
+    """Fused loops: a contiguous fast path (on the thread pool when large, see
+    :mod:`opcore_cpu_c.threads`), a bias-row path and a strided one."""
 
     def c_supports(self, node: Any) -> bool:
         return not render.supports(node.op.scalar_op, [v.type.dtype for v in node.inputs],
                                    [v.type.dtype for v in node.outputs], render.C)
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (10, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (11, *loop_threads())
 
     def c_support_code(self, node: Any = None) -> str:
         # a loop with exp/tanh/... steps: the blocked kernel calling NumPy's ufunc loops
         p = ufuncloops.plan(node) if node is not None else None
-        return ufuncloops.kernel(p)[1] if p is not None else ""
+        code = ufuncloops.kernel(p)[1] if p is not None else ""
+        if node is not None and loop_threads()[0] > 1:
+            code = ufuncloops.POOL_TASKS + code
+            if p is None:
+                code += "\n" + self._task(node)[1]
+        return code
+
+    def _task(self, node: Any) -> tuple:
+        """The pool task of the plain contiguous loop of ``node`` (see :func:`_contiguous_task`)."""
+        ind = [v.type.dtype for v in node.inputs]
+        outd = [v.type.dtype for v in node.outputs]
+        xs = [f"x{j}" for j in range(len(ind))]
+        body, res = render.scalar_lines(node.op.scalar_op, xs, ind, outd, render.C)
+        store = [f"q{o}[i] = ({ctype(outd[o])})({res[o]});" for o in range(len(outd))]
+        nd = node.outputs[0].type.ndim
+        scalar = [all(v.type.broadcastable) and nd > 0 for v in node.inputs]
+        errors = bool(render.raised_errors(node.op.scalar_op, body, render.C))
+        return _contiguous_task(node, body, store, scalar, errors)
 
     def c_libraries(self, node: Any = None) -> list:
         p = ufuncloops.plan(node) if node is not None else None
@@ -90,8 +156,7 @@ class ElemwiseC:
             for o, out in enumerate(outputs):
                 L.append(f"if (!PyArray_IS_C_CONTIGUOUS({out})) fast = 0;")
             L += ufuncloops.driver(plan, ufuncloops.kernel(plan)[0], nd, inputs, outputs, fail,
-                                   int(config.openmp_elemwise_minsize) if config.openmp
-                                   else None)
+                                   *loop_threads())
             L.append("(void)k;")
             return "\n".join(L)
         for j, x in enumerate(inputs):
@@ -107,16 +172,22 @@ class ElemwiseC:
                   f"{fail} }}" for bit, exc, msg in errors]
         if errors:
             L.append("int oc_err = 0;")
-        omp = ""
-        if config.openmp:
-            omp = (f"#pragma omp parallel for schedule(static) "
-                   f"{'reduction(|:oc_err) ' if errors else ''}"
-                   f"if (n >= {int(config.openmp_elemwise_minsize)})\n")
+        nthreads, minsize = loop_threads()
         L.append("if (n > 0 && fast) {")
-        L += [f"  const {ctype(ind[j])} x{j} = p{j}[0];" for j in range(nin) if scalar[j]]
-        L.append(omp + "  for (npy_intp i = 0; i < n; i++) {")
-        L += [f"    const {ctype(ind[j])} x{j} = p{j}[i];" for j in range(nin) if not scalar[j]]
-        L += ["    " + s for s in body + store]
+        if nthreads > 1:
+            # a large loop: chunks of CHUNK elements on the thread pool
+            task = self._task(node)[0]
+            L.append(f"  if (n >= {minsize}) {{")
+            L.append(f"    {task}_job job = {{{{{', '.join(f'p{j}' for j in range(nin))}}}, "
+                     f"{{{', '.join(f'q{o}' for o in range(nout))}}}, n, 0}};")
+            L.append(f"    OC_POOL_RUN({nthreads}, (n + {ufuncloops.CHUNK} - 1) / "
+                     f"{ufuncloops.CHUNK}, {task}, &job);")
+            if errors:
+                L.append("    oc_err |= job.err;")
+            L.append("  } else {")
+        else:
+            L.append("  {")
+        L += _flat_loop(ind, scalar, body + store, "0", "n", "  ")
         L.append("  }")
         if nd == 0:
             L.append("}")
@@ -138,7 +209,7 @@ class ElemwiseC:
             L.append(f"}} else if (n > 0 && {' && '.join(cond)}) {{")
             L.append(f"  const npy_intp cols = dims[{nd - 1}], rows = n / cols;")
             L += [f"  const {ctype(ind[j])} x{j} = p{j}[0];" for j in range(nin) if scalar[j]]
-            L.append(omp + "  for (npy_intp r = 0; r < rows; r++) {")
+            L.append("  for (npy_intp r = 0; r < rows; r++) {")
             L.append("    for (npy_intp c = 0; c < cols; c++) {")
             L.append("      const npy_intp i = r * cols + c;")
             for j in range(nin):
