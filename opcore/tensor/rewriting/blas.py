@@ -9,14 +9,15 @@ import numpy as np
 
 from opcore.graph.basic import Apply
 from opcore.graph.fg import FunctionGraph
-from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
+from opcore.tensor.basic import Alloc, alloc, as_tensor_variable, cast, constant
 from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemm_inplace, gemv, ger
 from opcore.tensor.elemwise import DimShuffle
-from opcore.tensor.math import Dot, neg
+from opcore.tensor.math import Dot, mul, neg
+from opcore.tensor.math import sum as sum_
 from opcore.tensor.rewriting.inplace import destroy_handler
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
-from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
+from opcore.tensor.rewriting.utils import const_value, fit, owner_is, scalar_name, single_client
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import RewriteResult
@@ -55,6 +56,34 @@ def _scaled(fgraph, var):
 
 def _one(dtype):
     return constant(np.asarray(1, dtype=dtype))
+
+
+def dot_of_filled_vector(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``dot(A, alloc(s, n))`` -> ``s * sum(A, axis=1)`` and ``dot(alloc(s, n), A)`` ->
+    ``s * sum(A, axis=0)`` for a float matrix ``A`` and a scalar ``s`` of its dtype: a product
+    with a vector of one repeated value (the gradient of ``dot(v, b)`` w.r.t. ``b`` under a
+    mean) is a row or column sum, and the filled vector is never built."""
+    a, b = node.inputs
+    out = node.outputs[0]
+    for mat, vec, axis in ((a, b, 1), (b, a, 0)):
+        fill = vec.owner
+        if (mat.ndim != 2 or vec.ndim != 1 or fill is None or not isinstance(fill.op, Alloc)
+                or not single_client(fgraph, vec)):
+            continue
+        value = fill.inputs[0]
+        s = _scalar_of(value)
+        if s is None and all(value.type.broadcastable):  # a one-element array: its element
+            s = DimShuffle(value.broadcastable, [])(value)
+        if s is None or not _same_float(mat, s, out):
+            continue
+        new = fit(mul(s, sum_(mat, axis=axis)), out, fgraph)
+        return None if new is None else [new]
+    return None
+
+
+register_rewrite("dot_of_filled_vector", "fast_run", "blas", tracks=(Dot,))(dot_of_filled_vector)
+register_rewrite("dot_of_filled_vector_specialized", "fast_run", "blas", "dot_of_filled_vector",
+                 phase="specialize", tracks=(Dot,), before=("dot_to_gemv",))(dot_of_filled_vector)
 
 
 @register_rewrite("dot_to_gemv", "fast_run", "blas", phase="specialize", tracks=(Dot,))
