@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from opcore.graph.basic import Apply
+from opcore.graph.destroyhandler import view_root
 from opcore.graph.fg import FunctionGraph
 from opcore.tensor.basic import Alloc, alloc, as_tensor_variable, cast, constant
 from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemm_inplace, gemv, ger
@@ -221,13 +222,19 @@ def add_outer_to_ger(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
 
 @register_rewrite("gemm_inplace", "fast_run", "inplace", phase="inplace", tracks=(Gemm,))
 def gemm_inplace_rule(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
-    """``Gemm(z, ...)`` -> ``Gemm{inplace}(z, ...)`` when ``z`` may be overwritten: nothing but
-    the nodes the Gemm depends on reads it (Theano's ``gemm_inplace``).  A weight the function's
-    update replaces (``W - lr * dot(x.T, g)``, read by the forward pass) qualifies."""
+    """``Gemm(z, ...)`` -> ``Gemm{inplace}(z, ...)`` when ``z`` is (a view of) a function input
+    that may be overwritten: its other readers can all run first (Theano's ``gemm_inplace``).
+    A weight the function's update replaces (``W - lr * dot(x.T, g)``, read by the forward and
+    backward passes) qualifies."""
     op = node.op
     if not isinstance(op, Gemm) or op.inplace:
         return None
     if node.inputs[0].type != node.outputs[0].type:
+        return None
+    # only a buffer the function's caller gave (an updated shared variable): a temporary's
+    # Gemm chain (a gradient summed over layers) in place would give the destroy handler's
+    # orderings a long alias chain to walk at every schedule, for an allocation saved
+    if view_root(node.inputs[0]) not in fgraph.inputs:
         return None
     if not destroy_handler(fgraph).can_destroy(fgraph, node, 0, readers_first=True):
         return None

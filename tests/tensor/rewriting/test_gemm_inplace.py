@@ -157,3 +157,15 @@ def test_step_on_a_sum_of_two_products_is_two_gemms_into_the_weight(dtype, backe
     np.testing.assert_allclose(results[0], results[1], **tol)
     want = W0.astype("float64") - 2 * 0.1 * (V.T @ H - X.T @ G).astype("float64")
     np.testing.assert_allclose(results[0], want, **tol)
+
+
+def test_temporary_z_stays_a_new_array():
+    """A Gemm accumulating onto a temporary product (a sum of products, no update) is left out
+    of place: only a function input's buffer (an updated weight) is written in place."""
+    a, b, c, d = (T.dmatrix(n) for n in "abcd")
+    f = opcore.function([a, b, c, d], T.dot(a, b) + 2.0 * T.dot(c, d), mode=ON)
+    gemms = _gemms(f)
+    assert gemms and not any(n.op.inplace for n in gemms)
+    r = np.random.RandomState(6)
+    A, B, C, D = (r.randn(3, 3) for _ in range(4))
+    np.testing.assert_allclose(f(A, B, C, D), A @ B + 2.0 * C @ D, rtol=1e-12)
