@@ -36,9 +36,12 @@ def _mlp(dtype, mode):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_sgd_step_gemms_in_place_with_the_same_values(dtype):
+@pytest.mark.parametrize("backend", ["py", "c"])
+def test_sgd_step_gemms_in_place_with_the_same_values(dtype, backend):
+    if backend == "c":
+        pytest.importorskip("opcore_cpu_c")
     X = np.random.RandomState(1).randn(4, 7).astype(dtype)
-    f_on, W1_on, W2_on = _mlp(dtype, ON)
+    f_on, W1_on, W2_on = _mlp(dtype, Mode(backend=backend))
     f_off, W1_off, W2_off = _mlp(dtype, OFF)
     ops = [n.op for n in _gemms(f_on)]
     assert len(ops) == 2 and all(op.inplace for op in ops), ops
