@@ -1,6 +1,5 @@
 """Stabilising rewrites for the softmax family (phase ``stabilize``, tags fast_run/stabilize).
 
-- ``exp(x) / sum(exp(x), axis, keepdims=True)`` -> ``softmax(x, axis)`` (a softmax written by hand);
 - ``log(softmax(x))`` -> ``log_softmax(x)``;
 - ``-log(softmax(x))[arange(n), y]``, ``log(softmax(x)[arange(n), y])`` and
   ``categorical_crossentropy(softmax(x), y)`` -> the fused :class:`CrossentropySoftmax1Hot`;
@@ -20,7 +19,7 @@ import numpy as np
 import opcore.tensor as T
 from opcore.graph.basic import Constant
 from opcore.tensor.basic import ARange, Shape, Shape_i
-from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
+from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.subtensor import Subtensor
 
 from opcore_nnet.pool import DownsampleFactorMaxGradGrad, MaxPoolRop, Pool, PoolGrad
@@ -97,35 +96,6 @@ def _fit(new: Any, old: Any) -> Any:
     if new.dtype != old.dtype:
         new = T.cast(new, old.dtype)
     return new
-
-
-def softmax_from_exp(fgraph: Any, node: Any) -> Any:
-    """``exp(x) / sum(exp(x), axis=a, keepdims=True)`` -> ``softmax(x, axis=a)`` (Theano's
-    ``softmax_simplifier``): a softmax written by hand, usually with ``x = z - max(z)``, becomes
-    the op the stabilising rules read (``log`` of it is a finite log-softmax, its indexed log a
-    fused cross-entropy) and one row loop."""
-    if _scalar_name(node.outputs[0]) != "true_div":
-        return None
-    e, d = node.inputs
-    if _scalar_name(e) != "exp" or d.owner is None or not isinstance(d.owner.op, DimShuffle):
-        return None
-    s = d.owner.inputs[0]
-    red = s.owner
-    if (red is None or type(red.op) is not CAReduce or red.op.kind != "sum"
-            or red.inputs[0] is not e or red.op.axis is None or len(red.op.axis) != 1):
-        return None
-    (axis,) = red.op.axis
-    keep = [i for i in range(e.ndim) if i != axis]
-    if list(d.owner.op.new_order) != [("x" if i == axis else keep.index(i))
-                                      for i in range(e.ndim)]:
-        return None
-    x = e.owner.inputs[0]
-    if x.dtype not in ("float16", "float32", "float64") or x.dtype != node.outputs[0].dtype:
-        return None
-    return [Softmax(axis)(x)]
-
-
-softmax_from_exp.tracks = ("true_div",)
 
 
 def log_softmax_rewrite(fgraph: Any, node: Any) -> Any:
@@ -287,7 +257,6 @@ pool_constant_params.tracks = (Pool, PoolGrad, DownsampleFactorMaxGradGrad, MaxP
 
 RULES = (
     ("nnet_pool_constant_params", pool_constant_params),
-    ("nnet_softmax_from_exp", softmax_from_exp),
     ("nnet_log_softmax", log_softmax_rewrite),
     ("nnet_xent_log_softmax_index", xent_from_indexed_log_softmax),
     ("nnet_xent_log_softmax_index2", xent_from_log_of_indexed_softmax),

@@ -76,56 +76,6 @@ def test_fused_crossentropy_is_not_recomputed_for_the_mean(form):
     np.testing.assert_allclose(f(xv, yv), -sp_log_softmax(xv, axis=1)[[0, 1], yv].mean())
 
 
-def _hand_softmax(z, axis=1, shift=True):
-    zz = z - z.max(axis=axis, keepdims=True) if shift else z
-    e = T.exp(zz)
-    return e / e.sum(axis=axis, keepdims=True)
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("shift", [True, False])
-def test_hand_written_softmax_becomes_the_softmax_op(dtype, shift):
-    """``exp(z - max) / sum(exp(z - max), axis=1, keepdims=True)`` (examples/demo.py's softmax)
-    is a Softmax: its tutorial negative log-likelihood is the fused cross-entropy, finite where
-    the label's probability underflows (the unrewritten graph gives inf there)."""
-    z, y = T.matrix("z", dtype=dtype), T.ivector("y")
-    p = _hand_softmax(z, shift=shift)
-    nll = -T.mean(T.log(p[T.arange(y.shape[0]), y]))
-    f = opcore.function([z, y], [p, nll])
-    assert {"Softmax", "CrossentropySoftmax1Hot"} <= _ops(f)
-    slow = opcore.function([z, y], [p, nll], mode=opcore.compile.Mode(optimizer=None))
-    zv = np.array([[0.5, -1.0, 2.0], [1.0, 2.0, 3.0]], dtype=dtype)
-    yv = np.array([1, 2], dtype="int32")
-    for a, b in zip(f(zv, yv), slow(zv, yv)):
-        np.testing.assert_allclose(a, b, rtol=1e-5)
-    big = 400.0 if dtype == "float64" else 60.0  # exp(-2 * big) underflows to 0
-    far = np.array([[big, 0.0, -big], [1.0, 2.0, 3.0]], dtype=dtype)
-    far_y = np.array([2, 2], dtype="int32")
-    got = f(far, far_y)[1]
-    ref = -sp_log_softmax(far.astype("float64"), axis=1)[[0, 1], far_y].mean()
-    assert np.isfinite(got)
-    np.testing.assert_allclose(got, ref, rtol=1e-5)
-    with np.errstate(divide="ignore"):
-        assert not np.isfinite(slow(far, far_y)[1])
-
-
-def test_other_quotients_of_exponentials_stay():
-    """A sum over every axis or a different numerator is not a softmax; a sum over axis 0 is
-    the column softmax."""
-    z = T.dmatrix("z")
-    e = T.exp(z)
-    outs = [e / e.sum(axis=0, keepdims=True), e / e.sum(keepdims=True),
-            T.exp(2 * z) / e.sum(axis=1, keepdims=True)]
-    f = opcore.function([z], outs)
-    zv = np.array([[0.5, -1.0], [1.0, 2.0]])
-    slow = opcore.function([z], outs, mode=opcore.compile.Mode(optimizer=None))
-    for a, b in zip(f(zv), slow(zv)):
-        np.testing.assert_allclose(a, b, rtol=1e-12)
-    for n in f.maker.fgraph.apply_nodes:
-        if type(n.op).__name__ == "Softmax":
-            assert n.op.axis == 0  # only the first output is a column softmax (axis 0)
-
-
 def test_log_softmax_rewrite_through_engine():
     x = T.dmatrix("x")
     f = opcore.function([x], T.log(T.nnet.softmax(x)))
