@@ -100,3 +100,23 @@ def test_elementwise_result_read_only_for_its_length_is_not_computed(dtype):
     g = opcore.function([x, v, n], outs, mode=NONE)
     for got, want in zip(f(xv, vv, 5), g(xv, vv, 5)):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("idx_dtype", ["int32", "int64"])
+def test_length_of_rows_indexed_by_arange_and_labels_is_the_labels_length(idx_dtype):
+    """``Shape_i{0}(M[arange(y.shape[0]), y])`` is ``y.shape[0]`` (no indexing done); indices
+    whose lengths are not equal by construction keep the indexing (NumPy broadcasts them)."""
+    M = T.dmatrix("M")
+    y = T.vector("y", dtype=idx_dtype)
+    a = T.lvector("a")
+    mode = Mode(linker="py").excluding("shape_i_infer")
+    outs = [Shape_i(0)(M[T.arange(y.shape[0]), y]), Shape_i(0)(M[a, y])]
+    f = opcore.function([M, y, a], outs, mode=mode)
+    readers = [n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, Subtensor)]
+    assert len(readers) == 1  # only M[a, y] is indexed
+    Mv = np.arange(12.0).reshape(3, 4)
+    yv = np.array([1, 3, 0], dtype=idx_dtype)
+    g = opcore.function([M, y, a], outs, mode=NONE)
+    for av in (np.array([0, 2, 1]), np.array([2])):
+        for got, want in zip(f(Mv, yv, av), g(Mv, yv, av)):
+            np.testing.assert_array_equal(got, want)
