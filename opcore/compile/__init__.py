@@ -17,7 +17,17 @@ _LAZY = {"MonitorMode": "opcore.compile.monitormode", "NanGuardMode": "opcore.co
          "DebugMode": "opcore.compile.debugmode", "optdb": "opcore.compile.rewritedb"}
 
 
+_MODULES = ("debugmode", "monitormode", "nanguardmode", "linker")
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'opcore.compile' has no attribute {name!r}")
+
+
+#: ``from opcore.compile import *`` gives the checking modes and their modules too (loading them)
+__all__ = sorted({n for n in globals() if not n.startswith("_")} | (set(_LAZY) - {"optdb"})
+                 | set(_MODULES))

@@ -83,7 +83,7 @@ class DestroyHandler(Feature):
             return False  # an orphan (shared storage not passed as an input)
         aliases = _views_of(fgraph, root)
         if readers_first:
-            return _readers_can_go_first(self, fgraph, node, i, aliases)
+            return _readers_can_go_first(fgraph, node, i, aliases)
         outputs = set(fgraph.outputs)
         readers = 0
         for v in aliases:
@@ -142,7 +142,7 @@ class DestroyHandler(Feature):
                             f"{node.op} would overwrite the protected input {root}")
 
 
-def _readers_can_go_first(dh: DestroyHandler, fgraph: FunctionGraph, node: Apply, i: int,
+def _readers_can_go_first(fgraph: FunctionGraph, node: Apply, i: int,
                           aliases: list[Variable]) -> bool:
     """Whether every reader of ``aliases`` (the buffer's variables) other than ``node``'s input
     ``i`` can run before ``node``: none is reachable from ``node`` through data dependencies
@@ -173,33 +173,49 @@ def _readers_can_go_first(dh: DestroyHandler, fgraph: FunctionGraph, node: Apply
                 continue
             if not _is_view_of(c, k):  # making a view reads nothing
                 readers.add(c)
-    if not readers:
-        return True
-    return not (readers & _reachable(fgraph, node, dh.orderings(fgraph)))
+    if not readers or _all_ancestors(node, readers):
+        return True  # they all run before ``node`` anyway: no new constraint
+    return not (readers & _reachable(fgraph, node))
 
 
-def _reachable(fgraph: FunctionGraph, node: Apply,
-               orderings: dict[Apply, set[Apply]]) -> set[Apply]:
-    """The nodes that must run after ``node``: its clients, theirs, and the destroyers the
-    ordering constraints put after any of them."""
-    after: dict[Apply, list[Apply]] = {}
-    for destroyer, before in orderings.items():
-        for b in before:
-            after.setdefault(b, []).append(destroyer)
+def _reachable(fgraph: FunctionGraph, node: Apply) -> set[Apply]:
+    """The nodes that must run after ``node``: its clients, theirs, and (over-approximating
+    :meth:`DestroyHandler.orderings`, found as the walk goes) every other node that overwrites
+    a buffer one of them reads."""
     seen: set[Apply] = set()
     stack = [node]
     while stack:
         n = stack.pop()
-        for o in n.outputs:
-            for c, _ in fgraph.clients.get(o, ()):
-                if c != "output" and c not in seen:
-                    seen.add(c)
-                    stack.append(c)
-        for d in after.get(n, ()):
-            if d not in seen:
-                seen.add(d)
-                stack.append(d)
+        nxt = [c for o in n.outputs for c, _ in fgraph.clients.get(o, ()) if c != "output"]
+        if n is not node:
+            for v in n.inputs:
+                for a in _views_of(fgraph, view_root(v)):
+                    for c, k in fgraph.clients.get(a, ()):
+                        if c != "output" and c is not n and any(
+                                k in ins for ins in (getattr(c.op, "destroy_map", None)
+                                                     or {}).values()):
+                            nxt.append(c)
+        for c in nxt:
+            if c not in seen:
+                seen.add(c)
+                stack.append(c)
     return seen
+
+
+def _all_ancestors(node: Apply, targets: set[Apply]) -> bool:
+    """Whether ``node`` depends on every node of ``targets`` (a walk up its inputs that stops
+    once all are found)."""
+    left = set(targets)
+    seen: set[Apply] = set()
+    stack = [i.owner for i in node.inputs if i.owner is not None]
+    while stack and left:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        left.discard(n)
+        stack.extend(i.owner for i in n.inputs if i.owner is not None)
+    return not left
 
 
 def _is_view_of(node: Apply, i: int) -> bool:

@@ -445,11 +445,10 @@ def _c_minmax(cmp: str):
 
 def _c_sgn(vals, in_dts, cds, out, ctype, raw=None):
     (a,) = vals
-    if out in _FLOATS:  # NaN (and a zero) give themselves back: two selects, vectorized.
-        # sgn(-0.0) is -0.0 (NumPy: 0.0, an equal value): every branch-free form that makes it
-        # 0.0 under -ftrapping-math costs float64 sgn about 1.8x (a third select; GCC does not
-        # if-convert a "+ 0" in a branch)
-        return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : ({a})))"
+    if out in _FLOATS:  # NaN (and a zero) give themselves back: two selects, vectorized;
+        # "+ 0" after the selects (not inside one, which -ftrapping-math keeps GCC from
+        # if-converting) turns -0.0 into NumPy's 0.0 and keeps 1, -1 and NaN, at no cost
+        return f"((({a}) > 0 ? 1 : (({a}) < 0 ? -1 : ({a}))) + 0)"
     if out in _UNSIGNED:
         return f"(({a}) > 0 ? 1 : 0)"
     return f"(({a}) > 0 ? 1 : (({a}) < 0 ? -1 : 0))"

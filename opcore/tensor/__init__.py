@@ -160,7 +160,8 @@ for _p in "bwilfdcz":
 #: submodules reachable as attributes before they are imported, as in Theano (T.xlogx is a
 #: callable module, as Theano's)
 _SUBMODULES = ("opt", "inplace", "utils", "shared_randomstreams", "random", "sharedvar",
-               "extra_ops", "construct", "special", "basic_extras", "gradient_ops", "xlogx")
+               "extra_ops", "construct", "special", "basic_extras", "gradient_ops", "xlogx",
+               "index_ops")
 
 
 def __getattr__(name: str) -> Any:
@@ -186,3 +187,10 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_FAMILY_OF) | set(_FROM_ABOVE) | set(_SUBMODULES))
+
+
+#: ``from opcore.tensor import *``: every public name, the lazy families' included (the star
+#: import loads them), and the family submodules an eager import used to bind
+__all__ = sorted({n for n in globals() if not n.startswith("_")} | set(_FAMILY_OF)
+                 | {"extra_ops", "construct", "special", "basic_extras", "gradient_ops", "xlogx",
+                    "index_ops", "random", "sharedvar"})

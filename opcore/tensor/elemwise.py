@@ -507,6 +507,11 @@ class CAReduce(Op):
         fn = self._numpy[self.kind]
         if self.kind in ("sum", "prod"):
             acc = self.accumulator_dtype(node.inputs[0].type.dtype, out_dt.name)
+            if not x.flags.aligned:
+                # NumPy would buffer a misaligned operand, grouping a float sum's additions in
+                # runs of 8192 (its bits would depend on the data's address); sum an aligned
+                # copy, as the C backend (which copies misaligned inputs on entry) does
+                x = np.array(x, order="K")
             r = fn(x, axis=self.axis, dtype=acc)
         else:
             if x.size == 0 and self.kind in ("max", "min") and (self.axis is None or any(

@@ -70,3 +70,17 @@ def test_sort_stays_a_function_after_its_module_is_imported() -> None:
                    "print(json.dumps({'callable': callable(T.sort),"
                    " 'module': type(T.sort).__name__}))")
     assert found == {"callable": True, "module": "function"}
+
+
+def test_a_star_import_still_gives_every_lazy_name() -> None:
+    # `from opcore.tensor import *` (Theano code does it) gives the lazy families' names too
+    ns: dict = {}
+    exec("from opcore.tensor import *", ns)
+    for module, names in T._FAMILIES.items():
+        mod = importlib.import_module(f"opcore.tensor.{module}")
+        for name in names:
+            assert ns[name] is getattr(mod, name), (module, name)
+    assert callable(ns["sort"]) and type(ns["extra_ops"]).__name__ == "module"
+    compile_ns: dict = {}
+    exec("from opcore.compile import *", compile_ns)
+    assert compile_ns["DebugMode"].__module__ == "opcore.compile.debugmode"

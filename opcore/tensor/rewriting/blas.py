@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from opcore.graph.basic import Apply
+from opcore.graph.destroyhandler import view_root
 from opcore.graph.fg import FunctionGraph
-from opcore.tensor.basic import alloc, as_tensor_variable, cast, constant
+from opcore.tensor.basic import Alloc, alloc, as_tensor_variable, cast, constant
 from opcore.tensor.blas import Gemm, Gemv, Ger, gemm, gemm_inplace, gemv, ger
 from opcore.tensor.elemwise import DimShuffle
-from opcore.tensor.math import Dot, neg
+from opcore.tensor.math import Dot, mul, neg
+from opcore.tensor.math import sum as sum_
 from opcore.tensor.rewriting.inplace import destroy_handler
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
-from opcore.tensor.rewriting.utils import const_value, owner_is, scalar_name, single_client
+from opcore.tensor.rewriting.utils import const_value, fit, owner_is, scalar_name, single_client
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import RewriteResult
@@ -57,6 +59,34 @@ def _one(dtype):
     return constant(np.asarray(1, dtype=dtype))
 
 
+def dot_of_filled_vector(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``dot(A, alloc(s, n))`` -> ``s * sum(A, axis=1)`` and ``dot(alloc(s, n), A)`` ->
+    ``s * sum(A, axis=0)`` for a float matrix ``A`` and a scalar ``s`` of its dtype: a product
+    with a vector of one repeated value (the gradient of ``dot(v, b)`` w.r.t. ``b`` under a
+    mean) is a row or column sum, and the filled vector is never built."""
+    a, b = node.inputs
+    out = node.outputs[0]
+    for mat, vec, axis in ((a, b, 1), (b, a, 0)):
+        fill = vec.owner
+        if (mat.ndim != 2 or vec.ndim != 1 or fill is None or not isinstance(fill.op, Alloc)
+                or not single_client(fgraph, vec)):
+            continue
+        value = fill.inputs[0]
+        s = _scalar_of(value)
+        if s is None and all(value.type.broadcastable):  # a one-element array: its element
+            s = DimShuffle(value.broadcastable, [])(value)
+        if s is None or not _same_float(mat, s, out):
+            continue
+        new = fit(mul(s, sum_(mat, axis=axis)), out, fgraph)
+        return None if new is None else [new]
+    return None
+
+
+register_rewrite("dot_of_filled_vector", "fast_run", "blas", tracks=(Dot,))(dot_of_filled_vector)
+register_rewrite("dot_of_filled_vector_specialized", "fast_run", "blas", "dot_of_filled_vector",
+                 phase="specialize", tracks=(Dot,), before=("dot_to_gemv",))(dot_of_filled_vector)
+
+
 @register_rewrite("dot_to_gemv", "fast_run", "blas", phase="specialize", tracks=(Dot,))
 def dot_to_gemv(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``dot(A, x)`` (matrix, vector) -> ``Gemv(zeros, 1, A, x, 0)``; ``dot(x, A)`` likewise."""
@@ -86,12 +116,25 @@ def _beta(fgraph, z, out):
     return (cast(b, out.dtype) if b.dtype != out.dtype else b), w
 
 
+def _times(a, b):
+    """``a * b`` for 0-d scalars of one dtype, folded when both are constants."""
+    av, bv = const_value(a), const_value(b)
+    if av is not None and bv is not None:
+        return constant(np.asarray(np.asarray(av) * np.asarray(bv), dtype=a.dtype))
+    if bv is not None and bv == 1:
+        return a
+    return a * b
+
+
 @register_rewrite("add_to_gemm", "fast_run", "blas", phase="specialize", tracks=("add", "sub"),
                   after=("dot_to_gemv",))
 def add_to_gemm(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
     """``z + a*dot(x, y)`` -> ``Gemm(z, a, x, y, 1)``; ``z + a*Gemv(_, c, A, v, 0)`` -> Gemv; a
     scaled ``z = b*w`` gives ``Gemm(w, a, x, y, b)`` / ``Gemv(w, a*c, A, v, b)``; ``z - a*dot``
-    (a gradient step ``W - lr * dot(x.T, g)``) is ``Gemm(z, -a, x, y, 1)``."""
+    (a gradient step ``W - lr * dot(x.T, g)``) is ``Gemm(z, -a, x, y, 1)``; ``z + a*Gemm(dot(u,
+    v), c, x, y, d)`` (a step on a gradient that is a sum of two products, an RBM's) is
+    ``Gemm(Gemm(z, a*d, u, v, 1), a*c, x, y, 1)``, both accumulating in ``z``'s buffer once in
+    place."""
     out = node.outputs[0]
     name = scalar_name(node)
     if out.dtype not in _BLAS or out.ndim not in (1, 2) or name not in ("add", "sub"):
@@ -117,6 +160,17 @@ def add_to_gemm(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
             if x.ndim == 2 and y.ndim == 2 and _same_float(x, y, z):
                 b, w = _beta(fgraph, z, out)
                 return [gemm(w, a, x, y, b)]
+        if isinstance(p.op, Gemm) and out.ndim == 2:
+            # z + a*(d*dot(u, v) + c*dot(x, y)) (a Gemm of a product: an SGD step on a sum
+            # of two products) -> Gemm(Gemm(z, a*d, u, v, 1), a*c, x, y, 1)
+            z2, c, x, y, d = p.inputs
+            q = z2.owner
+            if (q is not None and isinstance(q.op, Dot) and single_client(fgraph, z2)
+                    and q.inputs[0].ndim == 2 and q.inputs[1].ndim == 2
+                    and _same_float(z, z2, x, y, *q.inputs)):
+                b, w = _beta(fgraph, z, out)
+                inner = gemm(w, _times(a, d), q.inputs[0], q.inputs[1], b)
+                return [gemm(inner, _times(a, c), x, y, _one(out.dtype))]
         if isinstance(p.op, Gemv) and out.ndim == 1:
             _, c, A, v, beta = p.inputs
             bv = const_value(beta)
@@ -168,13 +222,19 @@ def add_outer_to_ger(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
 
 @register_rewrite("gemm_inplace", "fast_run", "inplace", phase="inplace", tracks=(Gemm,))
 def gemm_inplace_rule(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
-    """``Gemm(z, ...)`` -> ``Gemm{inplace}(z, ...)`` when ``z`` may be overwritten: nothing but
-    the nodes the Gemm depends on reads it (Theano's ``gemm_inplace``).  A weight the function's
-    update replaces (``W - lr * dot(x.T, g)``, read by the forward pass) qualifies."""
+    """``Gemm(z, ...)`` -> ``Gemm{inplace}(z, ...)`` when ``z`` is (a view of) a function input
+    that may be overwritten: its other readers can all run first (Theano's ``gemm_inplace``).
+    A weight the function's update replaces (``W - lr * dot(x.T, g)``, read by the forward and
+    backward passes) qualifies."""
     op = node.op
     if not isinstance(op, Gemm) or op.inplace:
         return None
     if node.inputs[0].type != node.outputs[0].type:
+        return None
+    # only a buffer the function's caller gave (an updated shared variable): a temporary's
+    # Gemm chain (a gradient summed over layers) in place would give the destroy handler's
+    # orderings a long alias chain to walk at every schedule, for an allocation saved
+    if view_root(node.inputs[0]) not in fgraph.inputs:
         return None
     if not destroy_handler(fgraph).can_destroy(fgraph, node, 0, readers_first=True):
         return None

@@ -16,7 +16,9 @@ import numpy as np
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.fg import Feature, FunctionGraph
 from opcore.graph.op import ShapeUnknown
-from opcore.tensor.basic import MakeVector, Shape, Shape_i, as_tensor_variable, cast, constant
+from opcore.tensor.basic import (ARange, MakeVector, Shape, Shape_i, as_tensor_variable, cast,
+                                 constant)
+from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.subtensor import Subtensor
 from opcore.tensor.type import TensorType
@@ -167,3 +169,75 @@ def subtensor_of_makevector(fgraph: FunctionGraph, node: Apply) -> RewriteResult
     if part.dtype != out.dtype:
         part = cast(part, out.dtype)
     return [part]
+
+
+@register_rewrite("shape_i_of_elemwise", "fast_run", "shape", phase="all", tracks=(Shape_i,))
+def shape_i_of_elemwise(fgraph: FunctionGraph, node: Apply) -> RewriteResult:
+    """``Shape_i{k}(elemwise(a, b))`` -> ``Shape_i{k}(a)`` (the first input not broadcastable
+    along k; 1 when all are), ``Shape_i{k}(DimShuffle(x))`` -> ``Shape_i{j}(x)`` and
+    ``Shape_i{0}(x[arange(y.shape[0]), y])`` -> ``y.shape[0]`` (vector indices of one length by
+    construction): the length is read from the inputs, so a result needed only for its shape is
+    not computed.  Runs in every phase: the shape feature's memo serves the canonicalize phase,
+    while rules of later phases replace the variables it had measured (an MLP's mean of the
+    cross-entropy kept a negation of the whole loss vector alive for its length; a hand-written
+    softmax's indexed probabilities were computed for the length of the fused cross-entropy)."""
+    x = node.inputs[0]
+    k = typing.cast(Shape_i, node.op).i
+    p = x.owner
+    if x.type.shape[k] is not None:
+        new: Variable = constant(np.int64(x.type.shape[k]))
+    elif p is not None and isinstance(p.op, Elemwise):
+        src = [v for v in p.inputs if not v.type.broadcastable[k]]
+        if not src:
+            return None
+        new = Shape_i(k)(src[0])
+    elif p is not None and isinstance(p.op, DimShuffle):
+        j = p.op.new_order[k]
+        if isinstance(j, str):
+            return None
+        new = Shape_i(j)(p.inputs[0])
+    elif p is not None and isinstance(p.op, Subtensor) and k == 0:
+        found = _indexed_length(p)
+        if found is None:
+            return None
+        new = found
+    else:
+        return None
+    return [new] if new.type == node.outputs[0].type else None
+
+
+def _length(index: Variable) -> Variable:
+    """The length of a vector index: ``n`` for ``arange(0, n, 1)``, else ``Shape_i{0}``."""
+    node = index.owner
+    if node is not None and isinstance(node.op, ARange):
+        start, stop, step = node.inputs
+        if (isinstance(start, Constant) and np.asarray(start.data) == 0
+                and isinstance(step, Constant) and np.asarray(step.data) == 1
+                and stop.dtype == "int64" and stop.ndim == 0):
+            return stop
+    return Shape_i(0)(index)
+
+
+def _same(a: Variable, b: Variable) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, Constant) and isinstance(b, Constant):
+        return bool(np.asarray(a.data) == np.asarray(b.data))
+    return (a.owner is not None and b.owner is not None and a.owner.op == b.owner.op
+            and isinstance(a.owner.op, Shape_i) and a.owner.inputs == b.owner.inputs)
+
+
+def _indexed_length(node: Apply) -> Variable | None:
+    """The length of ``x[i0, i1, ...]`` (vector integer indices only) when every index has
+    the same length by construction (``x[arange(y.shape[0]), y]``), else None."""
+    spec = typing.cast(Subtensor, node.op).idx_spec
+    idx = node.inputs[1:]
+    if (not spec or any(e != ("adv", 1) for e in spec) or len(idx) != len(spec)
+            or any(i.ndim != 1 or i.dtype not in ("int8", "int16", "int32", "int64",
+                                                  "uint8", "uint16", "uint32", "uint64")
+                   for i in idx)):
+        return None
+    lengths = [_length(i) for i in idx]
+    if not all(_same(lengths[0], n) for n in lengths[1:]):
+        return None
+    return lengths[0]

@@ -45,3 +45,12 @@ def test_an_mlp_graph_loads_no_convolution_and_a_conv_name_loads_it() -> None:
     z = np.array([1.0, 2.0, 3.0])
     np.testing.assert_allclose(found["out"][0], np.exp(z) / np.exp(z).sum())
     assert found["conv"] and found["name"] == "opcore_nnet.conv"
+
+
+def test_a_star_import_gives_the_lazy_names_and_submodules() -> None:
+    ns: dict = {}
+    exec("from opcore.tensor.nnet import *", ns)
+    assert ns["conv2d"] is importlib.import_module("opcore_nnet.conv").conv2d
+    assert ns["pool_2d"] is importlib.import_module("opcore_nnet.pool").pool_2d
+    assert ns["softmax"] is api.softmax
+    assert ns["conv"] is importlib.import_module("opcore_nnet.api.conv")

@@ -58,6 +58,24 @@ def test_crossentropy_is_fused_and_finite_at_p_zero(form):
         np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
+@pytest.mark.parametrize("form", ["tutorial", "log_of_index", "categorical"])
+def test_fused_crossentropy_is_not_recomputed_for_the_mean(form):
+    """The mean's batch length is read from the inputs: no elementwise node of the loss vector
+    is left that only a ``Shape_i`` reads (the stabilize phase replaces ``-log(p[i, y])`` after
+    the shape rules of canonicalize measured it)."""
+    x, y = T.dmatrix("x"), T.ivector("y")
+    f = opcore.function([x, y], _costs(x, y)[form])
+    fg = f.maker.fgraph
+    for n in fg.apply_nodes:
+        if type(n.op).__name__ in ("Elemwise", "DimShuffle"):
+            readers = fg.clients.get(n.outputs[0], ())
+            assert not readers or not all(
+                c != "output" and type(c.op).__name__ == "Shape_i" for c, _ in readers), n
+    xv = np.array([[0.5, -1.0, 2.0], [1.0, 2.0, 3.0]])
+    yv = np.array([1, 2], dtype="int32")
+    np.testing.assert_allclose(f(xv, yv), -sp_log_softmax(xv, axis=1)[[0, 1], yv].mean())
+
+
 def test_log_softmax_rewrite_through_engine():
     x = T.dmatrix("x")
     f = opcore.function([x], T.log(T.nnet.softmax(x)))

@@ -10,8 +10,8 @@ import pytest
 import opcore
 import opcore.tensor as T
 from opcore.compile import Mode
-from opcore.tensor.basic import MakeVector
-from opcore.tensor.elemwise import DimShuffle
+from opcore.tensor.basic import MakeVector, Shape_i
+from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.subtensor import Subtensor
 
 ON = Mode(linker="py").excluding("fusion")
@@ -74,3 +74,49 @@ def test_newaxis_with_a_real_slice_stays_a_subtensor():
     assert any(isinstance(n.op, Subtensor) for n in f.maker.fgraph.apply_nodes)
     Xv = np.arange(6.0).reshape(2, 3)
     np.testing.assert_array_equal(f(Xv), Xv[1:, None])
+
+
+def _read_only_for_shape(f) -> list:
+    fg = f.maker.fgraph
+    return [n for n in fg.apply_nodes if isinstance(n.op, (Elemwise, DimShuffle))
+            and all(c != "output" and isinstance(c.op, Shape_i)
+                    for c, _ in fg.clients.get(n.outputs[0], ()))]
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float32", "float64"])
+def test_elementwise_result_read_only_for_its_length_is_not_computed(dtype):
+    """``Shape_i`` of an elementwise result or of a dimshuffle reads its inputs' lengths (even
+    with the shape feature's rule excluded, as in the phases after canonicalize)."""
+    x = T.matrix("x", dtype=dtype)
+    v = T.vector("v", dtype=dtype)
+    n = T.lscalar("n")
+    e = T.exp(x) + v
+    outs = [Shape_i(0)(e) + n, Shape_i(1)(e) * n, Shape_i(0)(T.neg(x).T) + n,
+            Shape_i(0)(v * 2) + n]
+    mode = Mode(linker="py").excluding("shape_i_infer")
+    f = opcore.function([x, v, n], outs, mode=mode)
+    assert not _read_only_for_shape(f)
+    xv, vv = np.ones((2, 3), dtype=dtype), np.arange(3, dtype=dtype)
+    g = opcore.function([x, v, n], outs, mode=NONE)
+    for got, want in zip(f(xv, vv, 5), g(xv, vv, 5)):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("idx_dtype", ["int32", "int64"])
+def test_length_of_rows_indexed_by_arange_and_labels_is_the_labels_length(idx_dtype):
+    """``Shape_i{0}(M[arange(y.shape[0]), y])`` is ``y.shape[0]`` (no indexing done); indices
+    whose lengths are not equal by construction keep the indexing (NumPy broadcasts them)."""
+    M = T.dmatrix("M")
+    y = T.vector("y", dtype=idx_dtype)
+    a = T.lvector("a")
+    mode = Mode(linker="py").excluding("shape_i_infer")
+    outs = [Shape_i(0)(M[T.arange(y.shape[0]), y]), Shape_i(0)(M[a, y])]
+    f = opcore.function([M, y, a], outs, mode=mode)
+    readers = [n for n in f.maker.fgraph.apply_nodes if isinstance(n.op, Subtensor)]
+    assert len(readers) == 1  # only M[a, y] is indexed
+    Mv = np.arange(12.0).reshape(3, 4)
+    yv = np.array([1, 3, 0], dtype=idx_dtype)
+    g = opcore.function([M, y, a], outs, mode=NONE)
+    for av in (np.array([0, 2, 1]), np.array([2])):
+        for got, want in zip(f(Mv, yv, av), g(Mv, yv, av)):
+            np.testing.assert_array_equal(got, want)

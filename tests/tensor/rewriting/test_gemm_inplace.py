@@ -36,9 +36,12 @@ def _mlp(dtype, mode):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_sgd_step_gemms_in_place_with_the_same_values(dtype):
+@pytest.mark.parametrize("backend", ["py", "c"])
+def test_sgd_step_gemms_in_place_with_the_same_values(dtype, backend):
+    if backend == "c":
+        pytest.importorskip("opcore_cpu_c")
     X = np.random.RandomState(1).randn(4, 7).astype(dtype)
-    f_on, W1_on, W2_on = _mlp(dtype, ON)
+    f_on, W1_on, W2_on = _mlp(dtype, Mode(backend=backend))
     f_off, W1_off, W2_off = _mlp(dtype, OFF)
     ops = [n.op for n in _gemms(f_on)]
     assert len(ops) == 2 and all(op.inplace for op in ops), ops
@@ -123,3 +126,46 @@ def test_perform_writes_into_z():
                         mode=Mode(linker="py", optimizer=None))
     Z, X = rng.randn(4, 2), rng.randn(4, 4)
     np.testing.assert_allclose(f(Z.copy(), X, Y), 2.0 * Z - 0.5 * X @ Y, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("backend", ["py", "c"])
+def test_step_on_a_sum_of_two_products_is_two_gemms_into_the_weight(dtype, backend):
+    """An RBM-like step ``W - lr * (dot(v.T, h) - dot(x.T, g))``: the products' Gemm folds into
+    the step (``Gemm(Gemm(W, -lr, v.T, h, 1), lr, x.T, g, 1)``), both in place on W; the
+    values are the unrewritten graph's and NumPy's."""
+    if backend == "c":
+        pytest.importorskip("opcore_cpu_c")
+    rng = np.random.RandomState(5)
+    W0 = rng.randn(6, 4).astype(dtype)
+    V, H, X, G = (rng.randn(3, n).astype(dtype) for n in (6, 4, 6, 4))
+    results = []
+    for mode in (Mode(backend=backend), Mode(linker="py", optimizer=None)):
+        W = opcore.shared(W0.copy(), name="W")
+        v, h, x, g = (T.matrix(n, dtype=dtype) for n in "vhxg")
+        lr = np.asarray(0.1, dtype=dtype)
+        step = W - lr * (T.dot(v.T, h) - T.dot(x.T, g))
+        f = opcore.function([v, h, x, g], [], updates=[(W, step)], mode=mode)
+        if mode.optimizer is not None:
+            gemms = _gemms(f)
+            assert len(gemms) == 2 and all(n.op.inplace for n in gemms)
+            assert sum(1 for n in f.maker.fgraph.apply_nodes if "Dot" in str(n.op)) == 0
+        for _ in range(2):
+            f(V, H, X, G)
+        results.append(W.get_value())
+    tol = dict(rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-5)
+    np.testing.assert_allclose(results[0], results[1], **tol)
+    want = W0.astype("float64") - 2 * 0.1 * (V.T @ H - X.T @ G).astype("float64")
+    np.testing.assert_allclose(results[0], want, **tol)
+
+
+def test_temporary_z_stays_a_new_array():
+    """A Gemm accumulating onto a temporary product (a sum of products, no update) is left out
+    of place: only a function input's buffer (an updated weight) is written in place."""
+    a, b, c, d = (T.dmatrix(n) for n in "abcd")
+    f = opcore.function([a, b, c, d], T.dot(a, b) + 2.0 * T.dot(c, d), mode=ON)
+    gemms = _gemms(f)
+    assert gemms and not any(n.op.inplace for n in gemms)
+    r = np.random.RandomState(6)
+    A, B, C, D = (r.randn(3, 3) for _ in range(4))
+    np.testing.assert_allclose(f(A, B, C, D), A @ B + 2.0 * C @ D, rtol=1e-12)

@@ -8,6 +8,7 @@ from opcore.config import config
 from opcore.tensor.elemwise import CAReduce
 
 from opcore_cpu_c.ccode import c_string, ctype, typenum
+from opcore_cpu_c import reduce_order
 
 
 _RED = {
@@ -24,7 +25,25 @@ class CAReduceC:
     """Reductions: reduced axes moved last (a view, copied only when not contiguous)."""
 
     def c_code_cache_version(self, node: Any = None) -> tuple:
-        return (9, bool(config.openmp), int(config.openmp_elemwise_minsize))
+        return (10, bool(config.openmp), int(config.openmp_elemwise_minsize))
+
+    def c_support_code(self, node: Any = None) -> str:
+        if node is None:
+            return ""
+        xd, accd = self._dtypes(node)
+        return (reduce_order.support_code(xd, accd)
+                if reduce_order.float_accumulator(node.op.kind, accd) else "")
+
+    @staticmethod
+    def _dtypes(node: Any) -> tuple:
+        """(input dtype, accumulator dtype) of a CAReduce node."""
+        op = node.op
+        xd, zd = node.inputs[0].type.dtype, node.outputs[0].type.dtype
+        if op.kind in ("all", "any"):
+            return xd, "bool"
+        if op.kind in ("sum", "prod"):
+            return xd, op.accumulator_dtype(xd, zd)
+        return xd, xd
 
     def c_code(self, node: Any, name: str, inputs: list, outputs: list, sub: dict) -> str:
         op = node.op
@@ -32,14 +51,8 @@ class CAReduceC:
         nd = node.inputs[0].type.ndim
         axes = list(range(nd)) if op.axis is None else list(op.axis)
         kept = [d for d in range(nd) if d not in axes]
-        xd = node.inputs[0].type.dtype
         zd = node.outputs[0].type.dtype
-        if op.kind in ("all", "any"):
-            accd = "bool"
-        elif op.kind in ("sum", "prod"):
-            accd = op.accumulator_dtype(xd, zd)
-        else:
-            accd = xd
+        xd, accd = self._dtypes(node)
         init, step = _RED[op.kind]
         # all/any test truth as NumPy does (a C cast of 0.5 or NaN to npy_bool is not that)
         conv = "(({0}) != 0)" if accd == "bool" else f"(({ctype(accd)})({{0}}))"
@@ -61,6 +74,10 @@ class CAReduceC:
             L.append(f"if (m == 0) {{ PyErr_SetString(PyExc_ValueError, {msg}); {fail} }}")
         L.append(f"if (oc_alloc(&{z}, {len(kept)}, zdims, {typenum(zd)})) {fail}")
         xt, zt, at = ctype(xd), ctype(zd), ctype(accd)
+        if reduce_order.float_accumulator(op.kind, accd) and nd > 0:
+            # floating-point sums and products: NumPy's order, hence NumPy's bits
+            L.extend(reduce_order.ordered(op.kind, x, z, nd, axes, kept, xd, zd, accd, fail))
+            return "\n".join(L)
         if init is not None and not config.openmp and nd > 0:
             L.extend(_strided(x, z, nd, axes, kept, xt, zt, at, init, step, conv, fail))
             return "\n".join(L)

@@ -60,3 +60,8 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_FAMILY_OF) | set(_ALIASES) | set(_SUBMODULES))
+
+
+#: ``from opcore.tensor.nnet import *``: the eager names, the lazy families and the submodules
+__all__ = sorted({n for n in globals() if not n.startswith("_")} - {"Any", "import_module"}
+                 | set(_FAMILY_OF) | set(_ALIASES) | set(_SUBMODULES))
