@@ -69,18 +69,24 @@ def test_threaded_loops_give_the_serial_and_numpy_values_bit_for_bit(dtype):
     assert threads.workers() >= 1
 
 
-def test_threaded_strided_rows_and_broadcast_row_match_numpy():
-    """2-d: a transposed (strided) input runs row blocks on the pool; a bias row too."""
-    x = T.dmatrix("x")
-    r = T.drow("r")
-    f = compiled([x, r], [T.tanh(x.T) * 3, T.exp(x + r), x * r - 1], 2)
-    a = data(257 * 301).reshape(257, 301)
-    ra = data(301, seed=3).reshape(1, 301)
+@pytest.mark.parametrize("shape", [(257, 301), (3, 40000), (20000, 3), (7, 61, 97)])
+def test_threaded_strided_rows_and_broadcast_row_match_numpy(shape):
+    """Row blocks on the pool: a transposed (strided) input, with and without NumPy-loop steps,
+    and a bias row (plain and NumPy-loop loops); wide, narrow and 3-d shapes."""
+    nd = len(shape)
+    x = T.tensor(dtype="float64", shape=(None,) * nd, name="x")
+    r = T.tensor(dtype="float64", shape=(1,) * (nd - 1) + (None,), name="r")
+    perm = tuple(reversed(range(nd)))
+    outs = [T.tanh(x.transpose(perm)) * 3, x.transpose(perm) * 2 + 1, T.exp(x + r), x * r - 1]
+    f2, f1 = compiled([x, r], outs, 2), compiled([x, r], outs, 1)
+    a = data(int(np.prod(shape))).reshape(shape)
+    ra = data(shape[-1], seed=3).reshape((1,) * (nd - 1) + (shape[-1],))
+    at = np.ascontiguousarray(a.transpose(perm))
     with np.errstate(all="ignore"):
-        got = f(a, ra)
-        np.testing.assert_array_equal(got[0], np.tanh(np.ascontiguousarray(a.T)) * 3)
-        np.testing.assert_array_equal(got[1], np.exp(a + ra))
-        np.testing.assert_array_equal(got[2], a * ra - 1)
+        want = [np.tanh(at) * 3, at * 2 + 1, np.exp(a + ra), a * ra - 1]
+        for g2, g1, w in zip(f2(a, ra), f1(a, ra), want):
+            np.testing.assert_array_equal(g2, w)
+            np.testing.assert_array_equal(g2, g1)
 
 
 def test_an_error_in_a_workers_chunk_is_raised_by_the_call():
@@ -95,6 +101,19 @@ def test_an_error_in_a_workers_chunk_is_raised_by_the_call():
         bad[where] = -1
         with pytest.raises(ValueError, match="Integers to negative integer powers"):
             f(a, bad)
+    # the bias-row and strided paths
+    m, r = T.lmatrix("m"), T.lrow("r")
+    g = compiled([m, r], [m ** r + 1, m.T ** 2], 2)
+    am = a.reshape(64, -1)
+    np.testing.assert_array_equal(g(am, b[: am.shape[1]].reshape(1, -1))[0], am + 1)
+    np.testing.assert_array_equal(g(am, b[: am.shape[1]].reshape(1, -1))[1], am.T ** 2)
+    rb = b[: am.shape[1]].reshape(1, -1).copy()
+    rb[0, -1] = -1
+    with pytest.raises(ValueError, match="Integers to negative integer powers"):
+        g(am, rb)
+    h = compiled([m, r], m.T ** r, 2)  # strided path
+    with pytest.raises(ValueError, match="Integers to negative integer powers"):
+        h(am.T.copy(), np.full((1, am.shape[1]), -1, dtype=np.int64))
 
 
 def test_small_loops_stay_on_the_calling_thread():

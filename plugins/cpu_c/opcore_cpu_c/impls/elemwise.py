@@ -36,6 +36,110 @@ def _flat_loop(ind: list, scalar: list, lines: list, lo: str, hi: str, pad: str)
     return L
 
 
+def _rowlike(node: Any) -> list:
+    """Per input: broadcast along every dimension but the last (a bias row of a matrix)."""
+    nd = node.outputs[0].type.ndim
+    return [nd >= 2 and all(v.type.broadcastable[:-1]) and not v.type.broadcastable[-1]
+            for v in node.inputs]
+
+
+def _pool_call(nthreads: int, minsize: int, task: str, fields: str, nwork: str, errors: bool,
+               tail: str) -> list:
+    """C lines running ``task`` on the pool when ``n >= minsize``: its job initialised with
+    ``fields``, ``nwork`` work items; ``tail`` opens the serial branch."""
+    L = [f"  if (n >= {minsize}) {{", f"    {task}_job job = {{{fields}}};",
+         f"    OC_POOL_RUN({nthreads}, {nwork}, {task}, &job);"]
+    if errors:
+        L.append("    oc_err |= job.err;")
+    return L + [tail]
+
+
+def _strided_inner(ind: list, outd: list, body: list, res: list, stride: Any, extent: str,
+                   pad: str) -> list:
+    """C lines of the innermost loop of a strided walk: ``i`` over ``extent`` elements, input
+    ``j`` read at ``b<j> + i * stride(j)`` bytes, output ``o`` written at
+    ``c<o> + i * stride(nin + o)``."""
+    nin = len(ind)
+    L = [f"{pad}for (npy_intp i = 0; i < {extent}; i++) {{"]
+    L += [f"{pad}    const {ctype(d)} x{j} = *(const {ctype(d)}*)(b{j} + i * {stride(j)});"
+          for j, d in enumerate(ind)]
+    L += [f"{pad}    {x}" for x in body]
+    L += [f"{pad}    *({ctype(d)}*)(c{o} + i * {stride(nin + o)}) = ({ctype(d)})({res[o]});"
+          for o, d in enumerate(outd)]
+    L.append(f"{pad}}}")
+    return L
+
+
+def _named_task(text: str, fields: str) -> tuple:
+    """``(name, C)`` of a pool task whose body is ``text`` (``@JOB@`` standing for its job
+    struct, whose members are ``fields``); a digest of the code names it, so identical loops
+    share one task."""
+    name = "oc_pt_" + hashlib.sha256((fields + text).encode()).hexdigest()[:16]
+    job = name + "_job"
+    code = "\n".join([
+        f"#ifndef {name.upper()}", f"#define {name.upper()}",
+        f"typedef struct {{ {fields} }} {job};",
+        f"static void {name}(void* c_, npy_intp lo, npy_intp hi)",
+        text.replace("@JOB@", job), "#endif"])
+    return name, code
+
+
+def _row_tasks(node: Any, body: list, res: list, scalar: list, rowlike: list,
+               errors: bool) -> tuple:
+    """``((row name, C), (strided name, C))``: the pool tasks of the bias-row path (work item
+    ``k``: rows ``k * rb ..`` of contiguous inputs and bias rows) and of the general strided
+    path (item ``k``: rows ``k * rb ..`` of any strides, the last dimension innermost)."""
+    ind = [v.type.dtype for v in node.inputs]
+    outd = [v.type.dtype for v in node.outputs]
+    nin, nout = len(ind), len(outd)
+    nd = node.outputs[0].type.ndim
+    err = (["    int oc_err = 0;"] if errors else [])
+    err_out = (["    if (oc_err) __atomic_fetch_or(&((@JOB@*)c_)->err, oc_err, "
+                "__ATOMIC_RELAXED);"] if errors else [])
+    # bias rows: typed pointers, the inner loop over contiguous columns
+    L = ["{", "    const @JOB@* jb = (const @JOB@*)c_;"]
+    L += [f"    const {ctype(ind[j])}* p{j} = (const {ctype(ind[j])}*)jb->p[{j}];"
+          for j in range(nin)]
+    L += [f"    {ctype(outd[o])}* q{o} = ({ctype(outd[o])}*)jb->q[{o}];" for o in range(nout)]
+    L += ["    const npy_intp cols = jb->cols;",
+          "    const npy_intp r1 = hi * jb->rb < jb->rows ? hi * jb->rb : jb->rows;", *err]
+    L += [f"    const {ctype(ind[j])} x{j} = p{j}[0];" for j in range(nin) if scalar[j]]
+    L += ["    for (npy_intp r = lo * jb->rb; r < r1; r++) {",
+          "        for (npy_intp c = 0; c < cols; c++) {",
+          "            const npy_intp i = r * cols + c;"]
+    for j in range(nin):
+        if rowlike[j]:
+            L.append(f"            const {ctype(ind[j])} x{j} = p{j}[c];")
+        elif not scalar[j]:
+            L.append(f"            const {ctype(ind[j])} x{j} = p{j}[i];")
+    L += ["            " + x for x in body]
+    L += [f"            q{o}[i] = ({ctype(outd[o])})({res[o]});" for o in range(nout)]
+    L += ["        }", "    }", *err_out, "}"]
+    rows = _named_task("\n".join(L), f"const void* p[{nin}]; void* q[{nout}]; "
+                                     "npy_intp cols, rows, rb; int err;")
+    # any strides: the base of row r from its index, as the serial walker reaches it
+    last = nd - 1
+    L = ["{", "    const @JOB@* jb = (const @JOB@*)c_;",
+         "    const npy_intp r1 = hi * jb->rb < jb->rows ? hi * jb->rb : jb->rows;",
+         "    const npy_intp* st = jb->st;", *err]
+    L.append("    for (npy_intp r = lo * jb->rb; r < r1; r++) {")
+    L.append("        npy_intp rem = r;")
+    L += [f"        const char* b{j} = jb->b[{j}];" for j in range(nin)]
+    L += [f"        char* c{o} = jb->o[{o}];" for o in range(nout)]
+    L.append(f"        for (int e = {nd - 2}; e >= 0; e--) {{")
+    L.append("            const npy_intp id = rem % jb->dims[e]; rem /= jb->dims[e];")
+    L += [f"            b{j} += id * st[{j * nd} + e];" for j in range(nin)]
+    L += [f"            c{o} += id * st[{(nin + o) * nd} + e];" for o in range(nout)]
+    L.append("        }")
+    L += _strided_inner(ind, outd, body, res, lambda k: f"st[{k * nd + last}]",
+                        f"jb->dims[{last}]", "        ")
+    L += ["    }", *err_out, "}"]
+    strided = _named_task("\n".join(L), f"const char* b[{nin}]; char* o[{nout}]; "
+                                         "const npy_intp* dims; const npy_intp* st; "
+                                         "npy_intp rows, rb; int err;")
+    return rows, strided
+
+
 def _contiguous_task(node: Any, body: list, store: list, scalar: list, errors: bool) -> tuple:
     """``(name, C)`` of the pool task computing chunks of the contiguous loop: its job holds
     the data pointers, ``n`` and the error bits; a digest of the code names it, so identical
@@ -55,15 +159,8 @@ def _contiguous_task(node: Any, body: list, store: list, scalar: list, errors: b
     if errors:
         L.append("    if (oc_err) __atomic_fetch_or(&((@JOB@*)c_)->err, oc_err, __ATOMIC_RELAXED);")
     L.append("}")
-    text = "\n".join(L)
-    name = "oc_pt_" + hashlib.sha256(text.encode()).hexdigest()[:16]
-    job = name + "_job"
-    code = "\n".join([
-        f"#ifndef {name.upper()}", f"#define {name.upper()}",
-        f"typedef struct {{ const void* p[{nin}]; void* q[{nout}]; npy_intp n; int err; }} {job};",
-        f"static void {name}(void* c_, npy_intp lo, npy_intp hi)",
-        text.replace("@JOB@", job), "#endif"])
-    return name, code
+    return _named_task("\n".join(L), f"const void* p[{nin}]; void* q[{nout}]; npy_intp n; "
+                                      "int err;")
 
 
 class ElemwiseC:
@@ -84,11 +181,12 @@ class ElemwiseC:
         if node is not None and loop_threads()[0] > 1:
             code = ufuncloops.POOL_TASKS + code
             if p is None:
-                code += "\n" + self._task(node)[1]
+                code += "\n" + "\n".join(t[1] for t in self._tasks(node))
         return code
 
-    def _task(self, node: Any) -> tuple:
-        """The pool task of the plain contiguous loop of ``node`` (see :func:`_contiguous_task`)."""
+    def _tasks(self, node: Any) -> list:
+        """The pool tasks of the plain loops of ``node``: contiguous (:func:`_contiguous_task`),
+        then, for ``ndim >= 1``, bias-row and strided (:func:`_row_tasks`)."""
         ind = [v.type.dtype for v in node.inputs]
         outd = [v.type.dtype for v in node.outputs]
         xs = [f"x{j}" for j in range(len(ind))]
@@ -97,7 +195,10 @@ class ElemwiseC:
         nd = node.outputs[0].type.ndim
         scalar = [all(v.type.broadcastable) and nd > 0 for v in node.inputs]
         errors = bool(render.raised_errors(node.op.scalar_op, body, render.C))
-        return _contiguous_task(node, body, store, scalar, errors)
+        tasks = [_contiguous_task(node, body, store, scalar, errors)]
+        if nd >= 1:
+            tasks += _row_tasks(node, body, res, scalar, _rowlike(node), errors)
+        return tasks
 
     def c_libraries(self, node: Any = None) -> list:
         p = ufuncloops.plan(node) if node is not None else None
@@ -173,18 +274,14 @@ class ElemwiseC:
         if errors:
             L.append("int oc_err = 0;")
         nthreads, minsize = loop_threads()
+        ptrs = (f"{{{', '.join(f'p{j}' for j in range(nin))}}}, "
+                f"{{{', '.join(f'q{o}' for o in range(nout))}}}")
         L.append("if (n > 0 && fast) {")
         if nthreads > 1:
             # a large loop: chunks of CHUNK elements on the thread pool
-            task = self._task(node)[0]
-            L.append(f"  if (n >= {minsize}) {{")
-            L.append(f"    {task}_job job = {{{{{', '.join(f'p{j}' for j in range(nin))}}}, "
-                     f"{{{', '.join(f'q{o}' for o in range(nout))}}}, n, 0}};")
-            L.append(f"    OC_POOL_RUN({nthreads}, (n + {ufuncloops.CHUNK} - 1) / "
-                     f"{ufuncloops.CHUNK}, {task}, &job);")
-            if errors:
-                L.append("    oc_err |= job.err;")
-            L.append("  } else {")
+            L += _pool_call(nthreads, minsize, self._tasks(node)[0][0],
+                            f"{ptrs}, n, 0", f"(n + {ufuncloops.CHUNK} - 1) / {ufuncloops.CHUNK}",
+                            errors, "  } else {")
         else:
             L.append("  {")
         L += _flat_loop(ind, scalar, body + store, "0", "n", "  ")
@@ -193,8 +290,8 @@ class ElemwiseC:
             L.append("}")
             return "\n".join(L + checks)
         # inputs broadcast along every dimension but the last (a bias row): rows x columns
-        rowlike = [nd >= 2 and all(v.type.broadcastable[:-1]) and not v.type.broadcastable[-1]
-                   for v in node.inputs]
+        rowlike = _rowlike(node)
+        tasks = self._tasks(node) if nthreads > 1 else None
         if any(rowlike):
             cond = []
             for j, x in enumerate(inputs):
@@ -208,6 +305,12 @@ class ElemwiseC:
                 cond.append(f"PyArray_IS_C_CONTIGUOUS({out})")
             L.append(f"}} else if (n > 0 && {' && '.join(cond)}) {{")
             L.append(f"  const npy_intp cols = dims[{nd - 1}], rows = n / cols;")
+            if tasks:
+                rb = f"(cols >= {ufuncloops.CHUNK} ? 1 : {ufuncloops.CHUNK} / cols)"
+                L += _pool_call(nthreads, minsize, tasks[1][0], f"{ptrs}, cols, rows, {rb}, 0",
+                                "(rows + job.rb - 1) / job.rb", errors, "  } else {")
+            else:
+                L.append("  {")
             L += [f"  const {ctype(ind[j])} x{j} = p{j}[0];" for j in range(nin) if scalar[j]]
             L.append("  for (npy_intp r = 0; r < rows; r++) {")
             L.append("    for (npy_intp c = 0; c < cols; c++) {")
@@ -220,6 +323,7 @@ class ElemwiseC:
             L += ["      " + s for s in body + store]
             L.append("    }")
             L.append("  }")
+            L.append("  }")
         # general strided path: walk the outer dimensions, inner loop over the last one
         L.append("} else if (n > 0) {")
         L.append(f"  npy_intp idx[{nd}]; npy_intp rows = n / dims[{nd - 1}], r;")
@@ -230,6 +334,14 @@ class ElemwiseC:
         for o, out in enumerate(outputs):
             L.append(f"  for (d = 0; d < {nd}; d++) st[{nin + o}][d] = PyArray_STRIDES({out})[d];")
         L.append(f"  for (d = 0; d < {nd}; d++) idx[d] = 0;")
+        if tasks:
+            last = f"dims[{nd - 1}]"
+            data = ("{" + ", ".join(f"(const char*)PyArray_DATA({x})" for x in inputs) + "}, {"
+                    + ", ".join(f"(char*)PyArray_DATA({o})" for o in outputs) + "}")
+            L += _pool_call(nthreads, minsize, tasks[2][0],
+                            f"{data}, dims, &st[0][0], rows, ({last} >= {ufuncloops.CHUNK} ? 1 "
+                            f": {ufuncloops.CHUNK} / {last}), 0",
+                            "(rows + job.rb - 1) / job.rb", errors, "  } else")
         L.append("  for (r = 0; r < rows; r++) {")
         for j, x in enumerate(inputs):
             L.append(f"    const char* b{j} = (const char*)PyArray_DATA({x});")
@@ -239,13 +351,8 @@ class ElemwiseC:
         L += [f"      b{j} += idx[d] * st[{j}][d];" for j in range(nin)]
         L += [f"      c{o} += idx[d] * st[{nin + o}][d];" for o in range(nout)]
         L.append("    }")
-        L.append(f"    for (npy_intp i = 0; i < dims[{nd - 1}]; i++) {{")
-        L += [f"      const {ctype(ind[j])} x{j} = *(const {ctype(ind[j])}*)(b{j} + i * "
-              f"st[{j}][{nd - 1}]);" for j in range(nin)]
-        L += ["      " + s for s in body]
-        L += [f"      *({ctype(outd[o])}*)(c{o} + i * st[{nin + o}][{nd - 1}]) = "
-              f"({ctype(outd[o])})({res[o]});" for o in range(nout)]
-        L.append("    }")
+        L += _strided_inner(ind, outd, body, res, lambda k: f"st[{k}][{nd - 1}]",
+                            f"dims[{nd - 1}]", "    ")
         L.append(f"    for (d = {nd - 2}; d >= 0; d--) {{ if (++idx[d] < dims[d]) break; "
                  "idx[d] = 0; }")
         L.append("  }")
