@@ -12,7 +12,8 @@ results bit for bit whatever the number of threads.
 Why not OpenMP (``config.openmp``): GCC's libgomp is not fork-safe (a forked child whose parent
 ran a parallel region hangs in its first one), and its idle workers spin (``GOMP_SPINCOUNT``)
 after each parallel region, taking the core OpenBLAS's threads need for the next matrix product
-(the MLP and RBM steps ran 2-7x slower with ``openmp=True`` on a 2-core machine).  This pool's
+(the MLP and RBM steps ran 2-3x slower, and used 2.6x the CPU time, with ``openmp=True`` on a
+2-core machine).  This pool's
 workers sleep on a condition variable as soon as they find no work, a forked child starts with
 no workers (``pthread_atfork``) and makes new ones on its first parallel loop, a caller that
 finds the pool busy (another thread's loop) runs its loop serially, workers block all signals,

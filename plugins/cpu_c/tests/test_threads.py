@@ -120,6 +120,7 @@ def test_small_loops_stay_on_the_calling_thread():
     assert r.returncode == 0, r.stderr[-2000:]
 
 
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")  # Python >= 3.12 warns
 def test_a_forked_child_runs_threaded_loops():
     """The parent's workers do not exist in a forked child: the pool starts new ones there
     (libgomp's pool hangs in that case, which is why the loops do not use OpenMP)."""
