@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Self, Sequence
 
 import numpy as np
 
-from opcore.compile.function import function
+from opcore.compile.function import Function, function
 from opcore.compile.linker import Linker
 from opcore.graph.basic import Apply, as_symbolic, Variable
 from opcore.graph.params import perform_params
@@ -36,7 +36,6 @@ from opcore.graph.traversal import clone_replace
 from opcore.plugins import get_host
 
 if TYPE_CHECKING:
-    from opcore.compile.function import Function
     from opcore.compile.linker import StorageMap
 
 

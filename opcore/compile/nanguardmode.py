@@ -19,16 +19,15 @@ NaN detected in output 0 of Elemwise{log}(x)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from opcore.compile.linker import Linker
 from opcore.compile.mode import register_mode
 from opcore.compile.monitormode import MonitorMode
 from opcore.graph.basic import Apply, Variable
 
-if TYPE_CHECKING:
-    from opcore.compile.linker import Linker
 
 #: the magnitude above which ``big_is_error`` reports a value (Theano's threshold)
 BIG = 1e10

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from opcore.graph.testvalue import get_test_value
+from opcore.graph.type import Type
 
 if TYPE_CHECKING:
     from opcore.graph.op import Op
-    from opcore.graph.type import Type
 
 _ids = itertools.count()
 

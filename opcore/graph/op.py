@@ -15,10 +15,10 @@ from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import grad_undefined_for
 from opcore.graph.params import perform_params
 from opcore.graph.testvalue import compute_test_values
+from opcore.graph.type import Type
 
 if TYPE_CHECKING:
     from opcore.graph.fg import FunctionGraph
-    from opcore.graph.type import Type
 
 
 class ShapeUnknown(Exception):

@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from opcore.templates.names import BadOpName
+from opcore.templates.render import CookiecutterMissing, TemplateNotFound, render
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +34,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render the template; returns the exit status (2 for a bad name, 1 for other problems)."""
-    from opcore.templates.render import CookiecutterMissing, TemplateNotFound, render
-
     try:
         path = render(args.name, args.output_dir, with_c=args.with_c, with_gpu=args.with_gpu,
                       no_input=args.no_input, class_name=args.class_name,

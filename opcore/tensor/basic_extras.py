@@ -8,7 +8,7 @@ All are compositions, so gradients and shapes come from the ops they use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +25,8 @@ from opcore.tensor.shape import concatenate, flatten, stack
 from opcore.tensor.sort import argsort, axis_grid_index
 from opcore.tensor.subtensor import inc_subtensor, set_subtensor
 from opcore.tensor.type import SHORTCUTS
+from opcore.tensor.variable import TensorConstant, TensorVariable
 
-if TYPE_CHECKING:
-    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 # -- Theano's dtype lists (theano.tensor.basic) -------------------------------------------------
 int_dtypes = ["int8", "int16", "int32", "int64"]

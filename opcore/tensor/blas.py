@@ -18,11 +18,12 @@ from opcore.graph.basic import Apply, Variable
 from opcore.graph.op import Op
 from opcore.scalar.basic import upcast
 from opcore.tensor.basic import as_tensor_variable
+from opcore.tensor.math import dot, outer, sum as tsum
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorConstant, TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
-    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 
 def _combine(b, z, a, product, dt):
@@ -92,8 +93,6 @@ class Gemm(Op):
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
-        from opcore.tensor.math import dot, sum as tsum
-
         z, a, x, y, b = typing.cast("list[TensorVariable]", inputs)
         (g,) = typing.cast("list[TensorVariable]", gz)
         return [g * b, tsum(g * dot(x, y)), a * dot(g, y.T), a * dot(x.T, g), tsum(g * z)]
@@ -129,8 +128,6 @@ class Gemv(Op):
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
-        from opcore.tensor.math import dot, outer, sum as tsum
-
         y, a, A, x, b = typing.cast("list[TensorVariable]", inputs)
         (g,) = typing.cast("list[TensorVariable]", gz)
         return [g * b, tsum(g * dot(A, x)), a * outer(g, x), a * dot(A.T, g), tsum(g * y)]
@@ -165,8 +162,6 @@ class Ger(Op):
 
     def L_op(self, inputs: list[Variable], outputs: list[Variable], gz: list[Variable]
             ) -> list[Variable]:
-        from opcore.tensor.math import dot, outer, sum as tsum
-
         A, a, x, y = inputs
         (g,) = gz
         return [g, tsum(g * outer(x, y)), a * dot(g, y), a * dot(g.T, x)]

@@ -26,10 +26,10 @@ from opcore.tensor.math import clip, maximum, minimum
 from opcore.tensor.shape import concatenate, flatten, reshape, stack
 from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorConstant, TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import InputShapes, OutputShapes
-    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 

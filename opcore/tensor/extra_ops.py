@@ -35,10 +35,10 @@ from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import concatenate, flatten
 from opcore.tensor.subtensor import inc_subtensor, take
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorConstant, TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import InputShapes, OutputShapes, SearchSide
-    from opcore.tensor.variable import TensorConstant, TensorVariable
 
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 

@@ -21,10 +21,10 @@ from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.math import prod, sqrt
 from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import InputShapes, OutputShapes
-    from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 

@@ -17,10 +17,10 @@ from opcore.graph.null import disconnected_type
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable, zeros_like
 from opcore.tensor.math import clip
+from opcore.tensor.variable import TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import InputShapes, OutputShapes
-    from opcore.tensor.variable import TensorVariable
 
 
 class GradientViewOp(Op):

@@ -20,10 +20,10 @@ from opcore.tensor.math import minimum, switch
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import flatten
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import ClipMode, IndexOrder, InputShapes, OutputShapes
-    from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 

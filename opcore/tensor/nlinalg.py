@@ -27,10 +27,10 @@ from opcore.tensor.math import dot, max as tmax, min as tmin, minimum, neq, oute
 from opcore.tensor.linalg_grads import QRGrad, SVDGrad
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import EighUPLO, InputShapes, OutputShapes, QRMode
-    from opcore.tensor.variable import TensorVariable
 
 
 def _float_dtype(dtype: str) -> str:

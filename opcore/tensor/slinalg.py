@@ -27,10 +27,10 @@ from opcore.tensor.math import dot, outer
 from opcore.tensor.nlinalg import eigh, matrix_dot
 from opcore.tensor.shape import concatenate
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import InputShapes, OutputShapes
-    from opcore.tensor.variable import TensorVariable
 
 
 def _linalg(user: Any) -> Any:

@@ -23,10 +23,10 @@ from opcore.tensor.math import eq, exp, isinf, log, max as tmax, maximum, switch
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import stack
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import ClipMode, InputShapes, OutputShapes
-    from opcore.tensor.variable import TensorVariable
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 

@@ -10,16 +10,14 @@ As in Theano, ``opcore.tensor.xlogx`` is this module; it is also callable, so bo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sys
 import types
 
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.math import eq, log, switch
-
-if TYPE_CHECKING:
-    from opcore.tensor.variable import TensorVariable
+from opcore.tensor.variable import TensorVariable
 
 
 def xlogx(x: Any) -> TensorVariable:

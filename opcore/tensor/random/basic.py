@@ -21,11 +21,11 @@ from opcore.graph.basic import Apply, Variable
 from opcore.tensor.basic import as_tensor_variable, cast
 from opcore.tensor.random.binomial_draws import bernoulli_draws
 from opcore.tensor.random.op import RandomVariable, sum_to_param
+from opcore.tensor.variable import TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import (ArrayLike, DrawSize, DTypeLike, InputShapes, NumPyRNG,
                                      OutputShapes, ShapeLike, TensorLike)
-    from opcore.tensor.variable import TensorVariable
 
 
 def _as_generator_call(rng, numpy_name: str, legacy_name: str | None = None):

@@ -20,10 +20,10 @@ from opcore.tensor.basic import _static_dims, as_tensor_variable
 from opcore.tensor.random.mrg31k3p import uniform_draws
 from opcore.tensor.random.op import shape_vector
 from opcore.tensor.type import TensorType
+from opcore.tensor.variable import TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, ShapeLike, TensorLike
-    from opcore.tensor.variable import TensorVariable
 
 
 class mrg_uniform(Op):

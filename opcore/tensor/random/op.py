@@ -32,12 +32,11 @@ from opcore.graph.op import Op
 from opcore.tensor.basic import _static_dims, as_shape_vector, as_tensor_variable, cast, constant
 from opcore.tensor.random.type import RandomType
 from opcore.tensor.type import TensorType
-from opcore.tensor.variable import TensorConstant
+from opcore.tensor.variable import TensorConstant, TensorVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import (DrawSize, DTypeLike, InputShapes, NumPyRNG, OutputShapes, ShapeLike,
                                      TensorLike)
-    from opcore.tensor.variable import TensorVariable
 
 
 def shape_vector(size: Any) -> Variable:

@@ -12,10 +12,10 @@ from opcore.compile.sharedvalue import shared
 from opcore.graph.basic import Apply, Variable
 from opcore.tensor.random import basic
 from opcore.tensor.random.basic import DISTRIBUTIONS, draw
+from opcore.tensor.random.op import RandomVariable
 
 if TYPE_CHECKING:
     from opcore.tensor.hints import ShapeLike, TensorLike
-    from opcore.tensor.random.op import RandomVariable
 
 
 class RandomStream:

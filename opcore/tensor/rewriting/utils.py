@@ -13,6 +13,7 @@ from opcore.tensor.basic import (
     NotScalarConstantError,
     SpecifyShape,
     alloc,
+    as_tensor_variable,
     cast,
     constant,
     get_scalar_constant_value,
@@ -73,8 +74,6 @@ def single_client(fgraph: FunctionGraph, var: Variable) -> bool:
 def fit(new: Variable, old: Variable, fgraph: FunctionGraph = None) -> Variable | None:
     """``new`` adjusted (cast, padded with broadcast dims, broadcast to ``old``'s shape) so it can
     replace ``old``; None when that is not possible without computing ``old`` itself."""
-    from opcore.tensor.basic import as_tensor_variable
-
     new = as_tensor_variable(new)
     if new.dtype != old.dtype:
         new = cast(new, old.dtype)

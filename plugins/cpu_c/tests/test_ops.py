@@ -310,6 +310,30 @@ def test_gemm_both_blas(which, dtype):
         np.testing.assert_allclose(out, prev - 0.1 * (X @ Y), **tol)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dot_of_few_rows_and_a_transposed_matrix(dtype):
+    """``h @ W.T`` with few rows of h (2..32) and W row-major runs as ``(W @ h.T).T`` through
+    NumPy's cblas into a scratch array: NumPy's values and a C-contiguous result, at the
+    bounds of the rule and just past them, for transposed, Fortran, sliced and contiguous
+    operands."""
+    a, b = T.matrix("a", dtype=dtype), T.matrix("b", dtype=dtype)
+    f = opcore.function([a, b], T.dot(a, b), mode=C)
+    assert f.linker.c_nodes
+    r = np.random.RandomState(13)
+    tol = dict(rtol=1e-5 if dtype == "float32" else 1e-12)
+    for m, k, n in ((20, 500, 784), (2, 64, 8), (32, 100, 128), (33, 100, 200), (20, 63, 784),
+                    (5, 64, 19), (1, 80, 100)):
+        A = r.rand(m, k).astype(dtype)
+        W = r.rand(n, k).astype(dtype)
+        Wbig = r.rand(n, k + 7).astype(dtype)
+        for B in (W.T, np.asfortranarray(W.T), Wbig[:, :k].T, np.ascontiguousarray(W.T)):
+            for AA in (A, A[::-1], np.asfortranarray(A)):
+                got = f(AA, B)
+                assert got.dtype == np.dtype(dtype) and got.flags.c_contiguous
+                np.testing.assert_allclose(got, AA.astype("float64") @ B.astype("float64"),
+                                           **tol)
+
+
 @pytest.mark.parametrize("which", ["numpy", "scipy"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_gemm_inplace_both_blas(which, dtype):

@@ -93,10 +93,10 @@ class DotC(_Base):
     other cases through ``PyArray_MatrixProduct2``."""
 
     def c_support_code(self, node=None):
-        return _BLAS_SUPPORT
+        return _BLAS_SUPPORT + _NP_GEMM_SUPPORT
 
     def c_code_cache_version(self, node=None):
-        return (5, _blas(), int(BLAS_INT_MAX))
+        return (6, _blas(), int(BLAS_INT_MAX))
 
     def c_code(self, node, name, inputs, outputs, sub):
         (a, b), (z,) = inputs, outputs
@@ -119,16 +119,45 @@ class DotC(_Base):
         if not ok:
             return generic
         if _blas() == "numpy":
-            # NumPy's own BLAS (the thread pool the rest of the process uses), into our buffer
+            # NumPy's own BLAS (the thread pool the rest of the process uses), into our buffer.
+            # A few rows times a transposed row-major matrix (an RBM's h @ W.T, batch 20):
+            # OpenBLAS's kernel for that layout is ~1.5x slower than for the swapped product
+            # W @ h.T (measured on SkylakeX, one thread: 20x500 @ 500x784 0.32 vs 0.22 ms incl.
+            # the transposed copy), so that product goes to a scratch array and is copied back
+            t = ctype(zd)
+            lim = int(BLAS_INT_MAX)
             return f"""
-npy_intp zdims[2];
+npy_intp zdims[2]; int oc_swapped = 0;
 if (PyArray_DIMS({b})[0] != PyArray_DIMS({a})[1]) {{
     PyErr_Format(PyExc_ValueError, "Dot: shapes (%zd,%zd) and (%zd,%zd) are not aligned",
         (Py_ssize_t)PyArray_DIMS({a})[0], (Py_ssize_t)PyArray_DIMS({a})[1],
         (Py_ssize_t)PyArray_DIMS({b})[0], (Py_ssize_t)PyArray_DIMS({b})[1]); {fail} }}
 zdims[0] = PyArray_DIMS({a})[0]; zdims[1] = PyArray_DIMS({b})[1];
 if (oc_alloc(&{z}, 2, zdims, {typenum(zd)})) {fail}
-{{ PyObject* r = PyArray_MatrixProduct2((PyObject*){a}, (PyObject*){b}, {z});
+{{ npy_intp m = zdims[0], n = zdims[1], k = PyArray_DIMS({a})[1], it = sizeof({t});
+  npy_intp as0 = PyArray_STRIDES({a})[0], as1 = PyArray_STRIDES({a})[1];
+  npy_intp bs0 = PyArray_STRIDES({b})[0], bs1 = PyArray_STRIDES({b})[1];
+  if (m >= 2 && m <= 32 && n >= 4 * m && k >= 64 && n <= {lim} && k <= {lim}
+      && as1 == it && as0 % it == 0 && as0 / it >= k && as0 / it <= {lim}
+      && bs0 == it && bs1 % it == 0 && bs1 / it >= k && bs1 / it <= {lim}
+      && PyArray_IS_C_CONTIGUOUS({z})) {{
+    if (oc_np_blas_load() < 0) {fail}
+    if (oc_np_width > 0) {{
+      npy_intp tdims[2]; PyArrayObject* T; npy_intp i, j;
+      tdims[0] = n; tdims[1] = m;
+      T = (PyArrayObject*)PyArray_EMPTY(2, tdims, {typenum(zd)}, 0);
+      if (T == NULL) {fail}
+      /* T (n x m) = (b's rows as stored, n x k) @ a^T: W @ h.T for h @ W.T */
+      oc_np_gemm({int(zd == "float64")}, 'N', 'T', n, m, k, 1.0, PyArray_DATA({b}), bs1 / it,
+                 PyArray_DATA({a}), as0 / it, 0.0, PyArray_DATA(T), m);
+      {{ const {t}* tp = (const {t}*)PyArray_DATA(T); {t}* zp = ({t}*)PyArray_DATA({z});
+        for (j = 0; j < n; j++) for (i = 0; i < m; i++) zp[i * n + j] = tp[j * m + i]; }}
+      Py_DECREF(T);
+      oc_swapped = 1;
+    }}
+  }}
+}}
+if (!oc_swapped) {{ PyObject* r = PyArray_MatrixProduct2((PyObject*){a}, (PyObject*){b}, {z});
   if (r == NULL) {fail}
   Py_DECREF(r); }}
 """
