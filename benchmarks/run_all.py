@@ -551,8 +551,10 @@ def available(fw: str) -> bool:
 def blas_info() -> list[str]:
     lines = [f"python {platform.python_version()}, numpy {np.__version__}, "
              f"{os.cpu_count()} CPUs, {platform.platform()}"]
+    # OMP_NUM_THREADS and OPCORE_FLAGS (cpu_c__threads) set the threads of opcore's large
+    # elementwise loops (docs/cpu_c.md, Threads)
     for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
-                "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPCORE_FLAGS"):
         lines.append(f"{var}={os.environ.get(var, '(unset)')}")
     try:
         from threadpoolctl import threadpool_info
