@@ -10,7 +10,7 @@ array(9.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import importlib
 
@@ -39,9 +39,7 @@ from opcore.tensor.sort import *  # noqa: F401,F403,E402
 # T.squeeze is extra_ops' (a listed axis not known to be 1 is checked at run time), not the
 # shape module's plain DimShuffle: drop the star-imported one so the lazy name resolves
 globals().pop("squeeze")
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import DTypeLike, ShapeLike
+from opcore.tensor.hints import DTypeLike, ShapeLike
 #: Theano's T.grad, T.jacobian...: names of the layers above tensor, loaded on first use
 _FROM_ABOVE = {"grad": "opcore.gradient", "Rop": "opcore.gradient", "Lop": "opcore.gradient",
                "verify_grad": "opcore.gradient", "numeric_grad": "opcore.gradient",

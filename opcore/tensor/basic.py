@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numbers
 
@@ -17,9 +17,7 @@ from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
 from opcore.graph.null import disconnected_type
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import Dim, DTypeLike, InputShapes, OutputShapes, ShapeLike, TensorLike
+from opcore.tensor.hints import Dim, DTypeLike, InputShapes, OutputShapes, ShapeLike, TensorLike
 
 #: the bounds of int64 and uint64 (np.iinfo builds a new object at every call)
 _INT64_MIN, _INT64_MAX, _UINT64_MAX = -(2 ** 63), 2 ** 63 - 1, 2 ** 64 - 1

@@ -10,7 +10,7 @@ included).  The rewrites in ``opcore.tensor.rewriting.blas`` introduce them.
 from __future__ import annotations
 
 import typing
-from typing import Any, TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -21,9 +21,7 @@ from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.math import dot, outer, sum as tsum
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
+from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
 
 
 def _combine(b, z, a, product, dt):

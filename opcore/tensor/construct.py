@@ -11,7 +11,7 @@ two axes), ``diagonal`` any ``axis1``/``axis2`` with gradients for any rank.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence, cast
+from typing import Any, Sequence, cast
 
 import numpy as np
 
@@ -27,9 +27,7 @@ from opcore.tensor.shape import concatenate, flatten, reshape, stack
 from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes
+from opcore.tensor.hints import InputShapes, OutputShapes
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 

@@ -13,9 +13,9 @@ from opcore.graph.null import grad_not_implemented
 from opcore.graph.op import Op
 from opcore.scalar.basic import Composite, ScalarOp
 from opcore.tensor.type import TensorType
+from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
     from opcore.tensor.variable import TensorConstant, TensorVariable
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
 import numpy as np
 
@@ -36,9 +36,7 @@ from opcore.tensor.shape import concatenate, flatten
 from opcore.tensor.subtensor import inc_subtensor, take
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes, SearchSide
+from opcore.tensor.hints import InputShapes, OutputShapes, SearchSide
 
 INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 

@@ -10,7 +10,7 @@ root) or ``'no_norm'`` (neither).  Computed with ``numpy.fft.rfftn`` / ``irfftn`
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -22,9 +22,7 @@ from opcore.tensor.math import prod, sqrt
 from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes
+from opcore.tensor.hints import InputShapes, OutputShapes
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 

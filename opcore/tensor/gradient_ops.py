@@ -10,7 +10,7 @@ nothing at run time.
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from opcore.graph.basic import Apply, Variable
 from opcore.graph.null import disconnected_type
@@ -18,9 +18,7 @@ from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable, zeros_like
 from opcore.tensor.math import clip
 from opcore.tensor.variable import TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes
+from opcore.tensor.hints import InputShapes, OutputShapes
 
 
 class GradientViewOp(Op):

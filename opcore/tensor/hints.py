@@ -1,16 +1,24 @@
 """Type aliases for the tensor layer's hints (see ``docs/layout.md``, "Type hints").
 
-Modules import these under ``if TYPE_CHECKING:`` only, so they cost no import at run time.
+Modules import these at module top: at run time the module loads nothing beyond ``typing``,
+NumPy's core and ``opcore.graph.basic`` (all loaded by ``import opcore`` already): NumPy's
+typing names and its random generators are imported for type checkers only, and the run-time
+aliases refer to them as forward references.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence, Union
+from typing import TYPE_CHECKING, Any, Literal, Sequence, Union
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
 
 from opcore.graph.basic import Variable
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, DTypeLike
+else:  # what NumPy's stubs call them; nothing evaluates these at run time
+    ArrayLike = "numpy.typing.ArrayLike"
+    DTypeLike = "numpy.typing.DTypeLike"
 
 __all__ = ["ArrayLike", "Axis", "DTypeLike", "Dim", "DrawSize", "InputShapes", "NumPyRNG",
            "OutputShapes", "RewriteResult", "ShapeLike", "TensorLike", "ClipMode", "IndexOrder",
@@ -41,7 +49,7 @@ OutputShapes = Sequence[Union[Sequence[Dim], None]]
 RewriteResult = Union[Sequence[Union[Variable, None]], dict[Variable, Variable], bool, None]
 
 #: a NumPy random generator, as a random variable's ``perform`` receives it
-NumPyRNG = Union[np.random.Generator, np.random.RandomState]
+NumPyRNG = Union["np.random.Generator", "np.random.RandomState"]
 
 #: the draw ``size`` a random variable's NumPy call receives (None: the parameters' shape)
 DrawSize = Union[tuple[int, ...], None]

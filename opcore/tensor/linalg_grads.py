@@ -9,7 +9,7 @@ Walter & Lehmann (2018) for the QR, both as PyTensor implements them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -17,9 +17,7 @@ from opcore.graph.basic import Apply
 from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.type import TensorType
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
+from opcore.tensor.hints import InputShapes, OutputShapes, TensorLike
 
 
 def _safe_gap(t: np.ndarray, eps: float = 1e-8) -> np.ndarray:

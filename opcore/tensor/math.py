@@ -17,9 +17,9 @@ from opcore.tensor.basic import as_tensor_variable, cast, constant, shape_i
 from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise, restore_reduced_dims
 from opcore.tensor.type import TensorType
 from opcore.tensor.basic import specify_broadcastable_as, zeros_like
+from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import Axis, DTypeLike, InputShapes, OutputShapes, TensorLike
     from opcore.tensor.variable import TensorConstant, TensorVariable
 
 # -- elementwise ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ inputs give float64 as NumPy does (Theano kept the input dtype and failed at run
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +28,7 @@ from opcore.tensor.linalg_grads import QRGrad, SVDGrad
 from opcore.tensor.math import sum as tsum
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import EighUPLO, InputShapes, OutputShapes, QRMode
+from opcore.tensor.hints import EighUPLO, InputShapes, OutputShapes, QRMode
 
 
 def _float_dtype(dtype: str) -> str:

@@ -15,9 +15,9 @@ from opcore.tensor.type import TensorType
 from opcore.graph.null import disconnected_type
 from opcore.scalar.basic import upcast
 from opcore.tensor import math as M
+from opcore.tensor.hints import Axis, InputShapes, OutputShapes, ShapeLike, TensorLike
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, ShapeLike, TensorLike
     from opcore.tensor.variable import TensorConstant, TensorVariable
 
 

@@ -16,7 +16,7 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +28,7 @@ from opcore.tensor.construct import specify_shape
 from opcore.tensor.random.basic import (BinomialRV, ChoiceRV, MultinomialRV, NormalRV,
                                         PermutationRV, PoissonRV, RandomIntegersRV, UniformRV)
 from opcore.tensor.random.op import RandomVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import DTypeLike, ShapeLike, TensorLike
+from opcore.tensor.hints import DTypeLike, ShapeLike, TensorLike
 
 
 def _float_dtype(dtype, *params) -> str:

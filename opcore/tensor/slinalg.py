@@ -14,7 +14,7 @@ section 10.6) and ``kron`` (built from elementwise ops).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +28,7 @@ from opcore.tensor.nlinalg import eigh, matrix_dot
 from opcore.tensor.shape import concatenate
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes
+from opcore.tensor.hints import InputShapes, OutputShapes
 
 
 def _linalg(user: Any) -> Any:

@@ -21,9 +21,9 @@ from opcore.graph.op import Op
 from opcore.tensor.basic import arange, as_tensor_variable, zeros_like
 from opcore.tensor.subtensor import set_subtensor
 from opcore.tensor.type import TensorType
+from opcore.tensor.hints import InputShapes, OutputShapes, SortKind
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import InputShapes, OutputShapes, SortKind
     from opcore.tensor.variable import TensorVariable
 
 _KINDS = ("quicksort", "mergesort", "heapsort", "stable")

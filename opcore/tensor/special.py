@@ -8,7 +8,7 @@ error naming the package when it is missing); as in Theano it has no gradient.
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -24,9 +24,7 @@ from opcore.tensor.math import sum as tsum
 from opcore.tensor.shape import stack
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import ClipMode, InputShapes, OutputShapes
+from opcore.tensor.hints import ClipMode, InputShapes, OutputShapes
 
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 

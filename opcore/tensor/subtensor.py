@@ -21,9 +21,9 @@ from opcore.tensor import math as M
 from opcore.tensor.basic import cast, constant, shape as _shape, shape_i
 from opcore.tensor.elemwise import _sum_to_broadcast
 from opcore.tensor.math import nonzero_values_indices
+from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import Axis, InputShapes, OutputShapes, TensorLike
     from opcore.tensor.variable import TensorConstant, TensorVariable
 
 _INT = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")

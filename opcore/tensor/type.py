@@ -9,9 +9,9 @@ import numpy as np
 from opcore.graph.type import Type
 from opcore.config import config
 from opcore.graph.basic import Variable
+from opcore.tensor.hints import DTypeLike, TensorLike
 
 if TYPE_CHECKING:
-    from opcore.tensor.hints import DTypeLike, TensorLike
     from opcore.tensor.variable import TensorConstant, TensorVariable
 
 _ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",

@@ -12,7 +12,7 @@ The sampling algorithms are NumPy's (``numpy.random.Generator``; ``RandomState``
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -22,10 +22,8 @@ from opcore.tensor.basic import as_tensor_variable, cast
 from opcore.tensor.random.binomial_draws import bernoulli_draws
 from opcore.tensor.random.op import RandomVariable, sum_to_param
 from opcore.tensor.variable import TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import (ArrayLike, DrawSize, DTypeLike, InputShapes, NumPyRNG,
-                                     OutputShapes, ShapeLike, TensorLike)
+from opcore.tensor.hints import (ArrayLike, DrawSize, DTypeLike, InputShapes, NumPyRNG,
+                                 OutputShapes, ShapeLike, TensorLike)
 
 
 def _as_generator_call(rng, numpy_name: str, legacy_name: str | None = None):

@@ -9,7 +9,7 @@ is Theano's ``MRG_RandomStreams`` (:mod:`opcore.sandbox.rng_mrg`).
 from __future__ import annotations
 
 import typing
-from typing import Any, TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -21,9 +21,7 @@ from opcore.tensor.random.mrg31k3p import uniform_draws
 from opcore.tensor.random.op import shape_vector
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, ShapeLike, TensorLike
+from opcore.tensor.hints import DTypeLike, InputShapes, OutputShapes, ShapeLike, TensorLike
 
 
 class mrg_uniform(Op):

@@ -25,14 +25,12 @@ matrices, modulo m1 and m2.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import functools
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import ArrayLike, TensorLike
+from opcore.tensor.hints import ArrayLike, TensorLike
 
 M1 = np.int32(2147483647)  # 2^31 - 1
 M2 = np.int32(2147462579)  # 2^31 - 21069

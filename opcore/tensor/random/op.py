@@ -19,7 +19,7 @@ otherwise an undefined gradient whose message names the parameter.
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence
 
 import copy
 
@@ -33,10 +33,8 @@ from opcore.tensor.basic import _static_dims, as_shape_vector, as_tensor_variabl
 from opcore.tensor.random.type import RandomType
 from opcore.tensor.type import TensorType
 from opcore.tensor.variable import TensorConstant, TensorVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import (DrawSize, DTypeLike, InputShapes, NumPyRNG, OutputShapes, ShapeLike,
-                                     TensorLike)
+from opcore.tensor.hints import (DrawSize, DTypeLike, InputShapes, NumPyRNG, OutputShapes, ShapeLike,
+                                 TensorLike)
 
 
 def shape_vector(size: Any) -> Variable:

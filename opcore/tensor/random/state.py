@@ -15,7 +15,7 @@ Other bit generators raise ``NotImplementedError`` naming them.
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -25,9 +25,7 @@ from opcore.graph.op import Op
 from opcore.tensor.basic import as_tensor_variable
 from opcore.tensor.random.type import RandomType
 from opcore.tensor.type import TensorType
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import NumPyRNG, TensorLike
+from opcore.tensor.hints import NumPyRNG, TensorLike
 
 _WORDS = 4  # 128-bit PCG64 integers as four little-endian uint32 words
 

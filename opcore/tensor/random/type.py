@@ -7,7 +7,7 @@ makes a shared variable that random-variable ops read and return advanced (``(ne
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import copy
 import sys
@@ -16,9 +16,7 @@ import numpy as np
 
 from opcore.compile.sharedvalue import SharedVariable, shared_constructor
 from opcore.graph.type import Type
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import TensorLike
+from opcore.tensor.hints import TensorLike
 
 
 class RandomType(Type):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import typing
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -13,9 +13,7 @@ from opcore.graph.basic import Apply, Variable
 from opcore.tensor.random import basic
 from opcore.tensor.random.basic import DISTRIBUTIONS, draw
 from opcore.tensor.random.op import RandomVariable
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import ShapeLike, TensorLike
+from opcore.tensor.hints import ShapeLike, TensorLike
 
 
 class RandomStream:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 
@@ -14,9 +14,7 @@ from opcore.tensor.basic import Alloc
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import adapt_type
 from opcore.tensor.type import TensorType
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 TYPE_ADAPTERS.append(adapt_type)
 

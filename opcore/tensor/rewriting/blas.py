@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -19,9 +17,7 @@ from opcore.tensor.rewriting.inplace import destroy_handler
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.shape import shape_feature
 from opcore.tensor.rewriting.utils import const_value, fit, owner_is, scalar_name, single_client
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 _BLAS = ("float32", "float64")
 

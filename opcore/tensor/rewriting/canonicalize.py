@@ -8,8 +8,6 @@ undo each other.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -18,9 +16,7 @@ from opcore.tensor import math as M
 from opcore.tensor.basic import constant
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit, owner_is, scalar_name
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 _ADD_FAMILY = ("add", "sub", "neg")
 _MUL_FAMILY = ("mul", "true_div", "neg")

@@ -19,8 +19,6 @@ backends turn into a single loop (``Composite.c_exprs``); both generate one stor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from opcore.graph.basic import Apply, Constant
@@ -28,9 +26,7 @@ from opcore.graph.fg import FunctionGraph
 from opcore.scalar.basic import Composite
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.rewriting.registry import register_rewrite
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 #: the most inputs plus outputs a fused node may have (backends pass one pointer per operand;
 #: NumPy 2 iterates at most 64 operands at once, NPY_MAXARGS)

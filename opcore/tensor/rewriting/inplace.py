@@ -7,16 +7,14 @@ or a buffer another node still reads, following view_map aliasing).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from opcore.graph.basic import Apply
 from opcore.graph.destroyhandler import DestroyHandler
 from opcore.graph.fg import FunctionGraph
 from opcore.tensor.elemwise import Elemwise
 from opcore.tensor.rewriting.registry import register_rewrite
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 
 def destroy_handler(fgraph: FunctionGraph) -> DestroyHandler:

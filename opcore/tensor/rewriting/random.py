@@ -7,7 +7,7 @@ generator in place instead of copying it first (Theano's ``random_make_inplace``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from opcore.graph.basic import Apply
 from opcore.graph.fg import FunctionGraph
@@ -15,9 +15,7 @@ from opcore.tensor.random.mrg import mrg_uniform
 from opcore.tensor.random.op import RandomVariable, UndefinedGrad
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.inplace import destroy_handler
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 
 @register_rewrite("remove_undefined_grad", "fast_run", "fast_compile", tracks=(UndefinedGrad,))

@@ -18,8 +18,6 @@ result agrees with the unrewritten sum to rounding.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from opcore.graph.basic import Apply, Constant, Variable
@@ -30,9 +28,7 @@ from opcore.tensor.elemwise import CAReduce, DimShuffle
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import (FLOATS, const_value, fit, mul_factors, owner_is,
                                            product)
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 
 def _constant_along(var, axes) -> bool:

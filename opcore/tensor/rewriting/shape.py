@@ -9,7 +9,6 @@ f(x).shape)`` no longer computes ``f(x)``.
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,9 +21,7 @@ from opcore.tensor.elemwise import DimShuffle, Elemwise
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.subtensor import Subtensor
 from opcore.tensor.type import TensorType
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 
 def _int64(v) -> Variable:

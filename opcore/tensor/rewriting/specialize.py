@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from opcore.graph.basic import Apply
@@ -12,9 +10,7 @@ from opcore.tensor import math as M
 from opcore.tensor.basic import cast
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import FLOATS, const_value, fit
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 #: integer exponents up to this size become products (x**5 -> sqr(sqr(x)) * x)
 MAX_POW_AS_MULS = 16

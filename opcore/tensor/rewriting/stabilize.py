@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typing
-from typing import TYPE_CHECKING
 
 from opcore.graph.basic import Apply, Variable
 from opcore.graph.fg import FunctionGraph
@@ -14,9 +13,7 @@ from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, mul_factors, owner_is, product
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 
 def _one_plus(var):

@@ -3,7 +3,7 @@ specify-shapes and allocs, and allocs feeding an elementwise op that broadcasts 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 
@@ -16,9 +16,7 @@ from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import const_value, fit
 from opcore.tensor.shape import Reshape
 from opcore.tensor.subtensor import Subtensor
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 
 @register_rewrite("useless_dimshuffle", "fast_run", "fast_compile", phase="all",

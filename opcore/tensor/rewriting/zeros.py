@@ -9,7 +9,7 @@ Theano, ``0 * x`` is taken to be 0 even where ``x`` is inf or NaN.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import numpy as np
 
@@ -20,9 +20,7 @@ from opcore.tensor.elemwise import CAReduce, DimShuffle, Elemwise
 from opcore.tensor.math import Dot
 from opcore.tensor.rewriting.registry import register_rewrite
 from opcore.tensor.rewriting.utils import fit, is_const, scalar_name
-
-if TYPE_CHECKING:
-    from opcore.tensor.hints import RewriteResult
+from opcore.tensor.hints import RewriteResult
 
 #: ops whose output holds the same values as their first input, possibly broadcast or cast
 _VALUE_PRESERVING = (Alloc, DimShuffle, Cast, SpecifyShape)
