@@ -117,6 +117,23 @@ def compile_both(inputs, outputs):
     return {b: opcore.function(inputs, outputs, mode=m) for b, m in (("C", C), ("Python", PY))}
 
 
+def check_every_layout(fns, shape, dtypes, outs, rng):
+    """Call ``fns`` (one input per dtype, outputs ``outs`` per input) on every layout of
+    ``shape`` and compare each result's bits with NumPy's."""
+    per_dtype = [list(layouts(shape, dt, rng)) for dt in dtypes]
+    for k in range(len(per_dtype[0])):
+        arrays = [lay[k][1] for lay in per_dtype]
+        res = {b: f(*arrays) for b, f in fns.items()}
+        for j, a in enumerate(arrays):
+            ref = a if a.flags.aligned else np.array(a, order="K")
+            for m, (kind, axis, keepdims) in enumerate(outs):
+                want = numpy_results(kind, ref, axis, keepdims)
+                for b, r in res.items():
+                    assert_bits(r[len(outs) * j + m], want,
+                                f"{b} {kind}(axis={axis}, keepdims={keepdims}) of {a.dtype} "
+                                f"{shape} {per_dtype[j][k][0]}")
+
+
 def test_vector_sum_and_mean_bits():
     """Every dtype, every size around the pairwise and buffer boundaries, every 1-d layout (one
     function holds every dtype: two compiles)."""
@@ -125,17 +142,7 @@ def test_vector_sum_and_mean_bits():
     fns = compile_both(xs, [o for x in xs for o in (T.sum(x), T.mean(x))])
     outs = [("sum", None, False), ("mean", None, False)]
     for n in SIZES:
-        per_dtype = [list(layouts((n,), dt, rng)) for dt in DTYPES]
-        for k in range(len(per_dtype[0])):
-            arrays = [lay[k][1] for lay in per_dtype]
-            res = {b: f(*arrays) for b, f in fns.items()}
-            for j, a in enumerate(arrays):
-                ref = a if a.flags.aligned else np.array(a, order="K")
-                for m, (kind, axis, keepdims) in enumerate(outs):
-                    want = numpy_results(kind, ref, axis, keepdims)
-                    for b, r in res.items():
-                        assert_bits(r[2 * j + m], want, f"{b} {kind} of {a.dtype} ({n},) "
-                                    f"{per_dtype[j][k][0]}")
+        check_every_layout(fns, (n,), DTYPES, outs, rng)
 
 
 def test_matrix_sum_and_mean_bits_every_axis():
@@ -148,18 +155,7 @@ def test_matrix_sum_and_mean_bits_every_axis():
     fns = compile_both(xs, [getattr(T, k)(x, axis=ax, keepdims=kd) for x in xs
                             for k, ax, kd in outs])
     for shape in [(4, 3), (3, 129), (129, 3), (2, 8193), (8193, 2), (1, 20000), (3, 0)]:
-        per_dtype = [list(layouts(shape, dt, rng)) for dt in dtypes]
-        for k in range(len(per_dtype[0])):
-            arrays = [lay[k][1] for lay in per_dtype]
-            res = {b: f(*arrays) for b, f in fns.items()}
-            for j, a in enumerate(arrays):
-                ref = a if a.flags.aligned else np.array(a, order="K")
-                for m, (kind, axis, keepdims) in enumerate(outs):
-                    want = numpy_results(kind, ref, axis, keepdims)
-                    for b, r in res.items():
-                        assert_bits(r[len(outs) * j + m], want,
-                                    f"{b} {kind}(axis={axis}, keepdims={keepdims}) of {a.dtype} "
-                                    f"{shape} {per_dtype[j][k][0]}")
+        check_every_layout(fns, shape, dtypes, outs, rng)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
