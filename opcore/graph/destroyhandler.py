@@ -10,7 +10,7 @@ destroyed buffer) and re-checks the whole graph in :meth:`validate`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from opcore.graph.basic import Apply, Constant, Variable
 from opcore.graph.fg import Feature, FunctionGraph, InconsistencyError
@@ -106,40 +106,36 @@ class DestroyHandler(Feature):
     def orderings(self, fgraph: FunctionGraph) -> dict[Apply, set[Apply]]:
         """{destroyer: readers of the destroyed buffer that must run first}."""
         out: dict[Apply, set[Apply]] = {}
-        for node in fgraph.apply_nodes:
-            dm = getattr(node.op, "destroy_map", None)
-            if not dm:
-                continue
-            for ins in dm.values():
-                for i in ins:
-                    root = view_root(node.inputs[i])
-                    before = set()
-                    for v in _views_of(fgraph, root):
-                        for c, k in fgraph.clients.get(v, ()):
-                            if c == "output" or c is node or _is_view_of(c, k):
-                                continue  # making a view reads nothing
-                            before.add(c)
-                    before.discard(node)
-                    # nodes downstream of this destroyer cannot be required before it
-                    before = {b for b in before if not _depends_on(b, node)}
-                    if before:
-                        out.setdefault(node, set()).update(before)
+        for node, root in _destroyed_roots(fgraph):
+            before = set()
+            for v in _views_of(fgraph, root):
+                for c, k in fgraph.clients.get(v, ()):
+                    if c == "output" or c is node or _is_view_of(c, k):
+                        continue  # making a view reads nothing
+                    before.add(c)
+            before.discard(node)
+            # nodes downstream of this destroyer cannot be required before it
+            before = {b for b in before if not _depends_on(b, node)}
+            if before:
+                out.setdefault(node, set()).update(before)
         return out
 
     def validate(self, fgraph: FunctionGraph) -> None:
         prot = self.protected(fgraph)
-        for node in fgraph.apply_nodes:
-            dm = getattr(node.op, "destroy_map", None)
-            if not dm:
-                continue
-            for ins in dm.values():
-                for i in ins:
-                    root = view_root(node.inputs[i])
-                    if isinstance(root, Constant):
-                        raise InconsistencyError(f"{node.op} would overwrite the constant {root}")
-                    if root in prot:
-                        raise InconsistencyError(
-                            f"{node.op} would overwrite the protected input {root}")
+        for node, root in _destroyed_roots(fgraph):
+            if isinstance(root, Constant):
+                raise InconsistencyError(f"{node.op} would overwrite the constant {root}")
+            if root in prot:
+                raise InconsistencyError(f"{node.op} would overwrite the protected input {root}")
+
+
+def _destroyed_roots(fgraph: FunctionGraph) -> Iterator[tuple[Apply, Variable]]:
+    """(node, root) for every input a node overwrites (its ``destroy_map``), ``root`` being
+    the variable that owns the overwritten buffer (through any chain of views)."""
+    for node in fgraph.apply_nodes:
+        for ins in (getattr(node.op, "destroy_map", None) or {}).values():
+            for i in ins:
+                yield node, view_root(node.inputs[i])
 
 
 def _readers_can_go_first(fgraph: FunctionGraph, node: Apply, i: int,
