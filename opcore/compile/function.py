@@ -281,8 +281,9 @@ class FunctionMaker:
         exclude = self.mode.exclude + tuple(self.backend.incompatible)
         # as in Theano, rewrites build their nodes without test values
         with config.change_flags(compute_test_value="off"):
-            rewriting.rewrite_graph(fgraph, include=include, exclude=exclude, require=self.mode.require,
-                          backend=self.backend.name, **rewrite_settings())
+            rewriting.rewrite_graph(fgraph, include=include, exclude=exclude,
+                                    require=self.mode.require, backend=self.backend.name,
+                                    **rewrite_settings())
         self.rewrite_time = time.perf_counter() - t1
         self.compile_start = t0
 
