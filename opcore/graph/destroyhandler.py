@@ -84,15 +84,9 @@ class DestroyHandler(Feature):
         aliases = _views_of(fgraph, root)
         if readers_first:
             return _readers_can_go_first(fgraph, node, i, aliases)
-        outputs = set(fgraph.outputs)
-        readers = 0
-        for v in aliases:
-            if v in outputs:
-                return False
-            for c, _ in fgraph.clients.get(v, ()):
-                if c == "output":
-                    return False
-                readers += 1
+        if _reaches_output(fgraph, aliases):
+            return False
+        readers = sum(len(fgraph.clients.get(v, ())) for v in aliases)
         # the only readers of the buffer are the chain of views leading to ``node`` (one each)
         # and ``node`` itself, once: then nothing can read it after it is overwritten
         chain = 0
@@ -138,6 +132,14 @@ def _destroyed_roots(fgraph: FunctionGraph) -> Iterator[tuple[Apply, Variable]]:
                 yield node, view_root(node.inputs[i])
 
 
+def _reaches_output(fgraph: FunctionGraph, aliases: list[Variable]) -> bool:
+    """Whether one of ``aliases`` (a buffer's variables) is a graph output, i.e. the caller
+    can read the buffer after the function ran."""
+    outputs = set(fgraph.outputs)
+    return any(v in outputs or any(c == "output" for c, _ in fgraph.clients.get(v, ()))
+               for v in aliases)
+
+
 def _readers_can_go_first(fgraph: FunctionGraph, node: Apply, i: int,
                           aliases: list[Variable]) -> bool:
     """Whether every reader of ``aliases`` (the buffer's variables) other than ``node``'s input
@@ -145,7 +147,6 @@ def _readers_can_go_first(fgraph: FunctionGraph, node: Apply, i: int,
     or the ordering constraints already in place (so the new constraints close no cycle); no
     other node overwrites the buffer except on the chain of views and in-place results leading
     to that input; and no alias is a graph output."""
-    outputs = set(fgraph.outputs)
     alias_set = set(aliases)
     if any(v in alias_set for k, v in enumerate(node.inputs) if k != i):
         return False
@@ -154,13 +155,11 @@ def _readers_can_go_first(fgraph: FunctionGraph, node: Apply, i: int,
     while v.owner is not None and v in alias_set and v is not aliases[0]:
         chain.add(v.owner)
         v = v.owner.inputs[_view_input(v)]
+    if _reaches_output(fgraph, aliases):
+        return False
     readers: set[Apply] = set()
     for v in aliases:
-        if v in outputs:
-            return False
         for c, k in fgraph.clients.get(v, ()):
-            if c == "output":
-                return False
             if c is node:
                 continue
             if any(k in ins for ins in (getattr(c.op, "destroy_map", None) or {}).values()):
